@@ -1,0 +1,11 @@
+//! Pure, sans-IO core: protocol codec and state machines.
+//!
+//! Every time-dependent call takes `now` in milliseconds ([`Millis`]); state
+//! machines queue effects for the host to carry out and report the next instant
+//! they need to be woken with `next_deadline()`.
+
+pub mod backoff;
+pub mod rng;
+
+/// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
+pub type Millis = u64;

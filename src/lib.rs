@@ -1,0 +1,17 @@
+//! chat-realtime: the realtime layer of a chat app, compiled to WebAssembly.
+//!
+//! * [`core`] is pure Rust: the Socket.IO codec and the state machines of every
+//!   service, driven by `now_ms` and returning effects. It never touches a clock,
+//!   a socket or storage, so host `cargo test` covers it with a fake clock.
+//! * `browser` (wasm32 only) holds thin owning adapters over the browser's
+//!   WebSocket, localStorage, timers and DOM listeners.
+//! * `api` (wasm32 only) is the `#[wasm_bindgen]` surface that JavaScript sees.
+#![deny(missing_docs)]
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+
+#[cfg(target_arch = "wasm32")]
+pub mod api;
