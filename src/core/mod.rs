@@ -5,6 +5,7 @@
 //! they need to be woken with `next_deadline()`.
 
 pub mod backoff;
+pub mod codec;
 pub mod rng;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
