@@ -6,6 +6,8 @@
 
 pub mod backoff;
 pub mod codec;
+pub mod connection;
+pub mod quality;
 pub mod rng;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
