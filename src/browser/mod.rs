@@ -1,2 +1,8 @@
 //! Thin adapters over browser resources. Each owns its closures and releases
-//! listeners and timers in `Drop`.
+//! listeners and timers in `Drop`; none panics, none leaks a closure.
+
+pub mod clock;
+pub mod device;
+pub mod listener;
+pub mod timer;
+pub mod websocket;

@@ -12,3 +12,16 @@ pub mod rng;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
 pub type Millis = u64;
+
+/// The room of a channel: `channel:{id}`, or the id itself when it already
+/// names a room (contains `:`). Empty ids are refused.
+pub fn room_name(channel_id: &str) -> Result<String, String> {
+    if channel_id.trim().is_empty() {
+        return Err("the channel id must be a non-empty string".into());
+    }
+    if channel_id.contains(':') {
+        Ok(channel_id.to_owned())
+    } else {
+        Ok(format!("channel:{channel_id}"))
+    }
+}

@@ -1,0 +1,41 @@
+# chat-realtime: `make test` is what CI runs; `make demo` serves the demo page.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+export GECKODRIVER ?= $(HOME)/.cargo/bin/geckodriver
+export REALTIME_PORT ?= 39101
+export CONTROL_PORT ?= 39102
+export WASM_BINDGEN_TEST_TIMEOUT ?= 300
+WASM_TEST := wasm-pack test --headless --mode no-install
+
+.PHONY: setup test lint host-test browser-test www-test build demo bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+lint: setup
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+host-test: setup
+	cargo test
+
+browser-test: setup
+	bash scripts/with-server.sh bash -c '$(WASM_TEST) --chrome && $(WASM_TEST) --firefox'
+
+www-test: setup
+	@if [ -f www/package.json ]; then bash scripts/with-server.sh bash -c 'cd www && npm test'; fi
+
+test: lint host-test browser-test www-test
+	@echo "make test: all suites passed"
+
+build: setup
+	wasm-pack build --release --mode no-install --target web --weak-refs
+	node scripts/wasm-opt.mjs pkg/chat_realtime_bg.wasm
+
+demo: build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf pkg target

@@ -1,0 +1,113 @@
+//! Options and TypeScript declarations of the client.
+
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::core::backoff::BackoffConfig;
+use crate::core::connection::ConnectionConfig;
+
+/// `initialize()` options as JavaScript passes them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ClientOptions {
+    pub url: Option<String>,
+    pub path: Option<String>,
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub debug: bool,
+    pub reconnection: Option<bool>,
+    pub max_reconnect_attempts: Option<u32>,
+    pub reconnect_delay_ms: Option<u64>,
+    pub reconnect_delay_max_ms: Option<u64>,
+    pub randomization_factor: Option<f64>,
+    pub seed: Option<u64>,
+    pub connect_timeout_ms: Option<u64>,
+    pub quality_interval_ms: Option<u64>,
+    pub latency_window: Option<usize>,
+    pub probe_timeout_ms: Option<u64>,
+    pub buffer_limit: Option<usize>,
+    pub ack_timeout_ms: Option<u64>,
+}
+
+impl ClientOptions {
+    /// The core configuration, defaults filled in.
+    pub fn to_config(&self) -> ConnectionConfig {
+        let d = ConnectionConfig::default();
+        let b = BackoffConfig::default();
+        ConnectionConfig {
+            url: self.url.clone().unwrap_or(d.url),
+            path: self.path.clone().unwrap_or(d.path),
+            namespace: self.namespace.clone().unwrap_or(d.namespace),
+            reconnection: self.reconnection.unwrap_or(d.reconnection),
+            max_reconnect_attempts: self.max_reconnect_attempts.or(d.max_reconnect_attempts),
+            backoff: BackoffConfig {
+                base_ms: self.reconnect_delay_ms.unwrap_or(b.base_ms),
+                max_ms: self.reconnect_delay_max_ms.unwrap_or(b.max_ms),
+                jitter: self.randomization_factor.unwrap_or(b.jitter),
+            },
+            seed: self.seed.unwrap_or_else(|| js_sys::Math::random().to_bits()),
+            connect_timeout_ms: self.connect_timeout_ms.unwrap_or(d.connect_timeout_ms),
+            quality_interval_ms: self.quality_interval_ms.unwrap_or(d.quality_interval_ms),
+            latency_window: self.latency_window.unwrap_or(d.latency_window),
+            probe_timeout_ms: self.probe_timeout_ms.unwrap_or(d.probe_timeout_ms),
+            buffer_limit: self.buffer_limit.unwrap_or(d.buffer_limit),
+            ack_timeout_ms: self.ack_timeout_ms.unwrap_or(d.ack_timeout_ms),
+        }
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CLIENT: &'static str = r#"
+/** Connection states. */
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
+/** Quality bands: excellent < 100 ms, good 100–300, fair 300–600, poor > 600. */
+export type ConnectionQuality = 'excellent' | 'good' | 'fair' | 'poor' | 'unknown';
+/** Presence statuses. */
+export type PresenceStatus = 'online' | 'away' | 'busy' | 'offline';
+
+/** Options of `RealtimeClient.initialize`. Unknown keys are an error. */
+export interface RealtimeClientOptions {
+  /** Server URL (http, https, ws or wss). Default `http://localhost:3101`. */
+  url?: string;
+  /** Socket.IO path. Default `/socket.io`. */
+  path?: string;
+  /** Namespace. Default `/`. */
+  namespace?: string;
+  /** Log with a `[chat-realtime]` prefix. */
+  debug?: boolean;
+  /** Reconnect after a lost link. Default true. */
+  reconnection?: boolean;
+  /** Give up after this many attempts. Default: never. */
+  maxReconnectAttempts?: number;
+  /** First reconnect delay. Default 1000. */
+  reconnectDelayMs?: number;
+  /** Reconnect delay cap. Default 30000. */
+  reconnectDelayMaxMs?: number;
+  /** Jitter added after the cap, as a fraction. Default 0.1. */
+  randomizationFactor?: number;
+  /** Seed of the jitter (tests). */
+  seed?: number;
+  /** Time allowed to connect. Default 20000. */
+  connectTimeoutMs?: number;
+  /** Latency sample period while connected; 0 for on demand only. Default 30000. */
+  qualityIntervalMs?: number;
+  /** Samples averaged for quality. Default 5. */
+  latencyWindow?: number;
+  /** Time allowed for a latency or liveness probe. Default 5000. */
+  probeTimeoutMs?: number;
+  /** Emits kept while disconnected. Default 100. */
+  bufferLimit?: number;
+  /** Default `emitAsync` timeout. Default 10000. */
+  ackTimeoutMs?: number;
+}
+
+/** Errors reported through `onError`. */
+export interface RealtimeError {
+  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed';
+  message: string;
+  event?: string;
+}
+
+/** Why the connection ended. */
+export type DisconnectReason = 'io client disconnect' | 'io server disconnect' | 'transport close' | 'ping timeout' | 'connect timeout' | 'offline' | 'auth refused';
+"#;

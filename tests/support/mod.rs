@@ -1,0 +1,160 @@
+//! Helpers of the browser tests: the test server's control API, recorders
+//! of callbacks, and waiting for a condition.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use chat_realtime::api::RealtimeClient;
+use gloo_timers::future::TimeoutFuture;
+use js_sys::{Function, Promise};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// The realtime server's URL (port fixed at build time by the Makefile).
+pub fn server_url() -> String {
+    format!("http://127.0.0.1:{}", option_env!("REALTIME_PORT").unwrap_or("39101"))
+}
+
+fn control_url(path: &str) -> String {
+    format!("http://127.0.0.1:{}{path}", option_env!("CONTROL_PORT").unwrap_or("39102"))
+}
+
+/// Calls the control API.
+pub async fn control(method: &str, path: &str, body: Option<Value>) -> Value {
+    let opts = RequestInit::new();
+    opts.set_method(method);
+    if let Some(b) = body {
+        opts.set_body(&JsValue::from_str(&b.to_string()));
+    }
+    let req = Request::new_with_str_and_init(&control_url(path), &opts).unwrap();
+    req.headers().set("content-type", "application/json").unwrap();
+    let window = web_sys::window().unwrap();
+    let resp: Response = JsFuture::from(window.fetch_with_request(&req)).await.unwrap().unchecked_into();
+    let text = JsFuture::from(resp.text().unwrap()).await.unwrap().as_string().unwrap();
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// POST with a JSON body.
+pub async fn post(path: &str, body: Value) -> Value {
+    control("POST", path, Some(body)).await
+}
+
+/// GET.
+pub async fn get(path: &str) -> Value {
+    control("GET", path, None).await
+}
+
+/// A signed token for `sub`.
+pub async fn token(sub: &str) -> String {
+    get(&format!("/token?sub={sub}&name={sub}")).await["token"].as_str().unwrap().to_owned()
+}
+
+/// Sleeps `ms`.
+pub async fn sleep(ms: u32) {
+    TimeoutFuture::new(ms).await;
+}
+
+/// Waits until `cond` holds, polling every 20 ms; panics with `what` after `timeout_ms`.
+pub async fn wait_until(what: &str, timeout_ms: f64, mut cond: impl FnMut() -> bool) -> f64 {
+    let start = js_sys::Date::now();
+    loop {
+        if cond() {
+            return js_sys::Date::now() - start;
+        }
+        if js_sys::Date::now() - start > timeout_ms {
+            panic!("timed out after {timeout_ms} ms waiting for {what}");
+        }
+        sleep(20).await;
+    }
+}
+
+/// Awaits a promise.
+pub async fn settle(p: Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(p).await
+}
+
+/// The message of a rejected promise's Error.
+pub fn error_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Records what a JS callback receives, as JSON text of its arguments.
+#[derive(Clone)]
+pub struct Recorder {
+    pub calls: Rc<RefCell<Vec<Value>>>,
+    closure: Rc<Closure<dyn FnMut(JsValue, JsValue)>>,
+}
+
+impl Recorder {
+    /// A recorder of the first argument (the second when `second`).
+    pub fn new() -> Self {
+        let calls: Rc<RefCell<Vec<Value>>> = Rc::default();
+        let c = calls.clone();
+        let closure = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |a: JsValue, _b: JsValue| {
+            let v = js_sys::JSON::stringify(&a)
+                .ok()
+                .and_then(|s| s.as_string())
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or(Value::Null);
+            c.borrow_mut().push(v);
+        });
+        Self { calls, closure: Rc::new(closure) }
+    }
+
+    /// The callback to hand to the API.
+    pub fn f(&self) -> Function {
+        self.closure.as_ref().as_ref().unchecked_ref::<Function>().clone()
+    }
+
+    /// Calls so far.
+    pub fn len(&self) -> usize {
+        self.calls.borrow().len()
+    }
+
+    /// All recorded first arguments.
+    pub fn all(&self) -> Vec<Value> {
+        self.calls.borrow().clone()
+    }
+
+    /// The recorded values that are strings.
+    pub fn strings(&self) -> Vec<String> {
+        self.calls.borrow().iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+    }
+}
+
+/// A client initialized against the test server with `extra` options.
+pub fn client(extra: Value) -> RealtimeClient {
+    let c = RealtimeClient::new();
+    let mut opts = serde_json::json!({ "url": server_url(), "qualityIntervalMs": 0 });
+    if let (Some(o), Some(e)) = (opts.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    c.initialize(serde_wasm_bindgen::to_value(&opts).unwrap()).map_err(JsValue::from).unwrap();
+    c
+}
+
+/// JSON to a JS value (plain objects, not Maps).
+pub fn js(v: Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+/// A client connected as `sub`.
+pub async fn connected(sub: &str, extra: Value) -> RealtimeClient {
+    let c = client(extra);
+    let t = token(sub).await;
+    settle(c.connect(&t).map_err(JsValue::from).unwrap()).await.expect("connect");
+    c
+}
+
+/// Dispatches a plain DOM event on window.
+pub fn fire_window_event(kind: &str) {
+    let window = web_sys::window().unwrap();
+    let e = web_sys::Event::new(kind).unwrap();
+    window.dispatch_event(&e).unwrap();
+}
