@@ -11,8 +11,10 @@ use std::rc::{Rc, Weak};
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::js::{call, debug_log, parse_json, to_json, unsubscribe_fn, Callbacks, Deferred, Unsubscribe};
-use super::types::ClientOptions;
+use super::js::{
+    call, debug_log, parse_json, to_json, unsubscribe_fn, Callbacks, Deferred, Unsubscribe,
+};
+use super::types::{check_keys, ClientOptions, CLIENT_OPTION_KEYS};
 use crate::browser::clock::now_ms;
 use crate::browser::device;
 use crate::browser::listener::EventListener;
@@ -52,13 +54,22 @@ struct Listener {
 
 /// What to call once the borrow is released.
 enum Out {
-    Event { name: String, data: String },
+    Event {
+        name: String,
+        data: String,
+    },
     State(ConnState, ConnState),
     Online(bool),
-    Error { code: &'static str, message: String, event: Option<String> },
+    Error {
+        code: &'static str,
+        message: String,
+        event: Option<String>,
+    },
     Quality(Quality),
     Settle(Deferred, Result<JsValue, String>),
-    Connected { reconnected: bool },
+    Connected {
+        reconnected: bool,
+    },
     Disconnected(&'static str),
 }
 
@@ -108,9 +119,9 @@ impl Inner {
     }
 
     fn conn(&mut self) -> Result<&mut Connection, JsError> {
-        self.conn
-            .as_mut()
-            .ok_or_else(|| JsError::new("RealtimeClient is not initialized: call initialize({ url }) first"))
+        self.conn.as_mut().ok_or_else(|| {
+            JsError::new("RealtimeClient is not initialized: call initialize({ url }) first")
+        })
     }
 }
 
@@ -139,7 +150,10 @@ impl ClientHandle {
         let r = {
             let mut inner = self.0.borrow_mut();
             let now = now_ms();
-            inner.conn()?.emit(event, arg, now).map_err(|e| JsError::new(&e.to_string()))
+            inner
+                .conn()?
+                .emit(event, arg, now)
+                .map_err(|e| JsError::new(&e.to_string()))
         };
         pump(&self.0);
         r
@@ -149,14 +163,22 @@ impl ClientHandle {
     pub fn emit_volatile_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
         let r = {
             let mut inner = self.0.borrow_mut();
-            inner.conn()?.emit_volatile(event, arg).map_err(|e| JsError::new(&e.to_string()))
+            inner
+                .conn()?
+                .emit_volatile(event, arg)
+                .map_err(|e| JsError::new(&e.to_string()))
         };
         pump(&self.0);
         r
     }
 
     /// Emits asking for an ack; the promise resolves with the first ack argument.
-    pub fn emit_async_json(&self, event: &str, arg: Option<&str>, timeout_ms: Option<u64>) -> Result<Promise, JsError> {
+    pub fn emit_async_json(
+        &self,
+        event: &str,
+        arg: Option<&str>,
+        timeout_ms: Option<u64>,
+    ) -> Result<Promise, JsError> {
         let (promise, deferred) = Deferred::new();
         {
             let mut inner = self.0.borrow_mut();
@@ -173,7 +195,11 @@ impl ClientHandle {
 
     /// Connected to the namespace.
     pub fn is_connected(&self) -> bool {
-        self.0.borrow().conn.as_ref().is_some_and(Connection::is_connected)
+        self.0
+            .borrow()
+            .conn
+            .as_ref()
+            .is_some_and(Connection::is_connected)
     }
 
     /// Debug logging is on.
@@ -191,15 +217,24 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
             return; // an outer pump on the stack will drain
         };
         let inner = &mut *guard;
-        let Some(conn) = inner.conn.as_mut() else { return };
+        let Some(conn) = inner.conn.as_mut() else {
+            return;
+        };
         while let Some(effect) = conn.poll_effect() {
             match effect {
                 Effect::Open { url } => {
+                    if inner.debug {
+                        debug_log(&format!("opening {url}"));
+                    }
                     inner.socket = None;
                     match open_socket(&url, Rc::downgrade(rc)) {
                         Ok(s) => inner.socket = Some(s),
                         Err(message) => {
-                            out.push(Out::Error { code: "transport", message, event: None });
+                            out.push(Out::Error {
+                                code: "transport",
+                                message,
+                                event: None,
+                            });
                             conn.on_transport_closed(now_ms());
                         }
                     }
@@ -214,7 +249,11 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                 }
                 Effect::StateChanged { state, previous } => {
                     if inner.debug {
-                        debug_log(&format!("state {} -> {}", previous.as_str(), state.as_str()));
+                        debug_log(&format!(
+                            "state {} -> {}",
+                            previous.as_str(),
+                            state.as_str()
+                        ));
                     }
                     out.push(Out::State(state, previous));
                 }
@@ -234,18 +273,33 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                     }
                 }
                 Effect::AckErr { request, error } => {
-                    if let Some(d) = inner.requests.remove(&request).or_else(|| inner.latency.remove(&request)) {
+                    if let Some(d) = inner
+                        .requests
+                        .remove(&request)
+                        .or_else(|| inner.latency.remove(&request))
+                    {
                         out.push(Out::Settle(d, Err(error.to_string())));
                     }
                 }
                 Effect::AuthError { message } => {
                     for d in inner.connect_waiters.drain(..) {
-                        out.push(Out::Settle(d, Err(format!("authentication failed: {message}"))));
+                        out.push(Out::Settle(
+                            d,
+                            Err(format!("authentication failed: {message}")),
+                        ));
                     }
-                    out.push(Out::Error { code: "auth", message, event: None });
+                    out.push(Out::Error {
+                        code: "auth",
+                        message,
+                        event: None,
+                    });
                 }
                 Effect::ProtocolError { message } => {
-                    out.push(Out::Error { code: "protocol", message, event: None });
+                    out.push(Out::Error {
+                        code: "protocol",
+                        message,
+                        event: None,
+                    });
                 }
                 Effect::OnlineChanged { online } => out.push(Out::Online(online)),
                 Effect::Latency { request, rtt } => {
@@ -256,7 +310,9 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                 Effect::QualityChanged { quality } => out.push(Out::Quality(quality)),
                 Effect::BufferOverflow { event, limit } => out.push(Out::Error {
                     code: "buffer_overflow",
-                    message: format!("emit of {event:?} refused: {limit} events already wait for a connection"),
+                    message: format!(
+                        "emit of {event:?} refused: {limit} events already wait for a connection"
+                    ),
                     event: Some(event),
                 }),
                 Effect::ReconnectAttempt { attempt } => {
@@ -269,13 +325,23 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                     for d in inner.connect_waiters.drain(..) {
                         out.push(Out::Settle(d, Err(message.clone())));
                     }
-                    out.push(Out::Error { code: "reconnect_failed", message, event: None });
+                    out.push(Out::Error {
+                        code: "reconnect_failed",
+                        message,
+                        event: None,
+                    });
                 }
             }
         }
         let weak = Rc::downgrade(rc);
-        inner.timer.arm(conn.next_deadline(), move || on_timer(&weak));
-        hooks = inner.hooks.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>();
+        inner
+            .timer
+            .arm(conn.next_deadline(), move || on_timer(&weak));
+        hooks = inner
+            .hooks
+            .iter()
+            .map(|(_, h)| h.clone())
+            .collect::<Vec<_>>();
     }
     dispatch(rc, out, &hooks);
 }
@@ -293,10 +359,14 @@ fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, String> 
 fn on_socket(weak: &Weak<RefCell<Inner>>, event: SocketEvent) {
     let Some(rc) = weak.upgrade() else { return };
     {
-        let Ok(mut inner) = rc.try_borrow_mut() else { return };
+        let Ok(mut inner) = rc.try_borrow_mut() else {
+            return;
+        };
         let now = now_ms();
         let inner = &mut *inner;
-        let Some(conn) = inner.conn.as_mut() else { return };
+        let Some(conn) = inner.conn.as_mut() else {
+            return;
+        };
         match event {
             SocketEvent::Open => conn.on_transport_open(now),
             SocketEvent::Text(t) => conn.on_frame(&t, now),
@@ -313,7 +383,9 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, event: SocketEvent) {
 fn on_timer(weak: &Weak<RefCell<Inner>>) {
     let Some(rc) = weak.upgrade() else { return };
     {
-        let Ok(mut inner) = rc.try_borrow_mut() else { return };
+        let Ok(mut inner) = rc.try_borrow_mut() else {
+            return;
+        };
         inner.timer.fired();
         if let Some(conn) = inner.conn.as_mut() {
             conn.handle_timeout(now_ms());
@@ -328,11 +400,16 @@ fn dispatch(rc: &Rc<RefCell<Inner>>, out: Vec<Out>, hooks: &[Hook]) {
         match o {
             Out::Event { name, data } => {
                 for h in hooks {
-                    h(&ClientEvent::Event { name: &name, data: &data });
+                    h(&ClientEvent::Event {
+                        name: &name,
+                        data: &data,
+                    });
                 }
                 let fns = {
                     let mut inner = rc.borrow_mut();
-                    let Some(list) = inner.listeners.get_mut(&name) else { continue };
+                    let Some(list) = inner.listeners.get_mut(&name) else {
+                        continue;
+                    };
                     let fns: Vec<Function> = list.iter().map(|l| l.f.clone()).collect();
                     list.retain(|l| !l.once);
                     if list.is_empty() {
@@ -367,7 +444,11 @@ fn dispatch(rc: &Rc<RefCell<Inner>>, out: Vec<Out>, hooks: &[Hook]) {
                 let fns = rc.borrow().quality_subs.snapshot();
                 call_all(rc, "qualityChange", &fns, &Array::of1(&q.as_str().into()));
             }
-            Out::Error { code, message, event } => {
+            Out::Error {
+                code,
+                message,
+                event,
+            } => {
                 let (fns, debug) = {
                     let inner = rc.borrow();
                     (inner.error_subs.snapshot(), inner.debug)
@@ -457,18 +538,25 @@ impl RealtimeClient {
     }
 
     fn unsub(&self, id: u32) -> Function {
-        let weak: Weak<RefCell<dyn Unsubscribe>> = Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
+        let weak: Weak<RefCell<dyn Unsubscribe>> =
+            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
         unsubscribe_fn(weak, id)
     }
 
     fn listen(&self, event: &str, cb: Function, once: bool) -> Result<Function, JsError> {
         if event.is_empty() {
-            return Err(JsError::new("on(): the event name must be a non-empty string"));
+            return Err(JsError::new(
+                "on(): the event name must be a non-empty string",
+            ));
         }
         let id = {
             let mut inner = self.inner.borrow_mut();
             let id = inner.next_id();
-            inner.listeners.entry(event.to_owned()).or_default().push(Listener { id, f: cb, once });
+            inner
+                .listeners
+                .entry(event.to_owned())
+                .or_default()
+                .push(Listener { id, f: cb, once });
             id
         };
         Ok(self.unsub(id))
@@ -488,7 +576,9 @@ impl RealtimeClient {
     }
 
     fn attach_dom(&self) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let weak = Rc::downgrade(&self.inner);
         let mut dom = Vec::new();
         let on = |kind: &'static str, weak: Weak<RefCell<Inner>>, f: fn(&mut Connection, u64)| {
@@ -503,7 +593,9 @@ impl RealtimeClient {
             })
         };
         dom.extend(on("online", weak.clone(), |c, now| c.set_online(true, now)));
-        dom.extend(on("offline", weak.clone(), |c, now| c.set_online(false, now)));
+        dom.extend(on("offline", weak.clone(), |c, now| {
+            c.set_online(false, now)
+        }));
         dom.extend(on("pageshow", weak.clone(), |c, now| c.check_liveness(now)));
         if let Some(doc) = window.document() {
             let w = weak.clone();
@@ -566,9 +658,12 @@ impl RealtimeClient {
         let opts: ClientOptions = if options.is_undefined() || options.is_null() {
             ClientOptions::default()
         } else {
-            serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?
+            check_keys(&options, CLIENT_OPTION_KEYS, "initialize()")?;
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?
         };
-        let conn = Connection::new(opts.to_config()).map_err(|e| JsError::new(&format!("initialize(): {e}")))?;
+        let conn = Connection::new(opts.to_config())
+            .map_err(|e| JsError::new(&format!("initialize(): {e}")))?;
         {
             let mut inner = self.inner.borrow_mut();
             if let Some(old) = inner.conn.as_mut() {
@@ -664,10 +759,18 @@ impl RealtimeClient {
     /// Sends `event` and resolves with the server's acknowledgement; rejects
     /// on timeout (default `ackTimeoutMs`), on disconnect or with a full buffer.
     #[wasm_bindgen(js_name = emitAsync)]
-    pub fn emit_async(&self, event: &str, data: JsValue, timeout_ms: Option<f64>) -> Result<Promise, JsError> {
+    pub fn emit_async(
+        &self,
+        event: &str,
+        data: JsValue,
+        timeout_ms: Option<f64>,
+    ) -> Result<Promise, JsError> {
         let json = to_json(&data)?;
-        let timeout = timeout_ms.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as u64);
-        self.handle().emit_async_json(event, json.as_deref(), timeout)
+        let timeout = timeout_ms
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(|t| t as u64);
+        self.handle()
+            .emit_async_json(event, json.as_deref(), timeout)
     }
 
     /// Joins a channel's room (`channel:{id}` unless the id has a `:`);
@@ -688,8 +791,14 @@ impl RealtimeClient {
     pub fn send_typing(&self, channel_id: &str, is_typing: bool) -> Result<(), JsError> {
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
         let arg = serde_json::json!({ "roomName": room }).to_string();
-        let event = if is_typing { "typing:start" } else { "typing:stop" };
-        self.handle().emit_volatile_json(event, Some(&arg)).map(|_| ())
+        let event = if is_typing {
+            "typing:start"
+        } else {
+            "typing:stop"
+        };
+        self.handle()
+            .emit_volatile_json(event, Some(&arg))
+            .map(|_| ())
     }
 
     /// Sends `presence:update {status, customStatus?}`.
@@ -702,10 +811,13 @@ impl RealtimeClient {
         }
         let mut payload = serde_json::json!({ "status": status });
         if let Some(cs) = to_json(&custom_status)? {
-            let v: serde_json::Value = serde_json::from_str(&cs).map_err(|e| JsError::new(&e.to_string()))?;
+            let v: serde_json::Value =
+                serde_json::from_str(&cs).map_err(|e| JsError::new(&e.to_string()))?;
             payload["customStatus"] = v;
         }
-        self.handle().emit_json("presence:update", Some(&payload.to_string())).map(|_| ())
+        self.handle()
+            .emit_json("presence:update", Some(&payload.to_string()))
+            .map(|_| ())
     }
 
     /// Measures the round trip now; resolves with it in ms.

@@ -7,7 +7,9 @@ use std::rc::Weak;
 use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = "export function unsubscriber(sub) { return () => { if (sub) { const s = sub; sub = null; s.unsubscribe(); } }; }")]
+#[wasm_bindgen(
+    inline_js = "export function unsubscriber(sub) { return () => { if (sub) { const s = sub; sub = null; s.unsubscribe(); } }; }"
+)]
 extern "C" {
     fn unsubscriber(sub: Subscription) -> Function;
 }
@@ -78,7 +80,8 @@ impl Deferred {
     pub fn new() -> (Promise, Self) {
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
-        let (resolve, reject) = slot.unwrap_or_else(|| (Function::new_no_args(""), Function::new_no_args("")));
+        let (resolve, reject) =
+            slot.unwrap_or_else(|| (Function::new_no_args(""), Function::new_no_args("")));
         (promise, Self { resolve, reject })
     }
 
@@ -89,7 +92,9 @@ impl Deferred {
 
     /// Rejects with an `Error` carrying `message`.
     pub fn reject(self, message: &str) {
-        let _ = self.reject.call1(&JsValue::UNDEFINED, &js_sys::Error::new(message));
+        let _ = self
+            .reject
+            .call1(&JsValue::UNDEFINED, &js_sys::Error::new(message));
     }
 }
 
@@ -104,10 +109,14 @@ pub(crate) fn to_json(value: &JsValue) -> Result<Option<String>, JsError> {
         return Ok(None);
     }
     JSON::stringify(value)
-        .map_err(|_| JsError::new("the payload cannot be serialized to JSON (cyclic or a BigInt?)"))?
+        .map_err(|_| {
+            JsError::new("the payload cannot be serialized to JSON (cyclic or a BigInt?)")
+        })?
         .as_string()
         .map(Some)
-        .ok_or_else(|| JsError::new("the payload cannot be serialized to JSON (a function or a symbol?)"))
+        .ok_or_else(|| {
+            JsError::new("the payload cannot be serialized to JSON (a function or a symbol?)")
+        })
 }
 
 /// `JSON.parse(text)`, `undefined` if it fails.
@@ -117,5 +126,5 @@ pub(crate) fn parse_json(text: &str) -> JsValue {
 
 /// Logs with the package prefix.
 pub(crate) fn debug_log(message: &str) {
-    web_sys::console::debug_1(&JsValue::from_str(&format!("[chat-realtime] {message}")));
+    web_sys::console::log_1(&JsValue::from_str(&format!("[chat-realtime] {message}")));
 }

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::core::backoff::BackoffConfig;
 use crate::core::connection::ConnectionConfig;
@@ -29,6 +30,44 @@ pub(crate) struct ClientOptions {
     pub ack_timeout_ms: Option<u64>,
 }
 
+/// Refuses keys that `T` does not know (serde-wasm-bindgen reads only the
+/// fields it looks for, so `deny_unknown_fields` alone cannot see typos).
+pub(crate) fn check_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
+    if !value.is_object() {
+        return Err(JsError::new(&format!("{what}: options must be an object")));
+    }
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            return Err(JsError::new(&format!(
+                "{what}: unknown option {key:?}; known options: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The keys of [`ClientOptions`].
+pub(crate) const CLIENT_OPTION_KEYS: &[&str] = &[
+    "url",
+    "path",
+    "namespace",
+    "debug",
+    "reconnection",
+    "maxReconnectAttempts",
+    "reconnectDelayMs",
+    "reconnectDelayMaxMs",
+    "randomizationFactor",
+    "seed",
+    "connectTimeoutMs",
+    "qualityIntervalMs",
+    "latencyWindow",
+    "probeTimeoutMs",
+    "bufferLimit",
+    "ackTimeoutMs",
+];
+
 impl ClientOptions {
     /// The core configuration, defaults filled in.
     pub fn to_config(&self) -> ConnectionConfig {
@@ -45,7 +84,9 @@ impl ClientOptions {
                 max_ms: self.reconnect_delay_max_ms.unwrap_or(b.max_ms),
                 jitter: self.randomization_factor.unwrap_or(b.jitter),
             },
-            seed: self.seed.unwrap_or_else(|| js_sys::Math::random().to_bits()),
+            seed: self
+                .seed
+                .unwrap_or_else(|| js_sys::Math::random().to_bits()),
             connect_timeout_ms: self.connect_timeout_ms.unwrap_or(d.connect_timeout_ms),
             quality_interval_ms: self.quality_interval_ms.unwrap_or(d.quality_interval_ms),
             latency_window: self.latency_window.unwrap_or(d.latency_window),

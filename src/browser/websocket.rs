@@ -28,7 +28,10 @@ pub struct Socket {
 impl Socket {
     /// Opens `url`, reporting through `handler`. Fails if WebSocket is missing
     /// (server-side rendering) or the URL is refused.
-    pub fn open(url: &str, handler: impl FnMut(SocketEvent) + Clone + 'static) -> Result<Self, JsValue> {
+    pub fn open(
+        url: &str,
+        handler: impl FnMut(SocketEvent) + Clone + 'static,
+    ) -> Result<Self, JsValue> {
         let ws = WebSocket::new(url)?;
         ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
         let mut h = handler.clone();

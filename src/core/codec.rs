@@ -338,5 +338,5 @@ pub fn connect_error_message(data: Option<&str>) -> String {
     serde_json::from_str::<String>(data).unwrap_or_else(|_| "connection refused".into())
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

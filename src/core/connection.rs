@@ -1127,5 +1127,5 @@ impl Connection {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -16,11 +16,17 @@ use web_sys::{Request, RequestInit, Response};
 
 /// The realtime server's URL (port fixed at build time by the Makefile).
 pub fn server_url() -> String {
-    format!("http://127.0.0.1:{}", option_env!("REALTIME_PORT").unwrap_or("39101"))
+    format!(
+        "http://127.0.0.1:{}",
+        option_env!("REALTIME_PORT").unwrap_or("39101")
+    )
 }
 
 fn control_url(path: &str) -> String {
-    format!("http://127.0.0.1:{}{path}", option_env!("CONTROL_PORT").unwrap_or("39102"))
+    format!(
+        "http://127.0.0.1:{}{path}",
+        option_env!("CONTROL_PORT").unwrap_or("39102")
+    )
 }
 
 /// Calls the control API.
@@ -31,10 +37,19 @@ pub async fn control(method: &str, path: &str, body: Option<Value>) -> Value {
         opts.set_body(&JsValue::from_str(&b.to_string()));
     }
     let req = Request::new_with_str_and_init(&control_url(path), &opts).unwrap();
-    req.headers().set("content-type", "application/json").unwrap();
+    req.headers()
+        .set("content-type", "application/json")
+        .unwrap();
     let window = web_sys::window().unwrap();
-    let resp: Response = JsFuture::from(window.fetch_with_request(&req)).await.unwrap().unchecked_into();
-    let text = JsFuture::from(resp.text().unwrap()).await.unwrap().as_string().unwrap();
+    let resp: Response = JsFuture::from(window.fetch_with_request(&req))
+        .await
+        .unwrap()
+        .unchecked_into();
+    let text = JsFuture::from(resp.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
@@ -50,7 +65,10 @@ pub async fn get(path: &str) -> Value {
 
 /// A signed token for `sub`.
 pub async fn token(sub: &str) -> String {
-    get(&format!("/token?sub={sub}&name={sub}")).await["token"].as_str().unwrap().to_owned()
+    get(&format!("/token?sub={sub}&name={sub}")).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Sleeps `ms`.
@@ -79,7 +97,9 @@ pub async fn settle(p: Promise) -> Result<JsValue, JsValue> {
 
 /// The message of a rejected promise's Error.
 pub fn error_message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// Records what a JS callback receives, as JSON text of its arguments.
@@ -94,20 +114,28 @@ impl Recorder {
     pub fn new() -> Self {
         let calls: Rc<RefCell<Vec<Value>>> = Rc::default();
         let c = calls.clone();
-        let closure = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |a: JsValue, _b: JsValue| {
-            let v = js_sys::JSON::stringify(&a)
-                .ok()
-                .and_then(|s| s.as_string())
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or(Value::Null);
-            c.borrow_mut().push(v);
-        });
-        Self { calls, closure: Rc::new(closure) }
+        let closure =
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |a: JsValue, _b: JsValue| {
+                let v = js_sys::JSON::stringify(&a)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or(Value::Null);
+                c.borrow_mut().push(v);
+            });
+        Self {
+            calls,
+            closure: Rc::new(closure),
+        }
     }
 
     /// The callback to hand to the API.
     pub fn f(&self) -> Function {
-        self.closure.as_ref().as_ref().unchecked_ref::<Function>().clone()
+        self.closure
+            .as_ref()
+            .as_ref()
+            .unchecked_ref::<Function>()
+            .clone()
     }
 
     /// Calls so far.
@@ -122,7 +150,11 @@ impl Recorder {
 
     /// The recorded values that are strings.
     pub fn strings(&self) -> Vec<String> {
-        self.calls.borrow().iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        self.calls
+            .borrow()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
     }
 }
 
@@ -135,7 +167,7 @@ pub fn client(extra: Value) -> RealtimeClient {
             o.insert(k.clone(), v.clone());
         }
     }
-    c.initialize(serde_wasm_bindgen::to_value(&opts).unwrap()).map_err(JsValue::from).unwrap();
+    c.initialize(js(opts)).map_err(JsValue::from).unwrap();
     c
 }
 
@@ -148,7 +180,9 @@ pub fn js(v: Value) -> JsValue {
 pub async fn connected(sub: &str, extra: Value) -> RealtimeClient {
     let c = client(extra);
     let t = token(sub).await;
-    settle(c.connect(&t).map_err(JsValue::from).unwrap()).await.expect("connect");
+    settle(c.connect(&t).map_err(JsValue::from).unwrap())
+        .await
+        .expect("connect");
     c
 }
 
