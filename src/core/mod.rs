@@ -7,8 +7,10 @@
 pub mod backoff;
 pub mod codec;
 pub mod connection;
+pub mod presence;
 pub mod quality;
 pub mod rng;
+pub mod typing;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
 pub type Millis = u64;
