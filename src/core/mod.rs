@@ -5,7 +5,9 @@
 //! they need to be woken with `next_deadline()`.
 
 pub mod backoff;
+pub mod delivery;
 pub mod rng;
+pub mod store;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
 pub type Millis = u64;
