@@ -6,6 +6,7 @@
 
 pub mod backoff;
 pub mod delivery;
+pub mod queue;
 pub mod rng;
 pub mod store;
 

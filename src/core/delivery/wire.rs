@@ -98,7 +98,7 @@ pub fn parse_timestamp(value: &Value) -> Option<Millis> {
                 return Some(u);
             }
             let f = n.as_f64()?;
-            if f.is_finite() && f >= 0.0 && f < 9.0e15 {
+            if (0.0..9.0e15).contains(&f) {
                 Some(f as Millis)
             } else {
                 None
