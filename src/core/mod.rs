@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod queue;
 pub mod rng;
 pub mod store;
+pub mod sync;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
 pub type Millis = u64;
