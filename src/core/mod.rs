@@ -7,9 +7,13 @@
 pub mod backoff;
 pub mod codec;
 pub mod connection;
+pub mod delivery;
 pub mod presence;
 pub mod quality;
+pub mod queue;
 pub mod rng;
+pub mod store;
+pub mod sync;
 pub mod typing;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).

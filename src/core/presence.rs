@@ -17,7 +17,7 @@ use super::Millis;
 mod timestamp;
 mod types;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 pub(crate) use timestamp::parse_timestamp;

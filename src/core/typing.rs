@@ -21,7 +21,7 @@ use super::presence::parse_timestamp;
 pub use super::presence::Visibility;
 use super::Millis;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 /// Quiet time after the last input change before typing starts.

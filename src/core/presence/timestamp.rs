@@ -139,7 +139,7 @@ fn parse_iso8601(s: &str) -> Option<Millis> {
     Millis::try_from(ms).ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use serde_json::json;
