@@ -52,8 +52,19 @@ struct Listener {
     once: bool,
 }
 
+/// Answer of an ack request made from Rust: the ack's args array as JSON
+/// text, or why there is none.
+pub(crate) type AckCallback = Box<dyn FnOnce(Result<String, String>)>;
+
+/// Who waits for an ack.
+enum Pending {
+    Js(Deferred),
+    Rust(AckCallback),
+}
+
 /// What to call once the borrow is released.
 enum Out {
+    RustAck(AckCallback, Result<String, String>),
     Event {
         name: String,
         data: String,
@@ -85,7 +96,7 @@ pub(crate) struct Inner {
     error_subs: Callbacks,
     quality_subs: Callbacks,
     disconnect_subs: Callbacks,
-    requests: HashMap<u64, Deferred>,
+    requests: HashMap<u64, Pending>,
     latency: HashMap<u64, Deferred>,
     connect_waiters: Vec<Deferred>,
     hooks: Vec<(u32, Hook)>,
@@ -187,10 +198,32 @@ impl ClientHandle {
                 .conn()?
                 .emit_with_ack(event, arg, timeout_ms, now)
                 .map_err(|e| JsError::new(&e.to_string()))?;
-            inner.requests.insert(request, deferred);
+            inner.requests.insert(request, Pending::Js(deferred));
         }
         pump(&self.0);
         Ok(promise)
+    }
+
+    /// Emits asking for an ack; `callback` gets the ack args (JSON array
+    /// text) or the failure, called with no borrow held.
+    pub fn emit_with_ack_cb(
+        &self,
+        event: &str,
+        arg: Option<&str>,
+        timeout_ms: Option<u64>,
+        callback: AckCallback,
+    ) -> Result<(), JsError> {
+        {
+            let mut inner = self.0.borrow_mut();
+            let now = now_ms();
+            let request = inner
+                .conn()?
+                .emit_with_ack(event, arg, timeout_ms, now)
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            inner.requests.insert(request, Pending::Rust(callback));
+        }
+        pump(&self.0);
+        Ok(())
     }
 
     /// Connected to the namespace.
@@ -466,6 +499,7 @@ fn dispatch(rc: &Rc<RefCell<Inner>>, out: Vec<Out>, hooks: &[Hook]) {
                     let _ = call(&f, &Array::of1(&err));
                 }
             }
+            Out::RustAck(cb, result) => cb(result),
             Out::Settle(d, Ok(v)) => d.resolve(&v),
             Out::Settle(d, Err(m)) => d.reject(&m),
             Out::Connected { reconnected } => {
