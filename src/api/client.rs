@@ -298,22 +298,23 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                 }
                 Effect::Disconnected { reason } => out.push(Out::Disconnected(reason.as_str())),
                 Effect::Event { name, data, .. } => out.push(Out::Event { name, data }),
-                Effect::AckOk { request, data } => {
-                    if let Some(d) = inner.requests.remove(&request) {
-                        let args = parse_json(&data);
-                        let first = Array::from(&args).get(0);
+                Effect::AckOk { request, data } => match inner.requests.remove(&request) {
+                    Some(Pending::Js(d)) => {
+                        let first = Array::from(&parse_json(&data)).get(0);
                         out.push(Out::Settle(d, Ok(first)));
                     }
-                }
-                Effect::AckErr { request, error } => {
-                    if let Some(d) = inner
-                        .requests
-                        .remove(&request)
-                        .or_else(|| inner.latency.remove(&request))
-                    {
-                        out.push(Out::Settle(d, Err(error.to_string())));
+                    Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Ok(data))),
+                    None => {}
+                },
+                Effect::AckErr { request, error } => match inner.requests.remove(&request) {
+                    Some(Pending::Js(d)) => out.push(Out::Settle(d, Err(error.to_string()))),
+                    Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Err(error.to_string()))),
+                    None => {
+                        if let Some(d) = inner.latency.remove(&request) {
+                            out.push(Out::Settle(d, Err(error.to_string())));
+                        }
                     }
-                }
+                },
                 Effect::AuthError { message } => {
                     for d in inner.connect_waiters.drain(..) {
                         out.push(Out::Settle(
