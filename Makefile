@@ -24,8 +24,8 @@ host-test: setup
 browser-test: setup
 	bash scripts/with-server.sh bash -c '$(WASM_TEST) --chrome && $(WASM_TEST) --firefox'
 
-www-test: setup
-	@if [ -f www/package.json ]; then bash scripts/with-server.sh bash -c 'cd www && npm test'; fi
+www-test: build
+	bash scripts/with-server.sh bash -c 'cd www && npm test' 
 
 test: lint host-test browser-test www-test
 	@echo "make test: all suites passed"
