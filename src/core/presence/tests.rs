@@ -393,7 +393,10 @@ fn custom_status_expires_and_the_cleared_status_is_resent() {
     assert_eq!(s.custom_status(), None);
     assert_eq!(
         sends(&fx),
-        [(EVENT_UPDATE, json!({"status": "online", "customStatus": null}))]
+        [(
+            EVENT_UPDATE,
+            json!({"status": "online", "customStatus": null})
+        )]
     );
     assert!(fx.contains(&PresenceEffect::OwnCustomStatusChanged(None)));
 }
@@ -410,7 +413,10 @@ fn custom_status_wire_form_round_trips_and_plain_text_is_accepted() {
     a.set_custom_status(cs.clone(), 1_000).unwrap();
     let sent = sends(&a.drain_effects());
     assert_eq!(sent.len(), 1);
-    assert!(sent[0].1["customStatus"].is_string(), "the server wants a string");
+    assert!(
+        sent[0].1["customStatus"].is_string(),
+        "the server wants a string"
+    );
     let mut changed = sent[0].1.clone();
     changed["userId"] = json!("a");
     let mut b = connected(0);
@@ -436,13 +442,20 @@ fn custom_status_wire_form_round_trips_and_plain_text_is_accepted() {
             2_000,
         )
         .unwrap();
-        assert_eq!(b.get_presence("c").unwrap().custom_status, expected, "{wire}");
+        assert_eq!(
+            b.get_presence("c").unwrap().custom_status,
+            expected,
+            "{wire}"
+        );
     }
     // Clearing sends null so the server forgets the previous one.
     a.clear_custom_status(3_000);
     assert_eq!(
         sends(&a.drain_effects()),
-        [(EVENT_UPDATE, json!({"status": "online", "customStatus": null}))]
+        [(
+            EVENT_UPDATE,
+            json!({"status": "online", "customStatus": null})
+        )]
     );
 }
 
@@ -518,12 +531,18 @@ fn invisible_mode_sends_offline_without_custom_status() {
     assert!(s.is_invisible());
     assert_eq!(
         sends(&s.drain_effects()),
-        [(EVENT_UPDATE, json!({"status": "offline", "customStatus": null}))]
+        [(
+            EVENT_UPDATE,
+            json!({"status": "offline", "customStatus": null})
+        )]
     );
     s.handle_timeout(30_010);
     assert_eq!(
         sends(&s.drain_effects()),
-        [(EVENT_UPDATE, json!({"status": "offline", "customStatus": null}))]
+        [(
+            EVENT_UPDATE,
+            json!({"status": "offline", "customStatus": null})
+        )]
     );
 }
 
