@@ -665,7 +665,8 @@ impl PresenceService {
     #[wasm_bindgen(js_name = setCustomStatus)]
     pub fn set_custom_status(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CustomStatusInput")] custom_status: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CustomStatusInput", js_name = customStatus)]
+        custom_status: JsValue,
     ) -> Result<(), JsError> {
         let cs = custom_status_input(&custom_status)?;
         self.act("setCustomStatus()", |c, now| c.set_custom_status(cs, now))
@@ -691,7 +692,10 @@ impl PresenceService {
 
     /// Appear offline to everyone (`true`) or show the real status again.
     #[wasm_bindgen(js_name = setInvisibleMode)]
-    pub fn set_invisible_mode(&self, invisible: JsValue) -> Result<(), JsError> {
+    pub fn set_invisible_mode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "boolean")] invisible: JsValue,
+    ) -> Result<(), JsError> {
         let on = args::boolean(&invisible, "setInvisibleMode(): invisible")?;
         self.act("setInvisibleMode()", |c, now| {
             c.set_invisible_mode(on, now);
@@ -716,7 +720,7 @@ impl PresenceService {
     )]
     pub fn update_presence_settings(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | Partial<PresenceSettings>")]
+        #[wasm_bindgen(unchecked_param_type = "string | Partial<PresenceSettings>", js_name = userIdOrSettings)]
         user_id_or_settings: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Partial<PresenceSettings>")]
         settings: JsValue,
@@ -756,7 +760,8 @@ impl PresenceService {
     #[wasm_bindgen(js_name = setContacts)]
     pub fn set_contacts(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] contact_ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
+        contact_ids: JsValue,
     ) -> Result<(), JsError> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, _| {
@@ -770,7 +775,7 @@ impl PresenceService {
     #[wasm_bindgen(js_name = setUserSettings)]
     pub fn set_user_settings(
         &self,
-        user_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Partial<PresenceSettings>")] settings: JsValue,
     ) -> Result<(), JsError> {
         let what = "setUserSettings()";
@@ -783,8 +788,8 @@ impl PresenceService {
     #[wasm_bindgen(js_name = canViewPresence, unchecked_return_type = "PresenceVisibilityResult")]
     pub fn can_view_presence(
         &self,
-        viewer_id: JsValue,
-        target_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = viewerId)] viewer_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = targetId)] target_id: JsValue,
     ) -> Result<JsValue, JsError> {
         let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
         let target = args::id(&target_id, "canViewPresence(): targetId")?;
@@ -796,7 +801,10 @@ impl PresenceService {
     /// A user's presence as the current user may see it, `undefined` when
     /// unknown (subscribe to learn it).
     #[wasm_bindgen(js_name = getPresence, unchecked_return_type = "UserPresence | undefined")]
-    pub fn get_presence(&self, user_id: JsValue) -> Result<JsValue, JsError> {
+    pub fn get_presence(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
+    ) -> Result<JsValue, JsError> {
         let id = args::id(&user_id, "getPresence(): userId")?;
         Ok(self.read(|c| {
             c.get_presence(&id)
@@ -810,7 +818,7 @@ impl PresenceService {
     #[wasm_bindgen(js_name = subscribeToUsers)]
     pub fn subscribe_to_users(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] user_ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
     ) -> Result<u32, JsError> {
         let ids = args::ids(&user_ids, "subscribeToUsers(): userIds")?;
         self.act("subscribeToUsers()", |c, _| {
@@ -823,7 +831,7 @@ impl PresenceService {
     #[wasm_bindgen(js_name = unsubscribeFromUsers)]
     pub fn unsubscribe_from_users(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] user_ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
     ) -> Result<u32, JsError> {
         let ids = args::ids(&user_ids, "unsubscribeFromUsers(): userIds")?;
         self.act("unsubscribeFromUsers()", |c, _| {

@@ -497,8 +497,9 @@ impl TypingService {
     #[wasm_bindgen(js_name = startTyping)]
     pub fn start_typing(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] thread_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
     ) -> Result<(), JsError> {
         let m = "startTyping()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
@@ -510,8 +511,8 @@ impl TypingService {
     #[wasm_bindgen(js_name = startTypingInThread)]
     pub fn start_typing_in_thread(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] thread_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = threadId)] thread_id: JsValue,
     ) -> Result<(), JsError> {
         let m = "startTypingInThread()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
@@ -524,8 +525,9 @@ impl TypingService {
     #[wasm_bindgen(js_name = startTypingInDM)]
     pub fn start_typing_in_dm(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] dm_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] recipient_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = recipientId)]
+        recipient_id: JsValue,
     ) -> Result<(), JsError> {
         let m = "startTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
@@ -537,8 +539,10 @@ impl TypingService {
     #[wasm_bindgen(js_name = stopTyping)]
     pub fn stop_typing(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] thread_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = channelId)]
+        channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
     ) -> Result<(), JsError> {
         let m = "stopTyping()";
         let channel = args::opt_id(&channel_id, &format!("{m}: channelId"))?;
@@ -552,7 +556,7 @@ impl TypingService {
     #[wasm_bindgen(js_name = stopTypingInDM)]
     pub fn stop_typing_in_dm(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] dm_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
     ) -> Result<(), JsError> {
         let m = "stopTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
@@ -565,9 +569,10 @@ impl TypingService {
     #[wasm_bindgen(js_name = handleInputChange)]
     pub fn handle_input_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] thread_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
     ) -> Result<(), JsError> {
         let m = "handleInputChange()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
@@ -582,7 +587,7 @@ impl TypingService {
     #[wasm_bindgen(js_name = handleDMInputChange)]
     pub fn handle_dm_input_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] dm_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
     ) -> Result<(), JsError> {
         let m = "handleDMInputChange()";
@@ -595,8 +600,9 @@ impl TypingService {
     #[wasm_bindgen(js_name = getTypingUsers, unchecked_return_type = "TypingUser[]")]
     pub fn get_typing_users(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] thread_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
     ) -> Result<Array, JsError> {
         let room = room_of(&channel_id, &thread_id, "getTypingUsers()")?;
         Ok(users_js(&self.read(|c| c.get_typing_users_in_room(&room))))
@@ -606,7 +612,7 @@ impl TypingService {
     #[wasm_bindgen(js_name = getTypingUsersInDM, unchecked_return_type = "TypingUser[]")]
     pub fn get_typing_users_in_dm(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] dm_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
     ) -> Result<Array, JsError> {
         let dm = args::id(&dm_id, "getTypingUsersInDM(): dmId")?;
         Ok(users_js(
@@ -617,24 +623,25 @@ impl TypingService {
     /// "Alice is typing...", "Alice and Bob are typing...", "Alice, Bob, and
     /// Charlie are typing...", "Alice, Bob, and 2 others are typing...", or
     /// `null` when nobody is.
-    #[wasm_bindgen(js_name = getTypingText)]
+    #[wasm_bindgen(js_name = getTypingText, unchecked_return_type = "string | null")]
     pub fn get_typing_text(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] thread_id: JsValue,
-    ) -> Result<Option<String>, JsError> {
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
+    ) -> Result<JsValue, JsError> {
         let room = room_of(&channel_id, &thread_id, "getTypingText()")?;
-        Ok(self.read(|c| text_or_none(&c.get_typing_users_in_room(&room))))
+        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room))))
     }
 
     /// `getTypingText` for a DM.
-    #[wasm_bindgen(js_name = getTypingTextInDM)]
+    #[wasm_bindgen(js_name = getTypingTextInDM, unchecked_return_type = "string | null")]
     pub fn get_typing_text_in_dm(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] dm_id: JsValue,
-    ) -> Result<Option<String>, JsError> {
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
+    ) -> Result<JsValue, JsError> {
         let dm = args::id(&dm_id, "getTypingTextInDM(): dmId")?;
-        Ok(self.read(|c| text_or_none(&c.get_typing_users_in_room(&dm_room_name(&dm)))))
+        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&dm_room_name(&dm)))))
     }
 
     /// `callback(channelId, users, threadId, change)` when the typing users of
@@ -644,10 +651,11 @@ impl TypingService {
     #[wasm_bindgen(js_name = onRoomTypingChange, unchecked_return_type = "() => void")]
     pub fn on_room_typing_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RoomType")] room_type: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RoomType", js_name = roomType)] room_type: JsValue,
         #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] thread_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
     ) -> Result<Function, JsError> {
         let m = "onRoomTypingChange()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
@@ -739,7 +747,8 @@ impl TypingService {
     #[wasm_bindgen(js_name = setContacts)]
     pub fn set_contacts(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] contact_ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
+        contact_ids: JsValue,
     ) -> Result<(), JsError> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, now| {
@@ -805,6 +814,10 @@ fn room_of(channel_id: &JsValue, thread_id: &JsValue, method: &str) -> Result<St
     Ok(core::room_name(&channel, thread.as_deref()))
 }
 
-fn text_or_none(users: &[TypingUser]) -> Option<String> {
-    Some(format_typing_text(users)).filter(|t| !t.is_empty())
+/// The typing text, or `null` when nobody types.
+fn text_or_null(users: &[TypingUser]) -> JsValue {
+    match format_typing_text(users) {
+        t if t.is_empty() => JsValue::NULL,
+        t => JsValue::from_str(&t),
+    }
 }
