@@ -275,7 +275,7 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
             let weak = Rc::downgrade(rc);
             inner
                 .timer
-                .arm(inner.core.next_deadline(), move || on_timer(&weak));
+                .arm_no_later(inner.core.next_deadline(), move || on_timer(&weak));
             if effects.is_empty() {
                 return;
             }
