@@ -104,6 +104,7 @@ pub(crate) struct Inner {
     hooks: Vec<(u32, Hook)>,
     next_id: u32,
     dom: Vec<EventListener>,
+    user_id: Option<String>,
 }
 
 impl Unsubscribe for Inner {
@@ -242,6 +243,22 @@ impl ClientHandle {
     pub fn debug(&self) -> bool {
         self.0.borrow().debug
     }
+
+    /// The user the server authenticated (its last `authenticated` event).
+    pub fn user_id(&self) -> Option<String> {
+        self.0.borrow().user_id.clone()
+    }
+}
+
+/// `userId` of an `authenticated` event's data (`["authenticated", {userId}]`).
+pub(crate) fn authenticated_user_id(data: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(data).ok()?;
+    value
+        .get(1)?
+        .get("userId")?
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
 }
 
 /// Carries out the connection's effects, then calls JavaScript back.
@@ -300,7 +317,14 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                     out.push(Out::Connected { reconnected });
                 }
                 Effect::Disconnected { reason } => out.push(Out::Disconnected(reason.as_str())),
-                Effect::Event { name, data, .. } => out.push(Out::Event { name, data }),
+                Effect::Event { name, data, .. } => {
+                    if name == "authenticated" {
+                        if let Some(id) = authenticated_user_id(&data) {
+                            inner.user_id = Some(id);
+                        }
+                    }
+                    out.push(Out::Event { name, data });
+                }
                 Effect::AckOk { request, data } => match inner.requests.remove(&request) {
                     Some(Pending::Js(d)) => {
                         let first = Array::from(&parse_json(&data)).get(0);
@@ -686,6 +710,7 @@ impl RealtimeClient {
                 hooks: Vec::new(),
                 next_id: 0,
                 dom: Vec::new(),
+                user_id: None,
             })),
         }
     }
@@ -949,6 +974,13 @@ impl RealtimeClient {
     #[wasm_bindgen(getter, js_name = isOnline)]
     pub fn is_online(&self) -> bool {
         self.read(Connection::is_online, true)
+    }
+
+    /// The user id the server authenticated (from its `authenticated`
+    /// event), `undefined` before the first connection.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn user_id(&self) -> Option<String> {
+        self.inner.borrow().user_id.clone()
     }
 
     /// The Socket.IO session id while connected.

@@ -63,6 +63,11 @@ impl Callbacks {
         before != self.entries.len()
     }
 
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// A copy of the callbacks, to call after the owner's borrow is released.
     pub fn snapshot(&self) -> Vec<Function> {
         self.entries.iter().map(|(_, f)| f.clone()).collect()

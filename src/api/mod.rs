@@ -1,10 +1,15 @@
 //! The `#[wasm_bindgen]` surface seen from JavaScript.
 
+mod args;
 pub mod client;
 mod js;
+pub mod presence;
 mod types;
+pub mod typing;
 
 pub use client::RealtimeClient;
+pub use presence::PresenceService;
+pub use typing::TypingService;
 
 use wasm_bindgen::prelude::*;
 

@@ -8,6 +8,7 @@ use web_sys::{AddEventListenerOptions, Event, EventTarget};
 pub struct EventListener {
     target: EventTarget,
     kind: &'static str,
+    capture: bool,
     callback: Closure<dyn FnMut(Event)>,
 }
 
@@ -18,9 +19,21 @@ impl EventListener {
         kind: &'static str,
         callback: impl FnMut(Event) + 'static,
     ) -> Option<Self> {
+        Self::with_capture(target, kind, false, callback)
+    }
+
+    /// Adds a passive listener, in the capture phase when `capture` (so it
+    /// also hears events aimed at descendants that do not bubble).
+    pub fn with_capture(
+        target: &EventTarget,
+        kind: &'static str,
+        capture: bool,
+        callback: impl FnMut(Event) + 'static,
+    ) -> Option<Self> {
         let callback = Closure::<dyn FnMut(Event)>::new(callback);
         let options = AddEventListenerOptions::new();
         options.set_passive(true);
+        options.set_capture(capture);
         target
             .add_event_listener_with_callback_and_add_event_listener_options(
                 kind,
@@ -31,6 +44,7 @@ impl EventListener {
         Some(Self {
             target: target.clone(),
             kind,
+            capture,
             callback,
         })
     }
@@ -38,8 +52,10 @@ impl EventListener {
 
 impl Drop for EventListener {
     fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+        let _ = self.target.remove_event_listener_with_callback_and_bool(
+            self.kind,
+            self.callback.as_ref().unchecked_ref(),
+            self.capture,
+        );
     }
 }

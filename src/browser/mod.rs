@@ -1,6 +1,7 @@
 //! Thin adapters over browser resources. Each owns its closures and releases
 //! listeners and timers in `Drop`; none panics, none leaks a closure.
 
+pub mod activity;
 pub mod clock;
 pub mod device;
 pub mod listener;

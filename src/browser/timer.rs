@@ -28,6 +28,17 @@ impl DeadlineTimer {
         }
     }
 
+    /// Like [`Self::arm`], but keeps a timer already armed at or before
+    /// `deadline`: it fires early, the core finds nothing due and the timer is
+    /// re-armed then. Cheap when the deadline keeps moving later (activity
+    /// pushing an idle deadline back), where `arm` would reset a timer per event.
+    pub fn arm_no_later(&mut self, deadline: Option<Millis>, fire: impl FnOnce() + 'static) {
+        match (deadline, &self.armed) {
+            (Some(d), Some((at, _))) if *at <= d => {}
+            _ => self.arm(deadline, fire),
+        }
+    }
+
     /// Forgets the armed instant after the timer fired, so the next `arm` sets a new one.
     pub fn fired(&mut self) {
         self.armed = None;

@@ -28,11 +28,17 @@ pub use types::{
 
 /// Most users one client may subscribe to.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
-/// Client → server: `{status, customStatus?: {text?, emoji?, expiresAt?}}`.
+/// Client → server: `{status, customStatus: string | null}`. The server
+/// contract types `customStatus` as a string (and keeps the previous one when
+/// the key is missing), so the custom status travels as the JSON text of
+/// `{text?, emoji?, expiresAt?}` (see [`encode_custom_status`]) and `null`
+/// clears it.
 pub const EVENT_UPDATE: &str = "presence:update";
 /// Client → server: `{userIds}`.
 pub const EVENT_SUBSCRIBE: &str = "presence:subscribe";
-/// Server → client: `{userId, status, customStatus?, lastSeenAt?}`.
+/// Server → client: `{userId, status, customStatus?, lastSeenAt?}`;
+/// `customStatus` is an object, the JSON text of one, or plain text (other
+/// clients), see [`decode_custom_status`].
 pub const EVENT_CHANGED: &str = "presence:changed";
 
 /// Why a presence call was refused. The service state is unchanged.
@@ -175,6 +181,56 @@ fn opt_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<Millis>, 
     }
 }
 
+/// The wire form of a custom status: the JSON text of
+/// `{text?, emoji?, expiresAt?}` (the server contract wants a string).
+pub fn encode_custom_status(custom_status: &CustomStatus) -> String {
+    serde_json::to_string(custom_status).unwrap_or_default()
+}
+
+/// A custom status as it arrives in `presence:changed` or a
+/// `presence:subscribe` answer: an object `{text?, emoji?, expiresAt?}`, a
+/// string holding the JSON text of one ([`encode_custom_status`]), or any
+/// other string, read as the text (clients that send plain text). `None` for
+/// an empty one. Errors only for an object with mistyped fields.
+pub fn decode_custom_status(value: &Value) -> Result<Option<CustomStatus>, PresenceError> {
+    let custom_status = match value {
+        Value::Null => None,
+        Value::Object(cs) => Some(custom_status_fields(cs)?),
+        Value::String(text) => {
+            let structured = text
+                .trim_start()
+                .starts_with('{')
+                .then(|| serde_json::from_str::<Value>(text).ok())
+                .flatten()
+                .and_then(|v| match v {
+                    Value::Object(cs) => custom_status_fields(&cs).ok(),
+                    _ => None,
+                });
+            match structured {
+                Some(cs) => Some(cs),
+                None => Some(CustomStatus {
+                    text: Some(text.clone()).filter(|t| !t.trim().is_empty()),
+                    ..CustomStatus::default()
+                }),
+            }
+        }
+        other => {
+            return Err(invalid(format!(
+                "customStatus must be an object or a string, got {other}"
+            )))
+        }
+    };
+    Ok(custom_status.filter(|cs| !cs.is_empty()))
+}
+
+fn custom_status_fields(cs: &Map<String, Value>) -> Result<CustomStatus, PresenceError> {
+    Ok(CustomStatus {
+        text: opt_string(cs, "text")?,
+        emoji: opt_string(cs, "emoji")?,
+        expires_at: opt_timestamp(cs, "expiresAt")?,
+    })
+}
+
 /// A validated `presence:changed` payload.
 struct PresenceChanged {
     user_id: String,
@@ -208,18 +264,8 @@ fn parse_presence_changed(payload: &Value) -> Result<PresenceChanged, PresenceEr
         }
     };
     let custom_status = match obj.get("customStatus") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(cs)) => Some(CustomStatus {
-            text: opt_string(cs, "text")?,
-            emoji: opt_string(cs, "emoji")?,
-            expires_at: opt_timestamp(cs, "expiresAt")?,
-        })
-        .filter(|cs| !cs.is_empty()),
-        Some(other) => {
-            return Err(invalid(format!(
-                "customStatus must be an object, got {other}"
-            )))
-        }
+        None => None,
+        Some(v) => decode_custom_status(v)?,
     };
     let last_seen_at = opt_timestamp(obj, "lastSeenAt")?;
     Ok(PresenceChanged {
@@ -444,16 +490,15 @@ impl PresenceService {
         }
     }
 
+    /// `{status, customStatus}`: the custom status as its wire string, or
+    /// `null` (none, or invisible) so the server forgets the previous one.
     fn update_payload(&self) -> Value {
-        let mut payload = json!({ "status": self.broadcast_status() });
-        if let (false, Some(cs), Some(obj)) = (
-            self.settings.invisible_mode,
-            &self.custom_status,
-            payload.as_object_mut(),
-        ) {
-            obj.insert("customStatus".into(), json!(cs));
-        }
-        payload
+        let custom_status = self
+            .custom_status
+            .as_ref()
+            .filter(|_| !self.settings.invisible_mode)
+            .map(encode_custom_status);
+        json!({ "status": self.broadcast_status(), "customStatus": custom_status })
     }
 
     /// Sends `presence:update` when connected and restarts the heartbeat.

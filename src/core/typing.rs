@@ -3,7 +3,8 @@
 //! Outgoing: input changes are debounced (`debounce_ms`) before typing starts,
 //! `typing:start` is throttled per room (`throttle_ms`), empty input stops at
 //! once, and typing stops by itself `typing_timeout_ms` after the last
-//! keystroke. Incoming: `typing:event` payloads keep per-room lists of other
+//! keystroke; until then `typing:start` is renewed every `keepalive_ms` so
+//! servers with a shorter expiry keep the indicator. Incoming: `typing:event` payloads keep per-room lists of other
 //! users, each expiring `typing_timeout_ms` after it was last reported;
 //! changes are batched (`batch_ms`) into one [`TypingEffect::TypingChanged`].
 //!
@@ -33,6 +34,11 @@ pub const THROTTLE_MS: Millis = 1_000;
 pub const TYPING_TIMEOUT_MS: Millis = 5_000;
 /// Window in which changes are collected into one notification.
 pub const BATCH_MS: Millis = 500;
+/// While typing, `typing:start` is re-sent this long after the previous one
+/// (until the auto-stop), so a server that expires indicators sooner than
+/// [`TYPING_TIMEOUT_MS`] (the test server: 3 s after the last start) keeps
+/// showing it until we stop.
+pub const KEEPALIVE_MS: Millis = 2_000;
 
 /// Client → server: `{roomName, threadId?}`.
 pub const EVENT_START: &str = "typing:start";
@@ -232,6 +238,9 @@ pub struct TypingConfig {
     pub typing_timeout_ms: Millis,
     /// Batch window for change notifications.
     pub batch_ms: Millis,
+    /// Re-send `typing:start` this long after the previous one while typing
+    /// (at least `throttle_ms` apart; 0: only on keystrokes).
+    pub keepalive_ms: Millis,
     /// Emit [`TypingEffect::Log`] effects.
     pub debug: bool,
 }
@@ -244,6 +253,7 @@ impl Default for TypingConfig {
             throttle_ms: THROTTLE_MS,
             typing_timeout_ms: TYPING_TIMEOUT_MS,
             batch_ms: BATCH_MS,
+            keepalive_ms: KEEPALIVE_MS,
             debug: false,
         }
     }
@@ -715,6 +725,21 @@ impl TypingService {
             .collect()
     }
 
+    /// When `typing:start` is re-sent to keep the server's indicator alive:
+    /// `keepalive_ms` after the last one, if that is before the auto-stop.
+    fn keepalive_at(&self, key: &str, room: &OwnRoom) -> Option<Millis> {
+        if self.config.keepalive_ms == 0
+            || !room.active
+            || !room.server_typing
+            || room.start_pending
+        {
+            return None;
+        }
+        let interval = self.config.keepalive_ms.max(self.config.throttle_ms);
+        let at = self.last_start_sent.get(key)?.saturating_add(interval);
+        (at < room.auto_stop_at).then_some(at)
+    }
+
     fn prune_throttle(&mut self, now: Millis) {
         let throttle = self.config.throttle_ms;
         let own = &self.own;
@@ -957,9 +982,14 @@ impl TypingService {
                 .then(|| self.last_start_sent.get(key))
                 .flatten()
                 .map(|&at| at.saturating_add(throttle));
-            [Some(r.auto_stop_at), r.debounce_at, pending]
-                .into_iter()
-                .flatten()
+            [
+                Some(r.auto_stop_at),
+                r.debounce_at,
+                pending,
+                self.keepalive_at(key, r),
+            ]
+            .into_iter()
+            .flatten()
         });
         let timeout = self.config.typing_timeout_ms;
         let remote = self
@@ -990,6 +1020,7 @@ impl TypingService {
                     Some((key.clone(), Due::Stop))
                 } else if room.debounce_at.is_some_and(|d| now >= d)
                     || (room.start_pending && throttle_over)
+                    || self.keepalive_at(key, room).is_some_and(|k| now >= k)
                 {
                     Some((key.clone(), Due::Start))
                 } else {

@@ -347,7 +347,7 @@ fn reconnect_resends_status_custom_status_and_all_subscriptions() {
         [
             (
                 EVENT_UPDATE,
-                json!({"status": "busy", "customStatus": {"text": "In a meeting", "emoji": "📅"}})
+                json!({"status": "busy", "customStatus": r#"{"text":"In a meeting","emoji":"📅"}"#})
             ),
             (EVENT_SUBSCRIBE, json!({"userIds": ["a", "b"]})),
         ]
@@ -382,7 +382,7 @@ fn custom_status_expires_and_the_cleared_status_is_resent() {
         sends(&fx),
         [(
             EVENT_UPDATE,
-            json!({"status": "online", "customStatus": {"text": "Lunch", "expiresAt": 45_000}})
+            json!({"status": "online", "customStatus": r#"{"text":"Lunch","expiresAt":45000}"#})
         )]
     );
     assert_eq!(s.custom_status_text(), Some("Lunch"));
@@ -391,8 +391,72 @@ fn custom_status_expires_and_the_cleared_status_is_resent() {
     assert_eq!(s.next_deadline(), Some(45_000));
     let fx = run_until(&mut s, 45_000);
     assert_eq!(s.custom_status(), None);
-    assert_eq!(sends(&fx), [(EVENT_UPDATE, json!({"status": "online"}))]);
+    assert_eq!(
+        sends(&fx),
+        [(
+            EVENT_UPDATE,
+            json!({"status": "online", "customStatus": null})
+        )]
+    );
     assert!(fx.contains(&PresenceEffect::OwnCustomStatusChanged(None)));
+}
+
+#[test]
+fn custom_status_wire_form_round_trips_and_plain_text_is_accepted() {
+    // What one client sends is what another reads back.
+    let mut a = connected(0);
+    let cs = CustomStatus {
+        text: Some("In a meeting".into()),
+        emoji: Some("📅".into()),
+        expires_at: Some(90_000),
+    };
+    a.set_custom_status(cs.clone(), 1_000).unwrap();
+    let sent = sends(&a.drain_effects());
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].1["customStatus"].is_string(),
+        "the server wants a string"
+    );
+    let mut changed = sent[0].1.clone();
+    changed["userId"] = json!("a");
+    let mut b = connected(0);
+    b.handle_presence_changed(&changed, 2_000).unwrap();
+    assert_eq!(b.get_presence("a").unwrap().custom_status, Some(cs));
+    // Plain text from other clients is the text; blank is none; a string that
+    // only looks like JSON stays text.
+    let text = |t: &str| {
+        Some(CustomStatus {
+            text: Some(t.into()),
+            ..CustomStatus::default()
+        })
+    };
+    for (wire, expected) in [
+        (json!("lunch"), text("lunch")),
+        (json!("  "), None),
+        (json!("{not json"), text("{not json")),
+        (json!(r#"{"text": 5}"#), text(r#"{"text": 5}"#)),
+        (json!(null), None),
+    ] {
+        b.handle_presence_changed(
+            &json!({"userId": "c", "status": "away", "customStatus": wire}),
+            2_000,
+        )
+        .unwrap();
+        assert_eq!(
+            b.get_presence("c").unwrap().custom_status,
+            expected,
+            "{wire}"
+        );
+    }
+    // Clearing sends null so the server forgets the previous one.
+    a.clear_custom_status(3_000);
+    assert_eq!(
+        sends(&a.drain_effects()),
+        [(
+            EVENT_UPDATE,
+            json!({"status": "online", "customStatus": null})
+        )]
+    );
 }
 
 #[test]
@@ -467,12 +531,18 @@ fn invisible_mode_sends_offline_without_custom_status() {
     assert!(s.is_invisible());
     assert_eq!(
         sends(&s.drain_effects()),
-        [(EVENT_UPDATE, json!({"status": "offline"}))]
+        [(
+            EVENT_UPDATE,
+            json!({"status": "offline", "customStatus": null})
+        )]
     );
     s.handle_timeout(30_010);
     assert_eq!(
         sends(&s.drain_effects()),
-        [(EVENT_UPDATE, json!({"status": "offline"}))]
+        [(
+            EVENT_UPDATE,
+            json!({"status": "offline", "customStatus": null})
+        )]
     );
 }
 
@@ -678,7 +748,6 @@ fn malformed_presence_payloads_are_dropped_with_state_unchanged() {
         json!({"userId": "a"}),
         json!({"userId": "a", "status": "sleeping"}),
         json!({"userId": "a", "status": 1}),
-        json!({"userId": "a", "status": "online", "customStatus": "hi"}),
         json!({"userId": "a", "status": "online", "customStatus": {"text": 5}}),
         json!({"userId": "a", "status": "online", "customStatus": {"expiresAt": "soon"}}),
         json!({"userId": "a", "status": "online", "lastSeenAt": "yesterday"}),

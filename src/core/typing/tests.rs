@@ -204,9 +204,13 @@ fn repeated_start_within_window_only_rearms_auto_stop() {
     // A throttled start goes out when the window ends.
     let fx = run_until(&mut s, 1_000);
     assert_eq!(send_times(&fx), [(1_000, EVENT_START)]);
-    // Auto-stop counts from the last call (800 ms).
+    // Auto-stop counts from the last call (800 ms); until then the start is
+    // renewed every 2 s.
     let fx = run_until(&mut s, 5_799);
-    assert!(send_times(&fx).is_empty());
+    assert_eq!(
+        send_times(&fx),
+        [(3_000, EVENT_START), (5_000, EVENT_START)]
+    );
     let fx = run_until(&mut s, 5_800);
     assert_eq!(send_times(&fx), [(5_800, EVENT_STOP)]);
     assert!(!s.is_typing("c1", None));
@@ -245,11 +249,60 @@ fn auto_stop_5s_after_last_keystroke() {
     s.handle_input_change("c1", "ab", None, 2_000).unwrap();
     // Outside the throttle window the keystroke renews the start.
     assert_eq!(sends(&s.drain_effects()), [start("channel:c1")]);
+    // Kept alive every 2 s (for servers that expire sooner), never past the auto-stop.
     let fx = run_until(&mut s, 6_999);
-    assert!(send_times(&fx).is_empty());
+    assert_eq!(
+        send_times(&fx),
+        [(4_000, EVENT_START), (6_000, EVENT_START)]
+    );
     let fx = run_until(&mut s, 7_000);
     assert_eq!(send_times(&fx), [(7_000, EVENT_STOP)]);
     assert!(!s.is_typing("c1", None));
+    assert_eq!(s.next_deadline(), None);
+}
+
+#[test]
+fn keepalive_keeps_a_3s_server_expiry_from_ending_typing_early() {
+    // A server that expires 3 s after the last start shows us typing until the
+    // auto-stop: no gap of 3 s between starts before the stop.
+    let mut s = service();
+    s.handle_input_change("c1", "a", None, 0).unwrap();
+    let fx = run_until(&mut s, 10_000);
+    let times = send_times(&fx);
+    assert_eq!(times.last(), Some(&(5_000, EVENT_STOP)));
+    let starts: Vec<Millis> = times
+        .iter()
+        .filter(|(_, e)| *e == EVENT_START)
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(starts, [300, 2_300, 4_300]);
+    assert!(starts.windows(2).all(|w| w[1] - w[0] < 3_000));
+    assert!(5_000 - starts[starts.len() - 1] < 3_000);
+    // Off: only keystrokes send.
+    let config = TypingConfig {
+        keepalive_ms: 0,
+        ..TypingConfig::default()
+    };
+    let mut s = TypingService::with_user(ME, config).unwrap();
+    s.on_connected(0);
+    s.handle_input_change("c1", "a", None, 0).unwrap();
+    let fx = run_until(&mut s, 10_000);
+    assert_eq!(send_times(&fx), [(300, EVENT_START), (5_000, EVENT_STOP)]);
+    // Never closer than the throttle, and nothing while disconnected.
+    let config = TypingConfig {
+        keepalive_ms: 10,
+        ..TypingConfig::default()
+    };
+    let mut s = TypingService::with_user(ME, config).unwrap();
+    s.on_connected(0);
+    s.start_typing("c1", None, 0).unwrap();
+    assert_eq!(sends(&s.drain_effects()), [start("channel:c1")]);
+    let fx = run_until(&mut s, 2_500);
+    assert_eq!(
+        send_times(&fx),
+        [(1_000, EVENT_START), (2_000, EVENT_START)]
+    );
+    s.on_disconnected(2_600);
     assert_eq!(s.next_deadline(), None);
 }
 

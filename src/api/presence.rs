@@ -1,0 +1,917 @@
+//! `PresenceService`: the presence core wired to a [`RealtimeClient`], one
+//! deadline timer and the idle-detection listeners.
+//!
+//! Every entry point borrows the state, feeds the core with `now`, releases
+//! the borrow and only then carries out the queued effects (emits on the
+//! client, calls the app's callbacks), so callbacks may call back in.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function, Promise};
+use serde::Deserialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use super::args::{self, describe};
+use super::client::{authenticated_user_id, ClientEvent, ClientHandle, Hook, RealtimeClient};
+use super::js::{call, debug_log, unsubscribe_fn, Callbacks, Unsubscribe};
+use super::types::check_keys;
+use crate::browser::activity::{self, Activity, ActivityMonitor, RelayKind};
+use crate::browser::clock::now_ms;
+use crate::browser::timer::DeadlineTimer;
+use crate::core::presence::{
+    self as core, CustomStatus, PresenceConfig, PresenceEffect, PresenceError, PresenceStatus,
+    PrivacySettings, PrivacySettingsUpdate, UserPresence,
+};
+use crate::core::Millis;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_PRESENCE: &'static str = r#"
+/** Who may see a user's presence (or typing): anyone, contacts only, or no one. */
+export type PresenceVisibility = 'everyone' | 'contacts' | 'nobody';
+
+/** A custom status such as `📅 In a meeting`; it clears itself at `expiresAt`. */
+export interface CustomStatus {
+  text?: string;
+  emoji?: string;
+  /** When it clears itself. */
+  expiresAt?: Date;
+}
+
+/** What `setCustomStatus` takes: at least a text or an emoji; `expiresAt` in the future. */
+export interface CustomStatusInput {
+  text?: string;
+  emoji?: string;
+  /** A Date, ms since the epoch, or an ISO 8601 string. */
+  expiresAt?: Date | number | string;
+}
+
+/** A user's presence as the current user may see it (privacy rules applied). */
+export interface UserPresence {
+  userId: string;
+  /** `offline` when the user hides their online status from you. */
+  status: PresenceStatus;
+  /** Omitted when unset or hidden from you. */
+  customStatus?: CustomStatus;
+  /** Omitted when unknown or hidden from you. */
+  lastSeenAt?: Date;
+}
+
+/** A user's presence privacy settings. Defaults: everyone, true, true, true, false. */
+export interface PresenceSettings {
+  visibility: PresenceVisibility;
+  showOnlineStatus: boolean;
+  showLastSeen: boolean;
+  allowReadReceipts: boolean;
+  invisibleMode: boolean;
+}
+
+/** What `viewerId` may see of `targetId`'s presence (`canViewPresence`). */
+export interface PresenceVisibilityResult {
+  canViewPresence: boolean;
+  canViewOnlineStatus: boolean;
+  canViewLastSeen: boolean;
+  isContact: boolean;
+  isInvisible: boolean;
+}
+
+/** How activity reaches the app's other tabs. */
+export type ActivityRelay = 'broadcast-channel' | 'storage' | 'none';
+
+/** Options of `new PresenceService(client, options)`. Unknown keys are an error. */
+export interface PresenceServiceOptions {
+  /** Auto-away after this long without activity; 0 disables. Default 300000 (5 min). */
+  idleTimeoutMs?: number;
+  /** Auto-away this long after the tab was hidden. Default 60000. */
+  hiddenAwayDelayMs?: number;
+  /** Re-send the status this often while connected; 0 disables. Default 30000. */
+  heartbeatIntervalMs?: number;
+  /** Activity closer than this to the last handled one is only recorded (and not relayed to other tabs). Default 1000. */
+  activityThrottleMs?: number;
+  /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
+  debug?: boolean;
+  /** The current user; default: the `userId` of the server's `authenticated` event. */
+  userId?: string;
+  /** Listen to mouse, keyboard, wheel, scroll, touch and pointer events in this page. Default true. Other tabs' activity and visibility are heard either way. */
+  detectActivity?: boolean;
+}
+
+/** `onPresenceChange` callback. */
+export type PresenceChangeCallback = (presence: UserPresence) => void;
+/** `onStatusChange` callback: the current user's status; `auto` while idle or hidden-tab away. */
+export type StatusChangeCallback = (status: PresenceStatus, auto: boolean) => void;
+/** `onCustomStatusChange` callback: the current user's custom status, `null` when cleared or expired. */
+export type CustomStatusChangeCallback = (customStatus: CustomStatus | null) => void;
+"#;
+
+/// `new PresenceService(client, options)` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PresenceOptions {
+    idle_timeout_ms: Option<f64>,
+    hidden_away_delay_ms: Option<f64>,
+    heartbeat_interval_ms: Option<f64>,
+    activity_throttle_ms: Option<f64>,
+    debug: Option<bool>,
+    user_id: Option<String>,
+    detect_activity: Option<bool>,
+}
+
+const PRESENCE_OPTION_KEYS: &[&str] = &[
+    "idleTimeoutMs",
+    "hiddenAwayDelayMs",
+    "heartbeatIntervalMs",
+    "activityThrottleMs",
+    "debug",
+    "userId",
+    "detectActivity",
+];
+
+const SETTINGS_KEYS: &[&str] = &[
+    "visibility",
+    "showOnlineStatus",
+    "showLastSeen",
+    "allowReadReceipts",
+    "invisibleMode",
+];
+
+const CUSTOM_STATUS_KEYS: &[&str] = &["text", "emoji", "expiresAt"];
+
+impl PresenceOptions {
+    fn config(&self) -> Result<PresenceConfig, JsError> {
+        let d = PresenceConfig::default();
+        let ms = |v: Option<f64>, name: &str, default: Millis| {
+            args::duration(v, &format!("PresenceService: {name}")).map(|v| v.unwrap_or(default))
+        };
+        Ok(PresenceConfig {
+            idle_timeout_ms: ms(self.idle_timeout_ms, "idleTimeoutMs", d.idle_timeout_ms)?,
+            hidden_away_delay_ms: ms(
+                self.hidden_away_delay_ms,
+                "hiddenAwayDelayMs",
+                d.hidden_away_delay_ms,
+            )?,
+            heartbeat_interval_ms: ms(
+                self.heartbeat_interval_ms,
+                "heartbeatIntervalMs",
+                d.heartbeat_interval_ms,
+            )?,
+            activity_throttle_ms: ms(
+                self.activity_throttle_ms,
+                "activityThrottleMs",
+                d.activity_throttle_ms,
+            )?,
+            debug: self.debug.unwrap_or(false),
+        })
+    }
+}
+
+/// The error of a refused call, in the words of the JavaScript API.
+fn presence_error(method: &str, e: PresenceError) -> JsError {
+    let message = match e {
+        PresenceError::EmptyCustomStatus => format!(
+            "{method}: a custom status needs a text or an emoji; call clearCustomStatus() to remove it"
+        ),
+        PresenceError::CustomStatusExpired { expires_at, now } => format!(
+            "{method}: expiresAt {} is not in the future (now is {}): give a later time, \
+             or none for a status that does not expire",
+            args::iso(expires_at),
+            args::iso(now)
+        ),
+        PresenceError::OwnSettings(id) => format!(
+            "{method}: {id:?} is the current user: change your own settings with updatePresenceSettings()"
+        ),
+        PresenceError::TooManySubscriptions {
+            current,
+            requested,
+            limit,
+        } => format!(
+            "{method}: cannot subscribe to {requested} more users: {current} already subscribed \
+             and the limit is {limit}; call unsubscribeFromUsers() for some first"
+        ),
+        other => format!("{method}: {other}"),
+    };
+    JsError::new(&message)
+}
+
+struct Inner {
+    core: core::PresenceService,
+    client: ClientHandle,
+    hook: Option<u32>,
+    timer: DeadlineTimer,
+    activity: Option<ActivityMonitor>,
+    presence_subs: Callbacks,
+    status_subs: Callbacks,
+    custom_subs: Callbacks,
+    next_id: u32,
+    fixed_user: bool,
+    debug: bool,
+    disposed: bool,
+}
+
+impl Unsubscribe for Inner {
+    fn unsubscribe(&mut self, id: u32) {
+        self.presence_subs.remove(id);
+        self.status_subs.remove(id);
+        self.custom_subs.remove(id);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(id) = self.hook.take() {
+            self.client.remove_hook(id);
+        }
+    }
+}
+
+/// A call to the app or the client, made after the borrow is released.
+enum Out {
+    Emit(&'static str, String),
+    Subscribe(String),
+    Presence(Vec<Function>, UserPresence),
+    Status(Vec<Function>, PresenceStatus, bool),
+    Custom(Vec<Function>, Option<CustomStatus>),
+    Log(String),
+}
+
+fn custom_status_js(cs: &CustomStatus) -> JsValue {
+    let o = js_sys::Object::new();
+    if let Some(t) = &cs.text {
+        args::set(&o, "text", &JsValue::from_str(t));
+    }
+    if let Some(e) = &cs.emoji {
+        args::set(&o, "emoji", &JsValue::from_str(e));
+    }
+    if let Some(x) = cs.expires_at {
+        args::set(&o, "expiresAt", &args::date(x));
+    }
+    o.into()
+}
+
+fn presence_js(p: &UserPresence) -> JsValue {
+    let o = js_sys::Object::new();
+    args::set(&o, "userId", &JsValue::from_str(&p.user_id));
+    args::set(&o, "status", &JsValue::from_str(p.status.as_str()));
+    if let Some(cs) = &p.custom_status {
+        args::set(&o, "customStatus", &custom_status_js(cs));
+    }
+    if let Some(t) = p.last_seen_at {
+        args::set(&o, "lastSeenAt", &args::date(t));
+    }
+    o.into()
+}
+
+/// The first argument of an event (`data` is `["name", arg, ...]`).
+fn first_arg(data: &str) -> Option<Value> {
+    let mut value: Value = serde_json::from_str(data).ok()?;
+    value.get_mut(1).map(Value::take)
+}
+
+/// Drains the core's effects, re-arms the timer, then carries the effects out.
+fn pump(rc: &Rc<RefCell<Inner>>) {
+    loop {
+        let (outs, client) = {
+            let Ok(mut guard) = rc.try_borrow_mut() else {
+                return; // an outer call on the stack pumps when it is done
+            };
+            let inner = &mut *guard;
+            let effects = inner.core.drain_effects();
+            if inner.disposed {
+                return;
+            }
+            let weak = Rc::downgrade(rc);
+            inner
+                .timer
+                .arm_no_later(inner.core.next_deadline(), move || on_timer(&weak));
+            if effects.is_empty() {
+                return;
+            }
+            let outs: Vec<Out> = effects
+                .into_iter()
+                .map(|e| match e {
+                    PresenceEffect::Send { event, payload } if event == core::EVENT_SUBSCRIBE => {
+                        Out::Subscribe(payload.to_string())
+                    }
+                    PresenceEffect::Send { event, payload } => {
+                        Out::Emit(event, payload.to_string())
+                    }
+                    PresenceEffect::PresenceChanged(p) => {
+                        Out::Presence(inner.presence_subs.snapshot(), p)
+                    }
+                    PresenceEffect::OwnStatusChanged { status, auto } => {
+                        Out::Status(inner.status_subs.snapshot(), status, auto)
+                    }
+                    PresenceEffect::OwnCustomStatusChanged(cs) => {
+                        Out::Custom(inner.custom_subs.snapshot(), cs)
+                    }
+                    PresenceEffect::Log(m) => Out::Log(m),
+                })
+                .collect();
+            (outs, inner.client.clone())
+        };
+        for out in outs {
+            match out {
+                Out::Emit(event, payload) => {
+                    if let Err(e) = client.emit_json(event, Some(&payload)) {
+                        log_js_error(rc, event, e);
+                    }
+                }
+                Out::Subscribe(payload) => {
+                    let weak = Rc::downgrade(rc);
+                    let r = client.emit_with_ack_cb(
+                        core::EVENT_SUBSCRIBE,
+                        Some(&payload),
+                        None,
+                        Box::new(move |answer| on_subscribe_answer(&weak, answer)),
+                    );
+                    if let Err(e) = r {
+                        log_js_error(rc, core::EVENT_SUBSCRIBE, e);
+                    }
+                }
+                Out::Presence(fns, p) => {
+                    let arg = Array::of1(&presence_js(&p));
+                    call_each(&fns, &arg, "PresenceService onPresenceChange");
+                }
+                Out::Status(fns, status, auto) => {
+                    let arg = Array::of2(&status.as_str().into(), &auto.into());
+                    call_each(&fns, &arg, "PresenceService onStatusChange");
+                }
+                Out::Custom(fns, cs) => {
+                    let arg = Array::of1(&cs.as_ref().map_or(JsValue::NULL, custom_status_js));
+                    call_each(&fns, &arg, "PresenceService onCustomStatusChange");
+                }
+                Out::Log(m) => debug_log(&format!("presence: {m}")),
+            }
+        }
+    }
+}
+
+fn call_each(fns: &[Function], args: &Array, what: &str) {
+    for f in fns {
+        if let Err(e) = call(f, args) {
+            args::report_callback_error(what, &e);
+        }
+    }
+}
+
+fn log_js_error(rc: &Rc<RefCell<Inner>>, event: &str, e: JsError) {
+    if rc.try_borrow().is_ok_and(|i| i.debug) {
+        let v = JsValue::from(e);
+        let m = v
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_default();
+        debug_log(&format!("presence: could not send {event}: {m}"));
+    }
+}
+
+/// Runs `f` on the core unless the service is gone, then pumps.
+fn with_core(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner, Millis)) {
+    let Some(rc) = weak.upgrade() else { return };
+    {
+        let Ok(mut inner) = rc.try_borrow_mut() else {
+            return;
+        };
+        if inner.disposed {
+            return;
+        }
+        f(&mut inner, now_ms());
+    }
+    pump(&rc);
+}
+
+fn on_timer(weak: &Weak<RefCell<Inner>>) {
+    with_core(weak, |inner, now| {
+        inner.timer.fired();
+        inner.core.handle_timeout(now);
+    });
+}
+
+fn log_dropped(inner: &Inner, e: &PresenceError) {
+    if inner.debug {
+        debug_log(&format!("presence: {e}"));
+    }
+}
+
+fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
+    with_core(weak, |inner, now| match event {
+        ClientEvent::Connected { reconnected } => {
+            if inner.debug {
+                debug_log(&format!("presence: connected (reconnected: {reconnected})"));
+            }
+            inner.core.on_connected(now);
+        }
+        ClientEvent::Online(online) if inner.debug => {
+            debug_log(&format!("presence: browser online: {online}"));
+        }
+        ClientEvent::Disconnected => inner.core.on_disconnected(now),
+        ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
+            if let Some(id) = authenticated_user_id(data) {
+                let _ = inner.core.set_current_user_id(&id);
+            }
+        }
+        ClientEvent::Event { name, data } if *name == core::EVENT_CHANGED => {
+            let payload = first_arg(data).unwrap_or(Value::Null);
+            if let Err(e) = inner.core.handle_presence_changed(&payload, now) {
+                log_dropped(inner, &e);
+            }
+        }
+        _ => {}
+    });
+}
+
+/// The answer to `presence:subscribe`: `{success, data: {presences}}`.
+fn on_subscribe_answer(weak: &Weak<RefCell<Inner>>, answer: Result<String, String>) {
+    with_core(weak, |inner, now| {
+        let text = match answer {
+            Ok(text) => text,
+            Err(e) => {
+                if inner.debug {
+                    debug_log(&format!("presence: presence:subscribe got no answer: {e}"));
+                }
+                return;
+            }
+        };
+        let first = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|mut v| v.get_mut(0).map(Value::take))
+            .unwrap_or(Value::Null);
+        let list = first
+            .pointer("/data/presences")
+            .or_else(|| first.get("presences"))
+            .and_then(Value::as_array);
+        let Some(list) = list else {
+            if inner.debug {
+                debug_log(&format!(
+                    "presence: presence:subscribe answer without presences: {first}"
+                ));
+            }
+            return;
+        };
+        for p in list {
+            if let Err(e) = inner.core.handle_presence_changed(p, now) {
+                log_dropped(inner, &e);
+            }
+        }
+    });
+}
+
+fn on_activity(weak: &Weak<RefCell<Inner>>, activity: Activity) {
+    with_core(weak, |inner, now| match activity {
+        Activity::Local | Activity::Remote => inner.core.on_activity(now),
+        Activity::Visibility(hidden) => inner.core.on_visibility_change(hidden, now),
+    });
+}
+
+/// Presence of the current user and of the users they follow: status
+/// (online, away, busy, offline), custom status with expiry, invisible mode,
+/// privacy settings and contacts, idle detection (also across tabs) and a
+/// heartbeat while connected.
+#[wasm_bindgen(js_name = PresenceService)]
+pub struct PresenceService {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl PresenceService {
+    /// Runs `f` on the live service with `now`, then pumps.
+    fn act<T>(
+        &self,
+        method: &str,
+        f: impl FnOnce(&mut core::PresenceService, Millis) -> Result<T, PresenceError>,
+    ) -> Result<T, JsError> {
+        let r = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.disposed {
+                return Err(JsError::new(&format!(
+                    "{method}: this PresenceService was disposed; create a new one"
+                )));
+            }
+            f(&mut inner.core, now_ms()).map_err(|e| presence_error(method, e))
+        };
+        pump(&self.inner);
+        r
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&core::PresenceService) -> T) -> T {
+        f(&self.inner.borrow().core)
+    }
+
+    fn listen(
+        &self,
+        pick: fn(&mut Inner) -> &mut Callbacks,
+        callback: &JsValue,
+        what: &str,
+    ) -> Result<Function, JsError> {
+        let f = args::callback(callback, &format!("{what}(): callback"))?;
+        let id = {
+            let mut inner = self.inner.borrow_mut();
+            inner.next_id = inner.next_id.wrapping_add(1);
+            let id = inner.next_id;
+            pick(&mut inner).add(id, f);
+            id
+        };
+        let weak: Weak<RefCell<dyn Unsubscribe>> =
+            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
+        Ok(unsubscribe_fn(weak, id))
+    }
+}
+
+fn settings_update(value: &JsValue, what: &str) -> Result<PrivacySettingsUpdate, JsError> {
+    check_keys(value, SETTINGS_KEYS, what)?;
+    serde_wasm_bindgen::from_value(value.clone())
+        .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))
+}
+
+fn custom_status_input(value: &JsValue) -> Result<CustomStatus, JsError> {
+    let what = "setCustomStatus()";
+    check_keys(value, CUSTOM_STATUS_KEYS, what)?;
+    let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
+    let text_of = |key: &str| -> Result<Option<String>, JsError> {
+        let v = get(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        let s = args::string(&v, &format!("{what}: {key}"))?;
+        Ok(Some(s).filter(|s| !s.trim().is_empty()))
+    };
+    let expires = get("expiresAt");
+    Ok(CustomStatus {
+        text: text_of("text")?,
+        emoji: text_of("emoji")?,
+        expires_at: if expires.is_undefined() || expires.is_null() {
+            None
+        } else {
+            Some(args::timestamp(&expires, &format!("{what}: expiresAt"))?)
+        },
+    })
+}
+
+#[wasm_bindgen(js_class = PresenceService)]
+impl PresenceService {
+    /// Presence on `client` (`PresenceServiceOptions`). The current user is
+    /// the one the server authenticates unless `userId` is given. Status is
+    /// sent on every (re)connection and every `heartbeatIntervalMs`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        client: &RealtimeClient,
+        #[wasm_bindgen(unchecked_optional_param_type = "PresenceServiceOptions")] options: JsValue,
+    ) -> Result<PresenceService, JsError> {
+        let mut opts: PresenceOptions = if options.is_undefined() || options.is_null() {
+            PresenceOptions::default()
+        } else {
+            check_keys(&options, PRESENCE_OPTION_KEYS, "new PresenceService()")?;
+            serde_wasm_bindgen::from_value(options).map_err(|e| {
+                JsError::new(&format!("new PresenceService(): invalid options: {e}"))
+            })?
+        };
+        let handle = client.handle();
+        let debug = opts.debug.unwrap_or_else(|| handle.debug());
+        opts.debug = Some(debug);
+        let mut presence = core::PresenceService::new(opts.config()?);
+        let fixed_user = opts.user_id.is_some();
+        if let Some(id) = opts.user_id.as_deref().or(handle.user_id().as_deref()) {
+            presence
+                .set_current_user_id(id)
+                .map_err(|e| presence_error("new PresenceService()", e))?;
+        }
+        let inner = Rc::new(RefCell::new(Inner {
+            core: presence,
+            client: handle.clone(),
+            hook: None,
+            timer: DeadlineTimer::default(),
+            activity: None,
+            presence_subs: Callbacks::default(),
+            status_subs: Callbacks::default(),
+            custom_subs: Callbacks::default(),
+            next_id: 0,
+            fixed_user,
+            debug,
+            disposed: false,
+        }));
+        let weak = Rc::downgrade(&inner);
+        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
+        let hook_id = handle.add_hook(hook);
+        let weak = Rc::downgrade(&inner);
+        let monitor = ActivityMonitor::new(
+            {
+                let i = inner.borrow();
+                i.core.config().activity_throttle_ms
+            },
+            opts.detect_activity.unwrap_or(true),
+            Rc::new(move |a| on_activity(&weak, a)),
+        );
+        {
+            let mut i = inner.borrow_mut();
+            i.hook = Some(hook_id);
+            i.activity = monitor;
+            let now = now_ms();
+            if activity::page_hidden() == Some(true) {
+                i.core.on_visibility_change(true, now);
+            }
+            if handle.is_connected() {
+                i.core.on_connected(now);
+            }
+            if debug {
+                debug_log("presence: service started");
+            }
+        }
+        pump(&inner);
+        Ok(PresenceService { inner })
+    }
+
+    /// Chooses a status. A chosen `busy`, `away` or `offline` is never
+    /// overridden by idle detection; `online` ends auto-away.
+    #[wasm_bindgen(js_name = setStatus)]
+    pub fn set_status(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: JsValue,
+    ) -> Result<(), JsError> {
+        let s = status.as_string().ok_or_else(|| {
+            JsError::new(&format!(
+                "setStatus(): status must be one of 'online', 'away', 'busy', 'offline', got {}",
+                describe(&status)
+            ))
+        })?;
+        self.act("setStatus()", |c, now| c.set_status_str(&s, now))
+    }
+
+    /// The current user's status: `away` during auto-away, else the chosen one.
+    #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "PresenceStatus")]
+    pub fn get_status(&self) -> String {
+        self.read(|c| c.own_status().as_str().into())
+    }
+
+    /// The current user's status (as `getStatus()`).
+    #[wasm_bindgen(getter, unchecked_return_type = "PresenceStatus")]
+    pub fn status(&self) -> String {
+        self.get_status()
+    }
+
+    /// Whether idle or hidden-tab auto-away is in effect.
+    #[wasm_bindgen(getter, js_name = isAutoAway)]
+    pub fn is_auto_away(&self) -> bool {
+        self.read(core::PresenceService::is_auto_away)
+    }
+
+    /// The current user id, `undefined` until known.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn user_id(&self) -> Option<String> {
+        self.read(|c| c.current_user_id().map(str::to_owned))
+    }
+
+    /// Sets the custom status (`{text?, emoji?, expiresAt?}`); it clears
+    /// itself at `expiresAt`. Throws for an empty one or an expiry not in the future.
+    #[wasm_bindgen(js_name = setCustomStatus)]
+    pub fn set_custom_status(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CustomStatusInput", js_name = customStatus)]
+        custom_status: JsValue,
+    ) -> Result<(), JsError> {
+        let cs = custom_status_input(&custom_status)?;
+        self.act("setCustomStatus()", |c, now| c.set_custom_status(cs, now))
+    }
+
+    /// Removes the custom status.
+    #[wasm_bindgen(js_name = clearCustomStatus)]
+    pub fn clear_custom_status(&self) -> Result<(), JsError> {
+        self.act("clearCustomStatus()", |c, now| {
+            c.clear_custom_status(now);
+            Ok(())
+        })
+    }
+
+    /// The current user's custom status.
+    #[wasm_bindgen(js_name = getCustomStatus, unchecked_return_type = "CustomStatus | undefined")]
+    pub fn get_custom_status(&self) -> JsValue {
+        self.read(|c| {
+            c.custom_status()
+                .map_or(JsValue::UNDEFINED, custom_status_js)
+        })
+    }
+
+    /// Appear offline to everyone (`true`) or show the real status again.
+    #[wasm_bindgen(js_name = setInvisibleMode)]
+    pub fn set_invisible_mode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "boolean")] invisible: JsValue,
+    ) -> Result<(), JsError> {
+        let on = args::boolean(&invisible, "setInvisibleMode(): invisible")?;
+        self.act("setInvisibleMode()", |c, now| {
+            c.set_invisible_mode(on, now);
+            Ok(())
+        })
+    }
+
+    /// Whether invisible mode is on.
+    #[wasm_bindgen(getter, js_name = isInvisible)]
+    pub fn is_invisible(&self) -> bool {
+        self.read(core::PresenceService::is_invisible)
+    }
+
+    /// Updates the current user's privacy settings with the given keys and
+    /// resolves with all of them: `updatePresenceSettings(settings)` or, as in
+    /// the seeds, `updatePresenceSettings(userId, settings)` where `userId`
+    /// must be the current user. Turning `invisibleMode` on acts like
+    /// `setInvisibleMode(true)`. The app persists the result.
+    #[wasm_bindgen(
+        js_name = updatePresenceSettings,
+        unchecked_return_type = "Promise<PresenceSettings>"
+    )]
+    pub fn update_presence_settings(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Partial<PresenceSettings>", js_name = userIdOrSettings)]
+        user_id_or_settings: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Partial<PresenceSettings>")]
+        settings: JsValue,
+    ) -> Result<Promise, JsError> {
+        let what = "updatePresenceSettings()";
+        let settings = if user_id_or_settings.is_string() {
+            let id = args::id(&user_id_or_settings, &format!("{what}: userId"))?;
+            let me = self.user_id();
+            if me.as_deref().is_some_and(|me| me != id) {
+                return Err(JsError::new(&format!(
+                    "{what}: {id:?} is not the current user ({:?}); give other users' settings with setUserSettings()",
+                    me.unwrap_or_default()
+                )));
+            }
+            settings
+        } else {
+            if !settings.is_undefined() {
+                return Err(JsError::new(&format!(
+                    "{what}: call it as updatePresenceSettings(settings) or updatePresenceSettings(userId, settings), got {} first",
+                    describe(&user_id_or_settings)
+                )));
+            }
+            user_id_or_settings
+        };
+        let update = settings_update(&settings, what)?;
+        let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;
+        Ok(Promise::resolve(&args::plain(&new)))
+    }
+
+    /// The current user's privacy settings.
+    #[wasm_bindgen(js_name = getPresenceSettings, unchecked_return_type = "PresenceSettings")]
+    pub fn get_presence_settings(&self) -> JsValue {
+        args::plain(&self.read(|c| *c.settings()))
+    }
+
+    /// Replaces the current user's contacts (for `visibility: 'contacts'`).
+    #[wasm_bindgen(js_name = setContacts)]
+    pub fn set_contacts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
+        contact_ids: JsValue,
+    ) -> Result<(), JsError> {
+        let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
+        self.act("setContacts()", |c, _| {
+            c.set_contacts(ids);
+            Ok(())
+        })
+    }
+
+    /// Gives another user's privacy settings (missing keys take the defaults);
+    /// what the current user sees of them follows.
+    #[wasm_bindgen(js_name = setUserSettings)]
+    pub fn set_user_settings(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Partial<PresenceSettings>")] settings: JsValue,
+    ) -> Result<(), JsError> {
+        let what = "setUserSettings()";
+        let id = args::id(&user_id, &format!("{what}: userId"))?;
+        let settings = settings_update(&settings, what)?.apply_to(PrivacySettings::default());
+        self.act(what, |c, _| c.set_user_settings(&id, settings))
+    }
+
+    /// What `viewerId` may see of `targetId`'s presence.
+    #[wasm_bindgen(js_name = canViewPresence, unchecked_return_type = "PresenceVisibilityResult")]
+    pub fn can_view_presence(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = viewerId)] viewer_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = targetId)] target_id: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
+        let target = args::id(&target_id, "canViewPresence(): targetId")?;
+        Ok(args::plain(
+            &self.read(|c| c.can_view_presence(&viewer, &target)),
+        ))
+    }
+
+    /// A user's presence as the current user may see it, `undefined` when
+    /// unknown (subscribe to learn it).
+    #[wasm_bindgen(js_name = getPresence, unchecked_return_type = "UserPresence | undefined")]
+    pub fn get_presence(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let id = args::id(&user_id, "getPresence(): userId")?;
+        Ok(self.read(|c| {
+            c.get_presence(&id)
+                .map_or(JsValue::UNDEFINED, |p| presence_js(&p))
+        }))
+    }
+
+    /// Follows users' presence (at most 100 in all; more is an error and
+    /// nothing is subscribed). Their current presence arrives with the
+    /// server's answer. Returns how many were new.
+    #[wasm_bindgen(js_name = subscribeToUsers)]
+    pub fn subscribe_to_users(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
+    ) -> Result<u32, JsError> {
+        let ids = args::ids(&user_ids, "subscribeToUsers(): userIds")?;
+        self.act("subscribeToUsers()", |c, _| {
+            c.subscribe_to_users(&ids).map(|n| n as u32)
+        })
+    }
+
+    /// Stops following users (not re-subscribed after a reconnect). Returns
+    /// how many were followed.
+    #[wasm_bindgen(js_name = unsubscribeFromUsers)]
+    pub fn unsubscribe_from_users(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
+    ) -> Result<u32, JsError> {
+        let ids = args::ids(&user_ids, "unsubscribeFromUsers(): userIds")?;
+        self.act("unsubscribeFromUsers()", |c, _| {
+            Ok(c.unsubscribe_from_users(&ids) as u32)
+        })
+    }
+
+    /// The followed user ids, sorted.
+    #[wasm_bindgen(js_name = getSubscriptions, unchecked_return_type = "string[]")]
+    pub fn get_subscriptions(&self) -> JsValue {
+        args::plain(&self.read(core::PresenceService::subscriptions))
+    }
+
+    /// `callback(presence)` when a followed user's visible presence changes.
+    /// Returns an unsubscribe function.
+    #[wasm_bindgen(js_name = onPresenceChange, unchecked_return_type = "() => void")]
+    pub fn on_presence_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PresenceChangeCallback")] callback: JsValue,
+    ) -> Result<Function, JsError> {
+        self.listen(|i| &mut i.presence_subs, &callback, "onPresenceChange")
+    }
+
+    /// `callback(status, auto)` when the current user's status changes.
+    #[wasm_bindgen(js_name = onStatusChange, unchecked_return_type = "() => void")]
+    pub fn on_status_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "StatusChangeCallback")] callback: JsValue,
+    ) -> Result<Function, JsError> {
+        self.listen(|i| &mut i.status_subs, &callback, "onStatusChange")
+    }
+
+    /// `callback(customStatus | null)` when the current user's custom status
+    /// is set, cleared or expires.
+    #[wasm_bindgen(js_name = onCustomStatusChange, unchecked_return_type = "() => void")]
+    pub fn on_custom_status_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CustomStatusChangeCallback")] callback: JsValue,
+    ) -> Result<Function, JsError> {
+        self.listen(|i| &mut i.custom_subs, &callback, "onCustomStatusChange")
+    }
+
+    /// How activity reaches the app's other tabs.
+    #[wasm_bindgen(getter, js_name = activityRelay, unchecked_return_type = "ActivityRelay")]
+    pub fn activity_relay(&self) -> String {
+        let inner = self.inner.borrow();
+        match inner.activity.as_ref().map(ActivityMonitor::relay_kind) {
+            Some(RelayKind::BroadcastChannel) => "broadcast-channel",
+            Some(RelayKind::Storage) => "storage",
+            Some(RelayKind::None) | None => "none",
+        }
+        .into()
+    }
+
+    /// Timers set so far (for idle-cost measurements).
+    #[wasm_bindgen(getter, js_name = timerWakeups)]
+    pub fn timer_wakeups(&self) -> f64 {
+        self.inner.borrow().timer.wakeups() as f64
+    }
+
+    /// Stops the service: listeners, timer and client hook are removed and
+    /// callbacks dropped; nothing more is sent. Later calls that change state
+    /// throw. Idempotent.
+    pub fn dispose(&self) {
+        let mut inner = self.inner.borrow_mut();
+        if inner.disposed {
+            return;
+        }
+        inner.disposed = true;
+        if let Some(id) = inner.hook.take() {
+            inner.client.remove_hook(id);
+        }
+        inner.activity = None;
+        inner.timer.arm(None, || {});
+        inner.presence_subs = Callbacks::default();
+        inner.status_subs = Callbacks::default();
+        inner.custom_subs = Callbacks::default();
+        inner.core.drain_effects();
+        if inner.debug {
+            debug_log("presence: service disposed");
+        }
+    }
+}

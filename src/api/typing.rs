@@ -1,0 +1,823 @@
+//! `TypingService`: the typing core wired to a [`RealtimeClient`] and one
+//! deadline timer (armed only while someone types or a notification waits).
+//!
+//! As in the presence service, effects are carried out (emits, the app's
+//! callbacks) only after the state's borrow is released.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function};
+use serde::Deserialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use super::args::{self, describe};
+use super::client::{authenticated_user_id, ClientEvent, ClientHandle, Hook, RealtimeClient};
+use super::js::{call, debug_log, unsubscribe_fn, Callbacks, Unsubscribe};
+use super::types::check_keys;
+use crate::browser::clock::now_ms;
+use crate::browser::timer::DeadlineTimer;
+use crate::core::typing::{
+    self as core, channel_room_name, dm_room_name, format_typing_text, parse_room_name,
+    thread_room_name, RoomTypingChange, TypingConfig, TypingEffect, TypingError, TypingPrivacy,
+    TypingUser, Visibility,
+};
+use crate::core::Millis;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPING: &'static str = r#"
+/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}`. */
+export type RoomType = 'channel' | 'thread' | 'dm';
+
+/** Another user typing in a room. */
+export interface TypingUser {
+  userId: string;
+  /** Display name (the user id when the server sent none). */
+  userName: string;
+  userAvatar?: string;
+  startedAt: Date;
+}
+
+/** The current user's typing privacy. Defaults: true, 'everyone'. */
+export interface TypingPrivacySettings {
+  /** Send our typing at all. */
+  broadcastTyping: boolean;
+  /** Whose typing is shown to us. */
+  typingVisibility: PresenceVisibility;
+}
+
+/** The new list of typing users of one room. */
+export interface RoomTypingChange {
+  /** The room, e.g. `channel:general:thread:t1`. */
+  roomName: string;
+  roomType: RoomType;
+  /** The channel id (the DM id for DMs). */
+  channelId: string;
+  threadId?: string;
+  /** Users typing now, without the current user; empty when nobody is. */
+  users: TypingUser[];
+}
+
+/** Typing callback: `channelId` is the channel (or DM) id as given to the service. */
+export type TypingChangeCallback = (channelId: string, users: TypingUser[], threadId: string | undefined, change: RoomTypingChange) => void;
+
+/** Options of `new TypingService(client, options)`. Unknown keys are an error. */
+export interface TypingServiceOptions {
+  /** Typing stops this long after the last keystroke; others' indicators expire this long after their last report. Default 5000. */
+  typingTimeoutMs?: number;
+  /** Quiet time after an input change before typing starts. Default 300. */
+  debounceMs?: number;
+  /** Start anyway this long into a burst of keystrokes; 0 waits for a pause. Default 1000. */
+  debounceMaxWaitMs?: number;
+  /** At most one `typing:start` per room this often. Default 1000. */
+  throttleMs?: number;
+  /** Changes within this window reach the callbacks as one update. Default 500. */
+  batchMs?: number;
+  /** While typing, `typing:start` is renewed this often so servers with a shorter expiry keep showing it; 0: only on keystrokes. Default 2000. */
+  keepAliveMs?: number;
+  /** Initial privacy settings. */
+  privacySettings?: Partial<TypingPrivacySettings>;
+  /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
+  debug?: boolean;
+  /** The current user (never shown as typing); default: the `userId` of the server's `authenticated` event. */
+  userId?: string;
+}
+"#;
+
+/// `new TypingService(client, options)` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TypingOptions {
+    typing_timeout_ms: Option<f64>,
+    debounce_ms: Option<f64>,
+    debounce_max_wait_ms: Option<f64>,
+    throttle_ms: Option<f64>,
+    batch_ms: Option<f64>,
+    keep_alive_ms: Option<f64>,
+    debug: Option<bool>,
+    user_id: Option<String>,
+}
+
+const TYPING_OPTION_KEYS: &[&str] = &[
+    "typingTimeoutMs",
+    "debounceMs",
+    "debounceMaxWaitMs",
+    "throttleMs",
+    "batchMs",
+    "keepAliveMs",
+    "privacySettings",
+    "debug",
+    "userId",
+];
+
+const PRIVACY_KEYS: &[&str] = &["broadcastTyping", "typingVisibility"];
+
+impl TypingOptions {
+    fn config(&self) -> Result<TypingConfig, JsError> {
+        let d = TypingConfig::default();
+        let ms = |v: Option<f64>, name: &str, default: Millis| {
+            args::duration(v, &format!("TypingService: {name}")).map(|v| v.unwrap_or(default))
+        };
+        Ok(TypingConfig {
+            debounce_ms: ms(self.debounce_ms, "debounceMs", d.debounce_ms)?,
+            debounce_max_wait_ms: ms(
+                self.debounce_max_wait_ms,
+                "debounceMaxWaitMs",
+                d.debounce_max_wait_ms,
+            )?,
+            throttle_ms: ms(self.throttle_ms, "throttleMs", d.throttle_ms)?,
+            typing_timeout_ms: ms(
+                self.typing_timeout_ms,
+                "typingTimeoutMs",
+                d.typing_timeout_ms,
+            )?,
+            batch_ms: ms(self.batch_ms, "batchMs", d.batch_ms)?,
+            keepalive_ms: ms(self.keep_alive_ms, "keepAliveMs", d.keepalive_ms)?,
+            debug: self.debug.unwrap_or(false),
+        })
+    }
+}
+
+/// A partial `TypingPrivacySettings` applied to `current`.
+fn privacy_update(
+    value: &JsValue,
+    current: TypingPrivacy,
+    what: &str,
+) -> Result<TypingPrivacy, JsError> {
+    check_keys(value, PRIVACY_KEYS, what)?;
+    let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
+    let mut privacy = current;
+    let broadcast = get("broadcastTyping");
+    if !broadcast.is_undefined() {
+        privacy.broadcast_typing = args::boolean(&broadcast, &format!("{what}: broadcastTyping"))?;
+    }
+    let visibility = get("typingVisibility");
+    if !visibility.is_undefined() {
+        privacy.typing_visibility = visibility
+            .as_string()
+            .and_then(|s| match s.as_str() {
+                "everyone" => Some(Visibility::Everyone),
+                "contacts" => Some(Visibility::Contacts),
+                "nobody" => Some(Visibility::Nobody),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                JsError::new(&format!(
+                    "{what}: typingVisibility must be one of 'everyone', 'contacts', 'nobody', got {}",
+                    describe(&visibility)
+                ))
+            })?;
+    }
+    Ok(privacy)
+}
+
+fn typing_error(method: &str, e: TypingError) -> JsError {
+    JsError::new(&match e {
+        TypingError::ThreadWithoutChannel => format!(
+            "{method}: a threadId needs its channelId: call stopTyping(channelId, threadId)"
+        ),
+        other => format!("{method}: {other}"),
+    })
+}
+
+struct Inner {
+    core: core::TypingService,
+    client: ClientHandle,
+    hook: Option<u32>,
+    timer: DeadlineTimer,
+    global_subs: Callbacks,
+    room_subs: HashMap<String, Callbacks>,
+    next_id: u32,
+    fixed_user: bool,
+    debug: bool,
+    disposed: bool,
+}
+
+impl Unsubscribe for Inner {
+    fn unsubscribe(&mut self, id: u32) {
+        self.global_subs.remove(id);
+        for subs in self.room_subs.values_mut() {
+            subs.remove(id);
+        }
+        self.room_subs.retain(|_, subs| !subs.is_empty());
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(id) = self.hook.take() {
+            self.client.remove_hook(id);
+        }
+    }
+}
+
+enum Out {
+    Emit(&'static str, String),
+    Changed(Vec<Function>, RoomTypingChange),
+    Log(String),
+}
+
+fn user_js(u: &TypingUser) -> JsValue {
+    let o = js_sys::Object::new();
+    args::set(&o, "userId", &JsValue::from_str(&u.user_id));
+    args::set(&o, "userName", &JsValue::from_str(&u.user_name));
+    if let Some(a) = &u.user_avatar {
+        args::set(&o, "userAvatar", &JsValue::from_str(a));
+    }
+    args::set(&o, "startedAt", &args::date(u.started_at));
+    o.into()
+}
+
+fn users_js(users: &[TypingUser]) -> Array {
+    users.iter().map(user_js).collect()
+}
+
+/// The callback arguments `(channelId, users, threadId, change)`.
+fn change_args(change: &RoomTypingChange) -> Array {
+    let users = users_js(&change.users);
+    let o = js_sys::Object::new();
+    args::set(&o, "roomName", &JsValue::from_str(&change.room_name));
+    args::set(
+        &o,
+        "roomType",
+        &JsValue::from_str(change.room_type.as_str()),
+    );
+    args::set(&o, "channelId", &JsValue::from_str(&change.channel_id));
+    if let Some(t) = &change.thread_id {
+        args::set(&o, "threadId", &JsValue::from_str(t));
+    }
+    args::set(&o, "users", &users);
+    let thread = change
+        .thread_id
+        .as_deref()
+        .map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let out = Array::new();
+    out.push(&JsValue::from_str(&change.channel_id));
+    out.push(&users);
+    out.push(&thread);
+    out.push(&o);
+    out
+}
+
+fn pump(rc: &Rc<RefCell<Inner>>) {
+    loop {
+        let (outs, client) = {
+            let Ok(mut guard) = rc.try_borrow_mut() else {
+                return;
+            };
+            let inner = &mut *guard;
+            let effects = inner.core.drain_effects();
+            if inner.disposed {
+                return;
+            }
+            let weak = Rc::downgrade(rc);
+            inner
+                .timer
+                .arm_no_later(inner.core.next_deadline(), move || on_timer(&weak));
+            if effects.is_empty() {
+                return;
+            }
+            let mut outs = Vec::new();
+            for e in effects {
+                match e {
+                    TypingEffect::Send { event, payload } => {
+                        outs.push(Out::Emit(event, payload.to_string()))
+                    }
+                    TypingEffect::TypingChanged { rooms } => {
+                        for room in rooms {
+                            let mut fns = inner.global_subs.snapshot();
+                            if let Some(subs) = inner.room_subs.get(&room.room_name) {
+                                fns.extend(subs.snapshot());
+                            }
+                            outs.push(Out::Changed(fns, room));
+                        }
+                    }
+                    TypingEffect::Log(m) => outs.push(Out::Log(m)),
+                }
+            }
+            (outs, inner.client.clone())
+        };
+        for out in outs {
+            match out {
+                Out::Emit(event, payload) => {
+                    if let Err(e) = client.emit_volatile_json(event, Some(&payload)) {
+                        if rc.try_borrow().is_ok_and(|i| i.debug) {
+                            let m = JsValue::from(e)
+                                .dyn_ref::<js_sys::Error>()
+                                .map(|e| String::from(e.message()))
+                                .unwrap_or_default();
+                            debug_log(&format!("typing: could not send {event}: {m}"));
+                        }
+                    }
+                }
+                Out::Changed(fns, change) => {
+                    let a = change_args(&change);
+                    for f in fns {
+                        if let Err(e) = call(&f, &a) {
+                            args::report_callback_error("TypingService", &e);
+                        }
+                    }
+                }
+                Out::Log(m) => debug_log(&format!("typing: {m}")),
+            }
+        }
+    }
+}
+
+fn with_core(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner, Millis)) {
+    let Some(rc) = weak.upgrade() else { return };
+    {
+        let Ok(mut inner) = rc.try_borrow_mut() else {
+            return;
+        };
+        if inner.disposed {
+            return;
+        }
+        f(&mut inner, now_ms());
+    }
+    pump(&rc);
+}
+
+fn on_timer(weak: &Weak<RefCell<Inner>>) {
+    with_core(weak, |inner, now| {
+        inner.timer.fired();
+        inner.core.handle_timeout(now);
+    });
+}
+
+fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
+    with_core(weak, |inner, now| match event {
+        ClientEvent::Connected { .. } => inner.core.on_connected(now),
+        ClientEvent::Disconnected => inner.core.on_disconnected(now),
+        ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
+            if let Some(id) = authenticated_user_id(data) {
+                let _ = inner.core.set_current_user_id(&id);
+            }
+        }
+        ClientEvent::Event { name, data } if *name == core::EVENT_TYPING => {
+            let payload = serde_json::from_str::<Value>(data)
+                .ok()
+                .and_then(|mut v| v.get_mut(1).map(Value::take))
+                .unwrap_or(Value::Null);
+            if let Err(e) = inner.core.handle_typing_event(&payload, now) {
+                if inner.debug {
+                    debug_log(&format!("typing: {e}"));
+                }
+            }
+        }
+        _ => {}
+    });
+}
+
+/// Typing indicators for channels, threads and DMs: debounced and throttled
+/// `typing:start`/`typing:stop`, an auto-stop 5 s after the last keystroke,
+/// others' typing per room (expiring, privacy-filtered, batched callbacks).
+#[wasm_bindgen(js_name = TypingService)]
+pub struct TypingService {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl TypingService {
+    fn act<T>(
+        &self,
+        method: &str,
+        f: impl FnOnce(&mut core::TypingService, Millis) -> Result<T, TypingError>,
+    ) -> Result<T, JsError> {
+        let r = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.disposed {
+                return Err(JsError::new(&format!(
+                    "{method}: this TypingService was disposed; create a new one"
+                )));
+            }
+            f(&mut inner.core, now_ms()).map_err(|e| typing_error(method, e))
+        };
+        pump(&self.inner);
+        r
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&core::TypingService) -> T) -> T {
+        f(&self.inner.borrow().core)
+    }
+
+    /// Registers `f` under `room` (`None`: global); returns the unsubscribe function.
+    fn add_listener(&self, room: Option<String>, f: Function) -> Function {
+        let id = {
+            let mut inner = self.inner.borrow_mut();
+            inner.next_id = inner.next_id.wrapping_add(1);
+            let id = inner.next_id;
+            match room {
+                Some(room) => inner.room_subs.entry(room).or_default().add(id, f),
+                None => inner.global_subs.add(id, f),
+            }
+            id
+        };
+        let weak: Weak<RefCell<dyn Unsubscribe>> =
+            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
+        unsubscribe_fn(weak, id)
+    }
+}
+
+#[wasm_bindgen(js_class = TypingService)]
+impl TypingService {
+    /// Typing on `client` (`TypingServiceOptions`). The current user is the
+    /// one the server authenticates unless `userId` is given.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        client: &RealtimeClient,
+        #[wasm_bindgen(unchecked_optional_param_type = "TypingServiceOptions")] options: JsValue,
+    ) -> Result<TypingService, JsError> {
+        let what = "new TypingService()";
+        let (mut opts, privacy) = if options.is_undefined() || options.is_null() {
+            (TypingOptions::default(), TypingPrivacy::default())
+        } else {
+            check_keys(&options, TYPING_OPTION_KEYS, what)?;
+            let privacy_value =
+                js_sys::Reflect::get(&options, &JsValue::from_str("privacySettings"))
+                    .unwrap_or_default();
+            let privacy = if privacy_value.is_undefined() {
+                TypingPrivacy::default()
+            } else {
+                privacy_update(
+                    &privacy_value,
+                    TypingPrivacy::default(),
+                    &format!("{what}: privacySettings"),
+                )?
+            };
+            // privacySettings was read above; the rest goes through serde.
+            let rest = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
+            let _ = js_sys::Reflect::delete_property(&rest, &JsValue::from_str("privacySettings"));
+            let opts: TypingOptions = serde_wasm_bindgen::from_value(rest.into())
+                .map_err(|e| JsError::new(&format!("{what}: invalid options: {e}")))?;
+            (opts, privacy)
+        };
+        let handle = client.handle();
+        let debug = opts.debug.unwrap_or_else(|| handle.debug());
+        opts.debug = Some(debug);
+        let mut typing = core::TypingService::new(opts.config()?);
+        let fixed_user = opts.user_id.is_some();
+        if let Some(id) = opts.user_id.as_deref().or(handle.user_id().as_deref()) {
+            typing
+                .set_current_user_id(id)
+                .map_err(|e| typing_error(what, e))?;
+        }
+        let now = now_ms();
+        typing.set_privacy(privacy, now);
+        if handle.is_connected() {
+            typing.on_connected(now);
+        }
+        let inner = Rc::new(RefCell::new(Inner {
+            core: typing,
+            client: handle.clone(),
+            hook: None,
+            timer: DeadlineTimer::default(),
+            global_subs: Callbacks::default(),
+            room_subs: HashMap::new(),
+            next_id: 0,
+            fixed_user,
+            debug,
+            disposed: false,
+        }));
+        let weak = Rc::downgrade(&inner);
+        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
+        let hook_id = handle.add_hook(hook);
+        inner.borrow_mut().hook = Some(hook_id);
+        if debug {
+            debug_log("typing: service started");
+        }
+        pump(&inner);
+        Ok(TypingService { inner })
+    }
+
+    /// Starts typing now in a channel, or in its thread with `threadId`
+    /// (sent unless one went out for the room within `throttleMs`); it stops
+    /// by itself `typingTimeoutMs` later. Nothing is sent while disconnected.
+    #[wasm_bindgen(js_name = startTyping)]
+    pub fn start_typing(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "startTyping()";
+        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
+        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        self.act(m, |c, now| c.start_typing(&channel, thread.as_deref(), now))
+    }
+
+    /// `startTyping(channelId, threadId)`.
+    #[wasm_bindgen(js_name = startTypingInThread)]
+    pub fn start_typing_in_thread(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = threadId)] thread_id: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "startTypingInThread()";
+        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
+        let thread = args::id(&thread_id, &format!("{m}: threadId"))?;
+        self.act(m, |c, now| c.start_typing_in_thread(&channel, &thread, now))
+    }
+
+    /// Starts typing in a DM (`dm:{dmId}`). `recipientId` is accepted for the
+    /// seeds' signature; the server routes DM typing by room.
+    #[wasm_bindgen(js_name = startTypingInDM)]
+    pub fn start_typing_in_dm(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = recipientId)]
+        recipient_id: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "startTypingInDM()";
+        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
+        args::opt_id(&recipient_id, &format!("{m}: recipientId"))?;
+        self.act(m, |c, now| c.start_typing_in_dm(&dm, now))
+    }
+
+    /// Stops typing in a channel (or its thread), or everywhere without arguments.
+    #[wasm_bindgen(js_name = stopTyping)]
+    pub fn stop_typing(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = channelId)]
+        channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "stopTyping()";
+        let channel = args::opt_id(&channel_id, &format!("{m}: channelId"))?;
+        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        self.act(m, |c, now| {
+            c.stop_typing(channel.as_deref(), thread.as_deref(), now)
+        })
+    }
+
+    /// Stops typing in a DM.
+    #[wasm_bindgen(js_name = stopTypingInDM)]
+    pub fn stop_typing_in_dm(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "stopTypingInDM()";
+        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
+        self.act(m, |c, now| c.stop_typing_in_dm(&dm, now))
+    }
+
+    /// The message input of a channel (or thread) changed: typing starts once
+    /// it settles (debounced), keystrokes renew it (throttled), blank input
+    /// stops at once.
+    #[wasm_bindgen(js_name = handleInputChange)]
+    pub fn handle_input_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "handleInputChange()";
+        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
+        let text = args::string(&value, &format!("{m}: value"))?;
+        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        self.act(m, |c, now| {
+            c.handle_input_change(&channel, &text, thread.as_deref(), now)
+        })
+    }
+
+    /// `handleInputChange` for a DM.
+    #[wasm_bindgen(js_name = handleDMInputChange)]
+    pub fn handle_dm_input_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "handleDMInputChange()";
+        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
+        let text = args::string(&value, &format!("{m}: value"))?;
+        self.act(m, |c, now| c.handle_input_change_in_dm(&dm, &text, now))
+    }
+
+    /// Users typing in a channel or thread (without the current user, privacy-filtered).
+    #[wasm_bindgen(js_name = getTypingUsers, unchecked_return_type = "TypingUser[]")]
+    pub fn get_typing_users(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
+    ) -> Result<Array, JsError> {
+        let room = room_of(&channel_id, &thread_id, "getTypingUsers()")?;
+        Ok(users_js(&self.read(|c| c.get_typing_users_in_room(&room))))
+    }
+
+    /// Users typing in a DM.
+    #[wasm_bindgen(js_name = getTypingUsersInDM, unchecked_return_type = "TypingUser[]")]
+    pub fn get_typing_users_in_dm(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
+    ) -> Result<Array, JsError> {
+        let dm = args::id(&dm_id, "getTypingUsersInDM(): dmId")?;
+        Ok(users_js(
+            &self.read(|c| c.get_typing_users_in_room(&dm_room_name(&dm))),
+        ))
+    }
+
+    /// "Alice is typing...", "Alice and Bob are typing...", "Alice, Bob, and
+    /// Charlie are typing...", "Alice, Bob, and 2 others are typing...", or
+    /// `null` when nobody is.
+    #[wasm_bindgen(js_name = getTypingText, unchecked_return_type = "string | null")]
+    pub fn get_typing_text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let room = room_of(&channel_id, &thread_id, "getTypingText()")?;
+        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room))))
+    }
+
+    /// `getTypingText` for a DM.
+    #[wasm_bindgen(js_name = getTypingTextInDM, unchecked_return_type = "string | null")]
+    pub fn get_typing_text_in_dm(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let dm = args::id(&dm_id, "getTypingTextInDM(): dmId")?;
+        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&dm_room_name(&dm)))))
+    }
+
+    /// `callback(channelId, users, threadId, change)` when the typing users of
+    /// one room change (batched), and once now with the current ones.
+    /// `roomType` is `'channel'`, `'thread'` (with `threadId`) or `'dm'`.
+    /// Returns an unsubscribe function.
+    #[wasm_bindgen(js_name = onRoomTypingChange, unchecked_return_type = "() => void")]
+    pub fn on_room_typing_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RoomType", js_name = roomType)] room_type: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        thread_id: JsValue,
+    ) -> Result<Function, JsError> {
+        let m = "onRoomTypingChange()";
+        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
+        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let f = args::callback(&callback, &format!("{m}: callback"))?;
+        let room = match (room_type.as_string().as_deref(), thread.as_deref()) {
+            (Some("channel"), None) => channel_room_name(&channel),
+            (Some("dm"), None) => dm_room_name(&channel),
+            (Some("thread"), Some(t)) => thread_room_name(&channel, t),
+            (Some("thread"), None) => {
+                return Err(JsError::new(&format!(
+                    "{m}: roomType 'thread' needs a threadId (the fourth argument)"
+                )))
+            }
+            (Some(kind @ ("channel" | "dm")), Some(_)) => {
+                return Err(JsError::new(&format!(
+                    "{m}: roomType '{kind}' takes no threadId; use 'thread'"
+                )))
+            }
+            _ => {
+                return Err(JsError::new(&format!(
+                    "{m}: roomType must be one of 'channel', 'thread', 'dm', got {}",
+                    describe(&room_type)
+                )))
+            }
+        };
+        let users = self.read(|c| c.get_typing_users_in_room(&room));
+        let info = parse_room_name(&room);
+        let current = RoomTypingChange {
+            room_name: room.clone(),
+            room_type: info.room_type,
+            channel_id: info.channel_id,
+            thread_id: info.thread_id,
+            users,
+        };
+        let unsubscribe = self.add_listener(Some(room), f.clone());
+        if let Err(e) = call(&f, &change_args(&current)) {
+            args::report_callback_error("TypingService onRoomTypingChange", &e);
+        }
+        Ok(unsubscribe)
+    }
+
+    /// `callback(channelId, users, threadId, change)` for every room whose
+    /// typing users change; a burst within `batchMs` is one call per room.
+    /// Returns an unsubscribe function.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
+    ) -> Result<Function, JsError> {
+        let f = args::callback(&callback, "subscribe(): callback")?;
+        Ok(self.add_listener(None, f))
+    }
+
+    /// The seeds' name of `subscribe`.
+    #[wasm_bindgen(js_name = onTypingChange, unchecked_return_type = "() => void")]
+    pub fn on_typing_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
+    ) -> Result<Function, JsError> {
+        let f = args::callback(&callback, "onTypingChange(): callback")?;
+        Ok(self.add_listener(None, f))
+    }
+
+    /// Changes the given privacy keys and returns all of them. Turning
+    /// `broadcastTyping` off stops any typing in progress and sends nothing
+    /// more; `typingVisibility` filters whose typing is shown.
+    #[wasm_bindgen(js_name = updatePrivacySettings, unchecked_return_type = "TypingPrivacySettings")]
+    pub fn update_privacy_settings(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Partial<TypingPrivacySettings>")] settings: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let m = "updatePrivacySettings()";
+        let privacy = privacy_update(&settings, self.read(core::TypingService::privacy), m)?;
+        self.act(m, |c, now| {
+            c.set_privacy(privacy, now);
+            Ok(())
+        })?;
+        Ok(args::plain(&privacy))
+    }
+
+    /// The current privacy settings.
+    #[wasm_bindgen(getter, js_name = privacySettings, unchecked_return_type = "TypingPrivacySettings")]
+    pub fn privacy_settings(&self) -> JsValue {
+        args::plain(&self.read(core::TypingService::privacy))
+    }
+
+    /// Replaces the current user's contacts (for `typingVisibility: 'contacts'`).
+    #[wasm_bindgen(js_name = setContacts)]
+    pub fn set_contacts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
+        contact_ids: JsValue,
+    ) -> Result<(), JsError> {
+        let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
+        self.act("setContacts()", |c, now| {
+            c.set_contacts(ids, now);
+            Ok(())
+        })
+    }
+
+    /// Forgets everyone's typing (callbacks hear the empty lists) and stops our own.
+    #[wasm_bindgen(js_name = clearAllTypingState)]
+    pub fn clear_all_typing_state(&self) -> Result<(), JsError> {
+        self.act("clearAllTypingState()", |c, now| {
+            c.clear_all_typing_state(now);
+            Ok(())
+        })
+    }
+
+    /// Whether the current user is typing in some room.
+    #[wasm_bindgen(getter, js_name = isTyping)]
+    pub fn is_typing(&self) -> bool {
+        self.read(|c| !c.own_typing_rooms().is_empty())
+    }
+
+    /// The current user id, `undefined` until known.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn user_id(&self) -> Option<String> {
+        self.read(|c| c.current_user_id().map(str::to_owned))
+    }
+
+    /// Timers set so far (none while nobody types).
+    #[wasm_bindgen(getter, js_name = timerWakeups)]
+    pub fn timer_wakeups(&self) -> f64 {
+        self.inner.borrow().timer.wakeups() as f64
+    }
+
+    /// Stops the service: typing in progress is stopped (`typing:stop`), then
+    /// the timer and client hook are removed, callbacks dropped and nothing
+    /// more is sent. Later calls that change state throw. Idempotent.
+    pub fn dispose(&self) {
+        if self.inner.borrow().disposed {
+            return;
+        }
+        let _ = self.act("dispose()", |c, now| c.stop_typing(None, None, now));
+        let mut inner = self.inner.borrow_mut();
+        inner.disposed = true;
+        if let Some(id) = inner.hook.take() {
+            inner.client.remove_hook(id);
+        }
+        inner.timer.arm(None, || {});
+        inner.global_subs = Callbacks::default();
+        inner.room_subs.clear();
+        inner.core.drain_effects();
+        if inner.debug {
+            debug_log("typing: service disposed");
+        }
+    }
+}
+
+/// The room of `(channelId, threadId?)` from JavaScript values.
+fn room_of(channel_id: &JsValue, thread_id: &JsValue, method: &str) -> Result<String, JsError> {
+    let channel = args::id(channel_id, &format!("{method}: channelId"))?;
+    let thread = args::opt_id(thread_id, &format!("{method}: threadId"))?;
+    Ok(core::room_name(&channel, thread.as_deref()))
+}
+
+/// The typing text, or `null` when nobody types.
+fn text_or_null(users: &[TypingUser]) -> JsValue {
+    match format_typing_text(users) {
+        t if t.is_empty() => JsValue::NULL,
+        t => JsValue::from_str(&t),
+    }
+}
