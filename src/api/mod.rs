@@ -1,10 +1,16 @@
 //! The `#[wasm_bindgen]` surface seen from JavaScript.
 
 pub mod client;
+mod delivery;
 mod js;
+mod queue;
+mod sync;
 mod types;
 
 pub use client::RealtimeClient;
+pub use delivery::DeliveryEventHandler;
+pub use queue::OfflineQueueService;
+pub use sync::SyncService;
 
 use wasm_bindgen::prelude::*;
 

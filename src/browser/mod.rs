@@ -4,5 +4,6 @@
 pub mod clock;
 pub mod device;
 pub mod listener;
+pub mod storage;
 pub mod timer;
 pub mod websocket;
