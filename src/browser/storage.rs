@@ -175,6 +175,9 @@ pub enum LockMode {
     Lease,
 }
 
+/// What runs when the lock is granted.
+type Granted = Box<dyn FnOnce()>;
+
 /// How long a lease lasts without renewal.
 const LEASE_MS: Millis = 10_000;
 /// How often a waiting ticket retries and a held one considers renewing.
@@ -192,7 +195,7 @@ struct Lease {
     owner: String,
     held: bool,
     expires_at: Millis,
-    on_granted: Option<Box<dyn FnOnce()>>,
+    on_granted: Option<Granted>,
 }
 
 impl Lease {
@@ -300,9 +303,9 @@ impl LockTicket {
         owner: &str,
         on_granted: impl FnOnce() + 'static,
     ) -> Self {
-        let mut once: Option<Box<dyn FnOnce()>> = Some(Box::new(on_granted));
+        let mut once: Option<Granted> = Some(Box::new(on_granted));
         if mode == LockMode::Auto {
-            let slot: Rc<RefCell<Option<Box<dyn FnOnce()>>>> = Rc::new(RefCell::new(once.take()));
+            let slot: Rc<RefCell<Option<Granted>>> = Rc::new(RefCell::new(once.take()));
             let for_js = slot.clone();
             let closure = Closure::<dyn FnMut()>::new(move || {
                 let f = for_js.try_borrow_mut().ok().and_then(|mut s| s.take());
