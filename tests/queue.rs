@@ -9,6 +9,7 @@ use chat_realtime::api::{OfflineQueueService, RealtimeClient};
 use serde_json::{json, Value};
 use support::*;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -189,6 +190,14 @@ async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_onc
     );
 }
 
+/// `navigator.locks.query()`.
+async fn lock_snapshot() -> Value {
+    let nav = web_sys::window().unwrap().navigator();
+    let locks = js_sys::Reflect::get(&nav, &"locks".into()).unwrap();
+    let p: js_sys::Promise = call_method(&locks, "query", &[]).unwrap().unchecked_into();
+    to_value(&settle(p).await.unwrap())
+}
+
 async fn two_tabs_share_one_queue(lock: &str) {
     clear_storage();
     post("/reset", json!({})).await;
@@ -228,6 +237,34 @@ async fn two_tabs_share_one_queue(lock: &str) {
     let (ta, tb) = (token("tab-user").await, token("tab-user").await);
     let pa = a.connect(&ta).map_err(JsValue::from).unwrap();
     let pb = b.connect(&tb).map_err(JsValue::from).unwrap();
+    if lock == "auto" {
+        // Web Locks: the flushing tab holds the lock, the other one waits
+        // for it; no lease is written.
+        let start = js_sys::Date::now();
+        loop {
+            let snap = lock_snapshot().await;
+            let named = |list: &str| {
+                snap[list]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|l| l["name"] == format!("{KEY}:flush-lock"))
+                    .count()
+            };
+            if named("held") == 1 {
+                break;
+            }
+            assert!(
+                js_sys::Date::now() - start < 5000.0,
+                "no Web Lock held: {snap}"
+            );
+            sleep(10).await;
+        }
+        assert!(local_storage()
+            .get_item(&format!("{KEY}:flush-lock"))
+            .unwrap()
+            .is_none());
+    }
     if lock == "lease" {
         wait_until("the lease is taken", 5000.0, || {
             local_storage()
@@ -399,6 +436,11 @@ async fn a_corrupted_entry_is_reported_set_aside_and_the_rest_sent() {
     let quarantined = to_value(&q.get_quarantined().map_err(JsValue::from).unwrap());
     assert_eq!(quarantined.as_array().unwrap().len(), 1);
     assert!(quarantined[0]["raw"].as_str().unwrap().contains("tampered"));
+    q.clear_quarantine().map_err(JsValue::from).unwrap();
+    assert_eq!(
+        to_value(&q.get_quarantined().map_err(JsValue::from).unwrap()),
+        json!([])
+    );
 
     settle(
         c.connect(&token("reader").await)

@@ -725,6 +725,15 @@ impl OfflineQueueService {
         self.read(|c| to_js(&c.quarantined(now_ms())))
     }
 
+    /// Deletes the entries set aside as corrupt.
+    #[wasm_bindgen(js_name = clearQuarantine)]
+    pub fn clear_quarantine(&self) -> Result<(), JsError> {
+        self.run(|c, _| {
+            c.clear_quarantine()
+                .map_err(|e| JsError::new(&format!("clearQuarantine(): {e}")))
+        })
+    }
+
     /// `callback(event, data)` for every queue event; returns an
     /// unsubscribe function.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
