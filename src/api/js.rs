@@ -133,3 +133,88 @@ pub(crate) fn parse_json(text: &str) -> JsValue {
 pub(crate) fn debug_log(message: &str) {
     web_sys::console::log_1(&JsValue::from_str(&format!("[chat-realtime] {message}")));
 }
+
+/// The message of a `JsError` (for errors raised by another API call).
+pub(crate) fn js_error_message(err: JsError) -> String {
+    let value = JsValue::from(err);
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// The message of a thrown JavaScript value.
+pub(crate) fn thrown_message(thrown: &JsValue) -> String {
+    thrown
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| thrown.as_string())
+        .unwrap_or_else(|| "a non-Error value was thrown".into())
+}
+
+/// A serializable value as a plain JavaScript value (through JSON, so maps
+/// become objects and `None` becomes `null`).
+pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
+    serde_json::to_string(value)
+        .map(|s| parse_json(&s))
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The `data` of an event serialized as `{event, data}`, as a JavaScript value.
+pub(crate) fn event_data<T: serde::Serialize>(event: &T) -> JsValue {
+    match serde_json::to_value(event) {
+        Ok(serde_json::Value::Object(mut obj)) => obj
+            .remove("data")
+            .map(|d| parse_json(&d.to_string()))
+            .unwrap_or(JsValue::UNDEFINED),
+        _ => JsValue::UNDEFINED,
+    }
+}
+
+/// The first argument of an ack (`result` is the ack's args as a JSON array
+/// text, as `ClientHandle::emit_with_ack_cb` reports it).
+pub(crate) fn first_ack_arg(result: Result<String, String>) -> Result<serde_json::Value, String> {
+    let text = result?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Array(mut args)) if !args.is_empty() => Ok(args.swap_remove(0)),
+        Ok(serde_json::Value::Array(_)) => Ok(serde_json::Value::Null),
+        _ => Err(format!("malformed acknowledgement: {text}")),
+    }
+}
+
+/// Calls every listener with `(event, data)`; a listener that throws is
+/// logged and the others still run.
+pub(crate) fn call_listeners(what: &str, fns: &[Function], event: &str, data: &JsValue) {
+    let args = Array::of2(&JsValue::from_str(event), data);
+    for f in fns {
+        if let Err(e) = call(f, &args) {
+            debug_log(&format!(
+                "a {what} listener of {event:?} threw: {}",
+                thrown_message(&e)
+            ));
+        }
+    }
+}
+
+/// Reads an optional string array argument (`undefined`/`null` give none).
+pub(crate) fn string_array(value: &JsValue, what: &str) -> Result<Vec<String>, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    if !Array::is_array(value) {
+        return Err(JsError::new(&format!("{what} must be an array of strings")));
+    }
+    let mut out = Vec::new();
+    for v in Array::from(value).iter() {
+        match v.as_string() {
+            Some(s) => out.push(s),
+            None => {
+                return Err(JsError::new(&format!(
+                    "{what} must be an array of strings (found a non-string item)"
+                )))
+            }
+        }
+    }
+    Ok(out)
+}

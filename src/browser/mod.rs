@@ -5,5 +5,6 @@ pub mod activity;
 pub mod clock;
 pub mod device;
 pub mod listener;
+pub mod storage;
 pub mod timer;
 pub mod websocket;

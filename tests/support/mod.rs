@@ -2,7 +2,7 @@
 //! of callbacks, and waiting for a condition.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use chat_realtime::api::RealtimeClient;
@@ -191,4 +191,154 @@ pub fn fire_window_event(kind: &str) {
     let window = web_sys::window().unwrap();
     let e = web_sys::Event::new(kind).unwrap();
     window.dispatch_event(&e).unwrap();
+}
+
+/// Records the `(event, data)` calls of a service's `subscribe` callback.
+#[derive(Clone)]
+pub struct EventRecorder {
+    pub calls: Rc<RefCell<Vec<(String, Value)>>>,
+    closure: Rc<Closure<dyn FnMut(JsValue, JsValue)>>,
+}
+
+impl EventRecorder {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        let calls: Rc<RefCell<Vec<(String, Value)>>> = Rc::default();
+        let c = calls.clone();
+        let closure = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |e: JsValue, d: JsValue| {
+            let data = js_sys::JSON::stringify(&d)
+                .ok()
+                .and_then(|s| s.as_string())
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or(Value::Null);
+            c.borrow_mut()
+                .push((e.as_string().unwrap_or_default(), data));
+        });
+        Self {
+            calls,
+            closure: Rc::new(closure),
+        }
+    }
+
+    /// The callback to hand to `subscribe`.
+    pub fn f(&self) -> Function {
+        self.closure
+            .as_ref()
+            .as_ref()
+            .unchecked_ref::<Function>()
+            .clone()
+    }
+
+    /// Event names in order.
+    pub fn names(&self) -> Vec<String> {
+        self.calls.borrow().iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// The data of every `name` event.
+    pub fn of(&self, name: &str) -> Vec<Value> {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, d)| d.clone())
+            .collect()
+    }
+
+    /// How many `name` events.
+    pub fn count(&self, name: &str) -> usize {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .count()
+    }
+}
+
+/// `window.localStorage`.
+pub fn local_storage() -> web_sys::Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+/// Empties `localStorage`.
+pub fn clear_storage() {
+    local_storage().clear().unwrap();
+}
+
+/// The server's record: clientMessageIds and contents in arrival order, and
+/// the send counts per clientMessageId.
+pub async fn received() -> (Vec<String>, Vec<String>, Value) {
+    let r = get("/received").await;
+    let list = r["messages"].as_array().cloned().unwrap_or_default();
+    let cids = list
+        .iter()
+        .map(|m| m["clientMessageId"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let contents = list
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
+        .collect();
+    (cids, contents, r["sendCounts"].clone())
+}
+
+/// Starts a control call without waiting for it; the flag turns true when
+/// it answered (e.g. `/restart`, which answers when the server is back).
+pub fn spawn_control(method: &'static str, path: &'static str, body: Value) -> Rc<Cell<bool>> {
+    let done: Rc<Cell<bool>> = Rc::default();
+    let d = done.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        control(method, path, Some(body)).await;
+        d.set(true);
+    });
+    done
+}
+
+/// Waits until the realtime port stopped listening (during a `/restart`).
+pub async fn wait_server_down() {
+    let start = js_sys::Date::now();
+    loop {
+        if get("/faults").await["listening"] == Value::Bool(false) {
+            return;
+        }
+        assert!(
+            js_sys::Date::now() - start < 5000.0,
+            "server never went down"
+        );
+        sleep(20).await;
+    }
+}
+
+/// Calls `obj.method(...args)` as JavaScript would.
+pub fn call_method(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = js_sys::Reflect::get(obj, &JsValue::from_str(method))?.dyn_into()?;
+    let arr = js_sys::Array::new();
+    for a in args {
+        arr.push(a);
+    }
+    f.apply(obj, &arr)
+}
+
+/// Dispatches a `storage` event for `key` on window, as another tab's
+/// write would.
+pub fn fire_storage_event(key: &str) {
+    let f = Function::new_with_args(
+        "key",
+        "window.dispatchEvent(new StorageEvent('storage', { key, storageArea: window.localStorage }));",
+    );
+    f.call1(&JsValue::NULL, &JsValue::from_str(key)).unwrap();
+}
+
+/// A JS object `{...json, [name]: value}`.
+pub fn js_with(json: Value, name: &str, value: &JsValue) -> JsValue {
+    let o = js(json);
+    js_sys::Reflect::set(&o, &JsValue::from_str(name), value).unwrap();
+    o
+}
+
+/// Converts a JS value (plain data) to JSON.
+pub fn to_value(v: &JsValue) -> Value {
+    js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Value::Null)
 }

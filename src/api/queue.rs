@@ -1,0 +1,915 @@
+//! `OfflineQueueService`: the offline queue core ([`crate::core::queue`])
+//! wired to a `RealtimeClient`, `localStorage`, the cross-tab flush lock and
+//! the `storage` event.
+//!
+//! * Sends go out as `message:send` requests through the client; the ack (or
+//!   its failure) is fed back to the core. A request that fails because the
+//!   link dropped is not counted as an attempt.
+//! * The queue flushes when the client connects or reconnects, when the
+//!   browser comes back online (while connected) and on `flushQueue()`.
+//! * Tabs share the queue through `localStorage`: every flush first takes the
+//!   cross-tab lock (Web Locks, or a `localStorage` lease where
+//!   `navigator.locks` is missing), and a `storage` event from another tab
+//!   merges that tab's changes (`reload_from_store`).
+//! * Events raised while loading (a corrupt entry, an unusable storage) are
+//!   delivered in a microtask after the constructor returns, so a
+//!   `subscribe()` right after `new` sees them.
+
+use std::cell::{Cell, RefCell, RefMut};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use super::client::{ClientEvent, ClientHandle, Hook, RealtimeClient};
+use super::js::{
+    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, unsubscribe_fn,
+    Callbacks, Deferred, Unsubscribe,
+};
+use super::types::check_keys;
+use crate::browser::clock::now_ms;
+use crate::browser::storage::{LocalStorage, LockMode, LockTicket, StorageListener};
+use crate::browser::timer::DeadlineTimer;
+use crate::core::backoff::BackoffConfig;
+use crate::core::queue::{
+    NewMessage, OfflineQueueService as QueueCore, QueueConfig, QueueEffect, QueueEvent,
+};
+use crate::core::Millis;
+
+/// Options of `new OfflineQueueService(client, options)`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct QueueOptions {
+    max_messages: Option<usize>,
+    max_bytes: Option<usize>,
+    max_retries: Option<u32>,
+    retry_delay_ms: Option<u64>,
+    retry_delay_max_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    storage_key: Option<String>,
+    cross_tab_lock: Option<String>,
+    seed: Option<u64>,
+    #[serde(default)]
+    debug: bool,
+}
+
+const QUEUE_OPTION_KEYS: &[&str] = &[
+    "maxMessages",
+    "maxBytes",
+    "maxRetries",
+    "retryDelayMs",
+    "retryDelayMaxMs",
+    "requestTimeoutMs",
+    "storageKey",
+    "crossTabLock",
+    "seed",
+    "debug",
+];
+
+const NEW_MESSAGE_KEYS: &[&str] = &[
+    "channelId",
+    "content",
+    "type",
+    "threadId",
+    "mentions",
+    "clientMessageId",
+];
+
+/// A Rust subscriber of queue events (the delivery handler, the sync service).
+pub(crate) type QueueHook = Rc<dyn Fn(&QueueEvent)>;
+
+/// The outcome of a flush asked for from Rust: `(sent, failed)`, or why the
+/// queue could not flush (disposed).
+pub(crate) type FlushCallback = Box<dyn FnOnce(Result<(u32, u32), String>)>;
+
+enum FlushWaiter {
+    Js(Deferred),
+    Rust(FlushCallback),
+}
+
+pub(crate) struct QueueInner {
+    core: Option<QueueCore>,
+    client: ClientHandle,
+    hook_id: Option<u32>,
+    subs: Callbacks,
+    rust_subs: Vec<(u32, QueueHook)>,
+    waiters: Vec<(u64, FlushWaiter)>,
+    timer: DeadlineTimer,
+    locks: HashMap<u64, LockTicket>,
+    lock_mode: Option<LockMode>,
+    lock_name: String,
+    owner: String,
+    storage_listener: Option<StorageListener>,
+    next_id: u32,
+    debug: bool,
+    pumping: Rc<Cell<bool>>,
+    token: u32,
+}
+
+impl Unsubscribe for QueueInner {
+    fn unsubscribe(&mut self, id: u32) {
+        self.subs.remove(id);
+        self.rust_subs.retain(|(i, _)| *i != id);
+    }
+}
+
+thread_local! {
+    static REGISTRY: RefCell<HashMap<u32, Weak<RefCell<QueueInner>>>> = RefCell::new(HashMap::new());
+    static NEXT_TOKEN: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A weak handle on a queue, for the services that feed from it or flush it.
+#[derive(Clone)]
+pub(crate) struct QueueHandle(Weak<RefCell<QueueInner>>);
+
+impl QueueHandle {
+    /// Subscribes a Rust hook; `None` when the queue is gone or disposed.
+    pub fn subscribe(&self, hook: QueueHook) -> Option<u32> {
+        let rc = self.0.upgrade()?;
+        let mut inner = rc.try_borrow_mut().ok()?;
+        inner.core.as_ref()?;
+        inner.next_id = inner.next_id.wrapping_add(1);
+        let id = inner.next_id;
+        inner.rust_subs.push((id, hook));
+        Some(id)
+    }
+
+    /// Removes a hook.
+    pub fn unsubscribe(&self, id: u32) {
+        if let Some(rc) = self.0.upgrade() {
+            if let Ok(mut inner) = rc.try_borrow_mut() {
+                inner.rust_subs.retain(|(i, _)| *i != id);
+            }
+        };
+    }
+
+    /// Flushes (joining a running flush); `done` gets its `{sent, failed}`.
+    pub fn flush(&self, done: FlushCallback) {
+        let Some(rc) = self.0.upgrade() else {
+            done(Err("the offline queue was dropped".into()));
+            return;
+        };
+        let refused = {
+            match rc.try_borrow_mut() {
+                Ok(mut guard) => {
+                    let inner = &mut *guard;
+                    match inner.core.as_mut() {
+                        Some(core) => {
+                            let id = core.flush_queue(now_ms());
+                            inner.waiters.push((id, FlushWaiter::Rust(done)));
+                            None
+                        }
+                        None => Some(done),
+                    }
+                }
+                Err(_) => Some(done),
+            }
+        };
+        match refused {
+            Some(done) => done(Err("the offline queue is disposed or busy".into())),
+            None => pump(&rc),
+        }
+    }
+}
+
+/// The queue behind `options.queue` (`undefined`/`null` give none). Only an
+/// `OfflineQueueService` of this module that is not disposed is accepted.
+pub(crate) fn queue_option(options: &JsValue, what: &str) -> Result<Option<QueueHandle>, JsError> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    let value = js_sys::Reflect::get(options, &JsValue::from_str("queue")).unwrap_or_default();
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let refuse = || {
+        JsError::new(&format!(
+            "{what}: options.queue must be an OfflineQueueService of this module that is not disposed"
+        ))
+    };
+    let token_fn = js_sys::Reflect::get(&value, &JsValue::from_str("__queueToken"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or_else(refuse)?;
+    let token = token_fn
+        .call0(&value)
+        .ok()
+        .and_then(|t| t.as_f64())
+        .ok_or_else(refuse)? as u32;
+    let weak = REGISTRY
+        .with(|r| r.try_borrow().ok().and_then(|r| r.get(&token).cloned()))
+        .ok_or_else(refuse)?;
+    let alive = weak
+        .upgrade()
+        .is_some_and(|rc| rc.try_borrow().is_ok_and(|i| i.core.is_some()));
+    if !alive {
+        return Err(refuse());
+    }
+    Ok(Some(QueueHandle(weak)))
+}
+
+enum Out {
+    Request {
+        request_id: u64,
+        event: String,
+        payload: String,
+        timeout_ms: Millis,
+    },
+    Event(QueueEvent),
+    Acquire(u64),
+    Release(u64),
+}
+
+/// Carries out the core's effects with no borrow held while calling out.
+/// Re-entrant calls (from listeners, acks, lock grants) only queue effects;
+/// the outermost call drains them in order.
+fn pump(rc: &Rc<RefCell<QueueInner>>) {
+    let Some(pumping) = rc.try_borrow().ok().map(|i| i.pumping.clone()) else {
+        return;
+    };
+    if pumping.replace(true) {
+        return;
+    }
+    loop {
+        let batch = {
+            let Ok(mut guard) = rc.try_borrow_mut() else {
+                break;
+            };
+            let inner = &mut *guard;
+            let Some(core) = inner.core.as_mut() else {
+                break;
+            };
+            let effects = core.drain_effects();
+            let deadline = core.next_deadline();
+            let weak = Rc::downgrade(rc);
+            inner.timer.arm(deadline, move || on_timer(&weak));
+            if effects.is_empty() {
+                break;
+            }
+            effects
+                .into_iter()
+                .map(|e| match e {
+                    QueueEffect::Request {
+                        request_id,
+                        event,
+                        payload,
+                        timeout_ms,
+                    } => Out::Request {
+                        request_id,
+                        event,
+                        payload: payload.to_string(),
+                        timeout_ms,
+                    },
+                    QueueEffect::Event(ev) => Out::Event(ev),
+                    QueueEffect::AcquireFlushLock { flush_id } => Out::Acquire(flush_id),
+                    QueueEffect::ReleaseFlushLock { flush_id } => Out::Release(flush_id),
+                })
+                .collect::<Vec<_>>()
+        };
+        for out in batch {
+            execute(rc, out);
+        }
+    }
+    pumping.set(false);
+}
+
+fn execute(rc: &Rc<RefCell<QueueInner>>, out: Out) {
+    match out {
+        Out::Request {
+            request_id,
+            event,
+            payload,
+            timeout_ms,
+        } => {
+            let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
+                return;
+            };
+            if !client.is_connected() {
+                // The link dropped before the hook told us: not an attempt.
+                with_core(rc, |c, now| c.on_disconnected(now));
+                return;
+            }
+            let weak = Rc::downgrade(rc);
+            let sent = client.emit_with_ack_cb(
+                &event,
+                Some(&payload),
+                Some(timeout_ms),
+                Box::new(move |result| on_ack(&weak, request_id, result)),
+            );
+            if let Err(e) = sent {
+                let message = js_error_message(e);
+                with_core(rc, |c, now| {
+                    let _ = c.on_response(request_id, Err(message), now);
+                });
+            }
+        }
+        Out::Event(ev) => dispatch_event(rc, ev),
+        Out::Acquire(flush_id) => {
+            let params = rc
+                .try_borrow()
+                .ok()
+                .map(|i| (i.lock_mode, i.lock_name.clone(), i.owner.clone(), i.debug));
+            let Some((mode, name, owner, debug)) = params else {
+                return;
+            };
+            let Some(mode) = mode else {
+                with_core(rc, |c, now| c.on_flush_lock_acquired(flush_id, now));
+                return;
+            };
+            let weak = Rc::downgrade(rc);
+            let ticket = LockTicket::request(&name, mode, &owner, move || {
+                if let Some(rc) = weak.upgrade() {
+                    if debug {
+                        debug_log(&format!("queue: flush lock granted for flush {flush_id}"));
+                    }
+                    with_core(&rc, |c, now| c.on_flush_lock_acquired(flush_id, now));
+                }
+            });
+            if debug {
+                debug_log(&format!(
+                    "queue: flush {flush_id} waits for the cross-tab lock ({})",
+                    if ticket.uses_web_locks() {
+                        "Web Locks"
+                    } else {
+                        "localStorage lease"
+                    }
+                ));
+            }
+            let previous = rc
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut i| i.locks.insert(flush_id, ticket));
+            drop(previous);
+        }
+        Out::Release(flush_id) => release_lock(rc, flush_id),
+    }
+}
+
+fn release_lock(rc: &Rc<RefCell<QueueInner>>, flush_id: u64) {
+    let ticket = rc
+        .try_borrow_mut()
+        .ok()
+        .and_then(|mut i| i.locks.remove(&flush_id));
+    // Dropped here, with no borrow held.
+    drop(ticket);
+}
+
+fn dispatch_event(rc: &Rc<RefCell<QueueInner>>, ev: QueueEvent) {
+    let Some((fns, hooks, debug)) = rc
+        .try_borrow()
+        .ok()
+        .map(|i| (i.subs.snapshot(), i.rust_subs.clone(), i.debug))
+    else {
+        return;
+    };
+    let name = ev.name();
+    let data = event_data(&ev);
+    if debug {
+        let text = js_sys::JSON::stringify(&data)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        debug_log(&format!("queue: {name} {text}"));
+    }
+    for (_, h) in &hooks {
+        h(&ev);
+    }
+    call_listeners("queue", &fns, name, &data);
+    if let QueueEvent::Flushed {
+        flush_id,
+        sent,
+        failed,
+    } = ev
+    {
+        // A flush that ended while waiting for the lock gives the request up.
+        release_lock(rc, flush_id);
+        let waiters = rc
+            .try_borrow_mut()
+            .ok()
+            .map(|mut i| {
+                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut i.waiters)
+                    .into_iter()
+                    .partition(|(id, _)| *id == flush_id);
+                i.waiters = rest;
+                mine
+            })
+            .unwrap_or_default();
+        for (_, w) in waiters {
+            match w {
+                FlushWaiter::Js(d) => d.resolve(&to_js(&serde_json::json!({
+                    "sent": sent,
+                    "failed": failed,
+                }))),
+                FlushWaiter::Rust(cb) => cb(Ok((sent, failed))),
+            }
+        }
+    }
+}
+
+/// Runs `f` on the core (if not disposed), then pumps.
+fn with_core<T>(
+    rc: &Rc<RefCell<QueueInner>>,
+    f: impl FnOnce(&mut QueueCore, Millis) -> T,
+) -> Option<T> {
+    let r = {
+        let mut inner = rc.try_borrow_mut().ok()?;
+        let core = inner.core.as_mut()?;
+        f(core, now_ms())
+    };
+    pump(rc);
+    Some(r)
+}
+
+fn on_ack(weak: &Weak<RefCell<QueueInner>>, request_id: u64, result: Result<String, String>) {
+    let Some(rc) = weak.upgrade() else { return };
+    let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
+        return;
+    };
+    let link_lost = result.is_err() && !client.is_connected();
+    with_core(&rc, |c, now| {
+        if link_lost {
+            // A disconnect is not a failed attempt: the message goes back to
+            // `queued` and is sent again after the reconnect.
+            c.on_disconnected(now);
+        } else {
+            let _ = c.on_response(request_id, first_ack_arg(result), now);
+        }
+    });
+}
+
+fn on_timer(weak: &Weak<RefCell<QueueInner>>) {
+    let Some(rc) = weak.upgrade() else { return };
+    if let Ok(mut inner) = rc.try_borrow_mut() {
+        inner.timer.fired();
+    }
+    with_core(&rc, |c, now| c.handle_timeout(now));
+}
+
+fn on_client_event(weak: &Weak<RefCell<QueueInner>>, event: &ClientEvent) {
+    let Some(rc) = weak.upgrade() else { return };
+    match event {
+        ClientEvent::Connected { .. } => {
+            with_core(&rc, |c, now| c.on_connected(now));
+        }
+        ClientEvent::Disconnected => {
+            with_core(&rc, |c, now| c.on_disconnected(now));
+        }
+        ClientEvent::Online(true) => {
+            with_core(&rc, |c, now| c.on_online(now));
+        }
+        ClientEvent::Online(false) | ClientEvent::Event { .. } => {}
+    }
+}
+
+fn random_u64() -> u64 {
+    let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (hi << 32) | lo
+}
+
+fn disposed() -> JsError {
+    JsError::new("this OfflineQueueService was disposed; create a new one")
+}
+
+/// The offline message queue: persisted in `localStorage`, sent in order
+/// through a `RealtimeClient` with the server's de-duplication by
+/// `clientMessageId`, retried with backoff, shared safely by several tabs.
+#[wasm_bindgen(js_name = OfflineQueueService)]
+pub struct OfflineQueueService {
+    inner: Rc<RefCell<QueueInner>>,
+}
+
+impl OfflineQueueService {
+    fn borrow(&self) -> Result<RefMut<'_, QueueInner>, JsError> {
+        self.inner.try_borrow_mut().map_err(|_| {
+            JsError::new("OfflineQueueService is busy: it cannot be called from inside itself")
+        })
+    }
+
+    fn run<T>(
+        &self,
+        f: impl FnOnce(&mut QueueCore, Millis) -> Result<T, JsError>,
+    ) -> Result<T, JsError> {
+        let r = {
+            let mut inner = self.borrow()?;
+            let core = inner.core.as_mut().ok_or_else(disposed)?;
+            f(core, now_ms())
+        };
+        pump(&self.inner);
+        r
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&QueueCore) -> T) -> Result<T, JsError> {
+        let inner = self.borrow()?;
+        let core = inner.core.as_ref().ok_or_else(disposed)?;
+        Ok(f(core))
+    }
+
+    /// A handle for the services built on this queue.
+    pub(crate) fn handle(&self) -> QueueHandle {
+        QueueHandle(Rc::downgrade(&self.inner))
+    }
+}
+
+#[wasm_bindgen(js_class = OfflineQueueService)]
+impl OfflineQueueService {
+    /// A queue sending through `client`, loaded from `localStorage`
+    /// (`OfflineQueueOptions`; unknown keys are an error). It flushes when the
+    /// client (re)connects and when the browser comes back online.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        client: &RealtimeClient,
+        #[wasm_bindgen(unchecked_optional_param_type = "OfflineQueueOptions")] options: Option<
+            JsValue,
+        >,
+    ) -> Result<OfflineQueueService, JsError> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let opts: QueueOptions = if options.is_undefined() || options.is_null() {
+            QueueOptions::default()
+        } else {
+            check_keys(&options, QUEUE_OPTION_KEYS, "new OfflineQueueService()")?;
+            serde_wasm_bindgen::from_value(options).map_err(|e| {
+                JsError::new(&format!("new OfflineQueueService(): invalid options: {e}"))
+            })?
+        };
+        let d = QueueConfig::default();
+        let b = BackoffConfig::default();
+        let lock_mode = match opts.cross_tab_lock.as_deref() {
+            None | Some("auto") => Some(LockMode::Auto),
+            Some("lease") => Some(LockMode::Lease),
+            Some("none") => None,
+            Some(other) => {
+                return Err(JsError::new(&format!(
+                    "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not {other:?}"
+                )))
+            }
+        };
+        let storage_key = match opts.storage_key {
+            Some(k) if k.trim().is_empty() => {
+                return Err(JsError::new(
+                    "new OfflineQueueService(): storageKey must be a non-empty string",
+                ))
+            }
+            Some(k) => k,
+            None => d.storage_key.clone(),
+        };
+        if opts.max_messages == Some(0) {
+            return Err(JsError::new(
+                "new OfflineQueueService(): maxMessages must be at least 1",
+            ));
+        }
+        let config = QueueConfig {
+            max_messages: opts.max_messages.unwrap_or(d.max_messages),
+            max_bytes: opts.max_bytes.unwrap_or(d.max_bytes),
+            max_retries: opts.max_retries.unwrap_or(d.max_retries),
+            backoff: BackoffConfig {
+                base_ms: opts.retry_delay_ms.unwrap_or(b.base_ms),
+                max_ms: opts.retry_delay_max_ms.unwrap_or(b.max_ms),
+                jitter: b.jitter,
+            },
+            request_timeout_ms: opts.request_timeout_ms.unwrap_or(d.request_timeout_ms),
+            quarantine_key: format!("{storage_key}:quarantine"),
+            storage_key: storage_key.clone(),
+            use_flush_lock: lock_mode.is_some(),
+        };
+        let seed = opts.seed.unwrap_or_else(random_u64);
+        let mut core = QueueCore::open(config, Box::new(LocalStorage::new()), seed, now_ms());
+        let handle = client.handle();
+        if handle.is_connected() {
+            core.on_connected(now_ms());
+        }
+        let token = NEXT_TOKEN.with(|t| {
+            let v = t.get().wrapping_add(1);
+            t.set(v);
+            v
+        });
+        let inner = Rc::new(RefCell::new(QueueInner {
+            core: Some(core),
+            client: handle.clone(),
+            hook_id: None,
+            subs: Callbacks::default(),
+            rust_subs: Vec::new(),
+            waiters: Vec::new(),
+            timer: DeadlineTimer::default(),
+            locks: HashMap::new(),
+            lock_mode,
+            lock_name: format!("{storage_key}:flush-lock"),
+            owner: format!("tab-{:016x}", random_u64()),
+            storage_listener: None,
+            next_id: 0,
+            debug: opts.debug || handle.debug(),
+            pumping: Rc::default(),
+            token,
+        }));
+        let weak = Rc::downgrade(&inner);
+        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
+        let hook_id = handle.add_hook(hook);
+        let weak = Rc::downgrade(&inner);
+        let listener = StorageListener::new(vec![storage_key], move || {
+            if let Some(rc) = weak.upgrade() {
+                with_core(&rc, |c, now| c.reload_from_store(now));
+            }
+        });
+        if let Ok(mut i) = inner.try_borrow_mut() {
+            i.hook_id = Some(hook_id);
+            i.storage_listener = Some(listener);
+        }
+        REGISTRY.with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.retain(|_, w| w.strong_count() > 0);
+                r.insert(token, Rc::downgrade(&inner));
+            }
+        });
+        // Load-time events go out after the caller had a chance to subscribe.
+        let weak = Rc::downgrade(&inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(rc) = weak.upgrade() {
+                pump(&rc);
+            }
+        });
+        if opts.debug {
+            debug_log("queue: opened");
+        }
+        Ok(OfflineQueueService { inner })
+    }
+
+    /// Adds a message (`{channelId, content, type?, threadId?, mentions?,
+    /// clientMessageId?}`) and returns the queued entry. Throws, changing
+    /// nothing, when the input is invalid or the queue is full (count or
+    /// byte budget): the oldest messages are never dropped.
+    #[wasm_bindgen(js_name = queueMessage, unchecked_return_type = "QueuedMessage")]
+    pub fn queue_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "NewQueuedMessage")] message: JsValue,
+    ) -> Result<JsValue, JsError> {
+        if !message.is_object() {
+            return Err(JsError::new(
+                "queueMessage(): expected an object {channelId, content, type?, threadId?, mentions?}",
+            ));
+        }
+        check_keys(&message, NEW_MESSAGE_KEYS, "queueMessage()")?;
+        let new: NewMessage = serde_wasm_bindgen::from_value(message)
+            .map_err(|e| JsError::new(&format!("queueMessage(): invalid message: {e}")))?;
+        let queued = self.run(|c, now| {
+            c.queue_message(new, now)
+                .map_err(|e| JsError::new(&format!("queueMessage(): {e}")))
+        })?;
+        Ok(to_js(&queued))
+    }
+
+    /// The messages in order (queued, sending and failed).
+    #[wasm_bindgen(js_name = getQueuedMessages, unchecked_return_type = "QueuedMessage[]")]
+    pub fn get_queued_messages(&self) -> Result<JsValue, JsError> {
+        self.read(|c| to_js(&c.get_queued_messages()))
+    }
+
+    /// Number of messages held (queued, sending and failed).
+    #[wasm_bindgen(js_name = getQueueLength)]
+    pub fn get_queue_length(&self) -> Result<u32, JsError> {
+        self.read(|c| u32::try_from(c.get_queue_length()).unwrap_or(u32::MAX))
+    }
+
+    /// Removes a message that is not being sent; returns it.
+    #[wasm_bindgen(js_name = removeMessage, unchecked_return_type = "QueuedMessage")]
+    pub fn remove_message(&self, id: &str) -> Result<JsValue, JsError> {
+        let msg = self.run(|c, now| {
+            c.remove_message(id, now)
+                .map_err(|e| JsError::new(&format!("removeMessage(): {e}")))
+        })?;
+        Ok(to_js(&msg))
+    }
+
+    /// Puts a `failed` message back in line with its retry count reset.
+    #[wasm_bindgen(js_name = retryMessage)]
+    pub fn retry_message(&self, id: &str) -> Result<(), JsError> {
+        self.run(|c, now| {
+            c.retry_message(id, now)
+                .map_err(|e| JsError::new(&format!("retryMessage(): {e}")))
+        })
+    }
+
+    /// Removes every message except one being sent; returns how many.
+    #[wasm_bindgen(js_name = clearQueue)]
+    pub fn clear_queue(&self) -> Result<u32, JsError> {
+        self.run(|c, now| Ok(u32::try_from(c.clear_queue(now)).unwrap_or(u32::MAX)))
+    }
+
+    /// Sends everything sendable now, in order (joining a running flush).
+    /// Resolves with `{sent, failed}` when the flush ends; with zeros at once
+    /// when disconnected or empty.
+    #[wasm_bindgen(js_name = flushQueue, unchecked_return_type = "Promise<QueueFlushResult>")]
+    pub fn flush_queue(&self) -> Result<Promise, JsError> {
+        let (promise, deferred) = Deferred::new();
+        {
+            let mut guard = self.borrow()?;
+            let inner = &mut *guard;
+            let core = inner.core.as_mut().ok_or_else(disposed)?;
+            let id = core.flush_queue(now_ms());
+            inner.waiters.push((id, FlushWaiter::Js(deferred)));
+        }
+        pump(&self.inner);
+        Ok(promise)
+    }
+
+    /// Whether a flush is running or waiting for the cross-tab lock.
+    #[wasm_bindgen(getter, js_name = isFlushing)]
+    pub fn is_flushing(&self) -> bool {
+        self.read(QueueCore::is_flushing).unwrap_or(false)
+    }
+
+    /// Entries set aside because they were corrupt or tampered with.
+    #[wasm_bindgen(js_name = getQuarantined, unchecked_return_type = "QuarantinedEntry[]")]
+    pub fn get_quarantined(&self) -> Result<JsValue, JsError> {
+        self.read(|c| to_js(&c.quarantined(now_ms())))
+    }
+
+    /// Deletes the entries set aside as corrupt.
+    #[wasm_bindgen(js_name = clearQuarantine)]
+    pub fn clear_quarantine(&self) -> Result<(), JsError> {
+        self.run(|c, _| {
+            c.clear_quarantine()
+                .map_err(|e| JsError::new(&format!("clearQuarantine(): {e}")))
+        })
+    }
+
+    /// `callback(event, data)` for every queue event; returns an
+    /// unsubscribe function.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "QueueListener")] callback: Function,
+    ) -> Result<Function, JsError> {
+        let id = {
+            let mut inner = self.borrow()?;
+            if inner.core.is_none() {
+                return Err(disposed());
+            }
+            inner.next_id = inner.next_id.wrapping_add(1);
+            let id = inner.next_id;
+            inner.subs.add(id, callback);
+            id
+        };
+        let weak: Weak<RefCell<dyn Unsubscribe>> =
+            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
+        Ok(unsubscribe_fn(weak, id))
+    }
+
+    /// Stops listening to the client and the browser, releases the cross-tab
+    /// lock and rejects pending `flushQueue()` promises. What is stored stays
+    /// stored: a new queue on the same key picks it up. Idempotent.
+    pub fn dispose(&self) {
+        dispose(&self.inner);
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __queueToken, skip_typescript)]
+    pub fn queue_token(&self) -> u32 {
+        self.inner.try_borrow().map(|i| i.token).unwrap_or(0)
+    }
+}
+
+fn dispose(rc: &Rc<RefCell<QueueInner>>) {
+    let taken = {
+        let Ok(mut guard) = rc.try_borrow_mut() else {
+            return;
+        };
+        let inner = &mut *guard;
+        if inner.core.is_none() {
+            return;
+        }
+        inner.core = None;
+        inner.subs = Callbacks::default();
+        inner.rust_subs.clear();
+        inner.timer.arm(None, || {});
+        (
+            inner.hook_id.take(),
+            inner.client.clone(),
+            std::mem::take(&mut inner.waiters),
+            std::mem::take(&mut inner.locks),
+            inner.storage_listener.take(),
+            inner.token,
+        )
+    };
+    let (hook_id, client, waiters, locks, listener, token) = taken;
+    if let Some(id) = hook_id {
+        client.remove_hook(id);
+    }
+    drop(locks);
+    drop(listener);
+    REGISTRY.with(|r| {
+        if let Ok(mut r) = r.try_borrow_mut() {
+            r.remove(&token);
+        }
+    });
+    for (_, w) in waiters {
+        match w {
+            FlushWaiter::Js(d) => d.reject("the OfflineQueueService was disposed"),
+            FlushWaiter::Rust(cb) => cb(Err("the offline queue was disposed".into())),
+        }
+    }
+}
+
+impl Drop for OfflineQueueService {
+    fn drop(&mut self) {
+        dispose(&self.inner);
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_QUEUE: &'static str = r#"
+/** Message types the chat app sends. */
+export type MessageType = 'text' | 'file' | 'image' | 'voice' | 'system';
+/** Status of a queued message. */
+export type QueuedMessageStatus = 'queued' | 'sending' | 'failed';
+
+/** Options of `new OfflineQueueService(client, options)`. Unknown keys are an error. */
+export interface OfflineQueueOptions {
+  /** Most messages held (queued + failed); more are refused. Default 100. */
+  maxMessages?: number;
+  /** Byte budget of the stored queue (serialized JSON). Default 1048576. */
+  maxBytes?: number;
+  /** Retries after the first attempt before a message is `failed`. Default 5. */
+  maxRetries?: number;
+  /** First retry delay, doubling per retry (+0–10 % jitter). Default 1000. */
+  retryDelayMs?: number;
+  /** Retry delay cap. Default 30000. */
+  retryDelayMaxMs?: number;
+  /** Time allowed for the server's ack of one send. Default 10000. */
+  requestTimeoutMs?: number;
+  /** localStorage key of the queue (`<key>:quarantine` holds corrupt entries). Default `chat-realtime:queue`. */
+  storageKey?: string;
+  /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
+  crossTabLock?: 'auto' | 'lease' | 'none';
+  /** Seed of ids and jitter (tests). Default: random per instance. */
+  seed?: number;
+  /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
+  debug?: boolean;
+}
+
+/** Input of `queueMessage`. */
+export interface NewQueuedMessage {
+  channelId: string;
+  content: string;
+  /** Default `text`. */
+  type?: MessageType;
+  threadId?: string;
+  /** Mentioned user ids. */
+  mentions?: string[];
+  /** Id the server de-duplicates by; generated when absent. */
+  clientMessageId?: string;
+}
+
+/** A message in the offline queue. */
+export interface QueuedMessage {
+  id: string;
+  clientMessageId: string;
+  channelId: string;
+  content: string;
+  type: MessageType;
+  threadId?: string;
+  mentions: string[];
+  /** ms since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+  /** Failed attempts so far. */
+  retryCount: number;
+  status: QueuedMessageStatus;
+  /** Error of the last failed attempt. */
+  lastError?: string;
+}
+
+/** Result of `flushQueue()`. */
+export interface QueueFlushResult {
+  sent: number;
+  failed: number;
+}
+
+/** Why a `queue:error` was emitted. */
+export type QueueErrorReason = 'quota' | 'unavailable' | 'storage' | 'corrupt';
+
+/** A stored entry set aside because it failed its integrity check. */
+export interface QuarantinedEntry {
+  quarantinedAt: number;
+  reason: string;
+  /** The original text. */
+  raw: string;
+  id: string | null;
+}
+
+/** Data of each queue event. */
+export interface QueueEventMap {
+  'message:queued': { message: QueuedMessage };
+  'message:sent': { message: QueuedMessage; messageId: string; timestamp: number | null; duplicate: boolean; flushId: number | null };
+  'message:failed': { message: QueuedMessage; error: string };
+  'queue:flushing': { flushId: number; count: number };
+  'queue:flushed': { flushId: number; sent: number; failed: number };
+  'queue:cleared': { count: number };
+  'queue:error': { reason: QueueErrorReason; message: string; messageId: string | null };
+}
+/** Queue event names. */
+export type QueueEventName = keyof QueueEventMap;
+/** `subscribe` callback of `OfflineQueueService`: `(event, data)`, narrowed by `event`. */
+export type QueueListener = (...args: { [K in QueueEventName]: [event: K, data: QueueEventMap[K]] }[QueueEventName]) => void;
+"#;
