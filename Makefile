@@ -8,7 +8,7 @@ export CONTROL_PORT ?= 39102
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300
 WASM_TEST := wasm-pack test --headless --mode no-install
 
-.PHONY: setup test lint host-test browser-test www-test build demo bench clean
+.PHONY: setup test lint host-test server-test browser-test www-test build demo bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -21,13 +21,18 @@ lint: setup
 host-test: setup
 	cargo test
 
+# The test runner picks Firefox whenever GECKODRIVER is set, so each browser
+# gets only its own driver variable.
 browser-test: setup
-	bash scripts/with-server.sh bash -c '$(WASM_TEST) --chrome && $(WASM_TEST) --firefox'
+	bash scripts/with-server.sh bash -c 'env -u GECKODRIVER $(WASM_TEST) --chrome && env -u CHROMEDRIVER $(WASM_TEST) --firefox'
+
+server-test: setup
+	cd tests/server && npm test
 
 www-test: build
 	bash scripts/with-server.sh bash -c 'cd www && npm test' 
 
-test: lint host-test browser-test www-test
+test: lint host-test server-test browser-test www-test
 	@echo "make test: all suites passed"
 
 build: setup

@@ -24,7 +24,6 @@ use crate::core::connection::{ConnState, Connection, Effect};
 use crate::core::quality::Quality;
 
 /// What services built on the client hear, in Rust.
-#[allow(dead_code)] // TODO(services): read by the service wrappers
 pub(crate) enum ClientEvent<'a> {
     /// Connected (again).
     Connected {
@@ -58,7 +57,6 @@ struct Listener {
 pub(crate) type AckCallback = Box<dyn FnOnce(Result<String, String>)>;
 
 /// Who waits for an ack.
-#[allow(dead_code)] // TODO(services): Rust is built by the service wrappers
 enum Pending {
     Js(Deferred),
     Rust(AckCallback),
@@ -143,7 +141,6 @@ impl Inner {
 #[derive(Clone)]
 pub(crate) struct ClientHandle(Rc<RefCell<Inner>>);
 
-#[allow(dead_code)] // TODO(services): used by the service wrappers
 impl ClientHandle {
     /// Subscribes a Rust hook; returns its id.
     pub fn add_hook(&self, hook: Hook) -> u32 {

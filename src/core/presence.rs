@@ -28,11 +28,9 @@ pub use types::{
 
 /// Most users one client may subscribe to.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
-/// Client → server: `{status, customStatus: string | null}`. The server
-/// contract types `customStatus` as a string (and keeps the previous one when
-/// the key is missing), so the custom status travels as the JSON text of
-/// `{text?, emoji?, expiresAt?}` (see [`encode_custom_status`]) and `null`
-/// clears it.
+/// Client → server: `{status, customStatus: {text?, emoji?, expiresAt?} | null}`;
+/// `null` clears the custom status (the server keeps the previous one when the
+/// key is missing).
 pub const EVENT_UPDATE: &str = "presence:update";
 /// Client → server: `{userIds}`.
 pub const EVENT_SUBSCRIBE: &str = "presence:subscribe";
@@ -181,10 +179,10 @@ fn opt_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<Millis>, 
     }
 }
 
-/// The wire form of a custom status: the JSON text of
-/// `{text?, emoji?, expiresAt?}` (the server contract wants a string).
-pub fn encode_custom_status(custom_status: &CustomStatus) -> String {
-    serde_json::to_string(custom_status).unwrap_or_default()
+/// The wire form of a custom status: the object `{text?, emoji?, expiresAt?}`
+/// of the server contract.
+pub fn encode_custom_status(custom_status: &CustomStatus) -> Value {
+    serde_json::to_value(custom_status).unwrap_or(Value::Null)
 }
 
 /// A custom status as it arrives in `presence:changed` or a
@@ -490,7 +488,7 @@ impl PresenceService {
         }
     }
 
-    /// `{status, customStatus}`: the custom status as its wire string, or
+    /// `{status, customStatus}`: the custom status object, or
     /// `null` (none, or invisible) so the server forgets the previous one.
     fn update_payload(&self) -> Value {
         let custom_status = self

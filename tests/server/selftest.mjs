@@ -377,6 +377,13 @@ test('presence', async () => {
   const away = next(alice, 'presence:changed', (p) => p.userId === 'bob');
   assert.deepEqual(await ack(bob, 'presence:update', { status: 'away', customStatus: 'lunch' }), { success: true });
   assert.deepEqual(await away, { userId: 'bob', status: 'away', customStatus: 'lunch' });
+  const busy = next(alice, 'presence:changed', (p) => p.userId === 'bob' && p.status === 'busy');
+  const cs = { text: 'In a meeting', emoji: '📅', expiresAt: 4102444800000 };
+  assert.deepEqual(await ack(bob, 'presence:update', { status: 'busy', customStatus: cs }), { success: true });
+  assert.deepEqual(await busy, { userId: 'bob', status: 'busy', customStatus: cs });
+  const back = next(alice, 'presence:changed', (p) => p.userId === 'bob' && p.status === 'away');
+  await ack(bob, 'presence:update', { status: 'away', customStatus: 'lunch' });
+  await back;
   const err = next(bob, 'error');
   bob.emit('presence:update', { status: 'sleeping' });
   assert.equal((await err).code, 'INVALID_PAYLOAD');

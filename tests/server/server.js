@@ -330,6 +330,22 @@ function optionalString(p, field) {
   if (typeof v !== 'string') throw invalid(`${field} must be a string`, { field });
   return v;
 }
+// customStatus is `{text?, emoji?, expiresAt?}` (seed contract); a plain
+// string from older clients is kept as is; null clears it.
+function optionalCustomStatus(p) {
+  const v = p.customStatus;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid('customStatus must be an object {text?, emoji?, expiresAt?}', { field: 'customStatus' });
+  for (const k of ['text', 'emoji']) {
+    if (v[k] !== undefined && v[k] !== null && typeof v[k] !== 'string') throw invalid(`customStatus.${k} must be a string`, { field: 'customStatus' });
+  }
+  const out = {};
+  if (typeof v.text === 'string') out.text = v.text;
+  if (typeof v.emoji === 'string') out.emoji = v.emoji;
+  if (v.expiresAt !== undefined && v.expiresAt !== null) out.expiresAt = v.expiresAt;
+  return out;
+}
 function requireStringArray(p, field) {
   const v = p[field];
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalid(`${field} must be an array of strings`, { field });
@@ -589,7 +605,7 @@ io.on('connection', (socket) => {
     if (!PRESENCE_STATUSES.includes(status)) {
       throw invalid(`status must be one of ${PRESENCE_STATUSES.join('|')}`, { field: 'status' });
     }
-    const customStatus = optionalString(p, 'customStatus');
+    const customStatus = optionalCustomStatus(p);
     const rec = state.presence.get(userId) || {};
     rec.status = status;
     if (customStatus !== undefined) rec.customStatus = customStatus;

@@ -347,7 +347,7 @@ fn reconnect_resends_status_custom_status_and_all_subscriptions() {
         [
             (
                 EVENT_UPDATE,
-                json!({"status": "busy", "customStatus": r#"{"text":"In a meeting","emoji":"📅"}"#})
+                json!({"status": "busy", "customStatus": {"text": "In a meeting", "emoji": "📅"}})
             ),
             (EVENT_SUBSCRIBE, json!({"userIds": ["a", "b"]})),
         ]
@@ -382,7 +382,7 @@ fn custom_status_expires_and_the_cleared_status_is_resent() {
         sends(&fx),
         [(
             EVENT_UPDATE,
-            json!({"status": "online", "customStatus": r#"{"text":"Lunch","expiresAt":45000}"#})
+            json!({"status": "online", "customStatus": {"text": "Lunch", "expiresAt": 45000}})
         )]
     );
     assert_eq!(s.custom_status_text(), Some("Lunch"));
@@ -414,8 +414,8 @@ fn custom_status_wire_form_round_trips_and_plain_text_is_accepted() {
     let sent = sends(&a.drain_effects());
     assert_eq!(sent.len(), 1);
     assert!(
-        sent[0].1["customStatus"].is_string(),
-        "the server wants a string"
+        sent[0].1["customStatus"].is_object(),
+        "the server contract takes an object"
     );
     let mut changed = sent[0].1.clone();
     changed["userId"] = json!("a");
