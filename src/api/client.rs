@@ -714,7 +714,10 @@ impl RealtimeClient {
 
     /// Configures the client (`RealtimeClientOptions`). Calling it again
     /// disconnects and starts over with the new options; listeners are kept.
-    pub fn initialize(&self, options: JsValue) -> Result<(), JsError> {
+    pub fn initialize(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClientOptions")] options: JsValue,
+    ) -> Result<(), JsError> {
         let opts: ClientOptions = if options.is_undefined() || options.is_null() {
             ClientOptions::default()
         } else {
@@ -745,6 +748,7 @@ impl RealtimeClient {
     /// Connects with a JWT; resolves when connected, rejects on an
     /// authentication refusal (not retried), `disconnect()`, or when
     /// reconnection gives up. Network failures are retried with backoff.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self, token: &str) -> Result<Promise, JsError> {
         let (promise, deferred) = Deferred::new();
         {
@@ -779,17 +783,32 @@ impl RealtimeClient {
 
     /// Listens to server event `event`; returns an unsubscribe function.
     /// Listeners survive reconnects. One that throws is reported via `onError`.
-    pub fn on(&self, event: &str, callback: Function) -> Result<Function, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn on(
+        &self,
+        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
+    ) -> Result<Function, JsError> {
         self.listen(event, callback, false)
     }
 
     /// Listens to the next `event` only.
-    pub fn once(&self, event: &str, callback: Function) -> Result<Function, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn once(
+        &self,
+        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
+    ) -> Result<Function, JsError> {
         self.listen(event, callback, true)
     }
 
     /// Removes `callback` from `event`, or every listener of `event` without one.
-    pub fn off(&self, event: &str, callback: Option<Function>) {
+    pub fn off(
+        &self,
+        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "((...args: any[]) => void) | undefined")]
+        callback: Option<Function>,
+    ) {
         let mut inner = self.inner.borrow_mut();
         if let Some(list) = inner.listeners.get_mut(event) {
             match callback {
@@ -804,26 +823,34 @@ impl RealtimeClient {
 
     /// Sends `event` with `data` (any JSON value); buffered while disconnected.
     /// A full buffer is reported through `onError` (`buffer_overflow`).
-    pub fn emit(&self, event: &str, data: JsValue) -> Result<(), JsError> {
+    pub fn emit(
+        &self,
+        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
+    ) -> Result<(), JsError> {
         let json = to_json(&data)?;
         self.handle().emit_json(event, json.as_deref()).map(|_| ())
     }
 
     /// Sends `event` only if connected; returns whether it was sent.
     #[wasm_bindgen(js_name = emitVolatile)]
-    pub fn emit_volatile(&self, event: &str, data: JsValue) -> Result<bool, JsError> {
+    pub fn emit_volatile(
+        &self,
+        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
+    ) -> Result<bool, JsError> {
         let json = to_json(&data)?;
         self.handle().emit_volatile_json(event, json.as_deref())
     }
 
     /// Sends `event` and resolves with the server's acknowledgement; rejects
     /// on timeout (default `ackTimeoutMs`), on disconnect or with a full buffer.
-    #[wasm_bindgen(js_name = emitAsync)]
+    #[wasm_bindgen(js_name = emitAsync, unchecked_return_type = "Promise<unknown>")]
     pub fn emit_async(
         &self,
         event: &str,
-        data: JsValue,
-        timeout_ms: Option<f64>,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
+        #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>,
     ) -> Result<Promise, JsError> {
         let json = to_json(&data)?;
         let timeout = timeout_ms
@@ -835,20 +862,30 @@ impl RealtimeClient {
 
     /// Joins a channel's room (`channel:{id}` unless the id has a `:`);
     /// resolves with the server's answer.
-    #[wasm_bindgen(js_name = joinChannel)]
-    pub fn join_channel(&self, channel_id: &str) -> Result<Promise, JsError> {
+    #[wasm_bindgen(js_name = joinChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
+    pub fn join_channel(
+        &self,
+        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
+    ) -> Result<Promise, JsError> {
         self.room_request("room:join", channel_id)
     }
 
     /// Leaves a channel's room.
-    #[wasm_bindgen(js_name = leaveChannel)]
-    pub fn leave_channel(&self, channel_id: &str) -> Result<Promise, JsError> {
+    #[wasm_bindgen(js_name = leaveChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
+    pub fn leave_channel(
+        &self,
+        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
+    ) -> Result<Promise, JsError> {
         self.room_request("room:leave", channel_id)
     }
 
     /// Sends `typing:start` or `typing:stop` for a channel (volatile).
     #[wasm_bindgen(js_name = sendTyping)]
-    pub fn send_typing(&self, channel_id: &str, is_typing: bool) -> Result<(), JsError> {
+    pub fn send_typing(
+        &self,
+        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
+        #[wasm_bindgen(js_name = isTyping)] is_typing: bool,
+    ) -> Result<(), JsError> {
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
         let arg = serde_json::json!({ "roomName": room }).to_string();
         let event = if is_typing {
@@ -863,7 +900,12 @@ impl RealtimeClient {
 
     /// Sends `presence:update {status, customStatus?}`.
     #[wasm_bindgen(js_name = updatePresence)]
-    pub fn update_presence(&self, status: &str, custom_status: JsValue) -> Result<(), JsError> {
+    pub fn update_presence(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: &str,
+        #[wasm_bindgen(js_name = customStatus, unchecked_param_type = "{ text?: string; emoji?: string; expiresAt?: number } | undefined")]
+        custom_status: JsValue,
+    ) -> Result<(), JsError> {
         if !matches!(status, "online" | "away" | "busy" | "offline") {
             return Err(JsError::new(&format!(
                 "updatePresence(): unknown status {status:?}: use online, away, busy or offline"
@@ -881,7 +923,7 @@ impl RealtimeClient {
     }
 
     /// Measures the round trip now; resolves with it in ms.
-    #[wasm_bindgen(js_name = measureLatency)]
+    #[wasm_bindgen(js_name = measureLatency, unchecked_return_type = "Promise<number>")]
     pub fn measure_latency(&self) -> Result<Promise, JsError> {
         let (promise, deferred) = Deferred::new();
         {
@@ -901,33 +943,53 @@ impl RealtimeClient {
     }
 
     /// `cb(state, previous)` on every state change; returns an unsubscribe function.
-    #[wasm_bindgen(js_name = onStateChange)]
-    pub fn on_state_change(&self, callback: Function) -> Function {
+    #[wasm_bindgen(js_name = onStateChange, unchecked_return_type = "() => void")]
+    pub fn on_state_change(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "(state: ConnectionState, previous: ConnectionState) => void"
+        )]
+        callback: Function,
+    ) -> Function {
         self.subscribe(|i| &mut i.state_subs, callback)
     }
 
     /// `cb(isOnline)` when the browser goes offline or back online.
-    #[wasm_bindgen(js_name = onOfflineStatusChange)]
-    pub fn on_offline_status_change(&self, callback: Function) -> Function {
+    #[wasm_bindgen(js_name = onOfflineStatusChange, unchecked_return_type = "() => void")]
+    pub fn on_offline_status_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(isOnline: boolean) => void")] callback: Function,
+    ) -> Function {
         self.subscribe(|i| &mut i.online_subs, callback)
     }
 
     /// `cb(error: RealtimeError)` for auth refusals, malformed frames,
     /// throwing listeners, buffer overflow and transport failures.
-    #[wasm_bindgen(js_name = onError)]
-    pub fn on_error(&self, callback: Function) -> Function {
+    #[wasm_bindgen(js_name = onError, unchecked_return_type = "() => void")]
+    pub fn on_error(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(error: RealtimeError) => void")] callback: Function,
+    ) -> Function {
         self.subscribe(|i| &mut i.error_subs, callback)
     }
 
     /// `cb(quality)` when the quality band changes.
-    #[wasm_bindgen(js_name = onQualityChange)]
-    pub fn on_quality_change(&self, callback: Function) -> Function {
+    #[wasm_bindgen(js_name = onQualityChange, unchecked_return_type = "() => void")]
+    pub fn on_quality_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(quality: ConnectionQuality) => void")]
+        callback: Function,
+    ) -> Function {
         self.subscribe(|i| &mut i.quality_subs, callback)
     }
 
     /// `cb(reason)` when the connection ends.
-    #[wasm_bindgen(js_name = onDisconnect)]
-    pub fn on_disconnect(&self, callback: Function) -> Function {
+    #[wasm_bindgen(js_name = onDisconnect, unchecked_return_type = "() => void")]
+    pub fn on_disconnect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(reason: DisconnectReason) => void")]
+        callback: Function,
+    ) -> Function {
         self.subscribe(|i| &mut i.disconnect_subs, callback)
     }
 
@@ -938,13 +1000,13 @@ impl RealtimeClient {
     }
 
     /// `ConnectionState`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
     pub fn state(&self) -> String {
         self.read(|c| c.state().as_str(), "disconnected").into()
     }
 
     /// `ConnectionQuality`.
-    #[wasm_bindgen(getter, js_name = connectionQuality)]
+    #[wasm_bindgen(getter, js_name = connectionQuality, unchecked_return_type = "ConnectionQuality")]
     pub fn connection_quality(&self) -> String {
         self.read(|c| c.quality().as_str(), "unknown").into()
     }
