@@ -13,33 +13,6 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn ok<T>(r: Result<T, JsError>) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("unexpected error: {}", error_message(&JsValue::from(e))),
-    }
-}
-
-/// The message of the error `r` must be.
-fn err<T>(r: Result<T, JsError>) -> String {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => error_message(&JsValue::from(e)),
-    }
-}
-
-/// A JS value as JSON (Dates become ISO strings, undefined null).
-fn to_value(v: &JsValue) -> Value {
-    if v.is_undefined() {
-        return Value::Null;
-    }
-    js_sys::JSON::stringify(v)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Value::Null)
-}
-
 fn presence(p: &PresenceService, user: &str) -> Value {
     to_value(&ok(p.get_presence(user.into())))
 }

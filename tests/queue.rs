@@ -73,15 +73,8 @@ fn assert_each_sent_once(cids: &[String], counts: &Value) {
     );
 }
 
-#[wasm_bindgen_test]
-async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_once_in_order() {
-    clear_storage();
-    post("/reset", json!({})).await;
-    let observer = connected(
-        "observer",
-        json!({ "reconnectDelayMs": 100, "reconnectDelayMaxMs": 200 }),
-    )
-    .await;
+/// Joins `observer` to `general` and records the `message:new` it gets.
+async fn watch_general(observer: &RealtimeClient) -> Recorder {
     settle(
         observer
             .join_channel("general")
@@ -91,10 +84,23 @@ async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_onc
     .await
     .unwrap();
     let broadcast = Recorder::new();
-    let _b = observer
+    observer
         .on("message:new", broadcast.f())
         .map_err(JsValue::from)
         .unwrap();
+    broadcast
+}
+
+#[wasm_bindgen_test]
+async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_once_in_order() {
+    clear_storage();
+    post("/reset", json!({})).await;
+    let observer = connected(
+        "observer",
+        json!({ "reconnectDelayMs": 100, "reconnectDelayMaxMs": 200 }),
+    )
+    .await;
+    let broadcast = watch_general(&observer).await;
 
     // The server goes down; a writer tries to connect and queues meanwhile.
     let back = spawn_control("POST", "/restart", json!({ "downMs": 3000 }));
@@ -202,19 +208,7 @@ async fn two_tabs_share_one_queue(lock: &str) {
     clear_storage();
     post("/reset", json!({})).await;
     let observer = connected("observer", json!({})).await;
-    settle(
-        observer
-            .join_channel("general")
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .unwrap();
-    let broadcast = Recorder::new();
-    let _b = observer
-        .on("message:new", broadcast.f())
-        .map_err(JsValue::from)
-        .unwrap();
+    let broadcast = watch_general(&observer).await;
 
     let a = client(json!({}));
     let b = client(json!({}));

@@ -21,10 +21,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::client::{ClientEvent, ClientHandle, Hook, RealtimeClient};
+use super::client::{ClientEvent, ClientHandle, RealtimeClient};
+use super::driver::{add_hook, borrow, disposed, pump, run, subscribe, with_core, Driven, Request};
 use super::js::{
     call_listeners, debug_log, event_data, first_ack_arg, js_error_message, string_array, to_js,
-    unsubscribe_fn, Callbacks, Deferred, Unsubscribe,
+    Callbacks, Deferred, Unsubscribe,
 };
 use super::queue::{queue_option, OfflineQueueService, QueueHandle, QueueHook};
 use super::types::check_keys;
@@ -87,42 +88,35 @@ impl Unsubscribe for DeliveryInner {
 }
 
 enum Out {
-    Send {
-        event: String,
-        payload: String,
-    },
-    Request {
-        request_id: u64,
-        event: String,
-        payload: String,
-        timeout_ms: Millis,
-    },
+    Send { event: String, payload: String },
+    Request(Request),
     Event(DeliveryEvent),
 }
 
-fn pump(rc: &Rc<RefCell<DeliveryInner>>) {
-    let Some(pumping) = rc.try_borrow().ok().map(|i| i.pumping.clone()) else {
-        return;
-    };
-    if pumping.replace(true) {
-        return;
+impl Driven for DeliveryInner {
+    type Core = DeliveryCore;
+    type Out = Out;
+    const NAME: &'static str = "DeliveryEventHandler";
+
+    fn core(&mut self) -> Option<&mut DeliveryCore> {
+        self.core.as_mut()
     }
-    loop {
-        let batch = {
-            let Ok(mut guard) = rc.try_borrow_mut() else {
-                break;
-            };
-            let inner = &mut *guard;
-            let Some(core) = inner.core.as_mut() else {
-                break;
-            };
-            let effects = core.drain_effects();
-            let deadline = core.next_deadline();
-            let weak = Rc::downgrade(rc);
-            inner.timer.arm(deadline, move || on_timer(&weak));
-            if effects.is_empty() {
-                break;
-            }
+
+    fn timer(&mut self) -> &mut DeadlineTimer {
+        &mut self.timer
+    }
+
+    fn next_id(&mut self) -> &mut u32 {
+        &mut self.next_id
+    }
+
+    fn pumping(&self) -> Option<Rc<Cell<bool>>> {
+        Some(self.pumping.clone())
+    }
+
+    fn take_batch(&mut self) -> Option<Vec<Out>> {
+        let effects = self.core.as_mut()?.drain_effects();
+        Some(
             effects
                 .into_iter()
                 .map(|e| match e {
@@ -135,21 +129,23 @@ fn pump(rc: &Rc<RefCell<DeliveryInner>>) {
                         event,
                         payload,
                         timeout_ms,
-                    } => Out::Request {
+                    } => Out::Request(Request {
                         request_id,
                         event,
                         payload: payload.to_string(),
                         timeout_ms,
-                    },
+                    }),
                     DeliveryEffect::Event(ev) => Out::Event(ev),
                 })
-                .collect::<Vec<_>>()
-        };
+                .collect(),
+        )
+    }
+
+    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
         for out in batch {
             execute(rc, out);
         }
     }
-    pumping.set(false);
 }
 
 fn execute(rc: &Rc<RefCell<DeliveryInner>>, out: Out) {
@@ -167,20 +163,9 @@ fn execute(rc: &Rc<RefCell<DeliveryInner>>, out: Out) {
                 debug_log(&format!("delivery: sent {event} {payload}"));
             }
         }
-        Out::Request {
-            request_id,
-            event,
-            payload,
-            timeout_ms,
-        } => {
-            let weak = Rc::downgrade(rc);
-            let sent = client.emit_with_ack_cb(
-                &event,
-                Some(&payload),
-                Some(timeout_ms),
-                Box::new(move |result| on_ack(&weak, request_id, result)),
-            );
-            if let Err(e) = sent {
+        Out::Request(request) => {
+            let request_id = request.request_id;
+            if let Err(e) = request.send(rc, &client, on_ack) {
                 on_ack(&Rc::downgrade(rc), request_id, Err(js_error_message(e)));
             }
         }
@@ -201,20 +186,6 @@ fn execute(rc: &Rc<RefCell<DeliveryInner>>, out: Out) {
             call_listeners("delivery", &fns, ev.name(), &data);
         }
     }
-}
-
-/// Runs `f` on the core (if not disposed), then pumps.
-fn with_core<T>(
-    rc: &Rc<RefCell<DeliveryInner>>,
-    f: impl FnOnce(&mut DeliveryCore, Millis) -> T,
-) -> Option<T> {
-    let r = {
-        let mut inner = rc.try_borrow_mut().ok()?;
-        let core = inner.core.as_mut()?;
-        f(core, now_ms())
-    };
-    pump(rc);
-    Some(r)
 }
 
 fn on_ack(weak: &Weak<RefCell<DeliveryInner>>, request_id: u64, result: Result<String, String>) {
@@ -262,14 +233,6 @@ fn on_ack(weak: &Weak<RefCell<DeliveryInner>>, request_id: u64, result: Result<S
             None => w.deferred.resolve(&to_js(&statuses)),
         }
     }
-}
-
-fn on_timer(weak: &Weak<RefCell<DeliveryInner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    if let Ok(mut inner) = rc.try_borrow_mut() {
-        inner.timer.fired();
-    }
-    with_core(&rc, |c, now| c.handle_timeout(now));
 }
 
 fn on_client_event(weak: &Weak<RefCell<DeliveryInner>>, event: &ClientEvent) {
@@ -353,10 +316,6 @@ fn on_queue_event(weak: &Weak<RefCell<DeliveryInner>>, event: &QueueEvent) {
     }
 }
 
-fn disposed() -> JsError {
-    JsError::new("this DeliveryEventHandler was disposed; create a new one")
-}
-
 fn recipients(total: Option<f64>) -> Result<u32, JsError> {
     match total {
         None => Ok(0),
@@ -378,22 +337,14 @@ pub struct DeliveryEventHandler {
 
 impl DeliveryEventHandler {
     fn borrow(&self) -> Result<RefMut<'_, DeliveryInner>, JsError> {
-        self.inner.try_borrow_mut().map_err(|_| {
-            JsError::new("DeliveryEventHandler is busy: it cannot be called from inside itself")
-        })
+        borrow(&self.inner)
     }
 
     fn run<T>(
         &self,
         f: impl FnOnce(&mut DeliveryCore, Millis) -> Result<T, JsError>,
     ) -> Result<T, JsError> {
-        let r = {
-            let mut inner = self.borrow()?;
-            let core = inner.core.as_mut().ok_or_else(disposed)?;
-            f(core, now_ms())
-        };
-        pump(&self.inner);
-        r
+        run(&self.inner, f)
     }
 
     fn attach(&self, queue: QueueHandle) -> Result<(), JsError> {
@@ -451,9 +402,7 @@ impl DeliveryEventHandler {
             debug: opts.debug || handle.debug(),
             pumping: Rc::default(),
         }));
-        let weak = Rc::downgrade(&inner);
-        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
-        let hook_id = handle.add_hook(hook);
+        let hook_id = add_hook(&inner, &handle, on_client_event);
         if let Ok(mut i) = inner.try_borrow_mut() {
             i.hook_id = Some(hook_id);
         }
@@ -563,7 +512,7 @@ impl DeliveryEventHandler {
         let immediate = {
             let mut guard = self.borrow()?;
             let inner = &mut *guard;
-            let core = inner.core.as_mut().ok_or_else(disposed)?;
+            let core = inner.core.as_mut().ok_or_else(disposed::<DeliveryInner>)?;
             let requests = core.sync_delivery_status(&ids, now_ms());
             if requests.is_empty() {
                 let statuses: Vec<DeliveryStatus> =
@@ -590,7 +539,7 @@ impl DeliveryEventHandler {
     #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "DeliveryStatus | undefined")]
     pub fn get_status(&self, id: &str) -> Result<JsValue, JsError> {
         let inner = self.borrow()?;
-        let core = inner.core.as_ref().ok_or_else(disposed)?;
+        let core = inner.core.as_ref().ok_or_else(disposed::<DeliveryInner>)?;
         Ok(core.status(id).map_or(JsValue::UNDEFINED, |s| to_js(&s)))
     }
 
@@ -605,7 +554,7 @@ impl DeliveryEventHandler {
     #[wasm_bindgen(js_name = attachQueue)]
     pub fn attach_queue(&self, queue: &OfflineQueueService) -> Result<(), JsError> {
         if self.borrow()?.core.is_none() {
-            return Err(disposed());
+            return Err(disposed::<DeliveryInner>());
         }
         self.attach(queue.handle())
     }
@@ -630,19 +579,7 @@ impl DeliveryEventHandler {
         &self,
         #[wasm_bindgen(unchecked_param_type = "DeliveryListener")] callback: Function,
     ) -> Result<Function, JsError> {
-        let id = {
-            let mut inner = self.borrow()?;
-            if inner.core.is_none() {
-                return Err(disposed());
-            }
-            inner.next_id = inner.next_id.wrapping_add(1);
-            let id = inner.next_id;
-            inner.subs.add(id, callback);
-            id
-        };
-        let weak: Weak<RefCell<dyn Unsubscribe>> =
-            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
-        Ok(unsubscribe_fn(weak, id))
+        subscribe(&self.inner, |i| &mut i.subs, callback)
     }
 
     /// Stops listening to the client and the queue, drops pending read acks

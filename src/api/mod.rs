@@ -19,6 +19,7 @@
 mod args;
 pub mod client;
 mod delivery;
+mod driver;
 mod js;
 pub mod presence;
 mod queue;

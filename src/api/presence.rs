@@ -14,8 +14,9 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, describe};
-use super::client::{authenticated_user_id, ClientEvent, ClientHandle, Hook, RealtimeClient};
-use super::js::{call, debug_log, unsubscribe_fn, Callbacks, Unsubscribe};
+use super::client::{authenticated_user_id, ClientEvent, ClientHandle, RealtimeClient};
+use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
+use super::js::{call, debug_log, Callbacks, Unsubscribe};
 use super::types::check_keys;
 use crate::browser::activity::{self, Activity, ActivityMonitor, RelayKind};
 use crate::browser::clock::now_ms;
@@ -268,26 +269,31 @@ fn first_arg(data: &str) -> Option<Value> {
     value.get_mut(1).map(Value::take)
 }
 
-/// Drains the core's effects, re-arms the timer, then carries the effects out.
-fn pump(rc: &Rc<RefCell<Inner>>) {
-    loop {
-        let (outs, client) = {
-            let Ok(mut guard) = rc.try_borrow_mut() else {
-                return; // an outer call on the stack pumps when it is done
-            };
-            let inner = &mut *guard;
-            let effects = inner.core.drain_effects();
-            if inner.disposed {
-                return;
-            }
-            let weak = Rc::downgrade(rc);
-            inner
-                .timer
-                .arm_no_later(inner.core.next_deadline(), move || on_timer(&weak));
-            if effects.is_empty() {
-                return;
-            }
-            let outs: Vec<Out> = effects
+impl Driven for Inner {
+    type Core = core::PresenceService;
+    type Out = Out;
+    const NAME: &'static str = "PresenceService";
+    const LAZY_TIMER: bool = true;
+
+    fn core(&mut self) -> Option<&mut core::PresenceService> {
+        (!self.disposed).then_some(&mut self.core)
+    }
+
+    fn timer(&mut self) -> &mut DeadlineTimer {
+        &mut self.timer
+    }
+
+    fn next_id(&mut self) -> &mut u32 {
+        &mut self.next_id
+    }
+
+    fn take_batch(&mut self) -> Option<Vec<Out>> {
+        let effects = self.core.drain_effects();
+        if self.disposed {
+            return None;
+        }
+        Some(
+            effects
                 .into_iter()
                 .map(|e| match e {
                     PresenceEffect::Send { event, payload } if event == core::EVENT_SUBSCRIBE => {
@@ -297,20 +303,25 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                         Out::Emit(event, payload.to_string())
                     }
                     PresenceEffect::PresenceChanged(p) => {
-                        Out::Presence(inner.presence_subs.snapshot(), p)
+                        Out::Presence(self.presence_subs.snapshot(), p)
                     }
                     PresenceEffect::OwnStatusChanged { status, auto } => {
-                        Out::Status(inner.status_subs.snapshot(), status, auto)
+                        Out::Status(self.status_subs.snapshot(), status, auto)
                     }
                     PresenceEffect::OwnCustomStatusChanged(cs) => {
-                        Out::Custom(inner.custom_subs.snapshot(), cs)
+                        Out::Custom(self.custom_subs.snapshot(), cs)
                     }
                     PresenceEffect::Log(m) => Out::Log(m),
                 })
-                .collect();
-            (outs, inner.client.clone())
+                .collect(),
+        )
+    }
+
+    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
+        let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
+            return;
         };
-        for out in outs {
+        for out in batch {
             match out {
                 Out::Emit(event, payload) => {
                     if let Err(e) = client.emit_json(event, Some(&payload)) {
@@ -366,28 +377,6 @@ fn log_js_error(rc: &Rc<RefCell<Inner>>, event: &str, e: JsError) {
     }
 }
 
-/// Runs `f` on the core unless the service is gone, then pumps.
-fn with_core(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner, Millis)) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else {
-            return;
-        };
-        if inner.disposed {
-            return;
-        }
-        f(&mut inner, now_ms());
-    }
-    pump(&rc);
-}
-
-fn on_timer(weak: &Weak<RefCell<Inner>>) {
-    with_core(weak, |inner, now| {
-        inner.timer.fired();
-        inner.core.handle_timeout(now);
-    });
-}
-
 fn log_dropped(inner: &Inner, e: &PresenceError) {
     if inner.debug {
         debug_log(&format!("presence: {e}"));
@@ -395,7 +384,7 @@ fn log_dropped(inner: &Inner, e: &PresenceError) {
 }
 
 fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
-    with_core(weak, |inner, now| match event {
+    with_state(weak, |inner: &mut Inner, now| match event {
         ClientEvent::Connected { reconnected } => {
             if inner.debug {
                 debug_log(&format!("presence: connected (reconnected: {reconnected})"));
@@ -423,7 +412,7 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
 
 /// The answer to `presence:subscribe`: `{success, data: {presences}}`.
 fn on_subscribe_answer(weak: &Weak<RefCell<Inner>>, answer: Result<String, String>) {
-    with_core(weak, |inner, now| {
+    with_state(weak, |inner: &mut Inner, now| {
         let text = match answer {
             Ok(text) => text,
             Err(e) => {
@@ -458,7 +447,7 @@ fn on_subscribe_answer(weak: &Weak<RefCell<Inner>>, answer: Result<String, Strin
 }
 
 fn on_activity(weak: &Weak<RefCell<Inner>>, activity: Activity) {
-    with_core(weak, |inner, now| match activity {
+    with_state(weak, |inner: &mut Inner, now| match activity {
         Activity::Local | Activity::Remote => inner.core.on_activity(now),
         Activity::Visibility(hidden) => inner.core.on_visibility_change(hidden, now),
     });
@@ -506,14 +495,11 @@ impl PresenceService {
         let f = args::callback(callback, &format!("{what}(): callback"))?;
         let id = {
             let mut inner = self.inner.borrow_mut();
-            inner.next_id = inner.next_id.wrapping_add(1);
-            let id = inner.next_id;
+            let id = fresh_id(&mut *inner);
             pick(&mut inner).add(id, f);
             id
         };
-        let weak: Weak<RefCell<dyn Unsubscribe>> =
-            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
-        Ok(unsubscribe_fn(weak, id))
+        Ok(unsubscribe(&self.inner, id))
     }
 }
 
@@ -589,9 +575,7 @@ impl PresenceService {
             debug,
             disposed: false,
         }));
-        let weak = Rc::downgrade(&inner);
-        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
-        let hook_id = handle.add_hook(hook);
+        let hook_id = add_hook(&inner, &handle, on_client_event);
         let weak = Rc::downgrade(&inner);
         let monitor = ActivityMonitor::new(
             {

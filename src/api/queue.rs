@@ -23,10 +23,13 @@ use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::client::{ClientEvent, ClientHandle, Hook, RealtimeClient};
+use super::client::{ClientEvent, ClientHandle, RealtimeClient};
+use super::driver::{
+    add_hook, borrow, disposed, pump, pump_soon, run, subscribe, with_core, Driven, Request,
+};
 use super::js::{
-    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, unsubscribe_fn,
-    Callbacks, Deferred, Unsubscribe,
+    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
+    Deferred, Unsubscribe,
 };
 use super::types::check_keys;
 use crate::browser::clock::now_ms;
@@ -210,44 +213,39 @@ pub(crate) fn queue_option(options: &JsValue, what: &str) -> Result<Option<Queue
     Ok(Some(QueueHandle(weak)))
 }
 
-enum Out {
-    Request {
-        request_id: u64,
-        event: String,
-        payload: String,
-        timeout_ms: Millis,
-    },
+pub(crate) enum Out {
+    Request(Request),
     Event(QueueEvent),
     Acquire(u64),
     Release(u64),
 }
 
-/// Carries out the core's effects with no borrow held while calling out.
-/// Re-entrant calls (from listeners, acks, lock grants) only queue effects;
-/// the outermost call drains them in order.
-fn pump(rc: &Rc<RefCell<QueueInner>>) {
-    let Some(pumping) = rc.try_borrow().ok().map(|i| i.pumping.clone()) else {
-        return;
-    };
-    if pumping.replace(true) {
-        return;
+impl Driven for QueueInner {
+    type Core = QueueCore;
+    type Out = Out;
+    const NAME: &'static str = "OfflineQueueService";
+
+    fn core(&mut self) -> Option<&mut QueueCore> {
+        self.core.as_mut()
     }
-    loop {
-        let batch = {
-            let Ok(mut guard) = rc.try_borrow_mut() else {
-                break;
-            };
-            let inner = &mut *guard;
-            let Some(core) = inner.core.as_mut() else {
-                break;
-            };
-            let effects = core.drain_effects();
-            let deadline = core.next_deadline();
-            let weak = Rc::downgrade(rc);
-            inner.timer.arm(deadline, move || on_timer(&weak));
-            if effects.is_empty() {
-                break;
-            }
+
+    fn timer(&mut self) -> &mut DeadlineTimer {
+        &mut self.timer
+    }
+
+    fn next_id(&mut self) -> &mut u32 {
+        &mut self.next_id
+    }
+
+    /// Re-entrant calls (from listeners, acks, lock grants) only queue
+    /// effects; the outermost pump drains them in order.
+    fn pumping(&self) -> Option<Rc<Cell<bool>>> {
+        Some(self.pumping.clone())
+    }
+
+    fn take_batch(&mut self) -> Option<Vec<Out>> {
+        let effects = self.core.as_mut()?.drain_effects();
+        Some(
             effects
                 .into_iter()
                 .map(|e| match e {
@@ -256,33 +254,30 @@ fn pump(rc: &Rc<RefCell<QueueInner>>) {
                         event,
                         payload,
                         timeout_ms,
-                    } => Out::Request {
+                    } => Out::Request(Request {
                         request_id,
                         event,
                         payload: payload.to_string(),
                         timeout_ms,
-                    },
+                    }),
                     QueueEffect::Event(ev) => Out::Event(ev),
                     QueueEffect::AcquireFlushLock { flush_id } => Out::Acquire(flush_id),
                     QueueEffect::ReleaseFlushLock { flush_id } => Out::Release(flush_id),
                 })
-                .collect::<Vec<_>>()
-        };
+                .collect(),
+        )
+    }
+
+    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
         for out in batch {
             execute(rc, out);
         }
     }
-    pumping.set(false);
 }
 
 fn execute(rc: &Rc<RefCell<QueueInner>>, out: Out) {
     match out {
-        Out::Request {
-            request_id,
-            event,
-            payload,
-            timeout_ms,
-        } => {
+        Out::Request(request) => {
             let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
                 return;
             };
@@ -291,14 +286,8 @@ fn execute(rc: &Rc<RefCell<QueueInner>>, out: Out) {
                 with_core(rc, |c, now| c.on_disconnected(now));
                 return;
             }
-            let weak = Rc::downgrade(rc);
-            let sent = client.emit_with_ack_cb(
-                &event,
-                Some(&payload),
-                Some(timeout_ms),
-                Box::new(move |result| on_ack(&weak, request_id, result)),
-            );
-            if let Err(e) = sent {
+            let request_id = request.request_id;
+            if let Err(e) = request.send(rc, &client, on_ack) {
                 let message = js_error_message(e);
                 with_core(rc, |c, now| {
                     let _ = c.on_response(request_id, Err(message), now);
@@ -408,20 +397,6 @@ fn dispatch_event(rc: &Rc<RefCell<QueueInner>>, ev: QueueEvent) {
     }
 }
 
-/// Runs `f` on the core (if not disposed), then pumps.
-fn with_core<T>(
-    rc: &Rc<RefCell<QueueInner>>,
-    f: impl FnOnce(&mut QueueCore, Millis) -> T,
-) -> Option<T> {
-    let r = {
-        let mut inner = rc.try_borrow_mut().ok()?;
-        let core = inner.core.as_mut()?;
-        f(core, now_ms())
-    };
-    pump(rc);
-    Some(r)
-}
-
 fn on_ack(weak: &Weak<RefCell<QueueInner>>, request_id: u64, result: Result<String, String>) {
     let Some(rc) = weak.upgrade() else { return };
     let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
@@ -437,14 +412,6 @@ fn on_ack(weak: &Weak<RefCell<QueueInner>>, request_id: u64, result: Result<Stri
             let _ = c.on_response(request_id, first_ack_arg(result), now);
         }
     });
-}
-
-fn on_timer(weak: &Weak<RefCell<QueueInner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    if let Ok(mut inner) = rc.try_borrow_mut() {
-        inner.timer.fired();
-    }
-    with_core(&rc, |c, now| c.handle_timeout(now));
 }
 
 fn on_client_event(weak: &Weak<RefCell<QueueInner>>, event: &ClientEvent) {
@@ -469,10 +436,6 @@ fn random_u64() -> u64 {
     (hi << 32) | lo
 }
 
-fn disposed() -> JsError {
-    JsError::new("this OfflineQueueService was disposed; create a new one")
-}
-
 /// The offline message queue: persisted in `localStorage`, sent in order
 /// through a `RealtimeClient` with the server's de-duplication by
 /// `clientMessageId`, retried with backoff, shared safely by several tabs.
@@ -483,27 +446,19 @@ pub struct OfflineQueueService {
 
 impl OfflineQueueService {
     fn borrow(&self) -> Result<RefMut<'_, QueueInner>, JsError> {
-        self.inner.try_borrow_mut().map_err(|_| {
-            JsError::new("OfflineQueueService is busy: it cannot be called from inside itself")
-        })
+        borrow(&self.inner)
     }
 
     fn run<T>(
         &self,
         f: impl FnOnce(&mut QueueCore, Millis) -> Result<T, JsError>,
     ) -> Result<T, JsError> {
-        let r = {
-            let mut inner = self.borrow()?;
-            let core = inner.core.as_mut().ok_or_else(disposed)?;
-            f(core, now_ms())
-        };
-        pump(&self.inner);
-        r
+        run(&self.inner, f)
     }
 
     fn read<T>(&self, f: impl FnOnce(&QueueCore) -> T) -> Result<T, JsError> {
         let inner = self.borrow()?;
-        let core = inner.core.as_ref().ok_or_else(disposed)?;
+        let core = inner.core.as_ref().ok_or_else(disposed::<QueueInner>)?;
         Ok(f(core))
     }
 
@@ -603,9 +558,7 @@ impl OfflineQueueService {
             pumping: Rc::default(),
             token,
         }));
-        let weak = Rc::downgrade(&inner);
-        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
-        let hook_id = handle.add_hook(hook);
+        let hook_id = add_hook(&inner, &handle, on_client_event);
         let weak = Rc::downgrade(&inner);
         let listener = StorageListener::new(vec![storage_key], move || {
             if let Some(rc) = weak.upgrade() {
@@ -622,13 +575,7 @@ impl OfflineQueueService {
                 r.insert(token, Rc::downgrade(&inner));
             }
         });
-        // Load-time events go out after the caller had a chance to subscribe.
-        let weak = Rc::downgrade(&inner);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(rc) = weak.upgrade() {
-                pump(&rc);
-            }
-        });
+        pump_soon(&inner);
         if opts.debug {
             debug_log("queue: opened");
         }
@@ -705,7 +652,7 @@ impl OfflineQueueService {
         {
             let mut guard = self.borrow()?;
             let inner = &mut *guard;
-            let core = inner.core.as_mut().ok_or_else(disposed)?;
+            let core = inner.core.as_mut().ok_or_else(disposed::<QueueInner>)?;
             let id = core.flush_queue(now_ms());
             inner.waiters.push((id, FlushWaiter::Js(deferred)));
         }
@@ -741,19 +688,7 @@ impl OfflineQueueService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "QueueListener")] callback: Function,
     ) -> Result<Function, JsError> {
-        let id = {
-            let mut inner = self.borrow()?;
-            if inner.core.is_none() {
-                return Err(disposed());
-            }
-            inner.next_id = inner.next_id.wrapping_add(1);
-            let id = inner.next_id;
-            inner.subs.add(id, callback);
-            id
-        };
-        let weak: Weak<RefCell<dyn Unsubscribe>> =
-            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
-        Ok(unsubscribe_fn(weak, id))
+        subscribe(&self.inner, |i| &mut i.subs, callback)
     }
 
     /// Stops listening to the client and the browser, releases the cross-tab

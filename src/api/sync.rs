@@ -16,10 +16,13 @@ use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::client::{ClientEvent, ClientHandle, Hook, RealtimeClient};
+use super::client::{ClientEvent, ClientHandle, RealtimeClient};
+use super::driver::{
+    add_hook, borrow, disposed, pump, pump_soon, subscribe, with_core, Driven, Request,
+};
 use super::js::{
     call_listeners, debug_log, event_data, first_ack_arg, js_error_message, string_array, to_js,
-    unsubscribe_fn, Callbacks, Deferred, Unsubscribe,
+    Callbacks, Deferred, Unsubscribe,
 };
 use super::queue::{queue_option, QueueHandle};
 use super::types::check_keys;
@@ -29,7 +32,6 @@ use crate::browser::timer::DeadlineTimer;
 use crate::core::sync::{
     LocalMessage, SyncConfig, SyncEffect, SyncEvent, SyncService as SyncCore, SyncStage,
 };
-use crate::core::Millis;
 
 /// Options of `new SyncService(client, options)`.
 #[derive(Debug, Default, Deserialize)]
@@ -84,39 +86,35 @@ impl Unsubscribe for SyncInner {
 }
 
 enum Out {
-    Request {
-        request_id: u64,
-        event: String,
-        payload: String,
-        timeout_ms: Millis,
-    },
+    Request(Request),
     FlushQueue,
     Event(SyncEvent),
 }
 
-fn pump(rc: &Rc<RefCell<SyncInner>>) {
-    let Some(pumping) = rc.try_borrow().ok().map(|i| i.pumping.clone()) else {
-        return;
-    };
-    if pumping.replace(true) {
-        return;
+impl Driven for SyncInner {
+    type Core = SyncCore;
+    type Out = Out;
+    const NAME: &'static str = "SyncService";
+
+    fn core(&mut self) -> Option<&mut SyncCore> {
+        self.core.as_mut()
     }
-    loop {
-        let batch = {
-            let Ok(mut guard) = rc.try_borrow_mut() else {
-                break;
-            };
-            let inner = &mut *guard;
-            let Some(core) = inner.core.as_mut() else {
-                break;
-            };
-            let effects = core.drain_effects();
-            let deadline = core.next_deadline();
-            let weak = Rc::downgrade(rc);
-            inner.timer.arm(deadline, move || on_timer(&weak));
-            if effects.is_empty() {
-                break;
-            }
+
+    fn timer(&mut self) -> &mut DeadlineTimer {
+        &mut self.timer
+    }
+
+    fn next_id(&mut self) -> &mut u32 {
+        &mut self.next_id
+    }
+
+    fn pumping(&self) -> Option<Rc<Cell<bool>>> {
+        Some(self.pumping.clone())
+    }
+
+    fn take_batch(&mut self) -> Option<Vec<Out>> {
+        let effects = self.core.as_mut()?.drain_effects();
+        Some(
             effects
                 .into_iter()
                 .map(|e| match e {
@@ -125,22 +123,24 @@ fn pump(rc: &Rc<RefCell<SyncInner>>) {
                         event,
                         payload,
                         timeout_ms,
-                    } => Out::Request {
+                    } => Out::Request(Request {
                         request_id,
                         event,
                         payload: payload.to_string(),
                         timeout_ms,
-                    },
+                    }),
                     SyncEffect::FlushQueue { .. } => Out::FlushQueue,
                     SyncEffect::Event(ev) => Out::Event(ev),
                 })
-                .collect::<Vec<_>>()
-        };
+                .collect(),
+        )
+    }
+
+    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
         for out in batch {
             execute(rc, out);
         }
     }
-    pumping.set(false);
 }
 
 fn execute(rc: &Rc<RefCell<SyncInner>>, out: Out) {
@@ -152,23 +152,12 @@ fn execute(rc: &Rc<RefCell<SyncInner>>, out: Out) {
         return;
     };
     match out {
-        Out::Request {
-            request_id,
-            event,
-            payload,
-            timeout_ms,
-        } => {
+        Out::Request(request) => {
             if debug {
-                debug_log(&format!("sync: {event} {payload}"));
+                debug_log(&format!("sync: {} {}", request.event, request.payload));
             }
-            let weak = Rc::downgrade(rc);
-            let sent = client.emit_with_ack_cb(
-                &event,
-                Some(&payload),
-                Some(timeout_ms),
-                Box::new(move |result| on_ack(&weak, request_id, result)),
-            );
-            if let Err(e) = sent {
+            let request_id = request.request_id;
+            if let Err(e) = request.send(rc, &client, on_ack) {
                 on_ack(&Rc::downgrade(rc), request_id, Err(js_error_message(e)));
             }
         }
@@ -262,34 +251,12 @@ fn dispatch_event(rc: &Rc<RefCell<SyncInner>>, ev: SyncEvent, debug: bool) {
     }
 }
 
-/// Runs `f` on the core (if not disposed), then pumps.
-fn with_core<T>(
-    rc: &Rc<RefCell<SyncInner>>,
-    f: impl FnOnce(&mut SyncCore, Millis) -> T,
-) -> Option<T> {
-    let r = {
-        let mut inner = rc.try_borrow_mut().ok()?;
-        let core = inner.core.as_mut()?;
-        f(core, now_ms())
-    };
-    pump(rc);
-    Some(r)
-}
-
 fn on_ack(weak: &Weak<RefCell<SyncInner>>, request_id: u64, result: Result<String, String>) {
     let Some(rc) = weak.upgrade() else { return };
     with_core(&rc, |c, now| {
         // An unknown id was already timed out by the core itself.
         let _ = c.on_response(request_id, first_ack_arg(result), now);
     });
-}
-
-fn on_timer(weak: &Weak<RefCell<SyncInner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    if let Ok(mut inner) = rc.try_borrow_mut() {
-        inner.timer.fired();
-    }
-    with_core(&rc, |c, now| c.handle_timeout(now));
 }
 
 fn on_client_event(weak: &Weak<RefCell<SyncInner>>, event: &ClientEvent) {
@@ -317,10 +284,6 @@ fn on_client_event(weak: &Weak<RefCell<SyncInner>>, event: &ClientEvent) {
     });
 }
 
-fn disposed() -> JsError {
-    JsError::new("this SyncService was disposed; create a new one")
-}
-
 /// Reconnect synchronisation: flushes the offline queue, then re-syncs
 /// channels, messages missed per channel and presence; resolves edit
 /// conflicts (last write wins, server-initiated edits win).
@@ -331,9 +294,7 @@ pub struct SyncService {
 
 impl SyncService {
     fn borrow(&self) -> Result<RefMut<'_, SyncInner>, JsError> {
-        self.inner.try_borrow_mut().map_err(|_| {
-            JsError::new("SyncService is busy: it cannot be called from inside itself")
-        })
+        borrow(&self.inner)
     }
 }
 
@@ -393,9 +354,7 @@ impl SyncService {
             debug: opts.debug || handle.debug(),
             pumping: Rc::default(),
         }));
-        let weak = Rc::downgrade(&inner);
-        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
-        let hook_id = handle.add_hook(hook);
+        let hook_id = add_hook(&inner, &handle, on_client_event);
         let weak = Rc::downgrade(&inner);
         let listener = StorageListener::new(vec![storage_key], move || {
             if let Some(rc) = weak.upgrade() {
@@ -406,13 +365,7 @@ impl SyncService {
             i.hook_id = Some(hook_id);
             i.storage_listener = Some(listener);
         }
-        // Load-time events go out after the caller had a chance to subscribe.
-        let weak = Rc::downgrade(&inner);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(rc) = weak.upgrade() {
-                pump(&rc);
-            }
-        });
+        pump_soon(&inner);
         Ok(SyncService { inner })
     }
 
@@ -436,7 +389,7 @@ impl SyncService {
             } else {
                 inner.presence_ids.clone()
             };
-            let core = inner.core.as_mut().ok_or_else(disposed)?;
+            let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
             let id = core.sync_on_reconnect(&ids, now_ms());
             inner.sync_waiters.push((id, deferred));
         }
@@ -456,7 +409,7 @@ impl SyncService {
         {
             let mut guard = self.borrow()?;
             let inner = &mut *guard;
-            let core = inner.core.as_mut().ok_or_else(disposed)?;
+            let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
             let id = core
                 .sync_messages(channel_id, now_ms())
                 .map_err(|e| JsError::new(&format!("syncMessages(): {e}")))?;
@@ -482,7 +435,7 @@ impl SyncService {
         let msg: LocalMessage = serde_wasm_bindgen::from_value(message)
             .map_err(|e| JsError::new(&format!("recordLocalMessage(): invalid message: {e}")))?;
         let mut inner = self.borrow()?;
-        let core = inner.core.as_mut().ok_or_else(disposed)?;
+        let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
         core.record_local_message(msg)
             .map_err(|e| JsError::new(&format!("recordLocalMessage(): {e}")))
     }
@@ -491,7 +444,7 @@ impl SyncService {
     #[wasm_bindgen(js_name = forgetLocalMessage)]
     pub fn forget_local_message(&self, id: &str) -> Result<bool, JsError> {
         let mut inner = self.borrow()?;
-        let core = inner.core.as_mut().ok_or_else(disposed)?;
+        let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
         Ok(core.forget_local_message(id))
     }
 
@@ -514,7 +467,7 @@ impl SyncService {
         #[wasm_bindgen(js_name = channelId)] channel_id: Option<String>,
     ) -> Result<Option<f64>, JsError> {
         let inner = self.borrow()?;
-        let core = inner.core.as_ref().ok_or_else(disposed)?;
+        let core = inner.core.as_ref().ok_or_else(disposed::<SyncInner>)?;
         let t = match channel_id {
             Some(c) => core.channel_sync_timestamp(&c),
             None => core.last_sync_timestamp(),
@@ -539,19 +492,7 @@ impl SyncService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "SyncListener")] callback: Function,
     ) -> Result<Function, JsError> {
-        let id = {
-            let mut inner = self.borrow()?;
-            if inner.core.is_none() {
-                return Err(disposed());
-            }
-            inner.next_id = inner.next_id.wrapping_add(1);
-            let id = inner.next_id;
-            inner.subs.add(id, callback);
-            id
-        };
-        let weak: Weak<RefCell<dyn Unsubscribe>> =
-            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
-        Ok(unsubscribe_fn(weak, id))
+        subscribe(&self.inner, |i| &mut i.subs, callback)
     }
 
     /// Stops listening to the client and other tabs and rejects pending

@@ -14,8 +14,9 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, describe};
-use super::client::{authenticated_user_id, ClientEvent, ClientHandle, Hook, RealtimeClient};
-use super::js::{call, debug_log, unsubscribe_fn, Callbacks, Unsubscribe};
+use super::client::{authenticated_user_id, ClientEvent, ClientHandle, RealtimeClient};
+use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
+use super::js::{call, debug_log, Callbacks, Unsubscribe};
 use super::types::check_keys;
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
@@ -261,45 +262,55 @@ fn change_args(change: &RoomTypingChange) -> Array {
     out
 }
 
-fn pump(rc: &Rc<RefCell<Inner>>) {
-    loop {
-        let (outs, client) = {
-            let Ok(mut guard) = rc.try_borrow_mut() else {
-                return;
-            };
-            let inner = &mut *guard;
-            let effects = inner.core.drain_effects();
-            if inner.disposed {
-                return;
-            }
-            let weak = Rc::downgrade(rc);
-            inner
-                .timer
-                .arm_no_later(inner.core.next_deadline(), move || on_timer(&weak));
-            if effects.is_empty() {
-                return;
-            }
-            let mut outs = Vec::new();
-            for e in effects {
-                match e {
-                    TypingEffect::Send { event, payload } => {
-                        outs.push(Out::Emit(event, payload.to_string()))
-                    }
-                    TypingEffect::TypingChanged { rooms } => {
-                        for room in rooms {
-                            let mut fns = inner.global_subs.snapshot();
-                            if let Some(subs) = inner.room_subs.get(&room.room_name) {
-                                fns.extend(subs.snapshot());
-                            }
-                            outs.push(Out::Changed(fns, room));
-                        }
-                    }
-                    TypingEffect::Log(m) => outs.push(Out::Log(m)),
+impl Driven for Inner {
+    type Core = core::TypingService;
+    type Out = Out;
+    const NAME: &'static str = "TypingService";
+    const LAZY_TIMER: bool = true;
+
+    fn core(&mut self) -> Option<&mut core::TypingService> {
+        (!self.disposed).then_some(&mut self.core)
+    }
+
+    fn timer(&mut self) -> &mut DeadlineTimer {
+        &mut self.timer
+    }
+
+    fn next_id(&mut self) -> &mut u32 {
+        &mut self.next_id
+    }
+
+    fn take_batch(&mut self) -> Option<Vec<Out>> {
+        let effects = self.core.drain_effects();
+        if self.disposed {
+            return None;
+        }
+        let mut outs = Vec::new();
+        for e in effects {
+            match e {
+                TypingEffect::Send { event, payload } => {
+                    outs.push(Out::Emit(event, payload.to_string()))
                 }
+                TypingEffect::TypingChanged { rooms } => {
+                    for room in rooms {
+                        let mut fns = self.global_subs.snapshot();
+                        if let Some(subs) = self.room_subs.get(&room.room_name) {
+                            fns.extend(subs.snapshot());
+                        }
+                        outs.push(Out::Changed(fns, room));
+                    }
+                }
+                TypingEffect::Log(m) => outs.push(Out::Log(m)),
             }
-            (outs, inner.client.clone())
+        }
+        Some(outs)
+    }
+
+    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
+        let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
+            return;
         };
-        for out in outs {
+        for out in batch {
             match out {
                 Out::Emit(event, payload) => {
                     if let Err(e) = client.emit_volatile_json(event, Some(&payload)) {
@@ -326,29 +337,8 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
     }
 }
 
-fn with_core(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner, Millis)) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else {
-            return;
-        };
-        if inner.disposed {
-            return;
-        }
-        f(&mut inner, now_ms());
-    }
-    pump(&rc);
-}
-
-fn on_timer(weak: &Weak<RefCell<Inner>>) {
-    with_core(weak, |inner, now| {
-        inner.timer.fired();
-        inner.core.handle_timeout(now);
-    });
-}
-
 fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
-    with_core(weak, |inner, now| match event {
+    with_state(weak, |inner: &mut Inner, now| match event {
         ClientEvent::Connected { .. } => inner.core.on_connected(now),
         ClientEvent::Disconnected => inner.core.on_disconnected(now),
         ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
@@ -406,17 +396,14 @@ impl TypingService {
     fn add_listener(&self, room: Option<String>, f: Function) -> Function {
         let id = {
             let mut inner = self.inner.borrow_mut();
-            inner.next_id = inner.next_id.wrapping_add(1);
-            let id = inner.next_id;
+            let id = fresh_id(&mut *inner);
             match room {
                 Some(room) => inner.room_subs.entry(room).or_default().add(id, f),
                 None => inner.global_subs.add(id, f),
             }
             id
         };
-        let weak: Weak<RefCell<dyn Unsubscribe>> =
-            Rc::downgrade(&self.inner) as Weak<RefCell<dyn Unsubscribe>>;
-        unsubscribe_fn(weak, id)
+        unsubscribe(&self.inner, id)
     }
 }
 
@@ -480,9 +467,7 @@ impl TypingService {
             debug,
             disposed: false,
         }));
-        let weak = Rc::downgrade(&inner);
-        let hook: Hook = Rc::new(move |event: &ClientEvent| on_client_event(&weak, event));
-        let hook_id = handle.add_hook(hook);
+        let hook_id = add_hook(&inner, &handle, on_client_event);
         inner.borrow_mut().hook = Some(hook_id);
         if debug {
             debug_log("typing: service started");

@@ -14,6 +14,8 @@ pub mod queue;
 pub mod rng;
 pub mod store;
 pub mod sync;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod test_support;
 pub mod typing;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).

@@ -116,12 +116,7 @@ impl Recorder {
         let c = calls.clone();
         let closure =
             Closure::<dyn FnMut(JsValue, JsValue)>::new(move |a: JsValue, _b: JsValue| {
-                let v = js_sys::JSON::stringify(&a)
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .and_then(|s| serde_json::from_str(&s).ok())
-                    .unwrap_or(Value::Null);
-                c.borrow_mut().push(v);
+                c.borrow_mut().push(to_value(&a));
             });
         Self {
             calls,
@@ -206,13 +201,8 @@ impl EventRecorder {
         let calls: Rc<RefCell<Vec<(String, Value)>>> = Rc::default();
         let c = calls.clone();
         let closure = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |e: JsValue, d: JsValue| {
-            let data = js_sys::JSON::stringify(&d)
-                .ok()
-                .and_then(|s| s.as_string())
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or(Value::Null);
             c.borrow_mut()
-                .push((e.as_string().unwrap_or_default(), data));
+                .push((e.as_string().unwrap_or_default(), to_value(&d)));
         });
         Self {
             calls,
@@ -334,7 +324,24 @@ pub fn js_with(json: Value, name: &str, value: &JsValue) -> JsValue {
     o
 }
 
-/// Converts a JS value (plain data) to JSON.
+/// The value of an API call that must succeed.
+pub fn ok<T>(r: Result<T, JsError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("unexpected error: {}", error_message(&JsValue::from(e))),
+    }
+}
+
+/// The message of the error an API call must fail with.
+pub fn err<T>(r: Result<T, JsError>) -> String {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => error_message(&JsValue::from(e)),
+    }
+}
+
+/// Converts a JS value (plain data) to JSON; `undefined` (and what JSON
+/// cannot hold) gives `null`, Dates their ISO strings.
 pub fn to_value(v: &JsValue) -> Value {
     js_sys::JSON::stringify(v)
         .ok()

@@ -977,40 +977,22 @@ fn no_deadline_when_nothing_is_pending() {
 
 mod props {
     use super::*;
+    use crate::core::test_support;
     use proptest::prelude::*;
 
     fn arb_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| json!(n)),
-            any::<f64>().prop_map(|f| json!(f)),
-            prop_oneof![
-                Just("online".to_owned()),
-                Just("busy".to_owned()),
-                Just("2024-02-03T16:20:00Z".to_owned()),
-                Just("".to_owned()),
-                ".{0,12}",
-            ]
-            .prop_map(Value::String),
-        ];
-        leaf.prop_recursive(3, 24, 6, |inner| {
-            let keys = prop_oneof![
-                Just("userId".to_owned()),
-                Just("status".to_owned()),
-                Just("customStatus".to_owned()),
-                Just("text".to_owned()),
-                Just("emoji".to_owned()),
-                Just("expiresAt".to_owned()),
-                Just("lastSeenAt".to_owned()),
-                "[a-z]{1,4}",
-            ];
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map(keys, inner, 0..6)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        test_support::arb_json(
+            &["online", "busy", "2024-02-03T16:20:00Z", ""],
+            &[
+                "userId",
+                "status",
+                "customStatus",
+                "text",
+                "emoji",
+                "expiresAt",
+                "lastSeenAt",
+            ],
+        )
     }
 
     #[derive(Debug, Clone)]

@@ -712,40 +712,22 @@ fn no_deadline_when_nobody_types() {
 
 mod props {
     use super::*;
+    use crate::core::test_support;
     use proptest::prelude::*;
 
     fn arb_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| json!(n)),
-            any::<f64>().prop_map(|f| json!(f)),
-            prop_oneof![
-                Just("channel:c1".to_owned()),
-                Just("me".to_owned()),
-                Just("a".to_owned()),
-                Just("".to_owned()),
-                ".{0,12}",
-            ]
-            .prop_map(Value::String),
-        ];
-        leaf.prop_recursive(3, 24, 6, |inner| {
-            let keys = prop_oneof![
-                Just("roomName".to_owned()),
-                Just("threadId".to_owned()),
-                Just("users".to_owned()),
-                Just("userId".to_owned()),
-                Just("userName".to_owned()),
-                Just("startedAt".to_owned()),
-                Just("isTyping".to_owned()),
-                "[a-z]{1,4}",
-            ];
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map(keys, inner, 0..6)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        test_support::arb_json(
+            &["channel:c1", "me", "a", ""],
+            &[
+                "roomName",
+                "threadId",
+                "users",
+                "userId",
+                "userName",
+                "startedAt",
+                "isTyping",
+            ],
+        )
     }
 
     #[derive(Debug, Clone)]
