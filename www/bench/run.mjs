@@ -13,16 +13,14 @@
 // window, no BENCHMARKS.md; exits non-zero if any measurement throws or yields
 // no number. The full run also exits non-zero on a failed measurement.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zc, gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import { serve } from '../serve.mjs';
+import { BODY, controlCall, controlUrl, root, serverUrl, sleep, start, token } from './lib.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const root = join(here, '..', '..');
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const option = (name, env, def) => {
@@ -32,11 +30,6 @@ const option = (name, env, def) => {
 };
 
 const smoke = flag('smoke') || process.env.BENCH_SMOKE === '1';
-const realtimePort = process.env.REALTIME_PORT ?? '39101';
-const controlPort = process.env.CONTROL_PORT ?? '39102';
-const serverUrl = `http://127.0.0.1:${realtimePort}`;
-const controlUrl = `http://127.0.0.1:${controlPort}`;
-
 const cfg = smoke ? {
   runs: 1, startupRuns: 2, warmup: 0, events: 200, seqAcks: 20, pipeAcks: 50, queued: 100,
   memSmall: 100, memLarge: 1000, memRuns: 1, idleSeconds: 2, idlePages: 1,
@@ -53,12 +46,9 @@ const write = !smoke && !flag('no-write');
 
 const KINDS = ['ours', 'sio', 'raw'];
 const LABEL = { ours: 'chat-realtime', sio: 'socket.io-client', raw: 'raw WebSocket' };
-// 64-byte bodies: JSON.stringify({ b }) is exactly 64 bytes.
-const BODY = 'x'.repeat(64 - '{"b":""}'.length);
 const BATCH = 20000; // largest single /emit burst in the memory measurement
 
 const log = (...a) => console.error('[bench]', ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------
 // Statistics and formatting
@@ -94,54 +84,10 @@ function ratio(a, b) {
 const fmtRatio = (r) => (r === null ? '—' : `${r >= 10 ? group(r, 1) : group(r, 2)}×`);
 
 // ---------------------------------------------------------------------------
-// Browser, pages, server
+// Pages
 // ---------------------------------------------------------------------------
-async function controlCall(method, path, body) {
-  const res = await fetch(`${controlUrl}${path}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-let userSeq = 0;
-const token = async (kind) => (await controlCall('GET', `/token?sub=bench-${kind}-${process.pid}-${++userSeq}`)).token;
-
-let browser;
-let web;
-const wakeupsScript = readFileSync(join(here, 'wakeups.js'), 'utf8');
-
-/** A fresh context (own HTTP cache, storage) with one bench page of `kind`. */
-async function openPage(kind, { auto = false, tok = null, countWakeups = false, noCache = false } = {}) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  if (countWakeups) await page.addInitScript(wakeupsScript);
-  if (noCache) {
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  }
-  const q = new URLSearchParams({ server: serverUrl, control: controlUrl });
-  if (auto) { q.set('auto', '1'); q.set('token', tok); }
-  await page.goto(`${web.url}/bench/${kind}.html?${q}`);
-  await page.waitForFunction(() => globalThis.bench?.ready || globalThis.__startup, null, { timeout: 20000 })
-    .catch((e) => { throw new Error(`${kind} page did not load: ${errors.join('; ') || e.message}`); });
-  const close = () => context.close();
-  const check = () => { if (errors.length) throw new Error(`${kind} page: ${errors.join('; ')}`); };
-  return { page, context, errors, close, check, kind };
-}
-
-/** A page that is connected and in its own room (bursts reach it only). */
-async function connectedPage(kind, opts = {}) {
-  const p = await openPage(kind, opts);
-  p.connectMs = await p.page.evaluate((t) => bench.connect(t), await token(kind));
-  p.room = `bench:${kind}-${process.pid}-${++userSeq}`;
-  await p.page.evaluate((r) => bench.join(r), p.room);
-  return p;
-}
+let openPage;
+let connectedPage;
 
 /** Runs `fn(kind, i)` `runs` times for each kind, interleaved, in a rotating order. */
 async function interleaved(runs, kinds, fn) {
@@ -177,9 +123,9 @@ async function measure(name, fn) {
 function bundle() {
   const pkgDir = join(root, 'pkg');
   const files = ['chat_realtime_bg.wasm', 'chat_realtime.js'].map((f) => join(pkgDir, f));
-  const snippets = join(pkgDir, 'snippets');
-  const walk = (d) => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
-  if (existsSync(snippets)) files.push(...walk(snippets));
+  // The inline_js snippets the glue imports (pkg/snippets may hold stale ones).
+  const glue = readFileSync(files[1], 'utf8');
+  for (const m of glue.matchAll(/from '\.\/(snippets\/[^']+)'/g)) files.push(join(pkgDir, m[1]));
   const sizeOf = (f) => {
     const b = readFileSync(f);
     return {
@@ -506,16 +452,10 @@ if (!existsSync(join(root, 'pkg', 'chat_realtime_bg.wasm'))) {
   console.error('pkg/ is missing: run `make build` first');
   process.exit(2);
 }
-browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-    '--enable-precise-memory-info', '--js-flags=--expose-gc'],
-});
-const chromiumVersion = browser.version();
-web = { server: await serve(0) };
-web.url = `http://127.0.0.1:${web.server.address().port}`;
-log(`${smoke ? 'smoke' : 'full'} run: Chromium ${browser.version()}, server ${serverUrl}, pages ${web.url}, ${JSON.stringify(cfg)}`);
+const bench = await start();
+({ openPage, connectedPage } = bench);
+const chromiumVersion = bench.browser.version();
+log(`${smoke ? 'smoke' : 'full'} run: Chromium ${chromiumVersion}, server ${serverUrl}, pages ${bench.webUrl}, ${JSON.stringify(cfg)}`);
 
 try {
   await measure('bundle', async () => bundle());
@@ -526,8 +466,7 @@ try {
   await measure('memory', memory);
   await measure('idle', idle);
 } finally {
-  await browser.close();
-  web.server.close();
+  await bench.stop();
 }
 
 const { text, missing, sioVersion } = table();
