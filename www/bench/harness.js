@@ -136,8 +136,9 @@ export function install(adapter) {
   // Start-up mode: connect at once with the token of the URL, note when.
   const token = params.get('token');
   if (params.get('auto') === '1' && token) {
+    const connectStart = performance.now();
     adapter.connect(token).then(
-      () => { globalThis.__startup = { connected: performance.now(), ...(adapter.startupMarks ?? {}) }; },
+      () => { globalThis.__startup = { connected: performance.now(), connectStart, ...(adapter.startupMarks ?? {}) }; },
       (e) => { globalThis.__startup = { error: String(e?.message ?? e) }; },
     );
   }
