@@ -82,10 +82,25 @@ export async function start({ pkgDir } = {}) {
     return p;
   }
 
+  /**
+   * CPU seconds the page's renderer used so far: `thread` = its main thread,
+   * `process` = the whole renderer process (CDP Performance.getMetrics;
+   * robust to other processes competing for the CPU, unlike wall time).
+   */
+  async function cpu(p) {
+    if (!p.perf) {
+      p.perf = await p.context.newCDPSession(p.page);
+      await p.perf.send('Performance.enable', { timeDomain: 'threadTicks' });
+    }
+    const { metrics } = await p.perf.send('Performance.getMetrics');
+    const get = (name) => metrics.find((m) => m.name === name)?.value;
+    return { thread: get('ThreadTime'), process: get('ProcessTime') };
+  }
+
   async function stop() {
     await browser.close();
     server.close();
   }
 
-  return { browser, webUrl, openPage, connectedPage, stop };
+  return { browser, webUrl, openPage, connectedPage, cpu, stop };
 }

@@ -65,6 +65,7 @@ const group = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigi
 const units = {
   bytes: (b) => (b >= 10000 ? `${group(b / 1000, 1)} kB` : `${group(b)} B`),
   ms: (x) => `${group(x, x < 10 ? 2 : 1)} ms`,
+  us: (x) => `${group(x, 1)} µs`,
   rate: (x) => `${group(x)}/s`,
   perMin: (x) => `${group(x, 1)}/min`,
   mb: (b) => `${group(b / (1024 * 1024), 2)} MiB`,
@@ -88,6 +89,7 @@ const fmtRatio = (r) => (r === null ? '—' : `${r >= 10 ? group(r, 1) : group(r
 // ---------------------------------------------------------------------------
 let openPage;
 let connectedPage;
+let cpu;
 
 /** Runs `fn(kind, i)` `runs` times for each kind, interleaved, in a rotating order. */
 async function interleaved(runs, kinds, fn) {
@@ -176,13 +178,21 @@ async function events() {
     }
     const firstToLast = { ours: [], sio: [], raw: [] };
     const requestToLast = { ours: [], sio: [], raw: [] };
+    const thread = { ours: [], sio: [], raw: [] };
+    const proc = { ours: [], sio: [], raw: [] };
     const server = [];
     await interleaved(cfg.runs, KINDS, async (kind) => {
+      const c0 = await cpu(pages[kind]);
       const r = await pages[kind].page.evaluate(([n, room, b]) => bench.burst(n, room, b), [cfg.events, pages[kind].room, BODY]);
+      const c1 = await cpu(pages[kind]);
       firstToLast[kind].push(cfg.events / (r.firstToLast / 1000));
       requestToLast[kind].push(cfg.events / (r.requestToLast / 1000));
+      thread[kind].push(((c1.thread - c0.thread) * 1e6) / cfg.events);
+      proc[kind].push(((c1.process - c0.process) * 1e6) / cfg.events);
       server.push(r.serverMs);
     });
+    results['events.cpuThread'] = thread;
+    results['events.cpuProcess'] = proc;
     for (const kind of KINDS) pages[kind].check();
     results['events.firstToLast'] = firstToLast;
     results['events.requestToLast'] = requestToLast;
@@ -326,6 +336,8 @@ function buildRows() {
   add('startup.preload', 'Start-up, glue and wasm preloaded (`<link rel=modulepreload/preload>`)', 'ms', 'lower', { vs: 'sio', max: 1.2, text: '≤ 1.2× socket.io-client' });
   add('events.firstToLast', `Incoming events, ${group(cfg.events)} × 64 B: first → last event`, 'rate', 'higher', { vs: 'sio', min: 1.2, text: '≥ 1.2× socket.io-client' });
   add('events.requestToLast', 'Incoming events: request → last event', 'rate', 'higher', { vs: 'sio', min: 1.2, text: '≥ 1.2× socket.io-client' });
+  add('events.cpuThread', 'Incoming events: renderer main-thread CPU per event', 'us', 'lower');
+  add('events.cpuProcess', 'Incoming events: renderer process CPU per event (all its threads)', 'us', 'lower');
   add('acks.sequential', `Acks, sequential round trips (${group(cfg.seqAcks)})`, 'rate', 'higher', { vs: 'raw', min: 0.8, text: '≥ 0.8× raw WebSocket echo' });
   add('acks.pipelined', `Acks, ${group(cfg.pipeAcks)} pipelined (all sent, then all awaited)`, 'rate', 'higher');
   add('queue.enqueue', `Offline queue: enqueue 1 with ${cfg.queued} queued (persisted)`, 'ms', 'lower');
@@ -463,7 +475,7 @@ if (!existsSync(join(root, 'pkg', 'chat_realtime_bg.wasm'))) {
   process.exit(2);
 }
 const bench = await start();
-({ openPage, connectedPage } = bench);
+({ openPage, connectedPage, cpu } = bench);
 const chromiumVersion = bench.browser.version();
 log(`${smoke ? 'smoke' : 'full'} run: Chromium ${chromiumVersion}, server ${serverUrl}, pages ${bench.webUrl}, ${JSON.stringify(cfg)}`);
 
