@@ -4,7 +4,7 @@
 // against one local Socket.IO test server (tests/server/server.js, already
 // started on REALTIME_PORT/CONTROL_PORT, e.g. by scripts/with-server.sh).
 //
-//   node www/bench/run.mjs [--smoke] [--runs N] [--idle-seconds S] [--only a,b] [--no-write]
+//   node www/bench/run.mjs [--smoke] [--runs N] [--idle-seconds S] [--only a,b] [--no-write] [--pkg DIR]
 //
 // Prints one Markdown table and writes it to BENCHMARKS.md at the repo root with
 // the machine and versions (not in smoke mode). A hand-written section starting
@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zc, gzipSync } from 'node:zlib';
 import { BODY, controlCall, controlUrl, root, serverUrl, sleep, start, token } from './lib.mjs';
@@ -42,7 +42,10 @@ cfg.startupRuns = Math.max(cfg.startupRuns, cfg.runs);
 cfg.idleSeconds = Number(option('idle-seconds', 'BENCH_IDLE_SECONDS', cfg.idleSeconds));
 const only = option('only', 'BENCH_ONLY', '').split(',').filter(Boolean);
 const wants = (name) => only.length === 0 || only.includes(name);
-const write = !smoke && !flag('no-write');
+const pkgOption = option('pkg', 'BENCH_PKG', '');
+const pkgDir = pkgOption ? resolve(pkgOption) : join(root, 'pkg');
+// Another build (--pkg DIR) is for comparisons: it never writes BENCHMARKS.md.
+const write = !smoke && !flag('no-write') && !pkgOption;
 
 const KINDS = ['ours', 'sio', 'raw'];
 const LABEL = { ours: 'chat-realtime', sio: 'socket.io-client', raw: 'raw WebSocket' };
@@ -123,7 +126,6 @@ async function measure(name, fn) {
 }
 
 function bundle() {
-  const pkgDir = join(root, 'pkg');
   const files = ['chat_realtime_bg.wasm', 'chat_realtime.js'].map((f) => join(pkgDir, f));
   // The inline_js snippets the glue imports (pkg/snippets may hold stale ones).
   const glue = readFileSync(files[1], 'utf8');
@@ -131,7 +133,7 @@ function bundle() {
   const sizeOf = (f) => {
     const b = readFileSync(f);
     return {
-      file: f.slice(root.length + 1),
+      file: relative(root, f),
       raw: b.length,
       gzip: gzipSync(b, { level: 9 }).length,
       brotli: brotliCompressSync(b, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
@@ -470,11 +472,11 @@ try {
   console.error(`the test server is not up on ${controlUrl} (start it with scripts/with-server.sh): ${e.message}`);
   process.exit(2);
 }
-if (!existsSync(join(root, 'pkg', 'chat_realtime_bg.wasm'))) {
-  console.error('pkg/ is missing: run `make build` first');
+if (!existsSync(join(pkgDir, 'chat_realtime_bg.wasm'))) {
+  console.error(`${pkgDir} has no chat_realtime_bg.wasm: run \`make build\` first`);
   process.exit(2);
 }
-const bench = await start();
+const bench = await start({ pkgDir });
 ({ openPage, connectedPage, cpu } = bench);
 const chromiumVersion = bench.browser.version();
 log(`${smoke ? 'smoke' : 'full'} run: Chromium ${chromiumVersion}, server ${serverUrl}, pages ${bench.webUrl}, ${JSON.stringify(cfg)}`);
