@@ -34,7 +34,7 @@ const cfg = smoke ? {
   runs: 1, startupRuns: 2, warmup: 0, events: 200, seqAcks: 20, pipeAcks: 50, queued: 100,
   memSmall: 100, memLarge: 1000, memRuns: 1, idleSeconds: 2, idlePages: 1,
 } : {
-  runs: 5, startupRuns: 7, warmup: 1, events: 20000, seqAcks: 2000, pipeAcks: 5000, queued: 100,
+  runs: 5, startupRuns: 9, warmup: 1, events: 20000, seqAcks: 2000, pipeAcks: 5000, queued: 100,
   memSmall: 1000, memLarge: 100000, memRuns: 2, idleSeconds: 60, idlePages: 3,
 };
 cfg.runs = Number(option('runs', 'BENCH_RUNS', cfg.runs));
