@@ -6,9 +6,13 @@ export GECKODRIVER ?= $(HOME)/.cargo/bin/geckodriver
 export REALTIME_PORT ?= 39101
 export CONTROL_PORT ?= 39102
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300
+# `make bench` starts its own test server on these ports, with the default
+# Engine.IO ping settings (25 s interval, 20 s timeout).
+BENCH_REALTIME_PORT ?= 39131
+BENCH_CONTROL_PORT ?= 39132
 WASM_TEST := wasm-pack test --headless --mode no-install
 
-.PHONY: setup test lint host-test server-test browser-test www-test build demo bench clean
+.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -32,12 +36,24 @@ server-test: setup
 www-test: build
 	bash scripts/with-server.sh bash -c 'cd www && npm test' 
 
-test: lint host-test server-test browser-test www-test
+# A smoke run of the benchmark (tiny counts, no BENCHMARKS.md) so it cannot rot;
+# fails if a measurement throws or yields no number.
+bench-smoke: build
+	bash scripts/with-server.sh node www/bench/run.mjs --smoke
+
+test: lint host-test server-test browser-test www-test bench-smoke
 	@echo "make test: all suites passed"
 
 build: setup
 	wasm-pack build --release --mode no-install --target web --weak-refs
 	node scripts/wasm-opt.mjs pkg/chat_realtime_bg.wasm
+
+# Size and speed next to socket.io-client and the raw WebSocket; prints the
+# table and writes BENCHMARKS.md. Not part of `make test` (bench-smoke is).
+bench: build
+	REALTIME_PORT=$(BENCH_REALTIME_PORT) CONTROL_PORT=$(BENCH_CONTROL_PORT) \
+	  PING_INTERVAL_MS=25000 PING_TIMEOUT_MS=20000 \
+	  bash scripts/with-server.sh node www/bench/run.mjs
 
 demo: build
 	bash scripts/demo.sh

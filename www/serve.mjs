@@ -6,13 +6,15 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const roots = { '/pkg/': join(here, '..', 'pkg'), '/bench/': join(here, 'bench'), '/vendor/': join(here, 'node_modules') };
+const defaultRoots = { '/pkg/': join(here, '..', 'pkg'), '/bench/': join(here, 'bench'), '/vendor/': join(here, 'node_modules') };
 const types = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css', '.map': 'application/json',
 };
 
-export function serve(port = 0) {
+/** `pkgDir` serves another build as `/pkg/` (the benchmark's profiling build). */
+export function serve(port = 0, { pkgDir } = {}) {
+  const roots = { ...defaultRoots, ...(pkgDir ? { '/pkg/': pkgDir } : {}) };
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let file = join(here, 'demo', path === '/' ? 'index.html' : path);

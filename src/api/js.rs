@@ -7,41 +7,29 @@ use std::rc::Weak;
 use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(
-    inline_js = "export function unsubscriber(sub) { return () => { if (sub) { const s = sub; sub = null; s.unsubscribe(); } }; }"
-)]
-extern "C" {
-    fn unsubscriber(sub: Subscription) -> Function;
-}
-
 /// Something that can drop a listener by id.
 pub(crate) trait Unsubscribe {
     /// Removes listener `id`.
     fn unsubscribe(&mut self, id: u32);
 }
 
-/// A handle JavaScript holds inside an unsubscribe function.
-#[wasm_bindgen]
-pub struct Subscription {
-    target: Weak<RefCell<dyn Unsubscribe>>,
-    id: u32,
-}
-
-#[wasm_bindgen]
-impl Subscription {
-    /// Removes the listener; the handle is consumed.
-    pub fn unsubscribe(self) {
-        if let Some(t) = self.target.upgrade() {
+/// An idempotent `() => void` that removes listener `id` from `target`.
+///
+/// A plain closure (freed with the function when JavaScript collects it, as
+/// the package is built with weak refs) rather than an `inline_js` helper:
+/// an inline snippet is a separate module the browser fetches only after the
+/// glue, one more round trip before the wasm download can start.
+pub(crate) fn unsubscribe_fn(target: Weak<RefCell<dyn Unsubscribe>>, id: u32) -> Function {
+    let mut target = Some(target);
+    Closure::<dyn FnMut()>::new(move || {
+        if let Some(t) = target.take().and_then(|w| w.upgrade()) {
             if let Ok(mut t) = t.try_borrow_mut() {
-                t.unsubscribe(self.id);
+                t.unsubscribe(id);
             }
         }
-    }
-}
-
-/// An idempotent `() => void` that removes listener `id` from `target`.
-pub(crate) fn unsubscribe_fn(target: Weak<RefCell<dyn Unsubscribe>>, id: u32) -> Function {
-    unsubscriber(Subscription { target, id })
+    })
+    .into_js_value()
+    .unchecked_into()
 }
 
 /// A list of JavaScript callbacks with ids.

@@ -236,25 +236,25 @@ impl<'a> SocketPacket<'a> {
                 SocketKind::Connect | SocketKind::Disconnect => Ok(()),
             };
         };
-        let value: serde_json::Value =
-            serde_json::from_str(data).map_err(|e| self.bad(e.to_string()))?;
-        match (self.kind, &value) {
-            (SocketKind::Event, serde_json::Value::Array(a)) => match a.first() {
-                Some(serde_json::Value::String(_)) => Ok(()),
-                _ => Err(self.bad("an event needs a name as the first element")),
-            },
+        let shape = serde_json::from_str::<Shape>(data).map_err(|e| self.bad(e.to_string()))?;
+        match (self.kind, shape) {
+            (SocketKind::Event, Shape::Array { first_is_string }) => {
+                if first_is_string {
+                    Ok(())
+                } else {
+                    Err(self.bad("an event needs a name as the first element"))
+                }
+            }
             (SocketKind::Event, _) => Err(self.bad("an event must be an array")),
-            (SocketKind::Ack, serde_json::Value::Array(_)) => Ok(()),
+            (SocketKind::Ack, Shape::Array { .. }) => Ok(()),
             (SocketKind::Ack, _) => Err(self.bad("an ack must be an array")),
-            (SocketKind::Connect, serde_json::Value::Object(_)) => Ok(()),
+            (SocketKind::Connect, Shape::Object) => Ok(()),
             (SocketKind::Connect, _) => Err(self.bad("must be an object")),
-            (SocketKind::ConnectError, serde_json::Value::Object(_))
-            | (SocketKind::ConnectError, serde_json::Value::String(_)) => Ok(()),
+            (SocketKind::ConnectError, Shape::Object | Shape::String) => Ok(()),
             (SocketKind::ConnectError, _) => Err(self.bad("must be an object or a string")),
             (SocketKind::Disconnect, _) => Err(self.bad("must be empty")),
         }
     }
-
     /// Encodes the packet as the body of an Engine.IO message (without the `4`).
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(8 + self.data.map_or(0, str::len));
@@ -278,6 +278,71 @@ impl<'a> SocketPacket<'a> {
         s.push('4');
         s.push_str(&self.encode());
         s
+    }
+}
+
+/// The outer shape of a JSON payload, found without building a value: every
+/// nested value is visited (so syntax, number ranges, string escapes and the
+/// nesting limit are checked exactly as when parsing a `serde_json::Value`)
+/// but nothing is allocated for it. This runs on every received packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Array { first_is_string: bool },
+    Object,
+    String,
+    Other,
+}
+
+/// Any JSON value, visited and dropped; `true` if it was a string.
+struct Skip(bool);
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+            .map(|s| Skip(s == Shape::String))
+    }
+}
+
+impl<'de> Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+        Ok(Shape::String)
+    }
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        let first_is_string = seq.next_element::<Skip>()?.is_some_and(|s| s.0);
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Shape::Array { first_is_string })
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Shape::Object)
     }
 }
 

@@ -516,6 +516,18 @@ test('/emit burst of 20000 events', async () => {
   assert.ok(ordered);
 });
 
+test('benchmark baselines: raw /echo WebSocket and the echo event', async () => {
+  const ws = new WebSocket(`${RT.replace('http', 'ws')}/echo`);
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  const echoed = new Promise((resolve) => ws.once('message', (d, isBinary) => resolve([d.toString(), isBinary])));
+  ws.send('{"n":1}');
+  assert.deepEqual(await within(echoed, 2000), ['{"n":1}', false]);
+  ws.terminate();
+  const a = await connect('alice');
+  assert.deepEqual(await ack(a, 'echo', { n: 2, s: 'x' }), { n: 2, s: 'x' });
+  assert.equal((await ctl('GET', '/stats')).connections, 1, '/echo sockets are not Socket.IO connections');
+});
+
 test('/reset clears state and faults', async () => {
   const a = await connect('alice');
   await ack(a, 'message:send', { roomName: 'general', content: 'x', clientMessageId: 'r1' });

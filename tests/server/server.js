@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Server } from 'socket.io';
+import { WebSocketServer } from 'ws';
 
 // The engine.io instance socket.io itself uses (resolved from socket.io's location).
 const requireFromSocketIo = createRequire(fileURLToPath(import.meta.resolve('socket.io')));
@@ -262,6 +263,16 @@ const httpServer = http.createServer((req, res) => {
   }
   sendJson(req, res, 404, { error: 'not found' });
 });
+// Raw WebSocket echo on /echo (benchmark baseline): every message goes back as is.
+const echoServer = new WebSocketServer({ noServer: true, maxPayload: CONFIG.maxPayload });
+echoServer.on('connection', (ws) => {
+  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+});
+httpServer.on('upgrade', (req, socket, head) => {
+  if (new URL(req.url, 'http://localhost').pathname !== '/echo') return; // engine.io handles the rest
+  echoServer.handleUpgrade(req, socket, head, (ws) => echoServer.emit('connection', ws, req));
+});
+
 const tcpSockets = new Set();
 httpServer.on('connection', (s) => { tcpSockets.add(s); s.on('close', () => tcpSockets.delete(s)); });
 httpServer.keepAliveTimeout = 5000;
@@ -645,6 +656,12 @@ io.on('connection', (socket) => {
   };
   handle(socket, 'typing:start', onTyping(true));
   handle(socket, 'typing:stop', onTyping(false));
+
+  // Benchmark baseline: acks with exactly the arguments it got, nothing else.
+  socket.on('echo', (...args) => {
+    const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    if (ack) ack(...args);
+  });
 
   socket.on('ping', (...args) => {
     const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;

@@ -157,7 +157,104 @@ fn json_for(kind: SocketKind) -> BoxedStrategy<Option<String>> {
     }
 }
 
+/// The validation before payloads were checked without building a
+/// `serde_json::Value`: the new one must agree with it on every input.
+fn value_oracle(kind: SocketKind, data: &str) -> Result<(), ()> {
+    let value: serde_json::Value = serde_json::from_str(data).map_err(|_| ())?;
+    match (kind, &value) {
+        (SocketKind::Event, serde_json::Value::Array(a)) => match a.first() {
+            Some(serde_json::Value::String(_)) => Ok(()),
+            _ => Err(()),
+        },
+        (SocketKind::Ack, serde_json::Value::Array(_))
+        | (SocketKind::Connect, serde_json::Value::Object(_))
+        | (SocketKind::ConnectError, serde_json::Value::Object(_))
+        | (SocketKind::ConnectError, serde_json::Value::String(_)) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+fn agrees_with_value_oracle(kind: SocketKind, data: &str) -> Result<(), String> {
+    let packet = SocketPacket {
+        kind,
+        nsp: "/",
+        id: None,
+        data: Some(data),
+    };
+    let new = packet.validate();
+    let old = value_oracle(kind, data);
+    if new.is_ok() != old.is_ok() {
+        return Err(format!(
+            "{kind:?} {data:?}: shape check {new:?}, Value check {old:?}"
+        ));
+    }
+    if let Err(CodecError::BadPayload { reason, .. }) = &new {
+        // The same serde_json error text when the JSON itself is bad.
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(data) {
+            if reason != &e.to_string() {
+                return Err(format!("{data:?}: error {reason:?} vs {e}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn payload_shapes_agree_with_parsing_a_value() {
+    let cases = [
+        r#"["a",1,{"b":[null,true,1.5,-3,"\u00e9"]}]"#,
+        r#"[1,"a"]"#,
+        r#"[]"#,
+        r#"["a"]"#,
+        r#"[["a"]]"#,
+        r#"{"a":1,"a":2}"#,
+        r#""str""#,
+        r#"1e400"#,
+        r#"[1e400]"#,
+        r#"["\ud800"]"#,
+        r#"["\uDFFF"]"#,
+        r#"{"\ud83d\ude00":1}"#,
+        r#"[1,]"#,
+        r#"["a" "b"]"#,
+        r#"["a"] x"#,
+        r#"{1:2}"#,
+        "null",
+        "",
+        " ",
+        r#"["x",-0,18446744073709551616,-9223372036854775809]"#,
+    ];
+    let deep = format!("[\"a\",{}{}]", "[".repeat(200), "]".repeat(200));
+    for kind in [
+        SocketKind::Event,
+        SocketKind::Ack,
+        SocketKind::Connect,
+        SocketKind::ConnectError,
+        SocketKind::Disconnect,
+    ] {
+        for data in cases.iter().copied().chain([deep.as_str()]) {
+            agrees_with_value_oracle(kind, data).unwrap();
+        }
+    }
+}
+
 proptest! {
+    #[test]
+    fn payload_shapes_agree_on_json_shaped_text(
+        k in kind(),
+        s in "[\\[\\]{}\",:a-z0-9.eE+\\- \\\\u]{0,24}",
+    ) {
+        prop_assert_eq!(agrees_with_value_oracle(k, &s), Ok(()));
+    }
+
+    #[test]
+    fn payload_shapes_agree_on_generated_json(
+        (k, data) in kind().prop_flat_map(|k| (Just(k), json_for(k))),
+    ) {
+        if let Some(d) = data {
+            prop_assert_eq!(agrees_with_value_oracle(k, &d), Ok(()));
+        }
+    }
+
     #[test]
     fn socket_roundtrip(
         (kind, data) in kind().prop_flat_map(|k| (Just(k), json_for(k))),

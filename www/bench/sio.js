@@ -1,0 +1,24 @@
+// socket.io-client 4.x (its minified UMD bundle, loaded by sio.html), websocket
+// transport only, behind the bench adapter.
+import { install, server } from './harness.js';
+
+let socket = null;
+const listeners = [];
+
+install({
+  name: 'socket.io-client',
+  connect(token) {
+    return new Promise((resolve, reject) => {
+      socket = globalThis.io(server, { transports: ['websocket'], auth: { token }, forceNew: true });
+      for (const [event, fn] of listeners) socket.on(event, fn);
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+  },
+  on(event, fn) {
+    listeners.push([event, fn]);
+    socket?.on(event, fn);
+  },
+  request: (event, data) => socket.emitWithAck(event, data),
+  echo: (data, timeoutMs) => socket.timeout(timeoutMs).emitWithAck('echo', data),
+});
