@@ -465,24 +465,35 @@ impl DeliveryEventHandler {
         }
     }
 
+    /// Moves a tracked message to `to` if its state allows it; the record,
+    /// for the caller to finish updating.
+    fn transition(
+        &mut self,
+        client_message_id: &str,
+        to: DeliveryState,
+    ) -> Result<&mut Record, DeliveryError> {
+        let rec = self
+            .records
+            .get_mut(client_message_id)
+            .ok_or_else(|| DeliveryError::UnknownMessage(client_message_id.to_owned()))?;
+        if !rec.state.can_transition_to(to) {
+            return Err(DeliveryError::InvalidTransition {
+                id: client_message_id.to_owned(),
+                from: rec.state,
+                to,
+            });
+        }
+        rec.state = to;
+        Ok(rec)
+    }
+
     /// `pending`/`failed -> sending` (the message is being (re-)emitted).
     pub fn mark_sending(
         &mut self,
         client_message_id: &str,
         now: Millis,
     ) -> Result<(), DeliveryError> {
-        let rec = self
-            .records
-            .get_mut(client_message_id)
-            .ok_or_else(|| DeliveryError::UnknownMessage(client_message_id.to_owned()))?;
-        if !rec.state.can_transition_to(DeliveryState::Sending) {
-            return Err(DeliveryError::InvalidTransition {
-                id: client_message_id.to_owned(),
-                from: rec.state,
-                to: DeliveryState::Sending,
-            });
-        }
-        rec.state = DeliveryState::Sending;
+        let rec = self.transition(client_message_id, DeliveryState::Sending)?;
         rec.error = None;
         rec.updated_at = now;
         Ok(())
@@ -545,18 +556,7 @@ impl DeliveryEventHandler {
         error: &str,
         now: Millis,
     ) -> Result<(), DeliveryError> {
-        let rec = self
-            .records
-            .get_mut(client_message_id)
-            .ok_or_else(|| DeliveryError::UnknownMessage(client_message_id.to_owned()))?;
-        if !rec.state.can_transition_to(DeliveryState::Failed) {
-            return Err(DeliveryError::InvalidTransition {
-                id: client_message_id.to_owned(),
-                from: rec.state,
-                to: DeliveryState::Failed,
-            });
-        }
-        rec.state = DeliveryState::Failed;
+        let rec = self.transition(client_message_id, DeliveryState::Failed)?;
         rec.error = Some(if error.is_empty() {
             "unknown error".to_owned()
         } else {
