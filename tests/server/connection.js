@@ -32,7 +32,7 @@ export function onConnection(ctx) {
       if (inst.extensions) payload.lastSeenAt = iso(now);
       io.emit('presence:changed', payload);
     };
-    const safely = (reason) => goneAway(reason).catch((e) => console.error('disconnect handling failed:', e));
+    const safely = (reason) => inst.track(goneAway(reason).catch((e) => console.error('disconnect handling failed:', e)));
     socket.on('disconnect', (reason) => {
       gone = true;
       if (counted) void safely(reason);

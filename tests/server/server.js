@@ -90,7 +90,6 @@ async function main() {
   io.use(authMiddleware(ctx));
   io.on('connection', onConnection(ctx));
   controlServer = createControlServer(ctx);
-  shutdownHooks.push(() => store.close());
   await listener.listen();
   await new Promise((resolve, reject) => {
     controlServer.once('error', reject);
@@ -99,25 +98,28 @@ async function main() {
   console.log(`READY realtime=${listener.state.port} control=${controlServer.address().port}${CONFIG.redisUrl ? ' redis=1' : ''}`);
 }
 
-const shutdownHooks = [];
 let stopping = false;
+/** Sockets go first (their presence bookkeeping still reaches Redis), then the adapter, then Redis. */
 async function shutdown(sig) {
   if (stopping) return;
   stopping = true;
   log('shutdown on', sig);
-  setTimeout(() => process.exit(0), 1500).unref();
+  setTimeout(() => process.exit(0), 3000).unref();
   inst.clearTypingTimers();
   setSilence(io, false);
-  listener.destroyAll();
   controlServer?.close();
   controlServer?.closeAllConnections?.();
+  for (const s of io.of('/').sockets.values()) s.disconnect(true);
+  await inst.settle();
   await new Promise((r) => io.close(() => r()));
-  await Promise.all(shutdownHooks.map((h) => h().catch(() => {})));
+  listener.destroyAll();
   for (const c of redisClients) if (c.isOpen) await c.quit().catch(() => {});
   process.exit(0);
 }
 process.on('SIGTERM', () => { void shutdown('SIGTERM'); });
 process.on('SIGINT', () => { void shutdown('SIGINT'); });
+// A library promise failing (e.g. a Redis reply racing a shutdown) is logged, not fatal.
+process.on('unhandledRejection', (e) => { console.error('unhandled rejection:', e); });
 
 main().catch((e) => {
   console.error('failed to start:', e.message);

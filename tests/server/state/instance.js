@@ -13,6 +13,7 @@ export function createInstance() {
     sendCounts: null, // clientMessageId -> every message:send carrying it
     violations: null, // the last RECENT_VIOLATIONS contract violations
     typingTimers: new Map(), // key -> timeout (extension: typing:event on expiry)
+    pending: new Set(), // disconnect bookkeeping still running (shutdown waits for it)
     lastTimestamp: 0,
     startedAt: Date.now(),
 
@@ -28,6 +29,17 @@ export function createInstance() {
       inst.violations.push({ event, userId, message, at: new Date().toISOString() });
       if (inst.violations.length > RECENT_VIOLATIONS) inst.violations.shift();
       log('contract violation', event, userId, message);
+    },
+
+    /** Remember `promise` until it settles, for settle(). */
+    track(promise) {
+      inst.pending.add(promise);
+      promise.finally(() => inst.pending.delete(promise));
+      return promise;
+    },
+
+    async settle() {
+      while (inst.pending.size) await Promise.allSettled([...inst.pending]);
     },
 
     clearTypingTimers() {

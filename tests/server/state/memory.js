@@ -49,7 +49,6 @@ export function createMemoryStore() {
 
   return {
     kind: 'memory',
-    async close() {},
     async reset() { clear(); },
 
     // rooms

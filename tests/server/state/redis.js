@@ -66,7 +66,6 @@ export function createRedisStore(client, prefix) {
 
   return {
     kind: 'redis',
-    async close() { await client.quit().catch(() => {}); },
     async reset() {
       const keys = [];
       for await (const key of client.scanIterator({ MATCH: `${d}*`, COUNT: 500 })) keys.push(key);
