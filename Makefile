@@ -5,11 +5,18 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 export GECKODRIVER ?= $(HOME)/.cargo/bin/geckodriver
 export REALTIME_PORT ?= 39101
 export CONTROL_PORT ?= 39102
+# The second test server instance and the redis-server the two share (scripts/with-server.sh).
+export REALTIME_PORT_B ?= 39103
+export CONTROL_PORT_B ?= 39104
+export REDIS_PORT ?= 39179
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300
-# `make bench` starts its own test server on these ports, with the default
+# `make bench` starts its own test servers (and redis-server) on these ports, with the default
 # Engine.IO ping settings (25 s interval, 20 s timeout).
 BENCH_REALTIME_PORT ?= 39131
 BENCH_CONTROL_PORT ?= 39132
+BENCH_REALTIME_PORT_B ?= 39133
+BENCH_CONTROL_PORT_B ?= 39134
+BENCH_REDIS_PORT ?= 39139
 WASM_TEST := wasm-pack test --headless --mode no-install
 
 .PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench clean
@@ -52,6 +59,7 @@ build: setup
 # table and writes BENCHMARKS.md. Not part of `make test` (bench-smoke is).
 bench: build
 	REALTIME_PORT=$(BENCH_REALTIME_PORT) CONTROL_PORT=$(BENCH_CONTROL_PORT) \
+	  REALTIME_PORT_B=$(BENCH_REALTIME_PORT_B) CONTROL_PORT_B=$(BENCH_CONTROL_PORT_B) REDIS_PORT=$(BENCH_REDIS_PORT) \
 	  PING_INTERVAL_MS=25000 PING_TIMEOUT_MS=20000 \
 	  bash scripts/with-server.sh node www/bench/run.mjs
 
