@@ -46,7 +46,7 @@ export function registerRealHandlers(ctx, socket) {
     const data = { roomName, memberCount: members.length };
     if (ext) data.members = members;
     ack?.({ success: true, data });
-  });
+  }, { failure: 'Failed to join room' });
 
   on(ctx, socket, 'room:leave', async (p, ack) => {
     requireObject(p);
@@ -57,7 +57,7 @@ export function registerRealHandlers(ctx, socket) {
     const ext = inst.extensions;
     socket.to(roomName).emit('user:left', ext ? { roomName, userId, userName } : { roomName, userId });
     ack?.(ext ? { success: true, data: { roomName } } : { success: true });
-  });
+  }, { failure: 'Failed to leave room' });
 
   on(ctx, socket, 'message:send', async (p, ack) => {
     const clientMessageId = clientMessageIdOf(p);
@@ -76,7 +76,7 @@ export function registerRealHandlers(ctx, socket) {
       roomName: f.roomName, userId, content: p.content, threadId: p.threadId, timestamp: iso(timestamp), metadata: p.metadata,
     });
     ack?.({ success: true });
-  });
+  }, { failure: 'Failed to send message' });
 
   // No ack, as on the real server; presence:changed goes to every socket, the sender's too.
   on(ctx, socket, 'presence:update', async (p) => {

@@ -12,9 +12,10 @@ export const ROOM_NOT_FOUND = Object.freeze({ success: false, error: { code: 'RO
  * Register `fn(payload, ack, args)` for `event` on `socket`. An `extension`
  * handler does nothing while the extensions are off (the real server ignores
  * events it does not know). A thrown ApiError becomes an `error` event and a
- * failed ack; INVALID_PAYLOAD counts as a contract violation.
+ * failed ack; INVALID_PAYLOAD counts as a contract violation. Any other
+ * error (e.g. Redis gone) fails the ack with INTERNAL_ERROR.
  */
-export function on(ctx, socket, event, fn, { extension = false } = {}) {
+export function on(ctx, socket, event, fn, { extension = false, failure } = {}) {
   socket.on(event, async (...args) => {
     const [payload, ack, rest] = splitArgs(args);
     if (extension && !ctx.inst.extensions) return;
@@ -23,7 +24,8 @@ export function on(ctx, socket, event, fn, { extension = false } = {}) {
     } catch (e) {
       if (!(e instanceof ApiError)) {
         console.error(`handler ${event} failed:`, e);
-        if (ack) ack({ success: false, error: { code: 'INTERNAL_ERROR', message: String(e?.message || e) } });
+        // `failure`: the real server's message for this event (e.g. 'Failed to join room')
+        if (ack) ack({ success: false, error: { code: 'INTERNAL_ERROR', message: failure ?? String(e?.message || e) } });
         return;
       }
       const body = errorBody(event, e);
