@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${REALTIME_PORT:=39101}" "${CONTROL_PORT:=39102}"
-: "${REALTIME_PORT_B:=39103}" "${CONTROL_PORT_B:=39104}"
-: "${REDIS_PORT:=39179}"
+# Unset, B and Redis follow A's ports (39103/39104/39179 for the defaults), so a
+# caller that picks only REALTIME_PORT/CONTROL_PORT does not collide with others.
+: "${REALTIME_PORT_B:=$((REALTIME_PORT + 2))}" "${CONTROL_PORT_B:=$((CONTROL_PORT + 2))}"
+: "${REDIS_PORT:=$((REALTIME_PORT + 78))}"
 : "${PING_INTERVAL_MS:=2000}" "${PING_TIMEOUT_MS:=2000}"
 export REALTIME_PORT CONTROL_PORT REALTIME_PORT_B CONTROL_PORT_B REDIS_PORT PING_INTERVAL_MS PING_TIMEOUT_MS
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
