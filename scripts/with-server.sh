@@ -16,6 +16,7 @@ export REALTIME_PORT CONTROL_PORT REALTIME_PORT_B CONTROL_PORT_B REDIS_PORT PING
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 
 tmp=$(mktemp -d)
+: >"$tmp/redis.log"; : >"$tmp/a.log"; : >"$tmp/b.log" # there before the jobs open them
 pids=()
 # The instances first (they write their last presence changes to Redis), then redis-server.
 cleanup() {
