@@ -5,10 +5,11 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 export GECKODRIVER ?= $(HOME)/.cargo/bin/geckodriver
 export REALTIME_PORT ?= 39101
 export CONTROL_PORT ?= 39102
-# The second test server instance and the redis-server the two share (scripts/with-server.sh).
-export REALTIME_PORT_B ?= 39103
-export CONTROL_PORT_B ?= 39104
-export REDIS_PORT ?= 39179
+# The second test server instance and the redis-server the two share
+# (scripts/with-server.sh): 39103/39104/39179, or following other A ports.
+export REALTIME_PORT_B ?= $(shell expr $(REALTIME_PORT) + 2)
+export CONTROL_PORT_B ?= $(shell expr $(CONTROL_PORT) + 2)
+export REDIS_PORT ?= $(shell expr $(REALTIME_PORT) + 78)
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300
 # `make bench` starts its own test servers (and redis-server) on these ports, with the default
 # Engine.IO ping settings (25 s interval, 20 s timeout).
