@@ -24,3 +24,21 @@ pub mod typing;
 pub type Millis = u64;
 
 pub use room::room_name;
+
+/// A short description of a JSON value from the network for error messages
+/// (never the whole value: it may be huge).
+pub(crate) fn describe_json(value: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match value {
+        None => "nothing".into(),
+        Some(Value::Null) => "null".into(),
+        Some(Value::Bool(b)) => format!("{b}"),
+        Some(Value::Number(n)) => format!("the number {n}"),
+        Some(Value::String(s)) => {
+            let short: String = s.chars().take(40).collect();
+            format!("the string {short:?}")
+        }
+        Some(Value::Array(_)) => "an array".into(),
+        Some(Value::Object(_)) => "an object".into(),
+    }
+}
