@@ -3,6 +3,9 @@
 //! subscriptions, and a cache of other users' presence filtered by their
 //! privacy settings.
 //!
+//! The wire shapes (the real server's and the extended test server's) are
+//! in `wire.rs`; dates go out as ISO-8601 ([`crate::core::time`]).
+//!
 //! Sans-IO: the host feeds events and `now`, carries out the queued
 //! [`PresenceEffect`]s and calls [`PresenceService::handle_timeout`] at
 //! [`PresenceService::next_deadline`]. Re-read `next_deadline()` after every
@@ -10,33 +13,40 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::Millis;
+use super::{time, Millis};
 
-mod timestamp;
 mod types;
+mod wire;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-pub(crate) use timestamp::parse_timestamp;
 pub use types::{
     CustomStatus, PresenceConfig, PresenceStatus, PresenceVisibility, PrivacySettings,
     PrivacySettingsUpdate, UserPresence, Visibility,
 };
+pub use wire::{
+    decode_custom_status, encode_custom_status, parse_custom_status_input, update_payload,
+    CUSTOM_STATUS_KEYS,
+};
+use wire::{parse_presence_changed, subscribe_answer};
 
 /// Most users one client may subscribe to.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
-/// Client → server: `{status, customStatus: {text?, emoji?, expiresAt?} | null}`;
-/// `null` clears the custom status (the server keeps the previous one when the
-/// key is missing).
+/// Client → server: `{status, customStatus: {text?, emoji?, expiresAt?: ISO-8601} | null}`
+/// ([`update_payload`]); `null` clears the custom status (the real server
+/// also clears it when the key is missing).
 pub const EVENT_UPDATE: &str = "presence:update";
-/// Client → server: `{userIds}`.
+/// Client → server: `{userIds}`. An extension of the test server that the
+/// real server lacks: its answer only fills the cache sooner, presence works
+/// from `presence:changed` broadcasts without it.
 pub const EVENT_SUBSCRIBE: &str = "presence:subscribe";
-/// Server → client: `{userId, status, customStatus?, lastSeenAt?}`;
-/// `customStatus` is an object, the JSON text of one, or plain text (other
-/// clients), see [`decode_custom_status`].
+/// Server → client, to every socket (the sender's too): `{userId, status,
+/// customStatus: text | null, customEmoji}` from the real server, or `{userId,
+/// status, customStatus?: {text?, emoji?, expiresAt?}, lastSeenAt?}`; see
+/// `wire.rs`.
 pub const EVENT_CHANGED: &str = "presence:changed";
 
 /// Why a presence call was refused. The service state is unchanged.
@@ -59,6 +69,12 @@ pub enum PresenceError {
         /// The time of the call.
         now: Millis,
     },
+    /// A custom status from the app of the wrong shape.
+    #[error("{0}")]
+    InvalidCustomStatus(String),
+    /// A custom status expiry past the largest date a server can store.
+    #[error("custom status expiry {0} ms is past the largest date (+275760-09-13)")]
+    CustomStatusExpiryOutOfRange(Millis),
     /// A custom status with neither text nor emoji.
     #[error("custom status needs a text or an emoji; use clear_custom_status to remove it")]
     EmptyCustomStatus,
@@ -151,127 +167,6 @@ impl Default for PresenceService {
     fn default() -> Self {
         Self::new(PresenceConfig::default())
     }
-}
-
-fn invalid(reason: impl Into<String>) -> PresenceError {
-    PresenceError::InvalidPayload {
-        event: EVENT_CHANGED,
-        reason: reason.into(),
-    }
-}
-
-fn opt_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, PresenceError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(invalid(format!("{key} must be a string, got {other}"))),
-    }
-}
-
-fn opt_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<Millis>, PresenceError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => parse_timestamp(v).map(Some).ok_or_else(|| {
-            invalid(format!(
-                "{key} must be a ms timestamp or an ISO 8601 string, got {v}"
-            ))
-        }),
-    }
-}
-
-/// The wire form of a custom status: the object `{text?, emoji?, expiresAt?}`
-/// of the server contract.
-pub fn encode_custom_status(custom_status: &CustomStatus) -> Value {
-    serde_json::to_value(custom_status).unwrap_or(Value::Null)
-}
-
-/// A custom status as it arrives in `presence:changed` or a
-/// `presence:subscribe` answer: an object `{text?, emoji?, expiresAt?}`, a
-/// string holding the JSON text of one ([`encode_custom_status`]), or any
-/// other string, read as the text (clients that send plain text). `None` for
-/// an empty one. Errors only for an object with mistyped fields.
-pub fn decode_custom_status(value: &Value) -> Result<Option<CustomStatus>, PresenceError> {
-    let custom_status = match value {
-        Value::Null => None,
-        Value::Object(cs) => Some(custom_status_fields(cs)?),
-        Value::String(text) => {
-            let structured = text
-                .trim_start()
-                .starts_with('{')
-                .then(|| serde_json::from_str::<Value>(text).ok())
-                .flatten()
-                .and_then(|v| match v {
-                    Value::Object(cs) => custom_status_fields(&cs).ok(),
-                    _ => None,
-                });
-            match structured {
-                Some(cs) => Some(cs),
-                None => Some(CustomStatus {
-                    text: Some(text.clone()).filter(|t| !t.trim().is_empty()),
-                    ..CustomStatus::default()
-                }),
-            }
-        }
-        other => {
-            return Err(invalid(format!(
-                "customStatus must be an object or a string, got {other}"
-            )))
-        }
-    };
-    Ok(custom_status.filter(|cs| !cs.is_empty()))
-}
-
-fn custom_status_fields(cs: &Map<String, Value>) -> Result<CustomStatus, PresenceError> {
-    Ok(CustomStatus {
-        text: opt_string(cs, "text")?,
-        emoji: opt_string(cs, "emoji")?,
-        expires_at: opt_timestamp(cs, "expiresAt")?,
-    })
-}
-
-/// A validated `presence:changed` payload.
-struct PresenceChanged {
-    user_id: String,
-    status: PresenceStatus,
-    custom_status: Option<CustomStatus>,
-    last_seen_at: Option<Millis>,
-}
-
-fn parse_presence_changed(payload: &Value) -> Result<PresenceChanged, PresenceError> {
-    let obj = payload
-        .as_object()
-        .ok_or_else(|| invalid(format!("expected an object, got {payload}")))?;
-    let user_id = match obj.get("userId") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        other => {
-            return Err(invalid(format!(
-                "userId must be a non-empty string, got {}",
-                other.map_or_else(|| "nothing".to_owned(), Value::to_string)
-            )))
-        }
-    };
-    let status = match obj.get("status") {
-        Some(Value::String(s)) => s
-            .parse::<PresenceStatus>()
-            .map_err(|e| invalid(e.to_string()))?,
-        other => {
-            return Err(invalid(format!(
-                "status must be a string, got {}",
-                other.map_or_else(|| "nothing".to_owned(), Value::to_string)
-            )))
-        }
-    };
-    let custom_status = match obj.get("customStatus") {
-        None => None,
-        Some(v) => decode_custom_status(v)?,
-    };
-    let last_seen_at = opt_timestamp(obj, "lastSeenAt")?;
-    Ok(PresenceChanged {
-        user_id,
-        status,
-        custom_status,
-        last_seen_at,
-    })
 }
 
 impl PresenceService {
@@ -418,6 +313,9 @@ impl PresenceService {
         if let Some(expires_at) = custom_status.expires_at.filter(|&e| e <= now) {
             return Err(PresenceError::CustomStatusExpired { expires_at, now });
         }
+        if let Some(e) = custom_status.expires_at.filter(|&e| e > time::MAX_MS) {
+            return Err(PresenceError::CustomStatusExpiryOutOfRange(e));
+        }
         self.change_own(now, |s| s.custom_status = Some(custom_status));
         Ok(())
     }
@@ -488,15 +386,17 @@ impl PresenceService {
         }
     }
 
+    /// The custom status the server is told: none while invisible.
+    fn broadcast_custom_status(&self) -> Option<&CustomStatus> {
+        self.custom_status
+            .as_ref()
+            .filter(|_| !self.settings.invisible_mode)
+    }
+
     /// `{status, customStatus}`: the custom status object, or
     /// `null` (none, or invisible) so the server forgets the previous one.
     fn update_payload(&self) -> Value {
-        let custom_status = self
-            .custom_status
-            .as_ref()
-            .filter(|_| !self.settings.invisible_mode)
-            .map(encode_custom_status);
-        json!({ "status": self.broadcast_status(), "customStatus": custom_status })
+        update_payload(self.broadcast_status(), self.broadcast_custom_status())
     }
 
     /// Sends `presence:update` when connected and restarts the heartbeat.
@@ -591,8 +491,10 @@ impl PresenceService {
 
     // ----- connection -------------------------------------------------------
 
-    /// The socket is (re)connected: sends the current status and all
-    /// subscriptions, and starts the heartbeat.
+    /// The socket is (re)connected: sends the current status (with the
+    /// custom status: the real server forgets it on every connection) and
+    /// all subscriptions, and starts the heartbeat. Call it on every
+    /// reconnect.
     pub fn on_connected(&mut self, now: Millis) {
         self.connected = true;
         if self.last_activity.is_none() {
@@ -843,9 +745,11 @@ impl PresenceService {
 
     /// A `presence:changed` payload from the server. Updates the cache and
     /// emits `PresenceChanged` (filtered) when what the current user sees
-    /// changed (so heartbeat re-broadcasts are silent). Malformed payloads are dropped with
-    /// an error and change nothing. Echoes about the current user are ignored.
-    /// A user going offline without `lastSeenAt` is last seen `now`.
+    /// changed (so heartbeat re-broadcasts are silent). Malformed payloads are
+    /// dropped with an error and change nothing. Payloads about the current
+    /// user never reach the app; a server reset of our presence is answered
+    /// (see `on_own_echo`). A user going offline without `lastSeenAt` is last
+    /// seen `now`.
     pub fn handle_presence_changed(
         &mut self,
         payload: &Value,
@@ -853,7 +757,7 @@ impl PresenceService {
     ) -> Result<(), PresenceError> {
         let msg = parse_presence_changed(payload)?;
         if self.current_user_id.as_deref() == Some(msg.user_id.as_str()) {
-            self.log(|| "ignored presence:changed about the current user".to_owned());
+            self.on_own_echo(&msg, now);
             return Ok(());
         }
         let prev = self.cache.get(&msg.user_id);
@@ -879,6 +783,39 @@ impl PresenceService {
                 .push_back(PresenceEffect::PresenceChanged(view));
         }
         Ok(())
+    }
+
+    /// The server's word about the current user. The real server resets a
+    /// user to `online` without custom status whenever one of their sockets
+    /// connects (this one, before it listens to us, or another tab), and
+    /// tells every socket. When such a reset contradicts what this tab
+    /// broadcasts, the status is sent again. Only reset-shaped echoes are
+    /// corrected, so two tabs with different statuses cannot ping-pong.
+    fn on_own_echo(&mut self, echo: &wire::PresenceChanged, now: Millis) {
+        let is_reset = echo.status == PresenceStatus::Online && echo.custom_status.is_none();
+        let want_reset = self.broadcast_status() == PresenceStatus::Online
+            && self.broadcast_custom_status().is_none();
+        if self.connected && is_reset && !want_reset {
+            self.log(|| "the server reset our presence: sending it again".to_owned());
+            self.send_update(now);
+        }
+    }
+
+    /// The answer to `presence:subscribe` (`Err(text)` when none came: a
+    /// timeout or a disconnect). Its presences go through
+    /// [`Self::handle_presence_changed`]; returns how many were taken. A
+    /// missing answer is not retried: the real server has no such event, and
+    /// presence keeps following `presence:changed` broadcasts.
+    pub fn handle_subscribe_answer(
+        &mut self,
+        answer: &Result<Value, String>,
+        now: Millis,
+    ) -> Result<usize, PresenceError> {
+        let list = subscribe_answer(answer)?.clone();
+        Ok(list
+            .iter()
+            .filter(|p| self.handle_presence_changed(p, now).is_ok())
+            .count())
     }
 
     // ----- timers -----------------------------------------------------------
