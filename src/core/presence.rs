@@ -549,7 +549,7 @@ impl PresenceService {
                 new.push(id.to_owned());
             }
         }
-        if self.subscriptions.len() + new.len() > MAX_SUBSCRIPTIONS {
+        if self.subscriptions.len().saturating_add(new.len()) > MAX_SUBSCRIPTIONS {
             return Err(PresenceError::TooManySubscriptions {
                 current: self.subscriptions.len(),
                 requested: new.len(),
