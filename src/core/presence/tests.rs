@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::time;
 use serde_json::json;
 
 mod wire;
