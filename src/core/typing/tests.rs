@@ -803,7 +803,14 @@ mod props {
 
     fn arb_json() -> impl Strategy<Value = Value> {
         test_support::arb_json(
-            &["channel:c1", "me", "a", ""],
+            &[
+                "channel:c1",
+                "me",
+                "a",
+                "",
+                "2024-02-03T16:20:00.000Z",
+                "+275760-09-13T00:00:00.000Z",
+            ],
             &[
                 "roomName",
                 "threadId",
