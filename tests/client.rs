@@ -393,6 +393,13 @@ async fn bad_input_gives_clear_errors() {
     js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
     assert!(c.emit("x", cyclic.into()).is_err());
     assert!(c.update_presence("sleeping", JsValue::UNDEFINED).is_err());
+    // The custom status goes through the presence core's checks.
+    let e = err(c.update_presence("busy", js(json!({ "text": "x", "expiresAt": "soon" }))));
+    assert!(e.contains("customStatus: expiresAt must be a Date"), "{e}");
+    let e = err(c.update_presence("busy", js(json!({ "text": 7 }))));
+    assert!(e.contains("text must be a string"), "{e}");
+    let e = err(c.update_presence("busy", js(json!({ "mood": "x" }))));
+    assert!(e.contains("unknown option \"mood\""), "{e}");
     assert!(c.join_channel("").is_err());
     assert!(c.on("", js_sys::Function::new_no_args("")).is_err());
 }

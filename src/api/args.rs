@@ -6,7 +6,7 @@ use js_sys::{Array, Function};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::core::presence::parse_timestamp;
+use crate::core::time;
 use crate::core::Millis;
 
 /// A short description of a value for error messages.
@@ -108,7 +108,7 @@ pub(crate) fn timestamp(value: &JsValue, what: &str) -> Result<Millis, JsError> 
         value.as_string().map(serde_json::Value::String)
     };
     json.as_ref()
-        .and_then(parse_timestamp)
+        .and_then(time::parse)
         .ok_or_else(|| error(what, expected, value))
 }
 
@@ -130,11 +130,9 @@ pub(crate) fn date(ms: Millis) -> JsValue {
     js_sys::Date::new(&JsValue::from_f64(ms as f64)).into()
 }
 
-/// An ISO 8601 text of `ms` for messages.
+/// An ISO-8601 text of `ms` for messages.
 pub(crate) fn iso(ms: Millis) -> String {
-    js_sys::Date::new(&JsValue::from_f64(ms as f64))
-        .to_iso_string()
-        .into()
+    time::format_iso(ms).unwrap_or_else(|| format!("{ms} ms since the epoch"))
 }
 
 /// `value` as plain JavaScript objects and arrays (not Maps).

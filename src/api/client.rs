@@ -898,27 +898,47 @@ impl RealtimeClient {
             .map(|_| ())
     }
 
-    /// Sends `presence:update {status, customStatus?}`.
+    /// Sends `presence:update {status, customStatus?}`, built by the same
+    /// core code as `PresenceService` (`expiresAt` goes out as ISO-8601).
+    /// `customStatus`: `undefined` leaves it out, `null` clears it.
     #[wasm_bindgen(js_name = updatePresence)]
     pub fn update_presence(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: &str,
-        #[wasm_bindgen(js_name = customStatus, unchecked_param_type = "{ text?: string; emoji?: string; expiresAt?: number } | undefined")]
+        #[wasm_bindgen(js_name = customStatus, unchecked_param_type = "CustomStatusInput | null | undefined")]
         custom_status: JsValue,
     ) -> Result<(), JsError> {
-        if !matches!(status, "online" | "away" | "busy" | "offline") {
-            return Err(JsError::new(&format!(
-                "updatePresence(): unknown status {status:?}: use online, away, busy or offline"
-            )));
-        }
-        let mut payload = serde_json::json!({ "status": status });
-        if let Some(cs) = to_json(&custom_status)? {
-            let v: serde_json::Value =
-                serde_json::from_str(&cs).map_err(|e| JsError::new(&e.to_string()))?;
-            payload["customStatus"] = v;
+        use crate::core::presence::{update_payload, PresenceStatus};
+        let what = "updatePresence()";
+        let status: PresenceStatus = status.parse().map_err(|_| {
+            JsError::new(&format!(
+                "{what}: unknown status {status:?}: use online, away, busy or offline"
+            ))
+        })?;
+        let mut payload = if custom_status.is_null() || custom_status.is_undefined() {
+            update_payload(status, None)
+        } else {
+            let cs = super::presence::custom_status_input(
+                &custom_status,
+                &format!("{what}: customStatus"),
+            )?;
+            if cs.is_empty() {
+                return Err(JsError::new(&format!(
+                    "{what}: customStatus needs a text or an emoji; pass null to clear it"
+                )));
+            }
+            update_payload(status, Some(&cs))
+        };
+        if custom_status.is_undefined() {
+            if let Some(o) = payload.as_object_mut() {
+                o.remove("customStatus");
+            }
         }
         self.handle()
-            .emit_json("presence:update", Some(&payload.to_string()))
+            .emit_json(
+                crate::core::presence::EVENT_UPDATE,
+                Some(&payload.to_string()),
+            )
             .map(|_| ())
     }
 

@@ -32,7 +32,7 @@ const TS_PRESENCE: &'static str = r#"
 /** Who may see a user's presence (or typing): anyone, contacts only, or no one. */
 export type PresenceVisibility = 'everyone' | 'contacts' | 'nobody';
 
-/** A custom status such as `📅 In a meeting`; it clears itself at `expiresAt`. */
+/** A custom status such as `📅 In a meeting`; it clears itself at `expiresAt`. The real server sends the text and the emoji (`customEmoji`), no expiry. */
 export interface CustomStatus {
   text?: string;
   emoji?: string;
@@ -40,12 +40,12 @@ export interface CustomStatus {
   expiresAt?: Date;
 }
 
-/** What `setCustomStatus` takes: at least a text or an emoji; `expiresAt` in the future. */
+/** What `setCustomStatus` and `RealtimeClient.updatePresence` take: at least a text or an emoji; `expiresAt` in the future. It goes to the server as an ISO-8601 string. */
 export interface CustomStatusInput {
   text?: string;
   emoji?: string;
-  /** A Date, ms since the epoch, or an ISO 8601 string. */
-  expiresAt?: Date | number | string;
+  /** ms since the epoch, an ISO-8601 string, or a Date. */
+  expiresAt?: number | string | Date;
 }
 
 /** A user's presence as the current user may see it (privacy rules applied). */
@@ -92,7 +92,7 @@ export interface PresenceServiceOptions {
   activityThrottleMs?: number;
   /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
   debug?: boolean;
-  /** The current user; default: the `userId` of the server's `authenticated` event. */
+  /** The current user; default: the client's `userId`. */
   userId?: string;
   /** Listen to mouse, keyboard, wheel, scroll, touch and pointer events in this page. Default true. Other tabs' activity and visibility are heard either way. */
   detectActivity?: boolean;
@@ -136,8 +136,6 @@ const SETTINGS_KEYS: &[&str] = &[
     "allowReadReceipts",
     "invisibleMode",
 ];
-
-const CUSTOM_STATUS_KEYS: &[&str] = &["text", "emoji", "expiresAt"];
 
 impl PresenceOptions {
     fn config(&self) -> Result<PresenceConfig, JsError> {
@@ -389,6 +387,13 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
             if inner.debug {
                 debug_log(&format!("presence: connected (reconnected: {reconnected})"));
             }
+            // The client may know the user by now (from the token or an
+            // `authenticated` event; the real server sends no such event).
+            if !inner.fixed_user {
+                if let Some(id) = inner.client.user_id() {
+                    let _ = inner.core.set_current_user_id(&id);
+                }
+            }
             inner.core.on_connected(now);
         }
         ClientEvent::Online(online) if inner.debug => {
@@ -410,38 +415,18 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
     });
 }
 
-/// The answer to `presence:subscribe`: `{success, data: {presences}}`.
+/// The answer to `presence:subscribe` (an extension; the real server never
+/// answers): the core takes it, a missing one is only logged, not retried.
 fn on_subscribe_answer(weak: &Weak<RefCell<Inner>>, answer: Result<String, String>) {
     with_state(weak, |inner: &mut Inner, now| {
-        let text = match answer {
-            Ok(text) => text,
-            Err(e) => {
-                if inner.debug {
-                    debug_log(&format!("presence: presence:subscribe got no answer: {e}"));
-                }
-                return;
-            }
-        };
-        let first = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|mut v| v.get_mut(0).map(Value::take))
-            .unwrap_or(Value::Null);
-        let list = first
-            .pointer("/data/presences")
-            .or_else(|| first.get("presences"))
-            .and_then(Value::as_array);
-        let Some(list) = list else {
-            if inner.debug {
-                debug_log(&format!(
-                    "presence: presence:subscribe answer without presences: {first}"
-                ));
-            }
-            return;
-        };
-        for p in list {
-            if let Err(e) = inner.core.handle_presence_changed(p, now) {
-                log_dropped(inner, &e);
-            }
+        let answer = answer.map(|text| {
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|mut v| v.get_mut(0).map(Value::take))
+                .unwrap_or(Value::Null)
+        });
+        if let Err(e) = inner.core.handle_subscribe_answer(&answer, now) {
+            log_dropped(inner, &e);
         }
     });
 }
@@ -509,28 +494,32 @@ fn settings_update(value: &JsValue, what: &str) -> Result<PrivacySettingsUpdate,
         .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))
 }
 
-fn custom_status_input(value: &JsValue) -> Result<CustomStatus, JsError> {
-    let what = "setCustomStatus()";
-    check_keys(value, CUSTOM_STATUS_KEYS, what)?;
-    let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
-    let text_of = |key: &str| -> Result<Option<String>, JsError> {
-        let v = get(key);
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
-        let s = args::string(&v, &format!("{what}: {key}"))?;
-        Ok(Some(s).filter(|s| !s.trim().is_empty()))
-    };
-    let expires = get("expiresAt");
-    Ok(CustomStatus {
-        text: text_of("text")?,
-        emoji: text_of("emoji")?,
-        expires_at: if expires.is_undefined() || expires.is_null() {
-            None
+/// A custom status from JavaScript (`{text?, emoji?, expiresAt?}`,
+/// `expiresAt` a Date, ms since the epoch or an ISO-8601 string), checked by
+/// the core's [`core::parse_custom_status_input`] like every other input.
+pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Result<CustomStatus, JsError> {
+    check_keys(value, core::CUSTOM_STATUS_KEYS, what)?;
+    let mut obj = serde_json::Map::new();
+    for &key in core::CUSTOM_STATUS_KEYS {
+        let v = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
+        let json = if v.is_undefined() {
+            continue;
+        } else if v.is_null() {
+            Value::Null
+        } else if key == "expiresAt" {
+            // A Date, ms or an ISO-8601 string (the core's time::parse).
+            Value::from(args::timestamp(&v, &format!("{what}: {key}"))?)
+        } else if let Some(text) = v.as_string() {
+            Value::String(text)
         } else {
-            Some(args::timestamp(&expires, &format!("{what}: expiresAt"))?)
-        },
-    })
+            return Err(JsError::new(&format!(
+                "{what}: {key} must be a string, got {}",
+                describe(&v)
+            )));
+        };
+        obj.insert(key.to_owned(), json);
+    }
+    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e))
 }
 
 #[wasm_bindgen(js_class = PresenceService)]
@@ -652,7 +641,7 @@ impl PresenceService {
         #[wasm_bindgen(unchecked_param_type = "CustomStatusInput", js_name = customStatus)]
         custom_status: JsValue,
     ) -> Result<(), JsError> {
-        let cs = custom_status_input(&custom_status)?;
+        let cs = custom_status_input(&custom_status, "setCustomStatus()")?;
         self.act("setCustomStatus()", |c, now| c.set_custom_status(cs, now))
     }
 

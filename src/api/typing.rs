@@ -20,10 +20,10 @@ use super::js::{call, debug_log, Callbacks, Unsubscribe};
 use super::types::check_keys;
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
+use crate::core::room;
 use crate::core::typing::{
-    self as core, channel_room_name, dm_room_name, format_typing_text, parse_room_name,
-    thread_room_name, RoomTypingChange, TypingConfig, TypingEffect, TypingError, TypingPrivacy,
-    TypingUser, Visibility,
+    self as core, format_typing_text, RoomTypingChange, TypingConfig, TypingEffect, TypingError,
+    TypingPrivacy, TypingUser, Visibility,
 };
 use crate::core::Millis;
 
@@ -35,7 +35,7 @@ export type RoomType = 'channel' | 'thread' | 'dm';
 /** Another user typing in a room. */
 export interface TypingUser {
   userId: string;
-  /** Display name (the user id when the server sent none). */
+  /** Display name: the server's, else one given to `setUserNames` or seen before, else the user id (the real server sends none). */
   userName: string;
   userAvatar?: string;
   startedAt: Date;
@@ -339,7 +339,16 @@ impl Driven for Inner {
 
 fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
     with_state(weak, |inner: &mut Inner, now| match event {
-        ClientEvent::Connected { .. } => inner.core.on_connected(now),
+        ClientEvent::Connected { .. } => {
+            // The client may know the user by now (from the token or an
+            // `authenticated` event; the real server sends no such event).
+            if !inner.fixed_user {
+                if let Some(id) = inner.client.user_id() {
+                    let _ = inner.core.set_current_user_id(&id);
+                }
+            }
+            inner.core.on_connected(now)
+        }
         ClientEvent::Disconnected => inner.core.on_disconnected(now),
         ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
             if let Some(id) = authenticated_user_id(data) {
@@ -601,7 +610,7 @@ impl TypingService {
     ) -> Result<Array, JsError> {
         let dm = args::id(&dm_id, "getTypingUsersInDM(): dmId")?;
         Ok(users_js(
-            &self.read(|c| c.get_typing_users_in_room(&dm_room_name(&dm))),
+            &self.read(|c| c.get_typing_users_in_room(&room::dm_room(&dm))),
         ))
     }
 
@@ -626,7 +635,7 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
     ) -> Result<JsValue, JsError> {
         let dm = args::id(&dm_id, "getTypingTextInDM(): dmId")?;
-        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&dm_room_name(&dm)))))
+        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room::dm_room(&dm)))))
     }
 
     /// `callback(channelId, users, threadId, change)` when the typing users of
@@ -647,9 +656,9 @@ impl TypingService {
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
         let f = args::callback(&callback, &format!("{m}: callback"))?;
         let room = match (room_type.as_string().as_deref(), thread.as_deref()) {
-            (Some("channel"), None) => channel_room_name(&channel),
-            (Some("dm"), None) => dm_room_name(&channel),
-            (Some("thread"), Some(t)) => thread_room_name(&channel, t),
+            (Some("channel"), None) => room::channel_room(&channel),
+            (Some("dm"), None) => room::dm_room(&channel),
+            (Some("thread"), Some(t)) => room::key(&channel, Some(t)),
             (Some("thread"), None) => {
                 return Err(JsError::new(&format!(
                     "{m}: roomType 'thread' needs a threadId (the fourth argument)"
@@ -668,7 +677,7 @@ impl TypingService {
             }
         };
         let users = self.read(|c| c.get_typing_users_in_room(&room));
-        let info = parse_room_name(&room);
+        let info = room::parse(&room);
         let current = RoomTypingChange {
             room_name: room.clone(),
             room_type: info.room_type,
@@ -742,6 +751,40 @@ impl TypingService {
         })
     }
 
+    /// Gives display names (`{userId: name}`) for typing users: the real
+    /// server sends only user ids, which are shown until a name is known.
+    /// Names seen in typing events are remembered too.
+    #[wasm_bindgen(js_name = setUserNames)]
+    pub fn set_user_names(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] names: JsValue,
+    ) -> Result<(), JsError> {
+        let m = "setUserNames()";
+        if !names.is_object() || js_sys::Array::is_array(&names) || names.is_function() {
+            return Err(JsError::new(&format!(
+                "{m}: names must be an object {{ userId: name }}, got {}",
+                describe(&names)
+            )));
+        }
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {
+            let pair = Array::from(&entry);
+            let id = pair.get(0).as_string().unwrap_or_default();
+            let value = pair.get(1);
+            let name = value.as_string().ok_or_else(|| {
+                JsError::new(&format!(
+                    "{m}: the name of {id:?} must be a string, got {}",
+                    describe(&value)
+                ))
+            })?;
+            pairs.push((id, name));
+        }
+        self.act(m, |c, now| {
+            c.set_user_names(pairs, now);
+            Ok(())
+        })
+    }
+
     /// Forgets everyone's typing (callbacks hear the empty lists) and stops our own.
     #[wasm_bindgen(js_name = clearAllTypingState)]
     pub fn clear_all_typing_state(&self) -> Result<(), JsError> {
@@ -796,7 +839,7 @@ impl TypingService {
 fn room_of(channel_id: &JsValue, thread_id: &JsValue, method: &str) -> Result<String, JsError> {
     let channel = args::id(channel_id, &format!("{method}: channelId"))?;
     let thread = args::opt_id(thread_id, &format!("{method}: threadId"))?;
-    Ok(core::room_name(&channel, thread.as_deref()))
+    Ok(room::key(&channel, thread.as_deref()))
 }
 
 /// The typing text, or `null` when nobody types.

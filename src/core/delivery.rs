@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::Millis;
-use wire::{parse_ack, parse_timestamp, room_name, str_field, AckError};
+use super::{room, time};
+use wire::{parse_ack, str_field, AckError};
 
 /// Request ids issued by the delivery machine have this tag in bits 48+
 /// (`request_id >> 48 == 1`), so the host can route acks by id.
@@ -646,10 +647,7 @@ impl DeliveryEventHandler {
         if mid.is_none() && cid.is_none() {
             return Err(malformed("missing messageId and clientMessageId"));
         }
-        let at = payload
-            .get(at_field)
-            .and_then(parse_timestamp)
-            .unwrap_or(now);
+        let at = payload.get(at_field).and_then(time::parse).unwrap_or(now);
         let key = cid
             .filter(|c| self.records.contains_key(*c))
             .map(str::to_owned)
@@ -759,7 +757,7 @@ impl DeliveryEventHandler {
             }
             self.effects.push_back(DeliveryEffect::Send {
                 event: "message:read".into(),
-                payload: json!({ "roomName": room_name(&channel, None), "messageIds": ids }),
+                payload: json!({ "roomName": room::channel_room(&channel), "messageIds": ids }),
             });
         }
     }

@@ -12,24 +12,33 @@ pub mod presence;
 pub mod quality;
 pub mod queue;
 pub mod rng;
+pub mod room;
 pub mod store;
 pub mod sync;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod test_support;
+pub mod time;
 pub mod typing;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
 pub type Millis = u64;
 
-/// The room of a channel: `channel:{id}`, or the id itself when it already
-/// names a room (contains `:`). Empty ids are refused.
-pub fn room_name(channel_id: &str) -> Result<String, String> {
-    if channel_id.trim().is_empty() {
-        return Err("the channel id must be a non-empty string".into());
-    }
-    if channel_id.contains(':') {
-        Ok(channel_id.to_owned())
-    } else {
-        Ok(format!("channel:{channel_id}"))
+pub use room::room_name;
+
+/// A short description of a JSON value from the network for error messages
+/// (never the whole value: it may be huge).
+pub(crate) fn describe_json(value: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match value {
+        None => "nothing".into(),
+        Some(Value::Null) => "null".into(),
+        Some(Value::Bool(b)) => format!("{b}"),
+        Some(Value::Number(n)) => format!("the number {n}"),
+        Some(Value::String(s)) => {
+            let short: String = s.chars().take(40).collect();
+            format!("the string {short:?}")
+        }
+        Some(Value::Array(_)) => "an array".into(),
+        Some(Value::Object(_)) => "an object".into(),
     }
 }

@@ -339,6 +339,37 @@ fn oldest_read_records_are_evicted_past_the_cap() {
     assert_eq!(h.statuses().len(), 3);
 }
 
+#[test]
+fn receipt_times_are_iso_or_ms_and_out_of_range_ones_fall_back_to_now() {
+    let cases = [
+        (json!("2024-02-03T17:20:00.250+01:00"), 1_706_977_200_250),
+        (json!(1_706_977_200_250u64), 1_706_977_200_250),
+        (json!(u64::MAX), 500),
+        (json!(-1), 500),
+        (json!(1e300), 500),
+        (json!("+999999-01-01T00:00:00Z"), 500),
+    ];
+    for (at, expected) in cases {
+        let mut h = sent_handler();
+        let receipt = json!({"messageId": "m1", "userId": "u1", "deliveredAt": at});
+        h.on_delivered(&receipt, 500).unwrap();
+        assert_eq!(events(&mut h)[0].update().at, expected, "{at}");
+    }
+    // Read acks go to the channel's room by the shared rule.
+    let mut h = sent_handler();
+    h.acknowledge_read("m1", "dm:7", 0).unwrap();
+    h.flush_read_acks(0);
+    let sends: Vec<Value> = h
+        .drain_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            DeliveryEffect::Send { payload, .. } => Some(payload),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends, [json!({"roomName": "dm:7", "messageIds": ["m1"]})]);
+}
+
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
