@@ -115,6 +115,8 @@ fn deadlines_saturate_at_the_end_of_time() {
 enum Op {
     Advance(u64),
     Frame(String),
+    /// Handshake, CONNECT and ready event in a row, so runs reach `Connected`.
+    Ready,
     Closed,
     Emit(bool),
     Join(u8),
@@ -167,6 +169,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => prop_oneof![0u64..3_000, any::<u64>()].prop_map(Op::Advance),
         6 => arb_frame().prop_map(Op::Frame),
+        2 => Just(Op::Ready),
         1 => Just(Op::Closed),
         2 => any::<bool>().prop_map(Op::Emit),
         1 => (0u8..3).prop_map(Op::Join),
@@ -199,6 +202,7 @@ proptest! {
                     c.handle_timeout(now);
                 }
                 Op::Frame(f) => c.on_frame(&f, now),
+                Op::Ready => ready(&mut c, now),
                 Op::Closed => c.on_transport_closed(now),
                 Op::Emit(cid) => {
                     let arg = if cid { r#"{"clientMessageId":"c"}"# } else { "{}" };
