@@ -8,20 +8,20 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, Promise};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::js::{
-    call, debug_log, parse_json, to_json, unsubscribe_fn, Callbacks, Deferred, Unsubscribe,
-};
+use super::js::{debug_log, to_json, unsubscribe_fn, Callbacks, Deferred, Unsubscribe};
 use super::types::{check_keys, ClientOptions, CLIENT_OPTION_KEYS};
 use crate::browser::clock::now_ms;
 use crate::browser::device;
 use crate::browser::listener::EventListener;
 use crate::browser::timer::DeadlineTimer;
-use crate::browser::websocket::{Socket, SocketEvent};
-use crate::core::connection::{ConnState, Connection, Effect};
-use crate::core::quality::Quality;
+use crate::browser::websocket::Socket;
+use crate::core::connection::Connection;
+
+mod pump;
+use pump::{pump, replace_socket};
 
 /// What services built on the client hear, in Rust.
 pub(crate) enum ClientEvent<'a> {
@@ -62,28 +62,6 @@ enum Pending {
     Rust(AckCallback),
 }
 
-/// What to call once the borrow is released.
-enum Out {
-    RustAck(AckCallback, Result<String, String>),
-    Event {
-        name: String,
-        data: String,
-    },
-    State(ConnState, ConnState),
-    Online(bool),
-    Error {
-        code: &'static str,
-        message: String,
-        event: Option<String>,
-    },
-    Quality(Quality),
-    Settle(Deferred, Result<JsValue, String>),
-    Connected {
-        reconnected: bool,
-    },
-    Disconnected(&'static str),
-}
-
 pub(crate) struct Inner {
     conn: Option<Connection>,
     debug: bool,
@@ -102,7 +80,6 @@ pub(crate) struct Inner {
     hooks: Vec<(u32, Hook)>,
     next_id: u32,
     dom: Vec<EventListener>,
-    user_id: Option<String>,
 }
 
 impl Unsubscribe for Inner {
@@ -241,331 +218,20 @@ impl ClientHandle {
         self.0.borrow().debug
     }
 
-    /// The user the server authenticated (its last `authenticated` event).
+    /// The user of the connection: the token's `userId`/`sub` claim, or
+    /// what the server's ready or `authenticated` event says.
     pub fn user_id(&self) -> Option<String> {
-        self.0.borrow().user_id.clone()
+        self.0
+            .borrow()
+            .conn
+            .as_ref()
+            .and_then(|c| c.user_id().map(str::to_owned))
     }
 }
 
 /// `userId` of an `authenticated` event's data (`["authenticated", {userId}]`).
 pub(crate) fn authenticated_user_id(data: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(data).ok()?;
-    value
-        .get(1)?
-        .get("userId")?
-        .as_str()
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-}
-
-/// Carries out the connection's effects, then calls JavaScript back.
-fn pump(rc: &Rc<RefCell<Inner>>) {
-    let mut out = Vec::new();
-    let hooks;
-    {
-        let Ok(mut guard) = rc.try_borrow_mut() else {
-            return; // an outer pump on the stack will drain
-        };
-        let inner = &mut *guard;
-        let Some(conn) = inner.conn.as_mut() else {
-            return;
-        };
-        while let Some(effect) = conn.poll_effect() {
-            match effect {
-                Effect::Open { url } => {
-                    if inner.debug {
-                        debug_log(&format!("opening {url}"));
-                    }
-                    inner.socket = None;
-                    match open_socket(&url, Rc::downgrade(rc)) {
-                        Ok(s) => inner.socket = Some(s),
-                        Err(message) => {
-                            out.push(Out::Error {
-                                code: "transport",
-                                message,
-                                event: None,
-                            });
-                            conn.on_transport_closed(now_ms());
-                        }
-                    }
-                }
-                Effect::Close => inner.socket = None,
-                Effect::Send(frame) => {
-                    if let Some(s) = &inner.socket {
-                        if s.send(&frame).is_err() && inner.debug {
-                            debug_log("send failed: the socket is not open");
-                        }
-                    }
-                }
-                Effect::StateChanged { state, previous } => {
-                    if inner.debug {
-                        debug_log(&format!(
-                            "state {} -> {}",
-                            previous.as_str(),
-                            state.as_str()
-                        ));
-                    }
-                    out.push(Out::State(state, previous));
-                }
-                Effect::Connected { reconnected, .. } => {
-                    for d in inner.connect_waiters.drain(..) {
-                        out.push(Out::Settle(d, Ok(JsValue::UNDEFINED)));
-                    }
-                    out.push(Out::Connected { reconnected });
-                }
-                Effect::Disconnected { reason } => out.push(Out::Disconnected(reason.as_str())),
-                Effect::Event { name, data, .. } => {
-                    if name == "authenticated" {
-                        if let Some(id) = authenticated_user_id(&data) {
-                            inner.user_id = Some(id);
-                        }
-                    }
-                    out.push(Out::Event { name, data });
-                }
-                Effect::AckOk { request, data } => match inner.requests.remove(&request) {
-                    Some(Pending::Js(d)) => {
-                        let first = Array::from(&parse_json(&data)).get(0);
-                        out.push(Out::Settle(d, Ok(first)));
-                    }
-                    Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Ok(data))),
-                    None => {}
-                },
-                Effect::AckErr { request, error } => match inner.requests.remove(&request) {
-                    Some(Pending::Js(d)) => out.push(Out::Settle(d, Err(error.to_string()))),
-                    Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Err(error.to_string()))),
-                    None => {
-                        if let Some(d) = inner.latency.remove(&request) {
-                            out.push(Out::Settle(d, Err(error.to_string())));
-                        }
-                    }
-                },
-                Effect::AuthError { message } => {
-                    for d in inner.connect_waiters.drain(..) {
-                        out.push(Out::Settle(
-                            d,
-                            Err(format!("authentication failed: {message}")),
-                        ));
-                    }
-                    out.push(Out::Error {
-                        code: "auth",
-                        message,
-                        event: None,
-                    });
-                }
-                Effect::ProtocolError { message } => {
-                    out.push(Out::Error {
-                        code: "protocol",
-                        message,
-                        event: None,
-                    });
-                }
-                Effect::OnlineChanged { online } => out.push(Out::Online(online)),
-                Effect::Latency { request, rtt } => {
-                    if let Some(d) = request.and_then(|r| inner.latency.remove(&r)) {
-                        out.push(Out::Settle(d, Ok(JsValue::from_f64(rtt as f64))));
-                    }
-                }
-                Effect::QualityChanged { quality } => out.push(Out::Quality(quality)),
-                Effect::BufferOverflow { event, limit } => out.push(Out::Error {
-                    code: "buffer_overflow",
-                    message: format!(
-                        "emit of {event:?} refused: {limit} events already wait for a connection"
-                    ),
-                    event: Some(event),
-                }),
-                Effect::ReconnectAttempt { attempt } => {
-                    if inner.debug {
-                        debug_log(&format!("reconnect attempt {attempt}"));
-                    }
-                }
-                Effect::ReconnectFailed { attempts } => {
-                    let message = format!("gave up reconnecting after {attempts} attempts");
-                    for d in inner.connect_waiters.drain(..) {
-                        out.push(Out::Settle(d, Err(message.clone())));
-                    }
-                    out.push(Out::Error {
-                        code: "reconnect_failed",
-                        message,
-                        event: None,
-                    });
-                }
-            }
-        }
-        let weak = Rc::downgrade(rc);
-        inner
-            .timer
-            .arm(conn.next_deadline(), move || on_timer(&weak));
-        hooks = inner
-            .hooks
-            .iter()
-            .map(|(_, h)| h.clone())
-            .collect::<Vec<_>>();
-    }
-    dispatch(rc, out, &hooks);
-}
-
-fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, String> {
-    Socket::open(url, move |event| on_socket(&weak, event)).map_err(|e| {
-        let detail = e
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| "WebSocket is not available (server-side rendering?)".into());
-        format!("cannot open a WebSocket to {url}: {detail}")
-    })
-}
-
-fn on_socket(weak: &Weak<RefCell<Inner>>, event: SocketEvent) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else {
-            return;
-        };
-        let now = now_ms();
-        let inner = &mut *inner;
-        let Some(conn) = inner.conn.as_mut() else {
-            return;
-        };
-        match event {
-            SocketEvent::Open => conn.on_transport_open(now),
-            SocketEvent::Text(t) => conn.on_frame(&t, now),
-            SocketEvent::Binary => conn.on_binary_frame(),
-            SocketEvent::Closed => {
-                inner.socket = None;
-                conn.on_transport_closed(now);
-            }
-        }
-    }
-    pump(&rc);
-}
-
-fn on_timer(weak: &Weak<RefCell<Inner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else {
-            return;
-        };
-        inner.timer.fired();
-        if let Some(conn) = inner.conn.as_mut() {
-            conn.handle_timeout(now_ms());
-        }
-    }
-    pump(&rc);
-}
-
-/// Calls listeners and settles promises, with no borrow held.
-fn dispatch(rc: &Rc<RefCell<Inner>>, out: Vec<Out>, hooks: &[Hook]) {
-    for o in out {
-        match o {
-            Out::Event { name, data } => {
-                for h in hooks {
-                    h(&ClientEvent::Event {
-                        name: &name,
-                        data: &data,
-                    });
-                }
-                let fns = {
-                    let mut inner = rc.borrow_mut();
-                    let Some(list) = inner.listeners.get_mut(&name) else {
-                        continue;
-                    };
-                    let fns: Vec<Function> = list.iter().map(|l| l.f.clone()).collect();
-                    list.retain(|l| !l.once);
-                    if list.is_empty() {
-                        inner.listeners.remove(&name);
-                    }
-                    fns
-                };
-                if fns.is_empty() {
-                    continue;
-                }
-                let args = Array::from(&parse_json(&data));
-                args.shift();
-                for f in fns {
-                    if let Err(e) = call(&f, &args) {
-                        report_listener_error(rc, &name, &e);
-                    }
-                }
-            }
-            Out::State(state, previous) => {
-                let fns = rc.borrow().state_subs.snapshot();
-                let args = Array::of2(&state.as_str().into(), &previous.as_str().into());
-                call_all(rc, "stateChange", &fns, &args);
-            }
-            Out::Online(online) => {
-                for h in hooks {
-                    h(&ClientEvent::Online(online));
-                }
-                let fns = rc.borrow().online_subs.snapshot();
-                call_all(rc, "offlineStatusChange", &fns, &Array::of1(&online.into()));
-            }
-            Out::Quality(q) => {
-                let fns = rc.borrow().quality_subs.snapshot();
-                call_all(rc, "qualityChange", &fns, &Array::of1(&q.as_str().into()));
-            }
-            Out::Error {
-                code,
-                message,
-                event,
-            } => {
-                let (fns, debug) = {
-                    let inner = rc.borrow();
-                    (inner.error_subs.snapshot(), inner.debug)
-                };
-                if debug || fns.is_empty() {
-                    debug_log(&format!("{code}: {message}"));
-                }
-                let err = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
-                let _ = js_sys::Reflect::set(&err, &"message".into(), &message.into());
-                if let Some(e) = event {
-                    let _ = js_sys::Reflect::set(&err, &"event".into(), &e.into());
-                }
-                for f in fns {
-                    let _ = call(&f, &Array::of1(&err));
-                }
-            }
-            Out::RustAck(cb, result) => cb(result),
-            Out::Settle(d, Ok(v)) => d.resolve(&v),
-            Out::Settle(d, Err(m)) => d.reject(&m),
-            Out::Connected { reconnected } => {
-                for h in hooks {
-                    h(&ClientEvent::Connected { reconnected });
-                }
-            }
-            Out::Disconnected(reason) => {
-                for h in hooks {
-                    h(&ClientEvent::Disconnected);
-                }
-                let fns = rc.borrow().disconnect_subs.snapshot();
-                call_all(rc, "disconnect", &fns, &Array::of1(&reason.into()));
-            }
-        }
-    }
-}
-
-fn call_all(rc: &Rc<RefCell<Inner>>, what: &str, fns: &[Function], args: &Array) {
-    for f in fns {
-        if let Err(e) = call(f, args) {
-            report_listener_error(rc, what, &e);
-        }
-    }
-}
-
-fn report_listener_error(rc: &Rc<RefCell<Inner>>, event: &str, thrown: &JsValue) {
-    let message = thrown
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| thrown.as_string())
-        .unwrap_or_else(|| "a non-Error value was thrown".into());
-    dispatch(
-        rc,
-        vec![Out::Error {
-            code: "listener",
-            message: format!("a listener of {event:?} threw: {message}"),
-            event: Some(event.into()),
-        }],
-        &[],
-    );
+    crate::core::connection::event_user_id(data)
 }
 
 /// A Socket.IO client over the browser WebSocket, with reconnection,
@@ -674,12 +340,15 @@ impl RealtimeClient {
         }
         let online = window.navigator().on_line();
         let mut inner = self.inner.borrow_mut();
-        inner.dom = dom;
+        let previous = std::mem::replace(&mut inner.dom, dom);
         if let Some(c) = inner.conn.as_mut() {
             c.set_online(online, now_ms());
             // The initial status is not a change worth reporting.
             while c.poll_effect().is_some() {}
         }
+        drop(inner);
+        // Removing the old listeners calls JavaScript: after the borrow.
+        drop(previous);
     }
 }
 
@@ -707,7 +376,6 @@ impl RealtimeClient {
                 hooks: Vec::new(),
                 next_id: 0,
                 dom: Vec::new(),
-                user_id: None,
             })),
         }
     }
@@ -722,21 +390,39 @@ impl RealtimeClient {
             ClientOptions::default()
         } else {
             check_keys(&options, CLIENT_OPTION_KEYS, "initialize()")?;
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?
+            let mut opts: ClientOptions = serde_wasm_bindgen::from_value(options.clone())
+                .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?;
+            opts.undefined_ready_event_is_default(&options);
+            opts
         };
         let conn = Connection::new(opts.to_config())
             .map_err(|e| JsError::new(&format!("initialize(): {e}")))?;
-        {
+        // The old connection ends properly: its DISCONNECT is sent, its
+        // socket closed and its pending promises rejected.
+        if self.inner.borrow().conn.is_some() {
+            self.disconnect()?;
+        }
+        let device = serde_json::json!({ "device": device::current() }).to_string();
+        let (stale_requests, stale_latency) = {
             let mut inner = self.inner.borrow_mut();
-            if let Some(old) = inner.conn.as_mut() {
-                old.disconnect(now_ms());
-            }
-            inner.socket = None;
             inner.debug = opts.debug;
             inner.conn = Some(conn);
-            let device = serde_json::json!({ "device": device::current() }).to_string();
             inner.auth_extra = Some(device);
+            // Request ids start over with the new connection.
+            let requests: Vec<Pending> = inner.requests.drain().map(|(_, p)| p).collect();
+            let latency: Vec<Deferred> = inner.latency.drain().map(|(_, d)| d).collect();
+            (requests, latency)
+        };
+        replace_socket(&self.inner, None);
+        let reason = "initialize() was called again";
+        for p in stale_requests {
+            match p {
+                Pending::Js(d) => d.reject(reason),
+                Pending::Rust(cb) => cb(Err(reason.into())),
+            }
+        }
+        for d in stale_latency {
+            d.reject(reason);
         }
         self.attach_dom();
         if opts.debug {
@@ -745,9 +431,11 @@ impl RealtimeClient {
         Ok(())
     }
 
-    /// Connects with a JWT; resolves when connected, rejects on an
-    /// authentication refusal (not retried), `disconnect()`, or when
-    /// reconnection gives up. Network failures are retried with backoff.
+    /// Connects with a JWT; resolves when connected (the server's ready
+    /// event arrived and the rooms are re-joined), rejects on an
+    /// authentication refusal (not retried), `disconnect()`, when the ready
+    /// event does not come in time (`readyEvent`), or when reconnection gives
+    /// up. Network failures are retried with backoff.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self, token: &str) -> Result<Promise, JsError> {
         let (promise, deferred) = Deferred::new();
@@ -861,22 +549,28 @@ impl RealtimeClient {
     }
 
     /// Joins a channel's room (`channel:{id}` unless the id has a `:`);
-    /// resolves with the server's answer.
+    /// resolves with the server's answer. The room is kept and re-joined on
+    /// every reconnect before buffered emits flush; while disconnected the
+    /// promise waits for the next connection's re-join. Rejects with an
+    /// `Error` whose `code` is the server's (e.g. `ROOM_NOT_FOUND`: the room
+    /// is dropped) and `event` is `room:join`, or on timeout.
     #[wasm_bindgen(js_name = joinChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
     pub fn join_channel(
         &self,
         #[wasm_bindgen(js_name = channelId)] channel_id: &str,
     ) -> Result<Promise, JsError> {
-        self.room_request("room:join", channel_id)
+        self.room_request(false, channel_id)
     }
 
-    /// Leaves a channel's room.
+    /// Leaves a channel's room: it is no longer re-joined. While
+    /// disconnected it resolves at once with `{ success: true }`; a server
+    /// refusal rejects with an `Error` with `code` and `event`.
     #[wasm_bindgen(js_name = leaveChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
     pub fn leave_channel(
         &self,
         #[wasm_bindgen(js_name = channelId)] channel_id: &str,
     ) -> Result<Promise, JsError> {
-        self.room_request("room:leave", channel_id)
+        self.room_request(true, channel_id)
     }
 
     /// Sends `typing:start` or `typing:stop` for a channel (volatile).
@@ -1055,11 +749,12 @@ impl RealtimeClient {
         self.read(Connection::is_online, true)
     }
 
-    /// The user id the server authenticated (from its `authenticated`
-    /// event), `undefined` before the first connection.
+    /// The user id: the token's `userId` (else `sub`) claim from `connect`,
+    /// replaced by a `userId` in the server's ready or `authenticated` event;
+    /// `undefined` before `connect` or for a token without claims.
     #[wasm_bindgen(getter, js_name = userId)]
     pub fn user_id(&self) -> Option<String> {
-        self.inner.borrow().user_id.clone()
+        self.read(|c| c.user_id().map(str::to_owned), None)
     }
 
     /// The Socket.IO session id while connected.
@@ -1076,9 +771,24 @@ impl RealtimeClient {
 }
 
 impl RealtimeClient {
-    fn room_request(&self, event: &str, channel_id: &str) -> Result<Promise, JsError> {
+    /// `joinChannel`/`leaveChannel`: through the core's room set, so the
+    /// room is re-joined on every reconnect (or no longer).
+    fn room_request(&self, leave: bool, channel_id: &str) -> Result<Promise, JsError> {
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
-        let arg = serde_json::json!({ "roomName": room }).to_string();
-        self.handle().emit_async_json(event, Some(&arg), None)
+        let (promise, deferred) = Deferred::new();
+        {
+            let mut inner = self.inner.borrow_mut();
+            let now = now_ms();
+            let conn = inner.conn()?;
+            let request = if leave {
+                conn.leave_room(&room, None, now)
+            } else {
+                conn.join_room(&room, None, now)
+            }
+            .map_err(|e| JsError::new(&e.to_string()))?;
+            inner.requests.insert(request, Pending::Js(deferred));
+        }
+        pump(&self.inner);
+        Ok(promise)
     }
 }

@@ -85,9 +85,12 @@ impl Deferred {
 
     /// Rejects with an `Error` carrying `message`.
     pub fn reject(self, message: &str) {
-        let _ = self
-            .reject
-            .call1(&JsValue::UNDEFINED, &js_sys::Error::new(message));
+        self.reject_with(&js_sys::Error::new(message));
+    }
+
+    /// Rejects with `reason` (e.g. an `Error` with extra properties).
+    pub fn reject_with(self, reason: &JsValue) {
+        let _ = self.reject.call1(&JsValue::UNDEFINED, reason);
     }
 }
 

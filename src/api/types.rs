@@ -28,6 +28,19 @@ pub(crate) struct ClientOptions {
     pub probe_timeout_ms: Option<u64>,
     pub buffer_limit: Option<usize>,
     pub ack_timeout_ms: Option<u64>,
+    /// `readyEvent`: absent for the default, `null` for none, or a name.
+    #[serde(default, deserialize_with = "ready_event")]
+    pub ready_event: Option<Option<String>>,
+}
+
+/// A present `readyEvent`: `null` or a non-empty string.
+fn ready_event<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(name) if name.is_empty() => Err(serde::de::Error::custom(
+            "readyEvent must be a non-empty event name, or null for a server without one",
+        )),
+        other => Ok(Some(other)),
+    }
 }
 
 /// Refuses keys that `T` does not know (serde-wasm-bindgen reads only the
@@ -66,9 +79,20 @@ pub(crate) const CLIENT_OPTION_KEYS: &[&str] = &[
     "probeTimeoutMs",
     "bufferLimit",
     "ackTimeoutMs",
+    "readyEvent",
 ];
 
 impl ClientOptions {
+    /// `{readyEvent: undefined}` means the default, like a missing key
+    /// (serde-wasm-bindgen reads `undefined` and `null` alike as `None`).
+    pub fn undefined_ready_event_is_default(&mut self, options: &JsValue) {
+        let undefined = js_sys::Reflect::get(options, &JsValue::from_str("readyEvent"))
+            .map_or(true, |v| v.is_undefined());
+        if undefined {
+            self.ready_event = None;
+        }
+    }
+
     /// The core configuration, defaults filled in.
     pub fn to_config(&self) -> ConnectionConfig {
         let d = ConnectionConfig::default();
@@ -93,6 +117,7 @@ impl ClientOptions {
             probe_timeout_ms: self.probe_timeout_ms.unwrap_or(d.probe_timeout_ms),
             buffer_limit: self.buffer_limit.unwrap_or(d.buffer_limit),
             ack_timeout_ms: self.ack_timeout_ms.unwrap_or(d.ack_timeout_ms),
+            ready_event: self.ready_event.clone().unwrap_or(d.ready_event),
         }
     }
 }
@@ -128,8 +153,17 @@ export interface RealtimeClientOptions {
   randomizationFactor?: number;
   /** Seed of the jitter (tests). */
   seed?: number;
-  /** Time allowed to connect. Default 20000. */
+  /** Time allowed to connect, up to the ready event. Default 20000. */
   connectTimeoutMs?: number;
+  /**
+   * The server event after which it handles traffic (the nself realtime
+   * server emits `connected` once its handlers are registered; anything sent
+   * earlier is lost). Until it arrives nothing is sent and `connect()` waits;
+   * if it does not come within `connectTimeoutMs` the attempt is retried and
+   * `onError` reports `ready_timeout`. `null` for a plain Socket.IO server:
+   * ready at the namespace connect. Default `'connected'`.
+   */
+  readyEvent?: string | null;
   /** Latency sample period while connected; 0 for on demand only. Default 30000. */
   qualityIntervalMs?: number;
   /** Samples averaged for quality. Default 5. */
@@ -144,11 +178,24 @@ export interface RealtimeClientOptions {
 
 /** Errors reported through `onError`. */
 export interface RealtimeError {
-  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed';
+  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed' | 'ready_timeout' | 'rejoin_failed';
   message: string;
+  /** The event concerned (`ready_timeout`: the awaited ready event). */
   event?: string;
+  /** `rejoin_failed`: the room that could not be re-joined (it is dropped on a refusal). */
+  room?: string;
+  /** `rejoin_failed`: the server's code, e.g. `ROOM_NOT_FOUND` (`TIMEOUT` when unanswered). */
+  serverCode?: string;
+}
+
+/** How `emitAsync`, `joinChannel` and `leaveChannel` promises reject. */
+export interface RealtimeRequestError extends Error {
+  /** The event of the request, e.g. `room:join`. */
+  event?: string;
+  /** Set when the server refused: its code, e.g. `ROOM_NOT_FOUND`. */
+  code?: string;
 }
 
 /** Why the connection ended. */
-export type DisconnectReason = 'io client disconnect' | 'io server disconnect' | 'transport close' | 'ping timeout' | 'connect timeout' | 'offline' | 'auth refused';
+export type DisconnectReason = 'io client disconnect' | 'io server disconnect' | 'transport close' | 'ping timeout' | 'connect timeout' | 'offline' | 'auth refused' | 'protocol error';
 "#;

@@ -4,6 +4,7 @@
 //! machines queue effects for the host to carry out and report the next instant
 //! they need to be woken with `next_deadline()`.
 
+pub mod ack;
 pub mod backoff;
 pub mod codec;
 pub mod connection;

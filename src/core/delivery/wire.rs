@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::core::ack::{classify_ack_value, AckOutcome};
+
 // Room names and timestamps live in `core::room` and `core::time`; these
 // aliases keep `queue.rs` (another work stream) compiling unchanged. New code
 // imports from those modules.
@@ -30,34 +32,17 @@ pub enum AckError {
 
 /// Parses a Socket.IO ack `{success:true, data}` and returns `data`
 /// (`null` when absent). `Err` for `{success:false, ...}`, a non-object, or a
-/// host-reported error.
+/// host-reported error. The classification is [`classify_ack_value`]'s.
 pub fn parse_ack(result: &Result<Value, String>) -> Result<&Value, AckError> {
     static NULL: Value = Value::Null;
     let value = match result {
         Ok(v) => v,
         Err(e) => return Err(AckError::Transport(e.clone())),
     };
-    let obj = value
-        .as_object()
-        .ok_or_else(|| AckError::Malformed("expected an object".into()))?;
-    match obj.get("success") {
-        Some(Value::Bool(true)) => Ok(obj.get("data").unwrap_or(&NULL)),
-        Some(Value::Bool(false)) => {
-            let err = obj.get("error");
-            let field = |name: &str| {
-                err.and_then(|e| e.get(name))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            let message = field("message")
-                .or_else(|| err.and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_else(|| "no error message".into());
-            Err(AckError::Rejected {
-                code: field("code").unwrap_or_else(|| "UNKNOWN".into()),
-                message,
-            })
-        }
-        _ => Err(AckError::Malformed("missing boolean `success`".into())),
+    match classify_ack_value(value) {
+        AckOutcome::Accepted { .. } => Ok(value.get("data").unwrap_or(&NULL)),
+        AckOutcome::Rejected { code, message } => Err(AckError::Rejected { code, message }),
+        AckOutcome::Malformed { reason } => Err(AckError::Malformed(reason)),
     }
 }
 
