@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
+use super::args::{opt, Field, Kind, MAX_SAFE, U32_MAX};
 use crate::core::backoff::BackoffConfig;
 use crate::core::connection::ConnectionConfig;
 
@@ -30,42 +30,34 @@ pub(crate) struct ClientOptions {
     pub ack_timeout_ms: Option<u64>,
 }
 
-/// Refuses keys that `T` does not know (serde-wasm-bindgen reads only the
-/// fields it looks for, so `deny_unknown_fields` alone cannot see typos).
-pub(crate) fn check_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
-    if !value.is_object() {
-        return Err(JsError::new(&format!("{what}: options must be an object")));
-    }
-    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !known.contains(&key.as_str()) {
-            return Err(JsError::new(&format!(
-                "{what}: unknown option {key:?}; known options: {}",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
+/// The values of `PresenceStatus`.
+pub(crate) const PRESENCE_STATUSES: &[&str] = &["online", "away", "busy", "offline"];
 
-/// The keys of [`ClientOptions`].
-pub(crate) const CLIENT_OPTION_KEYS: &[&str] = &[
-    "url",
-    "path",
-    "namespace",
-    "debug",
-    "reconnection",
-    "maxReconnectAttempts",
-    "reconnectDelayMs",
-    "reconnectDelayMaxMs",
-    "randomizationFactor",
-    "seed",
-    "connectTimeoutMs",
-    "qualityIntervalMs",
-    "latencyWindow",
-    "probeTimeoutMs",
-    "bufferLimit",
-    "ackTimeoutMs",
+/// The keys of `updatePresence()`'s `customStatus`, sent as given.
+pub(crate) const CUSTOM_STATUS_WIRE: &[Field] = &[
+    opt("text", Kind::Str),
+    opt("emoji", Kind::Str),
+    opt("expiresAt", Kind::Num),
+];
+
+/// The keys of [`ClientOptions`] and what they hold.
+pub(crate) const CLIENT_OPTIONS: &[Field] = &[
+    opt("url", Kind::Str),
+    opt("path", Kind::Str),
+    opt("namespace", Kind::Str),
+    opt("debug", Kind::Bool),
+    opt("reconnection", Kind::Bool),
+    opt("maxReconnectAttempts", Kind::UInt(U32_MAX)),
+    opt("reconnectDelayMs", Kind::IntMs),
+    opt("reconnectDelayMaxMs", Kind::IntMs),
+    opt("randomizationFactor", Kind::Num),
+    opt("seed", Kind::UInt(MAX_SAFE)),
+    opt("connectTimeoutMs", Kind::IntMs),
+    opt("qualityIntervalMs", Kind::IntMs),
+    opt("latencyWindow", Kind::UInt(U32_MAX)),
+    opt("probeTimeoutMs", Kind::IntMs),
+    opt("bufferLimit", Kind::UInt(U32_MAX)),
+    opt("ackTimeoutMs", Kind::IntMs),
 ];
 
 impl ClientOptions {
