@@ -74,7 +74,7 @@ const QUEUE_OPTIONS: &[Field] = &[
 const NEW_MESSAGE: &[Field] = &[
     req("channelId", Kind::Id),
     req("content", Kind::Str),
-    opt("type", Kind::Str),
+    opt("type", Kind::Id),
     opt("threadId", Kind::Id),
     opt("mentions", Kind::Strings),
     opt("clientMessageId", Kind::Id),
