@@ -25,7 +25,7 @@ fn status_of(p: &PresenceService, user: &str) -> String {
 }
 
 fn service(c: &RealtimeClient, options: Value) -> PresenceService {
-    ok(PresenceService::new(c, js(options)))
+    ok(PresenceService::new(c.to_js(), js(options)))
 }
 
 fn ids(list: &[&str]) -> JsValue {
@@ -400,7 +400,7 @@ async fn storage_event_fallback_without_broadcast_channel() {
         &JsValue::NULL,
     );
     let p = PresenceService::new(
-        &a,
+        a.to_js(),
         js(json!({ "idleTimeoutMs": 600, "activityThrottleMs": 100 })),
     );
     run_js("window.BroadcastChannel = arg;", &saved);
@@ -440,7 +440,7 @@ async fn heartbeat_and_status_resent_after_a_reconnect() {
     let pb = service(&b, json!({}));
     ok(pb.subscribe_to_users(ids(&["ann"])));
     let raw = Recorder::new();
-    let _r = ok(b.on("presence:changed", raw.f()));
+    let _r = ok(b.on("presence:changed".into(), raw.f().into()));
     ok(pa.set_status("busy".into()));
     wait_until("B sees busy", 3000.0, || status_of(&pb, "ann") == "busy").await;
     let n = raw.len();
@@ -480,9 +480,9 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let p = service(&a, json!({}));
     wait_until("user id", 3000.0, || p.user_id().is_some()).await;
 
-    let e = err(p.set_status("sleeping".into()));
-    assert!(e.contains("online, away, busy, offline"), "{e}");
-    let e = err(p.set_status(5.into()));
+    let e = range_err(p.set_status("sleeping".into()));
+    assert!(e.contains("'online', 'away', 'busy', 'offline'"), "{e}");
+    let e = type_err(p.set_status(5.into()));
     assert!(e.contains("got the number 5"), "{e}");
     assert_eq!(p.get_status(), "online");
 
@@ -490,12 +490,12 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let e = err(p.subscribe_to_users(js(json!(many))));
     assert!(e.contains("limit is 100"), "{e}");
     assert_eq!(to_value(&p.get_subscriptions()), json!([]));
-    let e = err(p.subscribe_to_users(js(json!(["a", 5]))));
+    let e = type_err(p.subscribe_to_users(js(json!(["a", 5]))));
     assert!(
         e.contains("userIds[1]") && e.contains("the number 5"),
         "{e}"
     );
-    let e = err(p.subscribe_to_users("ann".into()));
+    let e = type_err(p.subscribe_to_users("ann".into()));
     assert!(e.contains("an array"), "{e}");
     assert_eq!(to_value(&p.get_subscriptions()), json!([]));
     assert_eq!(ok(p.subscribe_to_users(js(json!(many[..100])))), 100);
@@ -507,39 +507,66 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let past = js_sys::Date::now() - 1000.0;
     let e = err(p.set_custom_status(js(json!({ "text": "late", "expiresAt": past }))));
     assert!(e.contains("not in the future"), "{e}");
-    let e = err(p.set_custom_status(js(json!({ "text": "x", "expiresAt": "soon" }))));
+    let e = range_err(p.set_custom_status(js(json!({ "text": "x", "expiresAt": "soon" }))));
     assert!(e.contains("expiresAt must be a Date"), "{e}");
+    let e = type_err(p.set_custom_status(js(json!({ "text": "x", "expiresAt": true }))));
+    assert!(e.contains("customStatus.expiresAt"), "{e}");
     let e = err(p.set_custom_status(js(json!({}))));
     assert!(e.contains("clearCustomStatus"), "{e}");
-    let e = err(p.set_custom_status(js(json!({ "text": "x", "colour": "red" }))));
-    assert!(e.contains("unknown option \"colour\""), "{e}");
-    let e = err(p.set_custom_status(js(json!({ "text": 7 }))));
+    let e = type_err(p.set_custom_status(js(json!({ "text": "x", "colour": "red" }))));
+    assert!(e.contains("unknown key \"colour\""), "{e}");
+    let e = type_err(p.set_custom_status(js(json!({ "text": 7 }))));
     assert!(e.contains("text must be a string"), "{e}");
     assert!(p.get_custom_status().is_undefined());
 
-    let e = err(p.set_invisible_mode("yes".into()));
+    let e = type_err(p.set_invisible_mode("yes".into()));
     assert!(e.contains("true or false"), "{e}");
-    let e =
-        err(p.update_presence_settings(js(json!({ "visibility": "friends" })), JsValue::UNDEFINED));
+    let e = range_err(
+        p.update_presence_settings(js(json!({ "visibility": "friends" })), JsValue::UNDEFINED),
+    );
     assert!(e.contains("friends"), "{e}");
     let e = err(p.update_presence_settings("ben".into(), js(json!({ "showLastSeen": false }))));
     assert!(e.contains("not the current user"), "{e}");
-    let e =
-        err(p.update_presence_settings(js(json!({ "showLastSeen": "no" })), JsValue::UNDEFINED));
-    assert!(e.contains("invalid settings"), "{e}");
+    let e = type_err(
+        p.update_presence_settings(js(json!({ "showLastSeen": "no" })), JsValue::UNDEFINED),
+    );
+    assert!(
+        e.contains("userIdOrSettings.showLastSeen must be a boolean"),
+        "{e}"
+    );
+    let e = type_err(p.update_presence_settings(42.into(), js(json!({}))));
+    assert!(e.contains("userIdOrSettings"), "{e}");
+    type_err(p.update_presence_settings("ann".into(), JsValue::UNDEFINED));
     assert_eq!(to_value(&p.get_presence_settings())["showLastSeen"], true);
     assert!(!p.is_invisible());
     let e = err(p.set_user_settings("ann".into(), js(json!({}))));
     assert!(e.contains("current user"), "{e}");
-    let e = err(p.get_presence(JsValue::NULL));
+    let e = type_err(p.get_presence(JsValue::NULL));
     assert!(e.contains("non-empty string"), "{e}");
-    let e = err(p.on_presence_change(5.into()));
+    let e = type_err(p.on_presence_change(5.into()));
     assert!(e.contains("a function"), "{e}");
+    type_err(p.can_view_presence("ann".into(), js_sys::Symbol::for_("x").into()));
 
-    let e = err(PresenceService::new(&a, js(json!({ "idleTimeout": 5 }))));
-    assert!(e.contains("unknown option \"idleTimeout\""), "{e}");
-    let e = err(PresenceService::new(&a, js(json!({ "idleTimeoutMs": -1 }))));
+    let e = type_err(PresenceService::new(
+        a.to_js(),
+        js(json!({ "idleTimeout": 5 })),
+    ));
+    assert!(e.contains("unknown key \"idleTimeout\""), "{e}");
+    let e = range_err(PresenceService::new(
+        a.to_js(),
+        js(json!({ "idleTimeoutMs": -1 })),
+    ));
     assert!(e.contains("non-negative"), "{e}");
+    let e = type_err(PresenceService::new(
+        a.to_js(),
+        js(json!({ "idleTimeoutMs": "5" })),
+    ));
+    assert!(e.contains("options.idleTimeoutMs"), "{e}");
+    let e = type_err(PresenceService::new(JsValue::NULL, JsValue::UNDEFINED));
+    assert!(
+        e.contains("new PresenceService(): client must be a RealtimeClient"),
+        "{e}"
+    );
 
     // Malformed presence:changed from the server: dropped, nothing changes.
     let changes = Recorder::new();

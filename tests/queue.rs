@@ -17,15 +17,12 @@ wasm_bindgen_test_configure!(run_in_browser);
 const KEY: &str = "chat-realtime:queue";
 
 fn queue(c: &RealtimeClient, opts: Value) -> OfflineQueueService {
-    OfflineQueueService::new(c, Some(js(opts)))
-        .map_err(JsValue::from)
-        .unwrap()
+    OfflineQueueService::new(c.to_js(), js(opts)).unwrap()
 }
 
 fn push(q: &OfflineQueueService, channel: &str, content: &str) -> Value {
     let m = q
         .queue_message(js(json!({ "channelId": channel, "content": content })))
-        .map_err(JsValue::from)
         .unwrap();
     to_value(&m)
 }
@@ -75,18 +72,12 @@ fn assert_each_sent_once(cids: &[String], counts: &Value) {
 
 /// Joins `observer` to `general` and records the `message:new` it gets.
 async fn watch_general(observer: &RealtimeClient) -> Recorder {
-    settle(
-        observer
-            .join_channel("general")
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    settle(observer.join_channel("general".into()).unwrap())
+        .await
+        .unwrap();
     let broadcast = Recorder::new();
     observer
-        .on("message:new", broadcast.f())
-        .map_err(JsValue::from)
+        .on("message:new".into(), broadcast.f().into())
         .unwrap();
     broadcast
 }
@@ -106,10 +97,10 @@ async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_onc
     let back = spawn_control("POST", "/restart", json!({ "downMs": 3000 }));
     wait_server_down().await;
     let writer = client(json!({ "reconnectDelayMs": 200, "reconnectDelayMaxMs": 400 }));
-    let _pending = writer.connect(&token("writer").await);
+    let _pending = writer.connect((&token("writer").await).into());
     let q = queue(&writer, json!({}));
     let events = EventRecorder::new();
-    let _s = q.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = q.subscribe(events.f().into()).unwrap();
     let mut cids = Vec::new();
     let mut contents = Vec::new();
     for i in 0..5 {
@@ -131,13 +122,13 @@ async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_onc
 
     // "Reload": everything in memory goes away; a new page loads the queue.
     q.dispose();
-    writer.disconnect().map_err(JsValue::from).unwrap();
+    writer.disconnect().unwrap();
     drop(q);
     drop(writer);
     let writer = client(json!({ "reconnectDelayMs": 200, "reconnectDelayMaxMs": 400 }));
     let q = queue(&writer, json!({}));
     let events = EventRecorder::new();
-    let _s = q.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = q.subscribe(events.f().into()).unwrap();
     let loaded: Vec<String> = to_value(&q.get_queued_messages().map_err(JsValue::from).unwrap())
         .as_array()
         .unwrap()
@@ -152,14 +143,9 @@ async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_onc
     // Server back: the new page connects and the queue flushes.
     wait_until("server back", 10_000.0, || back.get()).await;
     wait_until("observer back", 5_000.0, || observer.is_connected()).await;
-    settle(
-        writer
-            .connect(&token("writer").await)
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .expect("connects");
+    settle(writer.connect((&token("writer").await).into()).unwrap())
+        .await
+        .expect("connects");
     wait_until("queue drained", 15_000.0, || {
         q.get_queue_length().unwrap() == 0
     })
@@ -215,8 +201,8 @@ async fn two_tabs_share_one_queue(lock: &str) {
     let qa = queue(&a, json!({ "crossTabLock": lock }));
     let qb = queue(&b, json!({ "crossTabLock": lock }));
     let (ea, eb) = (EventRecorder::new(), EventRecorder::new());
-    let _sa = qa.subscribe(ea.f()).map_err(JsValue::from).unwrap();
-    let _sb = qb.subscribe(eb.f()).map_err(JsValue::from).unwrap();
+    let _sa = qa.subscribe(ea.f().into()).unwrap();
+    let _sb = qb.subscribe(eb.f().into()).unwrap();
     let mut cids = Vec::new();
     for i in 0..3 {
         cids.push(cid(&push(&qa, "general", &format!("tab A {i}"))));
@@ -229,8 +215,8 @@ async fn two_tabs_share_one_queue(lock: &str) {
     // Slow acks make the two flushes overlap unless the lock serializes them.
     post("/latency", json!({ "ms": 150 })).await;
     let (ta, tb) = (token("tab-user").await, token("tab-user").await);
-    let pa = a.connect(&ta).map_err(JsValue::from).unwrap();
-    let pb = b.connect(&tb).map_err(JsValue::from).unwrap();
+    let pa = a.connect((&ta).into()).unwrap();
+    let pb = b.connect((&tb).into()).unwrap();
     if lock == "auto" {
         // Web Locks: the flushing tab holds the lock, the other one waits
         // for it; no lease is written.
@@ -331,8 +317,7 @@ async fn a_storage_event_from_another_tab_merges_its_changes() {
     assert_eq!(qb.get_queue_length().unwrap(), 0, "other keys are ignored");
     fire_storage_event(KEY);
     assert_eq!(qb.get_queue_length().unwrap(), 2);
-    qa.remove_message(m1["id"].as_str().unwrap())
-        .map_err(JsValue::from)
+    qa.remove_message(m1["id"].as_str().unwrap().into())
         .unwrap();
     fire_storage_event(KEY);
     let left = to_value(&qb.get_queued_messages().map_err(JsValue::from).unwrap());
@@ -367,7 +352,7 @@ async fn a_full_storage_reports_quota_and_the_message_is_still_sent() {
     let c = client(json!({}));
     let q = queue(&c, json!({}));
     let events = EventRecorder::new();
-    let _s = q.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = q.subscribe(events.f().into()).unwrap();
     let m = push(&q, "general", "kept in memory");
     let errors = events.of("queue:error");
     assert_eq!(errors.len(), 1, "{:?}", events.names());
@@ -378,13 +363,9 @@ async fn a_full_storage_reports_quota_and_the_message_is_still_sent() {
         errors[0]["message"]
     );
     assert_eq!(q.get_queue_length().unwrap(), 1, "kept in memory");
-    settle(
-        c.connect(&token("full").await)
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .expect("connects");
+    settle(c.connect((&token("full").await).into()).unwrap())
+        .await
+        .expect("connects");
     wait_until("sent", 10_000.0, || events.count("message:sent") == 1).await;
     let (got, _, counts) = received_settled(1).await;
     assert_eq!(got, [cid(&m)]);
@@ -414,7 +395,7 @@ async fn a_corrupted_entry_is_reported_set_aside_and_the_rest_sent() {
     let c = client(json!({}));
     let q = queue(&c, json!({}));
     let events = EventRecorder::new();
-    let _s = q.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = q.subscribe(events.f().into()).unwrap();
     wait_until("corruption reported", 2000.0, || {
         events.count("queue:error") == 1
     })
@@ -436,13 +417,9 @@ async fn a_corrupted_entry_is_reported_set_aside_and_the_rest_sent() {
         json!([])
     );
 
-    settle(
-        c.connect(&token("reader").await)
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .expect("connects");
+    settle(c.connect((&token("reader").await).into()).unwrap())
+        .await
+        .expect("connects");
     wait_until("drained", 10_000.0, || q.get_queue_length().unwrap() == 0).await;
     let (got, contents, counts) = received_settled(2).await;
     assert_eq!(got, [cid(&ms[0]), cid(&ms[2])]);
@@ -458,7 +435,7 @@ async fn an_unreadable_document_is_set_aside_and_the_queue_keeps_working() {
     let c = client(json!({}));
     let q = queue(&c, json!({}));
     let events = EventRecorder::new();
-    let _s = q.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = q.subscribe(events.f().into()).unwrap();
     sleep(0).await;
     assert_eq!(events.of("queue:error")[0]["reason"], "corrupt");
     push(&q, "general", "fresh start");
@@ -477,7 +454,7 @@ async fn offline_then_online_reconnects_and_flushes() {
     let c = connected("nomad", json!({})).await;
     let q = queue(&c, json!({}));
     let events = EventRecorder::new();
-    let _s = q.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = q.subscribe(events.f().into()).unwrap();
     fire_window_event("offline");
     assert!(!c.is_connected());
     let m = push(&q, "general", "written offline");
@@ -500,27 +477,37 @@ async fn offline_then_online_reconnects_and_flushes() {
 async fn limits_and_bad_input_give_clear_errors_and_lose_nothing() {
     clear_storage();
     let c = client(json!({}));
-    let e = OfflineQueueService::new(&c, Some(js(json!({ "maxMesages": 2 }))))
-        .map_err(JsValue::from)
-        .err()
-        .unwrap();
-    assert!(
-        error_message(&e).contains("unknown option"),
-        "{}",
-        error_message(&e)
-    );
-    let e = OfflineQueueService::new(&c, Some(js(json!({ "crossTabLock": "maybe" }))))
-        .map_err(JsValue::from)
-        .err()
-        .unwrap();
-    assert!(error_message(&e).contains("crossTabLock"));
+    let e = type_err(OfflineQueueService::new(
+        c.to_js(),
+        js(json!({ "maxMesages": 2 })),
+    ));
+    assert!(e.contains("unknown key \"maxMesages\""), "{e}");
+    let e = range_err(OfflineQueueService::new(
+        c.to_js(),
+        js(json!({ "crossTabLock": "maybe" })),
+    ));
+    assert!(e.contains("options.crossTabLock"), "{e}");
+    let e = type_err(OfflineQueueService::new(
+        c.to_js(),
+        js(json!({ "maxMessages": "2" })),
+    ));
+    assert!(e.contains("options.maxMessages"), "{e}");
+    range_err(OfflineQueueService::new(
+        c.to_js(),
+        js(json!({ "maxMessages": 0 })),
+    ));
+    range_err(OfflineQueueService::new(
+        c.to_js(),
+        js(json!({ "maxMessages": 2.5 })),
+    ));
+    let e = type_err(OfflineQueueService::new(42.into(), JsValue::UNDEFINED));
+    assert!(e.contains("client must be a RealtimeClient"), "{e}");
 
     let q = queue(&c, json!({ "maxMessages": 2 }));
     push(&q, "general", "one");
     push(&q, "general", "two");
     let e = q
         .queue_message(js(json!({ "channelId": "general", "content": "three" })))
-        .map_err(JsValue::from)
         .unwrap_err();
     assert!(error_message(&e).contains("full"), "{}", error_message(&e));
     assert_eq!(q.get_queue_length().unwrap(), 2, "nothing dropped");
@@ -529,25 +516,34 @@ async fn limits_and_bad_input_give_clear_errors_and_lose_nothing() {
         json!({ "channelId": "", "content": "x" }),
         json!({ "channelId": "general", "content": "   " }),
         json!({ "channelId": "general", "content": "x", "colour": "red" }),
+        json!({ "channelId": "general", "content": "x", "mentions": [1] }),
     ] {
-        let e = q
-            .queue_message(js(bad.clone()))
-            .map_err(JsValue::from)
-            .unwrap_err();
+        let e = q.queue_message(js(bad.clone())).unwrap_err();
         assert!(
             error_message(&e).starts_with("queueMessage()"),
             "{bad}: {}",
             error_message(&e)
         );
     }
-    assert!(q.queue_message(JsValue::NULL).is_err());
-    let e = q.retry_message("nope").map_err(JsValue::from).unwrap_err();
+    let e = type_err(q.queue_message(js(json!({ "channelId": "general" }))));
+    assert!(
+        e.contains("message.content must be a string, got undefined"),
+        "{e}"
+    );
+    let e = type_err(q.queue_message(js(json!({ "channelId": 7, "content": "x" }))));
+    assert!(e.contains("message.channelId"), "{e}");
+    type_err(q.queue_message(JsValue::NULL));
+    type_err(q.queue_message(js_sys::Array::new().into()));
+    type_err(q.remove_message(42.into()));
+    range_err(q.retry_message("".into()));
+    type_err(q.subscribe("f".into()));
+    let e = q.retry_message("nope".into()).unwrap_err();
     assert!(error_message(&e).contains("no queued message"));
     let first = to_value(&q.get_queued_messages().map_err(JsValue::from).unwrap())[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let e = q.retry_message(&first).map_err(JsValue::from).unwrap_err();
+    let e = q.retry_message((&first).into()).unwrap_err();
     assert!(error_message(&e).contains("has not failed"));
     assert_eq!(q.clear_queue().map_err(JsValue::from).unwrap(), 2);
     assert!(stored_messages().is_empty());

@@ -90,7 +90,7 @@ impl Changes {
 }
 
 async fn join(c: &RealtimeClient, room: &str) {
-    settle(ok(c.join_channel(room)))
+    settle(ok(c.join_channel(room.into())))
         .await
         .expect("joined the room");
 }
@@ -100,7 +100,7 @@ async fn typist(sub: &str, rooms: &[&str]) -> (RealtimeClient, TypingService) {
     for room in rooms {
         join(&c, room).await;
     }
-    let t = ok(TypingService::new(&c, js(json!({}))));
+    let t = ok(TypingService::new(c.to_js(), js(json!({}))));
     wait_until("the user id", 3000.0, || {
         t.user_id().as_deref() == Some(sub)
     })
@@ -250,7 +250,7 @@ async fn privacy_broadcast_off_and_visibility_filters() {
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general"]).await;
     let raw = Recorder::new();
-    let _r = ok(_b.on("typing:event", raw.f()));
+    let _r = ok(_b.on("typing:event".into(), raw.f().into()));
 
     // broadcastTyping off: nothing is sent.
     let p = to_value(&ok(
@@ -312,43 +312,61 @@ async fn no_timer_while_nobody_types() {
 async fn bad_input_is_refused_clearly_and_changes_nothing() {
     post("/reset", json!({})).await;
     let (a, ta) = typist("ann", &["general"]).await;
-    let e = err(ta.start_typing(5.into(), U));
+    let e = type_err(ta.start_typing(5.into(), U));
     assert!(
         e.contains("channelId must be a non-empty string, got the number 5"),
         "{e}"
     );
-    let e = err(ta.start_typing("".into(), U));
+    let e = range_err(ta.start_typing("".into(), U));
     assert!(e.contains("non-empty string"), "{e}");
-    let e = err(ta.start_typing("general".into(), js(json!({}))));
+    let e = type_err(ta.start_typing("general".into(), js(json!({}))));
     assert!(e.contains("threadId"), "{e}");
     let e = err(ta.stop_typing(U, "t1".into()));
     assert!(e.contains("needs its channelId"), "{e}");
-    let e = err(ta.handle_input_change("general".into(), 5.into(), U));
+    let e = type_err(ta.handle_input_change("general".into(), 5.into(), U));
     assert!(e.contains("value must be a string"), "{e}");
     assert!(!ta.is_typing());
     let cb = Changes::new();
-    let e = err(ta.on_room_typing_change("general".into(), "room".into(), cb.f(), U));
+    let e = range_err(ta.on_room_typing_change("general".into(), "room".into(), cb.f(), U));
     assert!(e.contains("'channel', 'thread', 'dm'"), "{e}");
     let e = err(ta.on_room_typing_change("general".into(), "thread".into(), cb.f(), U));
     assert!(e.contains("needs a threadId"), "{e}");
-    let e = err(ta.on_room_typing_change("general".into(), "channel".into(), 5.into(), U));
+    type_err(ta.on_room_typing_change("general".into(), 5.into(), cb.f(), U));
+    let e = type_err(ta.on_room_typing_change("general".into(), "channel".into(), 5.into(), U));
     assert!(e.contains("a function"), "{e}");
     assert_eq!(cb.len(), 0);
-    let e = err(ta.update_privacy_settings(js(json!({ "typingVisibility": "friends" }))));
+    let e = range_err(ta.update_privacy_settings(js(json!({ "typingVisibility": "friends" }))));
     assert!(e.contains("friends"), "{e}");
-    let e = err(ta.update_privacy_settings(js(json!({ "broadcast": false }))));
-    assert!(e.contains("unknown option \"broadcast\""), "{e}");
+    let e = type_err(ta.update_privacy_settings(js(json!({ "broadcast": false }))));
+    assert!(e.contains("unknown key \"broadcast\""), "{e}");
+    let e = type_err(ta.update_privacy_settings(js(json!({ "broadcastTyping": "no" }))));
+    assert!(
+        e.contains("settings.broadcastTyping must be a boolean"),
+        "{e}"
+    );
+    type_err(ta.update_privacy_settings(JsValue::UNDEFINED));
+    type_err(ta.subscribe(js(json!({}))));
+    type_err(ta.set_contacts("ann".into()));
     assert_eq!(
         to_value(&ta.privacy_settings()),
         json!({ "broadcastTyping": true, "typingVisibility": "everyone" })
     );
-    let e = err(TypingService::new(&a, js(json!({ "throttle": 5 }))));
-    assert!(e.contains("unknown option \"throttle\""), "{e}");
-    let e = err(TypingService::new(
-        &a,
+    let e = type_err(TypingService::new(a.to_js(), js(json!({ "throttle": 5 }))));
+    assert!(e.contains("unknown key \"throttle\""), "{e}");
+    let e = range_err(TypingService::new(
+        a.to_js(),
+        js(json!({ "throttleMs": -5 })),
+    ));
+    assert!(e.contains("options.throttleMs"), "{e}");
+    type_err(TypingService::new(a.to_js(), js_sys::Date::new_0().into()));
+    let e = type_err(TypingService::new(
+        a.to_js(),
         js(json!({ "privacySettings": { "typingVisibility": 1 } })),
     ));
-    assert!(e.contains("typingVisibility"), "{e}");
+    assert!(
+        e.contains("options.privacySettings.typingVisibility"),
+        "{e}"
+    );
 
     // Malformed typing:event from the server: dropped, nothing changes.
     let room = Changes::new();

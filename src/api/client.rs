@@ -4,15 +4,16 @@
 //! send, close, one deadline timer) and calls JavaScript back only after the
 //! `RefCell` borrow is released.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::js::{debug_log, to_json, unsubscribe_fn, Callbacks, Deferred, Unsubscribe};
-use super::types::{check_keys, ClientOptions, CLIENT_OPTION_KEYS};
+use super::args::{self, Res};
+use super::js::{debug_log, unsubscribe_fn, Callbacks, Deferred, Unsubscribe};
+use super::types::{ClientOptions, CLIENT_OPTIONS, PRESENCE_STATUSES};
 use crate::browser::clock::now_ms;
 use crate::browser::device;
 use crate::browser::listener::EventListener;
@@ -247,6 +248,29 @@ impl Default for RealtimeClient {
     }
 }
 
+thread_local! {
+    /// Where `__claimClient` leaves the client it was called on.
+    static CLAIMED: Cell<Option<ClientHandle>> = const { Cell::new(None) };
+}
+
+impl RealtimeClient {
+    /// The client behind a JavaScript argument (`what` names it in errors):
+    /// only a live `RealtimeClient` passes.
+    pub(crate) fn from_js(value: &JsValue, what: &str) -> Res<ClientHandle> {
+        args::instance(value, what, "RealtimeClient", "__claimClient", || {
+            CLAIMED.with(Cell::take)
+        })
+    }
+
+    /// A JavaScript object for this client, sharing its state: what the
+    /// services' constructors take, for Rust callers holding the client.
+    pub fn to_js(&self) -> JsValue {
+        JsValue::from(RealtimeClient {
+            inner: self.inner.clone(),
+        })
+    }
+}
+
 impl RealtimeClient {
     pub(crate) fn handle(&self) -> ClientHandle {
         ClientHandle(self.inner.clone())
@@ -380,21 +404,18 @@ impl RealtimeClient {
         }
     }
 
-    /// Configures the client (`RealtimeClientOptions`). Calling it again
-    /// disconnects and starts over with the new options; listeners are kept.
+    /// Configures the client (`RealtimeClientOptions`; `{}` for the
+    /// defaults). Calling it again disconnects and starts over with the new
+    /// options; listeners are kept. The object is required: a call without
+    /// one throws rather than silently resetting a configured URL.
     pub fn initialize(
         &self,
         #[wasm_bindgen(unchecked_param_type = "RealtimeClientOptions")] options: JsValue,
-    ) -> Result<(), JsError> {
-        let opts: ClientOptions = if options.is_undefined() || options.is_null() {
-            ClientOptions::default()
-        } else {
-            check_keys(&options, CLIENT_OPTION_KEYS, "initialize()")?;
-            let mut opts: ClientOptions = serde_wasm_bindgen::from_value(options.clone())
-                .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?;
-            opts.undefined_ready_event_is_default(&options);
-            opts
-        };
+    ) -> Result<(), JsValue> {
+        let checked = args::fields(&options, "initialize(): options", CLIENT_OPTIONS)?;
+        let mut opts: ClientOptions = serde_wasm_bindgen::from_value(checked.into())
+            .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?;
+        opts.null_ready_event_means_none(&options);
         let conn = Connection::new(opts.to_config())
             .map_err(|e| JsError::new(&format!("initialize(): {e}")))?;
         // The old connection ends properly: its DISCONNECT is sent, its
@@ -437,7 +458,11 @@ impl RealtimeClient {
     /// event does not come in time (`readyEvent`), or when reconnection gives
     /// up. Network failures are retried with backoff.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn connect(&self, token: &str) -> Result<Promise, JsError> {
+    pub fn connect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let token = &args::id(&token, "connect(): token")?;
         let (promise, deferred) = Deferred::new();
         {
             let mut inner = self.inner.borrow_mut();
@@ -460,7 +485,7 @@ impl RealtimeClient {
 
     /// Disconnects and stops reconnecting. Pending `connect` and `emitAsync`
     /// promises reject; plain emits stay buffered for the next `connect`.
-    pub fn disconnect(&self) -> Result<(), JsError> {
+    pub fn disconnect(&self) -> Result<(), JsValue> {
         let waiters: Vec<Deferred> = self.inner.borrow_mut().connect_waiters.drain(..).collect();
         self.with_conn(|c| c.disconnect(now_ms()))?;
         for d in waiters {
@@ -474,29 +499,35 @@ impl RealtimeClient {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn on(
         &self,
-        event: &str,
-        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
-    ) -> Result<Function, JsError> {
-        self.listen(event, callback, false)
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let event = &args::id(&event, "on(): event")?;
+        let callback = args::callback(&callback, "on(): callback")?;
+        Ok(self.listen(event, callback, false)?)
     }
 
     /// Listens to the next `event` only.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn once(
         &self,
-        event: &str,
-        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
-    ) -> Result<Function, JsError> {
-        self.listen(event, callback, true)
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let event = &args::id(&event, "once(): event")?;
+        let callback = args::callback(&callback, "once(): callback")?;
+        Ok(self.listen(event, callback, true)?)
     }
 
     /// Removes `callback` from `event`, or every listener of `event` without one.
     pub fn off(
         &self,
-        event: &str,
-        #[wasm_bindgen(unchecked_param_type = "((...args: any[]) => void) | undefined")]
-        callback: Option<Function>,
-    ) {
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "(...args: any[]) => void")]
+        callback: JsValue,
+    ) -> Result<(), JsValue> {
+        let event = &args::id(&event, "off(): event")?;
+        let callback = args::opt_callback(&callback, "off(): callback")?;
         let mut inner = self.inner.borrow_mut();
         if let Some(list) = inner.listeners.get_mut(event) {
             match callback {
@@ -507,28 +538,34 @@ impl RealtimeClient {
                 inner.listeners.remove(event);
             }
         }
+        Ok(())
     }
 
     /// Sends `event` with `data` (any JSON value); buffered while disconnected.
     /// A full buffer is reported through `onError` (`buffer_overflow`).
     pub fn emit(
         &self,
-        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
-    ) -> Result<(), JsError> {
-        let json = to_json(&data)?;
-        self.handle().emit_json(event, json.as_deref()).map(|_| ())
+    ) -> Result<(), JsValue> {
+        let event = &args::id(&event, "emit(): event")?;
+        let json = args::json(&data, "emit(): data")?;
+        Ok(self
+            .handle()
+            .emit_json(event, json.as_deref())
+            .map(|_| ())?)
     }
 
     /// Sends `event` only if connected; returns whether it was sent.
     #[wasm_bindgen(js_name = emitVolatile)]
     pub fn emit_volatile(
         &self,
-        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
-    ) -> Result<bool, JsError> {
-        let json = to_json(&data)?;
-        self.handle().emit_volatile_json(event, json.as_deref())
+    ) -> Result<bool, JsValue> {
+        let event = &args::id(&event, "emitVolatile(): event")?;
+        let json = args::json(&data, "emitVolatile(): data")?;
+        Ok(self.handle().emit_volatile_json(event, json.as_deref())?)
     }
 
     /// Sends `event` and resolves with the server's acknowledgement; rejects
@@ -536,16 +573,17 @@ impl RealtimeClient {
     #[wasm_bindgen(js_name = emitAsync, unchecked_return_type = "Promise<unknown>")]
     pub fn emit_async(
         &self,
-        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
-        #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>,
-    ) -> Result<Promise, JsError> {
-        let json = to_json(&data)?;
-        let timeout = timeout_ms
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .map(|t| t as u64);
-        self.handle()
-            .emit_async_json(event, json.as_deref(), timeout)
+        #[wasm_bindgen(js_name = timeoutMs, unchecked_optional_param_type = "number")]
+        timeout_ms: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let event = &args::id(&event, "emitAsync(): event")?;
+        let json = args::json(&data, "emitAsync(): data")?;
+        let timeout = args::opt_ms(&timeout_ms, "emitAsync(): timeoutMs")?;
+        Ok(self
+            .handle()
+            .emit_async_json(event, json.as_deref(), timeout)?)
     }
 
     /// Joins a channel's room (`channel:{id}` unless the id has a `:`);
@@ -557,9 +595,10 @@ impl RealtimeClient {
     #[wasm_bindgen(js_name = joinChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
     pub fn join_channel(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-    ) -> Result<Promise, JsError> {
-        self.room_request(false, channel_id)
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let channel_id = &args::id(&channel_id, "joinChannel(): channelId")?;
+        Ok(self.room_request(false, channel_id)?)
     }
 
     /// Leaves a channel's room: it is no longer re-joined. While
@@ -568,18 +607,21 @@ impl RealtimeClient {
     #[wasm_bindgen(js_name = leaveChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
     pub fn leave_channel(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-    ) -> Result<Promise, JsError> {
-        self.room_request(true, channel_id)
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let channel_id = &args::id(&channel_id, "leaveChannel(): channelId")?;
+        Ok(self.room_request(true, channel_id)?)
     }
 
     /// Sends `typing:start` or `typing:stop` for a channel (volatile).
     #[wasm_bindgen(js_name = sendTyping)]
     pub fn send_typing(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-        #[wasm_bindgen(js_name = isTyping)] is_typing: bool,
-    ) -> Result<(), JsError> {
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+        #[wasm_bindgen(js_name = isTyping, unchecked_param_type = "boolean")] is_typing: JsValue,
+    ) -> Result<(), JsValue> {
+        let channel_id = &args::id(&channel_id, "sendTyping(): channelId")?;
+        let is_typing = args::boolean(&is_typing, "sendTyping(): isTyping")?;
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
         let arg = serde_json::json!({ "roomName": room }).to_string();
         let event = if is_typing {
@@ -587,9 +629,10 @@ impl RealtimeClient {
         } else {
             "typing:stop"
         };
-        self.handle()
+        Ok(self
+            .handle()
             .emit_volatile_json(event, Some(&arg))
-            .map(|_| ())
+            .map(|_| ())?)
     }
 
     /// Sends `presence:update {status, customStatus?}`, built by the same
@@ -598,18 +641,17 @@ impl RealtimeClient {
     #[wasm_bindgen(js_name = updatePresence)]
     pub fn update_presence(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: &str,
-        #[wasm_bindgen(js_name = customStatus, unchecked_param_type = "CustomStatusInput | null | undefined")]
+        #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: JsValue,
+        #[wasm_bindgen(js_name = customStatus, unchecked_optional_param_type = "CustomStatusInput | null")]
         custom_status: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         use crate::core::presence::{update_payload, PresenceStatus};
         let what = "updatePresence()";
-        let status: PresenceStatus = status.parse().map_err(|_| {
-            JsError::new(&format!(
-                "{what}: unknown status {status:?}: use online, away, busy or offline"
-            ))
-        })?;
-        let mut payload = if custom_status.is_null() || custom_status.is_undefined() {
+        let status = args::one_of(&status, &format!("{what}: status"), PRESENCE_STATUSES)?;
+        let status: PresenceStatus = status
+            .parse()
+            .map_err(|_| JsError::new(&format!("{what}: unknown status {status:?}")))?;
+        let mut payload = if args::absent(&custom_status) {
             update_payload(status, None)
         } else {
             let cs = super::presence::custom_status_input(
@@ -619,7 +661,8 @@ impl RealtimeClient {
             if cs.is_empty() {
                 return Err(JsError::new(&format!(
                     "{what}: customStatus needs a text or an emoji; pass null to clear it"
-                )));
+                ))
+                .into());
             }
             update_payload(status, Some(&cs))
         };
@@ -628,12 +671,13 @@ impl RealtimeClient {
                 o.remove("customStatus");
             }
         }
-        self.handle()
+        Ok(self
+            .handle()
             .emit_json(
                 crate::core::presence::EVENT_UPDATE,
                 Some(&payload.to_string()),
             )
-            .map(|_| ())
+            .map(|_| ())?)
     }
 
     /// Measures the round trip now; resolves with it in ms.
@@ -663,18 +707,20 @@ impl RealtimeClient {
         #[wasm_bindgen(
             unchecked_param_type = "(state: ConnectionState, previous: ConnectionState) => void"
         )]
-        callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.state_subs, callback)
+        callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onStateChange(): callback")?;
+        Ok(self.subscribe(|i| &mut i.state_subs, callback))
     }
 
     /// `cb(isOnline)` when the browser goes offline or back online.
     #[wasm_bindgen(js_name = onOfflineStatusChange, unchecked_return_type = "() => void")]
     pub fn on_offline_status_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(isOnline: boolean) => void")] callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.online_subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "(isOnline: boolean) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onOfflineStatusChange(): callback")?;
+        Ok(self.subscribe(|i| &mut i.online_subs, callback))
     }
 
     /// `cb(error: RealtimeError)` for auth refusals, malformed frames,
@@ -682,9 +728,10 @@ impl RealtimeClient {
     #[wasm_bindgen(js_name = onError, unchecked_return_type = "() => void")]
     pub fn on_error(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(error: RealtimeError) => void")] callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.error_subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "(error: RealtimeError) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onError(): callback")?;
+        Ok(self.subscribe(|i| &mut i.error_subs, callback))
     }
 
     /// `cb(quality)` when the quality band changes.
@@ -692,9 +739,10 @@ impl RealtimeClient {
     pub fn on_quality_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(quality: ConnectionQuality) => void")]
-        callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.quality_subs, callback)
+        callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onQualityChange(): callback")?;
+        Ok(self.subscribe(|i| &mut i.quality_subs, callback))
     }
 
     /// `cb(reason)` when the connection ends.
@@ -702,9 +750,10 @@ impl RealtimeClient {
     pub fn on_disconnect(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(reason: DisconnectReason) => void")]
-        callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.disconnect_subs, callback)
+        callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onDisconnect(): callback")?;
+        Ok(self.subscribe(|i| &mut i.disconnect_subs, callback))
     }
 
     /// Connected to the server.
@@ -767,6 +816,14 @@ impl RealtimeClient {
     #[wasm_bindgen(getter, js_name = timerWakeups)]
     pub fn timer_wakeups(&self) -> f64 {
         self.inner.borrow().timer.wakeups() as f64
+    }
+
+    /// Hands this client to the argument check of a service constructor
+    /// ([`RealtimeClient::from_js`]).
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __claimClient, skip_typescript)]
+    pub fn claim_client(&self) {
+        CLAIMED.with(|c| c.set(Some(self.handle())));
     }
 }
 

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, describe};
+use super::args::{self, opt, Field, Kind, Res};
 use super::client::{authenticated_user_id, ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
 use super::js::{call, debug_log, Callbacks, Unsubscribe};
-use super::types::check_keys;
+use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, Activity, ActivityMonitor, RelayKind};
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
@@ -119,26 +119,35 @@ struct PresenceOptions {
     detect_activity: Option<bool>,
 }
 
-const PRESENCE_OPTION_KEYS: &[&str] = &[
-    "idleTimeoutMs",
-    "hiddenAwayDelayMs",
-    "heartbeatIntervalMs",
-    "activityThrottleMs",
-    "debug",
-    "userId",
-    "detectActivity",
+const PRESENCE_OPTIONS: &[Field] = &[
+    opt("idleTimeoutMs", Kind::Ms),
+    opt("hiddenAwayDelayMs", Kind::Ms),
+    opt("heartbeatIntervalMs", Kind::Ms),
+    opt("activityThrottleMs", Kind::Ms),
+    opt("debug", Kind::Bool),
+    opt("userId", Kind::Id),
+    opt("detectActivity", Kind::Bool),
 ];
 
-const SETTINGS_KEYS: &[&str] = &[
-    "visibility",
-    "showOnlineStatus",
-    "showLastSeen",
-    "allowReadReceipts",
-    "invisibleMode",
+/// The values of `PresenceVisibility`.
+const VISIBILITIES: &[&str] = &["everyone", "contacts", "nobody"];
+
+const SETTINGS: &[Field] = &[
+    opt("visibility", Kind::OneOf(VISIBILITIES)),
+    opt("showOnlineStatus", Kind::Bool),
+    opt("showLastSeen", Kind::Bool),
+    opt("allowReadReceipts", Kind::Bool),
+    opt("invisibleMode", Kind::Bool),
+];
+
+const CUSTOM_STATUS: &[Field] = &[
+    opt("text", Kind::Str),
+    opt("emoji", Kind::Str),
+    opt("expiresAt", Kind::Timestamp),
 ];
 
 impl PresenceOptions {
-    fn config(&self) -> Result<PresenceConfig, JsError> {
+    fn config(&self) -> Res<PresenceConfig> {
         let d = PresenceConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
             args::duration(v, &format!("PresenceService: {name}")).map(|v| v.unwrap_or(default))
@@ -453,15 +462,16 @@ impl PresenceService {
         &self,
         method: &str,
         f: impl FnOnce(&mut core::PresenceService, Millis) -> Result<T, PresenceError>,
-    ) -> Result<T, JsError> {
+    ) -> Res<T> {
         let r = {
             let mut inner = self.inner.borrow_mut();
             if inner.disposed {
                 return Err(JsError::new(&format!(
                     "{method}: this PresenceService was disposed; create a new one"
-                )));
+                ))
+                .into());
             }
-            f(&mut inner.core, now_ms()).map_err(|e| presence_error(method, e))
+            f(&mut inner.core, now_ms()).map_err(|e| presence_error(method, e).into())
         };
         pump(&self.inner);
         r
@@ -476,7 +486,7 @@ impl PresenceService {
         pick: fn(&mut Inner) -> &mut Callbacks,
         callback: &JsValue,
         what: &str,
-    ) -> Result<Function, JsError> {
+    ) -> Res<Function> {
         let f = args::callback(callback, &format!("{what}(): callback"))?;
         let id = {
             let mut inner = self.inner.borrow_mut();
@@ -488,38 +498,34 @@ impl PresenceService {
     }
 }
 
-fn settings_update(value: &JsValue, what: &str) -> Result<PrivacySettingsUpdate, JsError> {
-    check_keys(value, SETTINGS_KEYS, what)?;
-    serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))
+/// A `Partial<PresenceSettings>`; `what` names the parameter.
+fn settings_update(value: &JsValue, what: &str) -> Res<PrivacySettingsUpdate> {
+    let value = args::fields(value, what, SETTINGS)?;
+    Ok(serde_wasm_bindgen::from_value(value.into())
+        .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))?)
 }
 
 /// A custom status from JavaScript (`{text?, emoji?, expiresAt?}`,
-/// `expiresAt` a Date, ms since the epoch or an ISO-8601 string), checked by
-/// the core's [`core::parse_custom_status_input`] like every other input.
-pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Result<CustomStatus, JsError> {
-    check_keys(value, core::CUSTOM_STATUS_KEYS, what)?;
+/// `expiresAt` a Date, ms since the epoch or an ISO-8601 string): its shape
+/// checked by [`CUSTOM_STATUS`], its rules by the core's
+/// [`core::parse_custom_status_input`] like every other input.
+pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStatus> {
+    let checked: JsValue = args::fields(value, what, CUSTOM_STATUS)?.into();
     let mut obj = serde_json::Map::new();
-    for &key in core::CUSTOM_STATUS_KEYS {
-        let v = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
-        let json = if v.is_undefined() {
+    for field in CUSTOM_STATUS {
+        let key = field.name;
+        let v = js_sys::Reflect::get(&checked, &JsValue::from_str(key)).unwrap_or_default();
+        if args::absent(&v) {
             continue;
-        } else if v.is_null() {
-            Value::Null
-        } else if key == "expiresAt" {
-            // A Date, ms or an ISO-8601 string (the core's time::parse).
-            Value::from(args::timestamp(&v, &format!("{what}: {key}"))?)
-        } else if let Some(text) = v.as_string() {
-            Value::String(text)
+        }
+        let json = if key == "expiresAt" {
+            Value::from(args::timestamp(&v, &format!("{what}.{key}"))?)
         } else {
-            return Err(JsError::new(&format!(
-                "{what}: {key} must be a string, got {}",
-                describe(&v)
-            )));
+            Value::String(v.as_string().unwrap_or_default())
         };
         obj.insert(key.to_owned(), json);
     }
-    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e))
+    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e).into())
 }
 
 #[wasm_bindgen(js_class = PresenceService)]
@@ -529,18 +535,18 @@ impl PresenceService {
     /// sent on every (re)connection and every `heartbeatIntervalMs`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        client: &RealtimeClient,
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "PresenceServiceOptions")] options: JsValue,
-    ) -> Result<PresenceService, JsError> {
-        let mut opts: PresenceOptions = if options.is_undefined() || options.is_null() {
-            PresenceOptions::default()
-        } else {
-            check_keys(&options, PRESENCE_OPTION_KEYS, "new PresenceService()")?;
-            serde_wasm_bindgen::from_value(options).map_err(|e| {
+    ) -> Result<PresenceService, JsValue> {
+        let what = "new PresenceService()";
+        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let options = args::opt_fields(&options, &format!("{what}: options"), PRESENCE_OPTIONS)?;
+        let mut opts: PresenceOptions = match options {
+            None => PresenceOptions::default(),
+            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
                 JsError::new(&format!("new PresenceService(): invalid options: {e}"))
-            })?
+            })?,
         };
-        let handle = client.handle();
         let debug = opts.debug.unwrap_or_else(|| handle.debug());
         opts.debug = Some(debug);
         let mut presence = core::PresenceService::new(opts.config()?);
@@ -599,13 +605,8 @@ impl PresenceService {
     pub fn set_status(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: JsValue,
-    ) -> Result<(), JsError> {
-        let s = status.as_string().ok_or_else(|| {
-            JsError::new(&format!(
-                "setStatus(): status must be one of 'online', 'away', 'busy', 'offline', got {}",
-                describe(&status)
-            ))
-        })?;
+    ) -> Result<(), JsValue> {
+        let s = args::one_of(&status, "setStatus(): status", PRESENCE_STATUSES)?;
         self.act("setStatus()", |c, now| c.set_status_str(&s, now))
     }
 
@@ -640,14 +641,14 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "CustomStatusInput", js_name = customStatus)]
         custom_status: JsValue,
-    ) -> Result<(), JsError> {
-        let cs = custom_status_input(&custom_status, "setCustomStatus()")?;
+    ) -> Result<(), JsValue> {
+        let cs = custom_status_input(&custom_status, "setCustomStatus(): customStatus")?;
         self.act("setCustomStatus()", |c, now| c.set_custom_status(cs, now))
     }
 
     /// Removes the custom status.
     #[wasm_bindgen(js_name = clearCustomStatus)]
-    pub fn clear_custom_status(&self) -> Result<(), JsError> {
+    pub fn clear_custom_status(&self) -> Result<(), JsValue> {
         self.act("clearCustomStatus()", |c, now| {
             c.clear_custom_status(now);
             Ok(())
@@ -668,7 +669,7 @@ impl PresenceService {
     pub fn set_invisible_mode(
         &self,
         #[wasm_bindgen(unchecked_param_type = "boolean")] invisible: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let on = args::boolean(&invisible, "setInvisibleMode(): invisible")?;
         self.act("setInvisibleMode()", |c, now| {
             c.set_invisible_mode(on, now);
@@ -697,28 +698,35 @@ impl PresenceService {
         user_id_or_settings: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Partial<PresenceSettings>")]
         settings: JsValue,
-    ) -> Result<Promise, JsError> {
+    ) -> Result<Promise, JsValue> {
         let what = "updatePresenceSettings()";
-        let settings = if user_id_or_settings.is_string() {
-            let id = args::id(&user_id_or_settings, &format!("{what}: userId"))?;
+        let (user_id, update) = if user_id_or_settings.is_string() {
+            let id = args::id(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            (
+                Some(id),
+                settings_update(&settings, &format!("{what}: settings"))?,
+            )
+        } else if args::absent(&settings) {
+            let update =
+                settings_update(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            (None, update)
+        } else {
+            return Err(args::type_error(
+                &format!("{what}: userIdOrSettings"),
+                "the current user's id when settings follow (updatePresenceSettings(userId, settings))",
+                &user_id_or_settings,
+            ));
+        };
+        if let Some(id) = user_id {
             let me = self.user_id();
             if me.as_deref().is_some_and(|me| me != id) {
                 return Err(JsError::new(&format!(
                     "{what}: {id:?} is not the current user ({:?}); give other users' settings with setUserSettings()",
                     me.unwrap_or_default()
-                )));
+                ))
+                .into());
             }
-            settings
-        } else {
-            if !settings.is_undefined() {
-                return Err(JsError::new(&format!(
-                    "{what}: call it as updatePresenceSettings(settings) or updatePresenceSettings(userId, settings), got {} first",
-                    describe(&user_id_or_settings)
-                )));
-            }
-            user_id_or_settings
-        };
-        let update = settings_update(&settings, what)?;
+        }
         let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;
         Ok(Promise::resolve(&args::plain(&new)))
     }
@@ -735,7 +743,7 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
         contact_ids: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, _| {
             c.set_contacts(ids);
@@ -750,10 +758,11 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Partial<PresenceSettings>")] settings: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let what = "setUserSettings()";
         let id = args::id(&user_id, &format!("{what}: userId"))?;
-        let settings = settings_update(&settings, what)?.apply_to(PrivacySettings::default());
+        let settings = settings_update(&settings, &format!("{what}: settings"))?
+            .apply_to(PrivacySettings::default());
         self.act(what, |c, _| c.set_user_settings(&id, settings))
     }
 
@@ -763,7 +772,7 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = viewerId)] viewer_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = targetId)] target_id: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
         let target = args::id(&target_id, "canViewPresence(): targetId")?;
         Ok(args::plain(
@@ -777,7 +786,7 @@ impl PresenceService {
     pub fn get_presence(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let id = args::id(&user_id, "getPresence(): userId")?;
         Ok(self.read(|c| {
             c.get_presence(&id)
@@ -792,7 +801,7 @@ impl PresenceService {
     pub fn subscribe_to_users(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
-    ) -> Result<u32, JsError> {
+    ) -> Result<u32, JsValue> {
         let ids = args::ids(&user_ids, "subscribeToUsers(): userIds")?;
         self.act("subscribeToUsers()", |c, _| {
             c.subscribe_to_users(&ids).map(|n| n as u32)
@@ -805,7 +814,7 @@ impl PresenceService {
     pub fn unsubscribe_from_users(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
-    ) -> Result<u32, JsError> {
+    ) -> Result<u32, JsValue> {
         let ids = args::ids(&user_ids, "unsubscribeFromUsers(): userIds")?;
         self.act("unsubscribeFromUsers()", |c, _| {
             Ok(c.unsubscribe_from_users(&ids) as u32)
@@ -824,7 +833,7 @@ impl PresenceService {
     pub fn on_presence_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PresenceChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         self.listen(|i| &mut i.presence_subs, &callback, "onPresenceChange")
     }
 
@@ -833,7 +842,7 @@ impl PresenceService {
     pub fn on_status_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "StatusChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         self.listen(|i| &mut i.status_subs, &callback, "onStatusChange")
     }
 
@@ -843,7 +852,7 @@ impl PresenceService {
     pub fn on_custom_status_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "CustomStatusChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         self.listen(|i| &mut i.custom_subs, &callback, "onCustomStatusChange")
     }
 

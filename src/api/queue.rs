@@ -23,6 +23,7 @@ use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
+use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{
     add_hook, borrow, disposed, pump, pump_soon, run, subscribe, with_core, Driven, Request,
@@ -31,7 +32,6 @@ use super::js::{
     call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
     Deferred, Unsubscribe,
 };
-use super::types::check_keys;
 use crate::browser::clock::now_ms;
 use crate::browser::storage::{LocalStorage, LockMode, LockTicket, StorageListener};
 use crate::browser::timer::DeadlineTimer;
@@ -58,26 +58,26 @@ struct QueueOptions {
     debug: bool,
 }
 
-const QUEUE_OPTION_KEYS: &[&str] = &[
-    "maxMessages",
-    "maxBytes",
-    "maxRetries",
-    "retryDelayMs",
-    "retryDelayMaxMs",
-    "requestTimeoutMs",
-    "storageKey",
-    "crossTabLock",
-    "seed",
-    "debug",
+const QUEUE_OPTIONS: &[Field] = &[
+    opt("maxMessages", Kind::UInt(U32_MAX)),
+    opt("maxBytes", Kind::UInt(U32_MAX)),
+    opt("maxRetries", Kind::UInt(U32_MAX)),
+    opt("retryDelayMs", Kind::IntMs),
+    opt("retryDelayMaxMs", Kind::IntMs),
+    opt("requestTimeoutMs", Kind::IntMs),
+    opt("storageKey", Kind::Id),
+    opt("crossTabLock", Kind::OneOf(&["auto", "lease", "none"])),
+    opt("seed", Kind::UInt(MAX_SAFE)),
+    opt("debug", Kind::Bool),
 ];
 
-const NEW_MESSAGE_KEYS: &[&str] = &[
-    "channelId",
-    "content",
-    "type",
-    "threadId",
-    "mentions",
-    "clientMessageId",
+const NEW_MESSAGE: &[Field] = &[
+    req("channelId", Kind::Id),
+    req("content", Kind::Str),
+    opt("type", Kind::Id),
+    opt("threadId", Kind::Id),
+    opt("mentions", Kind::Strings),
+    opt("clientMessageId", Kind::Id),
 ];
 
 /// A Rust subscriber of queue events (the delivery handler, the sync service).
@@ -177,27 +177,35 @@ impl QueueHandle {
     }
 }
 
-/// The queue behind `options.queue` (`undefined`/`null` give none). Only an
-/// `OfflineQueueService` of this module that is not disposed is accepted.
-pub(crate) fn queue_option(options: &JsValue, what: &str) -> Result<Option<QueueHandle>, JsError> {
+/// The queue behind `options.queue` (`undefined`/`null` give none).
+pub(crate) fn queue_option(options: &JsValue, what: &str) -> Res<Option<QueueHandle>> {
     if !options.is_object() {
         return Ok(None);
     }
     let value = js_sys::Reflect::get(options, &JsValue::from_str("queue")).unwrap_or_default();
-    if value.is_undefined() || value.is_null() {
+    if args::absent(&value) {
         return Ok(None);
     }
+    queue_arg(&value, &format!("{what}: options.queue")).map(Some)
+}
+
+/// The queue behind a JavaScript argument (`what` names it in errors). Only
+/// an `OfflineQueueService` of this module that is neither freed nor
+/// disposed is accepted.
+pub(crate) fn queue_arg(value: &JsValue, what: &str) -> Res<QueueHandle> {
     let refuse = || {
-        JsError::new(&format!(
-            "{what}: options.queue must be an OfflineQueueService of this module that is not disposed"
-        ))
+        args::type_error(
+            what,
+            "an OfflineQueueService of this module that is not disposed",
+            value,
+        )
     };
-    let token_fn = js_sys::Reflect::get(&value, &JsValue::from_str("__queueToken"))
+    let token_fn = js_sys::Reflect::get(value, &JsValue::from_str("__queueToken"))
         .ok()
         .and_then(|f| f.dyn_into::<Function>().ok())
         .ok_or_else(refuse)?;
     let token = token_fn
-        .call0(&value)
+        .call0(value)
         .ok()
         .and_then(|t| t.as_f64())
         .ok_or_else(refuse)? as u32;
@@ -210,7 +218,7 @@ pub(crate) fn queue_option(options: &JsValue, what: &str) -> Result<Option<Queue
     if !alive {
         return Err(refuse());
     }
-    Ok(Some(QueueHandle(weak)))
+    Ok(QueueHandle(weak))
 }
 
 pub(crate) enum Out {
@@ -461,11 +469,6 @@ impl OfflineQueueService {
         let core = inner.core.as_ref().ok_or_else(disposed::<QueueInner>)?;
         Ok(f(core))
     }
-
-    /// A handle for the services built on this queue.
-    pub(crate) fn handle(&self) -> QueueHandle {
-        QueueHandle(Rc::downgrade(&self.inner))
-    }
 }
 
 #[wasm_bindgen(js_class = OfflineQueueService)]
@@ -475,19 +478,17 @@ impl OfflineQueueService {
     /// client (re)connects and when the browser comes back online.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        client: &RealtimeClient,
-        #[wasm_bindgen(unchecked_optional_param_type = "OfflineQueueOptions")] options: Option<
-            JsValue,
-        >,
-    ) -> Result<OfflineQueueService, JsError> {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        let opts: QueueOptions = if options.is_undefined() || options.is_null() {
-            QueueOptions::default()
-        } else {
-            check_keys(&options, QUEUE_OPTION_KEYS, "new OfflineQueueService()")?;
-            serde_wasm_bindgen::from_value(options).map_err(|e| {
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "OfflineQueueOptions")] options: JsValue,
+    ) -> Result<OfflineQueueService, JsValue> {
+        let what = "new OfflineQueueService()";
+        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let options = args::opt_fields(&options, &format!("{what}: options"), QUEUE_OPTIONS)?;
+        let opts: QueueOptions = match options {
+            None => QueueOptions::default(),
+            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
                 JsError::new(&format!("new OfflineQueueService(): invalid options: {e}"))
-            })?
+            })?,
         };
         let d = QueueConfig::default();
         let b = BackoffConfig::default();
@@ -498,22 +499,25 @@ impl OfflineQueueService {
             Some(other) => {
                 return Err(JsError::new(&format!(
                     "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not {other:?}"
-                )))
+                ))
+                .into())
             }
         };
         let storage_key = match opts.storage_key {
             Some(k) if k.trim().is_empty() => {
                 return Err(JsError::new(
                     "new OfflineQueueService(): storageKey must be a non-empty string",
-                ))
+                )
+                .into())
             }
             Some(k) => k,
             None => d.storage_key.clone(),
         };
         if opts.max_messages == Some(0) {
-            return Err(JsError::new(
-                "new OfflineQueueService(): maxMessages must be at least 1",
-            ));
+            return Err(js_sys::RangeError::new(
+                "new OfflineQueueService(): options.maxMessages must be at least 1",
+            )
+            .into());
         }
         let config = QueueConfig {
             max_messages: opts.max_messages.unwrap_or(d.max_messages),
@@ -531,7 +535,6 @@ impl OfflineQueueService {
         };
         let seed = opts.seed.unwrap_or_else(random_u64);
         let mut core = QueueCore::open(config, Box::new(LocalStorage::new()), seed, now_ms());
-        let handle = client.handle();
         if handle.is_connected() {
             core.on_connected(now_ms());
         }
@@ -590,14 +593,9 @@ impl OfflineQueueService {
     pub fn queue_message(
         &self,
         #[wasm_bindgen(unchecked_param_type = "NewQueuedMessage")] message: JsValue,
-    ) -> Result<JsValue, JsError> {
-        if !message.is_object() {
-            return Err(JsError::new(
-                "queueMessage(): expected an object {channelId, content, type?, threadId?, mentions?}",
-            ));
-        }
-        check_keys(&message, NEW_MESSAGE_KEYS, "queueMessage()")?;
-        let new: NewMessage = serde_wasm_bindgen::from_value(message)
+    ) -> Result<JsValue, JsValue> {
+        let message = args::fields(&message, "queueMessage(): message", NEW_MESSAGE)?;
+        let new: NewMessage = serde_wasm_bindgen::from_value(message.into())
             .map_err(|e| JsError::new(&format!("queueMessage(): invalid message: {e}")))?;
         let queued = self.run(|c, now| {
             c.queue_message(new, now)
@@ -620,7 +618,11 @@ impl OfflineQueueService {
 
     /// Removes a message that is not being sent; returns it.
     #[wasm_bindgen(js_name = removeMessage, unchecked_return_type = "QueuedMessage")]
-    pub fn remove_message(&self, id: &str) -> Result<JsValue, JsError> {
+    pub fn remove_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let id = &args::id(&id, "removeMessage(): id")?;
         let msg = self.run(|c, now| {
             c.remove_message(id, now)
                 .map_err(|e| JsError::new(&format!("removeMessage(): {e}")))
@@ -630,11 +632,15 @@ impl OfflineQueueService {
 
     /// Puts a `failed` message back in line with its retry count reset.
     #[wasm_bindgen(js_name = retryMessage)]
-    pub fn retry_message(&self, id: &str) -> Result<(), JsError> {
-        self.run(|c, now| {
+    pub fn retry_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<(), JsValue> {
+        let id = &args::id(&id, "retryMessage(): id")?;
+        Ok(self.run(|c, now| {
             c.retry_message(id, now)
                 .map_err(|e| JsError::new(&format!("retryMessage(): {e}")))
-        })
+        })?)
     }
 
     /// Removes every message except one being sent; returns how many.
@@ -686,9 +692,10 @@ impl OfflineQueueService {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "QueueListener")] callback: Function,
-    ) -> Result<Function, JsError> {
-        subscribe(&self.inner, |i| &mut i.subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "QueueListener")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "subscribe(): callback")?;
+        Ok(subscribe(&self.inner, |i| &mut i.subs, callback)?)
     }
 
     /// Stops listening to the client and the browser, releases the cross-tab

@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
+use super::args::{opt, Field, Kind, MAX_SAFE, U32_MAX};
 use crate::core::backoff::BackoffConfig;
 use crate::core::connection::ConnectionConfig;
 
@@ -43,53 +43,38 @@ fn ready_event<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<S
     }
 }
 
-/// Refuses keys that `T` does not know (serde-wasm-bindgen reads only the
-/// fields it looks for, so `deny_unknown_fields` alone cannot see typos).
-pub(crate) fn check_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
-    if !value.is_object() {
-        return Err(JsError::new(&format!("{what}: options must be an object")));
-    }
-    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !known.contains(&key.as_str()) {
-            return Err(JsError::new(&format!(
-                "{what}: unknown option {key:?}; known options: {}",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
+/// The values of `PresenceStatus`.
+pub(crate) const PRESENCE_STATUSES: &[&str] = &["online", "away", "busy", "offline"];
 
-/// The keys of [`ClientOptions`].
-pub(crate) const CLIENT_OPTION_KEYS: &[&str] = &[
-    "url",
-    "path",
-    "namespace",
-    "debug",
-    "reconnection",
-    "maxReconnectAttempts",
-    "reconnectDelayMs",
-    "reconnectDelayMaxMs",
-    "randomizationFactor",
-    "seed",
-    "connectTimeoutMs",
-    "qualityIntervalMs",
-    "latencyWindow",
-    "probeTimeoutMs",
-    "bufferLimit",
-    "ackTimeoutMs",
-    "readyEvent",
+/// The keys of [`ClientOptions`] and what they hold.
+pub(crate) const CLIENT_OPTIONS: &[Field] = &[
+    opt("url", Kind::Str),
+    opt("path", Kind::Str),
+    opt("namespace", Kind::Str),
+    opt("debug", Kind::Bool),
+    opt("reconnection", Kind::Bool),
+    opt("maxReconnectAttempts", Kind::UInt(U32_MAX)),
+    opt("reconnectDelayMs", Kind::IntMs),
+    opt("reconnectDelayMaxMs", Kind::IntMs),
+    opt("randomizationFactor", Kind::Num),
+    opt("seed", Kind::UInt(MAX_SAFE)),
+    opt("connectTimeoutMs", Kind::IntMs),
+    opt("qualityIntervalMs", Kind::IntMs),
+    opt("latencyWindow", Kind::UInt(U32_MAX)),
+    opt("probeTimeoutMs", Kind::IntMs),
+    opt("bufferLimit", Kind::UInt(U32_MAX)),
+    opt("ackTimeoutMs", Kind::IntMs),
+    opt("readyEvent", Kind::Str),
 ];
 
 impl ClientOptions {
-    /// `{readyEvent: undefined}` means the default, like a missing key
-    /// (serde-wasm-bindgen reads `undefined` and `null` alike as `None`).
-    pub fn undefined_ready_event_is_default(&mut self, options: &JsValue) {
-        let undefined = js_sys::Reflect::get(options, &JsValue::from_str("readyEvent"))
-            .map_or(true, |v| v.is_undefined());
-        if undefined {
-            self.ready_event = None;
+    /// `{readyEvent: null}` means "no ready event" (the checked copy the
+    /// struct is read from drops absent keys, `null` among them).
+    pub fn null_ready_event_means_none(&mut self, options: &JsValue) {
+        let null = js_sys::Reflect::get(options, &JsValue::from_str("readyEvent"))
+            .is_ok_and(|v| v.is_null());
+        if null {
+            self.ready_event = Some(None);
         }
     }
 

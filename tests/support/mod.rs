@@ -162,7 +162,7 @@ pub fn client(extra: Value) -> RealtimeClient {
             o.insert(k.clone(), v.clone());
         }
     }
-    c.initialize(js(opts)).map_err(JsValue::from).unwrap();
+    c.initialize(js(opts)).unwrap();
     c
 }
 
@@ -175,7 +175,7 @@ pub fn js(v: Value) -> JsValue {
 pub async fn connected(sub: &str, extra: Value) -> RealtimeClient {
     let c = client(extra);
     let t = token(sub).await;
-    settle(c.connect(&t).map_err(JsValue::from).unwrap())
+    settle(c.connect((&t).into()).unwrap())
         .await
         .expect("connect");
     c
@@ -325,19 +325,53 @@ pub fn js_with(json: Value, name: &str, value: &JsValue) -> JsValue {
 }
 
 /// The value of an API call that must succeed.
-pub fn ok<T>(r: Result<T, JsError>) -> T {
+pub fn ok<T, E: Into<JsValue>>(r: Result<T, E>) -> T {
     match r {
         Ok(v) => v,
-        Err(e) => panic!("unexpected error: {}", error_message(&JsValue::from(e))),
+        Err(e) => panic!("unexpected error: {}", error_message(&e.into())),
     }
 }
 
 /// The message of the error an API call must fail with.
-pub fn err<T>(r: Result<T, JsError>) -> String {
+pub fn err<T, E: Into<JsValue>>(r: Result<T, E>) -> String {
     match r {
         Ok(_) => panic!("expected an error"),
-        Err(e) => error_message(&JsValue::from(e)),
+        Err(e) => error_message(&e.into()),
     }
+}
+
+/// The message of the `TypeError` an API call must fail with (a wrong type
+/// of argument); panics for any other outcome.
+pub fn type_err<T, E: Into<JsValue>>(r: Result<T, E>) -> String {
+    thrown_as::<js_sys::TypeError, _, _>(r, "TypeError")
+}
+
+/// The message of the `RangeError` an API call must fail with (an argument
+/// of the right type but outside its values); panics for any other outcome.
+pub fn range_err<T, E: Into<JsValue>>(r: Result<T, E>) -> String {
+    thrown_as::<js_sys::RangeError, _, _>(r, "RangeError")
+}
+
+fn thrown_as<C: JsCast, T, E: Into<JsValue>>(r: Result<T, E>, name: &str) -> String {
+    match r {
+        Ok(_) => panic!("expected a {name}, the call succeeded"),
+        Err(e) => {
+            let e: JsValue = e.into();
+            assert!(
+                e.is_instance_of::<C>(),
+                "expected a {name}, got {}",
+                error_message(&e)
+            );
+            error_message(&e)
+        }
+    }
+}
+
+/// Calls `method` of a JavaScript object with `args` (for objects held as
+/// JavaScript values, as the services' constructors take them).
+pub fn call_js(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = js_sys::Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
+    f.apply(target, &args.iter().collect::<js_sys::Array>())
 }
 
 /// Converts a JS value (plain data) to JSON; `undefined` (and what JSON
