@@ -188,6 +188,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   const failures = [];
   const counts = { TypeError: 0, RangeError: 0, Error: 0, getter: 0 };
   const covered = new Set();
+  const notEnforcedSeen = new Set();
   let calls = 0;
 
   const isPlain = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -339,7 +340,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
       const at = `${path}.${key}`;
       for (const [vlabel, v, vd] of badValues(prop.type, key, prop.optional)) {
         const full = `${label}(${at} = ${vlabel})`;
-        if (NOT_ENFORCED[full]) continue;
+        if (NOT_ENFORCED[full]) { notEnforcedSeen.add(full); continue; }
         attempt(full, vd, () => call(wrap({ ...base(), [key]: v })), [...names, key]);
       }
       const inner = objectType(prop.type);
@@ -417,6 +418,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
 
   // The module still works: the objects of the matrix, then a fresh client.
   const sanity = {};
+  try { freedOf.RealtimeClient.connect('x'); } catch (e) { sanity.freedError = `${e.constructor.name}: ${e.message}`; }
   const c = live.RealtimeClient;
   sanity.state = c.state;
   sanity.queued = live.OfflineQueueService.queueMessage({ channelId: 'general', content: 'after the matrix' }).status;
@@ -440,7 +442,8 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   fresh.disconnect();
   sanity.disconnected = fresh.state;
 
-  return { calls, counts, failures, covered: covered.size, members, sanity };
+  const staleExceptions = Object.keys(NOT_ENFORCED).filter((k) => !notEnforcedSeen.has(k));
+  return { calls, counts, failures, covered: covered.size, members, sanity, staleExceptions };
 }
 
 // ---- the test ----------------------------------------------------------------------
@@ -466,11 +469,15 @@ test('every entry point refuses wrong arguments with a TypeError or RangeError, 
   const r = await page.evaluate(runMatrix, { model, serverUrl, controlUrl });
   console.log(`argument matrix: ${r.calls} calls over ${r.members} members of ${classes.length} classes `
     + `(${r.counts.TypeError} TypeError, ${r.counts.RangeError} RangeError, ${r.counts.Error} Error on freed `
-    + `objects or a foreign this, ${r.counts.getter} getter reads); ${r.failures.length} failures`);
+    + `objects or a foreign this, ${r.counts.getter} getter reads); ${r.failures.length} failures; `
+    + `a freed object says "${r.sanity.freedError}"`);
   assert.deepEqual(r.failures, []);
   assert.equal(r.covered, r.members, 'every constructor, method, getter and function was called');
   assert.ok(r.calls >= 2000, `only ${r.calls} calls`);
   assert.ok(r.counts.RangeError >= 50 && r.counts.TypeError >= 1500, JSON.stringify(r.counts));
+  assert.deepEqual(r.staleExceptions, [], 'NOT_ENFORCED lists keys the matrix no longer meets');
+  assert.match(r.sanity.freedError, /^Error: \S/);
+  delete r.sanity.freedError;
   assert.deepEqual(r.sanity, {
     state: 'disconnected', queued: 'queued', queueLength: 1, presence: 'busy', tracked: 'sending',
     connected: true, joined: 'boolean', freshPresence: 'away', typing: true, disconnected: 'disconnected',
