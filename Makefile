@@ -11,6 +11,9 @@ export REALTIME_PORT_B ?= $(shell expr $(REALTIME_PORT) + 2)
 export CONTROL_PORT_B ?= $(shell expr $(CONTROL_PORT) + 2)
 export REDIS_PORT ?= $(shell expr $(REALTIME_PORT) + 78)
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300
+# Rooms exist on the real server only once created: the test servers create
+# these at start and after every /reset.
+export ROOMS ?= channel:general,channel:team,channel:e2e,channel:soak,channel:bench-queue,r,dm:d1
 # `make bench` starts its own test servers (and redis-server) on these ports, with the default
 # Engine.IO ping settings (25 s interval, 20 s timeout).
 BENCH_REALTIME_PORT ?= 39131

@@ -17,7 +17,7 @@ fn count_states(r: &Recorder) -> Vec<String> {
 
 #[wasm_bindgen_test]
 async fn connects_with_a_token_and_reports_state() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = client(json!({"debug": true}));
     assert_eq!(c.state(), "disconnected");
     let states = Recorder::new();
@@ -39,7 +39,7 @@ async fn connects_with_a_token_and_reports_state() {
 
 #[wasm_bindgen_test]
 async fn a_bad_token_is_rejected_clearly_and_not_retried() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = client(json!({ "reconnectDelayMs": 100 }));
     let errors = Recorder::new();
     let _u = c.on_error(errors.f().into());
@@ -51,7 +51,7 @@ async fn a_bad_token_is_rejected_clearly_and_not_retried() {
         .await
         .expect_err("refused");
     assert!(
-        error_message(&err).contains("invalid token"),
+        error_message(&err).contains("Invalid token"),
         "{}",
         error_message(&err)
     );
@@ -72,12 +72,13 @@ async fn a_bad_token_is_rejected_clearly_and_not_retried() {
     let err = settle(c.connect((&expired).into()).unwrap())
         .await
         .unwrap_err();
-    assert!(error_message(&err).contains("token expired"));
+    // The real server says `Invalid token` for every refused token.
+    assert!(error_message(&err).contains("Invalid token"));
     post("/reject-auth", json!({ "count": 1 })).await;
     let err = settle(c.connect((&token("bob").await).into()).unwrap())
         .await
         .unwrap_err();
-    assert!(error_message(&err).contains("authentication rejected"));
+    assert!(error_message(&err).contains("Invalid token"));
     // After refreshing the token the app connects again.
     settle(c.connect((&token("bob").await).into()).unwrap())
         .await
@@ -87,7 +88,7 @@ async fn a_bad_token_is_rejected_clearly_and_not_retried() {
 
 #[wasm_bindgen_test]
 async fn events_both_ways_acks_and_ack_timeout() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let b = connected("ben", json!({})).await;
     let joined = settle(a.join_channel("general".into()).unwrap())
@@ -163,7 +164,7 @@ async fn events_both_ways_acks_and_ack_timeout() {
 
 #[wasm_bindgen_test]
 async fn a_listener_that_throws_is_reported_and_others_still_run() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("thrower", json!({})).await;
     let errors = Recorder::new();
     let _e = c.on_error(errors.f().into());
@@ -182,7 +183,7 @@ async fn a_listener_that_throws_is_reported_and_others_still_run() {
 
 #[wasm_bindgen_test]
 async fn server_restart_reconnects_within_the_backoff_bound() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("restart", json!({ "seed": 1 })).await;
     let states = Recorder::new();
     let _s = c.on_state_change(states.f().into());
@@ -214,7 +215,7 @@ async fn server_restart_reconnects_within_the_backoff_bound() {
 
 #[wasm_bindgen_test]
 async fn dropped_connection_reconnects_and_buffered_emits_go_out_in_order() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("dropper", json!({ "reconnectDelayMs": 300 })).await;
     post("/drop", json!({})).await;
     wait_until("noticed the drop", 3000.0, || c.state() == "reconnecting").await;
@@ -241,7 +242,7 @@ async fn dropped_connection_reconnects_and_buffered_emits_go_out_in_order() {
 
 #[wasm_bindgen_test]
 async fn a_silent_server_is_declared_dead_and_the_client_reconnects() {
-    post("/reset", json!({})).await;
+    reset().await;
     // The Makefile runs the server with pingInterval 2000 + pingTimeout 2000.
     let c = connected("silent", json!({ "reconnectDelayMs": 200 })).await;
     let reasons = Recorder::new();
@@ -256,7 +257,7 @@ async fn a_silent_server_is_declared_dead_and_the_client_reconnects() {
 
 #[wasm_bindgen_test]
 async fn quality_follows_added_latency() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected(
         "latent",
         json!({ "latencyWindow": 2, "probeTimeoutMs": 5000 }),
@@ -290,7 +291,7 @@ async fn quality_follows_added_latency() {
 
 #[wasm_bindgen_test]
 async fn offline_stops_attempts_and_online_reconnects_at_once() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("nomad", json!({})).await;
     let online = Recorder::new();
     let _o = c.on_offline_status_change(online.f().into());
@@ -316,7 +317,7 @@ async fn offline_stops_attempts_and_online_reconnects_at_once() {
 
 #[wasm_bindgen_test]
 async fn malformed_frames_are_reported_and_the_connection_keeps_working() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("victim", json!({})).await;
     let errors = Recorder::new();
     let _e = c.on_error(errors.f().into());

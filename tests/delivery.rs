@@ -30,7 +30,7 @@ async fn join(c: &RealtimeClient, channel: &str) {
 #[wasm_bindgen_test]
 async fn ticks_reach_read_when_the_other_user_reads() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let alice = connected("alice", json!({})).await;
     let bob = connected("bob", json!({})).await;
     join(&alice, "general").await;
@@ -137,7 +137,7 @@ async fn ticks_reach_read_when_the_other_user_reads() {
 #[wasm_bindgen_test]
 async fn a_reconnect_resyncs_receipts_missed_while_disconnected() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let alice = connected(
         "alice2",
         json!({ "reconnectDelayMs": 1500, "reconnectDelayMaxMs": 1500 }),
@@ -196,7 +196,7 @@ async fn a_reconnect_resyncs_receipts_missed_while_disconnected() {
 #[wasm_bindgen_test]
 async fn messages_sent_through_the_queue_are_tracked_to_read() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let bob = connected("bob3", json!({})).await;
     join(&bob, "general").await;
     let db = handler(&bob, json!({ "readBatchMs": 200 }));

@@ -81,7 +81,7 @@ async fn ann_and_ben(
     PresenceService,
     PresenceService,
 ) {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let b = connected("ben", json!({})).await;
     let pa = service(&a, a_options);
@@ -356,7 +356,7 @@ async fn hidden_tab_goes_away_after_the_delay_and_visible_restores() {
 
 #[wasm_bindgen_test]
 async fn activity_in_one_tab_keeps_the_other_from_going_away() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a1 = connected("ann", json!({})).await;
     let a2 = connected("ann", json!({})).await;
     // Tab 1 hears the DOM; "tab 2" only hears tab 1 through the BroadcastChannel.
@@ -393,7 +393,7 @@ async fn activity_in_one_tab_keeps_the_other_from_going_away() {
 
 #[wasm_bindgen_test]
 async fn storage_event_fallback_without_broadcast_channel() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let saved = run_js(
         "const c = window.BroadcastChannel; window.BroadcastChannel = undefined; return c;",
@@ -433,7 +433,7 @@ async fn storage_event_fallback_without_broadcast_channel() {
 
 #[wasm_bindgen_test]
 async fn heartbeat_and_status_resent_after_a_reconnect() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({ "reconnectDelayMs": 200 })).await;
     let b = connected("ben", json!({ "reconnectDelayMs": 200 })).await;
     let pa = service(&a, json!({ "heartbeatIntervalMs": 300 }));
@@ -475,7 +475,7 @@ async fn heartbeat_and_status_resent_after_a_reconnect() {
 
 #[wasm_bindgen_test]
 async fn bad_input_is_refused_clearly_and_changes_nothing() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let p = service(&a, json!({}));
     wait_until("user id", 3000.0, || p.user_id().is_some()).await;

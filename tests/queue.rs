@@ -85,7 +85,7 @@ async fn watch_general(observer: &RealtimeClient) -> Recorder {
 #[wasm_bindgen_test]
 async fn queued_while_the_server_is_down_survive_a_reload_and_arrive_exactly_once_in_order() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let observer = connected(
         "observer",
         json!({ "reconnectDelayMs": 100, "reconnectDelayMaxMs": 200 }),
@@ -192,7 +192,7 @@ async fn lock_snapshot() -> Value {
 
 async fn two_tabs_share_one_queue(lock: &str) {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let observer = connected("observer", json!({})).await;
     let broadcast = watch_general(&observer).await;
 
@@ -347,7 +347,7 @@ fn fill_storage() {
 #[wasm_bindgen_test]
 async fn a_full_storage_reports_quota_and_the_message_is_still_sent() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     fill_storage();
     let c = client(json!({}));
     let q = queue(&c, json!({}));
@@ -377,7 +377,7 @@ async fn a_full_storage_reports_quota_and_the_message_is_still_sent() {
 #[wasm_bindgen_test]
 async fn a_corrupted_entry_is_reported_set_aside_and_the_rest_sent() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let c = client(json!({}));
     let q = queue(&c, json!({}));
     let ms: Vec<Value> = (0..3)
@@ -450,7 +450,7 @@ async fn an_unreadable_document_is_set_aside_and_the_queue_keeps_working() {
 #[wasm_bindgen_test]
 async fn offline_then_online_reconnects_and_flushes() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("nomad", json!({})).await;
     let q = queue(&c, json!({}));
     let events = EventRecorder::new();

@@ -44,7 +44,7 @@ fn contents(list: &Value) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn reconnect_sync_flushes_the_queue_then_fetches_what_was_missed() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let bob = connected(
         "bob",
         json!({ "reconnectDelayMs": 100, "reconnectDelayMaxMs": 200 }),
@@ -183,7 +183,7 @@ async fn reconnect_sync_flushes_the_queue_then_fetches_what_was_missed() {
 #[wasm_bindgen_test]
 async fn manual_sync_and_edit_conflicts() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let bob = connected("bob", json!({})).await;
     let alice = connected("alice", json!({})).await;
     join(&bob, "general").await;

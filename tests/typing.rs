@@ -110,7 +110,7 @@ async fn typist(sub: &str, rooms: &[&str]) -> (RealtimeClient, TypingService) {
 
 #[wasm_bindgen_test]
 async fn a_types_b_sees_it_and_it_disappears_5s_after_a_stops() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general"]).await;
     let room = Changes::new();
@@ -164,7 +164,7 @@ async fn a_types_b_sees_it_and_it_disappears_5s_after_a_stops() {
 
 #[wasm_bindgen_test]
 async fn explicit_stop_threads_and_dms() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general", "dm:d1"]).await;
 
@@ -207,7 +207,7 @@ async fn explicit_stop_threads_and_dms() {
 
 #[wasm_bindgen_test]
 async fn a_burst_is_one_update_and_texts_name_everyone() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_c, tc) = typist("cat", &["general"]).await;
     let (_d, td) = typist("dan", &["general"]).await;
@@ -246,7 +246,7 @@ async fn a_burst_is_one_update_and_texts_name_everyone() {
 
 #[wasm_bindgen_test]
 async fn privacy_broadcast_off_and_visibility_filters() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general"]).await;
     let raw = Recorder::new();
@@ -289,7 +289,7 @@ async fn privacy_broadcast_off_and_visibility_filters() {
 
 #[wasm_bindgen_test]
 async fn no_timer_while_nobody_types() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general"]).await;
     let (wa, wb) = (ta.timer_wakeups(), tb.timer_wakeups());
@@ -310,7 +310,7 @@ async fn no_timer_while_nobody_types() {
 
 #[wasm_bindgen_test]
 async fn bad_input_is_refused_clearly_and_changes_nothing() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (a, ta) = typist("ann", &["general"]).await;
     let e = type_err(ta.start_typing(5.into(), U));
     assert!(

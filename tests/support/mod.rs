@@ -22,6 +22,14 @@ pub fn server_url() -> String {
     )
 }
 
+/// The second instance's URL (scale-out: both share one Redis).
+pub fn server_url_b() -> String {
+    format!(
+        "http://127.0.0.1:{}",
+        option_env!("REALTIME_PORT_B").unwrap_or("39103")
+    )
+}
+
 fn control_url(path: &str) -> String {
     format!(
         "http://127.0.0.1:{}{path}",
@@ -29,14 +37,35 @@ fn control_url(path: &str) -> String {
     )
 }
 
-/// Calls the control API.
+fn control_url_b(path: &str) -> String {
+    format!(
+        "http://127.0.0.1:{}{path}",
+        option_env!("CONTROL_PORT_B").unwrap_or("39104")
+    )
+}
+
+/// Calls the control API of instance A.
 pub async fn control(method: &str, path: &str, body: Option<Value>) -> Value {
+    request(control_url(path), method, body).await
+}
+
+/// POST to the control API of instance B.
+pub async fn post_b(path: &str, body: Value) -> Value {
+    request(control_url_b(path), "POST", Some(body)).await
+}
+
+/// GET from the control API of instance B.
+pub async fn get_b(path: &str) -> Value {
+    request(control_url_b(path), "GET", None).await
+}
+
+async fn request(url: String, method: &str, body: Option<Value>) -> Value {
     let opts = RequestInit::new();
     opts.set_method(method);
     if let Some(b) = body {
         opts.set_body(&JsValue::from_str(&b.to_string()));
     }
-    let req = Request::new_with_str_and_init(&control_url(path), &opts).unwrap();
+    let req = Request::new_with_str_and_init(&url, &opts).unwrap();
     req.headers()
         .set("content-type", "application/json")
         .unwrap();
@@ -61,6 +90,17 @@ pub async fn post(path: &str, body: Value) -> Value {
 /// GET.
 pub async fn get(path: &str) -> Value {
     control("GET", path, None).await
+}
+
+/// The rooms the browser tests use: they must exist, as on the real server.
+pub const ROOMS: [&str; 4] = ["channel:general", "channel:team", "r", "dm:d1"];
+
+/// Resets the test server (both instances share its rooms through Redis)
+/// with extensions on, and creates [`ROOMS`].
+pub async fn reset() {
+    post("/reset", serde_json::json!({})).await;
+    post_b("/reset", serde_json::json!({})).await;
+    post("/rooms", serde_json::json!({ "names": ROOMS })).await;
 }
 
 /// A signed token for `sub`.
