@@ -93,8 +93,8 @@ async fn user_id_comes_from_the_token_without_an_authenticated_event() {
 #[wasm_bindgen_test]
 async fn rooms_are_rejoined_after_every_reconnect_before_buffered_traffic() {
     reset().await;
-    let ann = connected("ann", fast()).await;
-    let ben = connected("ben", json!({})).await;
+    let ann = connected("rejoiner", fast()).await;
+    let ben = connected_b("ben").await;
     join(&ann, "general").await;
     join(&ben, "general").await;
     let mine = Recorder::new();
@@ -102,9 +102,9 @@ async fn rooms_are_rejoined_after_every_reconnect_before_buffered_traffic() {
     let errors = Recorder::new();
     let _e = ann.on_error(errors.f().into());
 
+    let states = Recorder::new();
+    let _s = ann.on_state_change(states.f().into());
     for (round, fault) in ["/drop", "/restart"].iter().enumerate() {
-        let states = Recorder::new();
-        let _s = ann.on_state_change(states.f().into());
         let back = if *fault == "/restart" {
             let back = spawn_control("POST", "/restart", json!({ "downMs": 1200 }));
             wait_server_down().await;
@@ -131,14 +131,19 @@ async fn rooms_are_rejoined_after_every_reconnect_before_buffered_traffic() {
         let from_ben = format!("from-ben-{round}");
         send(&ben, &from_ben);
         wait_until("ann hears ben", 5000.0, || cids(&mine).contains(&from_ben)).await;
-        assert!(states.strings().contains(&"connected".to_owned()));
+        let connects = states
+            .strings()
+            .iter()
+            .filter(|s| *s == "connected")
+            .count();
+        assert_eq!(connects, round + 1, "{:?}", states.strings());
     }
     let conns = get("/connections").await;
     let ann_rooms = conns["connections"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["userId"] == "ann")
+        .find(|c| c["userId"] == "rejoiner")
         .map(|c| c["rooms"].clone())
         .unwrap();
     assert!(
@@ -152,7 +157,7 @@ async fn rooms_are_rejoined_after_every_reconnect_before_buffered_traffic() {
 async fn a_send_made_the_moment_the_state_turns_connected_is_delivered() {
     reset().await;
     let ann = connected("ann", fast()).await;
-    let ben = connected("ben", json!({})).await;
+    let ben = connected_b("ben").await;
     join(&ben, "general").await;
     let got = Recorder::new();
     let _g = ben.on("message:new".into(), got.f().into()).unwrap();
@@ -177,8 +182,9 @@ async fn a_send_made_the_moment_the_state_turns_connected_is_delivered() {
 async fn sends_with_a_client_message_id_survive_the_server_going_down() {
     reset().await;
     post("/extensions", json!({ "on": false })).await;
+    post_b("/extensions", json!({ "on": false })).await;
     let ann = connected("ann", fast()).await;
-    let ben = connected("ben", json!({})).await;
+    let ben = connected_b("ben").await;
     join(&ben, "general").await;
     let got = Recorder::new();
     let _g = ben.on("message:new".into(), got.f().into()).unwrap();

@@ -221,6 +221,21 @@ pub async fn connected(sub: &str, extra: Value) -> RealtimeClient {
     c
 }
 
+/// A client of instance B (scale-out: the same Redis), connected as `sub`;
+/// it stays connected while instance A is dropped or restarted.
+pub async fn connected_b(sub: &str) -> RealtimeClient {
+    let c = RealtimeClient::new();
+    c.initialize(js(serde_json::json!({
+        "url": server_url_b(), "qualityIntervalMs": 0,
+        "reconnectDelayMs": 100, "reconnectDelayMaxMs": 300,
+    })))
+    .unwrap();
+    settle(c.connect((&token(sub).await).into()).unwrap())
+        .await
+        .expect("connect to instance B");
+    c
+}
+
 /// Dispatches a plain DOM event on window.
 pub fn fire_window_event(kind: &str) {
     let window = web_sys::window().unwrap();
