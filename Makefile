@@ -23,7 +23,7 @@ BENCH_CONTROL_PORT_B ?= 39134
 BENCH_REDIS_PORT ?= 39139
 WASM_TEST := wasm-pack test --headless --mode no-install
 
-.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench clean
+.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -46,6 +46,13 @@ server-test: setup
 
 www-test: build
 	bash scripts/with-server.sh bash -c 'cd www && npm test' 
+
+# The fault soak for longer (SOAK_SECONDS, default 600); `make test` runs it
+# for 60 s as part of the www tests. Prints minutes, faults, messages, lost,
+# duplicated, traps.
+SOAK_SECONDS ?= 600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) bash scripts/with-server.sh bash -c 'cd www && node --test tests/soak.test.mjs'
 
 # A smoke run of the benchmark (tiny counts, no BENCHMARKS.md) so it cannot rot;
 # fails if a measurement throws or yields no number.
