@@ -22,7 +22,7 @@
 //!   drops) and ends with `queue:flushed {flushId, sent, failed}`.
 //!   `flush_queue` returns the flush id (joining a running flush), which is how
 //!   a JS `Promise` waits for its result.
-//! * **Storage** (see [`persist`]): one key per message, so tabs never rewrite
+//! * **Storage** (layout in `persist.rs`): one key per message, so tabs never rewrite
 //!   each other's entries. A tab writes only what it changes: an enqueue is one
 //!   write. An entry's key is removed only on its ack or by `remove_message` /
 //!   `clear_queue`; before rewriting an entry it did not just create, a tab
