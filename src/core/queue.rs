@@ -319,7 +319,9 @@ impl OfflineQueueService {
         if self.is_in_flight(id) {
             return Err(QueueError::InFlight(id.to_owned()));
         }
-        if !self.recheck(id, now) && self.position(id).is_none() {
+        // Re-read it: another tab may have sent or removed it, or stored it
+        // without this tab hearing of it yet.
+        if !self.recheck(id, now) {
             return Err(QueueError::NotFound(id.to_owned()));
         }
         let pos = self
