@@ -300,13 +300,13 @@ fn on_queue_event(weak: &Weak<RefCell<DeliveryInner>>, event: &QueueEvent) {
                 ensure_tracked(c, message, now);
                 let _ = c.on_sent(
                     &message.client_message_id,
-                    message_id,
+                    message_id.as_deref(),
                     timestamp.unwrap_or(now),
                     now,
                 );
             });
         }
-        QueueEvent::Failed { message, error } => {
+        QueueEvent::Failed { message, error, .. } => {
             with_core(&rc, |c, now| {
                 ensure_tracked(c, message, now);
                 let _ = c.on_failed(&message.client_message_id, error, now);
@@ -440,7 +440,7 @@ impl DeliveryEventHandler {
         let timestamp = args::opt_ms(&timestamp, &format!("{m}: timestamp"))?;
         Ok(self.run(|c, now| {
             let at = timestamp.unwrap_or(now);
-            c.on_sent(client_message_id, message_id, at, now)
+            c.on_sent(client_message_id, message_id.as_str(), at, now)
                 .map_err(|e| JsError::new(&format!("markSent(): {e}")))
         })?)
     }

@@ -7,10 +7,14 @@
 //!   link dropped is not counted as an attempt.
 //! * The queue flushes when the client connects or reconnects, when the
 //!   browser comes back online (while connected) and on `flushQueue()`.
-//! * Tabs share the queue through `localStorage`: every flush first takes the
-//!   cross-tab lock (Web Locks, or a `localStorage` lease where
-//!   `navigator.locks` is missing), and a `storage` event from another tab
-//!   merges that tab's changes (`reload_from_store`).
+//! * Tabs share the queue through `localStorage`, one key per message
+//!   (`<storageKey>:m:<id>`), so no tab can erase another's message: every
+//!   flush first takes the cross-tab lock (Web Locks, or a `localStorage`
+//!   lease where `navigator.locks` is missing), and a `storage` event from
+//!   another tab re-reads the one entry it changed (`on_storage_changed`).
+//! * A message the storage refuses (full, disabled) is still sent; it carries
+//!   `persisted: false`, gets its own `queue:error`, and is written as soon as
+//!   the storage accepts it (`message:persisted`).
 //! * Events raised while loading (a corrupt entry, an unusable storage) are
 //!   delivered in a microtask after the constructor returns, so a
 //!   `subscribe()` right after `new` sees them.
@@ -563,11 +567,15 @@ impl OfflineQueueService {
         }));
         let hook_id = add_hook(&inner, &handle, on_client_event);
         let weak = Rc::downgrade(&inner);
-        let listener = StorageListener::new(vec![storage_key], move || {
-            if let Some(rc) = weak.upgrade() {
-                with_core(&rc, |c, now| c.reload_from_store(now));
-            }
-        });
+        let entry_prefix = format!("{storage_key}:m:");
+        let listener = StorageListener::watching(
+            move |k| k == storage_key || k.starts_with(&entry_prefix),
+            move |key| {
+                if let Some(rc) = weak.upgrade() {
+                    with_core(&rc, |c, now| c.on_storage_changed(key.as_deref(), now));
+                }
+            },
+        );
         if let Ok(mut i) = inner.try_borrow_mut() {
             i.hook_id = Some(hook_id);
             i.storage_listener = Some(listener);
@@ -770,7 +778,7 @@ export type QueuedMessageStatus = 'queued' | 'sending' | 'failed';
 export interface OfflineQueueOptions {
   /** Most messages held (queued + failed); more are refused. Default 100. */
   maxMessages?: number;
-  /** Byte budget of the stored queue (serialized JSON). Default 1048576. */
+  /** Byte budget of all stored entries together (serialized JSON). Default 1048576. */
   maxBytes?: number;
   /** Retries after the first attempt before a message is `failed`. Default 5. */
   maxRetries?: number;
@@ -780,7 +788,7 @@ export interface OfflineQueueOptions {
   retryDelayMaxMs?: number;
   /** Time allowed for the server's ack of one send. Default 10000. */
   requestTimeoutMs?: number;
-  /** localStorage key of the queue (`<key>:quarantine` holds corrupt entries). Default `chat-realtime:queue`. */
+  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
   storageKey?: string;
   /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
   crossTabLock?: 'auto' | 'lease' | 'none';
@@ -820,6 +828,10 @@ export interface QueuedMessage {
   status: QueuedMessageStatus;
   /** Error of the last failed attempt. */
   lastError?: string;
+  /** The server's error code of the last failed attempt (`{success:false, error:{code}}`). */
+  lastErrorCode?: string;
+  /** In storage, so a reload keeps it. `false` while the storage refuses it (full, disabled): still sent from memory, reported with `queue:error`, stored as soon as possible (`message:persisted`). */
+  persisted: boolean;
 }
 
 /** Result of `flushQueue()`. */
@@ -843,11 +855,16 @@ export interface QuarantinedEntry {
 /** Data of each queue event. */
 export interface QueueEventMap {
   'message:queued': { message: QueuedMessage };
-  'message:sent': { message: QueuedMessage; messageId: string; timestamp: number | null; duplicate: boolean; flushId: number | null };
-  'message:failed': { message: QueuedMessage; error: string };
+  /** `messageId` is `null` when the server's ack carries no id (the real server answers `{success:true}`). */
+  'message:sent': { message: QueuedMessage; messageId: string | null; timestamp: number | null; duplicate: boolean; flushId: number | null };
+  /** `errorCode`: the server's code when it rejected the last attempt. */
+  'message:failed': { message: QueuedMessage; error: string; errorCode: string | null };
+  /** A message that had `persisted: false` is stored now. */
+  'message:persisted': { message: QueuedMessage };
   'queue:flushing': { flushId: number; count: number };
   'queue:flushed': { flushId: number; sent: number; failed: number };
   'queue:cleared': { count: number };
+  /** With a `messageId` and reason quota/unavailable/storage: that message is not stored (or not in its latest state); one event per message, each time. */
   'queue:error': { reason: QueueErrorReason; message: string; messageId: string | null };
 }
 /** Queue event names. */

@@ -500,36 +500,42 @@ impl DeliveryEventHandler {
         Ok(())
     }
 
-    /// The send ack arrived: maps `server_id` to the client id and moves to
+    /// The send ack arrived: maps `server_id` (when the ack carries one; the
+    /// real server's `{success:true}` does not) to the client id and moves to
     /// `sent` (emits `message:sent`). When a receipt already moved the message
     /// further, only the id mapping and `sentAt` are recorded.
-    pub fn on_sent(
+    pub fn on_sent<'a>(
         &mut self,
         client_message_id: &str,
-        server_id: &str,
+        server_id: impl Into<Option<&'a str>>,
         timestamp: Millis,
         now: Millis,
     ) -> Result<(), DeliveryError> {
-        non_empty("messageId", server_id)?;
+        let server_id: Option<&str> = server_id.into();
+        if let Some(sid) = server_id {
+            non_empty("messageId", sid)?;
+        }
         let rec = self
             .records
             .get(client_message_id)
             .ok_or_else(|| DeliveryError::UnknownMessage(client_message_id.to_owned()))?;
-        if let Some(other) = self.by_server_id.get(server_id) {
-            if other != client_message_id {
-                return Err(DeliveryError::InvalidArgument(format!(
-                    "server id {server_id} already belongs to message {other}"
-                )));
+        if let Some(sid) = server_id {
+            if let Some(other) = self.by_server_id.get(sid) {
+                if other != client_message_id {
+                    return Err(DeliveryError::InvalidArgument(format!(
+                        "server id {sid} already belongs to message {other}"
+                    )));
+                }
             }
-        }
-        if let Some(existing) = &rec.message_id {
-            if existing != server_id {
-                return Err(DeliveryError::InvalidArgument(format!(
-                    "message {client_message_id} already has server id {existing}"
-                )));
+            if let Some(existing) = &rec.message_id {
+                if existing != sid {
+                    return Err(DeliveryError::InvalidArgument(format!(
+                        "message {client_message_id} already has server id {existing}"
+                    )));
+                }
             }
+            self.map_server_id(client_message_id, sid);
         }
-        self.map_server_id(client_message_id, server_id);
         let Some(rec) = self.records.get_mut(client_message_id) else {
             return Ok(());
         };

@@ -427,3 +427,26 @@ proptest! {
         prop_assert!(st.state != DeliveryState::Failed);
     }
 }
+
+#[test]
+fn an_ack_without_a_server_id_still_moves_pending_to_sent() {
+    // The real server acks `message:send` with `{success:true}`: no id.
+    let mut h = DeliveryEventHandler::default();
+    h.track_queued("c1", "ch-1", 0, 10).unwrap();
+    h.on_sent("c1", None, 30, 30).unwrap();
+    let ev = events(&mut h);
+    assert_eq!(ev.len(), 1);
+    let data = serde_json::to_value(&ev[0]).unwrap();
+    assert_eq!(data["event"], "message:sent");
+    assert_eq!(data["data"]["state"], "sent");
+    assert_eq!(data["data"]["messageId"], Value::Null);
+    let st = h.status("c1").unwrap();
+    assert_eq!(
+        (st.state, st.message_id, st.sent_at),
+        (DeliveryState::Sent, None, Some(30))
+    );
+    // A receipt naming the server id later still finds it by client id.
+    h.on_delivered(&delivered("u2"), 40).unwrap();
+    assert_eq!(h.status("c1").unwrap().state, DeliveryState::Delivered);
+    assert_eq!(h.status("m1").unwrap().client_message_id, "c1");
+}
