@@ -429,6 +429,8 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   const fresh = new pkg.RealtimeClient();
   fresh.initialize({ url: serverUrl });
   const { token } = await (await fetch(`${controlUrl}/token?sub=args-matrix`)).json();
+  // Rooms exist only once created, as on the real server.
+  await fetch(`${controlUrl}/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ names: ['channel:general'] }) });
   await fresh.connect(token);
   sanity.connected = fresh.isConnected;
   sanity.joined = typeof (await fresh.joinChannel('general')).success;
