@@ -113,7 +113,8 @@ async fn status_and_custom_status_reach_the_other_user() {
     assert_eq!(last["userId"], "ann");
     assert_eq!(last["status"], "busy");
 
-    // A custom status with an expiry reaches B, then clears itself.
+    // A custom status with an expiry reaches B; A clears it at the expiry,
+    // and the clearing reaches B.
     let own = Recorder::new();
     let _o = ok(pa.on_custom_status_change(own.f().into()));
     let set_at = js_sys::Date::now();
@@ -128,13 +129,16 @@ async fn status_and_custom_status_reach_the_other_user() {
         presence(&pb, "ann")["customStatus"]["text"] == "In a meeting"
     })
     .await;
-    let seen = presence(&pb, "ann");
-    assert_eq!(seen["customStatus"]["emoji"], "📅");
-    assert_eq!(seen["status"], "busy");
-    // expiresAt arrives as a Date at the same instant.
+    // The real server sends the text and the emoji, never the expiry: B
+    // sees exactly these, and only A knows when it ends (a Date, to the ms).
+    assert_eq!(
+        presence(&pb, "ann"),
+        json!({ "userId": "ann", "status": "busy",
+                "customStatus": { "text": "In a meeting", "emoji": "📅" } })
+    );
     let expires_at = run_js(
-        "return arg.customStatus.expiresAt instanceof Date ? arg.customStatus.expiresAt.getTime() : -1",
-        &ok(pb.get_presence("ann".into())),
+        "return arg.expiresAt instanceof Date ? arg.expiresAt.getTime() : -1",
+        &pa.get_custom_status(),
     );
     assert_eq!(expires_at.as_f64(), Some(expires.floor()));
     let took = wait_until("the custom status expires for B", 4000.0, || {
@@ -164,6 +168,93 @@ async fn status_and_custom_status_reach_the_other_user() {
     ok(pa.set_status("away".into()));
     wait_until("B sees away", 3000.0, || status_of(&pb, "ann") == "away").await;
     assert!(presence(&pb, "ann")["customStatus"].is_null());
+    pa.dispose();
+    pb.dispose();
+}
+
+/// With the extensions off the server is the real one: no answer to
+/// `presence:subscribe`, `presence:changed` as `{userId, status,
+/// customStatus: text, customEmoji}`, no `lastSeenAt`. B follows A from A's
+/// broadcasts alone, and A's service undoes the reset the server does when
+/// another tab of A connects.
+#[wasm_bindgen_test]
+async fn presence_follows_the_real_servers_broadcasts_without_the_extensions() {
+    reset().await;
+    post("/extensions", json!({ "on": false })).await;
+    let a = connected("ann", json!({})).await;
+    let b = connected("ben", json!({})).await;
+    let pb = service(&b, json!({}));
+    assert_eq!(ok(pb.subscribe_to_users(ids(&["ann"]))), 1);
+    sleep(300).await;
+    assert!(
+        ok(pb.get_presence("ann".into())).is_undefined(),
+        "nothing answers presence:subscribe: {}",
+        presence(&pb, "ann")
+    );
+
+    // A's service announces A when it starts.
+    let pa = service(&a, json!({}));
+    wait_until("B hears A online", 3000.0, || {
+        status_of(&pb, "ann") == "online"
+    })
+    .await;
+    ok(pa.set_status("busy".into()));
+    let input = js(json!({ "text": "In a meeting", "emoji": "📅",
+                           "expiresAt": js_sys::Date::now() + 3_600_000.0 }));
+    ok(pa.set_custom_status(input));
+    let busy = json!({ "userId": "ann", "status": "busy",
+                       "customStatus": { "text": "In a meeting", "emoji": "📅" } });
+    wait_until("B sees busy in a meeting", 3000.0, || {
+        presence(&pb, "ann") == busy
+    })
+    .await;
+
+    // A second tab of A connects: the server resets A to online without
+    // custom status and tells everyone; A's service sends its own again.
+    let raw = Recorder::new();
+    let _r = ok(b.on("presence:changed".into(), raw.f().into()));
+    let a2 = connected("ann", json!({})).await;
+    wait_until("the reset reached B", 3000.0, || {
+        raw.all()
+            .iter()
+            .any(|p| p["userId"] == "ann" && p["status"] == "online")
+    })
+    .await;
+    wait_until("B sees busy in a meeting again", 3000.0, || {
+        presence(&pb, "ann") == busy
+    })
+    .await;
+    sleep(500).await;
+    assert_eq!(presence(&pb, "ann"), busy, "{:?}", raw.all());
+    assert!(
+        raw.all()
+            .iter()
+            .all(|p| p.get("lastSeenAt").is_none() && !p["customStatus"].is_object()),
+        "the real shape: {:?}",
+        raw.all()
+    );
+
+    // Both of A's sockets go: offline, last seen when B heard it.
+    let before = js_sys::Date::now();
+    ok(a.disconnect());
+    ok(a2.disconnect());
+    wait_until("B sees A offline", 3000.0, || {
+        status_of(&pb, "ann") == "offline"
+    })
+    .await;
+    let seen = presence(&pb, "ann");
+    assert!(seen["customStatus"].is_null(), "{seen}");
+    let last_seen = run_js(
+        "return Date.parse(arg)",
+        &seen["lastSeenAt"].as_str().unwrap_or("none").into(),
+    )
+    .as_f64()
+    .unwrap_or(f64::NAN);
+    assert!(
+        (before..=js_sys::Date::now()).contains(&last_seen),
+        "last seen {seen}"
+    );
+    assert_eq!(get("/stats").await["contractViolations"], 0);
     pa.dispose();
     pb.dispose();
 }

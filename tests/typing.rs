@@ -162,6 +162,90 @@ async fn a_types_b_sees_it_and_it_disappears_5s_after_a_stops() {
     tb.dispose();
 }
 
+/// With the extensions off the server is the real one: `typing:event` users
+/// are `{userId, startedAt}` without names, every `typing:start` outside a
+/// thread adds a row (A is listed once per start), and nothing is sent when
+/// rows expire or when A's socket goes. B still shows A once, under a name
+/// when the app gives one, and forgets A by itself.
+#[wasm_bindgen_test]
+async fn the_real_servers_typing_events_without_the_extensions() {
+    reset().await;
+    post("/extensions", json!({ "on": false })).await;
+    let (a, ta) = typist("ann", &["general"]).await;
+    let (b, tb) = typist("ben", &["general"]).await;
+    let raw = Recorder::new();
+    let _r = ok(b.on("typing:event".into(), raw.f().into()));
+    let arrivals: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let times = arrivals.clone();
+    let on_arrival = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        times.borrow_mut().push(js_sys::Date::now());
+    });
+    let _t = ok(b.on("typing:event".into(), on_arrival.as_ref().clone()));
+
+    // A types for 2.5 s: typing:start goes out more than once.
+    let mut value = String::new();
+    let start = js_sys::Date::now();
+    while js_sys::Date::now() - start < 2500.0 {
+        value.push('x');
+        ok(ta.handle_input_change("general".into(), value.as_str().into(), U));
+        sleep(100).await;
+    }
+    wait_until("the server lists A twice", 3000.0, || {
+        raw.all()
+            .iter()
+            .any(|e| e["users"].as_array().is_some_and(|u| u.len() >= 2))
+    })
+    .await;
+    assert!(
+        raw.all().iter().all(
+            |e| e["users"]
+                .as_array()
+                .is_some_and(|us| us.iter().all(|u| u["userId"] == "ann"
+                    && u["startedAt"].is_string()
+                    && u.get("userName").is_none()))
+        ),
+        "the real shape: {:?}",
+        raw.all()
+    );
+    wait_until("B sees A typing", 3000.0, || {
+        text(&tb, "general").as_deref() == Some("ann is typing...")
+    })
+    .await;
+    let seen = users(&tb, "general", None);
+    assert_eq!(seen.as_array().map(Vec::len), Some(1), "once: {seen}");
+    assert_eq!(seen[0]["userId"], "ann");
+    assert_eq!(seen[0]["userName"], "ann", "the id until a name is known");
+    ok(tb.set_user_names(js(json!({ "ann": "Ann Lee" }))));
+    assert_eq!(
+        text(&tb, "general").as_deref(),
+        Some("Ann Lee is typing...")
+    );
+
+    // An explicit stop reaches B at once.
+    let stopped = js_sys::Date::now();
+    ok(ta.stop_typing(U, U));
+    wait_until("B sees A stop", 2000.0, || text(&tb, "general").is_none()).await;
+    assert!(js_sys::Date::now() - stopped < 1500.0);
+
+    // A starts again and its socket goes without a stop: the server says
+    // nothing, B forgets A 5 s after the last report.
+    sleep(1100).await;
+    ok(ta.start_typing("general".into(), U));
+    wait_until("B sees A again", 3000.0, || text(&tb, "general").is_some()).await;
+    post("/disconnect", json!({ "userId": "ann" })).await;
+    wait_until("A is gone", 3000.0, || !a.is_connected()).await;
+    wait_until("B forgets A", 8000.0, || text(&tb, "general").is_none()).await;
+    let last_report = arrivals.borrow().last().copied().unwrap_or(f64::NAN);
+    let after = js_sys::Date::now() - last_report;
+    assert!(
+        (4500.0..6500.0).contains(&after),
+        "forgotten {after} ms after the last typing:event"
+    );
+    assert_eq!(get("/stats").await["contractViolations"], 0);
+    ta.dispose();
+    tb.dispose();
+}
+
 #[wasm_bindgen_test]
 async fn explicit_stop_threads_and_dms() {
     reset().await;
@@ -219,14 +303,28 @@ async fn a_burst_is_one_update_and_texts_name_everyone() {
     wait_until("one update", 3000.0, || all.len() >= 1).await;
     sleep(700).await;
     assert_eq!(all.len(), 1, "{:?}", all.user_ids());
-    assert_eq!(all.user_ids()[0], ["ann", "cat"]);
-    assert_eq!(
-        text(&tb, "general").as_deref(),
-        Some("ann and cat are typing...")
+    // Both started in the same instant: the server may take either first,
+    // and B lists them in the order they started.
+    let first = all.user_ids()[0].clone();
+    let mut both = first.clone();
+    both.sort();
+    assert_eq!(both, ["ann", "cat"]);
+    let seen = users(&tb, "general", None);
+    assert_eq!(seen[0]["userId"], first[0].as_str());
+    assert!(
+        seen[0]["startedAt"].as_str() <= seen[1]["startedAt"].as_str(),
+        "in the order they started: {seen}"
     );
+    let (x, y) = (&first[0], &first[1]);
+    assert_eq!(
+        text(&tb, "general"),
+        Some(format!("{x} and {y} are typing..."))
+    );
+    // Dan starts later: third, and the first two keep their places.
     ok(td.start_typing("general".into(), U));
+    let three = format!("{x}, {y}, and dan are typing...");
     wait_until("three", 3000.0, || {
-        text(&tb, "general").as_deref() == Some("ann, cat, and dan are typing...")
+        text(&tb, "general").as_deref() == Some(three.as_str())
     })
     .await;
     // Unsubscribed: no more calls.

@@ -588,7 +588,8 @@ impl TypingService {
         self.act(m, |c, now| c.handle_input_change_in_dm(&dm, &text, now))
     }
 
-    /// Users typing in a channel or thread (without the current user, privacy-filtered).
+    /// Users typing in a channel or thread (without the current user, privacy-filtered),
+    /// in the order they started typing.
     #[wasm_bindgen(js_name = getTypingUsers, unchecked_return_type = "TypingUser[]")]
     pub fn get_typing_users(
         &self,

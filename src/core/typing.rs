@@ -282,7 +282,10 @@ impl TypingService {
     /// replaces the room's list (a `{roomName, threadId?, userId, userName?,
     /// userAvatar?, isTyping?}` payload updates one user). The current user is
     /// skipped; users expire `typing_timeout_ms` after their last report.
-    /// Malformed payloads are dropped with an error and change nothing.
+    /// The list is kept in the order users started typing (`startedAt`, then
+    /// user id), whatever the order on the wire: the real server's is
+    /// unspecified, and the typing text must not reorder names between two
+    /// events. Malformed payloads are dropped with an error and change nothing.
     pub fn handle_typing_event(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
         let (key, update) = parse_typing_event(payload)?;
         match &update {
@@ -307,7 +310,7 @@ impl TypingService {
                 last_seen: now,
             }
         };
-        let next: Vec<RemoteUser> = match update {
+        let mut next: Vec<RemoteUser> = match update {
             RoomUpdate::Replace(users) => users
                 .into_iter()
                 .filter(|u| Some(u.user_id.as_str()) != me)
@@ -325,6 +328,9 @@ impl TypingService {
                 list
             }
         };
+        next.sort_by(|a, b| {
+            (a.user.started_at, &a.user.user_id).cmp(&(b.user.started_at, &b.user.user_id))
+        });
         if next.is_empty() {
             self.remote.remove(&key);
         } else {

@@ -96,8 +96,14 @@ pub async fn get(path: &str) -> Value {
 pub const ROOMS: [&str; 4] = ["channel:general", "channel:team", "r", "dm:d1"];
 
 /// Resets the test server (both instances share its rooms through Redis)
-/// with extensions on, and creates [`ROOMS`].
+/// with extensions on, and creates [`ROOMS`]. Sockets still connected are
+/// disconnected first (`io server disconnect`: they do not come back): a
+/// test that panicked never dropped its clients, and their services would
+/// go on acting as its users (re-sending a status the server reset, typing)
+/// in the tests after it.
 pub async fn reset() {
+    post("/disconnect", serde_json::json!({})).await;
+    post_b("/disconnect", serde_json::json!({})).await;
     post("/reset", serde_json::json!({})).await;
     post_b("/reset", serde_json::json!({})).await;
     post("/rooms", serde_json::json!({ "names": ROOMS })).await;

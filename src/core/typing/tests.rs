@@ -1,6 +1,8 @@
 use super::*;
 use serde_json::json;
 
+mod order;
+
 const ME: &str = "me";
 
 fn service() -> TypingService {

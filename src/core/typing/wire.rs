@@ -6,7 +6,7 @@
 //! send a single `{roomName, userId, isTyping}`. Room names follow
 //! [`crate::core::room`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
@@ -198,12 +198,23 @@ pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate)
     };
     let update = match obj.get("users") {
         Some(Value::Array(items)) => {
+            // The real server lists a user once per `typing:start` outside a
+            // thread: one entry each, started at their earliest row.
             let mut users: Vec<ParsedUser> = Vec::new();
-            let mut seen: HashSet<String> = HashSet::new();
+            let mut index: HashMap<String, usize> = HashMap::new();
             for item in items {
                 let user = parse_user(item)?;
-                if seen.insert(user.user_id.clone()) {
-                    users.push(user);
+                match index.get(&user.user_id).and_then(|&i| users.get_mut(i)) {
+                    Some(kept) => {
+                        kept.started_at = match (kept.started_at, user.started_at) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                    }
+                    None => {
+                        index.insert(user.user_id.clone(), users.len());
+                        users.push(user);
+                    }
                 }
             }
             RoomUpdate::Replace(users)
