@@ -26,6 +26,32 @@ pub type Millis = u64;
 
 pub use room::room_name;
 
+/// `obj[key]` as a non-empty string, or the reason it is not (for the
+/// parsers of server payloads, which wrap it in their own error type).
+pub(crate) fn required_str<'a>(
+    obj: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<&'a str, String> {
+    match obj.get(key) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s),
+        other => Err(format!(
+            "{key} must be a non-empty string, got {}",
+            describe_json(other)
+        )),
+    }
+}
+
+/// Like [`required_str`], but absent or `null` is `None`.
+pub(crate) fn optional_str<'a>(
+    obj: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<Option<&'a str>, String> {
+    match obj.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        _ => required_str(obj, key).map(Some),
+    }
+}
+
 /// A short description of a JSON value from the network for error messages
 /// (never the whole value: it may be huge).
 pub(crate) fn describe_json(value: Option<&serde_json::Value>) -> String {

@@ -17,7 +17,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{CustomStatus, PresenceError, PresenceStatus, EVENT_CHANGED, EVENT_SUBSCRIBE};
-use crate::core::{describe_json as describe, time, Millis};
+use crate::core::{describe_json as describe, required_str, time, Millis};
 
 fn invalid(reason: impl Into<String>) -> PresenceError {
     PresenceError::InvalidPayload {
@@ -164,15 +164,7 @@ pub(crate) fn parse_presence_changed(payload: &Value) -> Result<PresenceChanged,
             describe(Some(payload))
         ))
     })?;
-    let user_id = match obj.get("userId") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        other => {
-            return Err(invalid(format!(
-                "userId must be a non-empty string, got {}",
-                describe(other)
-            )))
-        }
-    };
+    let user_id = required_str(obj, "userId").map_err(invalid)?.to_owned();
     let status = match obj.get("status") {
         Some(Value::String(s)) => s
             .parse::<PresenceStatus>()

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::{TypingError, TypingUser};
-use crate::core::{describe_json as describe, room, time, Millis};
+use crate::core::{describe_json as describe, optional_str, required_str, room, time, Millis};
 
 /// Where we type: internal key plus what goes on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,15 +130,7 @@ fn parse_user(item: &Value) -> Result<ParsedUser, TypingError> {
 }
 
 fn parse_user_fields(obj: &Map<String, Value>) -> Result<ParsedUser, TypingError> {
-    let user_id = match obj.get("userId") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        other => {
-            return Err(invalid(format!(
-                "userId must be a non-empty string, got {}",
-                describe(other)
-            )))
-        }
-    };
+    let user_id = required_str(obj, "userId").map_err(invalid)?.to_owned();
     let opt_str = |key: &str| match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
@@ -173,25 +165,8 @@ pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate)
             describe(Some(payload))
         ))
     })?;
-    let room = match obj.get("roomName") {
-        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
-        other => {
-            return Err(invalid(format!(
-                "roomName must be a non-empty string, got {}",
-                describe(other)
-            )))
-        }
-    };
-    let thread_id = match obj.get("threadId") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.as_str()),
-        other => {
-            return Err(invalid(format!(
-                "threadId must be a non-empty string, got {}",
-                describe(other)
-            )))
-        }
-    };
+    let room = required_str(obj, "roomName").map_err(invalid)?;
+    let thread_id = optional_str(obj, "threadId").map_err(invalid)?;
     let key = match thread_id {
         Some(t) if !room.ends_with(&room::thread_key("", t)) => room::thread_key(room, t),
         _ => room.to_owned(),
