@@ -136,7 +136,7 @@ impl ClientHandle {
     }
 
     /// Emits `event` with JSON text `arg` (buffered while disconnected).
-    pub fn emit_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
+    pub(crate) fn emit_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
         let r = {
             let mut inner = self.0.borrow_mut();
             let now = now_ms();
@@ -150,7 +150,7 @@ impl ClientHandle {
     }
 
     /// Emits `event` only if connected.
-    pub fn emit_volatile_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
+    pub(crate) fn emit_volatile_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
         let r = {
             let mut inner = self.0.borrow_mut();
             inner

@@ -84,7 +84,7 @@ impl Deferred {
     }
 
     /// Rejects with an `Error` carrying `message`.
-    pub fn reject(self, message: &str) {
+    pub(crate) fn reject(self, message: &str) {
         self.reject_with(&js_sys::Error::new(message));
     }
 
