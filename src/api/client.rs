@@ -150,7 +150,11 @@ impl ClientHandle {
     }
 
     /// Emits `event` only if connected.
-    pub(crate) fn emit_volatile_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
+    pub(crate) fn emit_volatile_json(
+        &self,
+        event: &str,
+        arg: Option<&str>,
+    ) -> Result<bool, JsError> {
         let r = {
             let mut inner = self.0.borrow_mut();
             inner
