@@ -5,14 +5,25 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 export GECKODRIVER ?= $(HOME)/.cargo/bin/geckodriver
 export REALTIME_PORT ?= 39101
 export CONTROL_PORT ?= 39102
+# The second test server instance and the redis-server the two share
+# (scripts/with-server.sh): 39103/39104/39179, or following other A ports.
+export REALTIME_PORT_B ?= $(shell expr $(REALTIME_PORT) + 2)
+export CONTROL_PORT_B ?= $(shell expr $(CONTROL_PORT) + 2)
+export REDIS_PORT ?= $(shell expr $(REALTIME_PORT) + 78)
 export WASM_BINDGEN_TEST_TIMEOUT ?= 300
-# `make bench` starts its own test server on these ports, with the default
+# Rooms exist on the real server only once created: the test servers create
+# these at start and after every /reset.
+export ROOMS ?= channel:general,channel:team,channel:e2e,channel:soak,channel:bench-queue,r,dm:d1
+# `make bench` starts its own test servers (and redis-server) on these ports, with the default
 # Engine.IO ping settings (25 s interval, 20 s timeout).
 BENCH_REALTIME_PORT ?= 39131
 BENCH_CONTROL_PORT ?= 39132
+BENCH_REALTIME_PORT_B ?= 39133
+BENCH_CONTROL_PORT_B ?= 39134
+BENCH_REDIS_PORT ?= 39139
 WASM_TEST := wasm-pack test --headless --mode no-install
 
-.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench clean
+.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -36,6 +47,13 @@ server-test: setup
 www-test: build
 	bash scripts/with-server.sh bash -c 'cd www && npm test' 
 
+# The fault soak for longer (SOAK_SECONDS, default 600); `make test` runs it
+# for 60 s as part of the www tests. Prints minutes, faults, messages, lost,
+# duplicated, traps.
+SOAK_SECONDS ?= 600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) bash scripts/with-server.sh bash -c 'cd www && node --test tests/soak.test.mjs'
+
 # A smoke run of the benchmark (tiny counts, no BENCHMARKS.md) so it cannot rot;
 # fails if a measurement throws or yields no number.
 bench-smoke: build
@@ -52,6 +70,7 @@ build: setup
 # table and writes BENCHMARKS.md. Not part of `make test` (bench-smoke is).
 bench: build
 	REALTIME_PORT=$(BENCH_REALTIME_PORT) CONTROL_PORT=$(BENCH_CONTROL_PORT) \
+	  REALTIME_PORT_B=$(BENCH_REALTIME_PORT_B) CONTROL_PORT_B=$(BENCH_CONTROL_PORT_B) REDIS_PORT=$(BENCH_REDIS_PORT) \
 	  PING_INTERVAL_MS=25000 PING_TIMEOUT_MS=20000 \
 	  bash scripts/with-server.sh node www/bench/run.mjs
 

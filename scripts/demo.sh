@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export REALTIME_PORT=${DEMO_REALTIME_PORT:-3101} CONTROL_PORT=${DEMO_CONTROL_PORT:-3102}
+# Rooms must exist, as on the real server: the demo page joins channel:demo.
+export ROOMS=${ROOMS:-channel:demo,channel:general}
 port=${DEMO_PORT:-8080}
 node tests/server/server.js &
 srv=$!

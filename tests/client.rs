@@ -17,13 +17,13 @@ fn count_states(r: &Recorder) -> Vec<String> {
 
 #[wasm_bindgen_test]
 async fn connects_with_a_token_and_reports_state() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = client(json!({"debug": true}));
     assert_eq!(c.state(), "disconnected");
     let states = Recorder::new();
-    let _u = c.on_state_change(states.f());
+    let _u = c.on_state_change(states.f().into());
     let t = token("alice").await;
-    settle(c.connect(&t).map_err(JsValue::from).unwrap())
+    settle(c.connect((&t).into()).unwrap())
         .await
         .expect("connects");
     assert!(c.is_connected());
@@ -33,25 +33,25 @@ async fn connects_with_a_token_and_reports_state() {
     let conns = get("/connections").await;
     let device = &conns["connections"][0]["device"];
     assert_eq!(device["type"], "web");
-    c.disconnect().map_err(JsValue::from).unwrap();
+    c.disconnect().unwrap();
     assert_eq!(c.state(), "disconnected");
 }
 
 #[wasm_bindgen_test]
 async fn a_bad_token_is_rejected_clearly_and_not_retried() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = client(json!({ "reconnectDelayMs": 100 }));
     let errors = Recorder::new();
-    let _u = c.on_error(errors.f());
+    let _u = c.on_error(errors.f().into());
     let bad = get("/token?bad=1").await["token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let err = settle(c.connect(&bad).map_err(JsValue::from).unwrap())
+    let err = settle(c.connect((&bad).into()).unwrap())
         .await
         .expect_err("refused");
     assert!(
-        error_message(&err).contains("invalid token"),
+        error_message(&err).contains("Invalid token"),
         "{}",
         error_message(&err)
     );
@@ -69,56 +69,47 @@ async fn a_bad_token_is_rejected_clearly_and_not_retried() {
         .as_str()
         .unwrap()
         .to_owned();
-    let err = settle(c.connect(&expired).map_err(JsValue::from).unwrap())
+    let err = settle(c.connect((&expired).into()).unwrap())
         .await
         .unwrap_err();
-    assert!(error_message(&err).contains("token expired"));
+    // The real server says `Invalid token` for every refused token.
+    assert!(error_message(&err).contains("Invalid token"));
     post("/reject-auth", json!({ "count": 1 })).await;
-    let err = settle(
-        c.connect(&token("bob").await)
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .unwrap_err();
-    assert!(error_message(&err).contains("authentication rejected"));
+    let err = settle(c.connect((&token("bob").await).into()).unwrap())
+        .await
+        .unwrap_err();
+    assert!(error_message(&err).contains("Invalid token"));
     // After refreshing the token the app connects again.
-    settle(
-        c.connect(&token("bob").await)
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .expect("connects after refresh");
+    settle(c.connect((&token("bob").await).into()).unwrap())
+        .await
+        .expect("connects after refresh");
     assert_eq!(get("/stats").await["authAttempts"], 4);
 }
 
 #[wasm_bindgen_test]
 async fn events_both_ways_acks_and_ack_timeout() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let b = connected("ben", json!({})).await;
-    let joined = settle(a.join_channel("general").map_err(JsValue::from).unwrap())
+    let joined = settle(a.join_channel("general".into()).unwrap())
         .await
         .unwrap();
     assert_eq!(
         js_sys::Reflect::get(&joined, &"success".into()).unwrap(),
         JsValue::TRUE
     );
-    settle(b.join_channel("general").map_err(JsValue::from).unwrap())
+    settle(b.join_channel("general".into()).unwrap())
         .await
         .unwrap();
 
     let got = Recorder::new();
-    let _u = b.on("message:new", got.f()).map_err(JsValue::from).unwrap();
+    let _u = b.on("message:new".into(), got.f().into()).unwrap();
     let ack = settle(
         a.emit_async(
-            "message:send",
+            "message:send".into(),
             js(json!({"roomName": "channel:general", "content": "hello", "clientMessageId": "c-1"})),
-            None,
-        )
-        .map_err(JsValue::from)
-        .unwrap(),
+            JsValue::UNDEFINED,
+        ).unwrap(),
     )
     .await
     .unwrap();
@@ -131,18 +122,16 @@ async fn events_both_ways_acks_and_ack_timeout() {
 
     // A plain emit reaches the server too.
     a.emit(
-        "message:send",
+        "message:send".into(),
         js(json!({"roomName": "channel:general", "content": "two", "clientMessageId": "c-2"})),
     )
-    .map_err(JsValue::from)
     .unwrap();
     wait_until("second message", 3000.0, || got.len() == 2).await;
 
     // No ack: rejected with a timeout error.
     let start = js_sys::Date::now();
     let err = settle(
-        a.emit_async("nobody:answers", js(json!({})), Some(300.0))
-            .map_err(JsValue::from)
+        a.emit_async("nobody:answers".into(), js(json!({})), JsValue::from(300.0))
             .unwrap(),
     )
     .await
@@ -156,39 +145,33 @@ async fn events_both_ways_acks_and_ack_timeout() {
 
     // once() fires once; an unsubscribed listener stops.
     let once = Recorder::new();
-    let _o = b
-        .once("message:new", once.f())
-        .map_err(JsValue::from)
-        .unwrap();
-    let unsub = b.on("message:new", got.f()).map_err(JsValue::from).unwrap();
+    let _o = b.once("message:new".into(), once.f().into()).unwrap();
+    let unsub = b.on("message:new".into(), got.f().into()).unwrap();
     for i in 3..5 {
-        a.emit("message:send", js(json!({"roomName": "channel:general", "content": format!("m{i}"), "clientMessageId": format!("c-{i}")})))
-            .map_err(JsValue::from)
-            .unwrap();
+        a.emit("message:send".into(), js(json!({"roomName": "channel:general", "content": format!("m{i}"), "clientMessageId": format!("c-{i}")}))).unwrap();
     }
     wait_until("both", 3000.0, || got.len() == 6).await;
     assert_eq!(once.len(), 1);
     unsub.call0(&JsValue::NULL).unwrap();
     unsub.call0(&JsValue::NULL).unwrap(); // idempotent
     a.emit(
-        "message:send",
+        "message:send".into(),
         js(json!({"roomName": "channel:general", "content": "5", "clientMessageId": "c-5"})),
     )
-    .map_err(JsValue::from)
     .unwrap();
     wait_until("fifth", 3000.0, || got.len() == 7).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_listener_that_throws_is_reported_and_others_still_run() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("thrower", json!({})).await;
     let errors = Recorder::new();
-    let _e = c.on_error(errors.f());
+    let _e = c.on_error(errors.f().into());
     let bad = js_sys::Function::new_no_args("throw new Error('boom')");
     let good = Recorder::new();
-    let _a = c.on("burst", bad).map_err(JsValue::from).unwrap();
-    let _b = c.on("burst", good.f()).map_err(JsValue::from).unwrap();
+    let _a = c.on("burst".into(), bad.into()).unwrap();
+    let _b = c.on("burst".into(), good.f().into()).unwrap();
     post("/emit", json!({"event": "burst", "data": {"n": 1}})).await;
     wait_until("good listener", 3000.0, || good.len() == 1).await;
     assert_eq!(errors.all()[0]["code"], "listener");
@@ -200,12 +183,12 @@ async fn a_listener_that_throws_is_reported_and_others_still_run() {
 
 #[wasm_bindgen_test]
 async fn server_restart_reconnects_within_the_backoff_bound() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("restart", json!({ "seed": 1 })).await;
     let states = Recorder::new();
-    let _s = c.on_state_change(states.f());
+    let _s = c.on_state_change(states.f().into());
     let got = Recorder::new();
-    let _l = c.on("after", got.f()).map_err(JsValue::from).unwrap();
+    let _l = c.on("after".into(), got.f().into()).unwrap();
     post("/restart", json!({ "downMs": 1500 })).await;
     // Down 1.5 s: attempts at ~1 s (refused) and ~3 s (1 s + 2 s backoff, +10 % jitter).
     let took = wait_until("reconnected", 8000.0, || c.is_connected()).await;
@@ -232,21 +215,18 @@ async fn server_restart_reconnects_within_the_backoff_bound() {
 
 #[wasm_bindgen_test]
 async fn dropped_connection_reconnects_and_buffered_emits_go_out_in_order() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("dropper", json!({ "reconnectDelayMs": 300 })).await;
     post("/drop", json!({})).await;
     wait_until("noticed the drop", 3000.0, || c.state() == "reconnecting").await;
     for i in 0..3 {
-        c.emit("message:send", js(json!({"roomName": "r", "content": format!("m{i}"), "clientMessageId": format!("buf-{i}")})))
-            .map_err(JsValue::from)
-            .unwrap();
+        c.emit("message:send".into(), js(json!({"roomName": "r", "content": format!("m{i}"), "clientMessageId": format!("buf-{i}")}))).unwrap();
     }
     assert!(!c
         .emit_volatile(
-            "message:send",
+            "message:send".into(),
             js(json!({"roomName": "r", "content": "v", "clientMessageId": "vol"}))
         )
-        .map_err(JsValue::from)
         .unwrap());
     wait_until("reconnected", 5000.0, || c.is_connected()).await;
     sleep(300).await;
@@ -262,11 +242,11 @@ async fn dropped_connection_reconnects_and_buffered_emits_go_out_in_order() {
 
 #[wasm_bindgen_test]
 async fn a_silent_server_is_declared_dead_and_the_client_reconnects() {
-    post("/reset", json!({})).await;
+    reset().await;
     // The Makefile runs the server with pingInterval 2000 + pingTimeout 2000.
     let c = connected("silent", json!({ "reconnectDelayMs": 200 })).await;
     let reasons = Recorder::new();
-    let _d = c.on_disconnect(reasons.f());
+    let _d = c.on_disconnect(reasons.f().into());
     post("/silence", json!({ "on": true })).await;
     let took = wait_until("dead link detected", 7000.0, || c.state() != "connected").await;
     assert!(took <= 4000.0 + 1000.0, "took {took} ms");
@@ -277,7 +257,7 @@ async fn a_silent_server_is_declared_dead_and_the_client_reconnects() {
 
 #[wasm_bindgen_test]
 async fn quality_follows_added_latency() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected(
         "latent",
         json!({ "latencyWindow": 2, "probeTimeoutMs": 5000 }),
@@ -311,10 +291,10 @@ async fn quality_follows_added_latency() {
 
 #[wasm_bindgen_test]
 async fn offline_stops_attempts_and_online_reconnects_at_once() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("nomad", json!({})).await;
     let online = Recorder::new();
-    let _o = c.on_offline_status_change(online.f());
+    let _o = c.on_offline_status_change(online.f().into());
     fire_window_event("offline");
     assert_eq!(c.state(), "offline");
     assert!(!c.is_online());
@@ -337,10 +317,10 @@ async fn offline_stops_attempts_and_online_reconnects_at_once() {
 
 #[wasm_bindgen_test]
 async fn malformed_frames_are_reported_and_the_connection_keeps_working() {
-    post("/reset", json!({})).await;
+    reset().await;
     let c = connected("victim", json!({})).await;
     let errors = Recorder::new();
-    let _e = c.on_error(errors.f());
+    let _e = c.on_error(errors.f().into());
     for frame in [
         "42[\"oops\"",
         "9zzz",
@@ -354,7 +334,7 @@ async fn malformed_frames_are_reported_and_the_connection_keeps_working() {
     assert!(errors.all().iter().all(|e| e["code"] == "protocol"));
     assert!(c.is_connected());
     let got = Recorder::new();
-    let _l = c.on("still", got.f()).map_err(JsValue::from).unwrap();
+    let _l = c.on("still".into(), got.f().into()).unwrap();
     post("/emit", json!({ "event": "still", "data": "ok" })).await;
     wait_until("event after garbage", 3000.0, || got.len() == 1).await;
 }
@@ -362,37 +342,89 @@ async fn malformed_frames_are_reported_and_the_connection_keeps_working() {
 #[wasm_bindgen_test]
 async fn bad_input_gives_clear_errors() {
     let c = RealtimeClient::new();
-    let e = c
-        .emit("x", JsValue::NULL)
-        .map_err(JsValue::from)
-        .unwrap_err();
+    let e = err(c.emit("x".into(), JsValue::NULL));
+    assert!(e.contains("initialize"), "{e}");
+    let e = err(c.initialize(js(json!({ "url": "ftp://nope" }))));
+    assert!(e.contains("invalid server URL"), "{e}");
+    let e = type_err(c.initialize(js(json!({ "ulr": "http://x" }))));
+    assert!(e.contains("unknown key \"ulr\""), "{e}");
+    let e = type_err(c.initialize(js(json!({ "url": 42 }))));
     assert!(
-        error_message(&e).contains("initialize"),
-        "{}",
-        error_message(&e)
+        e.contains("initialize(): options.url must be a string, got the number 42"),
+        "{e}"
     );
-    let e = c
-        .initialize(js(json!({ "url": "ftp://nope" })))
-        .map_err(JsValue::from)
-        .unwrap_err();
-    assert!(error_message(&e).contains("invalid server URL"));
-    let e = c
-        .initialize(js(json!({ "ulr": "http://x" })))
-        .map_err(JsValue::from)
-        .unwrap_err();
+    let e = range_err(c.initialize(js(json!({ "reconnectDelayMs": -1 }))));
+    assert!(e.contains("options.reconnectDelayMs"), "{e}");
+    // No options object: refused, it does not reset the client to the defaults.
+    let e = type_err(c.initialize(JsValue::UNDEFINED));
     assert!(
-        error_message(&e).contains("unknown option"),
-        "{}",
-        error_message(&e)
+        e.contains("options must be a plain object, got undefined"),
+        "{e}"
     );
+    for not_plain in [
+        js_sys::Array::new().into(),
+        js_sys::Date::new_0().into(),
+        JsValue::from(js_sys::Function::new_no_args("")),
+    ] {
+        type_err(c.initialize(not_plain));
+    }
+
     let c = client(json!({}));
-    assert!(c.connect("").is_err());
-    assert!(c.emit("", JsValue::NULL).is_err());
-    assert!(c.emit("connect", JsValue::NULL).is_err());
+    let e = type_err(c.initialize(JsValue::NULL));
+    assert!(e.contains("initialize(): options"), "{e}");
+    let e = range_err(c.connect("".into()));
+    assert!(
+        e.contains("connect(): token must be a non-empty string"),
+        "{e}"
+    );
+    let e = type_err(c.connect(42.into()));
+    assert!(e.contains("got the number 42"), "{e}");
+    let e = type_err(c.join_channel(42.into()));
+    assert_eq!(
+        e,
+        "joinChannel(): channelId must be a non-empty string, got the number 42"
+    );
+    let e = type_err(c.join_channel(JsValue::UNDEFINED));
+    assert!(e.contains("got undefined"), "{e}");
+    range_err(c.join_channel("".into()));
+    range_err(c.emit("".into(), JsValue::NULL));
+    err(c.emit("connect".into(), JsValue::NULL));
     let cyclic = js_sys::Object::new();
     js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
-    assert!(c.emit("x", cyclic.into()).is_err());
-    assert!(c.update_presence("sleeping", JsValue::UNDEFINED).is_err());
-    assert!(c.join_channel("").is_err());
-    assert!(c.on("", js_sys::Function::new_no_args("")).is_err());
+    let e = type_err(c.emit("x".into(), cyclic.into()));
+    assert!(
+        e.contains("emit(): data must be a JSON-serializable value"),
+        "{e}"
+    );
+    type_err(c.emit("x".into(), js_sys::BigInt::from(10).into()));
+    let e = range_err(c.update_presence("sleeping".into(), JsValue::UNDEFINED));
+    assert!(
+        e.contains("one of 'online', 'away', 'busy', 'offline'"),
+        "{e}"
+    );
+    let e = type_err(c.update_presence("busy".into(), "in a meeting".into()));
+    assert!(e.contains("customStatus"), "{e}");
+    let e = type_err(c.update_presence("busy".into(), js(json!({ "text": 5 }))));
+    assert!(e.contains("customStatus.text"), "{e}");
+    let e = type_err(c.send_typing("general".into(), "yes".into()));
+    assert!(
+        e.contains("sendTyping(): isTyping must be a boolean"),
+        "{e}"
+    );
+    let e = type_err(c.emit_async("x".into(), JsValue::NULL, "5".into()));
+    assert!(e.contains("emitAsync(): timeoutMs"), "{e}");
+    range_err(c.emit_async("x".into(), JsValue::NULL, f64::NAN.into()));
+    range_err(c.emit_async("x".into(), JsValue::NULL, (-1.0).into()));
+    range_err(c.on("".into(), js_sys::Function::new_no_args("").into()));
+    let e = type_err(c.on("x".into(), 42.into()));
+    assert_eq!(e, "on(): callback must be a function, got the number 42");
+    type_err(c.off("x".into(), js(json!({}))));
+    type_err(c.on_state_change(JsValue::NULL));
+    let e = range_err(c.update_presence(
+        "busy".into(),
+        js(json!({ "text": "x", "expiresAt": "soon" })),
+    ));
+    assert!(e.contains("expiresAt"), "{e}");
+    // Nothing was sent or changed by the refused calls.
+    assert_eq!(c.state(), "disconnected");
 }

@@ -14,17 +14,15 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn handler(c: &RealtimeClient, opts: Value) -> DeliveryEventHandler {
-    DeliveryEventHandler::new(c, Some(js(opts)))
-        .map_err(JsValue::from)
-        .unwrap()
+    DeliveryEventHandler::new(c.to_js(), js(opts)).unwrap()
 }
 
 fn status(d: &DeliveryEventHandler, id: &str) -> Value {
-    to_value(&d.get_status(id).map_err(JsValue::from).unwrap())
+    to_value(&d.get_status(id.into()).unwrap())
 }
 
 async fn join(c: &RealtimeClient, channel: &str) {
-    settle(c.join_channel(channel).map_err(JsValue::from).unwrap())
+    settle(c.join_channel(channel.into()).unwrap())
         .await
         .unwrap();
 }
@@ -32,7 +30,7 @@ async fn join(c: &RealtimeClient, channel: &str) {
 #[wasm_bindgen_test]
 async fn ticks_reach_read_when_the_other_user_reads() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let alice = connected("alice", json!({})).await;
     let bob = connected("bob", json!({})).await;
     join(&alice, "general").await;
@@ -40,22 +38,17 @@ async fn ticks_reach_read_when_the_other_user_reads() {
     let da = handler(&alice, json!({}));
     let db = handler(&bob, json!({}));
     let events = EventRecorder::new();
-    let _s = da.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = da.subscribe(events.f().into()).unwrap();
     let raw_reads = Recorder::new();
     let _r = alice
-        .on("message:read", raw_reads.f())
-        .map_err(JsValue::from)
+        .on("message:read".into(), raw_reads.f().into())
         .unwrap();
     let bob_got = Recorder::new();
-    let _n = bob
-        .on("message:new", bob_got.f())
-        .map_err(JsValue::from)
-        .unwrap();
+    let _n = bob.on("message:new".into(), bob_got.f().into()).unwrap();
 
     let cid = "tick-1";
     let tracked = to_value(
-        &da.track_outgoing(cid, "general", Some(1.0))
-            .map_err(JsValue::from)
+        &da.track_outgoing(cid.into(), "general".into(), JsValue::from(1.0))
             .unwrap(),
     );
     assert_eq!(tracked["state"], "sending");
@@ -63,20 +56,21 @@ async fn ticks_reach_read_when_the_other_user_reads() {
     let ack = settle(
         alice
             .emit_async(
-                "message:send",
+                "message:send".into(),
                 js(json!({ "roomName": "channel:general", "content": "hi bob", "clientMessageId": cid })),
-                None,
-            )
-            .map_err(JsValue::from)
-            .unwrap(),
+                JsValue::UNDEFINED,
+            ).unwrap(),
     )
     .await
     .unwrap();
     let ack = to_value(&ack);
     let id = ack["data"]["id"].as_str().unwrap().to_owned();
-    da.mark_sent(cid, &id, ack["data"]["timestamp"].as_f64())
-        .map_err(JsValue::from)
-        .unwrap();
+    da.mark_sent(
+        cid.into(),
+        (&id).into(),
+        ack["data"]["timestamp"].as_f64().into(),
+    )
+    .unwrap();
     assert_eq!(status(&da, cid)["state"], "sent");
     assert_eq!(
         status(&da, &id)["clientMessageId"],
@@ -97,12 +91,8 @@ async fn ticks_reach_read_when_the_other_user_reads() {
     wait_until("bob got it", 3000.0, || bob_got.len() == 1).await;
     assert_eq!(bob_got.all()[0]["id"], id.as_str());
     let start = js_sys::Date::now();
-    db.acknowledge_read(&id, "general")
-        .map_err(JsValue::from)
-        .unwrap();
-    db.acknowledge_read(&id, "general")
-        .map_err(JsValue::from)
-        .unwrap();
+    db.acknowledge_read((&id).into(), "general".into()).unwrap();
+    db.acknowledge_read((&id).into(), "general".into()).unwrap();
     sleep(500).await;
     assert_eq!(events.count("message:read"), 0, "acks wait for the batch");
     wait_until("read", 5000.0, || events.count("message:read") == 1).await;
@@ -135,13 +125,9 @@ async fn ticks_reach_read_when_the_other_user_reads() {
     assert_eq!(status(&da, cid)["state"], "read");
 
     // The server's view agrees.
-    let synced = settle(
-        da.sync_delivery_status(js(json!([cid])))
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let synced = settle(da.sync_delivery_status(js(json!([cid]))).unwrap())
+        .await
+        .unwrap();
     let synced = to_value(&synced);
     assert_eq!(synced.as_array().unwrap().len(), 1);
     assert_eq!(synced[0]["state"], "read");
@@ -151,7 +137,7 @@ async fn ticks_reach_read_when_the_other_user_reads() {
 #[wasm_bindgen_test]
 async fn a_reconnect_resyncs_receipts_missed_while_disconnected() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let alice = connected(
         "alice2",
         json!({ "reconnectDelayMs": 1500, "reconnectDelayMaxMs": 1500 }),
@@ -167,27 +153,23 @@ async fn a_reconnect_resyncs_receipts_missed_while_disconnected() {
     let da = handler(&alice, json!({}));
     let db = handler(&bob, json!({ "readBatchMs": 100 }));
     let events = EventRecorder::new();
-    let _s = da.subscribe(events.f()).map_err(JsValue::from).unwrap();
-    da.track_outgoing("resync-1", "team", None)
-        .map_err(JsValue::from)
+    let _s = da.subscribe(events.f().into()).unwrap();
+    da.track_outgoing("resync-1".into(), "team".into(), JsValue::UNDEFINED)
         .unwrap();
     let ack = to_value(
         &settle(
             alice
                 .emit_async(
-                    "message:send",
+                    "message:send".into(),
                     js(json!({ "roomName": "channel:team", "content": "x", "clientMessageId": "resync-1" })),
-                    None,
-                )
-                .map_err(JsValue::from)
-                .unwrap(),
+                    JsValue::UNDEFINED,
+                ).unwrap(),
         )
         .await
         .unwrap(),
     );
     let id = ack["data"]["id"].as_str().unwrap().to_owned();
-    da.mark_sent("resync-1", &id, None)
-        .map_err(JsValue::from)
+    da.mark_sent("resync-1".into(), (&id).into(), JsValue::UNDEFINED)
         .unwrap();
     wait_until("delivered", 3000.0, || {
         events.count("message:delivered") == 1
@@ -198,9 +180,7 @@ async fn a_reconnect_resyncs_receipts_missed_while_disconnected() {
     post("/drop", json!({})).await;
     wait_until("alice away", 3000.0, || !alice.is_connected()).await;
     wait_until("bob back", 3000.0, || bob.is_connected()).await;
-    db.acknowledge_read(&id, "team")
-        .map_err(JsValue::from)
-        .unwrap();
+    db.acknowledge_read((&id).into(), "team".into()).unwrap();
     sleep(400).await;
     assert!(!alice.is_connected());
     assert_eq!(events.count("message:read"), 0);
@@ -216,42 +196,38 @@ async fn a_reconnect_resyncs_receipts_missed_while_disconnected() {
 #[wasm_bindgen_test]
 async fn messages_sent_through_the_queue_are_tracked_to_read() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let bob = connected("bob3", json!({})).await;
     join(&bob, "general").await;
     let db = handler(&bob, json!({ "readBatchMs": 200 }));
     let bob_got = Recorder::new();
-    let _n = bob
-        .on("message:new", bob_got.f())
-        .map_err(JsValue::from)
-        .unwrap();
+    let _n = bob.on("message:new".into(), bob_got.f().into()).unwrap();
 
     let alice = client(json!({}));
-    let q = OfflineQueueService::new(&alice, None)
-        .map_err(JsValue::from)
-        .unwrap();
+    // Through the JavaScript surface, as `attachQueue(queue)` takes it.
+    let q: JsValue = OfflineQueueService::new(alice.to_js(), JsValue::UNDEFINED)
+        .unwrap()
+        .into();
     let da = handler(&alice, json!({}));
-    da.attach_queue(&q).map_err(JsValue::from).unwrap();
+    da.attach_queue(q.clone()).unwrap();
     let events = EventRecorder::new();
-    let _s = da.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = da.subscribe(events.f().into()).unwrap();
     let m = to_value(
-        &q.queue_message(js(
-            json!({ "channelId": "general", "content": "queued hello" }),
-        ))
-        .map_err(JsValue::from)
+        &call_js(
+            &q,
+            "queueMessage",
+            &[js(
+                json!({ "channelId": "general", "content": "queued hello" }),
+            )],
+        )
         .unwrap(),
     );
     let cid = m["clientMessageId"].as_str().unwrap().to_owned();
     assert_eq!(status(&da, &cid)["state"], "pending");
 
-    settle(
-        alice
-            .connect(&token("alice3").await)
-            .map_err(JsValue::from)
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    settle(alice.connect((&token("alice3").await).into()).unwrap())
+        .await
+        .unwrap();
     join(&alice, "general").await;
     wait_until("sent via the queue", 5000.0, || {
         events.count("message:sent") == 1
@@ -260,9 +236,7 @@ async fn messages_sent_through_the_queue_are_tracked_to_read() {
     wait_until("bob got it", 3000.0, || bob_got.len() == 1).await;
     let id = bob_got.all()[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(status(&da, &cid)["messageId"], id.as_str());
-    db.acknowledge_read(&id, "general")
-        .map_err(JsValue::from)
-        .unwrap();
+    db.acknowledge_read((&id).into(), "general".into()).unwrap();
     wait_until("read", 5000.0, || events.count("message:read") == 1).await;
     assert_eq!(status(&da, &cid)["state"], "read");
 }
@@ -270,56 +244,74 @@ async fn messages_sent_through_the_queue_are_tracked_to_read() {
 #[wasm_bindgen_test]
 async fn bad_input_gives_clear_errors() {
     let c = client(json!({}));
-    let e = DeliveryEventHandler::new(&c, Some(js(json!({ "batchMs": 5 }))))
-        .map_err(JsValue::from)
-        .err()
-        .unwrap();
-    assert!(error_message(&e).contains("unknown option"));
-    let e = DeliveryEventHandler::new(&c, Some(js(json!({ "queue": {} }))))
-        .map_err(JsValue::from)
-        .err()
-        .unwrap();
+    let e = type_err(DeliveryEventHandler::new(
+        c.to_js(),
+        js(json!({ "batchMs": 5 })),
+    ));
+    assert!(e.contains("unknown key \"batchMs\""), "{e}");
+    let e = type_err(DeliveryEventHandler::new(
+        c.to_js(),
+        js(json!({ "queue": {} })),
+    ));
     assert!(
-        error_message(&e).contains("OfflineQueueService"),
-        "{}",
-        error_message(&e)
+        e.contains("options.queue must be an OfflineQueueService"),
+        "{e}"
     );
+    let e = type_err(DeliveryEventHandler::new(
+        c.to_js(),
+        js(json!({ "readBatchMs": "1s" })),
+    ));
+    assert!(e.contains("options.readBatchMs"), "{e}");
+    let e = type_err(DeliveryEventHandler::new(
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ));
+    assert!(
+        e.contains("new DeliveryEventHandler(): client must be a RealtimeClient"),
+        "{e}"
+    );
+    type_err(DeliveryEventHandler::new(js(json!({})), JsValue::UNDEFINED));
     let d = handler(&c, json!({}));
-    assert!(d.track_outgoing("", "general", None).is_err());
-    assert!(d.track_outgoing("x", "general", Some(-1.0)).is_err());
-    d.track_outgoing("x", "general", Some(2.0))
-        .map_err(JsValue::from)
+    range_err(d.track_outgoing("".into(), "general".into(), JsValue::UNDEFINED));
+    let e = type_err(d.track_outgoing(42.into(), "general".into(), JsValue::UNDEFINED));
+    assert_eq!(
+        e,
+        "trackOutgoing(): clientMessageId must be a non-empty string, got the number 42"
+    );
+    let e = range_err(d.track_outgoing("x".into(), "general".into(), JsValue::from(-1.0)));
+    assert!(e.contains("totalRecipients"), "{e}");
+    range_err(d.track_outgoing("x".into(), "general".into(), JsValue::from(1.5)));
+    type_err(d.track_outgoing("x".into(), "general".into(), "2".into()));
+    type_err(d.attach_queue(c.to_js()));
+    type_err(d.subscribe(js(json!({}))));
+    d.track_outgoing("x".into(), "general".into(), JsValue::from(2.0))
         .unwrap();
     let e = d
-        .track_outgoing("x", "general", None)
-        .map_err(JsValue::from)
+        .track_outgoing("x".into(), "general".into(), JsValue::UNDEFINED)
         .unwrap_err();
     assert!(error_message(&e).contains("already tracked"));
-    d.mark_sent("x", "m_1", None)
-        .map_err(JsValue::from)
+    let e = range_err(d.mark_sent("x".into(), "m_1".into(), f64::NAN.into()));
+    assert!(e.contains("markSent(): timestamp"), "{e}");
+    type_err(d.mark_sent("x".into(), "m_1".into(), js_sys::Date::new_0().into()));
+    d.mark_sent("x".into(), "m_1".into(), JsValue::UNDEFINED)
         .unwrap();
-    let e = d
-        .mark_failed("x", "boom")
-        .map_err(JsValue::from)
-        .unwrap_err();
+    let e = d.mark_failed("x".into(), "boom".into()).unwrap_err();
     assert!(
         error_message(&e).contains("only move forward"),
         "{}",
         error_message(&e)
     );
-    assert!(d.acknowledge_read("", "general").is_err());
-    assert!(d.sync_delivery_status(js(json!("nope"))).is_err());
-    assert!(d
-        .get_status("unknown")
-        .map_err(JsValue::from)
-        .unwrap()
-        .is_undefined());
-    let pending = d
-        .sync_delivery_status(js(json!(["x"])))
-        .map_err(JsValue::from)
-        .unwrap();
+    type_err(d.mark_failed("x".into(), JsValue::UNDEFINED));
+    range_err(d.acknowledge_read("".into(), "general".into()));
+    type_err(d.sync_delivery_status(js(json!("nope"))));
+    type_err(d.sync_delivery_status(JsValue::UNDEFINED));
+    type_err(d.get_status(js(json!(["x"]))));
+    assert!(d.get_status("unknown".into()).unwrap().is_undefined());
+    let pending = d.sync_delivery_status(js(json!(["x"]))).unwrap();
     d.dispose();
     let e = settle(pending).await.unwrap_err();
     assert!(error_message(&e).contains("disposed"));
-    assert!(d.track_outgoing("y", "general", None).is_err());
+    assert!(d
+        .track_outgoing("y".into(), "general".into(), JsValue::UNDEFINED)
+        .is_err());
 }

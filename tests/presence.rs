@@ -25,7 +25,7 @@ fn status_of(p: &PresenceService, user: &str) -> String {
 }
 
 fn service(c: &RealtimeClient, options: Value) -> PresenceService {
-    ok(PresenceService::new(c, js(options)))
+    ok(PresenceService::new(c.to_js(), js(options)))
 }
 
 fn ids(list: &[&str]) -> JsValue {
@@ -81,7 +81,7 @@ async fn ann_and_ben(
     PresenceService,
     PresenceService,
 ) {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let b = connected("ben", json!({})).await;
     let pa = service(&a, a_options);
@@ -113,7 +113,8 @@ async fn status_and_custom_status_reach_the_other_user() {
     assert_eq!(last["userId"], "ann");
     assert_eq!(last["status"], "busy");
 
-    // A custom status with an expiry reaches B, then clears itself.
+    // A custom status with an expiry reaches B; A clears it at the expiry,
+    // and the clearing reaches B.
     let own = Recorder::new();
     let _o = ok(pa.on_custom_status_change(own.f().into()));
     let set_at = js_sys::Date::now();
@@ -128,13 +129,16 @@ async fn status_and_custom_status_reach_the_other_user() {
         presence(&pb, "ann")["customStatus"]["text"] == "In a meeting"
     })
     .await;
-    let seen = presence(&pb, "ann");
-    assert_eq!(seen["customStatus"]["emoji"], "📅");
-    assert_eq!(seen["status"], "busy");
-    // expiresAt arrives as a Date at the same instant.
+    // The real server sends the text and the emoji, never the expiry: B
+    // sees exactly these, and only A knows when it ends (a Date, to the ms).
+    assert_eq!(
+        presence(&pb, "ann"),
+        json!({ "userId": "ann", "status": "busy",
+                "customStatus": { "text": "In a meeting", "emoji": "📅" } })
+    );
     let expires_at = run_js(
-        "return arg.customStatus.expiresAt instanceof Date ? arg.customStatus.expiresAt.getTime() : -1",
-        &ok(pb.get_presence("ann".into())),
+        "return arg.expiresAt instanceof Date ? arg.expiresAt.getTime() : -1",
+        &pa.get_custom_status(),
     );
     assert_eq!(expires_at.as_f64(), Some(expires.floor()));
     let took = wait_until("the custom status expires for B", 4000.0, || {
@@ -164,6 +168,93 @@ async fn status_and_custom_status_reach_the_other_user() {
     ok(pa.set_status("away".into()));
     wait_until("B sees away", 3000.0, || status_of(&pb, "ann") == "away").await;
     assert!(presence(&pb, "ann")["customStatus"].is_null());
+    pa.dispose();
+    pb.dispose();
+}
+
+/// With the extensions off the server is the real one: no answer to
+/// `presence:subscribe`, `presence:changed` as `{userId, status,
+/// customStatus: text, customEmoji}`, no `lastSeenAt`. B follows A from A's
+/// broadcasts alone, and A's service undoes the reset the server does when
+/// another tab of A connects.
+#[wasm_bindgen_test]
+async fn presence_follows_the_real_servers_broadcasts_without_the_extensions() {
+    reset().await;
+    post("/extensions", json!({ "on": false })).await;
+    let a = connected("ann", json!({})).await;
+    let b = connected("ben", json!({})).await;
+    let pb = service(&b, json!({}));
+    assert_eq!(ok(pb.subscribe_to_users(ids(&["ann"]))), 1);
+    sleep(300).await;
+    assert!(
+        ok(pb.get_presence("ann".into())).is_undefined(),
+        "nothing answers presence:subscribe: {}",
+        presence(&pb, "ann")
+    );
+
+    // A's service announces A when it starts.
+    let pa = service(&a, json!({}));
+    wait_until("B hears A online", 3000.0, || {
+        status_of(&pb, "ann") == "online"
+    })
+    .await;
+    ok(pa.set_status("busy".into()));
+    let input = js(json!({ "text": "In a meeting", "emoji": "📅",
+                           "expiresAt": js_sys::Date::now() + 3_600_000.0 }));
+    ok(pa.set_custom_status(input));
+    let busy = json!({ "userId": "ann", "status": "busy",
+                       "customStatus": { "text": "In a meeting", "emoji": "📅" } });
+    wait_until("B sees busy in a meeting", 3000.0, || {
+        presence(&pb, "ann") == busy
+    })
+    .await;
+
+    // A second tab of A connects: the server resets A to online without
+    // custom status and tells everyone; A's service sends its own again.
+    let raw = Recorder::new();
+    let _r = ok(b.on("presence:changed".into(), raw.f().into()));
+    let a2 = connected("ann", json!({})).await;
+    wait_until("the reset reached B", 3000.0, || {
+        raw.all()
+            .iter()
+            .any(|p| p["userId"] == "ann" && p["status"] == "online")
+    })
+    .await;
+    wait_until("B sees busy in a meeting again", 3000.0, || {
+        presence(&pb, "ann") == busy
+    })
+    .await;
+    sleep(500).await;
+    assert_eq!(presence(&pb, "ann"), busy, "{:?}", raw.all());
+    assert!(
+        raw.all()
+            .iter()
+            .all(|p| p.get("lastSeenAt").is_none() && !p["customStatus"].is_object()),
+        "the real shape: {:?}",
+        raw.all()
+    );
+
+    // Both of A's sockets go: offline, last seen when B heard it.
+    let before = js_sys::Date::now();
+    ok(a.disconnect());
+    ok(a2.disconnect());
+    wait_until("B sees A offline", 3000.0, || {
+        status_of(&pb, "ann") == "offline"
+    })
+    .await;
+    let seen = presence(&pb, "ann");
+    assert!(seen["customStatus"].is_null(), "{seen}");
+    let last_seen = run_js(
+        "return Date.parse(arg)",
+        &seen["lastSeenAt"].as_str().unwrap_or("none").into(),
+    )
+    .as_f64()
+    .unwrap_or(f64::NAN);
+    assert!(
+        (before..=js_sys::Date::now()).contains(&last_seen),
+        "last seen {seen}"
+    );
+    assert_eq!(get("/stats").await["contractViolations"], 0);
     pa.dispose();
     pb.dispose();
 }
@@ -356,7 +447,7 @@ async fn hidden_tab_goes_away_after_the_delay_and_visible_restores() {
 
 #[wasm_bindgen_test]
 async fn activity_in_one_tab_keeps_the_other_from_going_away() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a1 = connected("ann", json!({})).await;
     let a2 = connected("ann", json!({})).await;
     // Tab 1 hears the DOM; "tab 2" only hears tab 1 through the BroadcastChannel.
@@ -393,14 +484,14 @@ async fn activity_in_one_tab_keeps_the_other_from_going_away() {
 
 #[wasm_bindgen_test]
 async fn storage_event_fallback_without_broadcast_channel() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let saved = run_js(
         "const c = window.BroadcastChannel; window.BroadcastChannel = undefined; return c;",
         &JsValue::NULL,
     );
     let p = PresenceService::new(
-        &a,
+        a.to_js(),
         js(json!({ "idleTimeoutMs": 600, "activityThrottleMs": 100 })),
     );
     run_js("window.BroadcastChannel = arg;", &saved);
@@ -433,14 +524,14 @@ async fn storage_event_fallback_without_broadcast_channel() {
 
 #[wasm_bindgen_test]
 async fn heartbeat_and_status_resent_after_a_reconnect() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({ "reconnectDelayMs": 200 })).await;
     let b = connected("ben", json!({ "reconnectDelayMs": 200 })).await;
     let pa = service(&a, json!({ "heartbeatIntervalMs": 300 }));
     let pb = service(&b, json!({}));
     ok(pb.subscribe_to_users(ids(&["ann"])));
     let raw = Recorder::new();
-    let _r = ok(b.on("presence:changed", raw.f()));
+    let _r = ok(b.on("presence:changed".into(), raw.f().into()));
     ok(pa.set_status("busy".into()));
     wait_until("B sees busy", 3000.0, || status_of(&pb, "ann") == "busy").await;
     let n = raw.len();
@@ -475,14 +566,14 @@ async fn heartbeat_and_status_resent_after_a_reconnect() {
 
 #[wasm_bindgen_test]
 async fn bad_input_is_refused_clearly_and_changes_nothing() {
-    post("/reset", json!({})).await;
+    reset().await;
     let a = connected("ann", json!({})).await;
     let p = service(&a, json!({}));
     wait_until("user id", 3000.0, || p.user_id().is_some()).await;
 
-    let e = err(p.set_status("sleeping".into()));
-    assert!(e.contains("online, away, busy, offline"), "{e}");
-    let e = err(p.set_status(5.into()));
+    let e = range_err(p.set_status("sleeping".into()));
+    assert!(e.contains("'online', 'away', 'busy', 'offline'"), "{e}");
+    let e = type_err(p.set_status(5.into()));
     assert!(e.contains("got the number 5"), "{e}");
     assert_eq!(p.get_status(), "online");
 
@@ -490,12 +581,12 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let e = err(p.subscribe_to_users(js(json!(many))));
     assert!(e.contains("limit is 100"), "{e}");
     assert_eq!(to_value(&p.get_subscriptions()), json!([]));
-    let e = err(p.subscribe_to_users(js(json!(["a", 5]))));
+    let e = type_err(p.subscribe_to_users(js(json!(["a", 5]))));
     assert!(
         e.contains("userIds[1]") && e.contains("the number 5"),
         "{e}"
     );
-    let e = err(p.subscribe_to_users("ann".into()));
+    let e = type_err(p.subscribe_to_users("ann".into()));
     assert!(e.contains("an array"), "{e}");
     assert_eq!(to_value(&p.get_subscriptions()), json!([]));
     assert_eq!(ok(p.subscribe_to_users(js(json!(many[..100])))), 100);
@@ -507,39 +598,66 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let past = js_sys::Date::now() - 1000.0;
     let e = err(p.set_custom_status(js(json!({ "text": "late", "expiresAt": past }))));
     assert!(e.contains("not in the future"), "{e}");
-    let e = err(p.set_custom_status(js(json!({ "text": "x", "expiresAt": "soon" }))));
+    let e = range_err(p.set_custom_status(js(json!({ "text": "x", "expiresAt": "soon" }))));
     assert!(e.contains("expiresAt must be a Date"), "{e}");
+    let e = type_err(p.set_custom_status(js(json!({ "text": "x", "expiresAt": true }))));
+    assert!(e.contains("customStatus.expiresAt"), "{e}");
     let e = err(p.set_custom_status(js(json!({}))));
     assert!(e.contains("clearCustomStatus"), "{e}");
-    let e = err(p.set_custom_status(js(json!({ "text": "x", "colour": "red" }))));
-    assert!(e.contains("unknown option \"colour\""), "{e}");
-    let e = err(p.set_custom_status(js(json!({ "text": 7 }))));
+    let e = type_err(p.set_custom_status(js(json!({ "text": "x", "colour": "red" }))));
+    assert!(e.contains("unknown key \"colour\""), "{e}");
+    let e = type_err(p.set_custom_status(js(json!({ "text": 7 }))));
     assert!(e.contains("text must be a string"), "{e}");
     assert!(p.get_custom_status().is_undefined());
 
-    let e = err(p.set_invisible_mode("yes".into()));
+    let e = type_err(p.set_invisible_mode("yes".into()));
     assert!(e.contains("true or false"), "{e}");
-    let e =
-        err(p.update_presence_settings(js(json!({ "visibility": "friends" })), JsValue::UNDEFINED));
+    let e = range_err(
+        p.update_presence_settings(js(json!({ "visibility": "friends" })), JsValue::UNDEFINED),
+    );
     assert!(e.contains("friends"), "{e}");
     let e = err(p.update_presence_settings("ben".into(), js(json!({ "showLastSeen": false }))));
     assert!(e.contains("not the current user"), "{e}");
-    let e =
-        err(p.update_presence_settings(js(json!({ "showLastSeen": "no" })), JsValue::UNDEFINED));
-    assert!(e.contains("invalid settings"), "{e}");
+    let e = type_err(
+        p.update_presence_settings(js(json!({ "showLastSeen": "no" })), JsValue::UNDEFINED),
+    );
+    assert!(
+        e.contains("userIdOrSettings.showLastSeen must be a boolean"),
+        "{e}"
+    );
+    let e = type_err(p.update_presence_settings(42.into(), js(json!({}))));
+    assert!(e.contains("userIdOrSettings"), "{e}");
+    type_err(p.update_presence_settings("ann".into(), JsValue::UNDEFINED));
     assert_eq!(to_value(&p.get_presence_settings())["showLastSeen"], true);
     assert!(!p.is_invisible());
     let e = err(p.set_user_settings("ann".into(), js(json!({}))));
     assert!(e.contains("current user"), "{e}");
-    let e = err(p.get_presence(JsValue::NULL));
+    let e = type_err(p.get_presence(JsValue::NULL));
     assert!(e.contains("non-empty string"), "{e}");
-    let e = err(p.on_presence_change(5.into()));
+    let e = type_err(p.on_presence_change(5.into()));
     assert!(e.contains("a function"), "{e}");
+    type_err(p.can_view_presence("ann".into(), js_sys::Symbol::for_("x").into()));
 
-    let e = err(PresenceService::new(&a, js(json!({ "idleTimeout": 5 }))));
-    assert!(e.contains("unknown option \"idleTimeout\""), "{e}");
-    let e = err(PresenceService::new(&a, js(json!({ "idleTimeoutMs": -1 }))));
+    let e = type_err(PresenceService::new(
+        a.to_js(),
+        js(json!({ "idleTimeout": 5 })),
+    ));
+    assert!(e.contains("unknown key \"idleTimeout\""), "{e}");
+    let e = range_err(PresenceService::new(
+        a.to_js(),
+        js(json!({ "idleTimeoutMs": -1 })),
+    ));
     assert!(e.contains("non-negative"), "{e}");
+    let e = type_err(PresenceService::new(
+        a.to_js(),
+        js(json!({ "idleTimeoutMs": "5" })),
+    ));
+    assert!(e.contains("options.idleTimeoutMs"), "{e}");
+    let e = type_err(PresenceService::new(JsValue::NULL, JsValue::UNDEFINED));
+    assert!(
+        e.contains("new PresenceService(): client must be a RealtimeClient"),
+        "{e}"
+    );
 
     // Malformed presence:changed from the server: dropped, nothing changes.
     let changes = Recorder::new();

@@ -14,7 +14,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn join(c: &RealtimeClient, channel: &str) {
-    settle(c.join_channel(channel).map_err(JsValue::from).unwrap())
+    settle(c.join_channel(channel.into()).unwrap())
         .await
         .unwrap();
 }
@@ -22,11 +22,10 @@ async fn join(c: &RealtimeClient, channel: &str) {
 async fn send(c: &RealtimeClient, room: &str, content: &str, cid: &str) -> Value {
     let ack = settle(
         c.emit_async(
-            "message:send",
+            "message:send".into(),
             js(json!({ "roomName": room, "content": content, "clientMessageId": cid })),
-            None,
+            JsValue::UNDEFINED,
         )
-        .map_err(JsValue::from)
         .unwrap(),
     )
     .await
@@ -45,7 +44,7 @@ fn contents(list: &Value) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn reconnect_sync_flushes_the_queue_then_fetches_what_was_missed() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let bob = connected(
         "bob",
         json!({ "reconnectDelayMs": 100, "reconnectDelayMaxMs": 200 }),
@@ -60,37 +59,26 @@ async fn reconnect_sync_flushes_the_queue_then_fetches_what_was_missed() {
     join(&alice, "general").await;
 
     // Through the JavaScript surface: `new SyncService(client, { queue })`.
-    let queue: JsValue = OfflineQueueService::new(&alice, None)
-        .map_err(JsValue::from)
+    let queue: JsValue = OfflineQueueService::new(alice.to_js(), JsValue::UNDEFINED)
         .unwrap()
         .into();
     let sync = SyncService::new(
-        &alice,
-        Some(js_with(
-            json!({ "presenceUserIds": ["bob"] }),
-            "queue",
-            &queue,
-        )),
+        alice.to_js(),
+        js_with(json!({ "presenceUserIds": ["bob"] }), "queue", &queue),
     )
-    .map_err(JsValue::from)
     .unwrap();
     let events = EventRecorder::new();
-    let _s = sync.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = sync.subscribe(events.f().into()).unwrap();
 
     send(&bob, "channel:general", "before", "b-0").await;
     let first = to_value(
-        &settle(
-            sync.sync_messages("general")
-                .map_err(JsValue::from)
-                .unwrap(),
-        )
-        .await
-        .unwrap(),
+        &settle(sync.sync_messages("general".into()).unwrap())
+            .await
+            .unwrap(),
     );
     assert_eq!(contents(&first["messages"]), ["before"]);
     let since = sync
-        .get_last_sync_time(Some("general".into()))
-        .map_err(JsValue::from)
+        .get_last_sync_time(JsValue::from("general"))
         .unwrap()
         .expect("a last-sync time");
     assert!(
@@ -179,14 +167,12 @@ async fn reconnect_sync_flushes_the_queue_then_fetches_what_was_missed() {
     );
 
     let later = sync
-        .get_last_sync_time(Some("general".into()))
-        .map_err(JsValue::from)
+        .get_last_sync_time(JsValue::from("general"))
         .unwrap()
         .unwrap();
     assert!(later > since);
     assert!(sync
-        .get_last_sync_time(None)
-        .map_err(JsValue::from)
+        .get_last_sync_time(JsValue::UNDEFINED)
         .unwrap()
         .is_some());
     let (cids, _, counts) = received().await;
@@ -197,16 +183,15 @@ async fn reconnect_sync_flushes_the_queue_then_fetches_what_was_missed() {
 #[wasm_bindgen_test]
 async fn manual_sync_and_edit_conflicts() {
     clear_storage();
-    post("/reset", json!({})).await;
+    reset().await;
     let bob = connected("bob", json!({})).await;
     let alice = connected("alice", json!({})).await;
     join(&bob, "general").await;
     join(&alice, "general").await;
-    let sync = SyncService::new(&alice, Some(js(json!({ "autoSyncOnReconnect": false }))))
-        .map_err(JsValue::from)
-        .unwrap();
+    let sync =
+        SyncService::new(alice.to_js(), js(json!({ "autoSyncOnReconnect": false }))).unwrap();
     let events = EventRecorder::new();
-    let _s = sync.subscribe(events.f()).map_err(JsValue::from).unwrap();
+    let _s = sync.subscribe(events.f().into()).unwrap();
     let m1 = send(&bob, "channel:general", "original 1", "c-1").await;
     let m2 = send(&bob, "channel:general", "original 2", "c-2").await;
     let (id1, id2) = (
@@ -218,7 +203,6 @@ async fn manual_sync_and_edit_conflicts() {
     let result = to_value(
         &settle(
             sync.sync_on_reconnect(js(json!(["bob", "nobody"])))
-                .map_err(JsValue::from)
                 .unwrap(),
         )
         .await
@@ -237,34 +221,27 @@ async fn manual_sync_and_edit_conflicts() {
     sync.record_local_message(js(
         json!({ "id": id1, "content": "alice's old edit", "editedAt": now - 60_000.0 }),
     ))
-    .map_err(JsValue::from)
     .unwrap();
     sync.record_local_message(js(
         json!({ "id": id2, "content": "alice's new edit", "editedAt": now + 60_000.0 }),
     ))
-    .map_err(JsValue::from)
     .unwrap();
     for (id, content) in [(&id1, "bob's edit 1"), (&id2, "bob's edit 2")] {
         settle(
             bob.emit_async(
-                "message:edit",
+                "message:edit".into(),
                 js(json!({ "messageId": id, "content": content, "roomName": "channel:general" })),
-                None,
+                JsValue::UNDEFINED,
             )
-            .map_err(JsValue::from)
             .unwrap(),
         )
         .await
         .unwrap();
     }
     let r = to_value(
-        &settle(
-            sync.sync_messages("general")
-                .map_err(JsValue::from)
-                .unwrap(),
-        )
-        .await
-        .unwrap(),
+        &settle(sync.sync_messages("general".into()).unwrap())
+            .await
+            .unwrap(),
     );
     assert_eq!(
         contents(&r["messages"]),
@@ -295,30 +272,36 @@ async fn manual_sync_and_edit_conflicts() {
 #[wasm_bindgen_test]
 async fn bad_input_gives_clear_errors() {
     let c = client(json!({}));
-    let e = SyncService::new(&c, Some(js(json!({ "autosync": true }))))
-        .map_err(JsValue::from)
-        .err()
-        .unwrap();
-    assert!(error_message(&e).contains("unknown option"));
-    let e = SyncService::new(&c, Some(js(json!({ "queue": 42 }))))
-        .map_err(JsValue::from)
-        .err()
-        .unwrap();
+    let e = type_err(SyncService::new(c.to_js(), js(json!({ "autosync": true }))));
+    assert!(e.contains("unknown key \"autosync\""), "{e}");
+    let e = type_err(SyncService::new(c.to_js(), js(json!({ "queue": 42 }))));
+    assert!(e.contains("OfflineQueueService"), "{e}");
+    let e = type_err(SyncService::new(
+        c.to_js(),
+        js(json!({ "presenceUserIds": "bob" })),
+    ));
+    assert!(e.contains("options.presenceUserIds"), "{e}");
+    type_err(SyncService::new(c.to_js(), js_sys::Array::new().into()));
+    let s = SyncService::new(c.to_js(), JsValue::UNDEFINED).unwrap();
+    let e = range_err(s.sync_messages("".into()));
+    assert!(e.contains("syncMessages(): channelId"), "{e}");
+    type_err(s.sync_messages(true.into()));
+    range_err(s.record_local_message(js(json!({ "id": "", "content": "x" }))));
+    let e = type_err(s.record_local_message(js(json!({ "id": "a", "content": "x", "extra": 1 }))));
+    assert!(e.contains("unknown key \"extra\""), "{e}");
+    let e = type_err(s.record_local_message(js(json!({ "id": "a" }))));
     assert!(
-        error_message(&e).contains("OfflineQueueService"),
-        "{}",
-        error_message(&e)
+        e.contains("message.content must be a string, got undefined"),
+        "{e}"
     );
-    let s = SyncService::new(&c, None).map_err(JsValue::from).unwrap();
-    assert!(s.sync_messages("").is_err());
-    assert!(s
-        .record_local_message(js(json!({ "id": "", "content": "x" })))
-        .is_err());
-    assert!(s
-        .record_local_message(js(json!({ "id": "a", "content": "x", "extra": 1 })))
-        .is_err());
-    assert!(s.set_presence_user_ids(js(json!([1, 2]))).is_err());
-    let pending = s.sync_messages("general").map_err(JsValue::from).unwrap();
+    let e = type_err(s.set_presence_user_ids(js(json!([1, 2]))));
+    assert!(e.contains("ids[0]"), "{e}");
+    type_err(s.set_presence_user_ids(JsValue::UNDEFINED));
+    type_err(s.get_last_sync_time(5.into()));
+    range_err(s.get_last_sync_time("".into()));
+    type_err(s.sync_on_reconnect("bob".into()));
+    type_err(s.subscribe(JsValue::NULL));
+    let pending = s.sync_messages("general".into()).unwrap();
     s.dispose();
     let e = settle(pending).await.unwrap_err();
     assert!(error_message(&e).contains("disposed"));

@@ -90,7 +90,7 @@ impl Changes {
 }
 
 async fn join(c: &RealtimeClient, room: &str) {
-    settle(ok(c.join_channel(room)))
+    settle(ok(c.join_channel(room.into())))
         .await
         .expect("joined the room");
 }
@@ -100,7 +100,7 @@ async fn typist(sub: &str, rooms: &[&str]) -> (RealtimeClient, TypingService) {
     for room in rooms {
         join(&c, room).await;
     }
-    let t = ok(TypingService::new(&c, js(json!({}))));
+    let t = ok(TypingService::new(c.to_js(), js(json!({}))));
     wait_until("the user id", 3000.0, || {
         t.user_id().as_deref() == Some(sub)
     })
@@ -110,7 +110,7 @@ async fn typist(sub: &str, rooms: &[&str]) -> (RealtimeClient, TypingService) {
 
 #[wasm_bindgen_test]
 async fn a_types_b_sees_it_and_it_disappears_5s_after_a_stops() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general"]).await;
     let room = Changes::new();
@@ -162,9 +162,93 @@ async fn a_types_b_sees_it_and_it_disappears_5s_after_a_stops() {
     tb.dispose();
 }
 
+/// With the extensions off the server is the real one: `typing:event` users
+/// are `{userId, startedAt}` without names, every `typing:start` outside a
+/// thread adds a row (A is listed once per start), and nothing is sent when
+/// rows expire or when A's socket goes. B still shows A once, under a name
+/// when the app gives one, and forgets A by itself.
+#[wasm_bindgen_test]
+async fn the_real_servers_typing_events_without_the_extensions() {
+    reset().await;
+    post("/extensions", json!({ "on": false })).await;
+    let (a, ta) = typist("ann", &["general"]).await;
+    let (b, tb) = typist("ben", &["general"]).await;
+    let raw = Recorder::new();
+    let _r = ok(b.on("typing:event".into(), raw.f().into()));
+    let arrivals: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let times = arrivals.clone();
+    let on_arrival = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        times.borrow_mut().push(js_sys::Date::now());
+    });
+    let _t = ok(b.on("typing:event".into(), on_arrival.as_ref().clone()));
+
+    // A types for 2.5 s: typing:start goes out more than once.
+    let mut value = String::new();
+    let start = js_sys::Date::now();
+    while js_sys::Date::now() - start < 2500.0 {
+        value.push('x');
+        ok(ta.handle_input_change("general".into(), value.as_str().into(), U));
+        sleep(100).await;
+    }
+    wait_until("the server lists A twice", 3000.0, || {
+        raw.all()
+            .iter()
+            .any(|e| e["users"].as_array().is_some_and(|u| u.len() >= 2))
+    })
+    .await;
+    assert!(
+        raw.all().iter().all(
+            |e| e["users"]
+                .as_array()
+                .is_some_and(|us| us.iter().all(|u| u["userId"] == "ann"
+                    && u["startedAt"].is_string()
+                    && u.get("userName").is_none()))
+        ),
+        "the real shape: {:?}",
+        raw.all()
+    );
+    wait_until("B sees A typing", 3000.0, || {
+        text(&tb, "general").as_deref() == Some("ann is typing...")
+    })
+    .await;
+    let seen = users(&tb, "general", None);
+    assert_eq!(seen.as_array().map(Vec::len), Some(1), "once: {seen}");
+    assert_eq!(seen[0]["userId"], "ann");
+    assert_eq!(seen[0]["userName"], "ann", "the id until a name is known");
+    ok(tb.set_user_names(js(json!({ "ann": "Ann Lee" }))));
+    assert_eq!(
+        text(&tb, "general").as_deref(),
+        Some("Ann Lee is typing...")
+    );
+
+    // An explicit stop reaches B at once.
+    let stopped = js_sys::Date::now();
+    ok(ta.stop_typing(U, U));
+    wait_until("B sees A stop", 2000.0, || text(&tb, "general").is_none()).await;
+    assert!(js_sys::Date::now() - stopped < 1500.0);
+
+    // A starts again and its socket goes without a stop: the server says
+    // nothing, B forgets A 5 s after the last report.
+    sleep(1100).await;
+    ok(ta.start_typing("general".into(), U));
+    wait_until("B sees A again", 3000.0, || text(&tb, "general").is_some()).await;
+    post("/disconnect", json!({ "userId": "ann" })).await;
+    wait_until("A is gone", 3000.0, || !a.is_connected()).await;
+    wait_until("B forgets A", 8000.0, || text(&tb, "general").is_none()).await;
+    let last_report = arrivals.borrow().last().copied().unwrap_or(f64::NAN);
+    let after = js_sys::Date::now() - last_report;
+    assert!(
+        (4500.0..6500.0).contains(&after),
+        "forgotten {after} ms after the last typing:event"
+    );
+    assert_eq!(get("/stats").await["contractViolations"], 0);
+    ta.dispose();
+    tb.dispose();
+}
+
 #[wasm_bindgen_test]
 async fn explicit_stop_threads_and_dms() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general", "dm:d1"]).await;
 
@@ -207,7 +291,7 @@ async fn explicit_stop_threads_and_dms() {
 
 #[wasm_bindgen_test]
 async fn a_burst_is_one_update_and_texts_name_everyone() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_c, tc) = typist("cat", &["general"]).await;
     let (_d, td) = typist("dan", &["general"]).await;
@@ -219,14 +303,28 @@ async fn a_burst_is_one_update_and_texts_name_everyone() {
     wait_until("one update", 3000.0, || all.len() >= 1).await;
     sleep(700).await;
     assert_eq!(all.len(), 1, "{:?}", all.user_ids());
-    assert_eq!(all.user_ids()[0], ["ann", "cat"]);
-    assert_eq!(
-        text(&tb, "general").as_deref(),
-        Some("ann and cat are typing...")
+    // Both started in the same instant: the server may take either first,
+    // and B lists them in the order they started.
+    let first = all.user_ids()[0].clone();
+    let mut both = first.clone();
+    both.sort();
+    assert_eq!(both, ["ann", "cat"]);
+    let seen = users(&tb, "general", None);
+    assert_eq!(seen[0]["userId"], first[0].as_str());
+    assert!(
+        seen[0]["startedAt"].as_str() <= seen[1]["startedAt"].as_str(),
+        "in the order they started: {seen}"
     );
+    let (x, y) = (&first[0], &first[1]);
+    assert_eq!(
+        text(&tb, "general"),
+        Some(format!("{x} and {y} are typing..."))
+    );
+    // Dan starts later: third, and the first two keep their places.
     ok(td.start_typing("general".into(), U));
+    let three = format!("{x}, {y}, and dan are typing...");
     wait_until("three", 3000.0, || {
-        text(&tb, "general").as_deref() == Some("ann, cat, and dan are typing...")
+        text(&tb, "general").as_deref() == Some(three.as_str())
     })
     .await;
     // Unsubscribed: no more calls.
@@ -246,11 +344,11 @@ async fn a_burst_is_one_update_and_texts_name_everyone() {
 
 #[wasm_bindgen_test]
 async fn privacy_broadcast_off_and_visibility_filters() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general"]).await;
     let raw = Recorder::new();
-    let _r = ok(_b.on("typing:event", raw.f()));
+    let _r = ok(_b.on("typing:event".into(), raw.f().into()));
 
     // broadcastTyping off: nothing is sent.
     let p = to_value(&ok(
@@ -289,7 +387,7 @@ async fn privacy_broadcast_off_and_visibility_filters() {
 
 #[wasm_bindgen_test]
 async fn no_timer_while_nobody_types() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (_a, ta) = typist("ann", &["general"]).await;
     let (_b, tb) = typist("ben", &["general"]).await;
     let (wa, wb) = (ta.timer_wakeups(), tb.timer_wakeups());
@@ -310,45 +408,63 @@ async fn no_timer_while_nobody_types() {
 
 #[wasm_bindgen_test]
 async fn bad_input_is_refused_clearly_and_changes_nothing() {
-    post("/reset", json!({})).await;
+    reset().await;
     let (a, ta) = typist("ann", &["general"]).await;
-    let e = err(ta.start_typing(5.into(), U));
+    let e = type_err(ta.start_typing(5.into(), U));
     assert!(
         e.contains("channelId must be a non-empty string, got the number 5"),
         "{e}"
     );
-    let e = err(ta.start_typing("".into(), U));
+    let e = range_err(ta.start_typing("".into(), U));
     assert!(e.contains("non-empty string"), "{e}");
-    let e = err(ta.start_typing("general".into(), js(json!({}))));
+    let e = type_err(ta.start_typing("general".into(), js(json!({}))));
     assert!(e.contains("threadId"), "{e}");
     let e = err(ta.stop_typing(U, "t1".into()));
     assert!(e.contains("needs its channelId"), "{e}");
-    let e = err(ta.handle_input_change("general".into(), 5.into(), U));
+    let e = type_err(ta.handle_input_change("general".into(), 5.into(), U));
     assert!(e.contains("value must be a string"), "{e}");
     assert!(!ta.is_typing());
     let cb = Changes::new();
-    let e = err(ta.on_room_typing_change("general".into(), "room".into(), cb.f(), U));
+    let e = range_err(ta.on_room_typing_change("general".into(), "room".into(), cb.f(), U));
     assert!(e.contains("'channel', 'thread', 'dm'"), "{e}");
     let e = err(ta.on_room_typing_change("general".into(), "thread".into(), cb.f(), U));
     assert!(e.contains("needs a threadId"), "{e}");
-    let e = err(ta.on_room_typing_change("general".into(), "channel".into(), 5.into(), U));
+    type_err(ta.on_room_typing_change("general".into(), 5.into(), cb.f(), U));
+    let e = type_err(ta.on_room_typing_change("general".into(), "channel".into(), 5.into(), U));
     assert!(e.contains("a function"), "{e}");
     assert_eq!(cb.len(), 0);
-    let e = err(ta.update_privacy_settings(js(json!({ "typingVisibility": "friends" }))));
+    let e = range_err(ta.update_privacy_settings(js(json!({ "typingVisibility": "friends" }))));
     assert!(e.contains("friends"), "{e}");
-    let e = err(ta.update_privacy_settings(js(json!({ "broadcast": false }))));
-    assert!(e.contains("unknown option \"broadcast\""), "{e}");
+    let e = type_err(ta.update_privacy_settings(js(json!({ "broadcast": false }))));
+    assert!(e.contains("unknown key \"broadcast\""), "{e}");
+    let e = type_err(ta.update_privacy_settings(js(json!({ "broadcastTyping": "no" }))));
+    assert!(
+        e.contains("settings.broadcastTyping must be a boolean"),
+        "{e}"
+    );
+    type_err(ta.update_privacy_settings(JsValue::UNDEFINED));
+    type_err(ta.subscribe(js(json!({}))));
+    type_err(ta.set_contacts("ann".into()));
     assert_eq!(
         to_value(&ta.privacy_settings()),
         json!({ "broadcastTyping": true, "typingVisibility": "everyone" })
     );
-    let e = err(TypingService::new(&a, js(json!({ "throttle": 5 }))));
-    assert!(e.contains("unknown option \"throttle\""), "{e}");
-    let e = err(TypingService::new(
-        &a,
+    let e = type_err(TypingService::new(a.to_js(), js(json!({ "throttle": 5 }))));
+    assert!(e.contains("unknown key \"throttle\""), "{e}");
+    let e = range_err(TypingService::new(
+        a.to_js(),
+        js(json!({ "throttleMs": -5 })),
+    ));
+    assert!(e.contains("options.throttleMs"), "{e}");
+    type_err(TypingService::new(a.to_js(), js_sys::Date::new_0().into()));
+    let e = type_err(TypingService::new(
+        a.to_js(),
         js(json!({ "privacySettings": { "typingVisibility": 1 } })),
     ));
-    assert!(e.contains("typingVisibility"), "{e}");
+    assert!(
+        e.contains("options.privacySettings.typingVisibility"),
+        "{e}"
+    );
 
     // Malformed typing:event from the server: dropped, nothing changes.
     let room = Changes::new();

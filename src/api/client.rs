@@ -4,24 +4,25 @@
 //! send, close, one deadline timer) and calls JavaScript back only after the
 //! `RefCell` borrow is released.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, Promise};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::js::{
-    call, debug_log, parse_json, to_json, unsubscribe_fn, Callbacks, Deferred, Unsubscribe,
-};
-use super::types::{check_keys, ClientOptions, CLIENT_OPTION_KEYS};
+use super::args::{self, Res};
+use super::js::{debug_log, unsubscribe_fn, Callbacks, Deferred, Unsubscribe};
+use super::types::{ClientOptions, CLIENT_OPTIONS, PRESENCE_STATUSES};
 use crate::browser::clock::now_ms;
 use crate::browser::device;
 use crate::browser::listener::EventListener;
 use crate::browser::timer::DeadlineTimer;
-use crate::browser::websocket::{Socket, SocketEvent};
-use crate::core::connection::{ConnState, Connection, Effect};
-use crate::core::quality::Quality;
+use crate::browser::websocket::Socket;
+use crate::core::connection::Connection;
+
+mod pump;
+use pump::{pump, replace_socket};
 
 /// What services built on the client hear, in Rust.
 pub(crate) enum ClientEvent<'a> {
@@ -62,28 +63,6 @@ enum Pending {
     Rust(AckCallback),
 }
 
-/// What to call once the borrow is released.
-enum Out {
-    RustAck(AckCallback, Result<String, String>),
-    Event {
-        name: String,
-        data: String,
-    },
-    State(ConnState, ConnState),
-    Online(bool),
-    Error {
-        code: &'static str,
-        message: String,
-        event: Option<String>,
-    },
-    Quality(Quality),
-    Settle(Deferred, Result<JsValue, String>),
-    Connected {
-        reconnected: bool,
-    },
-    Disconnected(&'static str),
-}
-
 pub(crate) struct Inner {
     conn: Option<Connection>,
     debug: bool,
@@ -102,7 +81,6 @@ pub(crate) struct Inner {
     hooks: Vec<(u32, Hook)>,
     next_id: u32,
     dom: Vec<EventListener>,
-    user_id: Option<String>,
 }
 
 impl Unsubscribe for Inner {
@@ -158,7 +136,7 @@ impl ClientHandle {
     }
 
     /// Emits `event` with JSON text `arg` (buffered while disconnected).
-    pub fn emit_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
+    pub(crate) fn emit_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
         let r = {
             let mut inner = self.0.borrow_mut();
             let now = now_ms();
@@ -172,7 +150,11 @@ impl ClientHandle {
     }
 
     /// Emits `event` only if connected.
-    pub fn emit_volatile_json(&self, event: &str, arg: Option<&str>) -> Result<bool, JsError> {
+    pub(crate) fn emit_volatile_json(
+        &self,
+        event: &str,
+        arg: Option<&str>,
+    ) -> Result<bool, JsError> {
         let r = {
             let mut inner = self.0.borrow_mut();
             inner
@@ -241,331 +223,20 @@ impl ClientHandle {
         self.0.borrow().debug
     }
 
-    /// The user the server authenticated (its last `authenticated` event).
+    /// The user of the connection: the token's `userId`/`sub` claim, or
+    /// what the server's ready or `authenticated` event says.
     pub fn user_id(&self) -> Option<String> {
-        self.0.borrow().user_id.clone()
+        self.0
+            .borrow()
+            .conn
+            .as_ref()
+            .and_then(|c| c.user_id().map(str::to_owned))
     }
 }
 
 /// `userId` of an `authenticated` event's data (`["authenticated", {userId}]`).
 pub(crate) fn authenticated_user_id(data: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(data).ok()?;
-    value
-        .get(1)?
-        .get("userId")?
-        .as_str()
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-}
-
-/// Carries out the connection's effects, then calls JavaScript back.
-fn pump(rc: &Rc<RefCell<Inner>>) {
-    let mut out = Vec::new();
-    let hooks;
-    {
-        let Ok(mut guard) = rc.try_borrow_mut() else {
-            return; // an outer pump on the stack will drain
-        };
-        let inner = &mut *guard;
-        let Some(conn) = inner.conn.as_mut() else {
-            return;
-        };
-        while let Some(effect) = conn.poll_effect() {
-            match effect {
-                Effect::Open { url } => {
-                    if inner.debug {
-                        debug_log(&format!("opening {url}"));
-                    }
-                    inner.socket = None;
-                    match open_socket(&url, Rc::downgrade(rc)) {
-                        Ok(s) => inner.socket = Some(s),
-                        Err(message) => {
-                            out.push(Out::Error {
-                                code: "transport",
-                                message,
-                                event: None,
-                            });
-                            conn.on_transport_closed(now_ms());
-                        }
-                    }
-                }
-                Effect::Close => inner.socket = None,
-                Effect::Send(frame) => {
-                    if let Some(s) = &inner.socket {
-                        if s.send(&frame).is_err() && inner.debug {
-                            debug_log("send failed: the socket is not open");
-                        }
-                    }
-                }
-                Effect::StateChanged { state, previous } => {
-                    if inner.debug {
-                        debug_log(&format!(
-                            "state {} -> {}",
-                            previous.as_str(),
-                            state.as_str()
-                        ));
-                    }
-                    out.push(Out::State(state, previous));
-                }
-                Effect::Connected { reconnected, .. } => {
-                    for d in inner.connect_waiters.drain(..) {
-                        out.push(Out::Settle(d, Ok(JsValue::UNDEFINED)));
-                    }
-                    out.push(Out::Connected { reconnected });
-                }
-                Effect::Disconnected { reason } => out.push(Out::Disconnected(reason.as_str())),
-                Effect::Event { name, data, .. } => {
-                    if name == "authenticated" {
-                        if let Some(id) = authenticated_user_id(&data) {
-                            inner.user_id = Some(id);
-                        }
-                    }
-                    out.push(Out::Event { name, data });
-                }
-                Effect::AckOk { request, data } => match inner.requests.remove(&request) {
-                    Some(Pending::Js(d)) => {
-                        let first = Array::from(&parse_json(&data)).get(0);
-                        out.push(Out::Settle(d, Ok(first)));
-                    }
-                    Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Ok(data))),
-                    None => {}
-                },
-                Effect::AckErr { request, error } => match inner.requests.remove(&request) {
-                    Some(Pending::Js(d)) => out.push(Out::Settle(d, Err(error.to_string()))),
-                    Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Err(error.to_string()))),
-                    None => {
-                        if let Some(d) = inner.latency.remove(&request) {
-                            out.push(Out::Settle(d, Err(error.to_string())));
-                        }
-                    }
-                },
-                Effect::AuthError { message } => {
-                    for d in inner.connect_waiters.drain(..) {
-                        out.push(Out::Settle(
-                            d,
-                            Err(format!("authentication failed: {message}")),
-                        ));
-                    }
-                    out.push(Out::Error {
-                        code: "auth",
-                        message,
-                        event: None,
-                    });
-                }
-                Effect::ProtocolError { message } => {
-                    out.push(Out::Error {
-                        code: "protocol",
-                        message,
-                        event: None,
-                    });
-                }
-                Effect::OnlineChanged { online } => out.push(Out::Online(online)),
-                Effect::Latency { request, rtt } => {
-                    if let Some(d) = request.and_then(|r| inner.latency.remove(&r)) {
-                        out.push(Out::Settle(d, Ok(JsValue::from_f64(rtt as f64))));
-                    }
-                }
-                Effect::QualityChanged { quality } => out.push(Out::Quality(quality)),
-                Effect::BufferOverflow { event, limit } => out.push(Out::Error {
-                    code: "buffer_overflow",
-                    message: format!(
-                        "emit of {event:?} refused: {limit} events already wait for a connection"
-                    ),
-                    event: Some(event),
-                }),
-                Effect::ReconnectAttempt { attempt } => {
-                    if inner.debug {
-                        debug_log(&format!("reconnect attempt {attempt}"));
-                    }
-                }
-                Effect::ReconnectFailed { attempts } => {
-                    let message = format!("gave up reconnecting after {attempts} attempts");
-                    for d in inner.connect_waiters.drain(..) {
-                        out.push(Out::Settle(d, Err(message.clone())));
-                    }
-                    out.push(Out::Error {
-                        code: "reconnect_failed",
-                        message,
-                        event: None,
-                    });
-                }
-            }
-        }
-        let weak = Rc::downgrade(rc);
-        inner
-            .timer
-            .arm(conn.next_deadline(), move || on_timer(&weak));
-        hooks = inner
-            .hooks
-            .iter()
-            .map(|(_, h)| h.clone())
-            .collect::<Vec<_>>();
-    }
-    dispatch(rc, out, &hooks);
-}
-
-fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, String> {
-    Socket::open(url, move |event| on_socket(&weak, event)).map_err(|e| {
-        let detail = e
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| "WebSocket is not available (server-side rendering?)".into());
-        format!("cannot open a WebSocket to {url}: {detail}")
-    })
-}
-
-fn on_socket(weak: &Weak<RefCell<Inner>>, event: SocketEvent) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else {
-            return;
-        };
-        let now = now_ms();
-        let inner = &mut *inner;
-        let Some(conn) = inner.conn.as_mut() else {
-            return;
-        };
-        match event {
-            SocketEvent::Open => conn.on_transport_open(now),
-            SocketEvent::Text(t) => conn.on_frame(&t, now),
-            SocketEvent::Binary => conn.on_binary_frame(),
-            SocketEvent::Closed => {
-                inner.socket = None;
-                conn.on_transport_closed(now);
-            }
-        }
-    }
-    pump(&rc);
-}
-
-fn on_timer(weak: &Weak<RefCell<Inner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else {
-            return;
-        };
-        inner.timer.fired();
-        if let Some(conn) = inner.conn.as_mut() {
-            conn.handle_timeout(now_ms());
-        }
-    }
-    pump(&rc);
-}
-
-/// Calls listeners and settles promises, with no borrow held.
-fn dispatch(rc: &Rc<RefCell<Inner>>, out: Vec<Out>, hooks: &[Hook]) {
-    for o in out {
-        match o {
-            Out::Event { name, data } => {
-                for h in hooks {
-                    h(&ClientEvent::Event {
-                        name: &name,
-                        data: &data,
-                    });
-                }
-                let fns = {
-                    let mut inner = rc.borrow_mut();
-                    let Some(list) = inner.listeners.get_mut(&name) else {
-                        continue;
-                    };
-                    let fns: Vec<Function> = list.iter().map(|l| l.f.clone()).collect();
-                    list.retain(|l| !l.once);
-                    if list.is_empty() {
-                        inner.listeners.remove(&name);
-                    }
-                    fns
-                };
-                if fns.is_empty() {
-                    continue;
-                }
-                let args = Array::from(&parse_json(&data));
-                args.shift();
-                for f in fns {
-                    if let Err(e) = call(&f, &args) {
-                        report_listener_error(rc, &name, &e);
-                    }
-                }
-            }
-            Out::State(state, previous) => {
-                let fns = rc.borrow().state_subs.snapshot();
-                let args = Array::of2(&state.as_str().into(), &previous.as_str().into());
-                call_all(rc, "stateChange", &fns, &args);
-            }
-            Out::Online(online) => {
-                for h in hooks {
-                    h(&ClientEvent::Online(online));
-                }
-                let fns = rc.borrow().online_subs.snapshot();
-                call_all(rc, "offlineStatusChange", &fns, &Array::of1(&online.into()));
-            }
-            Out::Quality(q) => {
-                let fns = rc.borrow().quality_subs.snapshot();
-                call_all(rc, "qualityChange", &fns, &Array::of1(&q.as_str().into()));
-            }
-            Out::Error {
-                code,
-                message,
-                event,
-            } => {
-                let (fns, debug) = {
-                    let inner = rc.borrow();
-                    (inner.error_subs.snapshot(), inner.debug)
-                };
-                if debug || fns.is_empty() {
-                    debug_log(&format!("{code}: {message}"));
-                }
-                let err = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
-                let _ = js_sys::Reflect::set(&err, &"message".into(), &message.into());
-                if let Some(e) = event {
-                    let _ = js_sys::Reflect::set(&err, &"event".into(), &e.into());
-                }
-                for f in fns {
-                    let _ = call(&f, &Array::of1(&err));
-                }
-            }
-            Out::RustAck(cb, result) => cb(result),
-            Out::Settle(d, Ok(v)) => d.resolve(&v),
-            Out::Settle(d, Err(m)) => d.reject(&m),
-            Out::Connected { reconnected } => {
-                for h in hooks {
-                    h(&ClientEvent::Connected { reconnected });
-                }
-            }
-            Out::Disconnected(reason) => {
-                for h in hooks {
-                    h(&ClientEvent::Disconnected);
-                }
-                let fns = rc.borrow().disconnect_subs.snapshot();
-                call_all(rc, "disconnect", &fns, &Array::of1(&reason.into()));
-            }
-        }
-    }
-}
-
-fn call_all(rc: &Rc<RefCell<Inner>>, what: &str, fns: &[Function], args: &Array) {
-    for f in fns {
-        if let Err(e) = call(f, args) {
-            report_listener_error(rc, what, &e);
-        }
-    }
-}
-
-fn report_listener_error(rc: &Rc<RefCell<Inner>>, event: &str, thrown: &JsValue) {
-    let message = thrown
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| thrown.as_string())
-        .unwrap_or_else(|| "a non-Error value was thrown".into());
-    dispatch(
-        rc,
-        vec![Out::Error {
-            code: "listener",
-            message: format!("a listener of {event:?} threw: {message}"),
-            event: Some(event.into()),
-        }],
-        &[],
-    );
+    crate::core::connection::event_user_id(data)
 }
 
 /// A Socket.IO client over the browser WebSocket, with reconnection,
@@ -578,6 +249,29 @@ pub struct RealtimeClient {
 impl Default for RealtimeClient {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+thread_local! {
+    /// Where `__claimClient` leaves the client it was called on.
+    static CLAIMED: Cell<Option<ClientHandle>> = const { Cell::new(None) };
+}
+
+impl RealtimeClient {
+    /// The client behind a JavaScript argument (`what` names it in errors):
+    /// only a live `RealtimeClient` passes.
+    pub(crate) fn from_js(value: &JsValue, what: &str) -> Res<ClientHandle> {
+        args::instance(value, what, "RealtimeClient", "__claimClient", || {
+            CLAIMED.with(Cell::take)
+        })
+    }
+
+    /// A JavaScript object for this client, sharing its state: what the
+    /// services' constructors take, for Rust callers holding the client.
+    pub fn to_js(&self) -> JsValue {
+        JsValue::from(RealtimeClient {
+            inner: self.inner.clone(),
+        })
     }
 }
 
@@ -674,12 +368,15 @@ impl RealtimeClient {
         }
         let online = window.navigator().on_line();
         let mut inner = self.inner.borrow_mut();
-        inner.dom = dom;
+        let previous = std::mem::replace(&mut inner.dom, dom);
         if let Some(c) = inner.conn.as_mut() {
             c.set_online(online, now_ms());
             // The initial status is not a change worth reporting.
             while c.poll_effect().is_some() {}
         }
+        drop(inner);
+        // Removing the old listeners calls JavaScript: after the borrow.
+        drop(previous);
     }
 }
 
@@ -707,36 +404,50 @@ impl RealtimeClient {
                 hooks: Vec::new(),
                 next_id: 0,
                 dom: Vec::new(),
-                user_id: None,
             })),
         }
     }
 
-    /// Configures the client (`RealtimeClientOptions`). Calling it again
-    /// disconnects and starts over with the new options; listeners are kept.
+    /// Configures the client (`RealtimeClientOptions`; `{}` for the
+    /// defaults). Calling it again disconnects and starts over with the new
+    /// options; listeners are kept. The object is required: a call without
+    /// one throws rather than silently resetting a configured URL.
     pub fn initialize(
         &self,
         #[wasm_bindgen(unchecked_param_type = "RealtimeClientOptions")] options: JsValue,
-    ) -> Result<(), JsError> {
-        let opts: ClientOptions = if options.is_undefined() || options.is_null() {
-            ClientOptions::default()
-        } else {
-            check_keys(&options, CLIENT_OPTION_KEYS, "initialize()")?;
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?
-        };
+    ) -> Result<(), JsValue> {
+        let checked = args::fields(&options, "initialize(): options", CLIENT_OPTIONS)?;
+        let mut opts: ClientOptions = serde_wasm_bindgen::from_value(checked.into())
+            .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?;
+        opts.null_ready_event_means_none(&options);
         let conn = Connection::new(opts.to_config())
             .map_err(|e| JsError::new(&format!("initialize(): {e}")))?;
-        {
+        // The old connection ends properly: its DISCONNECT is sent, its
+        // socket closed and its pending promises rejected.
+        if self.inner.borrow().conn.is_some() {
+            self.disconnect()?;
+        }
+        let device = serde_json::json!({ "device": device::current() }).to_string();
+        let (stale_requests, stale_latency) = {
             let mut inner = self.inner.borrow_mut();
-            if let Some(old) = inner.conn.as_mut() {
-                old.disconnect(now_ms());
-            }
-            inner.socket = None;
             inner.debug = opts.debug;
             inner.conn = Some(conn);
-            let device = serde_json::json!({ "device": device::current() }).to_string();
             inner.auth_extra = Some(device);
+            // Request ids start over with the new connection.
+            let requests: Vec<Pending> = inner.requests.drain().map(|(_, p)| p).collect();
+            let latency: Vec<Deferred> = inner.latency.drain().map(|(_, d)| d).collect();
+            (requests, latency)
+        };
+        replace_socket(&self.inner, None);
+        let reason = "initialize() was called again";
+        for p in stale_requests {
+            match p {
+                Pending::Js(d) => d.reject(reason),
+                Pending::Rust(cb) => cb(Err(reason.into())),
+            }
+        }
+        for d in stale_latency {
+            d.reject(reason);
         }
         self.attach_dom();
         if opts.debug {
@@ -745,11 +456,17 @@ impl RealtimeClient {
         Ok(())
     }
 
-    /// Connects with a JWT; resolves when connected, rejects on an
-    /// authentication refusal (not retried), `disconnect()`, or when
-    /// reconnection gives up. Network failures are retried with backoff.
+    /// Connects with a JWT; resolves when connected (the server's ready
+    /// event arrived and the rooms are re-joined), rejects on an
+    /// authentication refusal (not retried), `disconnect()`, when the ready
+    /// event does not come in time (`readyEvent`), or when reconnection gives
+    /// up. Network failures are retried with backoff.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn connect(&self, token: &str) -> Result<Promise, JsError> {
+    pub fn connect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let token = &args::id(&token, "connect(): token")?;
         let (promise, deferred) = Deferred::new();
         {
             let mut inner = self.inner.borrow_mut();
@@ -772,7 +489,7 @@ impl RealtimeClient {
 
     /// Disconnects and stops reconnecting. Pending `connect` and `emitAsync`
     /// promises reject; plain emits stay buffered for the next `connect`.
-    pub fn disconnect(&self) -> Result<(), JsError> {
+    pub fn disconnect(&self) -> Result<(), JsValue> {
         let waiters: Vec<Deferred> = self.inner.borrow_mut().connect_waiters.drain(..).collect();
         self.with_conn(|c| c.disconnect(now_ms()))?;
         for d in waiters {
@@ -786,29 +503,35 @@ impl RealtimeClient {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn on(
         &self,
-        event: &str,
-        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
-    ) -> Result<Function, JsError> {
-        self.listen(event, callback, false)
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let event = &args::id(&event, "on(): event")?;
+        let callback = args::callback(&callback, "on(): callback")?;
+        Ok(self.listen(event, callback, false)?)
     }
 
     /// Listens to the next `event` only.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn once(
         &self,
-        event: &str,
-        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
-    ) -> Result<Function, JsError> {
-        self.listen(event, callback, true)
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let event = &args::id(&event, "once(): event")?;
+        let callback = args::callback(&callback, "once(): callback")?;
+        Ok(self.listen(event, callback, true)?)
     }
 
     /// Removes `callback` from `event`, or every listener of `event` without one.
     pub fn off(
         &self,
-        event: &str,
-        #[wasm_bindgen(unchecked_param_type = "((...args: any[]) => void) | undefined")]
-        callback: Option<Function>,
-    ) {
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "(...args: any[]) => void")]
+        callback: JsValue,
+    ) -> Result<(), JsValue> {
+        let event = &args::id(&event, "off(): event")?;
+        let callback = args::opt_callback(&callback, "off(): callback")?;
         let mut inner = self.inner.borrow_mut();
         if let Some(list) = inner.listeners.get_mut(event) {
             match callback {
@@ -819,28 +542,34 @@ impl RealtimeClient {
                 inner.listeners.remove(event);
             }
         }
+        Ok(())
     }
 
     /// Sends `event` with `data` (any JSON value); buffered while disconnected.
     /// A full buffer is reported through `onError` (`buffer_overflow`).
     pub fn emit(
         &self,
-        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
-    ) -> Result<(), JsError> {
-        let json = to_json(&data)?;
-        self.handle().emit_json(event, json.as_deref()).map(|_| ())
+    ) -> Result<(), JsValue> {
+        let event = &args::id(&event, "emit(): event")?;
+        let json = args::json(&data, "emit(): data")?;
+        Ok(self
+            .handle()
+            .emit_json(event, json.as_deref())
+            .map(|_| ())?)
     }
 
     /// Sends `event` only if connected; returns whether it was sent.
     #[wasm_bindgen(js_name = emitVolatile)]
     pub fn emit_volatile(
         &self,
-        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
-    ) -> Result<bool, JsError> {
-        let json = to_json(&data)?;
-        self.handle().emit_volatile_json(event, json.as_deref())
+    ) -> Result<bool, JsValue> {
+        let event = &args::id(&event, "emitVolatile(): event")?;
+        let json = args::json(&data, "emitVolatile(): data")?;
+        Ok(self.handle().emit_volatile_json(event, json.as_deref())?)
     }
 
     /// Sends `event` and resolves with the server's acknowledgement; rejects
@@ -848,44 +577,55 @@ impl RealtimeClient {
     #[wasm_bindgen(js_name = emitAsync, unchecked_return_type = "Promise<unknown>")]
     pub fn emit_async(
         &self,
-        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
-        #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>,
-    ) -> Result<Promise, JsError> {
-        let json = to_json(&data)?;
-        let timeout = timeout_ms
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .map(|t| t as u64);
-        self.handle()
-            .emit_async_json(event, json.as_deref(), timeout)
+        #[wasm_bindgen(js_name = timeoutMs, unchecked_optional_param_type = "number")]
+        timeout_ms: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let event = &args::id(&event, "emitAsync(): event")?;
+        let json = args::json(&data, "emitAsync(): data")?;
+        let timeout = args::opt_ms(&timeout_ms, "emitAsync(): timeoutMs")?;
+        Ok(self
+            .handle()
+            .emit_async_json(event, json.as_deref(), timeout)?)
     }
 
     /// Joins a channel's room (`channel:{id}` unless the id has a `:`);
-    /// resolves with the server's answer.
+    /// resolves with the server's answer. The room is kept and re-joined on
+    /// every reconnect before buffered emits flush; while disconnected the
+    /// promise waits for the next connection's re-join. Rejects with an
+    /// `Error` whose `code` is the server's (e.g. `ROOM_NOT_FOUND`: the room
+    /// is dropped) and `event` is `room:join`, or on timeout.
     #[wasm_bindgen(js_name = joinChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
     pub fn join_channel(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-    ) -> Result<Promise, JsError> {
-        self.room_request("room:join", channel_id)
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let channel_id = &args::id(&channel_id, "joinChannel(): channelId")?;
+        Ok(self.room_request(false, channel_id)?)
     }
 
-    /// Leaves a channel's room.
+    /// Leaves a channel's room: it is no longer re-joined. While
+    /// disconnected it resolves at once with `{ success: true }`; a server
+    /// refusal rejects with an `Error` with `code` and `event`.
     #[wasm_bindgen(js_name = leaveChannel, unchecked_return_type = "Promise<{ success: boolean; data?: unknown; error?: { code: string; message: string } }>")]
     pub fn leave_channel(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-    ) -> Result<Promise, JsError> {
-        self.room_request("room:leave", channel_id)
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let channel_id = &args::id(&channel_id, "leaveChannel(): channelId")?;
+        Ok(self.room_request(true, channel_id)?)
     }
 
     /// Sends `typing:start` or `typing:stop` for a channel (volatile).
     #[wasm_bindgen(js_name = sendTyping)]
     pub fn send_typing(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-        #[wasm_bindgen(js_name = isTyping)] is_typing: bool,
-    ) -> Result<(), JsError> {
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+        #[wasm_bindgen(js_name = isTyping, unchecked_param_type = "boolean")] is_typing: JsValue,
+    ) -> Result<(), JsValue> {
+        let channel_id = &args::id(&channel_id, "sendTyping(): channelId")?;
+        let is_typing = args::boolean(&is_typing, "sendTyping(): isTyping")?;
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
         let arg = serde_json::json!({ "roomName": room }).to_string();
         let event = if is_typing {
@@ -893,33 +633,55 @@ impl RealtimeClient {
         } else {
             "typing:stop"
         };
-        self.handle()
+        Ok(self
+            .handle()
             .emit_volatile_json(event, Some(&arg))
-            .map(|_| ())
+            .map(|_| ())?)
     }
 
-    /// Sends `presence:update {status, customStatus?}`.
+    /// Sends `presence:update {status, customStatus?}`, built by the same
+    /// core code as `PresenceService` (`expiresAt` goes out as ISO-8601).
+    /// `customStatus`: `undefined` leaves it out, `null` clears it.
     #[wasm_bindgen(js_name = updatePresence)]
     pub fn update_presence(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: &str,
-        #[wasm_bindgen(js_name = customStatus, unchecked_param_type = "{ text?: string; emoji?: string; expiresAt?: number } | undefined")]
+        #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: JsValue,
+        #[wasm_bindgen(js_name = customStatus, unchecked_optional_param_type = "CustomStatusInput | null")]
         custom_status: JsValue,
-    ) -> Result<(), JsError> {
-        if !matches!(status, "online" | "away" | "busy" | "offline") {
-            return Err(JsError::new(&format!(
-                "updatePresence(): unknown status {status:?}: use online, away, busy or offline"
-            )));
+    ) -> Result<(), JsValue> {
+        use crate::core::presence::{update_payload, PresenceStatus};
+        let what = "updatePresence()";
+        let status = args::one_of(&status, &format!("{what}: status"), PRESENCE_STATUSES)?;
+        let status: PresenceStatus = status
+            .parse()
+            .map_err(|_| JsError::new(&format!("{what}: unknown status {status:?}")))?;
+        let mut payload = if args::absent(&custom_status) {
+            update_payload(status, None)
+        } else {
+            let cs = super::presence::custom_status_input(
+                &custom_status,
+                &format!("{what}: customStatus"),
+            )?;
+            if cs.is_empty() {
+                return Err(JsError::new(&format!(
+                    "{what}: customStatus needs a text or an emoji; pass null to clear it"
+                ))
+                .into());
+            }
+            update_payload(status, Some(&cs))
+        };
+        if custom_status.is_undefined() {
+            if let Some(o) = payload.as_object_mut() {
+                o.remove("customStatus");
+            }
         }
-        let mut payload = serde_json::json!({ "status": status });
-        if let Some(cs) = to_json(&custom_status)? {
-            let v: serde_json::Value =
-                serde_json::from_str(&cs).map_err(|e| JsError::new(&e.to_string()))?;
-            payload["customStatus"] = v;
-        }
-        self.handle()
-            .emit_json("presence:update", Some(&payload.to_string()))
-            .map(|_| ())
+        Ok(self
+            .handle()
+            .emit_json(
+                crate::core::presence::EVENT_UPDATE,
+                Some(&payload.to_string()),
+            )
+            .map(|_| ())?)
     }
 
     /// Measures the round trip now; resolves with it in ms.
@@ -949,18 +711,20 @@ impl RealtimeClient {
         #[wasm_bindgen(
             unchecked_param_type = "(state: ConnectionState, previous: ConnectionState) => void"
         )]
-        callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.state_subs, callback)
+        callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onStateChange(): callback")?;
+        Ok(self.subscribe(|i| &mut i.state_subs, callback))
     }
 
     /// `cb(isOnline)` when the browser goes offline or back online.
     #[wasm_bindgen(js_name = onOfflineStatusChange, unchecked_return_type = "() => void")]
     pub fn on_offline_status_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(isOnline: boolean) => void")] callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.online_subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "(isOnline: boolean) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onOfflineStatusChange(): callback")?;
+        Ok(self.subscribe(|i| &mut i.online_subs, callback))
     }
 
     /// `cb(error: RealtimeError)` for auth refusals, malformed frames,
@@ -968,9 +732,10 @@ impl RealtimeClient {
     #[wasm_bindgen(js_name = onError, unchecked_return_type = "() => void")]
     pub fn on_error(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(error: RealtimeError) => void")] callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.error_subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "(error: RealtimeError) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onError(): callback")?;
+        Ok(self.subscribe(|i| &mut i.error_subs, callback))
     }
 
     /// `cb(quality)` when the quality band changes.
@@ -978,9 +743,10 @@ impl RealtimeClient {
     pub fn on_quality_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(quality: ConnectionQuality) => void")]
-        callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.quality_subs, callback)
+        callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onQualityChange(): callback")?;
+        Ok(self.subscribe(|i| &mut i.quality_subs, callback))
     }
 
     /// `cb(reason)` when the connection ends.
@@ -988,9 +754,10 @@ impl RealtimeClient {
     pub fn on_disconnect(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(reason: DisconnectReason) => void")]
-        callback: Function,
-    ) -> Function {
-        self.subscribe(|i| &mut i.disconnect_subs, callback)
+        callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "onDisconnect(): callback")?;
+        Ok(self.subscribe(|i| &mut i.disconnect_subs, callback))
     }
 
     /// Connected to the server.
@@ -1035,11 +802,12 @@ impl RealtimeClient {
         self.read(Connection::is_online, true)
     }
 
-    /// The user id the server authenticated (from its `authenticated`
-    /// event), `undefined` before the first connection.
+    /// The user id: the token's `userId` (else `sub`) claim from `connect`,
+    /// replaced by a `userId` in the server's ready or `authenticated` event;
+    /// `undefined` before `connect` or for a token without claims.
     #[wasm_bindgen(getter, js_name = userId)]
     pub fn user_id(&self) -> Option<String> {
-        self.inner.borrow().user_id.clone()
+        self.read(|c| c.user_id().map(str::to_owned), None)
     }
 
     /// The Socket.IO session id while connected.
@@ -1053,12 +821,35 @@ impl RealtimeClient {
     pub fn timer_wakeups(&self) -> f64 {
         self.inner.borrow().timer.wakeups() as f64
     }
+
+    /// Hands this client to the argument check of a service constructor
+    /// ([`RealtimeClient::from_js`]).
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __claimClient, skip_typescript)]
+    pub fn claim_client(&self) {
+        CLAIMED.with(|c| c.set(Some(self.handle())));
+    }
 }
 
 impl RealtimeClient {
-    fn room_request(&self, event: &str, channel_id: &str) -> Result<Promise, JsError> {
+    /// `joinChannel`/`leaveChannel`: through the core's room set, so the
+    /// room is re-joined on every reconnect (or no longer).
+    fn room_request(&self, leave: bool, channel_id: &str) -> Result<Promise, JsError> {
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
-        let arg = serde_json::json!({ "roomName": room }).to_string();
-        self.handle().emit_async_json(event, Some(&arg), None)
+        let (promise, deferred) = Deferred::new();
+        {
+            let mut inner = self.inner.borrow_mut();
+            let now = now_ms();
+            let conn = inner.conn()?;
+            let request = if leave {
+                conn.leave_room(&room, None, now)
+            } else {
+                conn.join_room(&room, None, now)
+            }
+            .map_err(|e| JsError::new(&e.to_string()))?;
+            inner.requests.insert(request, Pending::Js(deferred));
+        }
+        pump(&self.inner);
+        Ok(promise)
     }
 }

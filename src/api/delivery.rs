@@ -21,14 +21,14 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+use super::args::{self, opt, Field, Kind, U32_MAX};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, borrow, disposed, pump, run, subscribe, with_core, Driven, Request};
 use super::js::{
-    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, string_array, to_js,
-    Callbacks, Deferred, Unsubscribe,
+    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
+    Deferred, Unsubscribe,
 };
-use super::queue::{queue_option, OfflineQueueService, QueueHandle, QueueHook};
-use super::types::check_keys;
+use super::queue::{queue_arg, queue_option, QueueHandle, QueueHook};
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
 use crate::core::delivery::{
@@ -53,12 +53,12 @@ struct DeliveryOptions {
     debug: bool,
 }
 
-const DELIVERY_OPTION_KEYS: &[&str] = &[
-    "readBatchMs",
-    "requestTimeoutMs",
-    "maxRecords",
-    "queue",
-    "debug",
+const DELIVERY_OPTIONS: &[Field] = &[
+    opt("readBatchMs", Kind::IntMs),
+    opt("requestTimeoutMs", Kind::IntMs),
+    opt("maxRecords", Kind::UInt(U32_MAX)),
+    opt("queue", Kind::Any),
+    opt("debug", Kind::Bool),
 ];
 
 struct StatusWaiter {
@@ -300,31 +300,19 @@ fn on_queue_event(weak: &Weak<RefCell<DeliveryInner>>, event: &QueueEvent) {
                 ensure_tracked(c, message, now);
                 let _ = c.on_sent(
                     &message.client_message_id,
-                    message_id,
+                    message_id.as_deref(),
                     timestamp.unwrap_or(now),
                     now,
                 );
             });
         }
-        QueueEvent::Failed { message, error } => {
+        QueueEvent::Failed { message, error, .. } => {
             with_core(&rc, |c, now| {
                 ensure_tracked(c, message, now);
                 let _ = c.on_failed(&message.client_message_id, error, now);
             });
         }
         _ => {}
-    }
-}
-
-fn recipients(total: Option<f64>) -> Result<u32, JsError> {
-    match total {
-        None => Ok(0),
-        Some(t) if t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t <= f64::from(u32::MAX) => {
-            Ok(t as u32)
-        }
-        Some(t) => Err(JsError::new(&format!(
-            "trackOutgoing(): totalRecipients must be a non-negative integer, not {t}"
-        ))),
     }
 }
 
@@ -366,17 +354,17 @@ impl DeliveryEventHandler {
     /// an error). With `options.queue`, see `attachQueue`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        client: &RealtimeClient,
-        #[wasm_bindgen(unchecked_optional_param_type = "DeliveryOptions")] options: Option<JsValue>,
-    ) -> Result<DeliveryEventHandler, JsError> {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        let opts: DeliveryOptions = if options.is_undefined() || options.is_null() {
-            DeliveryOptions::default()
-        } else {
-            check_keys(&options, DELIVERY_OPTION_KEYS, "new DeliveryEventHandler()")?;
-            serde_wasm_bindgen::from_value(options.clone()).map_err(|e| {
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DeliveryOptions")] options: JsValue,
+    ) -> Result<DeliveryEventHandler, JsValue> {
+        let what = "new DeliveryEventHandler()";
+        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let checked = args::opt_fields(&options, &format!("{what}: options"), DELIVERY_OPTIONS)?;
+        let opts: DeliveryOptions = match checked {
+            None => DeliveryOptions::default(),
+            Some(checked) => serde_wasm_bindgen::from_value(checked.into()).map_err(|e| {
                 JsError::new(&format!("new DeliveryEventHandler(): invalid options: {e}"))
-            })?
+            })?,
         };
         let queue = queue_option(&options, "new DeliveryEventHandler()")?;
         let d = DeliveryConfig::default();
@@ -386,7 +374,6 @@ impl DeliveryEventHandler {
             max_records: opts.max_records.unwrap_or(d.max_records),
         };
         let mut core = DeliveryCore::new(config);
-        let handle = client.handle();
         if handle.is_connected() {
             core.on_reconnected(now_ms());
         }
@@ -419,11 +406,17 @@ impl DeliveryEventHandler {
     #[wasm_bindgen(js_name = trackOutgoing, unchecked_return_type = "DeliveryStatus")]
     pub fn track_outgoing(
         &self,
-        #[wasm_bindgen(js_name = clientMessageId)] client_message_id: &str,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-        #[wasm_bindgen(js_name = totalRecipients)] total_recipients: Option<f64>,
-    ) -> Result<JsValue, JsError> {
-        let total = recipients(total_recipients)?;
+        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
+        client_message_id: JsValue,
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+        #[wasm_bindgen(js_name = totalRecipients, unchecked_optional_param_type = "number")]
+        total_recipients: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let m = "trackOutgoing()";
+        let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
+        let channel_id = &args::id(&channel_id, &format!("{m}: channelId"))?;
+        let total = args::opt_count(&total_recipients, &format!("{m}: totalRecipients"), U32_MAX)?
+            .map_or(0, |t| t as u32);
         let status = self.run(|c, now| {
             c.track_outgoing(client_message_id, channel_id, total, now)
                 .map_err(|e| JsError::new(&format!("trackOutgoing(): {e}")))
@@ -436,17 +429,20 @@ impl DeliveryEventHandler {
     #[wasm_bindgen(js_name = markSent)]
     pub fn mark_sent(
         &self,
-        #[wasm_bindgen(js_name = clientMessageId)] client_message_id: &str,
-        #[wasm_bindgen(js_name = messageId)] message_id: &str,
-        timestamp: Option<f64>,
-    ) -> Result<(), JsError> {
-        self.run(|c, now| {
-            let at = timestamp
-                .filter(|t| t.is_finite() && *t >= 0.0)
-                .map_or(now, |t| t as Millis);
-            c.on_sent(client_message_id, message_id, at, now)
+        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
+        client_message_id: JsValue,
+        #[wasm_bindgen(js_name = messageId, unchecked_param_type = "string")] message_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] timestamp: JsValue,
+    ) -> Result<(), JsValue> {
+        let m = "markSent()";
+        let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
+        let message_id = &args::id(&message_id, &format!("{m}: messageId"))?;
+        let timestamp = args::opt_ms(&timestamp, &format!("{m}: timestamp"))?;
+        Ok(self.run(|c, now| {
+            let at = timestamp.unwrap_or(now);
+            c.on_sent(client_message_id, message_id.as_str(), at, now)
                 .map_err(|e| JsError::new(&format!("markSent(): {e}")))
-        })
+        })?)
     }
 
     /// Sending failed: `failed` with `error` (emits `message:failed`).
@@ -454,25 +450,30 @@ impl DeliveryEventHandler {
     #[wasm_bindgen(js_name = markFailed)]
     pub fn mark_failed(
         &self,
-        #[wasm_bindgen(js_name = clientMessageId)] client_message_id: &str,
-        error: &str,
-    ) -> Result<(), JsError> {
-        self.run(|c, now| {
+        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
+        client_message_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] error: JsValue,
+    ) -> Result<(), JsValue> {
+        let client_message_id = &args::id(&client_message_id, "markFailed(): clientMessageId")?;
+        let error = &args::string(&error, "markFailed(): error")?;
+        Ok(self.run(|c, now| {
             c.on_failed(client_message_id, error, now)
                 .map_err(|e| JsError::new(&format!("markFailed(): {e}")))
-        })
+        })?)
     }
 
     /// A `pending` or `failed` message is being (re-)sent: `sending`.
     #[wasm_bindgen(js_name = markSending)]
     pub fn mark_sending(
         &self,
-        #[wasm_bindgen(js_name = clientMessageId)] client_message_id: &str,
-    ) -> Result<(), JsError> {
-        self.run(|c, now| {
+        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
+        client_message_id: JsValue,
+    ) -> Result<(), JsValue> {
+        let client_message_id = &args::id(&client_message_id, "markSending(): clientMessageId")?;
+        Ok(self.run(|c, now| {
             c.mark_sending(client_message_id, now)
                 .map_err(|e| JsError::new(&format!("markSending(): {e}")))
-        })
+        })?)
     }
 
     /// Acknowledges that this user read `messageId` (server id) in
@@ -481,13 +482,15 @@ impl DeliveryEventHandler {
     #[wasm_bindgen(js_name = acknowledgeRead)]
     pub fn acknowledge_read(
         &self,
-        #[wasm_bindgen(js_name = messageId)] message_id: &str,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-    ) -> Result<(), JsError> {
-        self.run(|c, now| {
+        #[wasm_bindgen(js_name = messageId, unchecked_param_type = "string")] message_id: JsValue,
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+    ) -> Result<(), JsValue> {
+        let message_id = &args::id(&message_id, "acknowledgeRead(): messageId")?;
+        let channel_id = &args::id(&channel_id, "acknowledgeRead(): channelId")?;
+        Ok(self.run(|c, now| {
             c.acknowledge_read(message_id, channel_id, now)
                 .map_err(|e| JsError::new(&format!("acknowledgeRead(): {e}")))
-        })
+        })?)
     }
 
     /// Sends the batched read acks now (e.g. before the page is hidden).
@@ -506,8 +509,8 @@ impl DeliveryEventHandler {
     pub fn sync_delivery_status(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
-    ) -> Result<Promise, JsError> {
-        let ids = string_array(&ids, "syncDeliveryStatus(): ids")?;
+    ) -> Result<Promise, JsValue> {
+        let ids = args::ids(&ids, "syncDeliveryStatus(): ids")?;
         let (promise, deferred) = Deferred::new();
         let immediate = {
             let mut guard = self.borrow()?;
@@ -537,26 +540,38 @@ impl DeliveryEventHandler {
 
     /// The status of a message by client or server id.
     #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "DeliveryStatus | undefined")]
-    pub fn get_status(&self, id: &str) -> Result<JsValue, JsError> {
+    pub fn get_status(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let id = &args::id(&id, "getStatus(): id")?;
         let inner = self.borrow()?;
         let core = inner.core.as_ref().ok_or_else(disposed::<DeliveryInner>)?;
         Ok(core.status(id).map_or(JsValue::UNDEFINED, |s| to_js(&s)))
     }
 
     /// Stops tracking a message; returns whether it was tracked.
-    pub fn untrack(&self, id: &str) -> Result<bool, JsError> {
-        self.run(|c, _| Ok(c.untrack(id)))
+    pub fn untrack(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<bool, JsValue> {
+        let id = &args::id(&id, "untrack(): id")?;
+        Ok(self.run(|c, _| Ok(c.untrack(id)))?)
     }
 
     /// Feeds this handler from `queue`: queued messages are tracked as
     /// `pending`, and the queue's `message:sent` / `message:failed` move them
     /// to `sent` / `failed`. Replaces a previously attached queue.
     #[wasm_bindgen(js_name = attachQueue)]
-    pub fn attach_queue(&self, queue: &OfflineQueueService) -> Result<(), JsError> {
+    pub fn attach_queue(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "OfflineQueueService")] queue: JsValue,
+    ) -> Result<(), JsValue> {
+        let queue = queue_arg(&queue, "attachQueue(): queue")?;
         if self.borrow()?.core.is_none() {
-            return Err(disposed::<DeliveryInner>());
+            return Err(disposed::<DeliveryInner>().into());
         }
-        self.attach(queue.handle())
+        Ok(self.attach(queue)?)
     }
 
     /// Stops listening to the attached queue, if any.
@@ -577,9 +592,10 @@ impl DeliveryEventHandler {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "DeliveryListener")] callback: Function,
-    ) -> Result<Function, JsError> {
-        subscribe(&self.inner, |i| &mut i.subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "DeliveryListener")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "subscribe(): callback")?;
+        Ok(subscribe(&self.inner, |i| &mut i.subs, callback)?)
     }
 
     /// Stops listening to the client and the queue, drops pending read acks

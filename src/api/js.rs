@@ -84,32 +84,19 @@ impl Deferred {
     }
 
     /// Rejects with an `Error` carrying `message`.
-    pub fn reject(self, message: &str) {
-        let _ = self
-            .reject
-            .call1(&JsValue::UNDEFINED, &js_sys::Error::new(message));
+    pub(crate) fn reject(self, message: &str) {
+        self.reject_with(&js_sys::Error::new(message));
+    }
+
+    /// Rejects with `reason` (e.g. an `Error` with extra properties).
+    pub fn reject_with(self, reason: &JsValue) {
+        let _ = self.reject.call1(&JsValue::UNDEFINED, reason);
     }
 }
 
 /// Calls `f(args…)`, returning the thrown value if it throws.
 pub(crate) fn call(f: &Function, args: &Array) -> Result<(), JsValue> {
     f.apply(&JsValue::UNDEFINED, args).map(|_| ())
-}
-
-/// `JSON.stringify(value)`; `undefined` gives `None`.
-pub(crate) fn to_json(value: &JsValue) -> Result<Option<String>, JsError> {
-    if value.is_undefined() {
-        return Ok(None);
-    }
-    JSON::stringify(value)
-        .map_err(|_| {
-            JsError::new("the payload cannot be serialized to JSON (cyclic or a BigInt?)")
-        })?
-        .as_string()
-        .map(Some)
-        .ok_or_else(|| {
-            JsError::new("the payload cannot be serialized to JSON (a function or a symbol?)")
-        })
 }
 
 /// `JSON.parse(text)`, `undefined` if it fails.
@@ -183,26 +170,4 @@ pub(crate) fn call_listeners(what: &str, fns: &[Function], event: &str, data: &J
             ));
         }
     }
-}
-
-/// Reads an optional string array argument (`undefined`/`null` give none).
-pub(crate) fn string_array(value: &JsValue, what: &str) -> Result<Vec<String>, JsError> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
-    }
-    if !Array::is_array(value) {
-        return Err(JsError::new(&format!("{what} must be an array of strings")));
-    }
-    let mut out = Vec::new();
-    for v in Array::from(value).iter() {
-        match v.as_string() {
-            Some(s) => out.push(s),
-            None => {
-                return Err(JsError::new(&format!(
-                    "{what} must be an array of strings (found a non-string item)"
-                )))
-            }
-        }
-    }
-    Ok(out)
 }

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, describe};
+use super::args::{self, opt, Field, Kind, Res};
 use super::client::{authenticated_user_id, ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
 use super::js::{call, debug_log, Callbacks, Unsubscribe};
-use super::types::check_keys;
+use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, Activity, ActivityMonitor, RelayKind};
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
@@ -32,7 +32,7 @@ const TS_PRESENCE: &'static str = r#"
 /** Who may see a user's presence (or typing): anyone, contacts only, or no one. */
 export type PresenceVisibility = 'everyone' | 'contacts' | 'nobody';
 
-/** A custom status such as `📅 In a meeting`; it clears itself at `expiresAt`. */
+/** A custom status such as `📅 In a meeting`; it clears itself at `expiresAt`. The real server sends the text and the emoji (`customEmoji`), no expiry. */
 export interface CustomStatus {
   text?: string;
   emoji?: string;
@@ -40,12 +40,12 @@ export interface CustomStatus {
   expiresAt?: Date;
 }
 
-/** What `setCustomStatus` takes: at least a text or an emoji; `expiresAt` in the future. */
+/** What `setCustomStatus` and `RealtimeClient.updatePresence` take: at least a text or an emoji; `expiresAt` in the future. It goes to the server as an ISO-8601 string. */
 export interface CustomStatusInput {
   text?: string;
   emoji?: string;
-  /** A Date, ms since the epoch, or an ISO 8601 string. */
-  expiresAt?: Date | number | string;
+  /** ms since the epoch, an ISO-8601 string, or a Date. */
+  expiresAt?: number | string | Date;
 }
 
 /** A user's presence as the current user may see it (privacy rules applied). */
@@ -92,7 +92,7 @@ export interface PresenceServiceOptions {
   activityThrottleMs?: number;
   /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
   debug?: boolean;
-  /** The current user; default: the `userId` of the server's `authenticated` event. */
+  /** The current user; default: the client's `userId`. */
   userId?: string;
   /** Listen to mouse, keyboard, wheel, scroll, touch and pointer events in this page. Default true. Other tabs' activity and visibility are heard either way. */
   detectActivity?: boolean;
@@ -119,28 +119,35 @@ struct PresenceOptions {
     detect_activity: Option<bool>,
 }
 
-const PRESENCE_OPTION_KEYS: &[&str] = &[
-    "idleTimeoutMs",
-    "hiddenAwayDelayMs",
-    "heartbeatIntervalMs",
-    "activityThrottleMs",
-    "debug",
-    "userId",
-    "detectActivity",
+const PRESENCE_OPTIONS: &[Field] = &[
+    opt("idleTimeoutMs", Kind::Ms),
+    opt("hiddenAwayDelayMs", Kind::Ms),
+    opt("heartbeatIntervalMs", Kind::Ms),
+    opt("activityThrottleMs", Kind::Ms),
+    opt("debug", Kind::Bool),
+    opt("userId", Kind::Id),
+    opt("detectActivity", Kind::Bool),
 ];
 
-const SETTINGS_KEYS: &[&str] = &[
-    "visibility",
-    "showOnlineStatus",
-    "showLastSeen",
-    "allowReadReceipts",
-    "invisibleMode",
+/// The values of `PresenceVisibility`.
+const VISIBILITIES: &[&str] = &["everyone", "contacts", "nobody"];
+
+const SETTINGS: &[Field] = &[
+    opt("visibility", Kind::OneOf(VISIBILITIES)),
+    opt("showOnlineStatus", Kind::Bool),
+    opt("showLastSeen", Kind::Bool),
+    opt("allowReadReceipts", Kind::Bool),
+    opt("invisibleMode", Kind::Bool),
 ];
 
-const CUSTOM_STATUS_KEYS: &[&str] = &["text", "emoji", "expiresAt"];
+const CUSTOM_STATUS: &[Field] = &[
+    opt("text", Kind::Str),
+    opt("emoji", Kind::Str),
+    opt("expiresAt", Kind::Timestamp),
+];
 
 impl PresenceOptions {
-    fn config(&self) -> Result<PresenceConfig, JsError> {
+    fn config(&self) -> Res<PresenceConfig> {
         let d = PresenceConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
             args::duration(v, &format!("PresenceService: {name}")).map(|v| v.unwrap_or(default))
@@ -389,6 +396,13 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
             if inner.debug {
                 debug_log(&format!("presence: connected (reconnected: {reconnected})"));
             }
+            // The client may know the user by now (from the token or an
+            // `authenticated` event; the real server sends no such event).
+            if !inner.fixed_user {
+                if let Some(id) = inner.client.user_id() {
+                    let _ = inner.core.set_current_user_id(&id);
+                }
+            }
             inner.core.on_connected(now);
         }
         ClientEvent::Online(online) if inner.debug => {
@@ -410,38 +424,18 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
     });
 }
 
-/// The answer to `presence:subscribe`: `{success, data: {presences}}`.
+/// The answer to `presence:subscribe` (an extension; the real server never
+/// answers): the core takes it, a missing one is only logged, not retried.
 fn on_subscribe_answer(weak: &Weak<RefCell<Inner>>, answer: Result<String, String>) {
     with_state(weak, |inner: &mut Inner, now| {
-        let text = match answer {
-            Ok(text) => text,
-            Err(e) => {
-                if inner.debug {
-                    debug_log(&format!("presence: presence:subscribe got no answer: {e}"));
-                }
-                return;
-            }
-        };
-        let first = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|mut v| v.get_mut(0).map(Value::take))
-            .unwrap_or(Value::Null);
-        let list = first
-            .pointer("/data/presences")
-            .or_else(|| first.get("presences"))
-            .and_then(Value::as_array);
-        let Some(list) = list else {
-            if inner.debug {
-                debug_log(&format!(
-                    "presence: presence:subscribe answer without presences: {first}"
-                ));
-            }
-            return;
-        };
-        for p in list {
-            if let Err(e) = inner.core.handle_presence_changed(p, now) {
-                log_dropped(inner, &e);
-            }
+        let answer = answer.map(|text| {
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|mut v| v.get_mut(0).map(Value::take))
+                .unwrap_or(Value::Null)
+        });
+        if let Err(e) = inner.core.handle_subscribe_answer(&answer, now) {
+            log_dropped(inner, &e);
         }
     });
 }
@@ -468,15 +462,16 @@ impl PresenceService {
         &self,
         method: &str,
         f: impl FnOnce(&mut core::PresenceService, Millis) -> Result<T, PresenceError>,
-    ) -> Result<T, JsError> {
+    ) -> Res<T> {
         let r = {
             let mut inner = self.inner.borrow_mut();
             if inner.disposed {
                 return Err(JsError::new(&format!(
                     "{method}: this PresenceService was disposed; create a new one"
-                )));
+                ))
+                .into());
             }
-            f(&mut inner.core, now_ms()).map_err(|e| presence_error(method, e))
+            f(&mut inner.core, now_ms()).map_err(|e| presence_error(method, e).into())
         };
         pump(&self.inner);
         r
@@ -491,7 +486,7 @@ impl PresenceService {
         pick: fn(&mut Inner) -> &mut Callbacks,
         callback: &JsValue,
         what: &str,
-    ) -> Result<Function, JsError> {
+    ) -> Res<Function> {
         let f = args::callback(callback, &format!("{what}(): callback"))?;
         let id = {
             let mut inner = self.inner.borrow_mut();
@@ -503,34 +498,34 @@ impl PresenceService {
     }
 }
 
-fn settings_update(value: &JsValue, what: &str) -> Result<PrivacySettingsUpdate, JsError> {
-    check_keys(value, SETTINGS_KEYS, what)?;
-    serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))
+/// A `Partial<PresenceSettings>`; `what` names the parameter.
+fn settings_update(value: &JsValue, what: &str) -> Res<PrivacySettingsUpdate> {
+    let value = args::fields(value, what, SETTINGS)?;
+    Ok(serde_wasm_bindgen::from_value(value.into())
+        .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))?)
 }
 
-fn custom_status_input(value: &JsValue) -> Result<CustomStatus, JsError> {
-    let what = "setCustomStatus()";
-    check_keys(value, CUSTOM_STATUS_KEYS, what)?;
-    let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
-    let text_of = |key: &str| -> Result<Option<String>, JsError> {
-        let v = get(key);
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
+/// A custom status from JavaScript (`{text?, emoji?, expiresAt?}`,
+/// `expiresAt` a Date, ms since the epoch or an ISO-8601 string): its shape
+/// checked by [`CUSTOM_STATUS`], its rules by the core's
+/// [`core::parse_custom_status_input`] like every other input.
+pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStatus> {
+    let checked: JsValue = args::fields(value, what, CUSTOM_STATUS)?.into();
+    let mut obj = serde_json::Map::new();
+    for field in CUSTOM_STATUS {
+        let key = field.name;
+        let v = js_sys::Reflect::get(&checked, &JsValue::from_str(key)).unwrap_or_default();
+        if args::absent(&v) {
+            continue;
         }
-        let s = args::string(&v, &format!("{what}: {key}"))?;
-        Ok(Some(s).filter(|s| !s.trim().is_empty()))
-    };
-    let expires = get("expiresAt");
-    Ok(CustomStatus {
-        text: text_of("text")?,
-        emoji: text_of("emoji")?,
-        expires_at: if expires.is_undefined() || expires.is_null() {
-            None
+        let json = if key == "expiresAt" {
+            Value::from(args::timestamp(&v, &format!("{what}.{key}"))?)
         } else {
-            Some(args::timestamp(&expires, &format!("{what}: expiresAt"))?)
-        },
-    })
+            Value::String(v.as_string().unwrap_or_default())
+        };
+        obj.insert(key.to_owned(), json);
+    }
+    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e).into())
 }
 
 #[wasm_bindgen(js_class = PresenceService)]
@@ -540,18 +535,18 @@ impl PresenceService {
     /// sent on every (re)connection and every `heartbeatIntervalMs`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        client: &RealtimeClient,
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "PresenceServiceOptions")] options: JsValue,
-    ) -> Result<PresenceService, JsError> {
-        let mut opts: PresenceOptions = if options.is_undefined() || options.is_null() {
-            PresenceOptions::default()
-        } else {
-            check_keys(&options, PRESENCE_OPTION_KEYS, "new PresenceService()")?;
-            serde_wasm_bindgen::from_value(options).map_err(|e| {
+    ) -> Result<PresenceService, JsValue> {
+        let what = "new PresenceService()";
+        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let options = args::opt_fields(&options, &format!("{what}: options"), PRESENCE_OPTIONS)?;
+        let mut opts: PresenceOptions = match options {
+            None => PresenceOptions::default(),
+            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
                 JsError::new(&format!("new PresenceService(): invalid options: {e}"))
-            })?
+            })?,
         };
-        let handle = client.handle();
         let debug = opts.debug.unwrap_or_else(|| handle.debug());
         opts.debug = Some(debug);
         let mut presence = core::PresenceService::new(opts.config()?);
@@ -610,13 +605,8 @@ impl PresenceService {
     pub fn set_status(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: JsValue,
-    ) -> Result<(), JsError> {
-        let s = status.as_string().ok_or_else(|| {
-            JsError::new(&format!(
-                "setStatus(): status must be one of 'online', 'away', 'busy', 'offline', got {}",
-                describe(&status)
-            ))
-        })?;
+    ) -> Result<(), JsValue> {
+        let s = args::one_of(&status, "setStatus(): status", PRESENCE_STATUSES)?;
         self.act("setStatus()", |c, now| c.set_status_str(&s, now))
     }
 
@@ -651,14 +641,14 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "CustomStatusInput", js_name = customStatus)]
         custom_status: JsValue,
-    ) -> Result<(), JsError> {
-        let cs = custom_status_input(&custom_status)?;
+    ) -> Result<(), JsValue> {
+        let cs = custom_status_input(&custom_status, "setCustomStatus(): customStatus")?;
         self.act("setCustomStatus()", |c, now| c.set_custom_status(cs, now))
     }
 
     /// Removes the custom status.
     #[wasm_bindgen(js_name = clearCustomStatus)]
-    pub fn clear_custom_status(&self) -> Result<(), JsError> {
+    pub fn clear_custom_status(&self) -> Result<(), JsValue> {
         self.act("clearCustomStatus()", |c, now| {
             c.clear_custom_status(now);
             Ok(())
@@ -679,7 +669,7 @@ impl PresenceService {
     pub fn set_invisible_mode(
         &self,
         #[wasm_bindgen(unchecked_param_type = "boolean")] invisible: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let on = args::boolean(&invisible, "setInvisibleMode(): invisible")?;
         self.act("setInvisibleMode()", |c, now| {
             c.set_invisible_mode(on, now);
@@ -708,28 +698,35 @@ impl PresenceService {
         user_id_or_settings: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Partial<PresenceSettings>")]
         settings: JsValue,
-    ) -> Result<Promise, JsError> {
+    ) -> Result<Promise, JsValue> {
         let what = "updatePresenceSettings()";
-        let settings = if user_id_or_settings.is_string() {
-            let id = args::id(&user_id_or_settings, &format!("{what}: userId"))?;
+        let (user_id, update) = if user_id_or_settings.is_string() {
+            let id = args::id(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            (
+                Some(id),
+                settings_update(&settings, &format!("{what}: settings"))?,
+            )
+        } else if args::absent(&settings) {
+            let update =
+                settings_update(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            (None, update)
+        } else {
+            return Err(args::type_error(
+                &format!("{what}: userIdOrSettings"),
+                "the current user's id when settings follow (updatePresenceSettings(userId, settings))",
+                &user_id_or_settings,
+            ));
+        };
+        if let Some(id) = user_id {
             let me = self.user_id();
             if me.as_deref().is_some_and(|me| me != id) {
                 return Err(JsError::new(&format!(
                     "{what}: {id:?} is not the current user ({:?}); give other users' settings with setUserSettings()",
                     me.unwrap_or_default()
-                )));
+                ))
+                .into());
             }
-            settings
-        } else {
-            if !settings.is_undefined() {
-                return Err(JsError::new(&format!(
-                    "{what}: call it as updatePresenceSettings(settings) or updatePresenceSettings(userId, settings), got {} first",
-                    describe(&user_id_or_settings)
-                )));
-            }
-            user_id_or_settings
-        };
-        let update = settings_update(&settings, what)?;
+        }
         let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;
         Ok(Promise::resolve(&args::plain(&new)))
     }
@@ -746,7 +743,7 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
         contact_ids: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, _| {
             c.set_contacts(ids);
@@ -761,10 +758,11 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Partial<PresenceSettings>")] settings: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let what = "setUserSettings()";
         let id = args::id(&user_id, &format!("{what}: userId"))?;
-        let settings = settings_update(&settings, what)?.apply_to(PrivacySettings::default());
+        let settings = settings_update(&settings, &format!("{what}: settings"))?
+            .apply_to(PrivacySettings::default());
         self.act(what, |c, _| c.set_user_settings(&id, settings))
     }
 
@@ -774,7 +772,7 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = viewerId)] viewer_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = targetId)] target_id: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
         let target = args::id(&target_id, "canViewPresence(): targetId")?;
         Ok(args::plain(
@@ -788,7 +786,7 @@ impl PresenceService {
     pub fn get_presence(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let id = args::id(&user_id, "getPresence(): userId")?;
         Ok(self.read(|c| {
             c.get_presence(&id)
@@ -803,7 +801,7 @@ impl PresenceService {
     pub fn subscribe_to_users(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
-    ) -> Result<u32, JsError> {
+    ) -> Result<u32, JsValue> {
         let ids = args::ids(&user_ids, "subscribeToUsers(): userIds")?;
         self.act("subscribeToUsers()", |c, _| {
             c.subscribe_to_users(&ids).map(|n| n as u32)
@@ -816,7 +814,7 @@ impl PresenceService {
     pub fn unsubscribe_from_users(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
-    ) -> Result<u32, JsError> {
+    ) -> Result<u32, JsValue> {
         let ids = args::ids(&user_ids, "unsubscribeFromUsers(): userIds")?;
         self.act("unsubscribeFromUsers()", |c, _| {
             Ok(c.unsubscribe_from_users(&ids) as u32)
@@ -835,7 +833,7 @@ impl PresenceService {
     pub fn on_presence_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PresenceChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         self.listen(|i| &mut i.presence_subs, &callback, "onPresenceChange")
     }
 
@@ -844,7 +842,7 @@ impl PresenceService {
     pub fn on_status_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "StatusChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         self.listen(|i| &mut i.status_subs, &callback, "onStatusChange")
     }
 
@@ -854,7 +852,7 @@ impl PresenceService {
     pub fn on_custom_status_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "CustomStatusChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         self.listen(|i| &mut i.custom_subs, &callback, "onCustomStatusChange")
     }
 

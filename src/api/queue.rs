@@ -7,10 +7,14 @@
 //!   link dropped is not counted as an attempt.
 //! * The queue flushes when the client connects or reconnects, when the
 //!   browser comes back online (while connected) and on `flushQueue()`.
-//! * Tabs share the queue through `localStorage`: every flush first takes the
-//!   cross-tab lock (Web Locks, or a `localStorage` lease where
-//!   `navigator.locks` is missing), and a `storage` event from another tab
-//!   merges that tab's changes (`reload_from_store`).
+//! * Tabs share the queue through `localStorage`, one key per message
+//!   (`<storageKey>:m:<id>`), so no tab can erase another's message: every
+//!   flush first takes the cross-tab lock (Web Locks, or a `localStorage`
+//!   lease where `navigator.locks` is missing), and a `storage` event from
+//!   another tab re-reads the one entry it changed (`on_storage_changed`).
+//! * A message the storage refuses (full, disabled) is still sent; it carries
+//!   `persisted: false`, gets its own `queue:error`, and is written as soon as
+//!   the storage accepts it (`message:persisted`).
 //! * Events raised while loading (a corrupt entry, an unusable storage) are
 //!   delivered in a microtask after the constructor returns, so a
 //!   `subscribe()` right after `new` sees them.
@@ -23,6 +27,7 @@ use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
+use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{
     add_hook, borrow, disposed, pump, pump_soon, run, subscribe, with_core, Driven, Request,
@@ -31,7 +36,6 @@ use super::js::{
     call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
     Deferred, Unsubscribe,
 };
-use super::types::check_keys;
 use crate::browser::clock::now_ms;
 use crate::browser::storage::{LocalStorage, LockMode, LockTicket, StorageListener};
 use crate::browser::timer::DeadlineTimer;
@@ -58,26 +62,26 @@ struct QueueOptions {
     debug: bool,
 }
 
-const QUEUE_OPTION_KEYS: &[&str] = &[
-    "maxMessages",
-    "maxBytes",
-    "maxRetries",
-    "retryDelayMs",
-    "retryDelayMaxMs",
-    "requestTimeoutMs",
-    "storageKey",
-    "crossTabLock",
-    "seed",
-    "debug",
+const QUEUE_OPTIONS: &[Field] = &[
+    opt("maxMessages", Kind::UInt(U32_MAX)),
+    opt("maxBytes", Kind::UInt(U32_MAX)),
+    opt("maxRetries", Kind::UInt(U32_MAX)),
+    opt("retryDelayMs", Kind::IntMs),
+    opt("retryDelayMaxMs", Kind::IntMs),
+    opt("requestTimeoutMs", Kind::IntMs),
+    opt("storageKey", Kind::Id),
+    opt("crossTabLock", Kind::OneOf(&["auto", "lease", "none"])),
+    opt("seed", Kind::UInt(MAX_SAFE)),
+    opt("debug", Kind::Bool),
 ];
 
-const NEW_MESSAGE_KEYS: &[&str] = &[
-    "channelId",
-    "content",
-    "type",
-    "threadId",
-    "mentions",
-    "clientMessageId",
+const NEW_MESSAGE: &[Field] = &[
+    req("channelId", Kind::Id),
+    req("content", Kind::Str),
+    opt("type", Kind::Id),
+    opt("threadId", Kind::Id),
+    opt("mentions", Kind::Strings),
+    opt("clientMessageId", Kind::Id),
 ];
 
 /// A Rust subscriber of queue events (the delivery handler, the sync service).
@@ -177,27 +181,35 @@ impl QueueHandle {
     }
 }
 
-/// The queue behind `options.queue` (`undefined`/`null` give none). Only an
-/// `OfflineQueueService` of this module that is not disposed is accepted.
-pub(crate) fn queue_option(options: &JsValue, what: &str) -> Result<Option<QueueHandle>, JsError> {
+/// The queue behind `options.queue` (`undefined`/`null` give none).
+pub(crate) fn queue_option(options: &JsValue, what: &str) -> Res<Option<QueueHandle>> {
     if !options.is_object() {
         return Ok(None);
     }
     let value = js_sys::Reflect::get(options, &JsValue::from_str("queue")).unwrap_or_default();
-    if value.is_undefined() || value.is_null() {
+    if args::absent(&value) {
         return Ok(None);
     }
+    queue_arg(&value, &format!("{what}: options.queue")).map(Some)
+}
+
+/// The queue behind a JavaScript argument (`what` names it in errors). Only
+/// an `OfflineQueueService` of this module that is neither freed nor
+/// disposed is accepted.
+pub(crate) fn queue_arg(value: &JsValue, what: &str) -> Res<QueueHandle> {
     let refuse = || {
-        JsError::new(&format!(
-            "{what}: options.queue must be an OfflineQueueService of this module that is not disposed"
-        ))
+        args::type_error(
+            what,
+            "an OfflineQueueService of this module that is not disposed",
+            value,
+        )
     };
-    let token_fn = js_sys::Reflect::get(&value, &JsValue::from_str("__queueToken"))
+    let token_fn = js_sys::Reflect::get(value, &JsValue::from_str("__queueToken"))
         .ok()
         .and_then(|f| f.dyn_into::<Function>().ok())
         .ok_or_else(refuse)?;
     let token = token_fn
-        .call0(&value)
+        .call0(value)
         .ok()
         .and_then(|t| t.as_f64())
         .ok_or_else(refuse)? as u32;
@@ -210,7 +222,7 @@ pub(crate) fn queue_option(options: &JsValue, what: &str) -> Result<Option<Queue
     if !alive {
         return Err(refuse());
     }
-    Ok(Some(QueueHandle(weak)))
+    Ok(QueueHandle(weak))
 }
 
 pub(crate) enum Out {
@@ -461,11 +473,6 @@ impl OfflineQueueService {
         let core = inner.core.as_ref().ok_or_else(disposed::<QueueInner>)?;
         Ok(f(core))
     }
-
-    /// A handle for the services built on this queue.
-    pub(crate) fn handle(&self) -> QueueHandle {
-        QueueHandle(Rc::downgrade(&self.inner))
-    }
 }
 
 #[wasm_bindgen(js_class = OfflineQueueService)]
@@ -475,19 +482,17 @@ impl OfflineQueueService {
     /// client (re)connects and when the browser comes back online.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        client: &RealtimeClient,
-        #[wasm_bindgen(unchecked_optional_param_type = "OfflineQueueOptions")] options: Option<
-            JsValue,
-        >,
-    ) -> Result<OfflineQueueService, JsError> {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        let opts: QueueOptions = if options.is_undefined() || options.is_null() {
-            QueueOptions::default()
-        } else {
-            check_keys(&options, QUEUE_OPTION_KEYS, "new OfflineQueueService()")?;
-            serde_wasm_bindgen::from_value(options).map_err(|e| {
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "OfflineQueueOptions")] options: JsValue,
+    ) -> Result<OfflineQueueService, JsValue> {
+        let what = "new OfflineQueueService()";
+        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let options = args::opt_fields(&options, &format!("{what}: options"), QUEUE_OPTIONS)?;
+        let opts: QueueOptions = match options {
+            None => QueueOptions::default(),
+            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
                 JsError::new(&format!("new OfflineQueueService(): invalid options: {e}"))
-            })?
+            })?,
         };
         let d = QueueConfig::default();
         let b = BackoffConfig::default();
@@ -498,22 +503,25 @@ impl OfflineQueueService {
             Some(other) => {
                 return Err(JsError::new(&format!(
                     "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not {other:?}"
-                )))
+                ))
+                .into())
             }
         };
         let storage_key = match opts.storage_key {
             Some(k) if k.trim().is_empty() => {
                 return Err(JsError::new(
                     "new OfflineQueueService(): storageKey must be a non-empty string",
-                ))
+                )
+                .into())
             }
             Some(k) => k,
             None => d.storage_key.clone(),
         };
         if opts.max_messages == Some(0) {
-            return Err(JsError::new(
-                "new OfflineQueueService(): maxMessages must be at least 1",
-            ));
+            return Err(js_sys::RangeError::new(
+                "new OfflineQueueService(): options.maxMessages must be at least 1",
+            )
+            .into());
         }
         let config = QueueConfig {
             max_messages: opts.max_messages.unwrap_or(d.max_messages),
@@ -531,7 +539,6 @@ impl OfflineQueueService {
         };
         let seed = opts.seed.unwrap_or_else(random_u64);
         let mut core = QueueCore::open(config, Box::new(LocalStorage::new()), seed, now_ms());
-        let handle = client.handle();
         if handle.is_connected() {
             core.on_connected(now_ms());
         }
@@ -560,11 +567,15 @@ impl OfflineQueueService {
         }));
         let hook_id = add_hook(&inner, &handle, on_client_event);
         let weak = Rc::downgrade(&inner);
-        let listener = StorageListener::new(vec![storage_key], move || {
-            if let Some(rc) = weak.upgrade() {
-                with_core(&rc, |c, now| c.reload_from_store(now));
-            }
-        });
+        let entry_prefix = format!("{storage_key}:m:");
+        let listener = StorageListener::watching(
+            move |k| k == storage_key || k.starts_with(&entry_prefix),
+            move |key| {
+                if let Some(rc) = weak.upgrade() {
+                    with_core(&rc, |c, now| c.on_storage_changed(key.as_deref(), now));
+                }
+            },
+        );
         if let Ok(mut i) = inner.try_borrow_mut() {
             i.hook_id = Some(hook_id);
             i.storage_listener = Some(listener);
@@ -590,14 +601,9 @@ impl OfflineQueueService {
     pub fn queue_message(
         &self,
         #[wasm_bindgen(unchecked_param_type = "NewQueuedMessage")] message: JsValue,
-    ) -> Result<JsValue, JsError> {
-        if !message.is_object() {
-            return Err(JsError::new(
-                "queueMessage(): expected an object {channelId, content, type?, threadId?, mentions?}",
-            ));
-        }
-        check_keys(&message, NEW_MESSAGE_KEYS, "queueMessage()")?;
-        let new: NewMessage = serde_wasm_bindgen::from_value(message)
+    ) -> Result<JsValue, JsValue> {
+        let message = args::fields(&message, "queueMessage(): message", NEW_MESSAGE)?;
+        let new: NewMessage = serde_wasm_bindgen::from_value(message.into())
             .map_err(|e| JsError::new(&format!("queueMessage(): invalid message: {e}")))?;
         let queued = self.run(|c, now| {
             c.queue_message(new, now)
@@ -620,7 +626,11 @@ impl OfflineQueueService {
 
     /// Removes a message that is not being sent; returns it.
     #[wasm_bindgen(js_name = removeMessage, unchecked_return_type = "QueuedMessage")]
-    pub fn remove_message(&self, id: &str) -> Result<JsValue, JsError> {
+    pub fn remove_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let id = &args::id(&id, "removeMessage(): id")?;
         let msg = self.run(|c, now| {
             c.remove_message(id, now)
                 .map_err(|e| JsError::new(&format!("removeMessage(): {e}")))
@@ -630,11 +640,15 @@ impl OfflineQueueService {
 
     /// Puts a `failed` message back in line with its retry count reset.
     #[wasm_bindgen(js_name = retryMessage)]
-    pub fn retry_message(&self, id: &str) -> Result<(), JsError> {
-        self.run(|c, now| {
+    pub fn retry_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<(), JsValue> {
+        let id = &args::id(&id, "retryMessage(): id")?;
+        Ok(self.run(|c, now| {
             c.retry_message(id, now)
                 .map_err(|e| JsError::new(&format!("retryMessage(): {e}")))
-        })
+        })?)
     }
 
     /// Removes every message except one being sent; returns how many.
@@ -686,9 +700,10 @@ impl OfflineQueueService {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "QueueListener")] callback: Function,
-    ) -> Result<Function, JsError> {
-        subscribe(&self.inner, |i| &mut i.subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "QueueListener")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "subscribe(): callback")?;
+        Ok(subscribe(&self.inner, |i| &mut i.subs, callback)?)
     }
 
     /// Stops listening to the client and the browser, releases the cross-tab
@@ -763,7 +778,7 @@ export type QueuedMessageStatus = 'queued' | 'sending' | 'failed';
 export interface OfflineQueueOptions {
   /** Most messages held (queued + failed); more are refused. Default 100. */
   maxMessages?: number;
-  /** Byte budget of the stored queue (serialized JSON). Default 1048576. */
+  /** Byte budget of all stored entries together (serialized JSON). Default 1048576. */
   maxBytes?: number;
   /** Retries after the first attempt before a message is `failed`. Default 5. */
   maxRetries?: number;
@@ -773,7 +788,7 @@ export interface OfflineQueueOptions {
   retryDelayMaxMs?: number;
   /** Time allowed for the server's ack of one send. Default 10000. */
   requestTimeoutMs?: number;
-  /** localStorage key of the queue (`<key>:quarantine` holds corrupt entries). Default `chat-realtime:queue`. */
+  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
   storageKey?: string;
   /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
   crossTabLock?: 'auto' | 'lease' | 'none';
@@ -813,6 +828,10 @@ export interface QueuedMessage {
   status: QueuedMessageStatus;
   /** Error of the last failed attempt. */
   lastError?: string;
+  /** The server's error code of the last failed attempt (`{success:false, error:{code}}`). */
+  lastErrorCode?: string;
+  /** In storage, so a reload keeps it. `false` while the storage refuses it (full, disabled): still sent from memory, reported with `queue:error`, stored as soon as possible (`message:persisted`). */
+  persisted: boolean;
 }
 
 /** Result of `flushQueue()`. */
@@ -836,11 +855,16 @@ export interface QuarantinedEntry {
 /** Data of each queue event. */
 export interface QueueEventMap {
   'message:queued': { message: QueuedMessage };
-  'message:sent': { message: QueuedMessage; messageId: string; timestamp: number | null; duplicate: boolean; flushId: number | null };
-  'message:failed': { message: QueuedMessage; error: string };
+  /** `messageId` is `null` when the server's ack carries no id (the real server answers `{success:true}`). */
+  'message:sent': { message: QueuedMessage; messageId: string | null; timestamp: number | null; duplicate: boolean; flushId: number | null };
+  /** `errorCode`: the server's code when it rejected the last attempt. */
+  'message:failed': { message: QueuedMessage; error: string; errorCode: string | null };
+  /** A message that had `persisted: false` is stored now. */
+  'message:persisted': { message: QueuedMessage };
   'queue:flushing': { flushId: number; count: number };
   'queue:flushed': { flushId: number; sent: number; failed: number };
   'queue:cleared': { count: number };
+  /** With a `messageId` and reason quota/unavailable/storage: that message is not stored (or not in its latest state); one event per message, each time. */
   'queue:error': { reason: QueueErrorReason; message: string; messageId: string | null };
 }
 /** Queue event names. */

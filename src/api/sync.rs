@@ -16,16 +16,16 @@ use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
+use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{
     add_hook, borrow, disposed, pump, pump_soon, subscribe, with_core, Driven, Request,
 };
 use super::js::{
-    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, string_array, to_js,
-    Callbacks, Deferred, Unsubscribe,
+    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
+    Deferred, Unsubscribe,
 };
 use super::queue::{queue_option, QueueHandle};
-use super::types::check_keys;
 use crate::browser::clock::now_ms;
 use crate::browser::storage::{LocalStorage, StorageListener};
 use crate::browser::timer::DeadlineTimer;
@@ -50,17 +50,21 @@ struct SyncOptions {
     debug: bool,
 }
 
-const SYNC_OPTION_KEYS: &[&str] = &[
-    "queue",
-    "autoSyncOnReconnect",
-    "presenceUserIds",
-    "storageKey",
-    "requestTimeoutMs",
-    "queueFlushTimeoutMs",
-    "debug",
+const SYNC_OPTIONS: &[Field] = &[
+    opt("queue", Kind::Any),
+    opt("autoSyncOnReconnect", Kind::Bool),
+    opt("presenceUserIds", Kind::Strings),
+    opt("storageKey", Kind::Id),
+    opt("requestTimeoutMs", Kind::IntMs),
+    opt("queueFlushTimeoutMs", Kind::IntMs),
+    opt("debug", Kind::Bool),
 ];
 
-const LOCAL_MESSAGE_KEYS: &[&str] = &["id", "content", "editedAt"];
+const LOCAL_MESSAGE: &[Field] = &[
+    req("id", Kind::Id),
+    req("content", Kind::Str),
+    opt("editedAt", Kind::UInt(MAX_SAFE)),
+];
 
 struct SyncInner {
     core: Option<SyncCore>,
@@ -304,18 +308,16 @@ impl SyncService {
     /// error). `options.queue` is flushed first in every reconnect sync.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        client: &RealtimeClient,
-        #[wasm_bindgen(unchecked_optional_param_type = "SyncServiceOptions")] options: Option<
-            JsValue,
-        >,
-    ) -> Result<SyncService, JsError> {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        let opts: SyncOptions = if options.is_undefined() || options.is_null() {
-            SyncOptions::default()
-        } else {
-            check_keys(&options, SYNC_OPTION_KEYS, "new SyncService()")?;
-            serde_wasm_bindgen::from_value(options.clone())
-                .map_err(|e| JsError::new(&format!("new SyncService(): invalid options: {e}")))?
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SyncServiceOptions")] options: JsValue,
+    ) -> Result<SyncService, JsValue> {
+        let what = "new SyncService()";
+        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let checked = args::opt_fields(&options, &format!("{what}: options"), SYNC_OPTIONS)?;
+        let opts: SyncOptions = match checked {
+            None => SyncOptions::default(),
+            Some(checked) => serde_wasm_bindgen::from_value(checked.into())
+                .map_err(|e| JsError::new(&format!("new SyncService(): invalid options: {e}")))?,
         };
         let queue = queue_option(&options, "new SyncService()")?;
         let d = SyncConfig::default();
@@ -323,7 +325,8 @@ impl SyncService {
             Some(k) if k.trim().is_empty() => {
                 return Err(JsError::new(
                     "new SyncService(): storageKey must be a non-empty string",
-                ))
+                )
+                .into())
             }
             Some(k) => k,
             None => d.storage_key.clone(),
@@ -337,7 +340,6 @@ impl SyncService {
             max_local_messages: d.max_local_messages,
         };
         let core = SyncCore::open(config, Box::new(LocalStorage::new()), now_ms());
-        let handle = client.handle();
         let inner = Rc::new(RefCell::new(SyncInner {
             core: Some(core),
             client: handle.clone(),
@@ -377,9 +379,13 @@ impl SyncService {
         &self,
         #[wasm_bindgen(js_name = presenceUserIds, unchecked_optional_param_type = "string[]")]
         presence_user_ids: JsValue,
-    ) -> Result<Promise, JsError> {
-        let explicit = !(presence_user_ids.is_undefined() || presence_user_ids.is_null());
-        let ids = string_array(&presence_user_ids, "syncOnReconnect(): presenceUserIds")?;
+    ) -> Result<Promise, JsValue> {
+        let explicit = !args::absent(&presence_user_ids);
+        let ids = if explicit {
+            args::strings(&presence_user_ids, "syncOnReconnect(): presenceUserIds")?
+        } else {
+            Vec::new()
+        };
         let (promise, deferred) = Deferred::new();
         {
             let mut guard = self.borrow()?;
@@ -403,8 +409,9 @@ impl SyncService {
     #[wasm_bindgen(js_name = syncMessages, unchecked_return_type = "Promise<SyncMessagesResult>")]
     pub fn sync_messages(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: &str,
-    ) -> Result<Promise, JsError> {
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let channel_id = &args::id(&channel_id, "syncMessages(): channelId")?;
         let (promise, deferred) = Deferred::new();
         {
             let mut guard = self.borrow()?;
@@ -425,24 +432,24 @@ impl SyncService {
     pub fn record_local_message(
         &self,
         #[wasm_bindgen(unchecked_param_type = "LocalMessage")] message: JsValue,
-    ) -> Result<(), JsError> {
-        if !message.is_object() {
-            return Err(JsError::new(
-                "recordLocalMessage(): expected an object {id, content, editedAt?}",
-            ));
-        }
-        check_keys(&message, LOCAL_MESSAGE_KEYS, "recordLocalMessage()")?;
-        let msg: LocalMessage = serde_wasm_bindgen::from_value(message)
+    ) -> Result<(), JsValue> {
+        let message = args::fields(&message, "recordLocalMessage(): message", LOCAL_MESSAGE)?;
+        let msg: LocalMessage = serde_wasm_bindgen::from_value(message.into())
             .map_err(|e| JsError::new(&format!("recordLocalMessage(): invalid message: {e}")))?;
         let mut inner = self.borrow()?;
         let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
-        core.record_local_message(msg)
-            .map_err(|e| JsError::new(&format!("recordLocalMessage(): {e}")))
+        Ok(core
+            .record_local_message(msg)
+            .map_err(|e| JsError::new(&format!("recordLocalMessage(): {e}")))?)
     }
 
     /// Forgets a registered local message; returns whether it was known.
     #[wasm_bindgen(js_name = forgetLocalMessage)]
-    pub fn forget_local_message(&self, id: &str) -> Result<bool, JsError> {
+    pub fn forget_local_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<bool, JsValue> {
+        let id = &args::id(&id, "forgetLocalMessage(): id")?;
         let mut inner = self.borrow()?;
         let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
         Ok(core.forget_local_message(id))
@@ -453,8 +460,8 @@ impl SyncService {
     pub fn set_presence_user_ids(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
-    ) -> Result<(), JsError> {
-        let ids = string_array(&ids, "setPresenceUserIds(): ids")?;
+    ) -> Result<(), JsValue> {
+        let ids = args::strings(&ids, "setPresenceUserIds(): ids")?;
         self.borrow()?.presence_ids = ids;
         Ok(())
     }
@@ -464,8 +471,10 @@ impl SyncService {
     #[wasm_bindgen(js_name = getLastSyncTime)]
     pub fn get_last_sync_time(
         &self,
-        #[wasm_bindgen(js_name = channelId)] channel_id: Option<String>,
-    ) -> Result<Option<f64>, JsError> {
+        #[wasm_bindgen(js_name = channelId, unchecked_optional_param_type = "string")]
+        channel_id: JsValue,
+    ) -> Result<Option<f64>, JsValue> {
+        let channel_id = args::opt_id(&channel_id, "getLastSyncTime(): channelId")?;
         let inner = self.borrow()?;
         let core = inner.core.as_ref().ok_or_else(disposed::<SyncInner>)?;
         let t = match channel_id {
@@ -490,9 +499,10 @@ impl SyncService {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "SyncListener")] callback: Function,
-    ) -> Result<Function, JsError> {
-        subscribe(&self.inner, |i| &mut i.subs, callback)
+        #[wasm_bindgen(unchecked_param_type = "SyncListener")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = args::callback(&callback, "subscribe(): callback")?;
+        Ok(subscribe(&self.inner, |i| &mut i.subs, callback)?)
     }
 
     /// Stops listening to the client and other tabs and rejects pending

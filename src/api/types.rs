@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
+use super::args::{opt, Field, Kind, MAX_SAFE, U32_MAX};
 use crate::core::backoff::BackoffConfig;
 use crate::core::connection::ConnectionConfig;
 
@@ -28,47 +28,56 @@ pub(crate) struct ClientOptions {
     pub probe_timeout_ms: Option<u64>,
     pub buffer_limit: Option<usize>,
     pub ack_timeout_ms: Option<u64>,
+    /// `readyEvent`: absent for the default, `null` for none, or a name.
+    #[serde(default, deserialize_with = "ready_event")]
+    pub ready_event: Option<Option<String>>,
 }
 
-/// Refuses keys that `T` does not know (serde-wasm-bindgen reads only the
-/// fields it looks for, so `deny_unknown_fields` alone cannot see typos).
-pub(crate) fn check_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
-    if !value.is_object() {
-        return Err(JsError::new(&format!("{what}: options must be an object")));
+/// A present `readyEvent`: `null` or a non-empty string.
+fn ready_event<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(name) if name.is_empty() => Err(serde::de::Error::custom(
+            "readyEvent must be a non-empty event name, or null for a server without one",
+        )),
+        other => Ok(Some(other)),
     }
-    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !known.contains(&key.as_str()) {
-            return Err(JsError::new(&format!(
-                "{what}: unknown option {key:?}; known options: {}",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(())
 }
 
-/// The keys of [`ClientOptions`].
-pub(crate) const CLIENT_OPTION_KEYS: &[&str] = &[
-    "url",
-    "path",
-    "namespace",
-    "debug",
-    "reconnection",
-    "maxReconnectAttempts",
-    "reconnectDelayMs",
-    "reconnectDelayMaxMs",
-    "randomizationFactor",
-    "seed",
-    "connectTimeoutMs",
-    "qualityIntervalMs",
-    "latencyWindow",
-    "probeTimeoutMs",
-    "bufferLimit",
-    "ackTimeoutMs",
+/// The values of `PresenceStatus`.
+pub(crate) const PRESENCE_STATUSES: &[&str] = &["online", "away", "busy", "offline"];
+
+/// The keys of [`ClientOptions`] and what they hold.
+pub(crate) const CLIENT_OPTIONS: &[Field] = &[
+    opt("url", Kind::Str),
+    opt("path", Kind::Str),
+    opt("namespace", Kind::Str),
+    opt("debug", Kind::Bool),
+    opt("reconnection", Kind::Bool),
+    opt("maxReconnectAttempts", Kind::UInt(U32_MAX)),
+    opt("reconnectDelayMs", Kind::IntMs),
+    opt("reconnectDelayMaxMs", Kind::IntMs),
+    opt("randomizationFactor", Kind::Num),
+    opt("seed", Kind::UInt(MAX_SAFE)),
+    opt("connectTimeoutMs", Kind::IntMs),
+    opt("qualityIntervalMs", Kind::IntMs),
+    opt("latencyWindow", Kind::UInt(U32_MAX)),
+    opt("probeTimeoutMs", Kind::IntMs),
+    opt("bufferLimit", Kind::UInt(U32_MAX)),
+    opt("ackTimeoutMs", Kind::IntMs),
+    opt("readyEvent", Kind::Str),
 ];
 
 impl ClientOptions {
+    /// `{readyEvent: null}` means "no ready event" (the checked copy the
+    /// struct is read from drops absent keys, `null` among them).
+    pub fn null_ready_event_means_none(&mut self, options: &JsValue) {
+        let null = js_sys::Reflect::get(options, &JsValue::from_str("readyEvent"))
+            .is_ok_and(|v| v.is_null());
+        if null {
+            self.ready_event = Some(None);
+        }
+    }
+
     /// The core configuration, defaults filled in.
     pub fn to_config(&self) -> ConnectionConfig {
         let d = ConnectionConfig::default();
@@ -93,6 +102,7 @@ impl ClientOptions {
             probe_timeout_ms: self.probe_timeout_ms.unwrap_or(d.probe_timeout_ms),
             buffer_limit: self.buffer_limit.unwrap_or(d.buffer_limit),
             ack_timeout_ms: self.ack_timeout_ms.unwrap_or(d.ack_timeout_ms),
+            ready_event: self.ready_event.clone().unwrap_or(d.ready_event),
         }
     }
 }
@@ -128,8 +138,17 @@ export interface RealtimeClientOptions {
   randomizationFactor?: number;
   /** Seed of the jitter (tests). */
   seed?: number;
-  /** Time allowed to connect. Default 20000. */
+  /** Time allowed to connect, up to the ready event. Default 20000. */
   connectTimeoutMs?: number;
+  /**
+   * The server event after which it handles traffic (the nself realtime
+   * server emits `connected` once its handlers are registered; anything sent
+   * earlier is lost). Until it arrives nothing is sent and `connect()` waits;
+   * if it does not come within `connectTimeoutMs` the attempt is retried and
+   * `onError` reports `ready_timeout`. `null` for a plain Socket.IO server:
+   * ready at the namespace connect. Default `'connected'`.
+   */
+  readyEvent?: string | null;
   /** Latency sample period while connected; 0 for on demand only. Default 30000. */
   qualityIntervalMs?: number;
   /** Samples averaged for quality. Default 5. */
@@ -144,11 +163,24 @@ export interface RealtimeClientOptions {
 
 /** Errors reported through `onError`. */
 export interface RealtimeError {
-  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed';
+  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed' | 'ready_timeout' | 'rejoin_failed';
   message: string;
+  /** The event concerned (`ready_timeout`: the awaited ready event). */
   event?: string;
+  /** `rejoin_failed`: the room that could not be re-joined (it is dropped on a refusal). */
+  room?: string;
+  /** `rejoin_failed`: the server's code, e.g. `ROOM_NOT_FOUND` (`TIMEOUT` when unanswered). */
+  serverCode?: string;
+}
+
+/** How `emitAsync`, `joinChannel` and `leaveChannel` promises reject. */
+export interface RealtimeRequestError extends Error {
+  /** The event of the request, e.g. `room:join`. */
+  event?: string;
+  /** Set when the server refused: its code, e.g. `ROOM_NOT_FOUND`. */
+  code?: string;
 }
 
 /** Why the connection ended. */
-export type DisconnectReason = 'io client disconnect' | 'io server disconnect' | 'transport close' | 'ping timeout' | 'connect timeout' | 'offline' | 'auth refused';
+export type DisconnectReason = 'io client disconnect' | 'io server disconnect' | 'transport close' | 'ping timeout' | 'connect timeout' | 'offline' | 'auth refused' | 'protocol error';
 "#;

@@ -13,17 +13,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, describe};
+use super::args::{self, opt, Field, Kind, Res};
 use super::client::{authenticated_user_id, ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
 use super::js::{call, debug_log, Callbacks, Unsubscribe};
-use super::types::check_keys;
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
+use crate::core::room;
 use crate::core::typing::{
-    self as core, channel_room_name, dm_room_name, format_typing_text, parse_room_name,
-    thread_room_name, RoomTypingChange, TypingConfig, TypingEffect, TypingError, TypingPrivacy,
-    TypingUser, Visibility,
+    self as core, format_typing_text, RoomTypingChange, TypingConfig, TypingEffect, TypingError,
+    TypingPrivacy, TypingUser, Visibility,
 };
 use crate::core::Millis;
 
@@ -35,7 +34,7 @@ export type RoomType = 'channel' | 'thread' | 'dm';
 /** Another user typing in a room. */
 export interface TypingUser {
   userId: string;
-  /** Display name (the user id when the server sent none). */
+  /** Display name: the server's, else one given to `setUserNames` or seen before, else the user id (the real server sends none). */
   userName: string;
   userAvatar?: string;
   startedAt: Date;
@@ -101,22 +100,31 @@ struct TypingOptions {
     user_id: Option<String>,
 }
 
-const TYPING_OPTION_KEYS: &[&str] = &[
-    "typingTimeoutMs",
-    "debounceMs",
-    "debounceMaxWaitMs",
-    "throttleMs",
-    "batchMs",
-    "keepAliveMs",
-    "privacySettings",
-    "debug",
-    "userId",
+const TYPING_OPTIONS: &[Field] = &[
+    opt("typingTimeoutMs", Kind::Ms),
+    opt("debounceMs", Kind::Ms),
+    opt("debounceMaxWaitMs", Kind::Ms),
+    opt("throttleMs", Kind::Ms),
+    opt("batchMs", Kind::Ms),
+    opt("keepAliveMs", Kind::Ms),
+    opt("privacySettings", Kind::Object(PRIVACY)),
+    opt("debug", Kind::Bool),
+    opt("userId", Kind::Id),
 ];
 
-const PRIVACY_KEYS: &[&str] = &["broadcastTyping", "typingVisibility"];
+const PRIVACY: &[Field] = &[
+    opt("broadcastTyping", Kind::Bool),
+    opt(
+        "typingVisibility",
+        Kind::OneOf(&["everyone", "contacts", "nobody"]),
+    ),
+];
+
+/// The values of `RoomType`.
+const ROOM_TYPES: &[&str] = &["channel", "thread", "dm"];
 
 impl TypingOptions {
-    fn config(&self) -> Result<TypingConfig, JsError> {
+    fn config(&self) -> Res<TypingConfig> {
         let d = TypingConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
             args::duration(v, &format!("TypingService: {name}")).map(|v| v.unwrap_or(default))
@@ -141,35 +149,21 @@ impl TypingOptions {
     }
 }
 
-/// A partial `TypingPrivacySettings` applied to `current`.
-fn privacy_update(
-    value: &JsValue,
-    current: TypingPrivacy,
-    what: &str,
-) -> Result<TypingPrivacy, JsError> {
-    check_keys(value, PRIVACY_KEYS, what)?;
-    let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
+/// A partial `TypingPrivacySettings` applied to `current`; `what` names
+/// the parameter.
+fn privacy_update(value: &JsValue, current: TypingPrivacy, what: &str) -> Res<TypingPrivacy> {
+    let value: JsValue = args::fields(value, what, PRIVACY)?.into();
+    let get = |key: &str| js_sys::Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
     let mut privacy = current;
-    let broadcast = get("broadcastTyping");
-    if !broadcast.is_undefined() {
-        privacy.broadcast_typing = args::boolean(&broadcast, &format!("{what}: broadcastTyping"))?;
+    if let Some(broadcast) = get("broadcastTyping").as_bool() {
+        privacy.broadcast_typing = broadcast;
     }
-    let visibility = get("typingVisibility");
-    if !visibility.is_undefined() {
-        privacy.typing_visibility = visibility
-            .as_string()
-            .and_then(|s| match s.as_str() {
-                "everyone" => Some(Visibility::Everyone),
-                "contacts" => Some(Visibility::Contacts),
-                "nobody" => Some(Visibility::Nobody),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                JsError::new(&format!(
-                    "{what}: typingVisibility must be one of 'everyone', 'contacts', 'nobody', got {}",
-                    describe(&visibility)
-                ))
-            })?;
+    if let Some(visibility) = get("typingVisibility").as_string() {
+        privacy.typing_visibility = match visibility.as_str() {
+            "contacts" => Visibility::Contacts,
+            "nobody" => Visibility::Nobody,
+            _ => Visibility::Everyone,
+        };
     }
     Ok(privacy)
 }
@@ -339,7 +333,16 @@ impl Driven for Inner {
 
 fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
     with_state(weak, |inner: &mut Inner, now| match event {
-        ClientEvent::Connected { .. } => inner.core.on_connected(now),
+        ClientEvent::Connected { .. } => {
+            // The client may know the user by now (from the token or an
+            // `authenticated` event; the real server sends no such event).
+            if !inner.fixed_user {
+                if let Some(id) = inner.client.user_id() {
+                    let _ = inner.core.set_current_user_id(&id);
+                }
+            }
+            inner.core.on_connected(now)
+        }
         ClientEvent::Disconnected => inner.core.on_disconnected(now),
         ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
             if let Some(id) = authenticated_user_id(data) {
@@ -374,15 +377,16 @@ impl TypingService {
         &self,
         method: &str,
         f: impl FnOnce(&mut core::TypingService, Millis) -> Result<T, TypingError>,
-    ) -> Result<T, JsError> {
+    ) -> Res<T> {
         let r = {
             let mut inner = self.inner.borrow_mut();
             if inner.disposed {
                 return Err(JsError::new(&format!(
                     "{method}: this TypingService was disposed; create a new one"
-                )));
+                ))
+                .into());
             }
-            f(&mut inner.core, now_ms()).map_err(|e| typing_error(method, e))
+            f(&mut inner.core, now_ms()).map_err(|e| typing_error(method, e).into())
         };
         pump(&self.inner);
         r
@@ -413,34 +417,37 @@ impl TypingService {
     /// one the server authenticates unless `userId` is given.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        client: &RealtimeClient,
+        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "TypingServiceOptions")] options: JsValue,
-    ) -> Result<TypingService, JsError> {
+    ) -> Result<TypingService, JsValue> {
         let what = "new TypingService()";
-        let (mut opts, privacy) = if options.is_undefined() || options.is_null() {
-            (TypingOptions::default(), TypingPrivacy::default())
-        } else {
-            check_keys(&options, TYPING_OPTION_KEYS, what)?;
-            let privacy_value =
-                js_sys::Reflect::get(&options, &JsValue::from_str("privacySettings"))
-                    .unwrap_or_default();
-            let privacy = if privacy_value.is_undefined() {
-                TypingPrivacy::default()
-            } else {
-                privacy_update(
-                    &privacy_value,
-                    TypingPrivacy::default(),
-                    &format!("{what}: privacySettings"),
-                )?
-            };
-            // privacySettings was read above; the rest goes through serde.
-            let rest = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
-            let _ = js_sys::Reflect::delete_property(&rest, &JsValue::from_str("privacySettings"));
-            let opts: TypingOptions = serde_wasm_bindgen::from_value(rest.into())
-                .map_err(|e| JsError::new(&format!("{what}: invalid options: {e}")))?;
-            (opts, privacy)
+        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let options = args::opt_fields(&options, &format!("{what}: options"), TYPING_OPTIONS)?;
+        let (mut opts, privacy) = match options {
+            None => (TypingOptions::default(), TypingPrivacy::default()),
+            Some(options) => {
+                let privacy_value =
+                    js_sys::Reflect::get(&options, &JsValue::from_str("privacySettings"))
+                        .unwrap_or_default();
+                let privacy = if privacy_value.is_undefined() {
+                    TypingPrivacy::default()
+                } else {
+                    privacy_update(
+                        &privacy_value,
+                        TypingPrivacy::default(),
+                        &format!("{what}: options.privacySettings"),
+                    )?
+                };
+                // privacySettings was read above; the rest goes through serde.
+                let _ = js_sys::Reflect::delete_property(
+                    &options,
+                    &JsValue::from_str("privacySettings"),
+                );
+                let opts: TypingOptions = serde_wasm_bindgen::from_value(options.into())
+                    .map_err(|e| JsError::new(&format!("{what}: invalid options: {e}")))?;
+                (opts, privacy)
+            }
         };
-        let handle = client.handle();
         let debug = opts.debug.unwrap_or_else(|| handle.debug());
         opts.debug = Some(debug);
         let mut typing = core::TypingService::new(opts.config()?);
@@ -485,7 +492,7 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
         thread_id: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let m = "startTyping()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
@@ -498,7 +505,7 @@ impl TypingService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = threadId)] thread_id: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let m = "startTypingInThread()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
         let thread = args::id(&thread_id, &format!("{m}: threadId"))?;
@@ -513,7 +520,7 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = recipientId)]
         recipient_id: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let m = "startTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         args::opt_id(&recipient_id, &format!("{m}: recipientId"))?;
@@ -528,7 +535,7 @@ impl TypingService {
         channel_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
         thread_id: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let m = "stopTyping()";
         let channel = args::opt_id(&channel_id, &format!("{m}: channelId"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
@@ -542,7 +549,7 @@ impl TypingService {
     pub fn stop_typing_in_dm(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let m = "stopTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         self.act(m, |c, now| c.stop_typing_in_dm(&dm, now))
@@ -558,7 +565,7 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
         thread_id: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let m = "handleInputChange()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
         let text = args::string(&value, &format!("{m}: value"))?;
@@ -574,21 +581,22 @@ impl TypingService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let m = "handleDMInputChange()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         let text = args::string(&value, &format!("{m}: value"))?;
         self.act(m, |c, now| c.handle_input_change_in_dm(&dm, &text, now))
     }
 
-    /// Users typing in a channel or thread (without the current user, privacy-filtered).
+    /// Users typing in a channel or thread (without the current user, privacy-filtered),
+    /// in the order they started typing.
     #[wasm_bindgen(js_name = getTypingUsers, unchecked_return_type = "TypingUser[]")]
     pub fn get_typing_users(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
         thread_id: JsValue,
-    ) -> Result<Array, JsError> {
+    ) -> Result<Array, JsValue> {
         let room = room_of(&channel_id, &thread_id, "getTypingUsers()")?;
         Ok(users_js(&self.read(|c| c.get_typing_users_in_room(&room))))
     }
@@ -598,10 +606,10 @@ impl TypingService {
     pub fn get_typing_users_in_dm(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<Array, JsError> {
+    ) -> Result<Array, JsValue> {
         let dm = args::id(&dm_id, "getTypingUsersInDM(): dmId")?;
         Ok(users_js(
-            &self.read(|c| c.get_typing_users_in_room(&dm_room_name(&dm))),
+            &self.read(|c| c.get_typing_users_in_room(&room::dm_room(&dm))),
         ))
     }
 
@@ -614,7 +622,7 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
         thread_id: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let room = room_of(&channel_id, &thread_id, "getTypingText()")?;
         Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room))))
     }
@@ -624,9 +632,9 @@ impl TypingService {
     pub fn get_typing_text_in_dm(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let dm = args::id(&dm_id, "getTypingTextInDM(): dmId")?;
-        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&dm_room_name(&dm)))))
+        Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room::dm_room(&dm)))))
     }
 
     /// `callback(channelId, users, threadId, change)` when the typing users of
@@ -641,34 +649,31 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
         thread_id: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         let m = "onRoomTypingChange()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let room_type = args::one_of(&room_type, &format!("{m}: roomType"), ROOM_TYPES)?;
         let f = args::callback(&callback, &format!("{m}: callback"))?;
-        let room = match (room_type.as_string().as_deref(), thread.as_deref()) {
-            (Some("channel"), None) => channel_room_name(&channel),
-            (Some("dm"), None) => dm_room_name(&channel),
-            (Some("thread"), Some(t)) => thread_room_name(&channel, t),
-            (Some("thread"), None) => {
+        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let room = match (room_type.as_str(), thread.as_deref()) {
+            ("channel", None) => room::channel_room(&channel),
+            ("dm", None) => room::dm_room(&channel),
+            ("thread", Some(t)) => room::key(&channel, Some(t)),
+            ("thread", None) => {
                 return Err(JsError::new(&format!(
                     "{m}: roomType 'thread' needs a threadId (the fourth argument)"
-                )))
+                ))
+                .into())
             }
-            (Some(kind @ ("channel" | "dm")), Some(_)) => {
+            (kind, _) => {
                 return Err(JsError::new(&format!(
                     "{m}: roomType '{kind}' takes no threadId; use 'thread'"
-                )))
-            }
-            _ => {
-                return Err(JsError::new(&format!(
-                    "{m}: roomType must be one of 'channel', 'thread', 'dm', got {}",
-                    describe(&room_type)
-                )))
+                ))
+                .into())
             }
         };
         let users = self.read(|c| c.get_typing_users_in_room(&room));
-        let info = parse_room_name(&room);
+        let info = room::parse(&room);
         let current = RoomTypingChange {
             room_name: room.clone(),
             room_type: info.room_type,
@@ -690,7 +695,7 @@ impl TypingService {
     pub fn subscribe(
         &self,
         #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         let f = args::callback(&callback, "subscribe(): callback")?;
         Ok(self.add_listener(None, f))
     }
@@ -700,7 +705,7 @@ impl TypingService {
     pub fn on_typing_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsError> {
+    ) -> Result<Function, JsValue> {
         let f = args::callback(&callback, "onTypingChange(): callback")?;
         Ok(self.add_listener(None, f))
     }
@@ -712,9 +717,13 @@ impl TypingService {
     pub fn update_privacy_settings(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Partial<TypingPrivacySettings>")] settings: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let m = "updatePrivacySettings()";
-        let privacy = privacy_update(&settings, self.read(core::TypingService::privacy), m)?;
+        let privacy = privacy_update(
+            &settings,
+            self.read(core::TypingService::privacy),
+            &format!("{m}: settings"),
+        )?;
         self.act(m, |c, now| {
             c.set_privacy(privacy, now);
             Ok(())
@@ -734,7 +743,7 @@ impl TypingService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
         contact_ids: JsValue,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, now| {
             c.set_contacts(ids, now);
@@ -742,9 +751,38 @@ impl TypingService {
         })
     }
 
+    /// Gives display names (`{userId: name}`) for typing users: the real
+    /// server sends only user ids, which are shown until a name is known.
+    /// Names seen in typing events are remembered too.
+    #[wasm_bindgen(js_name = setUserNames)]
+    pub fn set_user_names(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] names: JsValue,
+    ) -> Result<(), JsValue> {
+        let m = "setUserNames()";
+        if !args::is_plain_object(&names) {
+            return Err(args::type_error(
+                &format!("{m}: names"),
+                "a plain object { userId: name }",
+                &names,
+            ));
+        }
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {
+            let pair = Array::from(&entry);
+            let id = pair.get(0).as_string().unwrap_or_default();
+            let name = args::string(&pair.get(1), &format!("{m}: names[{id:?}]"))?;
+            pairs.push((id, name));
+        }
+        self.act(m, |c, now| {
+            c.set_user_names(pairs, now);
+            Ok(())
+        })
+    }
+
     /// Forgets everyone's typing (callbacks hear the empty lists) and stops our own.
     #[wasm_bindgen(js_name = clearAllTypingState)]
-    pub fn clear_all_typing_state(&self) -> Result<(), JsError> {
+    pub fn clear_all_typing_state(&self) -> Result<(), JsValue> {
         self.act("clearAllTypingState()", |c, now| {
             c.clear_all_typing_state(now);
             Ok(())
@@ -793,10 +831,10 @@ impl TypingService {
 }
 
 /// The room of `(channelId, threadId?)` from JavaScript values.
-fn room_of(channel_id: &JsValue, thread_id: &JsValue, method: &str) -> Result<String, JsError> {
+fn room_of(channel_id: &JsValue, thread_id: &JsValue, method: &str) -> Res<String> {
     let channel = args::id(channel_id, &format!("{method}: channelId"))?;
     let thread = args::opt_id(thread_id, &format!("{method}: threadId"))?;
-    Ok(core::room_name(&channel, thread.as_deref()))
+    Ok(room::key(&channel, thread.as_deref()))
 }
 
 /// The typing text, or `null` when nobody types.

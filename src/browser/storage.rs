@@ -87,17 +87,41 @@ impl KeyValueStore for LocalStorage {
     fn remove(&mut self, key: &str) -> Result<(), StoreError> {
         Self::storage()?.remove_item(key).map_err(|e| classify(&e))
     }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let storage = Self::storage()?;
+        let len = storage.length().map_err(|e| classify(&e))?;
+        let mut out = Vec::new();
+        for i in 0..len {
+            if let Some(key) = storage.key(i).map_err(|e| classify(&e))? {
+                if key.starts_with(prefix) {
+                    out.push(key);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
-/// Calls back when another document changes one of `keys` in `localStorage`
-/// (the `storage` event; `clear()` counts for every key). Removed on drop.
+/// Calls back when another document changes `localStorage` (the `storage`
+/// event) for a key it is interested in. Removed on drop.
 pub struct StorageListener {
     _listener: Option<EventListener>,
 }
 
 impl StorageListener {
-    /// Listens on `window` (nothing happens without a window).
+    /// Calls `on_change` when one of `keys` changes (`clear()` counts for
+    /// every key). Listens on `window` (nothing happens without a window).
     pub fn new(keys: Vec<String>, on_change: impl Fn() + 'static) -> Self {
+        Self::watching(move |k| keys.iter().any(|x| x == k), move |_| on_change())
+    }
+
+    /// Calls `on_change(Some(key))` when a key for which `wanted(key)` holds
+    /// changes, and `on_change(None)` when the storage is cleared.
+    pub fn watching(
+        wanted: impl Fn(&str) -> bool + 'static,
+        on_change: impl Fn(Option<String>) + 'static,
+    ) -> Self {
         let Some(window) = web_sys::window() else {
             return Self { _listener: None };
         };
@@ -112,12 +136,10 @@ impl StorageListener {
                     return; // sessionStorage
                 }
             }
-            let relevant = match event.key() {
-                None => true,
-                Some(k) => keys.contains(&k),
-            };
-            if relevant {
-                on_change();
+            match event.key() {
+                None => on_change(None),
+                Some(k) if wanted(&k) => on_change(Some(k)),
+                Some(_) => {}
             }
         });
         Self {

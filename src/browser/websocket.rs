@@ -60,9 +60,21 @@ impl Socket {
         })
     }
 
+    /// A handle that sends on this socket, so the owner can send without
+    /// holding the borrow that keeps the `Socket`.
+    pub fn sender(&self) -> SocketSender {
+        SocketSender(self.ws.clone())
+    }
+}
+
+/// Sends on a socket owned elsewhere; it does not keep the handlers or close
+/// the socket.
+pub struct SocketSender(WebSocket);
+
+impl SocketSender {
     /// Sends a text frame; errors (socket not open) are returned, not thrown.
     pub fn send(&self, text: &str) -> Result<(), JsValue> {
-        self.ws.send_with_str(text)
+        self.0.send_with_str(text)
     }
 }
 

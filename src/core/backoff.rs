@@ -35,7 +35,7 @@ impl BackoffConfig {
     pub fn delay(&self, attempt: u32, rng: &mut Rng) -> Millis {
         let capped = self.capped(attempt);
         let jitter = self.jitter.clamp(0.0, 1.0);
-        capped + (capped as f64 * jitter * rng.next_f64()) as Millis
+        capped.saturating_add((capped as f64 * jitter * rng.next_f64()) as Millis)
     }
 
     /// The delay before retry number `attempt`, without jitter.

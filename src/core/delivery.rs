@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::Millis;
-use wire::{parse_ack, parse_timestamp, room_name, str_field, AckError};
+use super::{room, time};
+use wire::{parse_ack, str_field, AckError};
 
 /// Request ids issued by the delivery machine have this tag in bits 48+
 /// (`request_id >> 48 == 1`), so the host can route acks by id.
@@ -499,36 +500,42 @@ impl DeliveryEventHandler {
         Ok(())
     }
 
-    /// The send ack arrived: maps `server_id` to the client id and moves to
+    /// The send ack arrived: maps `server_id` (when the ack carries one; the
+    /// real server's `{success:true}` does not) to the client id and moves to
     /// `sent` (emits `message:sent`). When a receipt already moved the message
     /// further, only the id mapping and `sentAt` are recorded.
-    pub fn on_sent(
+    pub fn on_sent<'a>(
         &mut self,
         client_message_id: &str,
-        server_id: &str,
+        server_id: impl Into<Option<&'a str>>,
         timestamp: Millis,
         now: Millis,
     ) -> Result<(), DeliveryError> {
-        non_empty("messageId", server_id)?;
+        let server_id: Option<&str> = server_id.into();
+        if let Some(sid) = server_id {
+            non_empty("messageId", sid)?;
+        }
         let rec = self
             .records
             .get(client_message_id)
             .ok_or_else(|| DeliveryError::UnknownMessage(client_message_id.to_owned()))?;
-        if let Some(other) = self.by_server_id.get(server_id) {
-            if other != client_message_id {
-                return Err(DeliveryError::InvalidArgument(format!(
-                    "server id {server_id} already belongs to message {other}"
-                )));
+        if let Some(sid) = server_id {
+            if let Some(other) = self.by_server_id.get(sid) {
+                if other != client_message_id {
+                    return Err(DeliveryError::InvalidArgument(format!(
+                        "server id {sid} already belongs to message {other}"
+                    )));
+                }
             }
-        }
-        if let Some(existing) = &rec.message_id {
-            if existing != server_id {
-                return Err(DeliveryError::InvalidArgument(format!(
-                    "message {client_message_id} already has server id {existing}"
-                )));
+            if let Some(existing) = &rec.message_id {
+                if existing != sid {
+                    return Err(DeliveryError::InvalidArgument(format!(
+                        "message {client_message_id} already has server id {existing}"
+                    )));
+                }
             }
+            self.map_server_id(client_message_id, sid);
         }
-        self.map_server_id(client_message_id, server_id);
         let Some(rec) = self.records.get_mut(client_message_id) else {
             return Ok(());
         };
@@ -646,10 +653,7 @@ impl DeliveryEventHandler {
         if mid.is_none() && cid.is_none() {
             return Err(malformed("missing messageId and clientMessageId"));
         }
-        let at = payload
-            .get(at_field)
-            .and_then(parse_timestamp)
-            .unwrap_or(now);
+        let at = payload.get(at_field).and_then(time::parse).unwrap_or(now);
         let key = cid
             .filter(|c| self.records.contains_key(*c))
             .map(str::to_owned)
@@ -759,7 +763,7 @@ impl DeliveryEventHandler {
             }
             self.effects.push_back(DeliveryEffect::Send {
                 event: "message:read".into(),
-                payload: json!({ "roomName": room_name(&channel, None), "messageIds": ids }),
+                payload: json!({ "roomName": room::channel_room(&channel), "messageIds": ids }),
             });
         }
     }

@@ -4,6 +4,7 @@
 //! machines queue effects for the host to carry out and report the next instant
 //! they need to be woken with `next_deadline()`.
 
+pub mod ack;
 pub mod backoff;
 pub mod codec;
 pub mod connection;
@@ -12,24 +13,59 @@ pub mod presence;
 pub mod quality;
 pub mod queue;
 pub mod rng;
+pub mod room;
 pub mod store;
 pub mod sync;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod test_support;
+pub mod time;
 pub mod typing;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
 pub type Millis = u64;
 
-/// The room of a channel: `channel:{id}`, or the id itself when it already
-/// names a room (contains `:`). Empty ids are refused.
-pub fn room_name(channel_id: &str) -> Result<String, String> {
-    if channel_id.trim().is_empty() {
-        return Err("the channel id must be a non-empty string".into());
+pub use room::room_name;
+
+/// `obj[key]` as a non-empty string, or the reason it is not (for the
+/// parsers of server payloads, which wrap it in their own error type).
+pub(crate) fn required_str<'a>(
+    obj: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<&'a str, String> {
+    match obj.get(key) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s),
+        other => Err(format!(
+            "{key} must be a non-empty string, got {}",
+            describe_json(other)
+        )),
     }
-    if channel_id.contains(':') {
-        Ok(channel_id.to_owned())
-    } else {
-        Ok(format!("channel:{channel_id}"))
+}
+
+/// Like [`required_str`], but absent or `null` is `None`.
+pub(crate) fn optional_str<'a>(
+    obj: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<Option<&'a str>, String> {
+    match obj.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        _ => required_str(obj, key).map(Some),
+    }
+}
+
+/// A short description of a JSON value from the network for error messages
+/// (never the whole value: it may be huge).
+pub(crate) fn describe_json(value: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match value {
+        None => "nothing".into(),
+        Some(Value::Null) => "null".into(),
+        Some(Value::Bool(b)) => format!("{b}"),
+        Some(Value::Number(n)) => format!("the number {n}"),
+        Some(Value::String(s)) => {
+            let short: String = s.chars().take(40).collect();
+            format!("the string {short:?}")
+        }
+        Some(Value::Array(_)) => "an array".into(),
+        Some(Value::Object(_)) => "an object".into(),
     }
 }

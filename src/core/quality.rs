@@ -75,7 +75,9 @@ impl LatencyWindow {
         if self.samples.is_empty() {
             return None;
         }
-        Some(self.samples.iter().sum::<u64>() as f64 / self.samples.len() as f64)
+        // Summed as floats: a few huge samples (a clock jump) must not overflow.
+        let sum: f64 = self.samples.iter().map(|&s| s as f64).sum();
+        Some(sum / self.samples.len() as f64)
     }
 
     /// The band of the average.
@@ -119,5 +121,9 @@ mod tests {
             w.push(s);
         }
         assert_eq!(w.quality(), Quality::Poor);
+        for _ in 0..3 {
+            w.push(u64::MAX);
+        }
+        assert_eq!(w.average(), Some(u64::MAX as f64));
     }
 }

@@ -40,6 +40,9 @@ pub trait KeyValueStore {
     fn set(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
     /// Removes `key`; removing an absent key is not an error.
     fn remove(&mut self, key: &str) -> Result<(), StoreError>;
+    /// The keys that start with `prefix`, in no particular order (so records
+    /// can live under one key each and be enumerated).
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +51,8 @@ struct MemoryInner {
     quota: Option<usize>,
     failure: Option<StoreError>,
     writes: u64,
+    reads: u64,
+    lists: u64,
 }
 
 impl MemoryInner {
@@ -132,6 +137,15 @@ impl MemoryStore {
     pub fn write_count(&self) -> u64 {
         self.inner.try_borrow().map(|i| i.writes).unwrap_or(0)
     }
+
+    /// How many `get` / `keys_with_prefix` calls were answered (to measure
+    /// how much storage work an operation does).
+    pub fn read_counts(&self) -> (u64, u64) {
+        self.inner
+            .try_borrow()
+            .map(|i| (i.reads, i.lists))
+            .unwrap_or((0, 0))
+    }
 }
 
 fn busy() -> StoreError {
@@ -140,10 +154,11 @@ fn busy() -> StoreError {
 
 impl KeyValueStore for MemoryStore {
     fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let inner = self.inner.try_borrow().map_err(|_| busy())?;
+        let mut inner = self.inner.try_borrow_mut().map_err(|_| busy())?;
         if let Some(err) = &inner.failure {
             return Err(err.clone());
         }
+        inner.reads += 1;
         Ok(inner.entries.get(key).cloned())
     }
 
@@ -172,6 +187,23 @@ impl KeyValueStore for MemoryStore {
         inner.entries.remove(key);
         inner.writes += 1;
         Ok(())
+    }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut inner = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        if let Some(err) = &inner.failure {
+            return Err(err.clone());
+        }
+        inner.lists += 1;
+        Ok(inner
+            .entries
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect())
     }
 }
 

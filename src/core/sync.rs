@@ -34,10 +34,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::delivery::wire::{
-    channel_id_from_room, parse_ack, parse_timestamp, room_name, str_field,
-};
+use super::delivery::wire::{parse_ack, str_field};
+use super::room::{channel_id_of, channel_room};
 use super::store::{KeyValueStore, StoreError};
+use super::time;
 use super::Millis;
 
 /// Request ids issued by the sync service have this tag in bits 48+ (`id >> 48 == 3`).
@@ -746,7 +746,7 @@ impl SyncService {
         let since = self.channel_times.get(channel_id).copied().unwrap_or(0);
         self.request(
             "sync:messages",
-            json!({ "roomName": room_name(channel_id, None), "since": since }),
+            json!({ "roomName": channel_room(channel_id), "since": since }),
             Kind::Messages {
                 channel_id: channel_id.to_owned(),
             },
@@ -779,14 +779,14 @@ impl SyncService {
         }) {
             Ok(list) => {
                 let mut channels: Vec<SyncedChannel> = Vec::new();
-                let mut bad = 0;
+                let mut bad: u32 = 0;
                 for v in list {
                     match parse_channel(v) {
                         Some(c) if !channels.iter().any(|x| x.channel_id == c.channel_id) => {
                             channels.push(c)
                         }
                         Some(_) => {}
-                        None => bad += 1,
+                        None => bad = bad.saturating_add(1),
                     }
                 }
                 let todo: VecDeque<String> =
@@ -864,9 +864,10 @@ impl SyncService {
             m.synced = m.synced.saturating_add(counts.synced);
             m.conflicts = m.conflicts.saturating_add(counts.conflicts);
             m.errors = m.errors.saturating_add(counts.errors);
-            run.done += 1;
+            run.done = run.done.saturating_add(1);
             let total = run.total.max(1);
-            pct = Some(40 + (50 * run.done.min(total) / total).min(50) as u8);
+            let share = run.done.min(total).saturating_mul(50) / total;
+            pct = Some(40 + u8::try_from(share.min(50)).unwrap_or(50));
         }
         if let Some(p) = pct {
             self.progress(p, SyncStage::Messages);
@@ -949,7 +950,7 @@ impl SyncService {
                 _ => apply.push(msg),
             }
         }
-        let server_time = data.get("serverTime").and_then(parse_timestamp);
+        let server_time = data.get("serverTime").and_then(time::parse);
         if let Some(t) = server_time.or(newest) {
             let entry = self.channel_times.entry(channel_id.to_owned()).or_insert(0);
             *entry = (*entry).max(t);
@@ -959,7 +960,7 @@ impl SyncService {
             sync_id,
             request_id,
             channel_id: channel_id.to_owned(),
-            room_name: room_name(channel_id, None),
+            room_name: channel_room(channel_id),
             messages: apply,
             conflicts,
         });
@@ -1045,7 +1046,7 @@ impl SyncService {
             if channel.is_empty() {
                 continue;
             }
-            if let Some(t) = parse_timestamp(&v) {
+            if let Some(t) = time::parse(&v) {
                 let e = self.channel_times.entry(channel).or_insert(0);
                 *e = (*e).max(t);
             }
@@ -1106,15 +1107,15 @@ fn parse_channel(v: &Value) -> Option<SyncedChannel> {
     let room = str_field(v, "roomName");
     let channel_id = str_field(v, "channelId")
         .map(str::to_owned)
-        .or_else(|| room.map(channel_id_from_room))?;
+        .or_else(|| room.map(channel_id_of))?;
     let room_name = room
         .map(str::to_owned)
-        .unwrap_or_else(|| room_name(&channel_id, None));
+        .unwrap_or_else(|| channel_room(&channel_id));
     Some(SyncedChannel {
         channel_id,
         room_name,
         members: v.get("members").cloned().unwrap_or(Value::Null),
-        last_message_at: v.get("lastMessageAt").and_then(parse_timestamp),
+        last_message_at: v.get("lastMessageAt").and_then(time::parse),
     })
 }
 
@@ -1124,18 +1125,18 @@ fn parse_message(v: &Value, channel_id: &str) -> Option<SyncedMessage> {
     let timestamp = v
         .get("timestamp")
         .or_else(|| v.get("createdAt"))
-        .and_then(parse_timestamp)?;
+        .and_then(time::parse)?;
     Some(SyncedMessage {
         id,
         client_message_id: str_field(v, "clientMessageId").map(str::to_owned),
         channel_id: channel_id.to_owned(),
         room_name: str_field(v, "roomName")
             .map(str::to_owned)
-            .unwrap_or_else(|| room_name(channel_id, None)),
+            .unwrap_or_else(|| channel_room(channel_id)),
         user_id: str_field(v, "userId").map(str::to_owned),
         content,
         timestamp,
-        edited_at: v.get("editedAt").and_then(parse_timestamp),
+        edited_at: v.get("editedAt").and_then(time::parse),
         edited_by: str_field(v, "editedBy").map(str::to_owned),
     })
 }

@@ -4,9 +4,19 @@
 //! `typing:start` is throttled per room (`throttle_ms`), empty input stops at
 //! once, and typing stops by itself `typing_timeout_ms` after the last
 //! keystroke; until then `typing:start` is renewed every `keepalive_ms` so
-//! servers with a shorter expiry keep the indicator. Incoming: `typing:event` payloads keep per-room lists of other
-//! users, each expiring `typing_timeout_ms` after it was last reported;
-//! changes are batched (`batch_ms`) into one [`TypingEffect::TypingChanged`].
+//! servers with a shorter expiry keep the indicator. Incoming: `typing:event`
+//! payloads keep per-room lists of other users, each expiring
+//! `typing_timeout_ms` after it was last reported: the real server never
+//! says when an entry expires, so the client expires them itself. Changes
+//! are batched (`batch_ms`) into one [`TypingEffect::TypingChanged`]. Users
+//! without a name (the real server sends none) show a known name
+//! ([`TypingService::set_user_names`], or one an earlier event carried), else
+//! their id.
+//!
+//! Rooms follow [`crate::core::room`]: a channel id `c1` types in
+//! `channel:c1`, `dm:42` (as a channel id or [`TypingService::start_typing_in_dm`]`("42")`)
+//! in `dm:42`; a thread types in its channel's room with a `threadId` and is
+//! keyed `channel:c1:thread:t1`.
 //!
 //! Sans-IO: the host feeds events and `now`, carries out the queued
 //! [`TypingEffect`]s and calls [`TypingService::handle_timeout`] at
@@ -15,15 +25,24 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::presence::parse_timestamp;
 pub use super::presence::Visibility;
-use super::Millis;
+pub use super::room::{RoomInfo, RoomType};
+use super::{room, Millis};
 
+mod own;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+mod types;
+mod wire;
+
+pub use types::{RoomTypingChange, TypingConfig, TypingEffect, TypingPrivacy, TypingUser};
+pub use wire::format_typing_text;
+use wire::{parse_typing_event, ParsedUser, RoomUpdate, Target};
+
+/// Most user names remembered for users whose typing events carry none.
+pub const MAX_KNOWN_NAMES: usize = 5_000;
 
 /// Quiet time after the last input change before typing starts.
 pub const DEBOUNCE_MS: Millis = 300;
@@ -44,7 +63,7 @@ pub const KEEPALIVE_MS: Millis = 2_000;
 pub const EVENT_START: &str = "typing:start";
 /// Client → server: `{roomName, threadId?}`.
 pub const EVENT_STOP: &str = "typing:stop";
-/// Server → client: `{roomName, threadId?, users: [{userId, userName, userAvatar, startedAt}]}`.
+/// Server → client: `{roomName, threadId?, users: [{userId, startedAt, userName?, userAvatar?}]}`.
 pub const EVENT_TYPING: &str = "typing:event";
 
 /// Why a typing call was refused. The service state is unchanged.
@@ -61,244 +80,6 @@ pub enum TypingError {
     /// An incoming payload of the wrong shape; it was dropped.
     #[error("dropped malformed {EVENT_TYPING} payload: {0}")]
     InvalidPayload(String),
-}
-
-/// The kind of a typing room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RoomType {
-    /// `channel:{id}`.
-    Channel,
-    /// `channel:{id}:thread:{threadId}`.
-    Thread,
-    /// `dm:{id}`.
-    Dm,
-}
-
-impl RoomType {
-    /// `channel`, `thread` or `dm`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Channel => "channel",
-            Self::Thread => "thread",
-            Self::Dm => "dm",
-        }
-    }
-}
-
-/// `channel:{channel_id}`.
-pub fn channel_room_name(channel_id: &str) -> String {
-    format!("channel:{channel_id}")
-}
-
-/// `channel:{channel_id}:thread:{thread_id}`.
-pub fn thread_room_name(channel_id: &str, thread_id: &str) -> String {
-    format!("channel:{channel_id}:thread:{thread_id}")
-}
-
-/// `dm:{dm_id}`.
-pub fn dm_room_name(dm_id: &str) -> String {
-    format!("dm:{dm_id}")
-}
-
-/// The channel room, or the thread room when `thread_id` is given.
-pub fn room_name(channel_id: &str, thread_id: Option<&str>) -> String {
-    match thread_id {
-        Some(t) => thread_room_name(channel_id, t),
-        None => channel_room_name(channel_id),
-    }
-}
-
-/// A room name taken apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoomInfo {
-    /// Channel, thread or DM.
-    pub room_type: RoomType,
-    /// The channel id (the DM id for DMs; the whole name for unknown formats).
-    pub channel_id: String,
-    /// The thread id of thread rooms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-}
-
-/// Parses `channel:{id}`, `channel:{id}:thread:{threadId}` and `dm:{id}`.
-/// Any other name is treated as a channel whose id is the whole name.
-pub fn parse_room_name(name: &str) -> RoomInfo {
-    if let Some(dm) = name.strip_prefix("dm:") {
-        return RoomInfo {
-            room_type: RoomType::Dm,
-            channel_id: dm.to_owned(),
-            thread_id: None,
-        };
-    }
-    if let Some(rest) = name.strip_prefix("channel:") {
-        return match rest.split_once(":thread:") {
-            Some((channel, thread)) => RoomInfo {
-                room_type: RoomType::Thread,
-                channel_id: channel.to_owned(),
-                thread_id: Some(thread.to_owned()),
-            },
-            None => RoomInfo {
-                room_type: RoomType::Channel,
-                channel_id: rest.to_owned(),
-                thread_id: None,
-            },
-        };
-    }
-    RoomInfo {
-        room_type: RoomType::Channel,
-        channel_id: name.to_owned(),
-        thread_id: None,
-    }
-}
-
-/// Another user typing in a room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TypingUser {
-    /// The user.
-    pub user_id: String,
-    /// Display name (the user id when the server sent none).
-    pub user_name: String,
-    /// Avatar URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_avatar: Option<String>,
-    /// When they started typing (ms).
-    pub started_at: Millis,
-}
-
-/// Typing privacy of the current user. Defaults: broadcast, everyone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TypingPrivacy {
-    /// Send our typing at all.
-    pub broadcast_typing: bool,
-    /// Whose typing is shown: everyone, contacts only, or nobody.
-    pub typing_visibility: Visibility,
-}
-
-impl Default for TypingPrivacy {
-    fn default() -> Self {
-        Self {
-            broadcast_typing: true,
-            typing_visibility: Visibility::Everyone,
-        }
-    }
-}
-
-/// The new list of typing users of one room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoomTypingChange {
-    /// Room name, e.g. `channel:c1:thread:t9`.
-    pub room_name: String,
-    /// Channel, thread or DM.
-    pub room_type: RoomType,
-    /// Channel id (DM id for DMs).
-    pub channel_id: String,
-    /// Thread id for thread rooms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-    /// Users typing now (privacy-filtered, without the current user); may be empty.
-    pub users: Vec<TypingUser>,
-}
-
-/// Something the host must do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TypingEffect {
-    /// Emit `event` with `payload` on the Socket.IO connection.
-    Send {
-        /// `typing:start` or `typing:stop`.
-        event: &'static str,
-        /// `{roomName, threadId?}`.
-        payload: Value,
-    },
-    /// Typing users changed in these rooms (one effect per batch window):
-    /// call the `onRoomTypingChange` listeners of each room and the global ones.
-    TypingChanged {
-        /// One entry per changed room.
-        rooms: Vec<RoomTypingChange>,
-    },
-    /// A debug message (only with `TypingConfig::debug`).
-    Log(String),
-}
-
-/// Timing parameters of the typing service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TypingConfig {
-    /// Quiet time after the last input change before typing starts.
-    pub debounce_ms: Millis,
-    /// Start anyway this long after the first keystroke of a burst, so
-    /// continuous typing is shown (0: pure debounce, wait for a pause).
-    pub debounce_max_wait_ms: Millis,
-    /// Minimum time between `typing:start` emissions per room.
-    pub throttle_ms: Millis,
-    /// Auto-stop after the last keystroke, and expiry of others' indicators.
-    pub typing_timeout_ms: Millis,
-    /// Batch window for change notifications.
-    pub batch_ms: Millis,
-    /// Re-send `typing:start` this long after the previous one while typing
-    /// (at least `throttle_ms` apart; 0: only on keystrokes).
-    pub keepalive_ms: Millis,
-    /// Emit [`TypingEffect::Log`] effects.
-    pub debug: bool,
-}
-
-impl Default for TypingConfig {
-    fn default() -> Self {
-        Self {
-            debounce_ms: DEBOUNCE_MS,
-            debounce_max_wait_ms: THROTTLE_MS,
-            throttle_ms: THROTTLE_MS,
-            typing_timeout_ms: TYPING_TIMEOUT_MS,
-            batch_ms: BATCH_MS,
-            keepalive_ms: KEEPALIVE_MS,
-            debug: false,
-        }
-    }
-}
-
-/// Where we type: internal key plus what goes on the wire.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Target {
-    key: String,
-    wire_room: String,
-    thread_id: Option<String>,
-}
-
-impl Target {
-    fn channel(channel_id: &str, thread_id: Option<&str>) -> Result<Self, TypingError> {
-        if channel_id.is_empty() {
-            return Err(TypingError::EmptyId("channel id"));
-        }
-        if thread_id.is_some_and(str::is_empty) {
-            return Err(TypingError::EmptyId("thread id"));
-        }
-        Ok(Self {
-            key: room_name(channel_id, thread_id),
-            wire_room: channel_room_name(channel_id),
-            thread_id: thread_id.map(str::to_owned),
-        })
-    }
-
-    fn dm(dm_id: &str) -> Result<Self, TypingError> {
-        if dm_id.is_empty() {
-            return Err(TypingError::EmptyId("DM id"));
-        }
-        Ok(Self {
-            key: dm_room_name(dm_id),
-            wire_room: dm_room_name(dm_id),
-            thread_id: None,
-        })
-    }
-
-    fn payload(&self) -> Value {
-        match &self.thread_id {
-            Some(t) => json!({ "roomName": self.wire_room, "threadId": t }),
-            None => json!({ "roomName": self.wire_room }),
-        }
-    }
 }
 
 /// Our own typing in one room.
@@ -325,167 +106,6 @@ struct RemoteUser {
     last_seen: Millis,
 }
 
-/// A user entry of a `typing:event` payload.
-struct ParsedUser {
-    user_id: String,
-    user_name: Option<String>,
-    user_avatar: Option<String>,
-    started_at: Option<Millis>,
-}
-
-impl ParsedUser {
-    /// `startedAt` from the payload, else from `previous`, else `now`.
-    fn into_user(self, previous: Option<&TypingUser>, now: Millis) -> TypingUser {
-        TypingUser {
-            user_name: self.user_name.unwrap_or_else(|| self.user_id.clone()),
-            started_at: self
-                .started_at
-                .or(previous.map(|p| p.started_at))
-                .unwrap_or(now),
-            user_id: self.user_id,
-            user_avatar: self.user_avatar,
-        }
-    }
-}
-
-/// What a validated `typing:event` payload says about its room.
-enum RoomUpdate {
-    /// The complete list of users typing in the room.
-    Replace(Vec<ParsedUser>),
-    /// One user started (`true`) or stopped typing.
-    Single(ParsedUser, bool),
-}
-
-fn invalid(reason: impl Into<String>) -> TypingError {
-    TypingError::InvalidPayload(reason.into())
-}
-
-fn describe(v: Option<&Value>) -> String {
-    v.map_or_else(|| "nothing".to_owned(), Value::to_string)
-}
-
-fn parse_user(item: &Value) -> Result<ParsedUser, TypingError> {
-    match item {
-        Value::String(id) if !id.is_empty() => Ok(ParsedUser {
-            user_id: id.clone(),
-            user_name: None,
-            user_avatar: None,
-            started_at: None,
-        }),
-        Value::Object(obj) => parse_user_fields(obj),
-        other => Err(invalid(format!(
-            "each user must be an object or a user id string, got {other}"
-        ))),
-    }
-}
-
-fn parse_user_fields(obj: &Map<String, Value>) -> Result<ParsedUser, TypingError> {
-    let user_id = match obj.get("userId") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        other => {
-            return Err(invalid(format!(
-                "userId must be a non-empty string, got {}",
-                describe(other)
-            )))
-        }
-    };
-    let opt_str = |key: &str| match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
-        Some(other) => Err(invalid(format!("{key} must be a string, got {other}"))),
-    };
-    let started_at = match obj.get("startedAt") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_timestamp(v).ok_or_else(|| {
-            invalid(format!(
-                "startedAt must be a ms timestamp or an ISO 8601 string, got {v}"
-            ))
-        })?),
-    };
-    Ok(ParsedUser {
-        user_id,
-        user_name: opt_str("userName")?,
-        user_avatar: opt_str("userAvatar")?,
-        started_at,
-    })
-}
-
-/// The room key and update of a `typing:event` payload.
-fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate), TypingError> {
-    let obj = payload
-        .as_object()
-        .ok_or_else(|| invalid(format!("expected an object, got {payload}")))?;
-    let room = match obj.get("roomName") {
-        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
-        other => {
-            return Err(invalid(format!(
-                "roomName must be a non-empty string, got {}",
-                describe(other)
-            )))
-        }
-    };
-    let thread_id = match obj.get("threadId") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.as_str()),
-        Some(other) => {
-            return Err(invalid(format!(
-                "threadId must be a non-empty string, got {other}"
-            )))
-        }
-    };
-    let key = match thread_id {
-        Some(t) if !room.ends_with(&format!(":thread:{t}")) => format!("{room}:thread:{t}"),
-        _ => room.to_owned(),
-    };
-    let update = match obj.get("users") {
-        Some(Value::Array(items)) => {
-            let mut users: Vec<ParsedUser> = Vec::with_capacity(items.len());
-            for item in items {
-                let user = parse_user(item)?;
-                if !users.iter().any(|u| u.user_id == user.user_id) {
-                    users.push(user);
-                }
-            }
-            RoomUpdate::Replace(users)
-        }
-        Some(other) => return Err(invalid(format!("users must be an array, got {other}"))),
-        None if obj.contains_key("userId") => {
-            let user = parse_user_fields(obj)?;
-            let typing = match obj.get("isTyping") {
-                None | Some(Value::Null) => true,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(invalid(format!("isTyping must be a boolean, got {other}")))
-                }
-            };
-            RoomUpdate::Single(user, typing)
-        }
-        None => return Err(invalid("missing users (or userId)")),
-    };
-    Ok((key, update))
-}
-
-/// Formats a typing line: `""`, `"Alice is typing..."`, `"Alice and Bob are
-/// typing..."`, `"Alice, Bob, and Charlie are typing..."`, `"Alice, Bob, and
-/// 2 others are typing..."`.
-pub fn format_typing_text(users: &[TypingUser]) -> String {
-    match users {
-        [] => String::new(),
-        [a] => format!("{} is typing...", a.user_name),
-        [a, b] => format!("{} and {} are typing...", a.user_name, b.user_name),
-        [a, b, c] => format!(
-            "{}, {}, and {} are typing...",
-            a.user_name, b.user_name, c.user_name
-        ),
-        [a, b, rest @ ..] => format!(
-            "{}, {}, and {} others are typing...",
-            a.user_name,
-            b.user_name,
-            rest.len()
-        ),
-    }
-}
-
 /// The typing state machine. See the module docs.
 #[derive(Debug, Clone)]
 pub struct TypingService {
@@ -497,6 +117,7 @@ pub struct TypingService {
     own: BTreeMap<String, OwnRoom>,
     last_start_sent: HashMap<String, Millis>,
     remote: BTreeMap<String, Vec<RemoteUser>>,
+    names: HashMap<String, String>,
     notified: HashMap<String, Vec<TypingUser>>,
     dirty: BTreeSet<String>,
     batch_at: Option<Millis>,
@@ -521,6 +142,7 @@ impl TypingService {
             own: BTreeMap::new(),
             last_start_sent: HashMap::new(),
             remote: BTreeMap::new(),
+            names: HashMap::new(),
             notified: HashMap::new(),
             dirty: BTreeSet::new(),
             batch_at: None,
@@ -614,243 +236,6 @@ impl TypingService {
         }
     }
 
-    // ----- own typing ---------------------------------------------------------
-
-    /// Start typing now in a channel (or its thread): sends `typing:start`
-    /// unless one went out for this room within `throttle_ms`, and (re)arms
-    /// the auto-stop. Does nothing while disconnected or not broadcasting.
-    pub fn start_typing(
-        &mut self,
-        channel_id: &str,
-        thread_id: Option<&str>,
-        now: Millis,
-    ) -> Result<(), TypingError> {
-        let target = Target::channel(channel_id, thread_id)?;
-        self.start(target, now);
-        Ok(())
-    }
-
-    /// [`Self::start_typing`] in a thread.
-    pub fn start_typing_in_thread(
-        &mut self,
-        channel_id: &str,
-        thread_id: &str,
-        now: Millis,
-    ) -> Result<(), TypingError> {
-        self.start_typing(channel_id, Some(thread_id), now)
-    }
-
-    /// [`Self::start_typing`] in a DM (`dm:{dm_id}`).
-    pub fn start_typing_in_dm(&mut self, dm_id: &str, now: Millis) -> Result<(), TypingError> {
-        let target = Target::dm(dm_id)?;
-        self.start(target, now);
-        Ok(())
-    }
-
-    /// Stop typing in a channel room (`thread_id: None`) or a thread room, or
-    /// in every room when `channel_id` is `None`. Sends `typing:stop` for rooms
-    /// the server was told we type in.
-    pub fn stop_typing(
-        &mut self,
-        channel_id: Option<&str>,
-        thread_id: Option<&str>,
-        now: Millis,
-    ) -> Result<(), TypingError> {
-        match channel_id {
-            None if thread_id.is_some() => Err(TypingError::ThreadWithoutChannel),
-            None => {
-                self.stop_all(now);
-                Ok(())
-            }
-            Some(channel_id) => {
-                let target = Target::channel(channel_id, thread_id)?;
-                self.stop_room(&target.key, now);
-                Ok(())
-            }
-        }
-    }
-
-    /// Stop typing in a DM.
-    pub fn stop_typing_in_dm(&mut self, dm_id: &str, now: Millis) -> Result<(), TypingError> {
-        let target = Target::dm(dm_id)?;
-        self.stop_room(&target.key, now);
-        Ok(())
-    }
-
-    /// The message input of a channel (or thread) changed to `value`.
-    /// Non-blank: typing starts once the input settles for `debounce_ms`
-    /// (or `debounce_max_wait_ms` into a burst); while typing, keystrokes
-    /// re-arm the auto-stop and re-send `typing:start` at most once per
-    /// `throttle_ms`. Blank: stops at once.
-    pub fn handle_input_change(
-        &mut self,
-        channel_id: &str,
-        value: &str,
-        thread_id: Option<&str>,
-        now: Millis,
-    ) -> Result<(), TypingError> {
-        let target = Target::channel(channel_id, thread_id)?;
-        self.input(target, value, now);
-        Ok(())
-    }
-
-    /// [`Self::handle_input_change`] for a DM.
-    pub fn handle_input_change_in_dm(
-        &mut self,
-        dm_id: &str,
-        value: &str,
-        now: Millis,
-    ) -> Result<(), TypingError> {
-        let target = Target::dm(dm_id)?;
-        self.input(target, value, now);
-        Ok(())
-    }
-
-    /// Whether we are typing (started, not stopped) in a channel or thread.
-    pub fn is_typing(&self, channel_id: &str, thread_id: Option<&str>) -> bool {
-        self.is_typing_in_room(&room_name(channel_id, thread_id))
-    }
-
-    /// Whether we are typing in the room with this name.
-    pub fn is_typing_in_room(&self, room_name: &str) -> bool {
-        self.own.get(room_name).is_some_and(|r| r.active)
-    }
-
-    /// Room names we are typing in.
-    pub fn own_typing_rooms(&self) -> Vec<String> {
-        self.own
-            .iter()
-            .filter(|(_, r)| r.active)
-            .map(|(k, _)| k.clone())
-            .collect()
-    }
-
-    /// When `typing:start` is re-sent to keep the server's indicator alive:
-    /// `keepalive_ms` after the last one, if that is before the auto-stop.
-    fn keepalive_at(&self, key: &str, room: &OwnRoom) -> Option<Millis> {
-        if self.config.keepalive_ms == 0
-            || !room.active
-            || !room.server_typing
-            || room.start_pending
-        {
-            return None;
-        }
-        let interval = self.config.keepalive_ms.max(self.config.throttle_ms);
-        let at = self.last_start_sent.get(key)?.saturating_add(interval);
-        (at < room.auto_stop_at).then_some(at)
-    }
-
-    fn prune_throttle(&mut self, now: Millis) {
-        let throttle = self.config.throttle_ms;
-        let own = &self.own;
-        self.last_start_sent
-            .retain(|key, &mut at| own.contains_key(key) || now < at.saturating_add(throttle));
-    }
-
-    fn room_entry(&mut self, target: Target, now: Millis) -> &mut OwnRoom {
-        self.own.entry(target.key.clone()).or_insert(OwnRoom {
-            target,
-            debounce_at: None,
-            burst_start: now,
-            active: false,
-            server_typing: false,
-            start_pending: false,
-            auto_stop_at: now,
-        })
-    }
-
-    fn start(&mut self, target: Target, now: Millis) {
-        if !self.can_send() {
-            self.log(|| {
-                format!(
-                    "not sending typing in {}: offline or not broadcasting",
-                    target.key
-                )
-            });
-            return;
-        }
-        self.prune_throttle(now);
-        let timeout = self.config.typing_timeout_ms;
-        let key = target.key.clone();
-        let room = self.room_entry(target, now);
-        room.debounce_at = None;
-        room.auto_stop_at = now.saturating_add(timeout);
-        self.request_start(&key, now);
-    }
-
-    fn input(&mut self, target: Target, value: &str, now: Millis) {
-        if value.trim().is_empty() {
-            self.stop_room(&target.key, now);
-            return;
-        }
-        if !self.can_send() {
-            return;
-        }
-        self.prune_throttle(now);
-        let config = self.config;
-        let key = target.key.clone();
-        let room = self.room_entry(target, now);
-        room.auto_stop_at = now.saturating_add(config.typing_timeout_ms);
-        if room.active {
-            self.request_start(&key, now);
-            return;
-        }
-        if room.debounce_at.is_none() {
-            room.burst_start = now;
-        }
-        let mut at = now.saturating_add(config.debounce_ms);
-        if config.debounce_max_wait_ms > 0 {
-            at = at.min(room.burst_start.saturating_add(config.debounce_max_wait_ms));
-        }
-        room.debounce_at = Some(at);
-    }
-
-    /// Marks the room typing and sends `typing:start` unless throttled, in
-    /// which case it goes out when the throttle window ends.
-    fn request_start(&mut self, key: &str, now: Millis) {
-        let throttle = self.config.throttle_ms;
-        let allowed = self
-            .last_start_sent
-            .get(key)
-            .is_none_or(|&at| now >= at.saturating_add(throttle));
-        let Some(room) = self.own.get_mut(key) else {
-            return;
-        };
-        room.active = true;
-        if allowed {
-            room.server_typing = true;
-            room.start_pending = false;
-            let payload = room.target.payload();
-            self.last_start_sent.insert(key.to_owned(), now);
-            self.effects.push_back(TypingEffect::Send {
-                event: EVENT_START,
-                payload,
-            });
-        } else {
-            room.start_pending = true;
-        }
-    }
-
-    fn stop_room(&mut self, key: &str, now: Millis) {
-        let Some(room) = self.own.remove(key) else {
-            return;
-        };
-        if room.server_typing && self.connected {
-            self.effects.push_back(TypingEffect::Send {
-                event: EVENT_STOP,
-                payload: room.target.payload(),
-            });
-        }
-        self.prune_throttle(now);
-    }
-
-    fn stop_all(&mut self, now: Millis) {
-        let keys: Vec<String> = self.own.keys().cloned().collect();
-        for key in keys {
-            self.stop_room(&key, now);
-        }
-    }
-
     // ----- incoming -----------------------------------------------------------
 
     fn is_visible(&self, user_id: &str) -> bool {
@@ -897,25 +282,35 @@ impl TypingService {
     /// replaces the room's list (a `{roomName, threadId?, userId, userName?,
     /// userAvatar?, isTyping?}` payload updates one user). The current user is
     /// skipped; users expire `typing_timeout_ms` after their last report.
-    /// Malformed payloads are dropped with an error and change nothing.
+    /// The list is kept in the order users started typing (`startedAt`, then
+    /// user id), whatever the order on the wire: the real server's is
+    /// unspecified, and the typing text must not reorder names between two
+    /// events. Malformed payloads are dropped with an error and change nothing.
     pub fn handle_typing_event(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
         let (key, update) = parse_typing_event(payload)?;
+        match &update {
+            RoomUpdate::Replace(users) => {
+                for u in users {
+                    self.learn_name(u);
+                }
+            }
+            RoomUpdate::Single(u, _) => self.learn_name(u),
+        }
         let me = self.current_user_id.as_deref();
         let previous = self.remote.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let find = |id: &str| {
-            previous
-                .iter()
-                .find(|p| p.user.user_id == id)
-                .map(|p| &p.user)
-        };
+        let by_id: HashMap<&str, &TypingUser> = previous
+            .iter()
+            .map(|p| (p.user.user_id.as_str(), &p.user))
+            .collect();
+        let names = &self.names;
         let seen = |parsed: ParsedUser| {
-            let prev = find(&parsed.user_id);
+            let prev = by_id.get(parsed.user_id.as_str()).copied();
             RemoteUser {
-                user: parsed.into_user(prev, now),
+                user: parsed.into_user(prev, names, now),
                 last_seen: now,
             }
         };
-        let next: Vec<RemoteUser> = match update {
+        let mut next: Vec<RemoteUser> = match update {
             RoomUpdate::Replace(users) => users
                 .into_iter()
                 .filter(|u| Some(u.user_id.as_str()) != me)
@@ -933,6 +328,9 @@ impl TypingService {
                 list
             }
         };
+        next.sort_by(|a, b| {
+            (a.user.started_at, &a.user.user_id).cmp(&(b.user.started_at, &b.user.user_id))
+        });
         if next.is_empty() {
             self.remote.remove(&key);
         } else {
@@ -942,10 +340,63 @@ impl TypingService {
         Ok(())
     }
 
+    fn remember_name(&mut self, user_id: &str, name: &str) {
+        if name.is_empty() || self.names.get(user_id).is_some_and(|n| n == name) {
+            return;
+        }
+        if self.names.len() >= MAX_KNOWN_NAMES && !self.names.contains_key(user_id) {
+            if let Some(old) = self.names.keys().next().cloned() {
+                self.names.remove(&old);
+            }
+        }
+        self.names.insert(user_id.to_owned(), name.to_owned());
+    }
+
+    fn learn_name(&mut self, user: &ParsedUser) {
+        if let Some(name) = user.user_name() {
+            self.remember_name(&user.user_id, name);
+        }
+    }
+
+    /// Display names of users, for typing events without names (the real
+    /// server sends only ids). Users shown under their id now get the name
+    /// (batched notification). At most [`MAX_KNOWN_NAMES`] are kept.
+    pub fn set_user_names<I, K, V>(&mut self, names: I, now: Millis)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut renamed: Vec<String> = Vec::new();
+        for (id, name) in names {
+            let (id, name) = (id.as_ref(), name.as_ref());
+            if id.is_empty() || name.is_empty() {
+                continue;
+            }
+            self.remember_name(id, name);
+            for (key, users) in self.remote.iter_mut() {
+                for u in users.iter_mut() {
+                    if u.user.user_id == id && u.user.user_name == id {
+                        u.user.user_name = name.to_owned();
+                        renamed.push(key.clone());
+                    }
+                }
+            }
+        }
+        for key in renamed {
+            self.mark_dirty(&key, now);
+        }
+    }
+
+    /// The name known for `user_id` (given or seen in a typing event).
+    pub fn user_name(&self, user_id: &str) -> Option<&str> {
+        self.names.get(user_id).map(String::as_str)
+    }
+
     /// Users typing in a channel or thread (privacy-filtered, without the
     /// current user), in the order the server listed them.
     pub fn get_typing_users(&self, channel_id: &str, thread_id: Option<&str>) -> Vec<TypingUser> {
-        self.visible_users(&room_name(channel_id, thread_id))
+        self.visible_users(&room::key(channel_id, thread_id))
     }
 
     /// Users typing in the room with this name (e.g. `dm:{id}`).
@@ -1074,7 +525,7 @@ impl TypingService {
             } else {
                 self.notified.insert(key.clone(), users.clone());
             }
-            let info = parse_room_name(&key);
+            let info = room::parse(&key);
             rooms.push(RoomTypingChange {
                 room_name: key,
                 room_type: info.room_type,

@@ -22,6 +22,14 @@ pub fn server_url() -> String {
     )
 }
 
+/// The second instance's URL (scale-out: both share one Redis).
+pub fn server_url_b() -> String {
+    format!(
+        "http://127.0.0.1:{}",
+        option_env!("REALTIME_PORT_B").unwrap_or("39103")
+    )
+}
+
 fn control_url(path: &str) -> String {
     format!(
         "http://127.0.0.1:{}{path}",
@@ -29,14 +37,35 @@ fn control_url(path: &str) -> String {
     )
 }
 
-/// Calls the control API.
+fn control_url_b(path: &str) -> String {
+    format!(
+        "http://127.0.0.1:{}{path}",
+        option_env!("CONTROL_PORT_B").unwrap_or("39104")
+    )
+}
+
+/// Calls the control API of instance A.
 pub async fn control(method: &str, path: &str, body: Option<Value>) -> Value {
+    request(control_url(path), method, body).await
+}
+
+/// POST to the control API of instance B.
+pub async fn post_b(path: &str, body: Value) -> Value {
+    request(control_url_b(path), "POST", Some(body)).await
+}
+
+/// GET from the control API of instance B.
+pub async fn get_b(path: &str) -> Value {
+    request(control_url_b(path), "GET", None).await
+}
+
+async fn request(url: String, method: &str, body: Option<Value>) -> Value {
     let opts = RequestInit::new();
     opts.set_method(method);
     if let Some(b) = body {
         opts.set_body(&JsValue::from_str(&b.to_string()));
     }
-    let req = Request::new_with_str_and_init(&control_url(path), &opts).unwrap();
+    let req = Request::new_with_str_and_init(&url, &opts).unwrap();
     req.headers()
         .set("content-type", "application/json")
         .unwrap();
@@ -61,6 +90,23 @@ pub async fn post(path: &str, body: Value) -> Value {
 /// GET.
 pub async fn get(path: &str) -> Value {
     control("GET", path, None).await
+}
+
+/// The rooms the browser tests use: they must exist, as on the real server.
+pub const ROOMS: [&str; 4] = ["channel:general", "channel:team", "r", "dm:d1"];
+
+/// Resets the test server (both instances share its rooms through Redis)
+/// with extensions on, and creates [`ROOMS`]. Sockets still connected are
+/// disconnected first (`io server disconnect`: they do not come back): a
+/// test that panicked never dropped its clients, and their services would
+/// go on acting as its users (re-sending a status the server reset, typing)
+/// in the tests after it.
+pub async fn reset() {
+    post("/disconnect", serde_json::json!({})).await;
+    post_b("/disconnect", serde_json::json!({})).await;
+    post("/reset", serde_json::json!({})).await;
+    post_b("/reset", serde_json::json!({})).await;
+    post("/rooms", serde_json::json!({ "names": ROOMS })).await;
 }
 
 /// A signed token for `sub`.
@@ -162,7 +208,7 @@ pub fn client(extra: Value) -> RealtimeClient {
             o.insert(k.clone(), v.clone());
         }
     }
-    c.initialize(js(opts)).map_err(JsValue::from).unwrap();
+    c.initialize(js(opts)).unwrap();
     c
 }
 
@@ -175,9 +221,24 @@ pub fn js(v: Value) -> JsValue {
 pub async fn connected(sub: &str, extra: Value) -> RealtimeClient {
     let c = client(extra);
     let t = token(sub).await;
-    settle(c.connect(&t).map_err(JsValue::from).unwrap())
+    settle(c.connect((&t).into()).unwrap())
         .await
         .expect("connect");
+    c
+}
+
+/// A client of instance B (scale-out: the same Redis), connected as `sub`;
+/// it stays connected while instance A is dropped or restarted.
+pub async fn connected_b(sub: &str) -> RealtimeClient {
+    let c = RealtimeClient::new();
+    c.initialize(js(serde_json::json!({
+        "url": server_url_b(), "qualityIntervalMs": 0,
+        "reconnectDelayMs": 100, "reconnectDelayMaxMs": 300,
+    })))
+    .unwrap();
+    settle(c.connect((&token(sub).await).into()).unwrap())
+        .await
+        .expect("connect to instance B");
     c
 }
 
@@ -325,19 +386,53 @@ pub fn js_with(json: Value, name: &str, value: &JsValue) -> JsValue {
 }
 
 /// The value of an API call that must succeed.
-pub fn ok<T>(r: Result<T, JsError>) -> T {
+pub fn ok<T, E: Into<JsValue>>(r: Result<T, E>) -> T {
     match r {
         Ok(v) => v,
-        Err(e) => panic!("unexpected error: {}", error_message(&JsValue::from(e))),
+        Err(e) => panic!("unexpected error: {}", error_message(&e.into())),
     }
 }
 
 /// The message of the error an API call must fail with.
-pub fn err<T>(r: Result<T, JsError>) -> String {
+pub fn err<T, E: Into<JsValue>>(r: Result<T, E>) -> String {
     match r {
         Ok(_) => panic!("expected an error"),
-        Err(e) => error_message(&JsValue::from(e)),
+        Err(e) => error_message(&e.into()),
     }
+}
+
+/// The message of the `TypeError` an API call must fail with (a wrong type
+/// of argument); panics for any other outcome.
+pub fn type_err<T, E: Into<JsValue>>(r: Result<T, E>) -> String {
+    thrown_as::<js_sys::TypeError, _, _>(r, "TypeError")
+}
+
+/// The message of the `RangeError` an API call must fail with (an argument
+/// of the right type but outside its values); panics for any other outcome.
+pub fn range_err<T, E: Into<JsValue>>(r: Result<T, E>) -> String {
+    thrown_as::<js_sys::RangeError, _, _>(r, "RangeError")
+}
+
+fn thrown_as<C: JsCast, T, E: Into<JsValue>>(r: Result<T, E>, name: &str) -> String {
+    match r {
+        Ok(_) => panic!("expected a {name}, the call succeeded"),
+        Err(e) => {
+            let e: JsValue = e.into();
+            assert!(
+                e.is_instance_of::<C>(),
+                "expected a {name}, got {}",
+                error_message(&e)
+            );
+            error_message(&e)
+        }
+    }
+}
+
+/// Calls `method` of a JavaScript object with `args` (for objects held as
+/// JavaScript values, as the services' constructors take them).
+pub fn call_js(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = js_sys::Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
+    f.apply(target, &args.iter().collect::<js_sys::Array>())
 }
 
 /// Converts a JS value (plain data) to JSON; `undefined` (and what JSON

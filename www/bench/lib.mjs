@@ -78,6 +78,7 @@ export async function start({ pkgDir } = {}) {
     const p = await openPage(kind, opts);
     p.connectMs = await p.page.evaluate((t) => bench.connect(t), await token(kind));
     p.room = `bench:${uniq(kind)}`;
+    await controlCall('POST', '/rooms', { names: [p.room] }); // rooms must exist, as on the real server
     await p.page.evaluate((r) => bench.join(r), p.room);
     return p;
   }

@@ -67,6 +67,7 @@ const offlineQueue = typeof pkg.OfflineQueueService === 'function' ? {
   async flushAfterReconnect(n, token) {
     localStorage.clear();
     await controlPost('/reset', {});
+    await controlPost('/rooms', { names: ['channel:bench-queue'] });
     const c = new pkg.RealtimeClient();
     c.initialize({ url: server });
     const q = newQueue(c, n);

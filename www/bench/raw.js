@@ -48,7 +48,12 @@ function connect(token) {
     ws.onmessage = (e) => {
       const f = e.data;
       if (f[0] === '0') ws.send(`40${JSON.stringify({ token })}`);
-      else if (f.startsWith('40')) { ws.onmessage = onFrame; resolve(); }
+      else if (f.startsWith('40')) {
+        // Ready when the server says so: the nself server registers its
+        // handlers only after its `connected` event.
+        ws.onmessage = onFrame;
+        listeners.set('connected', () => { listeners.delete('connected'); resolve(); });
+      }
       else if (f.startsWith('44')) reject(new Error(`connect error ${f.slice(2)}`));
     };
   });

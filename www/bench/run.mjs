@@ -468,6 +468,8 @@ const started = Date.now();
 const load0 = os.loadavg();
 try {
   await controlCall('GET', '/health');
+  // The offline-queue rows send to this room; rooms exist only once created.
+  await controlCall('POST', '/rooms', { names: ['channel:bench-queue'] });
 } catch (e) {
   console.error(`the test server is not up on ${controlUrl} (start it with scripts/with-server.sh): ${e.message}`);
   process.exit(2);

@@ -11,7 +11,9 @@ install({
     return new Promise((resolve, reject) => {
       socket = globalThis.io(server, { transports: ['websocket'], auth: { token }, forceNew: true });
       for (const [event, fn] of listeners) socket.on(event, fn);
-      socket.once('connect', resolve);
+      // Ready when the server says so (the nself server registers its
+      // handlers only after its `connected` event), as our client is.
+      socket.once('connected', () => resolve());
       socket.once('connect_error', reject);
     });
   },

@@ -5,13 +5,19 @@ import init, { RealtimeClient, OfflineQueueService } from '/pkg/chat_realtime.js
 const params = new URLSearchParams(location.search);
 const control = params.get('control');
 const user = params.get('user') ?? 'e2e';
+const maxMessages = Number(params.get('max') ?? 100);
 
 await init();
 const client = new RealtimeClient();
 client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 1000 });
-const queue = new OfflineQueueService(client);
+const queue = new OfflineQueueService(client, { maxMessages });
 const events = [];
-queue.subscribe((event, data) => events.push({ event, reason: data?.reason }));
+queue.subscribe((event, data) => events.push({
+  event,
+  reason: data?.reason,
+  messageId: data?.messageId ?? data?.message?.id ?? null,
+  persisted: data?.message?.persisted,
+}));
 
 window.app = {
   client,
@@ -25,6 +31,19 @@ window.app = {
     const ids = [];
     for (let i = 0; i < n; i++) ids.push(queue.queueMessage({ channelId: 'e2e', content: `${prefix}${i}`, type: 'text' }).clientMessageId);
     return ids;
+  },
+  // Queues `n` messages in bursts of `burst`, yielding to the event loop in
+  // between, so another tab's writes and storage events interleave.
+  async queueSpread(n, prefix, burst = 5, pauseMs = 0) {
+    const ids = [];
+    for (let i = 0; i < n; i++) {
+      ids.push(queue.queueMessage({ channelId: 'e2e', content: `${prefix}${i}`, type: 'text' }).clientMessageId);
+      if ((i + 1) % burst === 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+    return ids;
+  },
+  queuedCount() {
+    return events.filter((e) => e.event === 'message:queued').length;
   },
 };
 document.getElementById('status').textContent = 'ready';

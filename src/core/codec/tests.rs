@@ -302,3 +302,30 @@ proptest! {
         let _ = EnginePacket::decode(&s, 1000);
     }
 }
+
+#[test]
+fn packet_ids_at_and_beyond_64_bits() {
+    let text = format!("3{}[]", u64::MAX);
+    let max = SocketPacket::decode(&text).unwrap();
+    assert_eq!(max.id, Some(u64::MAX));
+    assert_eq!(max.encode(), format!("3{}[]", u64::MAX));
+    for text in [
+        "318446744073709551616[]",
+        "2/chat,99999999999999999999999999[\"x\"]",
+        &format!("3{}[]", "9".repeat(400)),
+    ] {
+        assert_eq!(
+            SocketPacket::decode(text),
+            Err(CodecError::BadAckId),
+            "{text}"
+        );
+    }
+    // Handshake numbers that are not u64 are a malformed handshake, not a panic.
+    for n in ["-1", "1.5", "1e30", "18446744073709551616"] {
+        let frame = format!(r#"0{{"sid":"s","pingInterval":{n},"pingTimeout":1}}"#);
+        assert!(matches!(
+            EnginePacket::decode(&frame, 1 << 20),
+            Err(CodecError::BadHandshake(_))
+        ));
+    }
+}

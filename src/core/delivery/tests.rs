@@ -339,6 +339,37 @@ fn oldest_read_records_are_evicted_past_the_cap() {
     assert_eq!(h.statuses().len(), 3);
 }
 
+#[test]
+fn receipt_times_are_iso_or_ms_and_out_of_range_ones_fall_back_to_now() {
+    let cases = [
+        (json!("2024-02-03T17:20:00.250+01:00"), 1_706_977_200_250),
+        (json!(1_706_977_200_250u64), 1_706_977_200_250),
+        (json!(u64::MAX), 500),
+        (json!(-1), 500),
+        (json!(1e300), 500),
+        (json!("+999999-01-01T00:00:00Z"), 500),
+    ];
+    for (at, expected) in cases {
+        let mut h = sent_handler();
+        let receipt = json!({"messageId": "m1", "userId": "u1", "deliveredAt": at});
+        h.on_delivered(&receipt, 500).unwrap();
+        assert_eq!(events(&mut h)[0].update().at, expected, "{at}");
+    }
+    // Read acks go to the channel's room by the shared rule.
+    let mut h = sent_handler();
+    h.acknowledge_read("m1", "dm:7", 0).unwrap();
+    h.flush_read_acks(0);
+    let sends: Vec<Value> = h
+        .drain_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            DeliveryEffect::Send { payload, .. } => Some(payload),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends, [json!({"roomName": "dm:7", "messageIds": ["m1"]})]);
+}
+
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -395,4 +426,27 @@ proptest! {
         let st = h.status("c1").unwrap();
         prop_assert!(st.state != DeliveryState::Failed);
     }
+}
+
+#[test]
+fn an_ack_without_a_server_id_still_moves_pending_to_sent() {
+    // The real server acks `message:send` with `{success:true}`: no id.
+    let mut h = DeliveryEventHandler::default();
+    h.track_queued("c1", "ch-1", 0, 10).unwrap();
+    h.on_sent("c1", None, 30, 30).unwrap();
+    let ev = events(&mut h);
+    assert_eq!(ev.len(), 1);
+    let data = serde_json::to_value(&ev[0]).unwrap();
+    assert_eq!(data["event"], "message:sent");
+    assert_eq!(data["data"]["state"], "sent");
+    assert_eq!(data["data"]["messageId"], Value::Null);
+    let st = h.status("c1").unwrap();
+    assert_eq!(
+        (st.state, st.message_id, st.sent_at),
+        (DeliveryState::Sent, None, Some(30))
+    );
+    // A receipt naming the server id later still finds it by client id.
+    h.on_delivered(&delivered("u2"), 40).unwrap();
+    assert_eq!(h.status("c1").unwrap().state, DeliveryState::Delivered);
+    assert_eq!(h.status("m1").unwrap().client_message_id, "c1");
 }

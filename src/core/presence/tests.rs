@@ -1,5 +1,8 @@
 use super::*;
+use crate::core::time;
 use serde_json::json;
+
+mod wire;
 
 const ME: &str = "me";
 
@@ -382,7 +385,7 @@ fn custom_status_expires_and_the_cleared_status_is_resent() {
         sends(&fx),
         [(
             EVENT_UPDATE,
-            json!({"status": "online", "customStatus": {"text": "Lunch", "expiresAt": 45000}})
+            json!({"status": "online", "customStatus": {"text": "Lunch", "expiresAt": "1970-01-01T00:00:45.000Z"}})
         )]
     );
     assert_eq!(s.custom_status_text(), Some("Lunch"));
@@ -982,15 +985,27 @@ mod props {
 
     fn arb_json() -> impl Strategy<Value = Value> {
         test_support::arb_json(
-            &["online", "busy", "2024-02-03T16:20:00Z", ""],
+            &[
+                "online",
+                "busy",
+                "2024-02-03T16:20:00Z",
+                "",
+                "me",
+                "+275760-09-13T00:00:00.000Z",
+            ],
             &[
                 "userId",
                 "status",
                 "customStatus",
+                "customEmoji",
                 "text",
                 "emoji",
                 "expiresAt",
                 "lastSeenAt",
+                "lastSeen",
+                "success",
+                "data",
+                "presences",
             ],
         )
     }
@@ -1041,6 +1056,24 @@ mod props {
             }
             let _ = s.next_deadline();
             s.handle_timeout(now);
+        }
+
+        #[test]
+        fn arbitrary_answers_and_inputs_never_panic(value in arb_json(), now in any::<u64>()) {
+            let mut s = connected(0);
+            let _ = s.handle_subscribe_answer(&Ok(value.clone()), now);
+            let _ = s.handle_subscribe_answer(&Ok(json!({"success": true, "data": {"presences": [value.clone()]}})), now);
+            let subscribes = sends(&s.drain_effects()).into_iter().filter(|(e, _)| *e == EVENT_SUBSCRIBE).count();
+            prop_assert_eq!(subscribes, 0, "an answer never triggers a re-subscribe");
+            if let Ok(cs) = parse_custom_status_input(&value) {
+                if let Some(e) = cs.expires_at {
+                    prop_assert!(e <= time::MAX_MS);
+                }
+                let wire = encode_custom_status(&cs);
+                prop_assert!(wire["expiresAt"].is_null() || wire["expiresAt"].is_string());
+                // What we send reads back as what we meant.
+                prop_assert_eq!(decode_custom_status(&wire).unwrap(), Some(cs.clone()).filter(|c| !c.is_empty()));
+            }
         }
 
         #[test]

@@ -1,25 +1,32 @@
-//! Stored form of the offline queue: schema versions, v1 -> v2 migration,
-//! per-entry checksums and the quarantine document.
+//! Stored form of the offline queue: one key per message, per-entry
+//! checksums, the migration of the old whole-document layout (v1 and v2), and
+//! the quarantine document.
 //!
-//! * v2 (current): `{"version":2,"messages":[{...QueuedMessage fields..., "checksum":"<16 hex>"}]}`
-//!   where `checksum` is FNV-1a 64 of the entry's canonical JSON (the
-//!   [`QueuedMessage`] serialized by this crate, without `checksum`).
-//! * v1 (the TypeScript service): `{"version":1,"items":[{id, channelId, content,
-//!   type, timestamp, retries, threadId?, mentions?, clientMessageId?, lastError?,
-//!   lastRetryAt?}]}`: no checksum, no status, no clientMessageId guarantee.
-//!   Migration: `createdAt = timestamp`, `updatedAt = lastRetryAt ?? timestamp`,
-//!   `retryCount = retries`, `status = queued`, `clientMessageId ??= id`,
-//!   `type ??= "text"`, `mentions ??= []`.
+//! * v3 (current): each message under `<storageKey>:m:<id>` as
+//!   `{...QueuedMessage fields..., "version":3, "checksum":"<16 hex>"}` where
+//!   `checksum` is FNV-1a 64 of the entry's canonical JSON (the stored fields
+//!   of [`QueuedMessage`] in declaration order; `persisted` is not stored).
+//!   One key per message means a tab writes only the entries it changes, so a
+//!   tab with a stale view can never erase another tab's message.
+//! * v2 (whole document under `<storageKey>`): `{"version":2,"messages":[entry,
+//!   ...]}` with the same entries and checksums.
+//! * v1 (the TypeScript service, whole document): `{"version":1,"items":[{id,
+//!   channelId, content, type, timestamp, retries, threadId?, mentions?,
+//!   clientMessageId?, lastError?, lastRetryAt?}]}`: no checksum, no status, no
+//!   clientMessageId guarantee. Migration: `createdAt = timestamp`,
+//!   `updatedAt = max(lastRetryAt, timestamp)`, `retryCount = retries`,
+//!   `status = queued`, `clientMessageId ??= id`, `type ??= "text"`,
+//!   `mentions ??= []`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{QueuedMessage, QueuedStatus};
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::Millis;
 
-/// Schema version written by this build.
-pub const QUEUE_SCHEMA_VERSION: u64 = 2;
+/// Schema version written by this build (one key per message).
+pub const QUEUE_SCHEMA_VERSION: u64 = 3;
 
 /// Most entries kept in the quarantine document (oldest dropped first).
 pub(super) const QUARANTINE_CAP: usize = 50;
@@ -32,45 +39,109 @@ pub(super) struct BadEntry {
     pub id: Option<String>,
 }
 
-/// Result of parsing the stored document.
+/// Result of parsing an old whole-document queue.
 #[derive(Debug)]
 pub(super) enum Parsed {
     /// A readable document; `bad` entries failed validation or their checksum.
     Doc {
         messages: Vec<QueuedMessage>,
         bad: Vec<BadEntry>,
-        migrated_from: Option<u64>,
     },
     /// Not a queue document at all.
     Unparsable { reason: String },
 }
 
+/// The stored fields in declaration order: what the checksum covers (the
+/// same text the v2 layout checksummed, so migrated entries verify).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Canonical<'a> {
+    id: &'a str,
+    client_message_id: &'a str,
+    channel_id: &'a str,
+    content: &'a str,
+    #[serde(rename = "type")]
+    message_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_id: &'a Option<String>,
+    mentions: &'a [String],
+    created_at: Millis,
+    updated_at: Millis,
+    retry_count: u32,
+    status: QueuedStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_error: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_error_code: &'a Option<String>,
+}
+
+impl<'a> From<&'a QueuedMessage> for Canonical<'a> {
+    fn from(m: &'a QueuedMessage) -> Self {
+        Canonical {
+            id: &m.id,
+            client_message_id: &m.client_message_id,
+            channel_id: &m.channel_id,
+            content: &m.content,
+            message_type: &m.message_type,
+            thread_id: &m.thread_id,
+            mentions: &m.mentions,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            retry_count: m.retry_count,
+            status: m.status,
+            last_error: &m.last_error,
+            last_error_code: &m.last_error_code,
+        }
+    }
+}
+
 /// The checksum of one entry (16 lowercase hex digits).
 pub(super) fn checksum(msg: &QueuedMessage) -> String {
-    let canonical = serde_json::to_string(msg).unwrap_or_default();
+    let canonical = serde_json::to_string(&Canonical::from(msg)).unwrap_or_default();
     format!("{:016x}", fnv1a64(canonical.as_bytes()))
 }
 
-/// Serializes messages as a v2 document.
-pub(super) fn encode<'a>(messages: impl IntoIterator<Item = &'a QueuedMessage>) -> String {
-    let entries: Vec<Value> = messages
-        .into_iter()
-        .filter_map(|m| {
-            let mut v = serde_json::to_value(m).ok()?;
-            if let Value::Object(obj) = &mut v {
-                obj.insert("checksum".into(), Value::String(checksum(m)));
-            }
-            Some(v)
-        })
-        .collect();
-    let mut doc = Map::new();
-    doc.insert("version".into(), Value::from(QUEUE_SCHEMA_VERSION));
-    doc.insert("messages".into(), Value::Array(entries));
-    Value::Object(doc).to_string()
+/// The stored text of one entry (v3).
+pub(super) fn encode_entry(msg: &QueuedMessage) -> String {
+    let mut v = serde_json::to_value(Canonical::from(msg)).unwrap_or_default();
+    if let Value::Object(obj) = &mut v {
+        obj.insert("version".into(), Value::from(QUEUE_SCHEMA_VERSION));
+        obj.insert("checksum".into(), Value::String(checksum(msg)));
+    }
+    v.to_string()
 }
 
-/// Parses a stored document of any supported version.
-pub(super) fn parse(text: &str) -> Parsed {
+/// Parses the text stored under an entry key; `key_id` is the id in the key.
+pub(super) fn parse_entry(text: &str, key_id: &str) -> Result<QueuedMessage, BadEntry> {
+    let bad = |reason: String| BadEntry {
+        raw: text.to_owned(),
+        reason,
+        id: Some(key_id.to_owned()),
+    };
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON ({e})")))?;
+    if let Some(v) = value.get("version") {
+        match v.as_u64() {
+            Some(v) if (2..=QUEUE_SCHEMA_VERSION).contains(&v) => {}
+            _ => {
+                return Err(bad(format!(
+                    "unsupported entry version {v} (this build reads 2 and 3)"
+                )))
+            }
+        }
+    }
+    let msg = verified_entry(&value).map_err(|b| bad(b.reason))?;
+    if msg.id != key_id {
+        return Err(bad(format!(
+            "entry {} is stored under the key of {key_id}",
+            msg.id
+        )));
+    }
+    Ok(msg)
+}
+
+/// Parses an old whole document (v1 or v2) for the migration.
+pub(super) fn parse_document(text: &str) -> Parsed {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -89,7 +160,7 @@ pub(super) fn parse(text: &str) -> Parsed {
         Some(1) => ("items", 1),
         Some(v) => {
             return Parsed::Unparsable {
-                reason: format!("unsupported schema version {v} (this build reads 1 and 2)"),
+                reason: format!("unsupported schema version {v} (this build migrates 1 and 2)"),
             }
         }
         None => {
@@ -107,7 +178,7 @@ pub(super) fn parse(text: &str) -> Parsed {
     let mut bad = Vec::new();
     for item in items {
         let parsed = if version == 2 {
-            parse_v2_entry(item)
+            verified_entry(item)
         } else {
             migrate_v1_entry(item)
         };
@@ -121,11 +192,7 @@ pub(super) fn parse(text: &str) -> Parsed {
             Err(b) => bad.push(b),
         }
     }
-    Parsed::Doc {
-        messages,
-        bad,
-        migrated_from: (version != 2).then_some(version),
-    }
+    Parsed::Doc { messages, bad }
 }
 
 fn bad_entry(item: &Value, reason: impl Into<String>) -> BadEntry {
@@ -160,7 +227,9 @@ pub(super) fn validate(msg: &QueuedMessage) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_v2_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
+/// A checksummed entry (v2 or v3) checked and normalized: an interrupted
+/// `sending` is `queued` again, and it is `persisted` (it was read from storage).
+fn verified_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
     let Some(obj) = item.as_object() else {
         return Err(bad_entry(item, "entry is not an object"));
     };
@@ -169,7 +238,9 @@ fn parse_v2_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
     };
     let mut fields = obj.clone();
     fields.remove("checksum");
-    let msg: QueuedMessage = serde_json::from_value(Value::Object(fields))
+    fields.remove("version");
+    fields.remove("persisted");
+    let mut msg: QueuedMessage = serde_json::from_value(Value::Object(fields))
         .map_err(|e| bad_entry(item, format!("invalid entry ({e})")))?;
     validate(&msg).map_err(|e| bad_entry(item, format!("invalid entry ({e})")))?;
     if checksum(&msg) != sum {
@@ -178,6 +249,10 @@ fn parse_v2_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
             "checksum mismatch: the entry was modified outside the queue",
         ));
     }
+    if msg.status == QueuedStatus::Sending {
+        msg.status = QueuedStatus::Queued;
+    }
+    msg.persisted = true;
     Ok(msg)
 }
 
@@ -191,7 +266,7 @@ struct V1Item {
     message_type: Option<String>,
     timestamp: Millis,
     #[serde(default)]
-    retries: u32,
+    retries: u64,
     #[serde(default)]
     thread_id: Option<String>,
     #[serde(default)]
@@ -222,10 +297,12 @@ fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
         thread_id: v1.thread_id.filter(|t| !t.is_empty()),
         mentions: v1.mentions.unwrap_or_default(),
         created_at: v1.timestamp,
-        updated_at: v1.last_retry_at.unwrap_or(v1.timestamp),
-        retry_count: v1.retries,
+        updated_at: v1.last_retry_at.unwrap_or(0).max(v1.timestamp),
+        retry_count: u32::try_from(v1.retries).unwrap_or(u32::MAX),
         status: QueuedStatus::Queued,
         last_error: v1.last_error,
+        last_error_code: None,
+        persisted: true,
     };
     validate(&msg).map_err(|e| bad_entry(item, format!("invalid v1 entry ({e})")))?;
     Ok(msg)

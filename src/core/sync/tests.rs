@@ -550,6 +550,64 @@ fn timestamps_merge_across_tabs() {
     assert_eq!(a.channel_sync_timestamp("y"), Some(200));
 }
 
+#[test]
+fn server_dates_are_iso_strings_or_numbers_and_out_of_range_ones_are_refused() {
+    let mut s = open(&MemoryStore::new());
+    let rid = s.sync_messages("c", 0).unwrap();
+    let fx = s.drain_effects();
+    assert_eq!(request(&fx).2, json!({"roomName": "channel:c", "since": 0}));
+    s.on_response(
+        rid,
+        ok(json!({
+            "messages": [
+                {"id": "m1", "content": "a", "timestamp": "2024-02-03T16:20:00.000Z"},
+                {"id": "m2", "content": "b", "timestamp": 1_706_977_201_000u64,
+                 "editedAt": "2024-02-03T17:20:02.000+01:00"},
+                {"id": "m3", "content": "c", "timestamp": u64::MAX},
+                {"id": "m4", "content": "d", "timestamp": 1e300},
+                {"id": "m5", "content": "e", "timestamp": "+275760-09-13T00:00:00.001Z"}
+            ],
+            "serverTime": "2024-02-03T16:20:05.500Z"
+        })),
+        1,
+    )
+    .unwrap();
+    let evs = events(&s.drain_effects());
+    let Some(SyncEvent::Messages { messages, .. }) =
+        evs.iter().find(|e| matches!(e, SyncEvent::Messages { .. }))
+    else {
+        panic!("no messages event: {evs:?}");
+    };
+    let got: Vec<(&str, Millis, Option<Millis>)> = messages
+        .iter()
+        .map(|m| (m.id.as_str(), m.timestamp, m.edited_at))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("m1", 1_706_977_200_000, None),
+            ("m2", 1_706_977_201_000, Some(1_706_977_202_000)),
+        ],
+        "out-of-range timestamps are malformed messages"
+    );
+    assert_eq!(s.channel_sync_timestamp("c"), Some(1_706_977_205_500));
+    // The next request asks from that instant on.
+    s.sync_messages("c", 2).unwrap();
+    assert_eq!(
+        request(&s.drain_effects()).2,
+        json!({"roomName": "channel:c", "since": 1_706_977_205_500u64})
+    );
+    // A serverTime out of range is ignored (the newest message time is used).
+    let rid = s.sync_messages("d", 3).unwrap();
+    s.on_response(
+        rid,
+        ok(json!({"messages": [msg("m9", "x", 42)], "serverTime": u64::MAX})),
+        3,
+    )
+    .unwrap();
+    assert_eq!(s.channel_sync_timestamp("d"), Some(42));
+}
+
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),

@@ -1,6 +1,8 @@
 use super::*;
 use serde_json::json;
 
+mod order;
+
 const ME: &str = "me";
 
 fn service() -> TypingService {
@@ -88,23 +90,49 @@ fn user(id: &str, name: &str) -> TypingUser {
 // ----- room names ---------------------------------------------------------------
 
 #[test]
-fn room_names_build_and_parse() {
-    assert_eq!(channel_room_name("c1"), "channel:c1");
-    assert_eq!(thread_room_name("c1", "t1"), "channel:c1:thread:t1");
-    assert_eq!(dm_room_name("d1"), "dm:d1");
-    assert_eq!(room_name("c1", None), "channel:c1");
-    assert_eq!(room_name("c1", Some("t1")), "channel:c1:thread:t1");
+fn rooms_follow_the_shared_rule() {
+    // A DM id given as a channel id types in the DM room, not `channel:dm:42`.
+    let mut s = service();
+    s.on_connected(0);
+    s.start_typing("dm:42", None, 0).unwrap();
+    s.start_typing_in_dm("43", 0).unwrap();
+    s.start_typing("c1", Some("t1"), 0).unwrap();
+    s.start_typing("channel:c2", None, 0).unwrap();
+    let fx = s.drain_effects();
+    let rooms: Vec<Value> = fx
+        .iter()
+        .filter_map(|e| match e {
+            TypingEffect::Send { payload, .. } => Some(payload.clone()),
+            _ => None,
+        })
+        .collect();
     assert_eq!(
-        parse_room_name("channel:c1:thread:t1"),
-        RoomInfo {
-            room_type: RoomType::Thread,
-            channel_id: "c1".into(),
-            thread_id: Some("t1".into())
-        }
+        rooms,
+        [
+            json!({"roomName": "dm:42"}),
+            json!({"roomName": "dm:43"}),
+            json!({"roomName": "channel:c1", "threadId": "t1"}),
+            json!({"roomName": "channel:c2"}),
+        ]
     );
-    assert_eq!(parse_room_name("dm:d1").room_type, RoomType::Dm);
-    assert_eq!(parse_room_name("channel:c1").room_type, RoomType::Channel);
-    assert_eq!(parse_room_name("general").channel_id, "general");
+    assert!(s.is_typing("dm:42", None));
+    assert!(s.is_typing_in_room("dm:43"));
+    assert!(s.is_typing("channel:c1", Some("t1")));
+    assert!(s.is_typing("c2", None));
+    // Incoming: the DM room is found by DM id and by room name.
+    s.handle_typing_event(&json!({"roomName": "dm:42", "users": ["a"]}), 0)
+        .unwrap();
+    assert_eq!(s.get_typing_users("dm:42", None).len(), 1);
+    assert_eq!(
+        s.get_typing_users_in_room(&crate::core::room::dm_room("42"))
+            .len(),
+        1
+    );
+    let fx = run_until(&mut s, 500);
+    let fx: Vec<TypingEffect> = fx.into_iter().map(|(_, e)| e).collect();
+    let change = &changes(&fx)[0][0];
+    assert_eq!(change.room_type, RoomType::Dm);
+    assert_eq!(change.channel_id, "42");
     assert_eq!(json!(RoomType::Dm), json!("dm"));
 }
 
@@ -508,6 +536,66 @@ fn incoming_users_expire_5s_after_last_report() {
     assert_eq!(s.next_deadline(), None, "no periodic cleanup");
 }
 
+/// The real server: `{roomName, users: [{userId, startedAt: ISO}]}` to the
+/// room's other sockets, no names, and no event when an entry expires.
+#[test]
+fn real_server_events_expire_on_the_client_and_get_known_names() {
+    let mut s = service();
+    let real = |users: Value| json!({"roomName": "channel:c1", "users": users});
+    s.handle_typing_event(
+        &real(json!([{"userId": "u1", "startedAt": "2024-02-03T16:20:00.000Z"}])),
+        10_000,
+    )
+    .unwrap();
+    let shown = s.get_typing_users("c1", None);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].user_name, "u1", "no name: the user id");
+    assert_eq!(shown[0].started_at, 1_706_977_200_000);
+    assert_eq!(s.get_typing_text("c1", None), "u1 is typing...");
+    // The app tells names; the user shown under the id is renamed (batched).
+    s.set_user_names([("u1", "Uma"), ("u2", "Ugo")], 10_100);
+    assert_eq!(s.get_typing_text("c1", None), "Uma is typing...");
+    // Renewal by a second typer: still no names on the wire.
+    s.handle_typing_event(
+        &real(json!([
+            {"userId": "u1", "startedAt": "2024-02-03T16:20:00.000Z"},
+            {"userId": "u2", "startedAt": "2024-02-03T16:20:02.000+00:00"}
+        ])),
+        12_000,
+    )
+    .unwrap();
+    assert_eq!(s.get_typing_text("c1", None), "Uma and Ugo are typing...");
+    let fx: Vec<TypingEffect> = run_until(&mut s, 12_500)
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(changes(&fx).len(), 1, "one batched notification");
+    // Nothing more comes from the server: both expire 5 s after their last report.
+    assert_eq!(s.next_deadline(), Some(17_000));
+    let timed = run_until(&mut s, 20_000);
+    let last = timed.last().map(|(t, e)| (*t, e.clone()));
+    let Some((at, TypingEffect::TypingChanged { rooms })) = last else {
+        panic!("no expiry notification: {timed:?}");
+    };
+    assert_eq!(
+        at, 17_500,
+        "expired at 17 s, notified after the batch window"
+    );
+    assert!(rooms[0].users.is_empty());
+    assert!(s.get_typing_users("c1", None).is_empty());
+    assert_eq!(s.next_deadline(), None);
+    // A name seen once in an event (extended servers) is remembered.
+    s.handle_typing_event(&event("channel:c2", &[("u3", "Uli")]), 30_000)
+        .unwrap();
+    s.handle_typing_event(
+        &json!({"roomName": "channel:c2", "users": [{"userId": "u3"}]}),
+        31_000,
+    )
+    .unwrap();
+    assert_eq!(s.get_typing_users("c2", None)[0].user_name, "Uli");
+    assert_eq!(s.user_name("u3"), Some("Uli"));
+}
+
 #[test]
 fn replace_and_single_user_forms() {
     let mut s = service();
@@ -717,7 +805,14 @@ mod props {
 
     fn arb_json() -> impl Strategy<Value = Value> {
         test_support::arb_json(
-            &["channel:c1", "me", "a", ""],
+            &[
+                "channel:c1",
+                "me",
+                "a",
+                "",
+                "2024-02-03T16:20:00.000Z",
+                "+275760-09-13T00:00:00.000Z",
+            ],
             &[
                 "roomName",
                 "threadId",

@@ -1,0 +1,342 @@
+//! The connection's public vocabulary: states, reasons, errors, options and
+//! the effects the host carries out.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::core::backoff::BackoffConfig;
+use crate::core::quality::Quality;
+use crate::core::Millis;
+
+/// Where the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnState {
+    /// No connection and none wanted (initial, after `disconnect`, an auth refusal or giving up).
+    Disconnected,
+    /// The first attempt after `connect` is under way.
+    Connecting,
+    /// Connected to the namespace.
+    Connected,
+    /// The link was lost (or the first attempt failed); retrying with backoff.
+    Reconnecting,
+    /// The browser reports no network; no attempts until it is back.
+    Offline,
+}
+
+impl ConnState {
+    /// The lowercase name used in JavaScript.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::Disconnected => "disconnected",
+            ConnState::Connecting => "connecting",
+            ConnState::Connected => "connected",
+            ConnState::Reconnecting => "reconnecting",
+            ConnState::Offline => "offline",
+        }
+    }
+}
+
+/// Why the namespace connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The app called `disconnect`.
+    Client,
+    /// The server sent a DISCONNECT packet (not retried, as in socket.io-client).
+    Server,
+    /// The transport closed or errored.
+    TransportClose,
+    /// No server ping within `pingInterval + pingTimeout`, or a liveness probe failed.
+    PingTimeout,
+    /// The connect did not complete within the connect timeout.
+    ConnectTimeout,
+    /// The browser went offline.
+    Offline,
+    /// The server refused authentication.
+    AuthRefused,
+    /// The server's handshake was unusable (e.g. absurd ping settings).
+    ProtocolError,
+}
+
+impl DisconnectReason {
+    /// A short name for JavaScript.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::Client => "io client disconnect",
+            DisconnectReason::Server => "io server disconnect",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ConnectTimeout => "connect timeout",
+            DisconnectReason::Offline => "offline",
+            DisconnectReason::AuthRefused => "auth refused",
+            DisconnectReason::ProtocolError => "protocol error",
+        }
+    }
+}
+
+/// Why an `emitAsync` did not get its ack.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AckError {
+    /// No ack within the timeout.
+    #[error("no acknowledgement for {event:?} within {timeout_ms} ms")]
+    Timeout {
+        /// The event name.
+        event: String,
+        /// The timeout that ran out.
+        timeout_ms: Millis,
+    },
+    /// The connection dropped after the event was sent.
+    #[error("the connection closed before {event:?} was acknowledged")]
+    Disconnected {
+        /// The event name.
+        event: String,
+    },
+    /// The emit buffer is full while disconnected.
+    #[error("the emit buffer is full ({limit} events waiting for a connection)")]
+    BufferFull {
+        /// The buffer limit.
+        limit: usize,
+    },
+    /// The server answered `{success:false, error:{code, message}}`.
+    #[error("{event} was rejected by the server ({code}): {message}")]
+    Rejected {
+        /// The event name.
+        event: String,
+        /// The server's stable code, e.g. `ROOM_NOT_FOUND`.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The app left the room before its join was answered.
+    #[error("{event} for {room:?} was cancelled: the room was left before the join was answered")]
+    Cancelled {
+        /// The event name.
+        event: String,
+        /// The room.
+        room: String,
+    },
+}
+
+/// Errors of the connection's own API.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConnectionError {
+    /// The URL is not http(s) or ws(s).
+    #[error("invalid server URL {0:?}: expected http://, https://, ws:// or wss://")]
+    BadUrl(String),
+    /// The event name is empty or reserved.
+    #[error("invalid event name {0:?}: {1}")]
+    BadEventName(String, &'static str),
+    /// The payload is not valid JSON.
+    #[error("the payload is not valid JSON: {0}")]
+    BadPayload(String),
+    /// The token is empty.
+    #[error("connect needs a non-empty token")]
+    EmptyToken,
+    /// The room name is empty or blank.
+    #[error("invalid room name {0:?}: it must be a non-empty string")]
+    BadRoomName(String),
+}
+
+/// Options of the connection, with the seeds' defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionConfig {
+    /// Server URL, e.g. `http://localhost:3101`.
+    pub url: String,
+    /// Socket.IO path.
+    pub path: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Reconnect automatically after a lost link.
+    pub reconnection: bool,
+    /// Give up after this many reconnect attempts (`None`: never).
+    pub max_reconnect_attempts: Option<u32>,
+    /// Reconnect delays: 1 s doubling to 30 s, 0–10 % jitter.
+    pub backoff: BackoffConfig,
+    /// Seed of the jitter.
+    pub seed: u64,
+    /// Time allowed from opening the socket to being ready (the namespace
+    /// CONNECT, then the ready event when there is one).
+    pub connect_timeout_ms: Millis,
+    /// The server event that says the server is ready for traffic (the nself
+    /// server registers its handlers only after emitting `connected`, so
+    /// anything sent earlier is lost). `None` for a plain Socket.IO server:
+    /// the namespace CONNECT is ready.
+    pub ready_event: Option<String>,
+    /// Period of latency samples while connected (0: only on demand).
+    pub quality_interval_ms: Millis,
+    /// Number of samples averaged.
+    pub latency_window: usize,
+    /// Time allowed for a latency or liveness probe.
+    pub probe_timeout_ms: Millis,
+    /// Events kept while disconnected before emits are refused.
+    pub buffer_limit: usize,
+    /// Default `emitAsync` timeout.
+    pub ack_timeout_ms: Millis,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://localhost:3101".into(),
+            path: "/socket.io".into(),
+            namespace: "/".into(),
+            reconnection: true,
+            max_reconnect_attempts: None,
+            backoff: BackoffConfig::default(),
+            seed: 0x5EED,
+            connect_timeout_ms: 20_000,
+            ready_event: Some("connected".into()),
+            quality_interval_ms: 30_000,
+            latency_window: 5,
+            probe_timeout_ms: 5_000,
+            buffer_limit: 100,
+            ack_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// The WebSocket URL of the Engine.IO endpoint.
+    pub fn websocket_url(&self) -> Result<String, ConnectionError> {
+        let url = self.url.trim_end_matches('/');
+        let rest = [
+            ("https://", "wss://"),
+            ("http://", "ws://"),
+            ("wss://", "wss://"),
+            ("ws://", "ws://"),
+        ]
+        .iter()
+        .find_map(|(from, to)| url.strip_prefix(from).map(|r| (*to, r)));
+        let Some((scheme, host)) = rest.filter(|(_, r)| !r.is_empty()) else {
+            return Err(ConnectionError::BadUrl(self.url.clone()));
+        };
+        let path = format!("/{}", self.path.trim_matches('/'));
+        Ok(format!("{scheme}{host}{path}/?EIO=4&transport=websocket"))
+    }
+}
+
+/// What the host must do or tell the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Open a WebSocket to `url` (dropping any previous one).
+    Open {
+        /// The WebSocket URL.
+        url: String,
+    },
+    /// Close and drop the WebSocket; do not report its close back.
+    Close,
+    /// Send this text frame.
+    Send(String),
+    /// The state changed.
+    StateChanged {
+        /// The new state.
+        state: ConnState,
+        /// The previous state.
+        previous: ConnState,
+    },
+    /// Connected and ready: the ready event arrived, the rooms are re-joined
+    /// and the buffered emits are flushed after this.
+    Connected {
+        /// Socket.IO session id.
+        sid: String,
+        /// This follows a lost connection.
+        reconnected: bool,
+        /// The browser was offline since the last connection.
+        was_offline: bool,
+    },
+    /// The namespace connection ended.
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A server event `data = ["name", ...args]`.
+    Event {
+        /// Event name.
+        name: String,
+        /// The whole payload array as JSON text.
+        data: String,
+        /// The ack id when the server wants an answer.
+        ack_id: Option<u64>,
+    },
+    /// A request (`emit_with_ack`, `join_room`, `leave_room`) was answered;
+    /// `data` is the JSON array of ack args.
+    AckOk {
+        /// The request id returned by `emit_with_ack`, `join_room` or `leave_room`.
+        request: u64,
+        /// Ack args as a JSON array.
+        data: String,
+    },
+    /// A request failed (for a room join: rejected, timed out, cancelled).
+    AckErr {
+        /// The request id.
+        request: u64,
+        /// Why.
+        error: AckError,
+    },
+    /// The server refused authentication; not retried.
+    AuthError {
+        /// The server's message.
+        message: String,
+    },
+    /// A frame from the server was malformed; the connection goes on.
+    ProtocolError {
+        /// What was wrong.
+        message: String,
+    },
+    /// The browser's online status changed.
+    OnlineChanged {
+        /// `navigator.onLine`.
+        online: bool,
+    },
+    /// A latency sample.
+    Latency {
+        /// The request id when it answers `measure_latency`.
+        request: Option<u64>,
+        /// Round trip in ms.
+        rtt: Millis,
+    },
+    /// The quality band or average changed.
+    QualityChanged {
+        /// The band.
+        quality: Quality,
+    },
+    /// An emit was refused because the buffer is full.
+    BufferOverflow {
+        /// The refused event.
+        event: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// A reconnect attempt starts.
+    ReconnectAttempt {
+        /// 1-based attempt number.
+        attempt: u32,
+    },
+    /// Reconnection gave up after `max_reconnect_attempts`.
+    ReconnectFailed {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The namespace connected but the ready event did not arrive within the
+    /// connect timeout; the transport is dropped and retried with backoff.
+    ReadyTimeout {
+        /// The awaited event.
+        event: String,
+        /// The timeout that ran out.
+        timeout_ms: Millis,
+    },
+    /// Re-joining a room on (re)connect failed, and no app request waited
+    /// for that join. A rejection removes the room from the set; a timeout
+    /// (`code` [`REJOIN_TIMEOUT_CODE`]) keeps it for the next reconnect.
+    RejoinFailed {
+        /// The room.
+        room: String,
+        /// The server's code, e.g. `ROOM_NOT_FOUND`.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+}
+
+/// The code of a [`Effect::RejoinFailed`] whose join was not answered in time.
+pub const REJOIN_TIMEOUT_CODE: &str = "TIMEOUT";

@@ -1,0 +1,489 @@
+// Every exported constructor, method, getter and function of the package is
+// called with a matrix of wrong arguments, in real Chromium. The list comes
+// from the package's own generated pkg/chat_realtime.d.ts (classes,
+// constructors, methods, parameter names, optionality, declared types,
+// interfaces and type aliases), so a new method is covered by itself.
+//
+// The rule checked (src/api/args.rs): a value of the wrong type throws a
+// TypeError, a value of the right type outside the declared values (an empty
+// id, a string outside a literal union, NaN) a RangeError; the message names
+// the method and the parameter (or key). Never a WebAssembly.RuntimeError.
+// Methods and getters of a freed object, or called on a foreign `this`, throw
+// an Error. Afterwards the module still works: a fresh client connects.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { launch, staticServer, serverUrl, controlUrl } from './browser.mjs';
+
+let browser, web;
+before(async () => { browser = await launch(); web = await staticServer(); });
+after(async () => { await browser?.close(); web?.server.close(); });
+
+// ---- the .d.ts, parsed in Node ----------------------------------------------
+
+const OPEN = '({[';
+const CLOSE = ')}]';
+
+/** Index of the bracket closing the one at `i` (strings skipped). */
+function matching(s, i) {
+  let depth = 0;
+  for (let j = i; j < s.length; j++) {
+    const c = s[j];
+    if (c === "'" || c === '"' || c === '`') { j = s.indexOf(c, j + 1); continue; }
+    if (OPEN.includes(c)) depth++;
+    else if (CLOSE.includes(c) && --depth === 0) return j;
+  }
+  throw new Error(`unbalanced brackets in ${s.slice(i, i + 80)}`);
+}
+
+/** Index of the `;` ending the statement that starts at `i`. */
+function endOfStatement(s, i) {
+  for (let j = i; j < s.length; j++) {
+    const c = s[j];
+    if (c === "'" || c === '"' || c === '`') { j = s.indexOf(c, j + 1); continue; }
+    if (OPEN.includes(c)) { j = matching(s, j); continue; }
+    if (c === ';') return j;
+  }
+  return s.length;
+}
+
+/** `s` split at `seps` outside brackets, generics and strings. */
+function splitTop(s, seps) {
+  const out = [];
+  let depth = 0, cur = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "'" || c === '"' || c === '`') {
+      const end = s.indexOf(c, i + 1);
+      cur += s.slice(i, end + 1);
+      i = end;
+      continue;
+    }
+    if (OPEN.includes(c) || c === '<') depth++;
+    else if (CLOSE.includes(c) || (c === '>' && s[i - 1] !== '=')) depth--;
+    if (depth === 0 && seps.includes(c)) { out.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  out.push(cur);
+  return out.map((x) => x.trim()).filter(Boolean);
+}
+
+const PRIMITIVES = new Set(['string', 'number', 'boolean', 'unknown', 'any', 'undefined', 'null',
+  'void', 'bigint', 'symbol', 'object', 'Date', 'never']);
+
+/** A TypeScript type as a tree the page can check values against. */
+export function parseType(src) {
+  const s = src.trim();
+  const parts = splitTop(s, '|');
+  if (parts.length > 1) return { k: 'union', of: parts.map(parseType) };
+  if (s.startsWith('(')) {
+    const close = matching(s, 0);
+    const rest = s.slice(close + 1).trim();
+    if (rest.startsWith('=>')) return { k: 'fn' };
+    if (rest === '') return parseType(s.slice(1, close));
+    if (rest === '[]') return { k: 'array', of: parseType(s.slice(1, close)) };
+  }
+  if (/^'[^']*'$|^"[^"]*"$/.test(s)) return { k: 'lit', v: s.slice(1, -1) };
+  if (s.endsWith('[]')) return { k: 'array', of: parseType(s.slice(0, -2)) };
+  if (s.startsWith('{')) return { k: 'obj', props: propsOf(splitTop(s.slice(1, matching(s, 0)), ';\n').map(parseMember)) };
+  const generic = /^([\w$.]+)<([\s\S]*)>$/.exec(s);
+  if (generic) {
+    if (generic[1] === 'Partial') return { k: 'partial', of: parseType(generic[2]) };
+    if (generic[1] === 'Array') return { k: 'array', of: parseType(generic[2]) };
+    return { k: 'opaque', name: s };
+  }
+  if (PRIMITIVES.has(s)) return { k: s };
+  if (/^[\w$]+$/.test(s)) return { k: 'ref', name: s };
+  return { k: 'opaque', name: s };
+}
+
+function parseParams(s) {
+  return splitTop(s, ',').map((p) => {
+    const m = /^(\.\.\.)?([\w$]+)(\?)?\s*:\s*([\s\S]+)$/.exec(p);
+    if (!m) throw new Error(`cannot read the parameter ${p}`);
+    return { name: m[2], optional: Boolean(m[3]), rest: Boolean(m[1]), type: parseType(m[4]) };
+  });
+}
+
+function parseMember(raw) {
+  let s = raw.trim();
+  const mods = new Set();
+  for (let m; (m = /^(readonly|static|get|set|public)\s+(?=[\w$[])/.exec(s));) {
+    mods.add(m[1]);
+    s = s.slice(m[0].length);
+  }
+  const head = /^(\[[^\]]+\]|[\w$]+|'[^']*'|"[^"]*")(\?)?/.exec(s);
+  if (!head) throw new Error(`cannot read the member ${raw}`);
+  const name = head[1].replace(/^(['"])(.*)\1$/, '$2');
+  s = s.slice(head[0].length).trim();
+  if (s.startsWith('(')) {
+    const close = matching(s, 0);
+    const kind = mods.has('get') ? 'get' : mods.has('set') ? 'set' : name === 'constructor' ? 'ctor' : 'method';
+    return { kind, name, static: mods.has('static'), params: parseParams(s.slice(1, close)) };
+  }
+  return { kind: 'prop', name, optional: Boolean(head[2]), readonly: mods.has('readonly'),
+    static: mods.has('static'), type: parseType(s.replace(/^:/, '')) };
+}
+
+function propsOf(members) {
+  return Object.fromEntries(members.filter((m) => m.kind === 'prop')
+    .map((m) => [m.name, { type: m.type, optional: m.optional }]));
+}
+
+/** Classes, interfaces, type aliases and functions of a wasm-bindgen .d.ts. */
+export function parseDts(text) {
+  const src = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const model = { classes: {}, interfaces: {}, aliases: {}, functions: [] };
+  const re = /export\s+(?:declare\s+)?(class|interface|type|function)\s+([\w$]+)/g;
+  for (let m; (m = re.exec(src));) {
+    const [, kind, name] = m;
+    if (kind === 'class' || kind === 'interface') {
+      const open = src.indexOf('{', re.lastIndex);
+      const close = matching(src, open);
+      const members = splitTop(src.slice(open + 1, close), ';\n').map(parseMember);
+      re.lastIndex = close + 1;
+      if (kind === 'interface') {
+        const ext = /extends\s+([\w$,\s]+)/.exec(src.slice(m.index, open))?.[1] ?? '';
+        model.interfaces[name] = { extends: ext.split(',').map((x) => x.trim()).filter(Boolean), props: propsOf(members) };
+        continue;
+      }
+      const skip = new Set(['free', '[Symbol.dispose]']);
+      model.classes[name] = {
+        ctor: members.find((x) => x.kind === 'ctor') ?? null,
+        methods: members.filter((x) => x.kind === 'method' && !skip.has(x.name)),
+        getters: members.filter((x) => x.kind === 'get' || x.kind === 'prop').map((x) => x.name),
+        setters: members.filter((x) => x.kind === 'set' || (x.kind === 'prop' && !x.readonly))
+          .map((x) => ({ name: x.name, type: x.type ?? x.params[0].type })),
+      };
+    } else if (kind === 'type') {
+      const eq = src.indexOf('=', re.lastIndex);
+      const end = endOfStatement(src, eq + 1);
+      model.aliases[name] = parseType(src.slice(eq + 1, end));
+      re.lastIndex = end + 1;
+    } else {
+      const open = src.indexOf('(', re.lastIndex);
+      const close = matching(src, open);
+      model.functions.push({ name, params: parseParams(src.slice(open + 1, close)) });
+      re.lastIndex = endOfStatement(src, close) + 1;
+    }
+  }
+  // wasm-bindgen's loader, not the package's API.
+  model.functions = model.functions.filter((f) => f.name !== 'initSync');
+  return model;
+}
+
+// ---- the matrix, run in the page ----------------------------------------------
+
+/** Runs in Chromium: self-contained (serialized by Playwright). */
+async function runMatrix({ model, serverUrl, controlUrl }) {
+  const pkg = await import('/pkg/chat_realtime.js');
+  await pkg.default();
+
+  // Keys whose declared literal union the package does not enforce, and why.
+  const NOT_ENFORCED = {
+    // The queue sends any non-blank message type (apps have custom kinds).
+    'OfflineQueueService.queueMessage(message.type = a wrong string)': 'custom message types',
+  };
+  const ID_LIKE = /^(id|ids|token|event|storageKey)$|Ids?$/;
+  const failures = [];
+  const counts = { TypeError: 0, RangeError: 0, Error: 0, getter: 0 };
+  const covered = new Set();
+  const notEnforcedSeen = new Set();
+  let calls = 0;
+
+  const isPlain = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+    && (Object.getPrototypeOf(v) === null || Object.getPrototypeOf(Object.getPrototypeOf(v)) === null);
+  const jsonable = (v) => { try { return JSON.stringify(v) !== undefined; } catch { return false; } };
+  const RANK = { ok: 0, skip: 0, range: 1, type: 2 };
+  const worst = (vs) => vs.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'ok');
+
+  function interfaceProps(name) {
+    const i = model.interfaces[name];
+    const props = {};
+    for (const e of i.extends) if (model.interfaces[e]) Object.assign(props, interfaceProps(e));
+    return Object.assign(props, i.props);
+  }
+
+  function resolve(t, seen = new Set()) {
+    if (t.k === 'ref') {
+      if (model.aliases[t.name] && !seen.has(t.name)) return resolve(model.aliases[t.name], new Set([...seen, t.name]));
+      if (model.interfaces[t.name]) return { k: 'obj', props: interfaceProps(t.name) };
+      if (model.classes[t.name]) return { k: 'class', name: t.name };
+      return { k: 'opaque', name: t.name };
+    }
+    if (t.k === 'partial') {
+      const o = resolve(t.of, seen);
+      if (o.k !== 'obj') return o;
+      return { k: 'obj', props: Object.fromEntries(Object.entries(o.props).map(([n, p]) => [n, { ...p, optional: true }])) };
+    }
+    return t;
+  }
+
+  /** 'ok' when `v` is a value of type `t`; else 'type' or 'range' (right type, wrong value). */
+  function verdict(type, v, name) {
+    const t = resolve(type);
+    switch (t.k) {
+      case 'string': return typeof v !== 'string' ? 'type' : v === '' && ID_LIKE.test(name) ? 'range' : 'ok';
+      case 'number': return typeof v !== 'number' ? 'type' : Number.isFinite(v) ? 'ok' : 'range';
+      case 'boolean': return typeof v === 'boolean' ? 'ok' : 'type';
+      case 'undefined': case 'void': return v === undefined ? 'ok' : 'type';
+      case 'null': return v === null ? 'ok' : 'type';
+      case 'unknown': case 'any': return v === undefined || jsonable(v) ? 'ok' : 'type';
+      case 'Date': return !(v instanceof Date) ? 'type' : Number.isNaN(v.getTime()) ? 'range' : 'ok';
+      case 'lit': return v === t.v ? 'ok' : typeof v === 'string' ? 'range' : 'type';
+      case 'fn': return typeof v === 'function' ? 'ok' : 'type';
+      case 'array': return Array.isArray(v) ? worst(v.map((x) => verdict(t.of, x, name))) : 'type';
+      case 'obj': {
+        if (!isPlain(v)) return 'type';
+        if (Object.keys(v).some((k) => !(k in t.props))) return 'type';
+        return worst(Object.entries(t.props).map(([k, p]) => (v[k] === undefined || v[k] === null
+          ? (p.optional ? 'ok' : 'type') : verdict(p.type, v[k], k))));
+      }
+      case 'class': return v instanceof pkg[t.name] && v.__wbg_ptr !== 0 ? 'ok' : 'type';
+      case 'union': {
+        const vs = t.of.map((m) => verdict(m, v, name));
+        return vs.includes('ok') ? 'ok' : vs.includes('range') ? 'range' : 'type';
+      }
+      default: return 'skip';
+    }
+  }
+
+  const live = {};
+  /** A value of type `t` that passes the checks. */
+  function valid(type, name) {
+    const t = resolve(type);
+    switch (t.k) {
+      case 'string': return `valid-${name}`;
+      case 'number': return 1000;
+      case 'boolean': return true;
+      case 'lit': return t.v;
+      case 'fn': return () => {};
+      case 'array': return [];
+      case 'Date': return new Date();
+      case 'obj': return Object.fromEntries(Object.entries(t.props).filter(([, p]) => !p.optional)
+        .map(([k, p]) => [k, valid(p.type, k)]));
+      case 'class': return live[t.name];
+      case 'union': return valid(t.of.find((m) => !['undefined', 'null'].includes(resolve(m).k)), name);
+      default: return { valid: true };
+    }
+  }
+  const args = (params) => params.map((p) => (p.optional ? undefined : valid(p.type, p.name)));
+
+  const BAD = [
+    ['42', () => 42], ['NaN', () => NaN], ['true', () => true], ['{}', () => ({})], ['[]', () => []],
+    ['a Date', () => new Date()], ['a Symbol', () => Symbol('s')], ['10n', () => 10n],
+    ['a function', () => () => {}], ["''", () => ''], ['undefined', () => undefined], ['null', () => null],
+    ['a wrong string', () => 'no-such-value'], ['[42]', () => [42]],
+    ['a cyclic object', () => { const o = {}; o.self = o; return o; }],
+  ];
+  const freedOf = {};
+  /** Extra wrong values for a class-typed slot: a freed instance, another class. */
+  function classExtras(type) {
+    const t = resolve(type);
+    const names = t.k === 'class' ? [t.name] : t.k === 'union' ? t.of.map(resolve).filter((x) => x.k === 'class').map((x) => x.name) : [];
+    return names.flatMap((n) => [
+      [`a freed ${n}`, () => freedOf[n]],
+      ['another class', () => (n === 'RealtimeClient' ? live.OfflineQueueService : live.RealtimeClient)],
+    ]);
+  }
+
+  function fail(label, message) {
+    if (failures.length < 200) failures.push(`${label}: ${message}`);
+  }
+
+  /** Calls `fn`, expecting `expect` ('type' | 'range' | 'error' | 'value'). */
+  function attempt(label, expect, fn, mustName = []) {
+    calls++;
+    let thrown, threw = false;
+    try {
+      const r = fn();
+      if (r && typeof r.then === 'function') r.catch(() => {});
+    } catch (e) { thrown = e; threw = true; }
+    if (thrown instanceof WebAssembly.RuntimeError) return fail(label, `RuntimeError: ${thrown.message}`);
+    if (expect === 'value') {
+      if (threw) fail(label, `threw ${thrown?.constructor?.name}: ${thrown?.message}`);
+      else counts.getter++;
+      return;
+    }
+    if (!threw) return fail(label, 'accepted');
+    if (!(thrown instanceof Error)) return fail(label, `threw a non-Error: ${String(thrown)}`);
+    if (expect === 'error') { counts.Error++; return; }
+    const want = expect === 'type' ? TypeError : RangeError;
+    if (!(thrown instanceof want)) return fail(label, `${thrown.constructor.name} "${thrown.message}", expected a ${want.name}`);
+    const missing = mustName.filter((n) => !thrown.message.includes(n));
+    if (missing.length) return fail(label, `the message "${thrown.message}" does not name ${missing.join(', ')}`);
+    counts[want.name]++;
+  }
+
+  /** The bad values of slot `type` (named `name`, optional or not) and what each must throw. */
+  function* badValues(type, name, optional) {
+    for (const [vlabel, make] of [...BAD, ...classExtras(type)]) {
+      const v = make();
+      if (optional && (v === undefined || v === null)) continue;
+      const vd = verdict(type, v, name);
+      if (vd === 'type' || vd === 'range') yield [vlabel, v, vd];
+    }
+  }
+
+  /** The object type inside `type` (itself or a union member), if any. */
+  function objectType(type) {
+    const t = resolve(type);
+    if (t.k === 'obj') return t;
+    if (t.k === 'union') return t.of.map(resolve).find((m) => m.k === 'obj') ?? null;
+    return null;
+  }
+
+  /** Wrong values for every key of object type `obj` (nested objects too). */
+  function keyMatrix(label, obj, wrap, path, call, names, depth) {
+    const base = () => valid(obj, 'object');
+    for (const [key, prop] of Object.entries(obj.props)) {
+      const at = `${path}.${key}`;
+      for (const [vlabel, v, vd] of badValues(prop.type, key, prop.optional)) {
+        const full = `${label}(${at} = ${vlabel})`;
+        if (NOT_ENFORCED[full]) { notEnforcedSeen.add(full); continue; }
+        attempt(full, vd, () => call(wrap({ ...base(), [key]: v })), [...names, key]);
+      }
+      const inner = objectType(prop.type);
+      if (inner && depth < 2) keyMatrix(label, inner, (x) => wrap({ ...base(), [key]: x }), at, call, names, depth + 1);
+    }
+    attempt(`${label}(${path}.bogusKey)`, 'type', () => call(wrap({ ...base(), bogusKey: 1 })), [...names, 'bogusKey']);
+  }
+
+  /** Every parameter of `params` with every wrong value, the others valid. */
+  function paramMatrix(label, params, call, names) {
+    covered.add(label);
+    params.forEach((p, i) => {
+      const withArg = (v) => args(params).map((a, j) => (j === i ? v : a));
+      for (const [vlabel, v, vd] of badValues(p.type, p.name, p.optional)) {
+        attempt(`${label}(${p.name} = ${vlabel})`, vd, () => call(withArg(v)), [...names, p.name]);
+      }
+      const obj = objectType(p.type);
+      if (obj) keyMatrix(label, obj, (x) => x, p.name, (x) => call(withArg(x)), names, 1);
+    });
+  }
+
+  // Live objects the methods are called on, and freed ones.
+  const construct = (name) => {
+    const C = pkg[name];
+    if (name === 'RealtimeClient') {
+      const c = new C();
+      c.initialize({ url: serverUrl, reconnection: false });
+      return c;
+    }
+    if (name === 'OfflineQueueService') return new C(live.RealtimeClient, { storageKey: `args-${Math.random()}`, crossTabLock: 'none' });
+    return new C(...args(model.classes[name].ctor?.params ?? []));
+  };
+  const order = ['RealtimeClient', 'OfflineQueueService', ...Object.keys(model.classes)
+    .filter((n) => n !== 'RealtimeClient' && n !== 'OfflineQueueService')];
+  for (const name of order) live[name] = construct(name);
+  for (const name of order) { freedOf[name] = construct(name); freedOf[name].free(); }
+
+  let members = 0;
+  for (const name of order) {
+    const cls = model.classes[name];
+    const C = pkg[name];
+    if (cls.ctor) {
+      members++;
+      paramMatrix(`new ${name}`, cls.ctor.params, (a) => new C(...a), [`new ${name}()`]);
+    }
+    for (const m of cls.methods) {
+      members++;
+      const label = `${name}.${m.name}`;
+      const target = m.static ? C : live[name];
+      paramMatrix(label, m.params, (a) => target[m.name](...a), [`${m.name}()`]);
+      if (m.static) continue;
+      attempt(`${label} on a freed ${name}`, 'error', () => freedOf[name][m.name](...args(m.params)));
+      attempt(`${label} on a foreign this`, 'error', () => C.prototype[m.name].call({}, ...args(m.params)));
+    }
+    for (const g of cls.getters) {
+      members++;
+      const label = `${name}.${g}`;
+      covered.add(label);
+      attempt(`${label} (getter)`, 'value', () => live[name][g]);
+      attempt(`${label} on a freed ${name}`, 'error', () => freedOf[name][g]);
+      const get = Object.getOwnPropertyDescriptor(C.prototype, g)?.get;
+      attempt(`${label} on a foreign this`, 'error', () => get.call({}));
+    }
+    for (const s of cls.setters) {
+      members++;
+      paramMatrix(`${name}.${s.name} =`, [{ name: s.name, type: s.type, optional: false }],
+        ([v]) => { live[name][s.name] = v; }, [s.name]);
+    }
+  }
+  for (const f of model.functions) {
+    members++;
+    paramMatrix(f.name, f.params, (a) => pkg[f.name](...a), [`${f.name}()`]);
+    if (f.params.length === 0) attempt(`${f.name}()`, 'value', () => pkg[f.name]());
+  }
+
+  // The module still works: the objects of the matrix, then a fresh client.
+  const sanity = {};
+  try { freedOf.RealtimeClient.connect('x'); } catch (e) { sanity.freedError = `${e.constructor.name}: ${e.message}`; }
+  const c = live.RealtimeClient;
+  sanity.state = c.state;
+  sanity.queued = live.OfflineQueueService.queueMessage({ channelId: 'general', content: 'after the matrix' }).status;
+  sanity.queueLength = live.OfflineQueueService.getQueueLength();
+  live.PresenceService.setStatus('busy');
+  sanity.presence = live.PresenceService.getStatus();
+  sanity.tracked = live.DeliveryEventHandler.trackOutgoing('after-1', 'general').state;
+  const fresh = new pkg.RealtimeClient();
+  fresh.initialize({ url: serverUrl });
+  const { token } = await (await fetch(`${controlUrl}/token?sub=args-matrix`)).json();
+  // Rooms exist only once created, as on the real server.
+  await fetch(`${controlUrl}/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ names: ['channel:general'] }) });
+  await fresh.connect(token);
+  sanity.connected = fresh.isConnected;
+  sanity.joined = typeof (await fresh.joinChannel('general')).success;
+  const presence = new pkg.PresenceService(fresh, { userId: 'args-matrix' });
+  presence.setStatus('away');
+  sanity.freshPresence = presence.getStatus();
+  const typing = new pkg.TypingService(fresh, { userId: 'args-matrix' });
+  typing.startTyping('general');
+  sanity.typing = typing.isTyping;
+  for (const o of [typing, presence]) o.dispose();
+  fresh.disconnect();
+  sanity.disconnected = fresh.state;
+
+  const staleExceptions = Object.keys(NOT_ENFORCED).filter((k) => !notEnforcedSeen.has(k));
+  return { calls, counts, failures, covered: covered.size, members, sanity, staleExceptions };
+}
+
+// ---- the test ----------------------------------------------------------------------
+
+test('every entry point refuses wrong arguments with a TypeError or RangeError, never a trap', async () => {
+  const dts = await readFile(new URL('../../pkg/chat_realtime.d.ts', import.meta.url), 'utf8');
+  const model = parseDts(dts);
+  const classes = Object.keys(model.classes);
+  assert.ok(classes.length >= 6, `classes found in the .d.ts: ${classes}`);
+  const methods = Object.values(model.classes).reduce((n, c) => n + c.methods.length, 0);
+  assert.ok(methods >= 80, `methods found in the .d.ts: ${methods}`);
+  // The d.ts keeps precise parameter types (not `any`).
+  const joinChannel = model.classes.RealtimeClient.methods.find((m) => m.name === 'joinChannel');
+  assert.deepEqual(joinChannel.params, [{ name: 'channelId', optional: false, rest: false, type: { k: 'string' } }]);
+  const anyParams = Object.entries(model.classes).flatMap(([c, cls]) => [cls.ctor, ...cls.methods].filter(Boolean)
+    .flatMap((m) => m.params.filter((p) => p.type.k === 'any').map((p) => `${c}.${m.name}(${p.name})`)));
+  assert.deepEqual(anyParams, [], 'parameters typed `any` in the .d.ts');
+
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${web.url}/args-matrix`); // any page of the origin serving /pkg/
+  const r = await page.evaluate(runMatrix, { model, serverUrl, controlUrl });
+  console.log(`argument matrix: ${r.calls} calls over ${r.members} members of ${classes.length} classes `
+    + `(${r.counts.TypeError} TypeError, ${r.counts.RangeError} RangeError, ${r.counts.Error} Error on freed `
+    + `objects or a foreign this, ${r.counts.getter} getter reads); ${r.failures.length} failures; `
+    + `a freed object says "${r.sanity.freedError}"`);
+  assert.deepEqual(r.failures, []);
+  assert.equal(r.covered, r.members, 'every constructor, method, getter and function was called');
+  assert.ok(r.calls >= 2000, `only ${r.calls} calls`);
+  assert.ok(r.counts.RangeError >= 50 && r.counts.TypeError >= 1500, JSON.stringify(r.counts));
+  assert.deepEqual(r.staleExceptions, [], 'NOT_ENFORCED lists keys the matrix no longer meets');
+  assert.match(r.sanity.freedError, /^Error: \S/);
+  delete r.sanity.freedError;
+  assert.deepEqual(r.sanity, {
+    state: 'disconnected', queued: 'queued', queueLength: 1, presence: 'busy', tracked: 'sending',
+    connected: true, joined: 'boolean', freshPresence: 'away', typing: true, disconnected: 'disconnected',
+  });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
