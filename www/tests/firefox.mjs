@@ -56,6 +56,23 @@ export async function firefox() {
       if (r && 'error' in r) throw new Error(`in Firefox: ${r.error}`);
       return r?.ok;
     },
+    /** Runs a synchronous `fn(arg)` (or its source text) in the page. */
+    execute: (fn, arg) => call(base, 'POST', `${s}/execute/sync`, { script: `return (${fn.toString()})(arguments[0]);`, args: [arg] }),
+    /** Polls `fn(arg)` in the page until it is truthy, for at most `timeoutMs`. */
+    async waitFor(fn, arg, timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await call(base, 'POST', `${s}/execute/sync`, { script: `try { return (${fn.toString()})(arguments[0]); } catch { return false; }`, args: [arg] });
+        if (v) return v;
+        if (Date.now() > until) throw new Error(`in Firefox: timed out after ${timeoutMs} ms waiting for ${fn}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    /** Opens a new tab of the same profile (shared storage) and returns its handle. */
+    newTab: async () => (await call(base, 'POST', `${s}/window/new`, { type: 'tab' })).handle,
+    handle: () => call(base, 'GET', `${s}/window`),
+    switchTo: (handle) => call(base, 'POST', `${s}/window`, { handle }),
+    reload: () => call(base, 'POST', `${s}/refresh`, {}),
     async quit() {
       try { await call(base, 'DELETE', s); } finally { driver.kill(); }
     },

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, staticServer, control, serverUrl, controlUrl } from './browser.mjs';
+import { firefox } from './firefox.mjs';
 
 let browser, web;
 before(async () => { browser = await launch(); web = await staticServer(); });
@@ -173,4 +174,51 @@ test('a full storage reports each message, sends it anyway, and stores it when s
   assert.deepEqual(counts, [1, 1, 1]);
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('in Firefox too: two tabs queueing 100 each, one reloading midway, lose nothing and send each once in order', async () => {
+  await reset();
+  const ff = await firefox();
+  try {
+    await ff.goto(pageUrl('writer-a', 500));
+    await ff.waitFor(() => window.app !== undefined);
+    const tabA = await ff.handle();
+    const tabB = await ff.newTab();
+    await ff.switchTo(tabB);
+    await ff.goto(pageUrl('writer-b', 500));
+    await ff.waitFor(() => window.app !== undefined);
+    // B queues its 100 in the background while A queues 50, reloads and
+    // queues 50 more.
+    await ff.execute(() => { window.bDone = window.app.queueSpread(100, 'B-', 5, 30).then((ids) => { window.bIds = ids; }); });
+    await ff.switchTo(tabA);
+    const a1 = await ff.evaluate((n) => window.app.queueSpread(n, 'A-', 5, 10), 50);
+    await ff.reload();
+    await ff.waitFor(() => window.app !== undefined);
+    const a2 = await ff.evaluate((n) => window.app.queueSpread(n, 'A2-', 5, 10), 50);
+    await ff.switchTo(tabB);
+    const bIds = await ff.waitFor(() => window.bIds, undefined, 60_000);
+    const aIds = [...a1, ...a2];
+    const all = [...aIds, ...bIds];
+    assert.equal(new Set(all).size, 200);
+    const stored = await ff.execute(() => Object.keys(localStorage).filter((k) => k.startsWith('chat-realtime:queue:m:')).length);
+    assert.equal(stored, 200, 'one stored entry per message');
+    for (const t of [tabA, tabB]) {
+      await ff.switchTo(t);
+      await ff.waitFor(() => window.app.queue.getQueueLength() === 200, undefined, 10_000);
+      assert.equal(await ff.execute(() => window.app.events.filter((e) => e.event === 'queue:error').length), 0);
+      await ff.evaluate(() => window.app.connect());
+    }
+    for (const t of [tabA, tabB]) {
+      await ff.switchTo(t);
+      await ff.waitFor(() => window.app.queue.getQueueLength() === 0, undefined, 60_000);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const { mine, counts } = await received(all);
+    assert.equal(mine.length, 200, 'every message arrived');
+    assert.deepEqual(counts, all.map(() => 1), 'each sent exactly once');
+    assert.deepEqual(mine.filter((c) => aIds.includes(c)), aIds, "tab A's order (across its reload)");
+    assert.deepEqual(mine.filter((c) => bIds.includes(c)), bIds, "tab B's order");
+  } finally {
+    await ff.quit();
+  }
 });
