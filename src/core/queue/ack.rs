@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use crate::core::ack::{classify_ack_value, AckOutcome};
 use crate::core::delivery::wire::{parse_ack, parse_timestamp, str_field, AckError};
 use crate::core::Millis;
 
@@ -61,10 +62,11 @@ pub fn classify_send_ack(
             });
         }
     }
-    let message_id = str_field(data, "id")
-        .or_else(|| str_field(data, "messageId"))
-        .or_else(|| str_field(top, "messageId"))
-        .map(str::to_owned);
+    // The id follows the one rule of `core::ack`.
+    let message_id = match classify_ack_value(top) {
+        AckOutcome::Accepted { message_id } => message_id,
+        _ => None,
+    };
     Ok(SendAck {
         message_id,
         timestamp: data
