@@ -234,11 +234,6 @@ impl ClientHandle {
     }
 }
 
-/// `userId` of an `authenticated` event's data (`["authenticated", {userId}]`).
-pub(crate) fn authenticated_user_id(data: &str) -> Option<String> {
-    crate::core::connection::event_user_id(data)
-}
-
 /// A Socket.IO client over the browser WebSocket, with reconnection,
 /// connection quality and offline detection.
 #[wasm_bindgen(js_name = RealtimeClient)]

@@ -14,11 +14,12 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, Res};
-use super::client::{authenticated_user_id, ClientEvent, ClientHandle, RealtimeClient};
+use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
 use super::js::{call, debug_log, Callbacks, Unsubscribe};
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
+use crate::core::connection::event_user_id;
 use crate::core::room;
 use crate::core::typing::{
     self as core, format_typing_text, RoomTypingChange, TypingConfig, TypingEffect, TypingError,
@@ -345,7 +346,7 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
         }
         ClientEvent::Disconnected => inner.core.on_disconnected(now),
         ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
-            if let Some(id) = authenticated_user_id(data) {
+            if let Some(id) = event_user_id(data) {
                 let _ = inner.core.set_current_user_id(&id);
             }
         }

@@ -5,12 +5,6 @@ use serde_json::Value;
 
 use crate::core::ack::{classify_ack_value, AckOutcome};
 
-// Room names and timestamps live in `core::room` and `core::time`; these
-// aliases keep `queue.rs` (another work stream) compiling unchanged. New code
-// imports from those modules.
-pub use crate::core::room::key as room_name;
-pub use crate::core::time::parse as parse_timestamp;
-
 /// Why a request did not produce usable data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AckError {

@@ -11,7 +11,8 @@
 use serde_json::Value;
 
 use crate::core::ack::{classify_ack_value, AckOutcome};
-use crate::core::delivery::wire::{parse_ack, parse_timestamp, str_field, AckError};
+use crate::core::delivery::wire::{parse_ack, str_field, AckError};
+use crate::core::time::parse as parse_timestamp;
 use crate::core::Millis;
 
 /// What a successful ack told about the message.

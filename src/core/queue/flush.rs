@@ -8,7 +8,7 @@ use super::{
     touch, Flush, InFlight, OfflineQueueService, QueueEffect, QueueError, QueueEvent,
     QueuedMessage, QueuedStatus, QUEUE_REQUEST_TAG,
 };
-use crate::core::delivery::wire::room_name;
+use crate::core::room::key as room_name;
 use crate::core::Millis;
 
 impl OfflineQueueService {
