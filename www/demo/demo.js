@@ -20,6 +20,7 @@ function render(client) {
 
 await init();
 const client = new RealtimeClient();
+window.__client = client;
 client.initialize({ url: server, debug: params.has('debug'), qualityIntervalMs: 5000 });
 client.onStateChange((state, previous) => { log(`state ${previous} -> ${state}`); render(client); });
 client.onQualityChange(() => render(client));
@@ -46,4 +47,3 @@ try {
 } catch (e) {
   log(`connect failed: ${e.message}`);
 }
-window.__client = client;

@@ -13,7 +13,7 @@ test('the demo page shows "connected" and follows a lost link back to connected'
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${web.url}/?server=${serverUrl}&control=${controlUrl}&user=demo-e2e`);
-  await page.waitForFunction(() => document.getElementById('state').textContent === 'connected', null, { timeout: 15000 });
+  await page.waitForFunction(() => window.__client && document.getElementById('state').textContent === 'connected', null, { timeout: 15000 });
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
   await page.evaluate(() => { window.__states = []; window.__client.onStateChange((s) => window.__states.push(s)); });
   await control('POST', '/drop', {});
