@@ -12,30 +12,19 @@
 //!   or `attachQueue`), queued messages are tracked as `pending` and the
 //!   queue's `message:sent` / `message:failed` move them on by themselves.
 
-use std::cell::{Cell, RefCell, RefMut};
-use std::collections::BTreeSet;
-use std::rc::{Rc, Weak};
+use std::cell::Cell;
 
 use js_sys::{Function, Promise};
 use serde::Deserialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
-use super::client::{ClientEvent, ClientHandle, RealtimeClient};
-use super::driver::{add_hook, borrow, disposed, pump, run, subscribe, with_core, Driven, Request};
-use super::js::{
-    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
-    Deferred, Unsubscribe,
-};
-use super::queue::{queue_arg, queue_option, QueueHandle, QueueHook};
-use crate::browser::clock::now_ms;
-use crate::browser::timer::DeadlineTimer;
-use crate::core::delivery::{
-    DeliveryConfig, DeliveryEffect, DeliveryError, DeliveryEvent,
-    DeliveryEventHandler as DeliveryCore, DeliveryStatus,
-};
-use crate::core::queue::{QueueEvent, QueuedMessage};
+use super::client::RealtimeClient;
+use super::hub::{ApiError, Hub, Settle, Topic};
+use super::js::to_js;
+use super::queue::{queue_arg, queue_option};
+use crate::core::delivery::{DeliveryConfig, DeliveryError};
+use crate::core::session::{DeliveryCommands, Handle, ServiceKind, SessionError};
 use crate::core::Millis;
 
 /// Options of `new DeliveryEventHandler(client, options)`.
@@ -61,290 +50,36 @@ const DELIVERY_OPTIONS: &[Field] = &[
     opt("debug", Kind::Bool),
 ];
 
-struct StatusWaiter {
-    pending: BTreeSet<u64>,
-    ids: Vec<String>,
-    error: Option<String>,
-    deferred: Deferred,
-}
-
-struct DeliveryInner {
-    core: Option<DeliveryCore>,
-    client: ClientHandle,
-    hook_id: Option<u32>,
-    queue: Option<(QueueHandle, u32)>,
-    subs: Callbacks,
-    waiters: Vec<StatusWaiter>,
-    timer: DeadlineTimer,
-    next_id: u32,
-    debug: bool,
-    pumping: Rc<Cell<bool>>,
-}
-
-impl Unsubscribe for DeliveryInner {
-    fn unsubscribe(&mut self, id: u32) {
-        self.subs.remove(id);
-    }
-}
-
-enum Out {
-    Send { event: String, payload: String },
-    Request(Request),
-    Event(DeliveryEvent),
-}
-
-impl Driven for DeliveryInner {
-    type Core = DeliveryCore;
-    type Out = Out;
-    const NAME: &'static str = "DeliveryEventHandler";
-
-    fn core(&mut self) -> Option<&mut DeliveryCore> {
-        self.core.as_mut()
-    }
-
-    fn timer(&mut self) -> &mut DeadlineTimer {
-        &mut self.timer
-    }
-
-    fn next_id(&mut self) -> &mut u32 {
-        &mut self.next_id
-    }
-
-    fn pumping(&self) -> Option<Rc<Cell<bool>>> {
-        Some(self.pumping.clone())
-    }
-
-    fn take_batch(&mut self) -> Option<Vec<Out>> {
-        let effects = self.core.as_mut()?.drain_effects();
-        Some(
-            effects
-                .into_iter()
-                .map(|e| match e {
-                    DeliveryEffect::Send { event, payload } => Out::Send {
-                        event,
-                        payload: payload.to_string(),
-                    },
-                    DeliveryEffect::Request {
-                        request_id,
-                        event,
-                        payload,
-                        timeout_ms,
-                    } => Out::Request(Request {
-                        request_id,
-                        event,
-                        payload: payload.to_string(),
-                        timeout_ms,
-                    }),
-                    DeliveryEffect::Event(ev) => Out::Event(ev),
-                })
-                .collect(),
-        )
-    }
-
-    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
-        for out in batch {
-            execute(rc, out);
-        }
-    }
-}
-
-fn execute(rc: &Rc<RefCell<DeliveryInner>>, out: Out) {
-    let Some((client, debug)) = rc.try_borrow().ok().map(|i| (i.client.clone(), i.debug)) else {
-        return;
-    };
-    match out {
-        Out::Send { event, payload } => {
-            if let Err(e) = client.emit_json(&event, Some(&payload)) {
-                debug_log(&format!(
-                    "delivery: could not send {event}: {}",
-                    js_error_message(e)
-                ));
-            } else if debug {
-                debug_log(&format!("delivery: sent {event} {payload}"));
-            }
-        }
-        Out::Request(request) => {
-            let request_id = request.request_id;
-            if let Err(e) = request.send(rc, &client, on_ack) {
-                on_ack(&Rc::downgrade(rc), request_id, Err(js_error_message(e)));
-            }
-        }
-        Out::Event(ev) => {
-            let Some(fns) = rc.try_borrow().ok().map(|i| i.subs.snapshot()) else {
-                return;
-            };
-            let data = event_data(&ev);
-            if debug {
-                let u = ev.update();
-                debug_log(&format!(
-                    "delivery: {} {} -> {}",
-                    ev.name(),
-                    u.status.client_message_id,
-                    u.status.state
-                ));
-            }
-            call_listeners("delivery", &fns, ev.name(), &data);
-        }
-    }
-}
-
-fn on_ack(weak: &Weak<RefCell<DeliveryInner>>, request_id: u64, result: Result<String, String>) {
-    let Some(rc) = weak.upgrade() else { return };
-    let settled = {
-        let Ok(mut guard) = rc.try_borrow_mut() else {
-            return;
-        };
-        let inner = &mut *guard;
-        let Some(core) = inner.core.as_mut() else {
-            return;
-        };
-        let outcome = core.on_response(request_id, first_ack_arg(result), now_ms());
-        let error = match outcome {
-            Ok(()) => None,
-            Err(DeliveryError::UnknownRequest(_)) => Some(
-                "delivery:status got no answer in time; statuses are re-requested on reconnect"
-                    .to_owned(),
-            ),
-            Err(e) => Some(e.to_string()),
-        };
-        let mut done = Vec::new();
-        let mut rest = Vec::new();
-        for mut w in std::mem::take(&mut inner.waiters) {
-            if w.pending.remove(&request_id) {
-                if w.error.is_none() {
-                    w.error = error.clone();
-                }
-                if w.pending.is_empty() {
-                    let statuses: Vec<DeliveryStatus> =
-                        w.ids.iter().filter_map(|id| core.status(id)).collect();
-                    done.push((w, statuses));
-                    continue;
-                }
-            }
-            rest.push(w);
-        }
-        inner.waiters = rest;
-        done
-    };
-    pump(&rc);
-    for (w, statuses) in settled {
-        match w.error {
-            Some(e) => w.deferred.reject(&format!("syncDeliveryStatus(): {e}")),
-            None => w.deferred.resolve(&to_js(&statuses)),
-        }
-    }
-}
-
-fn on_client_event(weak: &Weak<RefCell<DeliveryInner>>, event: &ClientEvent) {
-    let Some(rc) = weak.upgrade() else { return };
-    match event {
-        ClientEvent::Connected { .. } => {
-            with_core(&rc, |c, now| {
-                c.on_reconnected(now);
-            });
-        }
-        ClientEvent::Disconnected => {
-            with_core(&rc, |c, now| c.on_disconnected(now));
-        }
-        ClientEvent::Event { name, data } => {
-            let read = match *name {
-                "message:delivered" => false,
-                "message:read" => true,
-                _ => return,
-            };
-            let payload = serde_json::from_str::<Value>(data)
-                .ok()
-                .and_then(|v| match v {
-                    Value::Array(mut a) if a.len() > 1 => Some(a.swap_remove(1)),
-                    _ => None,
-                })
-                .unwrap_or(Value::Null);
-            let debug = rc.try_borrow().is_ok_and(|i| i.debug);
-            let outcome = with_core(&rc, |c, now| {
-                if read {
-                    c.on_read(&payload, now)
-                } else {
-                    c.on_delivered(&payload, now)
-                }
-            });
-            if let Some(Err(e)) = outcome {
-                if debug {
-                    debug_log(&format!("delivery: {e}"));
-                }
-            }
-        }
-        ClientEvent::Online(_) => {}
-    }
-}
-
-/// Makes sure a queued message is tracked (it may predate the attachment).
-fn ensure_tracked(core: &mut DeliveryCore, msg: &QueuedMessage, now: Millis) {
-    if core.status(&msg.client_message_id).is_none() {
-        let _ = core.track_queued(&msg.client_message_id, &msg.channel_id, 0, now);
-    }
-}
-
-fn on_queue_event(weak: &Weak<RefCell<DeliveryInner>>, event: &QueueEvent) {
-    let Some(rc) = weak.upgrade() else { return };
-    match event {
-        QueueEvent::Queued { message } => {
-            with_core(&rc, |c, now| ensure_tracked(c, message, now));
-        }
-        QueueEvent::Sent {
-            message,
-            message_id,
-            timestamp,
-            ..
-        } => {
-            with_core(&rc, |c, now| {
-                ensure_tracked(c, message, now);
-                let _ = c.on_sent(
-                    &message.client_message_id,
-                    message_id.as_deref(),
-                    timestamp.unwrap_or(now),
-                    now,
-                );
-            });
-        }
-        QueueEvent::Failed { message, error, .. } => {
-            with_core(&rc, |c, now| {
-                ensure_tracked(c, message, now);
-                let _ = c.on_failed(&message.client_message_id, error, now);
-            });
-        }
-        _ => {}
-    }
-}
-
 /// Sent / delivered / read receipts of outgoing messages, batched read
 /// acknowledgements and status re-synchronisation.
 #[wasm_bindgen(js_name = DeliveryEventHandler)]
 pub struct DeliveryEventHandler {
-    inner: Rc<RefCell<DeliveryInner>>,
+    hub: Hub,
+    handle: Handle,
+    disposed: Cell<bool>,
 }
 
 impl DeliveryEventHandler {
-    fn borrow(&self) -> Result<RefMut<'_, DeliveryInner>, JsError> {
-        borrow(&self.inner)
-    }
-
+    /// Runs a command, then pumps; a refusal names `method`.
     fn run<T>(
         &self,
-        f: impl FnOnce(&mut DeliveryCore, Millis) -> Result<T, JsError>,
-    ) -> Result<T, JsError> {
-        run(&self.inner, f)
+        method: &str,
+        f: impl FnOnce(&mut DeliveryCommands<'_>, Millis) -> Result<T, DeliveryError>,
+    ) -> Result<T, JsValue> {
+        let h = self.handle;
+        self.hub
+            .run(|s, now| s.delivery_do(h, now, f))
+            .map_err(|e| match e {
+                ApiError::Session(SessionError::Delivery(e)) => {
+                    JsError::new(&format!("{method}: {e}")).into()
+                }
+                e => e.to_js(None),
+            })
     }
 
-    fn attach(&self, queue: QueueHandle) -> Result<(), JsError> {
-        self.detach_queue();
-        let weak = Rc::downgrade(&self.inner);
-        let hook: QueueHook = Rc::new(move |ev: &QueueEvent| on_queue_event(&weak, ev));
-        let id = queue
-            .subscribe(hook)
-            .ok_or_else(|| JsError::new("attachQueue(): the OfflineQueueService is disposed"))?;
-        let mut inner = self.borrow()?;
-        inner.queue = Some((queue, id));
-        Ok(())
+    /// The error of a call on a disposed handler.
+    fn disposed_error() -> JsValue {
+        ApiError::Session(SessionError::Disposed(ServiceKind::Delivery)).to_js(None)
     }
 }
 
@@ -358,7 +93,7 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_optional_param_type = "DeliveryOptions")] options: JsValue,
     ) -> Result<DeliveryEventHandler, JsValue> {
         let what = "new DeliveryEventHandler()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
         let checked = args::opt_fields(&options, &format!("{what}: options"), DELIVERY_OPTIONS)?;
         let opts: DeliveryOptions = match checked {
             None => DeliveryOptions::default(),
@@ -366,39 +101,27 @@ impl DeliveryEventHandler {
                 JsError::new(&format!("new DeliveryEventHandler(): invalid options: {e}"))
             })?,
         };
-        let queue = queue_option(&options, "new DeliveryEventHandler()")?;
+        let queue = queue_option(&options, "new DeliveryEventHandler()", &hub)?;
         let d = DeliveryConfig::default();
         let config = DeliveryConfig {
             read_batch_ms: opts.read_batch_ms.unwrap_or(d.read_batch_ms),
             request_timeout_ms: opts.request_timeout_ms.unwrap_or(d.request_timeout_ms),
             max_records: opts.max_records.unwrap_or(d.max_records),
         };
-        let mut core = DeliveryCore::new(config);
-        if handle.is_connected() {
-            core.on_reconnected(now_ms());
-        }
-        let inner = Rc::new(RefCell::new(DeliveryInner {
-            core: Some(core),
-            client: handle.clone(),
-            hook_id: None,
-            queue: None,
-            subs: Callbacks::default(),
-            waiters: Vec::new(),
-            timer: DeadlineTimer::default(),
-            next_id: 0,
-            debug: opts.debug || handle.debug(),
-            pumping: Rc::default(),
-        }));
-        let hook_id = add_hook(&inner, &handle, on_client_event);
-        if let Ok(mut i) = inner.try_borrow_mut() {
-            i.hook_id = Some(hook_id);
-        }
-        let handler = DeliveryEventHandler { inner };
-        if let Some(q) = queue {
-            handler.attach(q)?;
-        }
-        pump(&handler.inner);
-        Ok(handler)
+        let handle = hub
+            .run_quiet(|s, now| s.attach_delivery(config, queue, now))
+            .map_err(|e| e.to_js(Some(what)))?;
+        hub.register(
+            handle,
+            ServiceKind::Delivery,
+            opts.debug || hub.debug(Handle::CLIENT),
+        );
+        hub.driver.pump();
+        Ok(DeliveryEventHandler {
+            hub,
+            handle,
+            disposed: Cell::new(false),
+        })
     }
 
     /// Starts tracking a message the app is emitting now (state `sending`);
@@ -417,9 +140,8 @@ impl DeliveryEventHandler {
         let channel_id = &args::id(&channel_id, &format!("{m}: channelId"))?;
         let total = args::opt_count(&total_recipients, &format!("{m}: totalRecipients"), U32_MAX)?
             .map_or(0, |t| t as u32);
-        let status = self.run(|c, now| {
+        let status = self.run(m, |c, now| {
             c.track_outgoing(client_message_id, channel_id, total, now)
-                .map_err(|e| JsError::new(&format!("trackOutgoing(): {e}")))
         })?;
         Ok(to_js(&status))
     }
@@ -438,11 +160,10 @@ impl DeliveryEventHandler {
         let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
         let message_id = &args::id(&message_id, &format!("{m}: messageId"))?;
         let timestamp = args::opt_ms(&timestamp, &format!("{m}: timestamp"))?;
-        Ok(self.run(|c, now| {
+        self.run(m, |c, now| {
             let at = timestamp.unwrap_or(now);
-            c.on_sent(client_message_id, message_id.as_str(), at, now)
-                .map_err(|e| JsError::new(&format!("markSent(): {e}")))
-        })?)
+            c.mark_sent(client_message_id, message_id, at, now)
+        })
     }
 
     /// Sending failed: `failed` with `error` (emits `message:failed`).
@@ -456,10 +177,9 @@ impl DeliveryEventHandler {
     ) -> Result<(), JsValue> {
         let client_message_id = &args::id(&client_message_id, "markFailed(): clientMessageId")?;
         let error = &args::string(&error, "markFailed(): error")?;
-        Ok(self.run(|c, now| {
-            c.on_failed(client_message_id, error, now)
-                .map_err(|e| JsError::new(&format!("markFailed(): {e}")))
-        })?)
+        self.run("markFailed()", |c, now| {
+            c.mark_failed(client_message_id, error, now)
+        })
     }
 
     /// A `pending` or `failed` message is being (re-)sent: `sending`.
@@ -470,10 +190,9 @@ impl DeliveryEventHandler {
         client_message_id: JsValue,
     ) -> Result<(), JsValue> {
         let client_message_id = &args::id(&client_message_id, "markSending(): clientMessageId")?;
-        Ok(self.run(|c, now| {
+        self.run("markSending()", |c, now| {
             c.mark_sending(client_message_id, now)
-                .map_err(|e| JsError::new(&format!("markSending(): {e}")))
-        })?)
+        })
     }
 
     /// Acknowledges that this user read `messageId` (server id) in
@@ -487,19 +206,23 @@ impl DeliveryEventHandler {
     ) -> Result<(), JsValue> {
         let message_id = &args::id(&message_id, "acknowledgeRead(): messageId")?;
         let channel_id = &args::id(&channel_id, "acknowledgeRead(): channelId")?;
-        Ok(self.run(|c, now| {
+        self.run("acknowledgeRead()", |c, now| {
             c.acknowledge_read(message_id, channel_id, now)
-                .map_err(|e| JsError::new(&format!("acknowledgeRead(): {e}")))
-        })?)
+        })
     }
 
     /// Sends the batched read acks now (e.g. before the page is hidden).
     #[wasm_bindgen(js_name = flushReadAcks)]
     pub fn flush_read_acks(&self) -> Result<(), JsError> {
-        self.run(|c, now| {
-            c.flush_read_acks(now);
-            Ok(())
-        })
+        let h = self.handle;
+        self.hub
+            .run(|s, now| {
+                s.delivery_do(h, now, |c, now| {
+                    c.flush_read_acks(now);
+                    Ok(())
+                })
+            })
+            .map_err(|e| e.to_error(None))
     }
 
     /// Asks the server for the statuses of `ids` (client or server ids).
@@ -511,31 +234,13 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
     ) -> Result<Promise, JsValue> {
         let ids = args::ids(&ids, "syncDeliveryStatus(): ids")?;
-        let (promise, deferred) = Deferred::new();
-        let immediate = {
-            let mut guard = self.borrow()?;
-            let inner = &mut *guard;
-            let core = inner.core.as_mut().ok_or_else(disposed::<DeliveryInner>)?;
-            let requests = core.sync_delivery_status(&ids, now_ms());
-            if requests.is_empty() {
-                let statuses: Vec<DeliveryStatus> =
-                    ids.iter().filter_map(|id| core.status(id)).collect();
-                Some((deferred, statuses))
-            } else {
-                inner.waiters.push(StatusWaiter {
-                    pending: requests.into_iter().collect(),
-                    ids,
-                    error: None,
-                    deferred,
-                });
-                None
-            }
-        };
-        if let Some((d, statuses)) = immediate {
-            d.resolve(&to_js(&statuses));
-        }
-        pump(&self.inner);
-        Ok(promise)
+        let h = self.handle;
+        self.hub
+            .request(
+                |s, now| s.delivery_sync_status(h, ids, now),
+                Settle::Statuses,
+            )
+            .map_err(|e| e.to_js(None))
     }
 
     /// The status of a message by client or server id.
@@ -545,9 +250,15 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Result<JsValue, JsValue> {
         let id = &args::id(&id, "getStatus(): id")?;
-        let inner = self.borrow()?;
-        let core = inner.core.as_ref().ok_or_else(disposed::<DeliveryInner>)?;
-        Ok(core.status(id).map_or(JsValue::UNDEFINED, |s| to_js(&s)))
+        if self.disposed.get() {
+            return Err(Self::disposed_error());
+        }
+        let h = self.handle;
+        let status = self
+            .hub
+            .read(|s| s.delivery(h).ok().and_then(|d| d.status(id)))
+            .flatten();
+        Ok(status.map_or(JsValue::UNDEFINED, |s| to_js(&s)))
     }
 
     /// Stops tracking a message; returns whether it was tracked.
@@ -556,7 +267,7 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Result<bool, JsValue> {
         let id = &args::id(&id, "untrack(): id")?;
-        Ok(self.run(|c, _| Ok(c.untrack(id)))?)
+        self.run("untrack()", |c, _| Ok(c.untrack(id)))
     }
 
     /// Feeds this handler from `queue`: queued messages are tracked as
@@ -567,24 +278,21 @@ impl DeliveryEventHandler {
         &self,
         #[wasm_bindgen(unchecked_param_type = "OfflineQueueService")] queue: JsValue,
     ) -> Result<(), JsValue> {
-        let queue = queue_arg(&queue, "attachQueue(): queue")?;
-        if self.borrow()?.core.is_none() {
-            return Err(disposed::<DeliveryInner>().into());
+        let queue = queue_arg(&queue, "attachQueue(): queue", &self.hub)?;
+        if self.disposed.get() {
+            return Err(Self::disposed_error());
         }
-        Ok(self.attach(queue)?)
+        let h = self.handle;
+        self.hub
+            .run(|s, _| s.delivery_attach_queue(h, Some(queue)))
+            .map_err(|e| e.to_js(Some("attachQueue()")))
     }
 
     /// Stops listening to the attached queue, if any.
     #[wasm_bindgen(js_name = detachQueue)]
     pub fn detach_queue(&self) {
-        let old = self
-            .inner
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut i| i.queue.take());
-        if let Some((q, id)) = old {
-            q.unsubscribe(id);
-        }
+        let h = self.handle;
+        let _ = self.hub.run(|s, _| s.delivery_attach_queue(h, None));
     }
 
     /// `callback(event, data)` for `message:sent`, `message:delivered`,
@@ -595,48 +303,35 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_param_type = "DeliveryListener")] callback: JsValue,
     ) -> Result<Function, JsValue> {
         let callback = args::callback(&callback, "subscribe(): callback")?;
-        Ok(subscribe(&self.inner, |i| &mut i.subs, callback)?)
+        if self.disposed.get() {
+            return Err(Self::disposed_error());
+        }
+        Ok(self.hub.listen(self.handle, Topic::All, callback, false))
     }
 
     /// Stops listening to the client and the queue, drops pending read acks
     /// and rejects pending `syncDeliveryStatus()` promises. Idempotent.
     pub fn dispose(&self) {
-        dispose(self);
-    }
-}
-
-fn dispose(handler: &DeliveryEventHandler) {
-    handler.detach_queue();
-    let taken = {
-        let Ok(mut guard) = handler.inner.try_borrow_mut() else {
-            return;
-        };
-        let inner = &mut *guard;
-        if inner.core.is_none() {
+        if self.disposed.replace(true) {
             return;
         }
-        inner.core = None;
-        inner.subs = Callbacks::default();
-        inner.timer.arm(None, || {});
-        (
-            inner.hook_id.take(),
-            inner.client.clone(),
-            std::mem::take(&mut inner.waiters),
-        )
-    };
-    let (hook_id, client, waiters) = taken;
-    if let Some(id) = hook_id {
-        client.remove_hook(id);
-    }
-    for w in waiters {
-        w.deferred
-            .reject("syncDeliveryStatus(): the DeliveryEventHandler was disposed");
+        self.hub.forget(self.handle);
+        let h = self.handle;
+        let _ = self.hub.run(|s, now| {
+            s.detach(h, now);
+            Ok(())
+        });
     }
 }
 
 impl Drop for DeliveryEventHandler {
     fn drop(&mut self) {
-        dispose(self);
+        self.dispose();
+        let h = self.handle;
+        let _ = self.hub.run(|s, now| {
+            s.forget(h, now);
+            Ok(())
+        });
     }
 }
 

@@ -1,5 +1,5 @@
-//! Small JavaScript helpers shared by the API classes: promises, listener
-//! lists, JSON conversions and unsubscribe functions.
+//! Small JavaScript helpers shared by the API classes: promises, JSON
+//! conversions, listener calls and unsubscribe functions.
 
 use std::cell::RefCell;
 use std::rc::Weak;
@@ -30,36 +30,6 @@ pub(crate) fn unsubscribe_fn(target: Weak<RefCell<dyn Unsubscribe>>, id: u32) ->
     })
     .into_js_value()
     .unchecked_into()
-}
-
-/// A list of JavaScript callbacks with ids.
-#[derive(Default)]
-pub(crate) struct Callbacks {
-    entries: Vec<(u32, Function)>,
-}
-
-impl Callbacks {
-    /// Adds `f` under `id`.
-    pub fn add(&mut self, id: u32, f: Function) {
-        self.entries.push((id, f));
-    }
-
-    /// Removes `id`; true if it was there.
-    pub fn remove(&mut self, id: u32) -> bool {
-        let before = self.entries.len();
-        self.entries.retain(|(i, _)| *i != id);
-        before != self.entries.len()
-    }
-
-    /// True when there are none.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// A copy of the callbacks, to call after the owner's borrow is released.
-    pub fn snapshot(&self) -> Vec<Function> {
-        self.entries.iter().map(|(_, f)| f.clone()).collect()
-    }
 }
 
 /// A pending promise's settle functions.
@@ -109,16 +79,6 @@ pub(crate) fn debug_log(message: &str) {
     web_sys::console::log_1(&JsValue::from_str(&format!("[chat-realtime] {message}")));
 }
 
-/// The message of a `JsError` (for errors raised by another API call).
-pub(crate) fn js_error_message(err: JsError) -> String {
-    let value = JsValue::from(err);
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown error".into())
-}
-
 /// The message of a thrown JavaScript value.
 pub(crate) fn thrown_message(thrown: &JsValue) -> String {
     thrown
@@ -144,17 +104,6 @@ pub(crate) fn event_data<T: serde::Serialize>(event: &T) -> JsValue {
             .map(|d| parse_json(&d.to_string()))
             .unwrap_or(JsValue::UNDEFINED),
         _ => JsValue::UNDEFINED,
-    }
-}
-
-/// The first argument of an ack (`result` is the ack's args as a JSON array
-/// text, as `ClientHandle::emit_with_ack_cb` reports it).
-pub(crate) fn first_ack_arg(result: Result<String, String>) -> Result<serde_json::Value, String> {
-    let text = result?;
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(serde_json::Value::Array(mut args)) if !args.is_empty() => Ok(args.swap_remove(0)),
-        Ok(serde_json::Value::Array(_)) => Ok(serde_json::Value::Null),
-        _ => Err(format!("malformed acknowledgement: {text}")),
     }
 }
 

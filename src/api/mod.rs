@@ -12,14 +12,18 @@
 //! * [`SyncService`]: the reconnect sequence; with `options.queue` it
 //!   flushes that queue first.
 //!
-//! Each service listens to its client through a Rust hook, carries out its
-//! core's effects with no `RefCell` borrow held while calling JavaScript or
-//! the client, and is torn down by `dispose()` (or when freed).
+//! Every class is a thin layer over one client's [`hub::Hub`]: each method
+//! checks its arguments ([`args`]) and forwards one command to the client's
+//! session (`core::session`), whose driver (`browser::driver`) carries out
+//! the effects; events and completions come back to the listeners and
+//! promises ([`events`]). A service is torn down by `dispose()` (or when
+//! freed).
 
 mod args;
 pub mod client;
 mod delivery;
-mod driver;
+mod events;
+mod hub;
 mod js;
 pub mod presence;
 mod queue;

@@ -1,31 +1,29 @@
-//! `PresenceService`: the presence core wired to a [`RealtimeClient`], one
-//! deadline timer and the idle-detection listeners.
+//! `PresenceService`: the presence machine of the client's session, and
+//! the idle-detection listeners of this page.
 //!
-//! Every entry point borrows the state, feeds the core with `now`, releases
-//! the borrow and only then carries out the queued effects (emits on the
-//! client, calls the app's callbacks), so callbacks may call back in.
+//! Each method checks its arguments and forwards one command through the
+//! client's [`Hub`]; the session routes (status out through the
+//! connection, `presence:changed` in) and the hub calls the listeners.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::cell::Cell;
+use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise};
+use js_sys::{Function, Promise};
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, Res};
-use super::client::{ClientEvent, ClientHandle, RealtimeClient};
-use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
-use super::js::{call, debug_log, Callbacks, Unsubscribe};
+use super::client::RealtimeClient;
+use super::hub::{ApiError, Hub, Topic};
+use super::js::debug_log;
 use super::types::PRESENCE_STATUSES;
-use crate::browser::activity::{self, Activity, ActivityMonitor, RelayKind};
-use crate::browser::clock::now_ms;
-use crate::browser::timer::DeadlineTimer;
-use crate::core::connection::event_user_id;
+use crate::browser::activity::{self, ActivityMonitor, RelayKind};
 use crate::core::presence::{
-    self as core, CustomStatus, PresenceConfig, PresenceEffect, PresenceError, PresenceStatus,
-    PrivacySettings, PrivacySettingsUpdate, UserPresence,
+    self as core, CustomStatus, PresenceConfig, PresenceError, PrivacySettings,
+    PrivacySettingsUpdate, UserPresence,
 };
+use crate::core::session::{Handle, PresenceAttach, PresenceCommands, ServiceKind, SessionError};
 use crate::core::Millis;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -203,48 +201,8 @@ fn presence_error(method: &str, e: PresenceError) -> JsError {
     JsError::new(&message)
 }
 
-struct Inner {
-    core: core::PresenceService,
-    client: ClientHandle,
-    hook: Option<u32>,
-    timer: DeadlineTimer,
-    activity: Option<ActivityMonitor>,
-    presence_subs: Callbacks,
-    status_subs: Callbacks,
-    custom_subs: Callbacks,
-    next_id: u32,
-    fixed_user: bool,
-    debug: bool,
-    disposed: bool,
-}
-
-impl Unsubscribe for Inner {
-    fn unsubscribe(&mut self, id: u32) {
-        self.presence_subs.remove(id);
-        self.status_subs.remove(id);
-        self.custom_subs.remove(id);
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(id) = self.hook.take() {
-            self.client.remove_hook(id);
-        }
-    }
-}
-
-/// A call to the app or the client, made after the borrow is released.
-enum Out {
-    Emit(&'static str, String),
-    Subscribe(String),
-    Presence(Vec<Function>, UserPresence),
-    Status(Vec<Function>, PresenceStatus, bool),
-    Custom(Vec<Function>, Option<CustomStatus>),
-    Log(String),
-}
-
-fn custom_status_js(cs: &CustomStatus) -> JsValue {
+/// A custom status as a JavaScript object (`expiresAt` a `Date`).
+pub(crate) fn custom_status_js(cs: &CustomStatus) -> JsValue {
     let o = js_sys::Object::new();
     if let Some(t) = &cs.text {
         args::set(&o, "text", &JsValue::from_str(t));
@@ -258,7 +216,8 @@ fn custom_status_js(cs: &CustomStatus) -> JsValue {
     o.into()
 }
 
-fn presence_js(p: &UserPresence) -> JsValue {
+/// A presence as a JavaScript object (`lastSeenAt` a `Date`).
+pub(crate) fn presence_js(p: &UserPresence) -> JsValue {
     let o = js_sys::Object::new();
     args::set(&o, "userId", &JsValue::from_str(&p.user_id));
     args::set(&o, "status", &JsValue::from_str(p.status.as_str()));
@@ -271,181 +230,17 @@ fn presence_js(p: &UserPresence) -> JsValue {
     o.into()
 }
 
-/// The first argument of an event (`data` is `["name", arg, ...]`).
-fn first_arg(data: &str) -> Option<Value> {
-    let mut value: Value = serde_json::from_str(data).ok()?;
-    value.get_mut(1).map(Value::take)
-}
-
-impl Driven for Inner {
-    type Core = core::PresenceService;
-    type Out = Out;
-    const NAME: &'static str = "PresenceService";
-    const LAZY_TIMER: bool = true;
-
-    fn core(&mut self) -> Option<&mut core::PresenceService> {
-        (!self.disposed).then_some(&mut self.core)
+/// The error of a refused call, `method` named, in the words of the
+/// JavaScript API.
+fn api_error(method: &str, e: ApiError) -> JsValue {
+    match e {
+        ApiError::Session(SessionError::Presence(e)) => presence_error(method, e).into(),
+        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&format!(
+            "{method}: this PresenceService was disposed; create a new one"
+        ))
+        .into(),
+        e => e.to_js(Some(method)),
     }
-
-    fn timer(&mut self) -> &mut DeadlineTimer {
-        &mut self.timer
-    }
-
-    fn next_id(&mut self) -> &mut u32 {
-        &mut self.next_id
-    }
-
-    fn take_batch(&mut self) -> Option<Vec<Out>> {
-        let effects = self.core.drain_effects();
-        if self.disposed {
-            return None;
-        }
-        Some(
-            effects
-                .into_iter()
-                .map(|e| match e {
-                    PresenceEffect::Send { event, payload } if event == core::EVENT_SUBSCRIBE => {
-                        Out::Subscribe(payload.to_string())
-                    }
-                    PresenceEffect::Send { event, payload } => {
-                        Out::Emit(event, payload.to_string())
-                    }
-                    PresenceEffect::PresenceChanged(p) => {
-                        Out::Presence(self.presence_subs.snapshot(), p)
-                    }
-                    PresenceEffect::OwnStatusChanged { status, auto } => {
-                        Out::Status(self.status_subs.snapshot(), status, auto)
-                    }
-                    PresenceEffect::OwnCustomStatusChanged(cs) => {
-                        Out::Custom(self.custom_subs.snapshot(), cs)
-                    }
-                    PresenceEffect::Log(m) => Out::Log(m),
-                })
-                .collect(),
-        )
-    }
-
-    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
-        let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
-            return;
-        };
-        for out in batch {
-            match out {
-                Out::Emit(event, payload) => {
-                    if let Err(e) = client.emit_json(event, Some(&payload)) {
-                        log_js_error(rc, event, e);
-                    }
-                }
-                Out::Subscribe(payload) => {
-                    let weak = Rc::downgrade(rc);
-                    let r = client.emit_with_ack_cb(
-                        core::EVENT_SUBSCRIBE,
-                        Some(&payload),
-                        None,
-                        Box::new(move |answer| on_subscribe_answer(&weak, answer)),
-                    );
-                    if let Err(e) = r {
-                        log_js_error(rc, core::EVENT_SUBSCRIBE, e);
-                    }
-                }
-                Out::Presence(fns, p) => {
-                    let arg = Array::of1(&presence_js(&p));
-                    call_each(&fns, &arg, "PresenceService onPresenceChange");
-                }
-                Out::Status(fns, status, auto) => {
-                    let arg = Array::of2(&status.as_str().into(), &auto.into());
-                    call_each(&fns, &arg, "PresenceService onStatusChange");
-                }
-                Out::Custom(fns, cs) => {
-                    let arg = Array::of1(&cs.as_ref().map_or(JsValue::NULL, custom_status_js));
-                    call_each(&fns, &arg, "PresenceService onCustomStatusChange");
-                }
-                Out::Log(m) => debug_log(&format!("presence: {m}")),
-            }
-        }
-    }
-}
-
-fn call_each(fns: &[Function], args: &Array, what: &str) {
-    for f in fns {
-        if let Err(e) = call(f, args) {
-            args::report_callback_error(what, &e);
-        }
-    }
-}
-
-fn log_js_error(rc: &Rc<RefCell<Inner>>, event: &str, e: JsError) {
-    if rc.try_borrow().is_ok_and(|i| i.debug) {
-        let v = JsValue::from(e);
-        let m = v
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_default();
-        debug_log(&format!("presence: could not send {event}: {m}"));
-    }
-}
-
-fn log_dropped(inner: &Inner, e: &PresenceError) {
-    if inner.debug {
-        debug_log(&format!("presence: {e}"));
-    }
-}
-
-fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
-    with_state(weak, |inner: &mut Inner, now| match event {
-        ClientEvent::Connected { reconnected } => {
-            if inner.debug {
-                debug_log(&format!("presence: connected (reconnected: {reconnected})"));
-            }
-            // The client may know the user by now (from the token or an
-            // `authenticated` event; the real server sends no such event).
-            if !inner.fixed_user {
-                if let Some(id) = inner.client.user_id() {
-                    let _ = inner.core.set_current_user_id(&id);
-                }
-            }
-            inner.core.on_connected(now);
-        }
-        ClientEvent::Online(online) if inner.debug => {
-            debug_log(&format!("presence: browser online: {online}"));
-        }
-        ClientEvent::Disconnected => inner.core.on_disconnected(now),
-        ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
-            if let Some(id) = event_user_id(data) {
-                let _ = inner.core.set_current_user_id(&id);
-            }
-        }
-        ClientEvent::Event { name, data } if *name == core::EVENT_CHANGED => {
-            let payload = first_arg(data).unwrap_or(Value::Null);
-            if let Err(e) = inner.core.handle_presence_changed(&payload, now) {
-                log_dropped(inner, &e);
-            }
-        }
-        _ => {}
-    });
-}
-
-/// The answer to `presence:subscribe` (an extension; the real server never
-/// answers): the core takes it, a missing one is only logged, not retried.
-fn on_subscribe_answer(weak: &Weak<RefCell<Inner>>, answer: Result<String, String>) {
-    with_state(weak, |inner: &mut Inner, now| {
-        let answer = answer.map(|text| {
-            serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|mut v| v.get_mut(0).map(Value::take))
-                .unwrap_or(Value::Null)
-        });
-        if let Err(e) = inner.core.handle_subscribe_answer(&answer, now) {
-            log_dropped(inner, &e);
-        }
-    });
-}
-
-fn on_activity(weak: &Weak<RefCell<Inner>>, activity: Activity) {
-    with_state(weak, |inner: &mut Inner, now| match activity {
-        Activity::Local | Activity::Remote => inner.core.on_activity(now),
-        Activity::Visibility(hidden) => inner.core.on_visibility_change(hidden, now),
-    });
 }
 
 /// Presence of the current user and of the users they follow: status
@@ -454,48 +249,39 @@ fn on_activity(weak: &Weak<RefCell<Inner>>, activity: Activity) {
 /// heartbeat while connected.
 #[wasm_bindgen(js_name = PresenceService)]
 pub struct PresenceService {
-    inner: Rc<RefCell<Inner>>,
+    hub: Hub,
+    handle: Handle,
+    /// The activity listeners (dropped by `dispose`).
+    activity: Cell<Option<ActivityMonitor>>,
+    relay: Cell<RelayKind>,
+    disposed: Cell<bool>,
 }
 
 impl PresenceService {
-    /// Runs `f` on the live service with `now`, then pumps.
+    /// Runs a command on the live service, then pumps.
     fn act<T>(
         &self,
         method: &str,
-        f: impl FnOnce(&mut core::PresenceService, Millis) -> Result<T, PresenceError>,
+        f: impl FnOnce(&mut PresenceCommands<'_>, Millis) -> Result<T, PresenceError>,
     ) -> Res<T> {
-        let r = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.disposed {
-                return Err(JsError::new(&format!(
-                    "{method}: this PresenceService was disposed; create a new one"
-                ))
-                .into());
-            }
-            f(&mut inner.core, now_ms()).map_err(|e| presence_error(method, e).into())
-        };
-        pump(&self.inner);
-        r
+        let h = self.handle;
+        self.hub
+            .run(|s, now| s.presence_do(h, now, f))
+            .map_err(|e| api_error(method, e))
     }
 
-    fn read<T>(&self, f: impl FnOnce(&core::PresenceService) -> T) -> T {
-        f(&self.inner.borrow().core)
+    /// Reads the machine (still readable once disposed).
+    fn read<T: Default>(&self, f: impl FnOnce(&core::PresenceService) -> T) -> T {
+        let h = self.handle;
+        self.hub
+            .read(|s| s.presence(h).ok().map(f))
+            .flatten()
+            .unwrap_or_default()
     }
 
-    fn listen(
-        &self,
-        pick: fn(&mut Inner) -> &mut Callbacks,
-        callback: &JsValue,
-        what: &str,
-    ) -> Res<Function> {
+    fn listen(&self, topic: Topic, callback: &JsValue, what: &str) -> Res<Function> {
         let f = args::callback(callback, &format!("{what}(): callback"))?;
-        let id = {
-            let mut inner = self.inner.borrow_mut();
-            let id = fresh_id(&mut *inner);
-            pick(&mut inner).add(id, f);
-            id
-        };
-        Ok(unsubscribe(&self.inner, id))
+        Ok(self.hub.listen(self.handle, topic, f, false))
     }
 }
 
@@ -540,7 +326,7 @@ impl PresenceService {
         #[wasm_bindgen(unchecked_optional_param_type = "PresenceServiceOptions")] options: JsValue,
     ) -> Result<PresenceService, JsValue> {
         let what = "new PresenceService()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
         let options = args::opt_fields(&options, &format!("{what}: options"), PRESENCE_OPTIONS)?;
         let mut opts: PresenceOptions = match options {
             None => PresenceOptions::default(),
@@ -548,56 +334,39 @@ impl PresenceService {
                 JsError::new(&format!("new PresenceService(): invalid options: {e}"))
             })?,
         };
-        let debug = opts.debug.unwrap_or_else(|| handle.debug());
+        let debug = opts.debug.unwrap_or_else(|| hub.debug(Handle::CLIENT));
         opts.debug = Some(debug);
-        let mut presence = core::PresenceService::new(opts.config()?);
-        let fixed_user = opts.user_id.is_some();
-        if let Some(id) = opts.user_id.as_deref().or(handle.user_id().as_deref()) {
-            presence
-                .set_current_user_id(id)
-                .map_err(|e| presence_error("new PresenceService()", e))?;
-        }
-        let inner = Rc::new(RefCell::new(Inner {
-            core: presence,
-            client: handle.clone(),
-            hook: None,
-            timer: DeadlineTimer::default(),
-            activity: None,
-            presence_subs: Callbacks::default(),
-            status_subs: Callbacks::default(),
-            custom_subs: Callbacks::default(),
-            next_id: 0,
-            fixed_user,
-            debug,
-            disposed: false,
-        }));
-        let hook_id = add_hook(&inner, &handle, on_client_event);
-        let weak = Rc::downgrade(&inner);
+        let config = opts.config()?;
+        let attach = PresenceAttach {
+            user_id: opts.user_id.clone(),
+            hidden: activity::page_hidden() == Some(true),
+        };
+        let handle = hub
+            .run_quiet(|s, now| s.attach_presence(config, attach, now))
+            .map_err(|e| api_error(what, e))?;
+        hub.register(handle, ServiceKind::Presence, debug);
+        let h = hub.clone();
         let monitor = ActivityMonitor::new(
-            {
-                let i = inner.borrow();
-                i.core.config().activity_throttle_ms
-            },
+            config.activity_throttle_ms,
             opts.detect_activity.unwrap_or(true),
-            Rc::new(move |a| on_activity(&weak, a)),
+            Rc::new(move |_| {
+                let _ = h.run(|s, now| s.presence_activity(handle, now));
+            }),
         );
-        {
-            let mut i = inner.borrow_mut();
-            i.hook = Some(hook_id);
-            i.activity = monitor;
-            let now = now_ms();
-            if activity::page_hidden() == Some(true) {
-                i.core.on_visibility_change(true, now);
-            }
-            if handle.is_connected() {
-                i.core.on_connected(now);
-            }
-            if debug {
-                debug_log("presence: service started");
-            }
+        let relay = monitor
+            .as_ref()
+            .map_or(RelayKind::None, ActivityMonitor::relay_kind);
+        if debug {
+            debug_log("presence: service started");
         }
-        pump(&inner);
-        Ok(PresenceService { inner })
+        hub.driver.pump();
+        Ok(PresenceService {
+            hub,
+            handle,
+            activity: Cell::new(monitor),
+            relay: Cell::new(relay),
+            disposed: Cell::new(false),
+        })
     }
 
     /// Chooses a status. A chosen `busy`, `away` or `offline` is never
@@ -776,9 +545,16 @@ impl PresenceService {
     ) -> Result<JsValue, JsValue> {
         let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
         let target = args::id(&target_id, "canViewPresence(): targetId")?;
-        Ok(args::plain(
-            &self.read(|c| c.can_view_presence(&viewer, &target)),
-        ))
+        let h = self.handle;
+        let seen = self
+            .hub
+            .read(|s| {
+                s.presence(h)
+                    .ok()
+                    .map(|c| c.can_view_presence(&viewer, &target))
+            })
+            .flatten();
+        Ok(seen.map_or(JsValue::UNDEFINED, |v| args::plain(&v)))
     }
 
     /// A user's presence as the current user may see it, `undefined` when
@@ -835,7 +611,7 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "PresenceChangeCallback")] callback: JsValue,
     ) -> Result<Function, JsValue> {
-        self.listen(|i| &mut i.presence_subs, &callback, "onPresenceChange")
+        self.listen(Topic::Presence, &callback, "onPresenceChange")
     }
 
     /// `callback(status, auto)` when the current user's status changes.
@@ -844,7 +620,7 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "StatusChangeCallback")] callback: JsValue,
     ) -> Result<Function, JsValue> {
-        self.listen(|i| &mut i.status_subs, &callback, "onStatusChange")
+        self.listen(Topic::Status, &callback, "onStatusChange")
     }
 
     /// `callback(customStatus | null)` when the current user's custom status
@@ -854,17 +630,16 @@ impl PresenceService {
         &self,
         #[wasm_bindgen(unchecked_param_type = "CustomStatusChangeCallback")] callback: JsValue,
     ) -> Result<Function, JsValue> {
-        self.listen(|i| &mut i.custom_subs, &callback, "onCustomStatusChange")
+        self.listen(Topic::CustomStatus, &callback, "onCustomStatusChange")
     }
 
     /// How activity reaches the app's other tabs.
     #[wasm_bindgen(getter, js_name = activityRelay, unchecked_return_type = "ActivityRelay")]
     pub fn activity_relay(&self) -> String {
-        let inner = self.inner.borrow();
-        match inner.activity.as_ref().map(ActivityMonitor::relay_kind) {
-            Some(RelayKind::BroadcastChannel) => "broadcast-channel",
-            Some(RelayKind::Storage) => "storage",
-            Some(RelayKind::None) | None => "none",
+        match self.relay.get() {
+            RelayKind::BroadcastChannel => "broadcast-channel",
+            RelayKind::Storage => "storage",
+            RelayKind::None => "none",
         }
         .into()
     }
@@ -872,29 +647,37 @@ impl PresenceService {
     /// Timers set so far (for idle-cost measurements).
     #[wasm_bindgen(getter, js_name = timerWakeups)]
     pub fn timer_wakeups(&self) -> f64 {
-        self.inner.borrow().timer.wakeups() as f64
+        self.hub.driver.timer_wakeups() as f64
     }
 
     /// Stops the service: listeners, timer and client hook are removed and
     /// callbacks dropped; nothing more is sent. Later calls that change state
     /// throw. Idempotent.
     pub fn dispose(&self) {
-        let mut inner = self.inner.borrow_mut();
-        if inner.disposed {
+        if self.disposed.replace(true) {
             return;
         }
-        inner.disposed = true;
-        if let Some(id) = inner.hook.take() {
-            inner.client.remove_hook(id);
-        }
-        inner.activity = None;
-        inner.timer.arm(None, || {});
-        inner.presence_subs = Callbacks::default();
-        inner.status_subs = Callbacks::default();
-        inner.custom_subs = Callbacks::default();
-        inner.core.drain_effects();
-        if inner.debug {
+        self.hub.forget(self.handle);
+        drop(self.activity.take());
+        self.relay.set(RelayKind::None);
+        let h = self.handle;
+        let _ = self.hub.run(|s, now| {
+            s.detach(h, now);
+            Ok(())
+        });
+        if self.hub.debug(h) {
             debug_log("presence: service disposed");
         }
+    }
+}
+
+impl Drop for PresenceService {
+    fn drop(&mut self) {
+        self.dispose();
+        let h = self.handle;
+        let _ = self.hub.run(|s, now| {
+            s.forget(h, now);
+            Ok(())
+        });
     }
 }

@@ -1,29 +1,24 @@
-//! `TypingService`: the typing core wired to a [`RealtimeClient`] and one
-//! deadline timer (armed only while someone types or a notification waits).
+//! `TypingService`: the typing machine of the client's session (no timer
+//! of its own: the session's deadline covers it, none while nobody types).
 //!
-//! As in the presence service, effects are carried out (emits, the app's
-//! callbacks) only after the state's borrow is released.
+//! Each method checks its arguments and forwards one command through the
+//! client's [`Hub`].
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::{Rc, Weak};
+use std::cell::Cell;
 
 use js_sys::{Array, Function};
 use serde::Deserialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, Res};
-use super::client::{ClientEvent, ClientHandle, RealtimeClient};
-use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
-use super::js::{call, debug_log, Callbacks, Unsubscribe};
-use crate::browser::clock::now_ms;
-use crate::browser::timer::DeadlineTimer;
-use crate::core::connection::event_user_id;
+use super::client::RealtimeClient;
+use super::hub::{ApiError, Hub, Topic};
+use super::js::{call, debug_log};
 use crate::core::room;
+use crate::core::session::{Handle, ServiceKind, SessionError, TypingCommands};
 use crate::core::typing::{
-    self as core, format_typing_text, RoomTypingChange, TypingConfig, TypingEffect, TypingError,
-    TypingPrivacy, TypingUser, Visibility,
+    self as core, format_typing_text, RoomTypingChange, TypingConfig, TypingError, TypingPrivacy,
+    TypingUser, Visibility,
 };
 use crate::core::Millis;
 
@@ -178,41 +173,16 @@ fn typing_error(method: &str, e: TypingError) -> JsError {
     })
 }
 
-struct Inner {
-    core: core::TypingService,
-    client: ClientHandle,
-    hook: Option<u32>,
-    timer: DeadlineTimer,
-    global_subs: Callbacks,
-    room_subs: HashMap<String, Callbacks>,
-    next_id: u32,
-    fixed_user: bool,
-    debug: bool,
-    disposed: bool,
-}
-
-impl Unsubscribe for Inner {
-    fn unsubscribe(&mut self, id: u32) {
-        self.global_subs.remove(id);
-        for subs in self.room_subs.values_mut() {
-            subs.remove(id);
-        }
-        self.room_subs.retain(|_, subs| !subs.is_empty());
+/// The error of a refused call, `method` named.
+fn api_error(method: &str, e: ApiError) -> JsValue {
+    match e {
+        ApiError::Session(SessionError::Typing(e)) => typing_error(method, e).into(),
+        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&format!(
+            "{method}: this TypingService was disposed; create a new one"
+        ))
+        .into(),
+        e => e.to_js(Some(method)),
     }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(id) = self.hook.take() {
-            self.client.remove_hook(id);
-        }
-    }
-}
-
-enum Out {
-    Emit(&'static str, String),
-    Changed(Vec<Function>, RoomTypingChange),
-    Log(String),
 }
 
 fn user_js(u: &TypingUser) -> JsValue {
@@ -231,7 +201,7 @@ fn users_js(users: &[TypingUser]) -> Array {
 }
 
 /// The callback arguments `(channelId, users, threadId, change)`.
-fn change_args(change: &RoomTypingChange) -> Array {
+pub(crate) fn change_args(change: &RoomTypingChange) -> Array {
     let users = users_js(&change.users);
     let o = js_sys::Object::new();
     args::set(&o, "roomName", &JsValue::from_str(&change.room_name));
@@ -257,158 +227,42 @@ fn change_args(change: &RoomTypingChange) -> Array {
     out
 }
 
-impl Driven for Inner {
-    type Core = core::TypingService;
-    type Out = Out;
-    const NAME: &'static str = "TypingService";
-    const LAZY_TIMER: bool = true;
-
-    fn core(&mut self) -> Option<&mut core::TypingService> {
-        (!self.disposed).then_some(&mut self.core)
-    }
-
-    fn timer(&mut self) -> &mut DeadlineTimer {
-        &mut self.timer
-    }
-
-    fn next_id(&mut self) -> &mut u32 {
-        &mut self.next_id
-    }
-
-    fn take_batch(&mut self) -> Option<Vec<Out>> {
-        let effects = self.core.drain_effects();
-        if self.disposed {
-            return None;
-        }
-        let mut outs = Vec::new();
-        for e in effects {
-            match e {
-                TypingEffect::Send { event, payload } => {
-                    outs.push(Out::Emit(event, payload.to_string()))
-                }
-                TypingEffect::TypingChanged { rooms } => {
-                    for room in rooms {
-                        let mut fns = self.global_subs.snapshot();
-                        if let Some(subs) = self.room_subs.get(&room.room_name) {
-                            fns.extend(subs.snapshot());
-                        }
-                        outs.push(Out::Changed(fns, room));
-                    }
-                }
-                TypingEffect::Log(m) => outs.push(Out::Log(m)),
-            }
-        }
-        Some(outs)
-    }
-
-    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
-        let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
-            return;
-        };
-        for out in batch {
-            match out {
-                Out::Emit(event, payload) => {
-                    if let Err(e) = client.emit_volatile_json(event, Some(&payload)) {
-                        if rc.try_borrow().is_ok_and(|i| i.debug) {
-                            let m = JsValue::from(e)
-                                .dyn_ref::<js_sys::Error>()
-                                .map(|e| String::from(e.message()))
-                                .unwrap_or_default();
-                            debug_log(&format!("typing: could not send {event}: {m}"));
-                        }
-                    }
-                }
-                Out::Changed(fns, change) => {
-                    let a = change_args(&change);
-                    for f in fns {
-                        if let Err(e) = call(&f, &a) {
-                            args::report_callback_error("TypingService", &e);
-                        }
-                    }
-                }
-                Out::Log(m) => debug_log(&format!("typing: {m}")),
-            }
-        }
-    }
-}
-
-fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
-    with_state(weak, |inner: &mut Inner, now| match event {
-        ClientEvent::Connected { .. } => {
-            // The client may know the user by now (from the token or an
-            // `authenticated` event; the real server sends no such event).
-            if !inner.fixed_user {
-                if let Some(id) = inner.client.user_id() {
-                    let _ = inner.core.set_current_user_id(&id);
-                }
-            }
-            inner.core.on_connected(now)
-        }
-        ClientEvent::Disconnected => inner.core.on_disconnected(now),
-        ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
-            if let Some(id) = event_user_id(data) {
-                let _ = inner.core.set_current_user_id(&id);
-            }
-        }
-        ClientEvent::Event { name, data } if *name == core::EVENT_TYPING => {
-            let payload = serde_json::from_str::<Value>(data)
-                .ok()
-                .and_then(|mut v| v.get_mut(1).map(Value::take))
-                .unwrap_or(Value::Null);
-            if let Err(e) = inner.core.handle_typing_event(&payload, now) {
-                if inner.debug {
-                    debug_log(&format!("typing: {e}"));
-                }
-            }
-        }
-        _ => {}
-    });
-}
-
 /// Typing indicators for channels, threads and DMs: debounced and throttled
 /// `typing:start`/`typing:stop`, an auto-stop 5 s after the last keystroke,
 /// others' typing per room (expiring, privacy-filtered, batched callbacks).
 #[wasm_bindgen(js_name = TypingService)]
 pub struct TypingService {
-    inner: Rc<RefCell<Inner>>,
+    hub: Hub,
+    handle: Handle,
+    disposed: Cell<bool>,
 }
 
 impl TypingService {
+    /// Runs a command on the live service, then pumps.
     fn act<T>(
         &self,
         method: &str,
-        f: impl FnOnce(&mut core::TypingService, Millis) -> Result<T, TypingError>,
+        f: impl FnOnce(&mut TypingCommands<'_>, Millis) -> Result<T, TypingError>,
     ) -> Res<T> {
-        let r = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.disposed {
-                return Err(JsError::new(&format!(
-                    "{method}: this TypingService was disposed; create a new one"
-                ))
-                .into());
-            }
-            f(&mut inner.core, now_ms()).map_err(|e| typing_error(method, e).into())
-        };
-        pump(&self.inner);
-        r
+        let h = self.handle;
+        self.hub
+            .run(|s, now| s.typing_do(h, now, f))
+            .map_err(|e| api_error(method, e))
     }
 
-    fn read<T>(&self, f: impl FnOnce(&core::TypingService) -> T) -> T {
-        f(&self.inner.borrow().core)
+    /// Reads the machine (still readable once disposed).
+    fn read<T: Default>(&self, f: impl FnOnce(&core::TypingService) -> T) -> T {
+        let h = self.handle;
+        self.hub
+            .read(|s| s.typing(h).ok().map(f))
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// Registers `f` under `room` (`None`: global); returns the unsubscribe function.
     fn add_listener(&self, room: Option<String>, f: Function) -> Function {
-        let id = {
-            let mut inner = self.inner.borrow_mut();
-            let id = fresh_id(&mut *inner);
-            match room {
-                Some(room) => inner.room_subs.entry(room).or_default().add(id, f),
-                None => inner.global_subs.add(id, f),
-            }
-            id
-        };
-        unsubscribe(&self.inner, id)
+        let topic = room.map_or(Topic::TypingAll, Topic::TypingRoom);
+        self.hub.listen(self.handle, topic, f, false)
     }
 }
 
@@ -422,7 +276,7 @@ impl TypingService {
         #[wasm_bindgen(unchecked_optional_param_type = "TypingServiceOptions")] options: JsValue,
     ) -> Result<TypingService, JsValue> {
         let what = "new TypingService()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
         let options = args::opt_fields(&options, &format!("{what}: options"), TYPING_OPTIONS)?;
         let (mut opts, privacy) = match options {
             None => (TypingOptions::default(), TypingPrivacy::default()),
@@ -449,39 +303,23 @@ impl TypingService {
                 (opts, privacy)
             }
         };
-        let debug = opts.debug.unwrap_or_else(|| handle.debug());
+        let debug = opts.debug.unwrap_or_else(|| hub.debug(Handle::CLIENT));
         opts.debug = Some(debug);
-        let mut typing = core::TypingService::new(opts.config()?);
-        let fixed_user = opts.user_id.is_some();
-        if let Some(id) = opts.user_id.as_deref().or(handle.user_id().as_deref()) {
-            typing
-                .set_current_user_id(id)
-                .map_err(|e| typing_error(what, e))?;
-        }
-        let now = now_ms();
-        typing.set_privacy(privacy, now);
-        if handle.is_connected() {
-            typing.on_connected(now);
-        }
-        let inner = Rc::new(RefCell::new(Inner {
-            core: typing,
-            client: handle.clone(),
-            hook: None,
-            timer: DeadlineTimer::default(),
-            global_subs: Callbacks::default(),
-            room_subs: HashMap::new(),
-            next_id: 0,
-            fixed_user,
-            debug,
-            disposed: false,
-        }));
-        let hook_id = add_hook(&inner, &handle, on_client_event);
-        inner.borrow_mut().hook = Some(hook_id);
+        let config = opts.config()?;
+        let user = opts.user_id.clone();
+        let handle = hub
+            .run_quiet(|s, now| s.attach_typing(config, user, privacy, now))
+            .map_err(|e| api_error(what, e))?;
+        hub.register(handle, ServiceKind::Typing, debug);
         if debug {
             debug_log("typing: service started");
         }
-        pump(&inner);
-        Ok(TypingService { inner })
+        hub.driver.pump();
+        Ok(TypingService {
+            hub,
+            handle,
+            disposed: Cell::new(false),
+        })
     }
 
     /// Starts typing now in a channel, or in its thread with `threadId`
@@ -805,29 +643,36 @@ impl TypingService {
     /// Timers set so far (none while nobody types).
     #[wasm_bindgen(getter, js_name = timerWakeups)]
     pub fn timer_wakeups(&self) -> f64 {
-        self.inner.borrow().timer.wakeups() as f64
+        self.hub.driver.timer_wakeups() as f64
     }
 
     /// Stops the service: typing in progress is stopped (`typing:stop`), then
     /// the timer and client hook are removed, callbacks dropped and nothing
     /// more is sent. Later calls that change state throw. Idempotent.
     pub fn dispose(&self) {
-        if self.inner.borrow().disposed {
+        if self.disposed.replace(true) {
             return;
         }
-        let _ = self.act("dispose()", |c, now| c.stop_typing(None, None, now));
-        let mut inner = self.inner.borrow_mut();
-        inner.disposed = true;
-        if let Some(id) = inner.hook.take() {
-            inner.client.remove_hook(id);
-        }
-        inner.timer.arm(None, || {});
-        inner.global_subs = Callbacks::default();
-        inner.room_subs.clear();
-        inner.core.drain_effects();
-        if inner.debug {
+        self.hub.forget(self.handle);
+        let h = self.handle;
+        let _ = self.hub.run(|s, now| {
+            s.detach(h, now);
+            Ok(())
+        });
+        if self.hub.debug(h) {
             debug_log("typing: service disposed");
         }
+    }
+}
+
+impl Drop for TypingService {
+    fn drop(&mut self) {
+        self.dispose();
+        let h = self.handle;
+        let _ = self.hub.run(|s, now| {
+            s.forget(h, now);
+            Ok(())
+        });
     }
 }
 

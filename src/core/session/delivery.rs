@@ -39,7 +39,7 @@ impl Session {
     ) -> Result<Handle, SessionError> {
         self.now = now;
         if let Some(q) = queue {
-            self.slot_ref::<QueueSlot>(q)?;
+            self.active::<QueueSlot>(q)?;
         }
         let mut core = DeliveryEventHandler::new(config);
         if self.is_connected() {
@@ -107,7 +107,7 @@ impl Session {
         queue: Option<Handle>,
     ) -> Result<(), SessionError> {
         if let Some(q) = queue {
-            self.slot_ref::<QueueSlot>(q)?;
+            self.active::<QueueSlot>(q)?;
         }
         self.slot::<DeliverySlot>(handle)?.queue = queue;
         Ok(())
@@ -214,8 +214,9 @@ impl Session {
     }
 
     /// A handler goes: its status calls fail.
-    pub(super) fn delivery_detached(&mut self, slot: DeliverySlot) {
-        for w in slot.waiters {
+    pub(super) fn delivery_detached(&mut self, slot: &mut DeliverySlot) {
+        slot.queue = None;
+        for w in std::mem::take(&mut slot.waiters) {
             self.done(
                 w.ticket,
                 Err(SessionError::Disposed(super::ServiceKind::Delivery)),

@@ -53,11 +53,13 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 
 pub use client::ClientConfig;
+pub use delivery::DeliveryCommands;
 pub use locks::{LockMode, LEASE_MS, LEASE_POLL_MS};
-pub use presence::PresenceAttach;
+pub use presence::{PresenceAttach, PresenceCommands};
 pub use queue::QueueAttach;
 pub use sync::SyncAttach;
 pub use types::*;
+pub use typing::TypingCommands;
 
 use super::connection::Connection;
 use super::store::KeyValueStore;
@@ -87,6 +89,8 @@ pub struct Session {
     auth_extra: Option<String>,
     store: StoreFactory,
     services: Vec<Service>,
+    /// Detached services, kept readable until forgotten.
+    retired: Vec<Service>,
     next_handle: u32,
     next_ticket: u64,
     requests: HashMap<u64, Waiter>,
@@ -115,6 +119,7 @@ impl Session {
             auth_extra: None,
             store,
             services: Vec::new(),
+            retired: Vec::new(),
             next_handle: 1,
             next_ticket: 1,
             requests: HashMap::new(),

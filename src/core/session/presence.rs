@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::{Event, Handle, Session, SessionError, Waiter};
 use crate::core::presence::{
-    CustomStatus, PresenceConfig, PresenceEffect, PresenceService, PresenceStatus, PrivacySettings,
-    PrivacySettingsUpdate, EVENT_SUBSCRIBE,
+    CustomStatus, PresenceConfig, PresenceEffect, PresenceError, PresenceService, PresenceStatus,
+    PrivacySettings, PrivacySettingsUpdate, EVENT_SUBSCRIBE,
 };
 use crate::core::Millis;
 
@@ -69,115 +69,15 @@ impl Session {
         self.slot_ref::<PresenceSlot>(handle).map(|s| &s.core)
     }
 
-    /// Chooses a status.
-    pub fn presence_set_status(
+    /// Runs a presence command `f` (see [`PresenceCommands`]), then routes.
+    pub fn presence_do<T>(
         &mut self,
         handle: Handle,
-        status: PresenceStatus,
         now: Millis,
-    ) -> Result<(), SessionError> {
+        f: impl FnOnce(&mut PresenceCommands<'_>, Millis) -> Result<T, PresenceError>,
+    ) -> Result<T, SessionError> {
         self.on_slot(handle, now, |s: &mut PresenceSlot, now| {
-            s.core.set_status(status, now);
-            Ok(())
-        })
-    }
-
-    /// Sets the custom status (refused empty, expired or out of range).
-    pub fn presence_set_custom_status(
-        &mut self,
-        handle: Handle,
-        custom_status: CustomStatus,
-        now: Millis,
-    ) -> Result<(), SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, now| {
-            Ok(s.core.set_custom_status(custom_status, now)?)
-        })
-    }
-
-    /// Removes the custom status.
-    pub fn presence_clear_custom_status(
-        &mut self,
-        handle: Handle,
-        now: Millis,
-    ) -> Result<(), SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, now| {
-            s.core.clear_custom_status(now);
-            Ok(())
-        })
-    }
-
-    /// Invisible mode on or off.
-    pub fn presence_set_invisible(
-        &mut self,
-        handle: Handle,
-        invisible: bool,
-        now: Millis,
-    ) -> Result<(), SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, now| {
-            s.core.set_invisible_mode(invisible, now);
-            Ok(())
-        })
-    }
-
-    /// Updates the current user's privacy settings; returns all of them.
-    pub fn presence_update_settings(
-        &mut self,
-        handle: Handle,
-        update: PrivacySettingsUpdate,
-        now: Millis,
-    ) -> Result<PrivacySettings, SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, now| {
-            Ok(s.core.update_settings(update, now))
-        })
-    }
-
-    /// Replaces the contacts.
-    pub fn presence_set_contacts(
-        &mut self,
-        handle: Handle,
-        contact_ids: Vec<String>,
-        now: Millis,
-    ) -> Result<(), SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, _| {
-            s.core.set_contacts(contact_ids);
-            Ok(())
-        })
-    }
-
-    /// Another user's privacy settings.
-    pub fn presence_set_user_settings(
-        &mut self,
-        handle: Handle,
-        user_id: &str,
-        settings: PrivacySettings,
-        now: Millis,
-    ) -> Result<(), SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, _| {
-            Ok(s.core.set_user_settings(user_id, settings)?)
-        })
-    }
-
-    /// Follows users; returns how many were new.
-    pub fn presence_subscribe(
-        &mut self,
-        handle: Handle,
-        user_ids: &[String],
-        now: Millis,
-    ) -> Result<usize, SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, _| {
-            Ok(s.core.subscribe_to_users(user_ids)?)
-        })
-    }
-
-    /// Stops following users; returns how many were followed.
-    pub fn presence_unsubscribe(
-        &mut self,
-        handle: Handle,
-        user_ids: &[String],
-        now: Millis,
-    ) -> Result<usize, SessionError> {
-        self.on_slot(handle, now, |s: &mut PresenceSlot, _| {
-            Ok(s.core.unsubscribe_from_users(user_ids))
+            Ok(f(&mut PresenceCommands(&mut s.core), now)?)
         })
     }
 
@@ -224,5 +124,73 @@ impl Session {
         if let Err(e) = s.core.handle_subscribe_answer(&answer, now) {
             self.event(handle, Event::Dropped(e.into()));
         }
+    }
+}
+
+/// The app's commands of a presence service (and only those: connection
+/// events, activity, visibility and timers are the session's).
+pub struct PresenceCommands<'a>(&'a mut PresenceService);
+
+impl PresenceCommands<'_> {
+    /// Chooses a status.
+    pub fn set_status(&mut self, status: PresenceStatus, now: Millis) {
+        self.0.set_status(status, now);
+    }
+
+    /// Chooses a status by name.
+    pub fn set_status_str(&mut self, status: &str, now: Millis) -> Result<(), PresenceError> {
+        self.0.set_status_str(status, now)
+    }
+
+    /// Sets the custom status (refused empty, expired or out of range).
+    pub fn set_custom_status(
+        &mut self,
+        cs: CustomStatus,
+        now: Millis,
+    ) -> Result<(), PresenceError> {
+        self.0.set_custom_status(cs, now)
+    }
+
+    /// Removes the custom status.
+    pub fn clear_custom_status(&mut self, now: Millis) {
+        self.0.clear_custom_status(now);
+    }
+
+    /// Invisible mode on or off.
+    pub fn set_invisible_mode(&mut self, invisible: bool, now: Millis) {
+        self.0.set_invisible_mode(invisible, now);
+    }
+
+    /// Updates the current user's privacy settings; returns all of them.
+    pub fn update_settings(
+        &mut self,
+        update: PrivacySettingsUpdate,
+        now: Millis,
+    ) -> PrivacySettings {
+        self.0.update_settings(update, now)
+    }
+
+    /// Replaces the contacts.
+    pub fn set_contacts(&mut self, contact_ids: Vec<String>) {
+        self.0.set_contacts(contact_ids);
+    }
+
+    /// Another user's privacy settings.
+    pub fn set_user_settings(
+        &mut self,
+        user_id: &str,
+        settings: PrivacySettings,
+    ) -> Result<(), PresenceError> {
+        self.0.set_user_settings(user_id, settings)
+    }
+
+    /// Follows users; returns how many were new.
+    pub fn subscribe_to_users(&mut self, user_ids: &[String]) -> Result<usize, PresenceError> {
+        self.0.subscribe_to_users(user_ids)
+    }
+
+    /// Stops following users; returns how many were followed.
+    pub fn unsubscribe_from_users(&mut self, user_ids: &[String]) -> usize {
+        self.0.unsubscribe_from_users(user_ids)
     }
 }

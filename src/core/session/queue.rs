@@ -327,11 +327,11 @@ impl Session {
 
     /// A queue goes: its locks are released, flush waiters hear it, and the
     /// handlers following it stop.
-    pub(super) fn queue_detached(&mut self, handle: Handle, slot: QueueSlot) {
-        for (_, lock) in slot.locks {
+    pub(super) fn queue_detached(&mut self, handle: Handle, slot: &mut QueueSlot) {
+        for (_, lock) in std::mem::take(&mut slot.locks) {
             self.release_lock(lock);
         }
-        for (_, w) in slot.waiters {
+        for (_, w) in std::mem::take(&mut slot.waiters) {
             self.flush_answer(w, None);
         }
         for s in &mut self.services {

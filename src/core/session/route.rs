@@ -147,11 +147,11 @@ impl Session {
             }
             Waiter::Subscribe(h) => self.subscribe_answer(h, first_ack_arg(result)),
             Waiter::Service(h, id) => {
-                if self.slot_ref::<DeliverySlot>(h).is_ok() {
+                if self.active::<DeliverySlot>(h).is_ok() {
                     self.delivery_answer(h, id, result);
-                } else if self.slot_ref::<QueueSlot>(h).is_ok() {
+                } else if self.active::<QueueSlot>(h).is_ok() {
                     self.queue_answer(h, id, result);
-                } else if self.slot_ref::<SyncSlot>(h).is_ok() {
+                } else if self.active::<SyncSlot>(h).is_ok() {
                     self.sync_answer(h, id, first_ack_arg(result));
                 }
             }

@@ -140,10 +140,22 @@ impl Session {
             .ok_or(SessionError::Disposed(S::KIND))
     }
 
-    /// The slot of `handle`, shared.
+    /// Whether `handle` is an attached (not detached) service of type `S`.
+    pub(super) fn active<S: Slot>(&self, handle: Handle) -> Result<(), SessionError> {
+        self.services
+            .iter()
+            .find(|s| s.handle == handle)
+            .and_then(|s| S::of_ref(&s.machine))
+            .map(|_| ())
+            .ok_or(SessionError::Disposed(S::KIND))
+    }
+
+    /// The slot of `handle`, shared (a detached one too: its state stays
+    /// readable).
     pub(super) fn slot_ref<S: Slot>(&self, handle: Handle) -> Result<&S, SessionError> {
         self.services
             .iter()
+            .chain(&self.retired)
             .find(|s| s.handle == handle)
             .and_then(|s| S::of_ref(&s.machine))
             .ok_or(SessionError::Disposed(S::KIND))
@@ -322,8 +334,9 @@ impl Session {
     }
 
     /// Detaches (disposes) a service: what waits on it fails, its locks are
-    /// released, typing in progress is stopped first. Unknown handles are
-    /// ignored (disposing twice is fine).
+    /// released, typing in progress is stopped first. It then hears nothing
+    /// more, but stays readable until [`Session::forget`]. Unknown handles
+    /// are ignored (disposing twice is fine).
     pub fn detach(&mut self, handle: Handle, now: Millis) {
         self.now = now;
         if let Ok(t) = self.slot::<TypingSlot>(handle) {
@@ -333,13 +346,21 @@ impl Session {
         let Some(pos) = self.services.iter().position(|s| s.handle == handle) else {
             return;
         };
-        let service = self.services.remove(pos);
-        match service.machine {
-            Machine::Delivery(d) => self.delivery_detached(*d),
-            Machine::Queue(q) => self.queue_detached(handle, *q),
-            Machine::Sync(s) => self.sync_detached(*s),
+        let mut service = self.services.remove(pos);
+        let _ = service.take_effects();
+        match &mut service.machine {
+            Machine::Delivery(d) => self.delivery_detached(d),
+            Machine::Queue(q) => self.queue_detached(handle, q),
+            Machine::Sync(s) => self.sync_detached(s),
             Machine::Presence(_) | Machine::Typing(_) => {}
         }
+        self.retired.push(service);
         self.route();
+    }
+
+    /// Drops a service for good (detaching it first if needed).
+    pub fn forget(&mut self, handle: Handle, now: Millis) {
+        self.detach(handle, now);
+        self.retired.retain(|s| s.handle != handle);
     }
 }

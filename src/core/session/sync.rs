@@ -248,8 +248,11 @@ impl Session {
     }
 
     /// A sync service goes: its calls fail.
-    pub(super) fn sync_detached(&mut self, slot: SyncSlot) {
-        let waiters = slot.sync_waiters.into_iter().chain(slot.message_waiters);
+    pub(super) fn sync_detached(&mut self, slot: &mut SyncSlot) {
+        slot.queue = None;
+        let waiters = std::mem::take(&mut slot.sync_waiters)
+            .into_iter()
+            .chain(std::mem::take(&mut slot.message_waiters));
         for (_, ticket) in waiters {
             self.done(ticket, Err(SessionError::Disposed(ServiceKind::Sync)));
         }

@@ -3,7 +3,7 @@
 //! per changed room).
 
 use super::{Event, Handle, Session, SessionError};
-use crate::core::typing::{TypingConfig, TypingEffect, TypingPrivacy, TypingService};
+use crate::core::typing::{TypingConfig, TypingEffect, TypingError, TypingPrivacy, TypingService};
 use crate::core::Millis;
 
 /// A typing service in the session.
@@ -59,10 +59,10 @@ impl Session {
         &mut self,
         handle: Handle,
         now: Millis,
-        f: impl FnOnce(&mut TypingCommands<'_>, Millis) -> Result<T, SessionError>,
+        f: impl FnOnce(&mut TypingCommands<'_>, Millis) -> Result<T, TypingError>,
     ) -> Result<T, SessionError> {
         self.on_slot(handle, now, |s: &mut TypingSlot, now| {
-            f(&mut TypingCommands(&mut s.core), now)
+            Ok(f(&mut TypingCommands(&mut s.core), now)?)
         })
     }
 
@@ -89,49 +89,64 @@ pub struct TypingCommands<'a>(&'a mut TypingService);
 
 impl TypingCommands<'_> {
     /// Starts typing in a channel or its thread.
-    pub fn start(
+    pub fn start_typing(
         &mut self,
         channel: &str,
         thread: Option<&str>,
         now: Millis,
-    ) -> Result<(), SessionError> {
-        Ok(self.0.start_typing(channel, thread, now)?)
+    ) -> Result<(), TypingError> {
+        self.0.start_typing(channel, thread, now)
+    }
+
+    /// Starts typing in a thread.
+    pub fn start_typing_in_thread(
+        &mut self,
+        channel: &str,
+        thread: &str,
+        now: Millis,
+    ) -> Result<(), TypingError> {
+        self.0.start_typing_in_thread(channel, thread, now)
     }
 
     /// Starts typing in a DM.
-    pub fn start_in_dm(&mut self, dm: &str, now: Millis) -> Result<(), SessionError> {
-        Ok(self.0.start_typing_in_dm(dm, now)?)
+    pub fn start_typing_in_dm(&mut self, dm: &str, now: Millis) -> Result<(), TypingError> {
+        self.0.start_typing_in_dm(dm, now)
     }
 
     /// Stops typing in a channel or thread, or everywhere.
-    pub fn stop(
+    pub fn stop_typing(
         &mut self,
         channel: Option<&str>,
         thread: Option<&str>,
         now: Millis,
-    ) -> Result<(), SessionError> {
-        Ok(self.0.stop_typing(channel, thread, now)?)
+    ) -> Result<(), TypingError> {
+        self.0.stop_typing(channel, thread, now)
     }
 
     /// Stops typing in a DM.
-    pub fn stop_in_dm(&mut self, dm: &str, now: Millis) -> Result<(), SessionError> {
-        Ok(self.0.stop_typing_in_dm(dm, now)?)
+    pub fn stop_typing_in_dm(&mut self, dm: &str, now: Millis) -> Result<(), TypingError> {
+        self.0.stop_typing_in_dm(dm, now)
     }
 
     /// The message input of a channel or thread changed.
-    pub fn input(
+    pub fn handle_input_change(
         &mut self,
         channel: &str,
         value: &str,
         thread: Option<&str>,
         now: Millis,
-    ) -> Result<(), SessionError> {
-        Ok(self.0.handle_input_change(channel, value, thread, now)?)
+    ) -> Result<(), TypingError> {
+        self.0.handle_input_change(channel, value, thread, now)
     }
 
     /// The message input of a DM changed.
-    pub fn input_in_dm(&mut self, dm: &str, value: &str, now: Millis) -> Result<(), SessionError> {
-        Ok(self.0.handle_input_change_in_dm(dm, value, now)?)
+    pub fn handle_input_change_in_dm(
+        &mut self,
+        dm: &str,
+        value: &str,
+        now: Millis,
+    ) -> Result<(), TypingError> {
+        self.0.handle_input_change_in_dm(dm, value, now)
     }
 
     /// Changes privacy.
@@ -150,7 +165,7 @@ impl TypingCommands<'_> {
     }
 
     /// Forgets everyone's typing and stops our own.
-    pub fn clear_all(&mut self, now: Millis) {
+    pub fn clear_all_typing_state(&mut self, now: Millis) {
         self.0.clear_all_typing_state(now);
     }
 }

@@ -154,13 +154,19 @@ fn commands_before_initialize_and_on_gone_services_are_refused() {
         .unwrap();
     s.detach(p, 1);
     let err = s
-        .presence_set_status(p, crate::core::presence::PresenceStatus::Busy, 2)
+        .presence_do(p, 2, |c, now| {
+            c.set_status(crate::core::presence::PresenceStatus::Busy, now);
+            Ok(())
+        })
         .unwrap_err();
     assert_eq!(err, SessionError::Disposed(ServiceKind::Presence));
     assert_eq!(
         err.to_string(),
         "this PresenceService was disposed; create a new one"
     );
+    assert!(s.presence(p).is_ok(), "still readable until forgotten");
+    s.forget(p, 3);
+    assert!(s.presence(p).is_err());
     s.detach(p, 3); // twice is fine
 }
 

@@ -78,8 +78,10 @@ fn the_deadline_is_the_minimum_over_the_machines() {
     s.delivery_do(d, 10, |c, now| c.acknowledge_read("m1", "general", now))
         .unwrap();
     assert_eq!(s.next_deadline(), Some(1_010), "the read batch");
-    s.typing_do(t, 20, |c, now| c.input("general", "h", None, now))
-        .unwrap();
+    s.typing_do(t, 20, |c, now| {
+        c.handle_input_change("general", "h", None, now)
+    })
+    .unwrap();
     assert_eq!(s.next_deadline(), Some(320), "the typing debounce");
     s.handle_timeout(320);
     assert!(frames(&drain(&mut s))

@@ -13,7 +13,8 @@ fn presence_goes_out_on_connect_and_hears_the_server() {
     let p = s
         .attach_presence(PresenceConfig::default(), PresenceAttach::default(), 0)
         .unwrap();
-    s.presence_subscribe(p, &["u2".to_owned()], 0).unwrap();
+    s.presence_do(p, 0, |c, _| c.subscribe_to_users(&["u2".to_owned()]))
+        .unwrap();
     let out = connect(&mut s, 10);
     let sent: Vec<String> = frames(&out).into_iter().skip(1).collect();
     assert!(
@@ -42,7 +43,11 @@ fn presence_goes_out_on_connect_and_hears_the_server() {
     server_event(&mut s, "presence:changed", json!({"status": "away"}), 13);
     let seen = events_of(&drain(&mut s), p);
     assert!(matches!(&seen[..], [Event::Dropped(e)] if e.code() == "presence"));
-    s.presence_set_status(p, PresenceStatus::Busy, 14).unwrap();
+    s.presence_do(p, 14, |c, now| {
+        c.set_status(PresenceStatus::Busy, now);
+        Ok(())
+    })
+    .unwrap();
     let out = drain(&mut s);
     assert!(frames(&out)[0].contains(r#""status":"busy""#));
     assert_eq!(
@@ -82,14 +87,14 @@ fn typing_goes_out_volatile_and_incoming_typing_reaches_the_service() {
     let t = s
         .attach_typing(TypingConfig::default(), None, TypingPrivacy::default(), 0)
         .unwrap();
-    s.typing_do(t, 0, |c, now| c.start("general", None, now))
+    s.typing_do(t, 0, |c, now| c.start_typing("general", None, now))
         .unwrap();
     assert!(
         frames(&drain(&mut s)).is_empty(),
         "nothing while disconnected"
     );
     connect(&mut s, 1);
-    s.typing_do(t, 2, |c, now| c.start("general", None, now))
+    s.typing_do(t, 2, |c, now| c.start_typing("general", None, now))
         .unwrap();
     assert_eq!(
         frames(&drain(&mut s)),
