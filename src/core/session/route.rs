@@ -58,6 +58,7 @@ impl Session {
                 self.services_connected(reconnected);
             }
             Effect::Disconnected { reason } => {
+                self.cancel_queue_sends();
                 self.services_disconnected();
                 self.event(client, Event::Disconnected(reason));
             }
@@ -127,6 +128,23 @@ impl Session {
                     message,
                 }),
             ),
+        }
+    }
+
+    /// The link is gone: a queue's send in flight is the queue's to retry
+    /// (it puts the message back in line), so the connection must not send
+    /// it again by itself after the reconnect (twice in all).
+    fn cancel_queue_sends(&mut self) {
+        let queues = self.handles::<QueueSlot>();
+        let ids = super::waiting_for(
+            &self.requests,
+            |w| matches!(w, Waiter::Service(h, _) if queues.contains(h)),
+        );
+        for id in ids {
+            self.requests.remove(&id);
+            if let Some(c) = self.conn.as_mut() {
+                c.cancel(id);
+            }
         }
     }
 

@@ -187,3 +187,30 @@ fn a_send_that_fails_with_the_link_is_not_an_attempt() {
     let msg = &s.queue(q).unwrap().get_queued_messages()[0];
     assert_eq!(msg.retry_count, 0);
 }
+
+#[test]
+fn a_send_lost_with_the_link_goes_out_once_after_the_reconnect() {
+    let mut s = session();
+    let q = attach(&mut s, None, "a");
+    connect(&mut s, 0);
+    s.queue_message(q, NewMessage::text("general", "once"), 1)
+        .unwrap();
+    assert_eq!(
+        frames(&drain(&mut s))
+            .iter()
+            .filter(|f| f.contains("message:send"))
+            .count(),
+        1
+    );
+    let at = drop_and_reconnect(&mut s, 2);
+    s.handle_socket_frame(READY, at);
+    let sent = frames(&drain(&mut s));
+    let sends: Vec<&String> = sent.iter().filter(|f| f.contains("message:send")).collect();
+    assert_eq!(sends.len(), 1, "the queue's retry only: {sent:?}");
+    answer(&mut s, &sent, "message:send", ok(), at + 1);
+    let out = drain(&mut s);
+    assert!(events_of(&out, q)
+        .iter()
+        .any(|e| matches!(e, Event::Queue(QueueEvent::Sent { .. }))));
+    assert_eq!(s.queue(q).unwrap().get_queue_length(), 0);
+}
