@@ -73,8 +73,15 @@ export async function firefox() {
     handle: () => call(base, 'GET', `${s}/window`),
     switchTo: (handle) => call(base, 'POST', `${s}/window`, { handle }),
     reload: () => call(base, 'POST', `${s}/refresh`, {}),
+    /** Ends the session and geckodriver; a session that does not answer within 10 s (a blocked page) is left to the driver's exit. */
     async quit() {
-      try { await call(base, 'DELETE', s); } finally { driver.kill(); }
+      let timer;
+      try {
+        await Promise.race([call(base, 'DELETE', s), new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+      } finally {
+        clearTimeout(timer);
+        driver.kill();
+      }
     },
   };
 }
