@@ -15,7 +15,7 @@ import { launch, staticServer, serverUrl, controlUrl, realtimePort, controlPort 
 import { firefox } from './firefox.mjs';
 
 /** The suites, in the order they run: the one list. */
-export const SUITES = ['client', 'presence', 'delivery', 'queue', 'sync'];
+export const SUITES = ['client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync'];
 
 const serverUrlB = `http://127.0.0.1:${process.env.REALTIME_PORT_B ?? Number(realtimePort) + 2}`;
 const controlUrlB = `http://127.0.0.1:${process.env.CONTROL_PORT_B ?? Number(controlPort) + 2}`;
@@ -30,9 +30,9 @@ const POLL_MS = 250;
 
 for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}; the suites: ${SUITES.join(', ')}`);
 
-let web, reports;
-before(async () => { web = await staticServer(); reports = await reportServer(); });
-after(() => { web?.server.close(); reports?.server.close(); });
+let reports;
+before(async () => { reports = await reportServer(); });
+after(() => reports?.server.close());
 
 /**
  * Where the runner pages report: each update (the test starting now, the
@@ -66,7 +66,7 @@ function reportServer() {
 
 let runCount = 0;
 
-function runnerUrl(suite, report) {
+function runnerUrl(web, suite, report) {
   const q = new URLSearchParams({ suite, server: serverUrl, control: controlUrl, serverB: serverUrlB, controlB: controlUrlB, report });
   if (only) q.set('only', only);
   return `${web.url}/tests/browser/runner.html?${q}`;
@@ -79,7 +79,12 @@ function within(promise, ms, fallback) {
     .finally(() => clearTimeout(timer));
 }
 
-/** A fresh page per suite: a new context of one Chromium, a new Firefox session. */
+/**
+ * A fresh page per suite: a new context of one Chromium, a new tab of one
+ * Firefox session. Each suite is served from its own port, so its origin's
+ * storage, BroadcastChannels and Web Locks start empty in Firefox's shared
+ * profile too.
+ */
 const drivers = {
   chromium: async () => {
     const browser = await launch({ args: ['--disable-background-timer-throttling', '--disable-renderer-backgrounding'] });
@@ -93,19 +98,37 @@ const drivers = {
       close: () => within(browser.close(), 10_000),
     };
   },
-  firefox: async () => ({
-    async open(url) {
-      const ff = await firefox();
-      try {
-        await ff.goto(url);
-      } catch (e) {
-        await ff.quit();
-        throw e;
-      }
-      return { close: () => ff.quit() };
-    },
-    close: async () => {},
-  }),
+  firefox: async () => {
+    // One session (a start costs ~7 s); a tab that cannot be closed (a
+    // blocked page) ends it, and the next suite starts another.
+    let ff = null;
+    let home = null;
+    return {
+      async open(url) {
+        if (!ff) {
+          ff = await firefox();
+          home = await ff.handle();
+        }
+        const session = ff;
+        const close = async () => {
+          const closed = await within(session.closeTab().then(() => session.switchTo(home)).then(() => true, () => false), 10_000, false);
+          if (!closed) {
+            if (ff === session) ff = null;
+            await session.quit();
+          }
+        };
+        await session.switchTo(await session.newTab());
+        try {
+          await session.goto(url);
+        } catch (e) {
+          await close();
+          throw e;
+        }
+        return { close };
+      },
+      close: async () => { await ff?.quit(); },
+    };
+  },
 };
 
 /**
@@ -117,8 +140,10 @@ async function runSuite(driver, suite) {
   const id = `run${(runCount += 1)}`;
   const run = { progress: null, results: null, at: Date.now() };
   reports.runs.set(id, run);
-  const page = await driver.open(runnerUrl(suite, `${reports.url}/${id}`));
+  const web = await staticServer();
+  let page = null;
   try {
+    page = await driver.open(runnerUrl(web, suite, `${reports.url}/${id}`));
     for (;;) {
       if (run.results) return run.results;
       const { progress } = run;
@@ -130,7 +155,8 @@ async function runSuite(driver, suite) {
     }
   } finally {
     reports.runs.delete(id);
-    await page.close();
+    await page?.close();
+    web.server.close();
   }
 }
 

@@ -6,8 +6,8 @@
 const registered = [];
 let cleanups = null;
 
-/** Registers `fn` (sync or async) as the test `name`; `timeoutMs` bounds it (default 30 s). */
-export function test(name, fn, { timeoutMs = 30_000 } = {}) {
+/** Registers `fn` (sync or async) as the test `name`; `timeoutMs` bounds it (default 60 s). */
+export function test(name, fn, { timeoutMs = 60_000 } = {}) {
   if (registered.some((t) => t.name === name)) throw new Error(`two tests named "${name}"`);
   registered.push({ name, fn, timeoutMs });
 }
