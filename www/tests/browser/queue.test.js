@@ -129,7 +129,7 @@ test('queued while the server is down survive a reload and arrive exactly once i
   deepEqual(storedMessages(), [], 'removed from storage after the acks');
   const flushed = events.of('queue:flushed');
   equal(flushed.reduce((sum, f) => sum + f.sent, 0), 5);
-}, { timeoutMs: 60_000 });
+});
 
 /** `navigator.locks.query()` as plain data. */
 async function lockSnapshot() {
@@ -201,9 +201,9 @@ async function twoTabsShareOneQueue(lock) {
   equal(localStorage.getItem(`${KEY}:flush-lock`), null, 'the lease is released');
 }
 
-test('two tabs with one queue send each message exactly once web locks', () => twoTabsShareOneQueue('auto'), { timeoutMs: 60_000 });
+test('two tabs with one queue send each message exactly once web locks', () => twoTabsShareOneQueue('auto'));
 
-test('two tabs with one queue send each message exactly once lease fallback', () => twoTabsShareOneQueue('lease'), { timeoutMs: 60_000 });
+test('two tabs with one queue send each message exactly once lease fallback', () => twoTabsShareOneQueue('lease'));
 
 test('a storage event from another tab merges its changes', () => {
   clearStorage();

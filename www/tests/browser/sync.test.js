@@ -87,7 +87,7 @@ test('reconnect sync flushes the queue then fetches what was missed', async () =
   const { cids, sendCounts } = await received();
   equal(cids.filter((c) => c === aliceCid).length, 1);
   equal(sendCounts[aliceCid], 1);
-}, { timeoutMs: 60_000 });
+});
 
 test('manual sync and edit conflicts', async () => {
   clearStorage();
