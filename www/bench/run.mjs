@@ -15,9 +15,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants as zc, gzipSync } from 'node:zlib';
+import { measure as measureSize, sizeOf } from '../../scripts/size.mjs';
 import { BODY, controlCall, controlUrl, root, serverUrl, sleep, start, token } from './lib.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -126,20 +126,7 @@ async function measure(name, fn) {
 }
 
 function bundle() {
-  const files = ['chat_realtime_bg.wasm', 'chat_realtime.js'].map((f) => join(pkgDir, f));
-  // The inline_js snippets the glue imports (pkg/snippets may hold stale ones).
-  const glue = readFileSync(files[1], 'utf8');
-  for (const m of glue.matchAll(/from '\.\/(snippets\/[^']+)'/g)) files.push(join(pkgDir, m[1]));
-  const sizeOf = (f) => {
-    const b = readFileSync(f);
-    return {
-      file: relative(root, f),
-      raw: b.length,
-      gzip: gzipSync(b, { level: 9 }).length,
-      brotli: brotliCompressSync(b, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
-    };
-  };
-  const ours = files.map(sizeOf);
+  const ours = measureSize(pkgDir).files;
   const sio = [sizeOf(join(root, 'www', 'node_modules', 'socket.io-client', 'dist', 'socket.io.min.js'))];
   const sum = (list, k) => list.reduce((a, f) => a + f[k], 0);
   for (const k of ['raw', 'gzip', 'brotli']) results[`bundle.${k}`] = { ours: [sum(ours, k)], sio: [sum(sio, k)] };
