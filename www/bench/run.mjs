@@ -329,7 +329,7 @@ function buildRows() {
   add('events.cpuProcess', 'Incoming events: renderer process CPU per event (all its threads)', 'us', 'lower');
   add('acks.sequential', `Acks, sequential round trips (${group(cfg.seqAcks)})`, 'rate', 'higher', { vs: 'raw', min: 0.9, text: '≥ 0.9× raw WebSocket echo' });
   add('acks.pipelined', `Acks, ${group(cfg.pipeAcks)} pipelined (all sent, then all awaited)`, 'rate', 'higher');
-  add('queue.enqueue', `Offline queue: enqueue 1 with ${cfg.queued} queued (persisted)`, 'ms', 'lower', { atMost: 0.1, text: '≤ 0.1 ms' });
+  add('queue.enqueue', `Offline queue: enqueue 1 with ≥ ${cfg.queued} queued (persisted; mean of 100)`, 'ms', 'lower', { atMost: 0.1, text: '≤ 0.1 ms' });
   add('queue.flush', `Offline queue: flush ${cfg.queued} after reconnect`, 'ms', 'lower');
   const pm = pingIntervalMs();
   add('idle.fired', `Idle: timer callbacks fired per minute (connected, ${cfg.idleSeconds} s window)`, 'perMin', 'lower',
