@@ -62,9 +62,13 @@ bench-smoke: build
 test: lint host-test server-test browser-test www-test bench-smoke size
 	@echo "make test: all suites passed"
 
+# The wasm and its glue, then the TypeScript layer users import (js/src ->
+# pkg/index.js and its modules) and pkg/package.json pointing at it.
 build: setup
 	wasm-pack build --release --mode no-install --target web --weak-refs
 	node scripts/wasm-opt.mjs pkg/chat_realtime_bg.wasm
+	js/node_modules/.bin/tsc -p js
+	node scripts/package-json.mjs
 
 # Size and speed next to socket.io-client and the raw WebSocket; prints the
 # table and writes BENCHMARKS.md. Not part of `make test` (bench-smoke is).

@@ -1,5 +1,5 @@
 // chat-realtime (this package, release build from /pkg/) behind the bench adapter.
-import init, * as pkg from '/pkg/chat_realtime.js';
+import init, * as pkg from '/pkg/index.js';
 import { install, server, control, controlPost } from './harness.js';
 
 const wasm = await init();
