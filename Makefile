@@ -20,7 +20,7 @@ BENCH_REALTIME_PORT_B ?= 39133
 BENCH_CONTROL_PORT_B ?= 39134
 BENCH_REDIS_PORT ?= 39139
 
-.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench soak clean
+.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build size demo bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -57,12 +57,16 @@ soak: build
 bench-smoke: build
 	bash scripts/with-server.sh node www/bench/run.mjs --smoke
 
-test: lint host-test server-test browser-test www-test bench-smoke
+test: lint host-test server-test browser-test www-test bench-smoke size
 	@echo "make test: all suites passed"
 
+# The wasm and its glue, then the TypeScript layer users import (js/src ->
+# pkg/index.js and its modules) and pkg/package.json pointing at it.
 build: setup
 	wasm-pack build --release --mode no-install --target web --weak-refs
 	node scripts/wasm-opt.mjs pkg/chat_realtime_bg.wasm
+	js/node_modules/.bin/tsc -p js
+	node scripts/package-json.mjs
 
 # Size and speed next to socket.io-client and the raw WebSocket; prints the
 # table and writes BENCHMARKS.md. Not part of `make test` (bench-smoke is).
@@ -71,6 +75,11 @@ bench: build
 	  REALTIME_PORT_B=$(BENCH_REALTIME_PORT_B) CONTROL_PORT_B=$(BENCH_CONTROL_PORT_B) REDIS_PORT=$(BENCH_REDIS_PORT) \
 	  PING_INTERVAL_MS=25000 PING_TIMEOUT_MS=20000 \
 	  bash scripts/with-server.sh node www/bench/run.mjs
+
+# Bytes of everything a page loads (raw, gzip, brotli); fails above the
+# budget in size-budget.json.
+size: build
+	node scripts/size.mjs
 
 demo: build
 	bash scripts/demo.sh

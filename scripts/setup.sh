@@ -3,7 +3,7 @@
 # wasm-bindgen-cli at the version pinned in Cargo.toml, wasm-pack, geckodriver,
 # Debian's chromium, firefox-esr and redis-server (the test
 # servers scale out over it), and the npm packages of
-# tests/server and www from their lockfiles. Safe to run again.
+# tests/server, www and js (TypeScript, esbuild) from their lockfiles. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-for dir in tests/server www; do
+for dir in tests/server www js; do
   [ -f "$dir/package-lock.json" ] || continue
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "npm ci in $dir"
