@@ -1,7 +1,7 @@
 // The one place the browser suites import the package, as its users do: the
-// built `pkg/` (served as /pkg/), initialized once. When the package's classes
-// become a TypeScript layer over the wasm core, only this file changes.
-import init, * as pkg from '/pkg/chat_realtime.js';
+// built package's entry (pkg/index.js, the TypeScript layer, served as /pkg/),
+// initialized once. When the entry changes, only this file changes.
+import init, * as pkg from '/pkg/index.js';
 
 await init();
 
