@@ -1,7 +1,6 @@
 # chat-realtime: `make test` is what CI runs; `make demo` serves the demo page.
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-export CHROMEDRIVER ?= /usr/bin/chromedriver
 export GECKODRIVER ?= $(HOME)/.cargo/bin/geckodriver
 export REALTIME_PORT ?= 39101
 export CONTROL_PORT ?= 39102
@@ -10,7 +9,6 @@ export CONTROL_PORT ?= 39102
 export REALTIME_PORT_B ?= $(shell expr $(REALTIME_PORT) + 2)
 export CONTROL_PORT_B ?= $(shell expr $(CONTROL_PORT) + 2)
 export REDIS_PORT ?= $(shell expr $(REALTIME_PORT) + 78)
-export WASM_BINDGEN_TEST_TIMEOUT ?= 300
 # Rooms exist on the real server only once created: the test servers create
 # these at start and after every /reset.
 export ROOMS ?= channel:general,channel:team,channel:e2e,channel:soak,channel:bench-queue,r,dm:d1
@@ -21,7 +19,6 @@ BENCH_CONTROL_PORT ?= 39132
 BENCH_REALTIME_PORT_B ?= 39133
 BENCH_CONTROL_PORT_B ?= 39134
 BENCH_REDIS_PORT ?= 39139
-WASM_TEST := wasm-pack test --headless --mode no-install
 
 .PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build size demo bench soak clean
 
@@ -36,16 +33,17 @@ lint: setup
 host-test: setup
 	cargo test
 
-# The test runner picks Firefox whenever GECKODRIVER is set, so each browser
-# gets only its own driver variable.
-browser-test: setup
-	bash scripts/with-server.sh bash -c 'env -u GECKODRIVER $(WASM_TEST) --chrome && env -u CHROMEDRIVER $(WASM_TEST) --firefox'
+# The browser suites (www/tests/browser/<suite>.test.js, in real pages
+# importing pkg/ as users do) in Chromium and Firefox.
+browser-test: build
+	bash scripts/with-server.sh bash -c 'cd www && node --test tests/browser-suites.test.mjs'
 
 server-test: setup
 	cd tests/server && npm test
 
+# The browser suites are browser-test's: skipped here, so `make test` runs them once.
 www-test: build
-	bash scripts/with-server.sh bash -c 'cd www && npm test' 
+	SKIP_BROWSER_SUITES=1 bash scripts/with-server.sh bash -c 'cd www && npm test'
 
 # The fault soak for longer (SOAK_SECONDS, default 600); `make test` runs it
 # for 60 s as part of the www tests. Prints minutes, faults, messages, lost,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs, skipping what is there: the wasm32 target,
 # wasm-bindgen-cli at the version pinned in Cargo.toml, wasm-pack, geckodriver,
-# Debian's chromium, chromium-driver, firefox-esr and redis-server (the test
+# Debian's chromium, firefox-esr and redis-server (the test
 # servers scale out over it), and the npm packages of
 # tests/server, www and js (TypeScript, esbuild) from their lockfiles. Safe to run again.
 set -euo pipefail
@@ -23,7 +23,7 @@ command -v wasm-pack >/dev/null || { say "installing wasm-pack"; cargo install w
 command -v geckodriver >/dev/null || { say "installing geckodriver"; cargo install geckodriver; }
 
 missing=()
-for p in chromium chromium-driver firefox-esr redis-server; do
+for p in chromium firefox-esr redis-server; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
