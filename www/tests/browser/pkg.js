@@ -1,6 +1,6 @@
 // The one place the browser suites import the package, as its users do: the
-// built package's entry (pkg/index.js, the TypeScript layer, served as /pkg/),
-// initialized once. When the entry changes, only this file changes.
+// entry of the built `pkg/` (served as /pkg/; index.js, the TypeScript layer),
+// initialized once.
 import init, * as pkg from '/pkg/index.js';
 
 await init();
