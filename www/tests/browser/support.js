@@ -1,5 +1,5 @@
-// Helpers of the browser suites (the JavaScript port of tests/support/mod.rs):
-// the test server's control API of instances A and B, recorders of callbacks,
+// Helpers of the browser suites: the test server's control API of instances
+// A and B, recorders of callbacks,
 // waiting for a condition, clients connected to the test server, and the
 // page's window events and storage. The servers' URLs come from the runner
 // page's query string (`server`, `control`, `serverB`, `controlB`).
