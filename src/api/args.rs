@@ -36,7 +36,7 @@
 
 mod schema;
 
-use js_sys::{Array, Function, Object};
+use js_sys::{Array, Object};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -205,23 +205,6 @@ pub(crate) fn strings(value: &JsValue, what: &str) -> Res<Vec<String>> {
     array(value, what, "an array of strings", string)
 }
 
-/// A function.
-pub(crate) fn callback(value: &JsValue, what: &str) -> Res<Function> {
-    value
-        .dyn_ref::<Function>()
-        .cloned()
-        .ok_or_else(|| type_error(what, "a function", value))
-}
-
-/// An optional function.
-pub(crate) fn opt_callback(value: &JsValue, what: &str) -> Res<Option<Function>> {
-    if absent(value) {
-        Ok(None)
-    } else {
-        callback(value, what).map(Some)
-    }
-}
-
 /// A finite number.
 pub(crate) fn number(value: &JsValue, what: &str, expected: &str) -> Res<f64> {
     match value.as_f64() {
@@ -308,31 +291,6 @@ pub(crate) fn json(value: &JsValue, what: &str) -> Res<Option<String>> {
         .ok_or_else(|| type_error(what, EXPECTED, value))
 }
 
-/// An instance of one of this package's classes, found through its hidden
-/// method `claim`: the method (run by wasm-bindgen's glue on the instance's
-/// own pointer) leaves the instance's state where `take` finds it. So only a
-/// live instance passes: not a look-alike object, not a freed instance (the
-/// glue throws for those), not another class.
-pub(crate) fn instance<T>(
-    value: &JsValue,
-    what: &str,
-    class: &str,
-    claim: &str,
-    take: impl Fn() -> Option<T>,
-) -> Res<T> {
-    let refuse = || type_error(what, &format!("a {class} that is not freed"), value);
-    let _stale = take();
-    if !value.is_object() {
-        return Err(refuse());
-    }
-    let method = js_sys::Reflect::get(value, &JsValue::from_str(claim))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .ok_or_else(refuse)?;
-    method.call0(value).map_err(|_| refuse())?;
-    take().ok_or_else(refuse)
-}
-
 /// A JavaScript `Date` at `ms`.
 pub(crate) fn date(ms: Millis) -> JsValue {
     js_sys::Date::new(&JsValue::from_f64(ms as f64)).into()
@@ -353,18 +311,6 @@ pub(crate) fn plain<T: Serialize>(value: &T) -> JsValue {
 /// Sets `key` on a plain object.
 pub(crate) fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
-}
-
-/// Reports a callback of the app that threw, without stopping the others.
-pub(crate) fn report_callback_error(what: &str, thrown: &JsValue) {
-    let message = thrown
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| thrown.as_string())
-        .unwrap_or_else(|| "a non-Error value was thrown".into());
-    web_sys::console::error_1(&JsValue::from_str(&format!(
-        "[chat-realtime] a {what} callback threw: {message}"
-    )));
 }
 
 /// An optional duration read through an options struct (its schema already

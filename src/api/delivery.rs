@@ -14,13 +14,11 @@
 
 use std::cell::Cell;
 
-use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
-use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Settle, Topic};
+use super::hub::{ApiError, Hub, Settle};
 use super::js::to_js;
 use super::queue::{queue_arg, queue_option};
 use crate::core::delivery::{DeliveryConfig, DeliveryError};
@@ -52,7 +50,6 @@ const DELIVERY_OPTIONS: &[Field] = &[
 
 /// Sent / delivered / read receipts of outgoing messages, batched read
 /// acknowledgements and status re-synchronisation.
-#[wasm_bindgen(js_name = DeliveryEventHandler)]
 pub struct DeliveryEventHandler {
     hub: Hub,
     handle: Handle,
@@ -60,6 +57,11 @@ pub struct DeliveryEventHandler {
 }
 
 impl DeliveryEventHandler {
+    /// The service's handle in the session.
+    pub(crate) fn handle(&self) -> Handle {
+        self.handle
+    }
+
     /// Runs a command, then pumps; a refusal names `method`.
     fn run<T>(
         &self,
@@ -83,17 +85,12 @@ impl DeliveryEventHandler {
     }
 }
 
-#[wasm_bindgen(js_class = DeliveryEventHandler)]
 impl DeliveryEventHandler {
     /// A handler listening to `client` (`DeliveryOptions`; unknown keys are
     /// an error). With `options.queue`, see `attachQueue`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "DeliveryOptions")] options: JsValue,
-    ) -> Result<DeliveryEventHandler, JsValue> {
+    pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<DeliveryEventHandler, JsValue> {
         let what = "new DeliveryEventHandler()";
-        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = hub.clone();
         let checked = args::opt_fields(&options, &format!("{what}: options"), DELIVERY_OPTIONS)?;
         let opts: DeliveryOptions = match checked {
             None => DeliveryOptions::default(),
@@ -126,13 +123,10 @@ impl DeliveryEventHandler {
 
     /// Starts tracking a message the app is emitting now (state `sending`);
     /// returns its status. Throws for empty ids or an id already tracked.
-    #[wasm_bindgen(js_name = trackOutgoing, unchecked_return_type = "DeliveryStatus")]
     pub fn track_outgoing(
         &self,
-        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
         client_message_id: JsValue,
-        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
-        #[wasm_bindgen(js_name = totalRecipients, unchecked_optional_param_type = "number")]
+        channel_id: JsValue,
         total_recipients: JsValue,
     ) -> Result<JsValue, JsValue> {
         let m = "trackOutgoing()";
@@ -148,13 +142,11 @@ impl DeliveryEventHandler {
 
     /// The server acknowledged the message: records its server id and moves
     /// it to `sent` (emits `message:sent`). `timestamp` defaults to now.
-    #[wasm_bindgen(js_name = markSent)]
     pub fn mark_sent(
         &self,
-        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
         client_message_id: JsValue,
-        #[wasm_bindgen(js_name = messageId, unchecked_param_type = "string")] message_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "number")] timestamp: JsValue,
+        message_id: JsValue,
+        timestamp: JsValue,
     ) -> Result<(), JsValue> {
         let m = "markSent()";
         let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
@@ -168,13 +160,7 @@ impl DeliveryEventHandler {
 
     /// Sending failed: `failed` with `error` (emits `message:failed`).
     /// Refused once the server has the message.
-    #[wasm_bindgen(js_name = markFailed)]
-    pub fn mark_failed(
-        &self,
-        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
-        client_message_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] error: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn mark_failed(&self, client_message_id: JsValue, error: JsValue) -> Result<(), JsValue> {
         let client_message_id = &args::id(&client_message_id, "markFailed(): clientMessageId")?;
         let error = &args::string(&error, "markFailed(): error")?;
         self.run("markFailed()", |c, now| {
@@ -183,12 +169,7 @@ impl DeliveryEventHandler {
     }
 
     /// A `pending` or `failed` message is being (re-)sent: `sending`.
-    #[wasm_bindgen(js_name = markSending)]
-    pub fn mark_sending(
-        &self,
-        #[wasm_bindgen(js_name = clientMessageId, unchecked_param_type = "string")]
-        client_message_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn mark_sending(&self, client_message_id: JsValue) -> Result<(), JsValue> {
         let client_message_id = &args::id(&client_message_id, "markSending(): clientMessageId")?;
         self.run("markSending()", |c, now| {
             c.mark_sending(client_message_id, now)
@@ -198,11 +179,10 @@ impl DeliveryEventHandler {
     /// Acknowledges that this user read `messageId` (server id) in
     /// `channelId`. Acks are batched per channel and sent every
     /// `readBatchMs` as one `message:read`; held while disconnected.
-    #[wasm_bindgen(js_name = acknowledgeRead)]
     pub fn acknowledge_read(
         &self,
-        #[wasm_bindgen(js_name = messageId, unchecked_param_type = "string")] message_id: JsValue,
-        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
+        message_id: JsValue,
+        channel_id: JsValue,
     ) -> Result<(), JsValue> {
         let message_id = &args::id(&message_id, "acknowledgeRead(): messageId")?;
         let channel_id = &args::id(&channel_id, "acknowledgeRead(): channelId")?;
@@ -212,7 +192,6 @@ impl DeliveryEventHandler {
     }
 
     /// Sends the batched read acks now (e.g. before the page is hidden).
-    #[wasm_bindgen(js_name = flushReadAcks)]
     pub fn flush_read_acks(&self) -> Result<(), JsError> {
         let h = self.handle;
         self.hub
@@ -228,11 +207,7 @@ impl DeliveryEventHandler {
     /// Asks the server for the statuses of `ids` (client or server ids).
     /// Resolves with the statuses of those that are tracked, after applying
     /// the answer; rejects when the request fails.
-    #[wasm_bindgen(js_name = syncDeliveryStatus, unchecked_return_type = "Promise<DeliveryStatus[]>")]
-    pub fn sync_delivery_status(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
-    ) -> Result<Promise, JsValue> {
+    pub fn sync_delivery_status(&self, ids: JsValue) -> Result<f64, JsValue> {
         let ids = args::ids(&ids, "syncDeliveryStatus(): ids")?;
         let h = self.handle;
         self.hub
@@ -244,11 +219,7 @@ impl DeliveryEventHandler {
     }
 
     /// The status of a message by client or server id.
-    #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "DeliveryStatus | undefined")]
-    pub fn get_status(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn get_status(&self, id: JsValue) -> Result<JsValue, JsValue> {
         let id = &args::id(&id, "getStatus(): id")?;
         if self.disposed.get() {
             return Err(Self::disposed_error());
@@ -262,10 +233,7 @@ impl DeliveryEventHandler {
     }
 
     /// Stops tracking a message; returns whether it was tracked.
-    pub fn untrack(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-    ) -> Result<bool, JsValue> {
+    pub fn untrack(&self, id: JsValue) -> Result<bool, JsValue> {
         let id = &args::id(&id, "untrack(): id")?;
         self.run("untrack()", |c, _| Ok(c.untrack(id)))
     }
@@ -273,11 +241,7 @@ impl DeliveryEventHandler {
     /// Feeds this handler from `queue`: queued messages are tracked as
     /// `pending`, and the queue's `message:sent` / `message:failed` move them
     /// to `sent` / `failed`. Replaces a previously attached queue.
-    #[wasm_bindgen(js_name = attachQueue)]
-    pub fn attach_queue(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "OfflineQueueService")] queue: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn attach_queue(&self, queue: JsValue) -> Result<(), JsValue> {
         let queue = queue_arg(&queue, "attachQueue(): queue", &self.hub)?;
         if self.disposed.get() {
             return Err(Self::disposed_error());
@@ -289,24 +253,19 @@ impl DeliveryEventHandler {
     }
 
     /// Stops listening to the attached queue, if any.
-    #[wasm_bindgen(js_name = detachQueue)]
     pub fn detach_queue(&self) {
         let h = self.handle;
         let _ = self.hub.run(|s, _| s.delivery_attach_queue(h, None));
     }
 
     /// `callback(event, data)` for `message:sent`, `message:delivered`,
-    /// `message:read` and `message:failed`; returns an unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "DeliveryListener")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        let callback = args::callback(&callback, "subscribe(): callback")?;
+    /// `message:read` and `message:failed`; JavaScript registers the
+    /// callback once this check passes (the service is not disposed).
+    pub fn subscribe(&self) -> Result<(), JsValue> {
         if self.disposed.get() {
             return Err(Self::disposed_error());
         }
-        Ok(self.hub.listen(self.handle, Topic::All, callback, false))
+        Ok(())
     }
 
     /// Stops listening to the client and the queue, drops pending read acks
@@ -315,7 +274,6 @@ impl DeliveryEventHandler {
         if self.disposed.replace(true) {
             return;
         }
-        self.hub.forget(self.handle);
         let h = self.handle;
         let _ = self.hub.run(|s, now| {
             s.detach(h, now);
@@ -334,65 +292,3 @@ impl Drop for DeliveryEventHandler {
         });
     }
 }
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_DELIVERY: &'static str = r#"
-/** Delivery states; they only move forward (`failed` is retryable). */
-export type DeliveryState = 'pending' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
-
-/** Options of `new DeliveryEventHandler(client, options)`. Unknown keys are an error. */
-export interface DeliveryOptions {
-  /** How long read acks are collected before one `message:read` per channel. Default 1000. */
-  readBatchMs?: number;
-  /** Timeout of `delivery:status` requests. Default 10000. */
-  requestTimeoutMs?: number;
-  /** Above this many tracked messages the oldest `read` ones are forgotten. Default 1000. */
-  maxRecords?: number;
-  /** Track the messages of this queue (see `attachQueue`). */
-  queue?: OfflineQueueService;
-  /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
-  debug?: boolean;
-}
-
-/** Status of a tracked outgoing message. */
-export interface DeliveryStatus {
-  clientMessageId: string;
-  /** Server id, once known. */
-  messageId: string | null;
-  channelId: string;
-  state: DeliveryState;
-  totalRecipients: number;
-  /** Recipients known to have received it (readers included). */
-  deliveredCount: number;
-  readCount: number;
-  deliveredTo: string[];
-  readBy: string[];
-  /** Error of the last failure. */
-  error: string | null;
-  /** Server timestamp of the send ack. */
-  sentAt: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** Data of every delivery event: the status after the change, plus who and when. */
-export interface DeliveryUpdate extends DeliveryStatus {
-  /** Recipient behind a receipt; null for acks and status syncs. */
-  userId: string | null;
-  /** When it happened (server time when known). */
-  at: number;
-}
-
-/** Data of each delivery event. */
-export interface DeliveryEventMap {
-  'message:sent': DeliveryUpdate;
-  'message:delivered': DeliveryUpdate;
-  'message:read': DeliveryUpdate;
-  /** `error` says why. */
-  'message:failed': DeliveryUpdate;
-}
-/** Delivery event names. */
-export type DeliveryEventName = keyof DeliveryEventMap;
-/** `subscribe` callback of `DeliveryEventHandler`: `(event, data)`. */
-export type DeliveryListener = (...args: { [K in DeliveryEventName]: [event: K, data: DeliveryEventMap[K]] }[DeliveryEventName]) => void;
-"#;

@@ -1,38 +1,52 @@
-//! The session's app outputs as JavaScript: events to the listeners of
-//! their target, completions to their promises. Listeners are taken out of
-//! the app state before any of them is called, so they may call back in.
+//! The session's app outputs as calls of the JavaScript sink
+//! (`js/src/native.ts` holds the listeners and promises):
+//! `sink(ticket, "done", value, ok)` for a completion and
+//! `sink(handle, topic, args, flag)` for an event. No Rust borrow is held
+//! while the sink runs, so listeners may call back in.
 
 use std::cell::RefCell;
 
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
-use super::hub::{App, Settle, Topic};
-use super::js::{
-    call, call_listeners, debug_log, event_data, parse_json, thrown_message, to_js, Deferred,
-};
+use super::hub::{App, Settle};
+use super::js::{debug_log, event_data, parse_json, to_js};
 use crate::core::connection::AckError;
 use crate::core::delivery::DeliveryError;
 use crate::core::session::{Answer, ClientError, Event, Handle, Output, ServiceKind, SessionError};
 
+/// Calls the sink (a throwing sink is ignored: listeners' throws are caught
+/// in JavaScript).
+fn emit(sink: &Function, id: f64, topic: &str, payload: &JsValue, flag: &JsValue) {
+    let _ = sink.call4(
+        &JsValue::UNDEFINED,
+        &JsValue::from_f64(id),
+        &JsValue::from_str(topic),
+        payload,
+        flag,
+    );
+}
+
 /// One app output of the driver.
-pub(crate) fn deliver(app: &RefCell<App>, output: Output) {
+pub(crate) fn deliver(app: &RefCell<App>, sink: &Function, output: Output) {
     match output {
         Output::Done { ticket, result } => {
             let pending = app
                 .try_borrow_mut()
                 .ok()
                 .and_then(|mut a| a.tickets.remove(&ticket));
-            if let Some((deferred, settle)) = pending {
-                settle_js(deferred, settle, result);
+            if let Some(settle) = pending {
+                let (ok, value) = settle_js(settle, result);
+                emit(sink, ticket.0 as f64, "done", &value, &ok.into());
             }
         }
-        Output::Event { target, event } => dispatch(app, target, event),
+        Output::Event { target, event } => dispatch(app, sink, target, event),
         _ => {}
     }
 }
 
-fn settle_js(d: Deferred, settle: Settle, result: Result<Answer, SessionError>) {
+/// Whether the request succeeded, and its value or rejection reason.
+fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsValue) {
     let value = match result {
         Ok(Answer::Unit) => JsValue::UNDEFINED,
         Ok(Answer::Ack(text)) => Array::from(&parse_json(&text)).get(0),
@@ -46,15 +60,15 @@ fn settle_js(d: Deferred, settle: Settle, result: Result<Answer, SessionError>) 
             conflicts,
         }) => to_js(&serde_json::json!({ "messages": messages, "conflicts": conflicts })),
         Ok(Answer::Statuses(list)) => to_js(&list),
-        Err(e) => return reject(d, settle, e),
+        Err(e) => return (false, reject(settle, e)),
     };
-    d.resolve(&value);
+    (true, value)
 }
 
-fn reject(d: Deferred, settle: Settle, e: SessionError) {
+fn reject(settle: Settle, e: SessionError) -> JsValue {
     use SessionError as E;
     let message = match (settle, e) {
-        (Settle::Ack, E::Ack(error)) => return d.reject_with(&ack_error(&error)),
+        (Settle::Ack, E::Ack(error)) => return ack_error(&error),
         (Settle::Flush, E::Disposed(_)) => "the OfflineQueueService was disposed".into(),
         (Settle::Sync | Settle::SyncMessages, E::Disposed(_)) => {
             "the SyncService was disposed".into()
@@ -69,9 +83,8 @@ fn reject(d: Deferred, settle: Settle, e: SessionError) {
         (Settle::Statuses, e) => format!("syncDeliveryStatus(): {e}"),
         (_, e) => e.to_string(),
     };
-    d.reject(&message);
+    js_sys::Error::new(&message).into()
 }
-
 /// The `Error` a failed request's promise rejects with: the message, the
 /// `event`, and for a server rejection its `code` (e.g. `ROOM_NOT_FOUND`).
 fn ack_error(error: &AckError) -> JsValue {
@@ -92,19 +105,11 @@ fn ack_error(error: &AckError) -> JsValue {
     err.into()
 }
 
-/// The listeners of `target` on topics `pick` chooses, and its options.
-fn listeners(
-    app: &RefCell<App>,
-    target: Handle,
-    pick: impl Fn(&Topic) -> bool,
-) -> (Vec<Function>, ServiceKind, bool) {
-    match app.try_borrow_mut() {
-        Ok(mut a) => {
-            let (kind, debug) = a.info(target);
-            (a.take(target, pick), kind, debug)
-        }
-        Err(_) => (Vec::new(), ServiceKind::Client, false),
-    }
+/// The kind and `debug` option of `target`.
+fn info(app: &RefCell<App>, target: Handle) -> (ServiceKind, bool) {
+    app.try_borrow()
+        .map(|a| a.info(target))
+        .unwrap_or((ServiceKind::Client, false))
 }
 
 fn prefix(kind: ServiceKind) -> &'static str {
@@ -118,11 +123,13 @@ fn prefix(kind: ServiceKind) -> &'static str {
     }
 }
 
-fn dispatch(app: &RefCell<App>, target: Handle, event: Event) {
-    let is = |t: Topic| move |topic: &Topic| *topic == t;
+fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
+    let (kind, debug) = info(app, target);
+    let id = f64::from(target.0);
+    let send = |topic: &str, args: &JsValue, flag: &JsValue| emit(sink, id, topic, args, flag);
+    let client = |topic: &str, args: Array| send(topic, &args, &debug.into());
     match event {
         Event::State { state, previous } => {
-            let (fns, _, debug) = listeners(app, target, is(Topic::State));
             if debug {
                 debug_log(&format!(
                     "state {} -> {}",
@@ -130,103 +137,68 @@ fn dispatch(app: &RefCell<App>, target: Handle, event: Event) {
                     state.as_str()
                 ));
             }
-            let args = Array::of2(&state.as_str().into(), &previous.as_str().into());
-            call_client(app, "stateChange", &fns, &args);
-        }
-        Event::Online(online) => {
-            let (fns, ..) = listeners(app, target, is(Topic::Online));
-            call_client(
-                app,
-                "offlineStatusChange",
-                &fns,
-                &Array::of1(&online.into()),
+            client(
+                "state",
+                Array::of2(&state.as_str().into(), &previous.as_str().into()),
             );
         }
-        Event::Quality(q) => {
-            let (fns, ..) = listeners(app, target, is(Topic::Quality));
-            call_client(app, "qualityChange", &fns, &Array::of1(&q.as_str().into()));
-        }
-        Event::Disconnected(reason) => {
-            let (fns, ..) = listeners(app, target, is(Topic::Disconnect));
-            call_client(
-                app,
-                "disconnect",
-                &fns,
-                &Array::of1(&reason.as_str().into()),
-            );
-        }
+        Event::Online(online) => client("online", Array::of1(&online.into())),
+        Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
+        Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
         Event::ReconnectAttempt(n) => {
-            if listeners(app, target, |_| false).2 {
+            if debug {
                 debug_log(&format!("reconnect attempt {n}"));
             }
         }
-        Event::Server { name, data } => {
-            let topic = Topic::Server(name.clone());
-            let (fns, ..) = listeners(app, target, |t| *t == topic);
-            if fns.is_empty() {
-                return;
-            }
-            let args = Array::from(&parse_json(&data));
-            args.shift();
-            call_client(app, &name, &fns, &args);
-        }
-        Event::Error(error) => report(app, target, &error, &[]),
-        Event::PresenceChanged(p) => {
-            let (fns, ..) = listeners(app, target, is(Topic::Presence));
-            let args = Array::of1(&super::presence::presence_js(&p));
-            call_each(&fns, &args, "PresenceService onPresenceChange");
-        }
-        Event::OwnStatus { status, auto } => {
-            let (fns, ..) = listeners(app, target, is(Topic::Status));
-            let args = Array::of2(&status.as_str().into(), &auto.into());
-            call_each(&fns, &args, "PresenceService onStatusChange");
-        }
+        Event::Server { name, data } => send(
+            "server",
+            &JsValue::from_str(&name),
+            &JsValue::from_str(&data),
+        ),
+        Event::Error(error) => send("error", &error_js(&error), &debug.into()),
+        Event::PresenceChanged(p) => send(
+            "presence",
+            &Array::of1(&super::presence::presence_js(&p)),
+            &JsValue::UNDEFINED,
+        ),
+        Event::OwnStatus { status, auto } => send(
+            "status",
+            &Array::of2(&status.as_str().into(), &auto.into()),
+            &JsValue::UNDEFINED,
+        ),
         Event::OwnCustomStatus(cs) => {
-            let (fns, ..) = listeners(app, target, is(Topic::CustomStatus));
             let value = cs
                 .as_ref()
                 .map_or(JsValue::NULL, super::presence::custom_status_js);
-            call_each(
-                &fns,
-                &Array::of1(&value),
-                "PresenceService onCustomStatusChange",
-            );
+            send("customStatus", &Array::of1(&value), &JsValue::UNDEFINED)
         }
-        Event::Typing(change) => {
-            let room = change.room_name.clone();
-            let (fns, ..) = listeners(app, target, |t| {
-                *t == Topic::TypingAll || matches!(t, Topic::TypingRoom(r) if *r == room)
-            });
-            let args = super::typing::change_args(&change);
-            call_each(&fns, &args, "TypingService");
-        }
+        Event::Typing(change) => send(
+            "typing",
+            &super::typing::change_args(&change),
+            &JsValue::from_str(&change.room_name),
+        ),
         Event::Delivery(ev) => {
-            let (fns, _, debug) = listeners(app, target, is(Topic::All));
             if debug {
                 let u = ev.update();
                 let (cid, state) = (&u.status.client_message_id, u.status.state);
                 debug_log(&format!("delivery: {} {cid} -> {state}", ev.name()));
             }
-            call_listeners("delivery", &fns, ev.name(), &event_data(&ev));
+            let args = Array::of2(&ev.name().into(), &event_data(&ev));
+            send("all", &args, &"delivery".into())
         }
-        Event::Queue(ev) => service_event(app, target, "queue", ev.name(), &event_data(&ev)),
-        Event::Sync(ev) => service_event(app, target, "sync", ev.name(), &event_data(&ev)),
+        Event::Queue(ev) => service_event(sink, id, debug, "queue", ev.name(), &event_data(&ev)),
+        Event::Sync(ev) => service_event(sink, id, debug, "sync", ev.name(), &event_data(&ev)),
         Event::Dropped(e) => {
-            let (_, kind, debug) = listeners(app, target, |_| false);
             if debug {
                 debug_log(&format!("{}: {e}", prefix(kind)));
             }
         }
-        Event::Log(m) => {
-            let (_, kind, _) = listeners(app, target, |_| false);
-            debug_log(&format!("{}: {m}", prefix(kind)));
-        }
+        Event::Log(m) => debug_log(&format!("{}: {m}", prefix(kind))),
     }
 }
 
-/// A queue or sync event: logged with `debug`, then to every listener.
-fn service_event(app: &RefCell<App>, target: Handle, what: &str, name: &str, data: &JsValue) {
-    let (fns, _, debug) = listeners(app, target, |t| *t == Topic::All);
+/// A queue or sync event: logged with `debug`, then to the sink.
+fn service_event(sink: &Function, id: f64, debug: bool, what: &str, name: &str, data: &JsValue) {
     if debug {
         let text = js_sys::JSON::stringify(data)
             .ok()
@@ -234,24 +206,18 @@ fn service_event(app: &RefCell<App>, target: Handle, what: &str, name: &str, dat
             .unwrap_or_default();
         debug_log(&format!("{what}: {name} {text}"));
     }
-    call_listeners(what, &fns, name, data);
+    let args = Array::of2(&name.into(), data);
+    emit(sink, id, "all", &args, &what.into());
 }
 
-/// An `onError` report: `{code, message, ...props}` to the client's
-/// listeners (logged when `debug` or when nobody listens).
-fn report(app: &RefCell<App>, target: Handle, error: &ClientError, extra: &[(&str, String)]) {
-    let (fns, _, debug) = listeners(app, target, |t| *t == Topic::Error);
-    let code = error.code();
-    let message = error.to_string();
-    if debug || fns.is_empty() {
-        debug_log(&format!("{code}: {message}"));
-    }
+/// An `onError` report: `{code, message, ...props}`.
+fn error_js(error: &ClientError) -> JsValue {
     let err = js_sys::Object::new();
     let set = |k: &str, v: &str| {
         let _ = js_sys::Reflect::set(&err, &k.into(), &v.into());
     };
-    set("code", code);
-    set("message", &message);
+    set("code", error.code());
+    set("message", &error.to_string());
     match error {
         ClientError::BufferOverflow { event, .. } | ClientError::ReadyTimeout { event, .. } => {
             set("event", event)
@@ -262,48 +228,5 @@ fn report(app: &RefCell<App>, target: Handle, error: &ClientError, extra: &[(&st
         }
         _ => {}
     }
-    for (k, v) in extra {
-        set(k, v);
-    }
-    for f in fns {
-        let _ = call(&f, &Array::of1(&err));
-    }
-}
-
-/// Calls client listeners; one that throws is reported through `onError`
-/// (code `listener`).
-fn call_client(app: &RefCell<App>, event: &str, fns: &[Function], args: &Array) {
-    for f in fns {
-        if let Err(e) = call(f, args) {
-            listener_threw(app, event, &e);
-        }
-    }
-}
-
-fn listener_threw(app: &RefCell<App>, event: &str, thrown: &JsValue) {
-    let (fns, _, debug) = listeners(app, Handle::CLIENT, |t| *t == Topic::Error);
-    let message = format!("a listener of {event:?} threw: {}", thrown_message(thrown));
-    if debug || fns.is_empty() {
-        debug_log(&format!("listener: {message}"));
-    }
-    let err = js_sys::Object::new();
-    for (k, v) in [
-        ("code", "listener"),
-        ("message", &message),
-        ("event", event),
-    ] {
-        let _ = js_sys::Reflect::set(&err, &k.into(), &v.into());
-    }
-    for f in fns {
-        let _ = call(&f, &Array::of1(&err));
-    }
-}
-
-/// Calls service callbacks; one that throws is logged, the others run.
-fn call_each(fns: &[Function], args: &Array, what: &str) {
-    for f in fns {
-        if let Err(e) = call(f, args) {
-            super::args::report_callback_error(what, &e);
-        }
-    }
+    err.into()
 }

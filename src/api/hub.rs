@@ -1,49 +1,18 @@
-//! The app's side of a client: its [`Driver`] and what JavaScript waits on
-//! (listeners by handle and topic, promises by ticket). The classes check
-//! their arguments and forward a command through [`Hub::run`] or
-//! [`Hub::request`]; the driver hands back events and completions, which
-//! [`super::events`] turns into listener calls and settled promises.
+//! The app's side of a client: its [`Driver`] and how each pending ticket
+//! settles. Commands go through [`Hub::run`] or [`Hub::request`]; the driver
+//! hands back events and completions, which [`super::events`] passes to the
+//! JavaScript sink (listeners and promises live in `js/src/native.ts`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Promise};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use super::js::{unsubscribe_fn, Deferred, Unsubscribe};
 use crate::browser::driver::Driver;
 use crate::core::session::{Handle, Output, ServiceKind, Session, SessionError, Ticket};
 use crate::core::Millis;
-
-/// What a listener listens to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Topic {
-    /// `client.on(name)`.
-    Server(String),
-    /// `onStateChange`.
-    State,
-    /// `onOfflineStatusChange`.
-    Online,
-    /// `onError`.
-    Error,
-    /// `onQualityChange`.
-    Quality,
-    /// `onDisconnect`.
-    Disconnect,
-    /// `onPresenceChange`.
-    Presence,
-    /// `onStatusChange`.
-    Status,
-    /// `onCustomStatusChange`.
-    CustomStatus,
-    /// Typing changes of every room.
-    TypingAll,
-    /// Typing changes of one room.
-    TypingRoom(String),
-    /// Every event of a service (`subscribe`).
-    All,
-}
 
 /// How a pending promise settles on failure (success is the answer's value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,45 +31,17 @@ pub(crate) enum Settle {
     Statuses,
 }
 
-pub(crate) struct Sub {
-    pub id: u32,
-    pub target: Handle,
-    pub topic: Topic,
-    pub f: Function,
-    pub once: bool,
-}
-
-/// Listeners, promises and per-service options of one client.
+/// The pending tickets and per-service options of one client (listeners and
+/// promises themselves live in JavaScript, `js/src/native.ts`).
 #[derive(Default)]
 pub(crate) struct App {
-    next_id: u32,
-    pub subs: Vec<Sub>,
-    pub tickets: HashMap<Ticket, (Deferred, Settle)>,
+    /// How each pending ticket settles.
+    pub tickets: HashMap<Ticket, Settle>,
     /// Kind and `debug` option of the client and each service.
     pub info: HashMap<Handle, (ServiceKind, bool)>,
 }
 
-impl Unsubscribe for App {
-    fn unsubscribe(&mut self, id: u32) {
-        self.subs.retain(|s| s.id != id);
-    }
-}
-
 impl App {
-    /// The listeners of `target` whose topic passes `pick`, once-listeners
-    /// removed (to call after the borrow ends).
-    pub fn take(&mut self, target: Handle, pick: impl Fn(&Topic) -> bool) -> Vec<Function> {
-        let fns = self
-            .subs
-            .iter()
-            .filter(|s| s.target == target && pick(&s.topic))
-            .map(|s| s.f.clone())
-            .collect();
-        self.subs
-            .retain(|s| !(s.once && s.target == target && pick(&s.topic)));
-        fns
-    }
-
     /// The `debug` option of `handle`, and its kind.
     pub fn info(&self, handle: Handle) -> (ServiceKind, bool) {
         self.info
@@ -156,22 +97,22 @@ pub(crate) struct Hub {
     app: Rc<RefCell<App>>,
 }
 
+/// The JavaScript function events and completions go to (see
+/// [`super::events`]): `sink(id, topic, payload, flag)`.
+pub(crate) type SinkFn = Rc<Function>;
+
 impl Hub {
     /// A new client: a driver whose app outputs come to this hub.
-    pub fn new() -> Self {
+    pub fn new(sink: Function) -> Self {
         let app = Rc::new(RefCell::new(App::default()));
         let weak: Weak<RefCell<App>> = Rc::downgrade(&app);
+        let sink: SinkFn = Rc::new(sink);
         let driver = Driver::new(Rc::new(move |output: Output| {
             if let Some(app) = weak.upgrade() {
-                super::events::deliver(&app, output);
+                super::events::deliver(&app, &sink, output);
             }
         }));
         Hub { driver, app }
-    }
-
-    /// Whether both are the same client.
-    pub fn same(&self, other: &Hub) -> bool {
-        self.driver.same(&other.driver)
     }
 
     /// Runs a command on the session, then pumps.
@@ -197,12 +138,13 @@ impl Hub {
         self.driver.read(f)
     }
 
-    /// Runs a command that completes later: its promise, settled per `settle`.
+    /// Runs a command that completes later: its ticket, whose outcome comes
+    /// to the sink (settled per `settle`) once JavaScript holds the ticket.
     pub fn request(
         &self,
         f: impl FnOnce(&mut Session, Millis) -> Result<Ticket, SessionError>,
         settle: Settle,
-    ) -> Result<Promise, ApiError> {
+    ) -> Result<f64, ApiError> {
         let ticket = self.run_quiet(f);
         let ticket = match ticket {
             Ok(t) => t,
@@ -211,49 +153,11 @@ impl Hub {
                 return Err(e);
             }
         };
-        let (promise, deferred) = Deferred::new();
         if let Ok(mut app) = self.app.try_borrow_mut() {
-            app.tickets.insert(ticket, (deferred, settle));
+            app.tickets.insert(ticket, settle);
         }
         self.driver.pump();
-        Ok(promise)
-    }
-
-    /// Adds a listener; returns its idempotent unsubscribe function.
-    pub fn listen(&self, target: Handle, topic: Topic, f: Function, once: bool) -> Function {
-        let id = match self.app.try_borrow_mut() {
-            Ok(mut app) => {
-                app.next_id = app.next_id.wrapping_add(1);
-                let id = app.next_id;
-                app.subs.push(Sub {
-                    id,
-                    target,
-                    topic,
-                    f,
-                    once,
-                });
-                id
-            }
-            Err(_) => 0,
-        };
-        let weak = Rc::downgrade(&self.app) as Weak<RefCell<dyn Unsubscribe>>;
-        unsubscribe_fn(weak, id)
-    }
-
-    /// Removes the listeners of `target` on `topic` (only `f` when given).
-    pub fn unlisten(&self, target: Handle, topic: &Topic, f: Option<&Function>) {
-        if let Ok(mut app) = self.app.try_borrow_mut() {
-            app.subs.retain(|s| {
-                !(s.target == target && &s.topic == topic && f.is_none_or(|f| &s.f == f))
-            });
-        }
-    }
-
-    /// Drops every listener of `target` (a disposed service).
-    pub fn forget(&self, target: Handle) {
-        if let Ok(mut app) = self.app.try_borrow_mut() {
-            app.subs.retain(|s| s.target != target);
-        }
+        Ok(ticket.0 as f64)
     }
 
     /// Records the kind and `debug` option of `handle`.

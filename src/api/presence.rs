@@ -8,14 +8,12 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, Res};
-use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Topic};
+use super::hub::{ApiError, Hub};
 use super::js::debug_log;
 use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, ActivityMonitor, RelayKind};
@@ -25,85 +23,6 @@ use crate::core::presence::{
 };
 use crate::core::session::{Handle, PresenceAttach, PresenceCommands, ServiceKind, SessionError};
 use crate::core::Millis;
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_PRESENCE: &'static str = r#"
-/** Who may see a user's presence (or typing): anyone, contacts only, or no one. */
-export type PresenceVisibility = 'everyone' | 'contacts' | 'nobody';
-
-/** A custom status such as `📅 In a meeting`; it clears itself at `expiresAt`. The real server sends the text and the emoji (`customEmoji`), no expiry. */
-export interface CustomStatus {
-  text?: string;
-  emoji?: string;
-  /** When it clears itself. */
-  expiresAt?: Date;
-}
-
-/** What `setCustomStatus` and `RealtimeClient.updatePresence` take: at least a text or an emoji; `expiresAt` in the future. It goes to the server as an ISO-8601 string. */
-export interface CustomStatusInput {
-  text?: string;
-  emoji?: string;
-  /** ms since the epoch, an ISO-8601 string, or a Date. */
-  expiresAt?: number | string | Date;
-}
-
-/** A user's presence as the current user may see it (privacy rules applied). */
-export interface UserPresence {
-  userId: string;
-  /** `offline` when the user hides their online status from you. */
-  status: PresenceStatus;
-  /** Omitted when unset or hidden from you. */
-  customStatus?: CustomStatus;
-  /** Omitted when unknown or hidden from you. */
-  lastSeenAt?: Date;
-}
-
-/** A user's presence privacy settings. Defaults: everyone, true, true, true, false. */
-export interface PresenceSettings {
-  visibility: PresenceVisibility;
-  showOnlineStatus: boolean;
-  showLastSeen: boolean;
-  allowReadReceipts: boolean;
-  invisibleMode: boolean;
-}
-
-/** What `viewerId` may see of `targetId`'s presence (`canViewPresence`). */
-export interface PresenceVisibilityResult {
-  canViewPresence: boolean;
-  canViewOnlineStatus: boolean;
-  canViewLastSeen: boolean;
-  isContact: boolean;
-  isInvisible: boolean;
-}
-
-/** How activity reaches the app's other tabs. */
-export type ActivityRelay = 'broadcast-channel' | 'storage' | 'none';
-
-/** Options of `new PresenceService(client, options)`. Unknown keys are an error. */
-export interface PresenceServiceOptions {
-  /** Auto-away after this long without activity; 0 disables. Default 300000 (5 min). */
-  idleTimeoutMs?: number;
-  /** Auto-away this long after the tab was hidden. Default 60000. */
-  hiddenAwayDelayMs?: number;
-  /** Re-send the status this often while connected; 0 disables. Default 30000. */
-  heartbeatIntervalMs?: number;
-  /** Activity closer than this to the last handled one is only recorded (and not relayed to other tabs). Default 1000. */
-  activityThrottleMs?: number;
-  /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
-  debug?: boolean;
-  /** The current user; default: the client's `userId`. */
-  userId?: string;
-  /** Listen to mouse, keyboard, wheel, scroll, touch and pointer events in this page. Default true. Other tabs' activity and visibility are heard either way. */
-  detectActivity?: boolean;
-}
-
-/** `onPresenceChange` callback. */
-export type PresenceChangeCallback = (presence: UserPresence) => void;
-/** `onStatusChange` callback: the current user's status; `auto` while idle or hidden-tab away. */
-export type StatusChangeCallback = (status: PresenceStatus, auto: boolean) => void;
-/** `onCustomStatusChange` callback: the current user's custom status, `null` when cleared or expired. */
-export type CustomStatusChangeCallback = (customStatus: CustomStatus | null) => void;
-"#;
 
 /// `new PresenceService(client, options)` options.
 #[derive(Debug, Default, Deserialize)]
@@ -247,7 +166,6 @@ fn api_error(method: &str, e: ApiError) -> JsValue {
 /// (online, away, busy, offline), custom status with expiry, invisible mode,
 /// privacy settings and contacts, idle detection (also across tabs) and a
 /// heartbeat while connected.
-#[wasm_bindgen(js_name = PresenceService)]
 pub struct PresenceService {
     hub: Hub,
     handle: Handle,
@@ -258,6 +176,11 @@ pub struct PresenceService {
 }
 
 impl PresenceService {
+    /// The service's handle in the session.
+    pub(crate) fn handle(&self) -> Handle {
+        self.handle
+    }
+
     /// Runs a command on the live service, then pumps.
     fn act<T>(
         &self,
@@ -277,11 +200,6 @@ impl PresenceService {
             .read(|s| s.presence(h).ok().map(f))
             .flatten()
             .unwrap_or_default()
-    }
-
-    fn listen(&self, topic: Topic, callback: &JsValue, what: &str) -> Res<Function> {
-        let f = args::callback(callback, &format!("{what}(): callback"))?;
-        Ok(self.hub.listen(self.handle, topic, f, false))
     }
 }
 
@@ -315,18 +233,13 @@ pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStat
     core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e).into())
 }
 
-#[wasm_bindgen(js_class = PresenceService)]
 impl PresenceService {
     /// Presence on `client` (`PresenceServiceOptions`). The current user is
     /// the one the server authenticates unless `userId` is given. Status is
     /// sent on every (re)connection and every `heartbeatIntervalMs`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "PresenceServiceOptions")] options: JsValue,
-    ) -> Result<PresenceService, JsValue> {
+    pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<PresenceService, JsValue> {
         let what = "new PresenceService()";
-        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = hub.clone();
         let options = args::opt_fields(&options, &format!("{what}: options"), PRESENCE_OPTIONS)?;
         let mut opts: PresenceOptions = match options {
             None => PresenceOptions::default(),
@@ -371,53 +284,39 @@ impl PresenceService {
 
     /// Chooses a status. A chosen `busy`, `away` or `offline` is never
     /// overridden by idle detection; `online` ends auto-away.
-    #[wasm_bindgen(js_name = setStatus)]
-    pub fn set_status(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PresenceStatus")] status: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_status(&self, status: JsValue) -> Result<(), JsValue> {
         let s = args::one_of(&status, "setStatus(): status", PRESENCE_STATUSES)?;
         self.act("setStatus()", |c, now| c.set_status_str(&s, now))
     }
 
     /// The current user's status: `away` during auto-away, else the chosen one.
-    #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "PresenceStatus")]
     pub fn get_status(&self) -> String {
         self.read(|c| c.own_status().as_str().into())
     }
 
     /// The current user's status (as `getStatus()`).
-    #[wasm_bindgen(getter, unchecked_return_type = "PresenceStatus")]
     pub fn status(&self) -> String {
         self.get_status()
     }
 
     /// Whether idle or hidden-tab auto-away is in effect.
-    #[wasm_bindgen(getter, js_name = isAutoAway)]
     pub fn is_auto_away(&self) -> bool {
         self.read(core::PresenceService::is_auto_away)
     }
 
     /// The current user id, `undefined` until known.
-    #[wasm_bindgen(getter, js_name = userId)]
     pub fn user_id(&self) -> Option<String> {
         self.read(|c| c.current_user_id().map(str::to_owned))
     }
 
     /// Sets the custom status (`{text?, emoji?, expiresAt?}`); it clears
     /// itself at `expiresAt`. Throws for an empty one or an expiry not in the future.
-    #[wasm_bindgen(js_name = setCustomStatus)]
-    pub fn set_custom_status(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "CustomStatusInput", js_name = customStatus)]
-        custom_status: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_custom_status(&self, custom_status: JsValue) -> Result<(), JsValue> {
         let cs = custom_status_input(&custom_status, "setCustomStatus(): customStatus")?;
         self.act("setCustomStatus()", |c, now| c.set_custom_status(cs, now))
     }
 
     /// Removes the custom status.
-    #[wasm_bindgen(js_name = clearCustomStatus)]
     pub fn clear_custom_status(&self) -> Result<(), JsValue> {
         self.act("clearCustomStatus()", |c, now| {
             c.clear_custom_status(now);
@@ -426,7 +325,6 @@ impl PresenceService {
     }
 
     /// The current user's custom status.
-    #[wasm_bindgen(js_name = getCustomStatus, unchecked_return_type = "CustomStatus | undefined")]
     pub fn get_custom_status(&self) -> JsValue {
         self.read(|c| {
             c.custom_status()
@@ -435,11 +333,7 @@ impl PresenceService {
     }
 
     /// Appear offline to everyone (`true`) or show the real status again.
-    #[wasm_bindgen(js_name = setInvisibleMode)]
-    pub fn set_invisible_mode(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "boolean")] invisible: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_invisible_mode(&self, invisible: JsValue) -> Result<(), JsValue> {
         let on = args::boolean(&invisible, "setInvisibleMode(): invisible")?;
         self.act("setInvisibleMode()", |c, now| {
             c.set_invisible_mode(on, now);
@@ -448,7 +342,6 @@ impl PresenceService {
     }
 
     /// Whether invisible mode is on.
-    #[wasm_bindgen(getter, js_name = isInvisible)]
     pub fn is_invisible(&self) -> bool {
         self.read(core::PresenceService::is_invisible)
     }
@@ -458,17 +351,11 @@ impl PresenceService {
     /// the seeds, `updatePresenceSettings(userId, settings)` where `userId`
     /// must be the current user. Turning `invisibleMode` on acts like
     /// `setInvisibleMode(true)`. The app persists the result.
-    #[wasm_bindgen(
-        js_name = updatePresenceSettings,
-        unchecked_return_type = "Promise<PresenceSettings>"
-    )]
     pub fn update_presence_settings(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | Partial<PresenceSettings>", js_name = userIdOrSettings)]
         user_id_or_settings: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Partial<PresenceSettings>")]
         settings: JsValue,
-    ) -> Result<Promise, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let what = "updatePresenceSettings()";
         let (user_id, update) = if user_id_or_settings.is_string() {
             let id = args::id(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
@@ -498,22 +385,16 @@ impl PresenceService {
             }
         }
         let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;
-        Ok(Promise::resolve(&args::plain(&new)))
+        Ok(js_sys::Promise::resolve(&args::plain(&new)).into())
     }
 
     /// The current user's privacy settings.
-    #[wasm_bindgen(js_name = getPresenceSettings, unchecked_return_type = "PresenceSettings")]
     pub fn get_presence_settings(&self) -> JsValue {
         args::plain(&self.read(|c| *c.settings()))
     }
 
     /// Replaces the current user's contacts (for `visibility: 'contacts'`).
-    #[wasm_bindgen(js_name = setContacts)]
-    pub fn set_contacts(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
-        contact_ids: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_contacts(&self, contact_ids: JsValue) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, _| {
             c.set_contacts(ids);
@@ -523,12 +404,7 @@ impl PresenceService {
 
     /// Gives another user's privacy settings (missing keys take the defaults);
     /// what the current user sees of them follows.
-    #[wasm_bindgen(js_name = setUserSettings)]
-    pub fn set_user_settings(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Partial<PresenceSettings>")] settings: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_user_settings(&self, user_id: JsValue, settings: JsValue) -> Result<(), JsValue> {
         let what = "setUserSettings()";
         let id = args::id(&user_id, &format!("{what}: userId"))?;
         let settings = settings_update(&settings, &format!("{what}: settings"))?
@@ -537,11 +413,10 @@ impl PresenceService {
     }
 
     /// What `viewerId` may see of `targetId`'s presence.
-    #[wasm_bindgen(js_name = canViewPresence, unchecked_return_type = "PresenceVisibilityResult")]
     pub fn can_view_presence(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = viewerId)] viewer_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = targetId)] target_id: JsValue,
+        viewer_id: JsValue,
+        target_id: JsValue,
     ) -> Result<JsValue, JsValue> {
         let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
         let target = args::id(&target_id, "canViewPresence(): targetId")?;
@@ -559,11 +434,7 @@ impl PresenceService {
 
     /// A user's presence as the current user may see it, `undefined` when
     /// unknown (subscribe to learn it).
-    #[wasm_bindgen(js_name = getPresence, unchecked_return_type = "UserPresence | undefined")]
-    pub fn get_presence(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = userId)] user_id: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn get_presence(&self, user_id: JsValue) -> Result<JsValue, JsValue> {
         let id = args::id(&user_id, "getPresence(): userId")?;
         Ok(self.read(|c| {
             c.get_presence(&id)
@@ -574,11 +445,7 @@ impl PresenceService {
     /// Follows users' presence (at most 100 in all; more is an error and
     /// nothing is subscribed). Their current presence arrives with the
     /// server's answer. Returns how many were new.
-    #[wasm_bindgen(js_name = subscribeToUsers)]
-    pub fn subscribe_to_users(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
-    ) -> Result<u32, JsValue> {
+    pub fn subscribe_to_users(&self, user_ids: JsValue) -> Result<u32, JsValue> {
         let ids = args::ids(&user_ids, "subscribeToUsers(): userIds")?;
         self.act("subscribeToUsers()", |c, _| {
             c.subscribe_to_users(&ids).map(|n| n as u32)
@@ -587,11 +454,7 @@ impl PresenceService {
 
     /// Stops following users (not re-subscribed after a reconnect). Returns
     /// how many were followed.
-    #[wasm_bindgen(js_name = unsubscribeFromUsers)]
-    pub fn unsubscribe_from_users(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = userIds)] user_ids: JsValue,
-    ) -> Result<u32, JsValue> {
+    pub fn unsubscribe_from_users(&self, user_ids: JsValue) -> Result<u32, JsValue> {
         let ids = args::ids(&user_ids, "unsubscribeFromUsers(): userIds")?;
         self.act("unsubscribeFromUsers()", |c, _| {
             Ok(c.unsubscribe_from_users(&ids) as u32)
@@ -599,42 +462,11 @@ impl PresenceService {
     }
 
     /// The followed user ids, sorted.
-    #[wasm_bindgen(js_name = getSubscriptions, unchecked_return_type = "string[]")]
     pub fn get_subscriptions(&self) -> JsValue {
         args::plain(&self.read(core::PresenceService::subscriptions))
     }
 
-    /// `callback(presence)` when a followed user's visible presence changes.
-    /// Returns an unsubscribe function.
-    #[wasm_bindgen(js_name = onPresenceChange, unchecked_return_type = "() => void")]
-    pub fn on_presence_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PresenceChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        self.listen(Topic::Presence, &callback, "onPresenceChange")
-    }
-
-    /// `callback(status, auto)` when the current user's status changes.
-    #[wasm_bindgen(js_name = onStatusChange, unchecked_return_type = "() => void")]
-    pub fn on_status_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "StatusChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        self.listen(Topic::Status, &callback, "onStatusChange")
-    }
-
-    /// `callback(customStatus | null)` when the current user's custom status
-    /// is set, cleared or expires.
-    #[wasm_bindgen(js_name = onCustomStatusChange, unchecked_return_type = "() => void")]
-    pub fn on_custom_status_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "CustomStatusChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        self.listen(Topic::CustomStatus, &callback, "onCustomStatusChange")
-    }
-
     /// How activity reaches the app's other tabs.
-    #[wasm_bindgen(getter, js_name = activityRelay, unchecked_return_type = "ActivityRelay")]
     pub fn activity_relay(&self) -> String {
         match self.relay.get() {
             RelayKind::BroadcastChannel => "broadcast-channel",
@@ -645,7 +477,6 @@ impl PresenceService {
     }
 
     /// Timers set so far (for idle-cost measurements).
-    #[wasm_bindgen(getter, js_name = timerWakeups)]
     pub fn timer_wakeups(&self) -> f64 {
         self.hub.driver.timer_wakeups() as f64
     }
@@ -657,7 +488,6 @@ impl PresenceService {
         if self.disposed.replace(true) {
             return;
         }
-        self.hub.forget(self.handle);
         drop(self.activity.take());
         self.relay.set(RelayKind::None);
         let h = self.handle;

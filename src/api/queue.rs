@@ -22,13 +22,11 @@
 
 use std::cell::Cell;
 
-use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
-use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Settle, Topic};
+use super::hub::{ApiError, Hub, Settle};
 use super::js::{debug_log, to_js};
 use crate::core::backoff::BackoffConfig;
 use crate::core::queue::{NewMessage, OfflineQueueService as QueueCore, QueueConfig};
@@ -74,13 +72,8 @@ const NEW_MESSAGE: &[Field] = &[
     opt("clientMessageId", Kind::Id),
 ];
 
-thread_local! {
-    /// Where `__queueToken` leaves the queue it was called on.
-    static CLAIMED: Cell<Option<(Hub, Handle)>> = const { Cell::new(None) };
-}
-
-/// The queue behind `options.queue` (`undefined`/`null` give none); it must
-/// be on the client `hub`.
+/// The queue `options.queue` names (its handle, given by `native.ts`),
+/// if any.
 pub(crate) fn queue_option(options: &JsValue, what: &str, hub: &Hub) -> Res<Option<Handle>> {
     if !options.is_object() {
         return Ok(None);
@@ -92,9 +85,8 @@ pub(crate) fn queue_option(options: &JsValue, what: &str, hub: &Hub) -> Res<Opti
     queue_arg(&value, &format!("{what}: options.queue"), hub).map(Some)
 }
 
-/// The queue behind a JavaScript argument (`what` names it in errors):
-/// only a live `OfflineQueueService` of this module, on the client `hub`
-/// and not disposed, is accepted.
+/// The queue behind a handle from JavaScript (`native.ts` checked it is a
+/// queue of the same client): refused once the queue is disposed.
 pub(crate) fn queue_arg(value: &JsValue, what: &str, hub: &Hub) -> Res<Handle> {
     let refuse = || {
         args::type_error(
@@ -103,14 +95,13 @@ pub(crate) fn queue_arg(value: &JsValue, what: &str, hub: &Hub) -> Res<Handle> {
             value,
         )
     };
-    CLAIMED.with(Cell::take);
-    let claim = js_sys::Reflect::get(value, &JsValue::from_str("__queueToken"))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
+    let handle = value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= f64::from(u32::MAX))
+        .map(|n| Handle(n as u32))
         .ok_or_else(refuse)?;
-    claim.call0(value).map_err(|_| refuse())?;
-    match CLAIMED.with(Cell::take) {
-        Some((queue_hub, handle)) if queue_hub.same(hub) => Ok(handle),
+    match hub.read(|s| s.queue(handle).is_ok()) {
+        Some(true) => Ok(handle),
         _ => Err(refuse()),
     }
 }
@@ -124,7 +115,6 @@ fn random_u64() -> u64 {
 /// The offline message queue: persisted in `localStorage`, sent in order
 /// through a `RealtimeClient` with the server's de-duplication by
 /// `clientMessageId`, retried with backoff, shared safely by several tabs.
-#[wasm_bindgen(js_name = OfflineQueueService)]
 pub struct OfflineQueueService {
     hub: Hub,
     handle: Handle,
@@ -132,6 +122,11 @@ pub struct OfflineQueueService {
 }
 
 impl OfflineQueueService {
+    /// The service's handle in the session.
+    pub(crate) fn handle(&self) -> Handle {
+        self.handle
+    }
+
     /// Runs a command, then pumps; a refusal names `method`.
     fn run<T>(
         &self,
@@ -163,18 +158,13 @@ impl OfflineQueueService {
     }
 }
 
-#[wasm_bindgen(js_class = OfflineQueueService)]
 impl OfflineQueueService {
     /// A queue sending through `client`, loaded from `localStorage`
     /// (`OfflineQueueOptions`; unknown keys are an error). It flushes when the
     /// client (re)connects and when the browser comes back online.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "OfflineQueueOptions")] options: JsValue,
-    ) -> Result<OfflineQueueService, JsValue> {
+    pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<OfflineQueueService, JsValue> {
         let what = "new OfflineQueueService()";
-        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = hub.clone();
         let options = args::opt_fields(&options, &format!("{what}: options"), QUEUE_OPTIONS)?;
         let opts: QueueOptions = match options {
             None => QueueOptions::default(),
@@ -255,11 +245,7 @@ impl OfflineQueueService {
     /// clientMessageId?}`) and returns the queued entry. Throws, changing
     /// nothing, when the input is invalid or the queue is full (count or
     /// byte budget): the oldest messages are never dropped.
-    #[wasm_bindgen(js_name = queueMessage, unchecked_return_type = "QueuedMessage")]
-    pub fn queue_message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "NewQueuedMessage")] message: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn queue_message(&self, message: JsValue) -> Result<JsValue, JsValue> {
         let message = args::fields(&message, "queueMessage(): message", NEW_MESSAGE)?;
         let new: NewMessage = serde_wasm_bindgen::from_value(message.into())
             .map_err(|e| JsError::new(&format!("queueMessage(): invalid message: {e}")))?;
@@ -268,40 +254,29 @@ impl OfflineQueueService {
     }
 
     /// The messages in order (queued, sending and failed).
-    #[wasm_bindgen(js_name = getQueuedMessages, unchecked_return_type = "QueuedMessage[]")]
     pub fn get_queued_messages(&self) -> Result<JsValue, JsError> {
         self.read(|c| to_js(&c.get_queued_messages()))
     }
 
     /// Number of messages held (queued, sending and failed).
-    #[wasm_bindgen(js_name = getQueueLength)]
     pub fn get_queue_length(&self) -> Result<u32, JsError> {
         self.read(|c| u32::try_from(c.get_queue_length()).unwrap_or(u32::MAX))
     }
 
     /// Removes a message that is not being sent; returns it.
-    #[wasm_bindgen(js_name = removeMessage, unchecked_return_type = "QueuedMessage")]
-    pub fn remove_message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn remove_message(&self, id: JsValue) -> Result<JsValue, JsValue> {
         let id = &args::id(&id, "removeMessage(): id")?;
         let msg = self.run("removeMessage()", |s, h, now| s.queue_remove(h, id, now))?;
         Ok(to_js(&msg))
     }
 
     /// Puts a `failed` message back in line with its retry count reset.
-    #[wasm_bindgen(js_name = retryMessage)]
-    pub fn retry_message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn retry_message(&self, id: JsValue) -> Result<(), JsValue> {
         let id = &args::id(&id, "retryMessage(): id")?;
         Ok(self.run("retryMessage()", |s, h, now| s.queue_retry(h, id, now))?)
     }
 
     /// Removes every message except one being sent; returns how many.
-    #[wasm_bindgen(js_name = clearQueue)]
     pub fn clear_queue(&self) -> Result<u32, JsError> {
         let n = self.run("clearQueue()", |s, h, now| s.queue_clear(h, now))?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
@@ -310,8 +285,7 @@ impl OfflineQueueService {
     /// Sends everything sendable now, in order (joining a running flush).
     /// Resolves with `{sent, failed}` when the flush ends; with zeros at once
     /// when disconnected or empty.
-    #[wasm_bindgen(js_name = flushQueue, unchecked_return_type = "Promise<QueueFlushResult>")]
-    pub fn flush_queue(&self) -> Result<Promise, JsError> {
+    pub fn flush_queue(&self) -> Result<f64, JsError> {
         let h = self.handle;
         self.hub.driver.unhold(h);
         self.hub
@@ -320,35 +294,27 @@ impl OfflineQueueService {
     }
 
     /// Whether a flush is running or waiting for the cross-tab lock.
-    #[wasm_bindgen(getter, js_name = isFlushing)]
     pub fn is_flushing(&self) -> bool {
         self.read(QueueCore::is_flushing).unwrap_or(false)
     }
 
     /// Entries set aside because they were corrupt or tampered with.
-    #[wasm_bindgen(js_name = getQuarantined, unchecked_return_type = "QuarantinedEntry[]")]
     pub fn get_quarantined(&self) -> Result<JsValue, JsError> {
         self.read(|c| to_js(&c.quarantined(crate::browser::clock::now_ms())))
     }
 
     /// Deletes the entries set aside as corrupt.
-    #[wasm_bindgen(js_name = clearQuarantine)]
     pub fn clear_quarantine(&self) -> Result<(), JsError> {
         self.run("clearQuarantine()", |s, h, now| {
             s.queue_clear_quarantine(h, now)
         })
     }
 
-    /// `callback(event, data)` for every queue event; returns an
-    /// unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "QueueListener")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        let callback = args::callback(&callback, "subscribe(): callback")?;
+    /// `callback(event, data)` for every queue event; JavaScript registers the
+    /// callback once this check passes (the service is not disposed).
+    pub fn subscribe(&self) -> Result<(), JsValue> {
         self.read(|_| ())?;
-        Ok(self.hub.listen(self.handle, Topic::All, callback, false))
+        Ok(())
     }
 
     /// Stops listening to the client and the browser, releases the cross-tab
@@ -358,23 +324,11 @@ impl OfflineQueueService {
         if self.disposed.replace(true) {
             return;
         }
-        self.hub.forget(self.handle);
         let h = self.handle;
         let _ = self.hub.run(|s, now| {
             s.detach(h, now);
             Ok(())
         });
-    }
-
-    /// Hands this queue to the argument check of `attachQueue` and
-    /// `options.queue` ([`queue_arg`]); a disposed queue hands nothing.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = __queueToken, skip_typescript)]
-    pub fn queue_token(&self) -> u32 {
-        if !self.disposed.get() {
-            CLAIMED.with(|c| c.set(Some((self.hub.clone(), self.handle))));
-        }
-        self.handle.0
     }
 }
 
@@ -388,109 +342,3 @@ impl Drop for OfflineQueueService {
         });
     }
 }
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_QUEUE: &'static str = r#"
-/** Message types the chat app sends. */
-export type MessageType = 'text' | 'file' | 'image' | 'voice' | 'system';
-/** Status of a queued message. */
-export type QueuedMessageStatus = 'queued' | 'sending' | 'failed';
-
-/** Options of `new OfflineQueueService(client, options)`. Unknown keys are an error. */
-export interface OfflineQueueOptions {
-  /** Most messages held (queued + failed); more are refused. Default 100. */
-  maxMessages?: number;
-  /** Byte budget of all stored entries together (serialized JSON). Default 1048576. */
-  maxBytes?: number;
-  /** Retries after the first attempt before a message is `failed`. Default 5. */
-  maxRetries?: number;
-  /** First retry delay, doubling per retry (+0–10 % jitter). Default 1000. */
-  retryDelayMs?: number;
-  /** Retry delay cap. Default 30000. */
-  retryDelayMaxMs?: number;
-  /** Time allowed for the server's ack of one send. Default 10000. */
-  requestTimeoutMs?: number;
-  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
-  storageKey?: string;
-  /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
-  crossTabLock?: 'auto' | 'lease' | 'none';
-  /** Seed of ids and jitter (tests). Default: random per instance. */
-  seed?: number;
-  /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
-  debug?: boolean;
-}
-
-/** Input of `queueMessage`. */
-export interface NewQueuedMessage {
-  channelId: string;
-  content: string;
-  /** Default `text`. */
-  type?: MessageType;
-  threadId?: string;
-  /** Mentioned user ids. */
-  mentions?: string[];
-  /** Id the server de-duplicates by; generated when absent. */
-  clientMessageId?: string;
-}
-
-/** A message in the offline queue. */
-export interface QueuedMessage {
-  id: string;
-  clientMessageId: string;
-  channelId: string;
-  content: string;
-  type: MessageType;
-  threadId?: string;
-  mentions: string[];
-  /** ms since the epoch. */
-  createdAt: number;
-  updatedAt: number;
-  /** Failed attempts so far. */
-  retryCount: number;
-  status: QueuedMessageStatus;
-  /** Error of the last failed attempt. */
-  lastError?: string;
-  /** The server's error code of the last failed attempt (`{success:false, error:{code}}`). */
-  lastErrorCode?: string;
-  /** In storage, so a reload keeps it. `false` while the storage refuses it (full, disabled): still sent from memory, reported with `queue:error`, stored as soon as possible (`message:persisted`). */
-  persisted: boolean;
-}
-
-/** Result of `flushQueue()`. */
-export interface QueueFlushResult {
-  sent: number;
-  failed: number;
-}
-
-/** Why a `queue:error` was emitted. */
-export type QueueErrorReason = 'quota' | 'unavailable' | 'storage' | 'corrupt';
-
-/** A stored entry set aside because it failed its integrity check. */
-export interface QuarantinedEntry {
-  quarantinedAt: number;
-  reason: string;
-  /** The original text. */
-  raw: string;
-  id: string | null;
-}
-
-/** Data of each queue event. */
-export interface QueueEventMap {
-  'message:queued': { message: QueuedMessage };
-  /** `messageId` is `null` when the server's ack carries no id (the real server answers `{success:true}`). */
-  'message:sent': { message: QueuedMessage; messageId: string | null; timestamp: number | null; duplicate: boolean; flushId: number | null };
-  /** `errorCode`: the server's code when it rejected the last attempt. */
-  'message:failed': { message: QueuedMessage; error: string; errorCode: string | null };
-  /** A message that had `persisted: false` is stored now. */
-  'message:persisted': { message: QueuedMessage };
-  'queue:flushing': { flushId: number; count: number };
-  'queue:flushed': { flushId: number; sent: number; failed: number };
-  'queue:cleared': { count: number };
-  /** With a `messageId` and reason quota/unavailable/storage: that message is not stored (or not in its latest state); one event per message, each time. */
-  'queue:error': { reason: QueueErrorReason; message: string; messageId: string | null };
-}
-/** Queue event names. */
-export type QueueEventName = keyof QueueEventMap;
-/** `subscribe` callback of `OfflineQueueService`: `(event, data)`, narrowed by `event`. */
-export type QueueListener = (...args: { [K in QueueEventName]: [event: K, data: QueueEventMap[K]] }[QueueEventName]) => void;
-"#;

@@ -10,13 +10,11 @@
 
 use std::cell::Cell;
 
-use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
-use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Settle, Topic};
+use super::hub::{ApiError, Hub, Settle};
 use super::queue::queue_option;
 use crate::core::session::{Handle, ServiceKind, Session, SessionError, SyncAttach};
 use crate::core::sync::{LocalMessage, SyncConfig, SyncService as SyncCore};
@@ -58,7 +56,6 @@ const LOCAL_MESSAGE: &[Field] = &[
 /// Reconnect synchronisation: flushes the offline queue, then re-syncs
 /// channels, messages missed per channel and presence; resolves edit
 /// conflicts (last write wins, server-initiated edits win).
-#[wasm_bindgen(js_name = SyncService)]
 pub struct SyncService {
     hub: Hub,
     handle: Handle,
@@ -66,6 +63,11 @@ pub struct SyncService {
 }
 
 impl SyncService {
+    /// The service's handle in the session.
+    pub(crate) fn handle(&self) -> Handle {
+        self.handle
+    }
+
     /// Runs a command, then pumps; a refusal names `method`.
     fn run<T>(
         &self,
@@ -96,17 +98,12 @@ impl SyncService {
     }
 }
 
-#[wasm_bindgen(js_class = SyncService)]
 impl SyncService {
     /// A sync service on `client` (`SyncServiceOptions`; unknown keys are an
     /// error). `options.queue` is flushed first in every reconnect sync.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "SyncServiceOptions")] options: JsValue,
-    ) -> Result<SyncService, JsValue> {
+    pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<SyncService, JsValue> {
         let what = "new SyncService()";
-        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = hub.clone();
         let checked = args::opt_fields(&options, &format!("{what}: options"), SYNC_OPTIONS)?;
         let opts: SyncOptions = match checked {
             None => SyncOptions::default(),
@@ -158,12 +155,7 @@ impl SyncService {
     /// Runs the reconnect sequence now (joining one that runs) and resolves
     /// with its `SyncResult`. `presenceUserIds` replaces the configured ids
     /// for this run.
-    #[wasm_bindgen(js_name = syncOnReconnect, unchecked_return_type = "Promise<SyncResult>")]
-    pub fn sync_on_reconnect(
-        &self,
-        #[wasm_bindgen(js_name = presenceUserIds, unchecked_optional_param_type = "string[]")]
-        presence_user_ids: JsValue,
-    ) -> Result<Promise, JsValue> {
+    pub fn sync_on_reconnect(&self, presence_user_ids: JsValue) -> Result<f64, JsValue> {
         let explicit = !args::absent(&presence_user_ids);
         let ids = if explicit {
             args::strings(&presence_user_ids, "syncOnReconnect(): presenceUserIds")?
@@ -181,11 +173,7 @@ impl SyncService {
     /// Syncs one channel since its last sync time; resolves with
     /// `{messages, conflicts}` (server versions that lost a conflict left
     /// out), rejects when the request fails.
-    #[wasm_bindgen(js_name = syncMessages, unchecked_return_type = "Promise<SyncMessagesResult>")]
-    pub fn sync_messages(
-        &self,
-        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
-    ) -> Result<Promise, JsValue> {
+    pub fn sync_messages(&self, channel_id: JsValue) -> Result<f64, JsValue> {
         let channel_id = &args::id(&channel_id, "syncMessages(): channelId")?;
         let h = self.handle;
         self.hub.driver.unhold(h);
@@ -204,11 +192,7 @@ impl SyncService {
 
     /// Registers (or updates) a message the app shows, `{id, content,
     /// editedAt?}`, so a differing server version is detected as a conflict.
-    #[wasm_bindgen(js_name = recordLocalMessage)]
-    pub fn record_local_message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "LocalMessage")] message: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn record_local_message(&self, message: JsValue) -> Result<(), JsValue> {
         let message = args::fields(&message, "recordLocalMessage(): message", LOCAL_MESSAGE)?;
         let msg: LocalMessage = serde_wasm_bindgen::from_value(message.into())
             .map_err(|e| JsError::new(&format!("recordLocalMessage(): invalid message: {e}")))?;
@@ -218,11 +202,7 @@ impl SyncService {
     }
 
     /// Forgets a registered local message; returns whether it was known.
-    #[wasm_bindgen(js_name = forgetLocalMessage)]
-    pub fn forget_local_message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-    ) -> Result<bool, JsValue> {
+    pub fn forget_local_message(&self, id: JsValue) -> Result<bool, JsValue> {
         let id = &args::id(&id, "forgetLocalMessage(): id")?;
         self.run("forgetLocalMessage()", |s, h, now| {
             s.sync_forget_local(h, id, now)
@@ -230,11 +210,7 @@ impl SyncService {
     }
 
     /// Replaces the users whose presence is re-subscribed after a reconnect.
-    #[wasm_bindgen(js_name = setPresenceUserIds)]
-    pub fn set_presence_user_ids(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_presence_user_ids(&self, ids: JsValue) -> Result<(), JsValue> {
         let ids = args::strings(&ids, "setPresenceUserIds(): ids")?;
         self.run("setPresenceUserIds()", |s, h, _| {
             s.sync_set_presence_ids(h, ids)
@@ -243,12 +219,7 @@ impl SyncService {
 
     /// The last sync time of `channelId`, or of the last completed reconnect
     /// sync without an argument; `undefined` if never synced.
-    #[wasm_bindgen(js_name = getLastSyncTime)]
-    pub fn get_last_sync_time(
-        &self,
-        #[wasm_bindgen(js_name = channelId, unchecked_optional_param_type = "string")]
-        channel_id: JsValue,
-    ) -> Result<Option<f64>, JsValue> {
+    pub fn get_last_sync_time(&self, channel_id: JsValue) -> Result<Option<f64>, JsValue> {
         let channel_id = args::opt_id(&channel_id, "getLastSyncTime(): channelId")?;
         let t = self.read(|core| match channel_id {
             Some(c) => core.channel_sync_timestamp(&c),
@@ -258,21 +229,15 @@ impl SyncService {
     }
 
     /// Whether a reconnect sync is running.
-    #[wasm_bindgen(getter, js_name = isSyncing)]
     pub fn is_syncing(&self) -> bool {
         self.read(SyncCore::is_syncing).unwrap_or(false)
     }
 
-    /// `callback(event, data)` for every sync event; returns an unsubscribe
-    /// function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "SyncListener")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        let callback = args::callback(&callback, "subscribe(): callback")?;
+    /// `callback(event, data)` for every sync event; JavaScript registers the
+    /// callback once this check passes (the service is not disposed).
+    pub fn subscribe(&self) -> Result<(), JsValue> {
         self.read(|_| ())?;
-        Ok(self.hub.listen(self.handle, Topic::All, callback, false))
+        Ok(())
     }
 
     /// Stops listening to the client and other tabs and rejects pending
@@ -281,7 +246,6 @@ impl SyncService {
         if self.disposed.replace(true) {
             return;
         }
-        self.hub.forget(self.handle);
         let h = self.handle;
         let _ = self.hub.run(|s, now| {
             s.detach(h, now);
@@ -300,117 +264,3 @@ impl Drop for SyncService {
         });
     }
 }
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_SYNC: &'static str = r#"
-/** Options of `new SyncService(client, options)`. Unknown keys are an error. */
-export interface SyncServiceOptions {
-  /** Flushed first in every reconnect sync. */
-  queue?: OfflineQueueService;
-  /** Run `syncOnReconnect()` after every reconnect. Default true. */
-  autoSyncOnReconnect?: boolean;
-  /** Users whose presence is re-subscribed after a reconnect. */
-  presenceUserIds?: string[];
-  /** localStorage key of the last-sync times. Default `chat-realtime:sync`. */
-  storageKey?: string;
-  /** Timeout of each request. Default 30000. */
-  requestTimeoutMs?: number;
-  /** How long to wait for the queue flush. Default 120000. */
-  queueFlushTimeoutMs?: number;
-  /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
-  debug?: boolean;
-}
-
-/** Step of the reconnect sequence. */
-export type SyncStage = 'queue' | 'channels' | 'messages' | 'presence' | 'completed' | 'storage';
-
-/** Result of `syncOnReconnect()`. */
-export interface SyncResult {
-  messages: { synced: number; conflicts: number; errors: number };
-  channels: { synced: number; errors: number };
-  presence: { synced: number };
-  queueFlushed: { sent: number; failed: number };
-  /** When the sync started. */
-  timestamp: number;
-  /** How long it took, ms. */
-  duration: number;
-}
-
-/** A channel from `sync:channels`. */
-export interface SyncedChannel {
-  channelId: string;
-  roomName: string;
-  /** As the server sent it: member ids or a count. */
-  members: string[] | number | null;
-  lastMessageAt: number | null;
-}
-
-/** A server message from `sync:messages`. */
-export interface SyncedMessage {
-  id: string;
-  clientMessageId: string | null;
-  channelId: string;
-  roomName: string;
-  userId: string | null;
-  content: string;
-  timestamp: number;
-  editedAt: number | null;
-  /** `server` for server-initiated edits. */
-  editedBy: string | null;
-}
-
-/** One side of a conflict. */
-export interface SyncConflictSide {
-  content: string;
-  editedAt: number | null;
-  editedBy: string | null;
-}
-
-/** A resolved edit conflict. */
-export interface SyncConflict {
-  messageId: string;
-  channelId: string;
-  local: SyncConflictSide;
-  server: SyncConflictSide;
-  resolution: 'server' | 'local';
-}
-
-/** Result of `syncMessages(channelId)`. */
-export interface SyncMessagesResult {
-  /** Server messages to apply (versions that lost a conflict left out). */
-  messages: SyncedMessage[];
-  conflicts: SyncConflict[];
-}
-
-/** A message the app shows, for conflict checks. */
-export interface LocalMessage {
-  id: string;
-  content: string;
-  /** When the local edit was made, ms since the epoch. */
-  editedAt?: number;
-}
-
-/** A user's presence as `presence:subscribe` answers it. */
-export interface SyncPresence {
-  userId: string;
-  status: PresenceStatus;
-  customStatus?: { text?: string; emoji?: string; expiresAt?: number | string | null } | null;
-  lastSeenAt?: number;
-}
-
-/** Data of each sync event. */
-export interface SyncEventMap {
-  'sync:started': { syncId: number; timestamp: number };
-  'sync:progress': { syncId: number; progress: number; stage: SyncStage };
-  'sync:channels': { syncId: number; channels: SyncedChannel[] };
-  'sync:messages': { syncId: number | null; requestId: number; channelId: string; roomName: string; messages: SyncedMessage[]; conflicts: SyncConflict[] };
-  'sync:conflict': { syncId: number | null; messageId: string; channelId: string; local: SyncConflictSide; server: SyncConflictSide; resolution: 'server' | 'local' };
-  'sync:presence': { syncId: number; userIds: string[]; data: { presences: SyncPresence[] } };
-  'sync:completed': { syncId: number; result: SyncResult };
-  'sync:error': { syncId: number | null; requestId: number | null; stage: SyncStage; channelId: string | null; message: string };
-}
-/** Sync event names. */
-export type SyncEventName = keyof SyncEventMap;
-/** `subscribe` callback of `SyncService`: `(event, data)`. */
-export type SyncListener = (...args: { [K in SyncEventName]: [event: K, data: SyncEventMap[K]] }[SyncEventName]) => void;
-"#;

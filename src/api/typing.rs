@@ -6,14 +6,13 @@
 
 use std::cell::Cell;
 
-use js_sys::{Array, Function};
+use js_sys::Array;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, Res};
-use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Topic};
-use super::js::{call, debug_log};
+use super::hub::{ApiError, Hub};
+use super::js::debug_log;
 use crate::core::room;
 use crate::core::session::{Handle, ServiceKind, SessionError, TypingCommands};
 use crate::core::typing::{
@@ -21,66 +20,6 @@ use crate::core::typing::{
     TypingUser, Visibility,
 };
 use crate::core::Millis;
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_TYPING: &'static str = r#"
-/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}`. */
-export type RoomType = 'channel' | 'thread' | 'dm';
-
-/** Another user typing in a room. */
-export interface TypingUser {
-  userId: string;
-  /** Display name: the server's, else one given to `setUserNames` or seen before, else the user id (the real server sends none). */
-  userName: string;
-  userAvatar?: string;
-  startedAt: Date;
-}
-
-/** The current user's typing privacy. Defaults: true, 'everyone'. */
-export interface TypingPrivacySettings {
-  /** Send our typing at all. */
-  broadcastTyping: boolean;
-  /** Whose typing is shown to us. */
-  typingVisibility: PresenceVisibility;
-}
-
-/** The new list of typing users of one room. */
-export interface RoomTypingChange {
-  /** The room, e.g. `channel:general:thread:t1`. */
-  roomName: string;
-  roomType: RoomType;
-  /** The channel id (the DM id for DMs). */
-  channelId: string;
-  threadId?: string;
-  /** Users typing now, without the current user; empty when nobody is. */
-  users: TypingUser[];
-}
-
-/** Typing callback: `channelId` is the channel (or DM) id as given to the service. */
-export type TypingChangeCallback = (channelId: string, users: TypingUser[], threadId: string | undefined, change: RoomTypingChange) => void;
-
-/** Options of `new TypingService(client, options)`. Unknown keys are an error. */
-export interface TypingServiceOptions {
-  /** Typing stops this long after the last keystroke; others' indicators expire this long after their last report. Default 5000. */
-  typingTimeoutMs?: number;
-  /** Quiet time after an input change before typing starts. Default 300. */
-  debounceMs?: number;
-  /** Start anyway this long into a burst of keystrokes; 0 waits for a pause. Default 1000. */
-  debounceMaxWaitMs?: number;
-  /** At most one `typing:start` per room this often. Default 1000. */
-  throttleMs?: number;
-  /** Changes within this window reach the callbacks as one update. Default 500. */
-  batchMs?: number;
-  /** While typing, `typing:start` is renewed this often so servers with a shorter expiry keep showing it; 0: only on keystrokes. Default 2000. */
-  keepAliveMs?: number;
-  /** Initial privacy settings. */
-  privacySettings?: Partial<TypingPrivacySettings>;
-  /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
-  debug?: boolean;
-  /** The current user (never shown as typing); default: the `userId` of the server's `authenticated` event. */
-  userId?: string;
-}
-"#;
 
 /// `new TypingService(client, options)` options.
 #[derive(Debug, Default, Deserialize)]
@@ -230,7 +169,6 @@ pub(crate) fn change_args(change: &RoomTypingChange) -> Array {
 /// Typing indicators for channels, threads and DMs: debounced and throttled
 /// `typing:start`/`typing:stop`, an auto-stop 5 s after the last keystroke,
 /// others' typing per room (expiring, privacy-filtered, batched callbacks).
-#[wasm_bindgen(js_name = TypingService)]
 pub struct TypingService {
     hub: Hub,
     handle: Handle,
@@ -238,6 +176,11 @@ pub struct TypingService {
 }
 
 impl TypingService {
+    /// The service's handle in the session.
+    pub(crate) fn handle(&self) -> Handle {
+        self.handle
+    }
+
     /// Runs a command on the live service, then pumps.
     fn act<T>(
         &self,
@@ -258,25 +201,14 @@ impl TypingService {
             .flatten()
             .unwrap_or_default()
     }
-
-    /// Registers `f` under `room` (`None`: global); returns the unsubscribe function.
-    fn add_listener(&self, room: Option<String>, f: Function) -> Function {
-        let topic = room.map_or(Topic::TypingAll, Topic::TypingRoom);
-        self.hub.listen(self.handle, topic, f, false)
-    }
 }
 
-#[wasm_bindgen(js_class = TypingService)]
 impl TypingService {
     /// Typing on `client` (`TypingServiceOptions`). The current user is the
     /// one the server authenticates unless `userId` is given.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "TypingServiceOptions")] options: JsValue,
-    ) -> Result<TypingService, JsValue> {
+    pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<TypingService, JsValue> {
         let what = "new TypingService()";
-        let hub = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = hub.clone();
         let options = args::opt_fields(&options, &format!("{what}: options"), TYPING_OPTIONS)?;
         let (mut opts, privacy) = match options {
             None => (TypingOptions::default(), TypingPrivacy::default()),
@@ -325,13 +257,7 @@ impl TypingService {
     /// Starts typing now in a channel, or in its thread with `threadId`
     /// (sent unless one went out for the room within `throttleMs`); it stops
     /// by itself `typingTimeoutMs` later. Nothing is sent while disconnected.
-    #[wasm_bindgen(js_name = startTyping)]
-    pub fn start_typing(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
-        thread_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn start_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "startTyping()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
@@ -339,11 +265,10 @@ impl TypingService {
     }
 
     /// `startTyping(channelId, threadId)`.
-    #[wasm_bindgen(js_name = startTypingInThread)]
     pub fn start_typing_in_thread(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = threadId)] thread_id: JsValue,
+        channel_id: JsValue,
+        thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "startTypingInThread()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
@@ -353,13 +278,7 @@ impl TypingService {
 
     /// Starts typing in a DM (`dm:{dmId}`). `recipientId` is accepted for the
     /// seeds' signature; the server routes DM typing by room.
-    #[wasm_bindgen(js_name = startTypingInDM)]
-    pub fn start_typing_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = recipientId)]
-        recipient_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn start_typing_in_dm(&self, dm_id: JsValue, recipient_id: JsValue) -> Result<(), JsValue> {
         let m = "startTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         args::opt_id(&recipient_id, &format!("{m}: recipientId"))?;
@@ -367,14 +286,7 @@ impl TypingService {
     }
 
     /// Stops typing in a channel (or its thread), or everywhere without arguments.
-    #[wasm_bindgen(js_name = stopTyping)]
-    pub fn stop_typing(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = channelId)]
-        channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
-        thread_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn stop_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTyping()";
         let channel = args::opt_id(&channel_id, &format!("{m}: channelId"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
@@ -384,11 +296,7 @@ impl TypingService {
     }
 
     /// Stops typing in a DM.
-    #[wasm_bindgen(js_name = stopTypingInDM)]
-    pub fn stop_typing_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn stop_typing_in_dm(&self, dm_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         self.act(m, |c, now| c.stop_typing_in_dm(&dm, now))
@@ -397,12 +305,10 @@ impl TypingService {
     /// The message input of a channel (or thread) changed: typing starts once
     /// it settles (debounced), keystrokes renew it (throttled), blank input
     /// stops at once.
-    #[wasm_bindgen(js_name = handleInputChange)]
     pub fn handle_input_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
+        value: JsValue,
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "handleInputChange()";
@@ -415,12 +321,7 @@ impl TypingService {
     }
 
     /// `handleInputChange` for a DM.
-    #[wasm_bindgen(js_name = handleDMInputChange)]
-    pub fn handle_dm_input_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn handle_dm_input_change(&self, dm_id: JsValue, value: JsValue) -> Result<(), JsValue> {
         let m = "handleDMInputChange()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         let text = args::string(&value, &format!("{m}: value"))?;
@@ -429,11 +330,9 @@ impl TypingService {
 
     /// Users typing in a channel or thread (without the current user, privacy-filtered),
     /// in the order they started typing.
-    #[wasm_bindgen(js_name = getTypingUsers, unchecked_return_type = "TypingUser[]")]
     pub fn get_typing_users(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
         thread_id: JsValue,
     ) -> Result<Array, JsValue> {
         let room = room_of(&channel_id, &thread_id, "getTypingUsers()")?;
@@ -441,11 +340,7 @@ impl TypingService {
     }
 
     /// Users typing in a DM.
-    #[wasm_bindgen(js_name = getTypingUsersInDM, unchecked_return_type = "TypingUser[]")]
-    pub fn get_typing_users_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<Array, JsValue> {
+    pub fn get_typing_users_in_dm(&self, dm_id: JsValue) -> Result<Array, JsValue> {
         let dm = args::id(&dm_id, "getTypingUsersInDM(): dmId")?;
         Ok(users_js(
             &self.read(|c| c.get_typing_users_in_room(&room::dm_room(&dm))),
@@ -455,11 +350,9 @@ impl TypingService {
     /// "Alice is typing...", "Alice and Bob are typing...", "Alice, Bob, and
     /// Charlie are typing...", "Alice, Bob, and 2 others are typing...", or
     /// `null` when nobody is.
-    #[wasm_bindgen(js_name = getTypingText, unchecked_return_type = "string | null")]
     pub fn get_typing_text(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
         thread_id: JsValue,
     ) -> Result<JsValue, JsValue> {
         let room = room_of(&channel_id, &thread_id, "getTypingText()")?;
@@ -467,32 +360,25 @@ impl TypingService {
     }
 
     /// `getTypingText` for a DM.
-    #[wasm_bindgen(js_name = getTypingTextInDM, unchecked_return_type = "string | null")]
-    pub fn get_typing_text_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn get_typing_text_in_dm(&self, dm_id: JsValue) -> Result<JsValue, JsValue> {
         let dm = args::id(&dm_id, "getTypingTextInDM(): dmId")?;
         Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room::dm_room(&dm)))))
     }
 
-    /// `callback(channelId, users, threadId, change)` when the typing users of
-    /// one room change (batched), and once now with the current ones.
-    /// `roomType` is `'channel'`, `'thread'` (with `threadId`) or `'dm'`.
-    /// Returns an unsubscribe function.
-    #[wasm_bindgen(js_name = onRoomTypingChange, unchecked_return_type = "() => void")]
-    pub fn on_room_typing_change(
+    /// The room `onRoomTypingChange(channelId, roomType, callback, threadId)`
+    /// listens to and its current typing users, as `[room, args]` (`args`
+    /// what the callback takes): `native.ts` registers the callback under
+    /// the room and calls it once now. `roomType` is `'channel'`,
+    /// `'thread'` (with `threadId`) or `'dm'`.
+    pub fn room_typing(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RoomType", js_name = roomType)] room_type: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
+        room_type: JsValue,
         thread_id: JsValue,
-    ) -> Result<Function, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let m = "onRoomTypingChange()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
         let room_type = args::one_of(&room_type, &format!("{m}: roomType"), ROOM_TYPES)?;
-        let f = args::callback(&callback, &format!("{m}: callback"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
         let room = match (room_type.as_str(), thread.as_deref()) {
             ("channel", None) => room::channel_room(&channel),
@@ -520,43 +406,13 @@ impl TypingService {
             thread_id: info.thread_id,
             users,
         };
-        let unsubscribe = self.add_listener(Some(room), f.clone());
-        if let Err(e) = call(&f, &change_args(&current)) {
-            args::report_callback_error("TypingService onRoomTypingChange", &e);
-        }
-        Ok(unsubscribe)
-    }
-
-    /// `callback(channelId, users, threadId, change)` for every room whose
-    /// typing users change; a burst within `batchMs` is one call per room.
-    /// Returns an unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        let f = args::callback(&callback, "subscribe(): callback")?;
-        Ok(self.add_listener(None, f))
-    }
-
-    /// The seeds' name of `subscribe`.
-    #[wasm_bindgen(js_name = onTypingChange, unchecked_return_type = "() => void")]
-    pub fn on_typing_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        let f = args::callback(&callback, "onTypingChange(): callback")?;
-        Ok(self.add_listener(None, f))
+        Ok(Array::of2(&JsValue::from_str(&room), &change_args(&current)).into())
     }
 
     /// Changes the given privacy keys and returns all of them. Turning
     /// `broadcastTyping` off stops any typing in progress and sends nothing
     /// more; `typingVisibility` filters whose typing is shown.
-    #[wasm_bindgen(js_name = updatePrivacySettings, unchecked_return_type = "TypingPrivacySettings")]
-    pub fn update_privacy_settings(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Partial<TypingPrivacySettings>")] settings: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn update_privacy_settings(&self, settings: JsValue) -> Result<JsValue, JsValue> {
         let m = "updatePrivacySettings()";
         let privacy = privacy_update(
             &settings,
@@ -571,18 +427,12 @@ impl TypingService {
     }
 
     /// The current privacy settings.
-    #[wasm_bindgen(getter, js_name = privacySettings, unchecked_return_type = "TypingPrivacySettings")]
     pub fn privacy_settings(&self) -> JsValue {
         args::plain(&self.read(core::TypingService::privacy))
     }
 
     /// Replaces the current user's contacts (for `typingVisibility: 'contacts'`).
-    #[wasm_bindgen(js_name = setContacts)]
-    pub fn set_contacts(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
-        contact_ids: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_contacts(&self, contact_ids: JsValue) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, now| {
             c.set_contacts(ids, now);
@@ -593,11 +443,7 @@ impl TypingService {
     /// Gives display names (`{userId: name}`) for typing users: the real
     /// server sends only user ids, which are shown until a name is known.
     /// Names seen in typing events are remembered too.
-    #[wasm_bindgen(js_name = setUserNames)]
-    pub fn set_user_names(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] names: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_user_names(&self, names: JsValue) -> Result<(), JsValue> {
         let m = "setUserNames()";
         if !args::is_plain_object(&names) {
             return Err(args::type_error(
@@ -620,7 +466,6 @@ impl TypingService {
     }
 
     /// Forgets everyone's typing (callbacks hear the empty lists) and stops our own.
-    #[wasm_bindgen(js_name = clearAllTypingState)]
     pub fn clear_all_typing_state(&self) -> Result<(), JsValue> {
         self.act("clearAllTypingState()", |c, now| {
             c.clear_all_typing_state(now);
@@ -629,19 +474,16 @@ impl TypingService {
     }
 
     /// Whether the current user is typing in some room.
-    #[wasm_bindgen(getter, js_name = isTyping)]
     pub fn is_typing(&self) -> bool {
         self.read(|c| !c.own_typing_rooms().is_empty())
     }
 
     /// The current user id, `undefined` until known.
-    #[wasm_bindgen(getter, js_name = userId)]
     pub fn user_id(&self) -> Option<String> {
         self.read(|c| c.current_user_id().map(str::to_owned))
     }
 
     /// Timers set so far (none while nobody types).
-    #[wasm_bindgen(getter, js_name = timerWakeups)]
     pub fn timer_wakeups(&self) -> f64 {
         self.hub.driver.timer_wakeups() as f64
     }
@@ -653,7 +495,6 @@ impl TypingService {
         if self.disposed.replace(true) {
             return;
         }
-        self.hub.forget(self.handle);
         let h = self.handle;
         let _ = self.hub.run(|s, now| {
             s.detach(h, now);
