@@ -1,8 +1,19 @@
 // One client's side in JavaScript: the wasm `Native` object, the listeners
 // (by handle and topic) and the pending promises (by ticket), fed by the
 // wasm's one sink function. Shaping and forwarding only: every decision
-// (what an event is, when a promise settles) is the wasm's.
-import { Native } from './chat_realtime.js';
+// (what an event is, when a promise settles) is the wasm's. The wasm object
+// comes from ./native.ts, the one module that touches the glue.
+
+/** Where the wasm sends events and completions: `(id, topic, payload, flag)`. */
+export type Sink = (id: number, topic: string, payload: unknown, flag: unknown) => void;
+
+/** The wasm's `Native` object of one client (src/api/native.rs). */
+export interface WasmNative {
+  attach(kind: number, options: unknown): number;
+  call(handle: number, op: number, a: unknown, b: unknown, c: unknown): unknown;
+  detach(handle: number): void;
+  free(): void;
+}
 
 /** A listener function as the app gives it. */
 export type Listener = (...args: any[]) => void;
@@ -36,7 +47,7 @@ const SERVICE_CALLBACKS: Record<string, string> = {
 /** A client and what JavaScript waits on; shared by the client's services. */
 export class Hub {
   /** The wasm side. */
-  readonly native: Native;
+  readonly native: WasmNative;
   /** Live holders (the client and its services); the wasm goes with the last. */
   private refs = 0;
   private subs: Sub[] = [];
@@ -44,9 +55,9 @@ export class Hub {
   /** Completions that came before their ticket was handed to JavaScript. */
   private early = new Map<number, [boolean, unknown]>();
 
-  constructor() {
-    this.native = new Native((id: number, topic: string, payload: unknown, flag: unknown) =>
-      this.sink(id, topic, payload, flag));
+  /** A client: `create` makes its wasm object, given the sink. */
+  constructor(create: (sink: Sink) => WasmNative) {
+    this.native = create((id, topic, payload, flag) => this.sink(id, topic, payload, flag));
   }
 
   /** One more holder. */

@@ -8,7 +8,7 @@
 // each class of the layer its native side: an object with the class's
 // method names, each turned into an operation code (./ops.ts, the mirror of
 // src/api/ops.rs) on the client's `Native`.
-import init, { initSync } from './chat_realtime.js';
+import init, { initSync, Native } from './chat_realtime.js';
 import { Hub, type Listener } from './hub.js';
 import { Op } from './ops.js';
 
@@ -107,7 +107,7 @@ function methods(cls: { prototype: object }, table: Record<string, [number, Kind
 
 class Client extends Base {
   constructor() {
-    super(new Hub(), 0);
+    super(new Hub((sink) => new Native(sink)), 0);
   }
 
   on(event: string, callback: Listener): () => void {

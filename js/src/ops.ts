@@ -1,6 +1,6 @@
 // The operation codes of the wasm's one command entry (`Native.call`):
-// the mirror of src/api/ops.rs, which a host test (src/api/ops/tests.rs)
-// checks line by line. A code is `<Class><Method>`.
+// the mirror of src/api/ops.rs, which www/tests/layer.test.mjs checks
+// line by line. A code is `<Class><Method>`.
 
 /** Operation codes, by name. */
 export const Op = {

@@ -57,7 +57,16 @@ macro_rules! value {
         }
     )*};
 }
-value!(JsValue, bool, u32, f64, js_sys::Array, Option<f64>);
+value!(
+    JsValue,
+    bool,
+    u32,
+    f64,
+    String,
+    js_sys::Array,
+    Option<f64>,
+    Option<String>
+);
 
 /// A method's result as what `call` returns.
 fn res<T: Value, E: Into<JsValue>>(r: Result<T, E>) -> Result<JsValue, JsValue> {
@@ -164,16 +173,16 @@ fn client_op(
         Op::ClientUpdatePresence => res(s.update_presence(a, b)),
         Op::ClientMeasureLatency => res(s.measure_latency()),
         Op::ClientCheckConnection => res(s.check_connection()),
-        Op::ClientIsConnected => Ok(s.is_connected().into()),
-        Op::ClientState => Ok(s.state().into()),
-        Op::ClientConnectionQuality => Ok(s.connection_quality().into()),
-        Op::ClientAverageLatency => Ok(s.average_latency().into()),
-        Op::ClientReconnectAttempts => Ok(s.reconnect_attempts().into()),
-        Op::ClientWasOffline => Ok(s.was_offline().into()),
-        Op::ClientIsOnline => Ok(s.is_online().into()),
-        Op::ClientUserId => Ok(s.user_id().into()),
-        Op::ClientSocketId => Ok(s.socket_id().into()),
-        Op::ClientTimerWakeups => Ok(s.timer_wakeups().into()),
+        Op::ClientIsConnected => Ok(s.is_connected().js()),
+        Op::ClientState => Ok(s.state().js()),
+        Op::ClientConnectionQuality => Ok(s.connection_quality().js()),
+        Op::ClientAverageLatency => Ok(s.average_latency().js()),
+        Op::ClientReconnectAttempts => Ok(s.reconnect_attempts().js()),
+        Op::ClientWasOffline => Ok(s.was_offline().js()),
+        Op::ClientIsOnline => Ok(s.is_online().js()),
+        Op::ClientUserId => Ok(s.user_id().js()),
+        Op::ClientSocketId => Ok(s.socket_id().js()),
+        Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
         _ => Err(unknown_op()),
     }
 }
@@ -181,26 +190,26 @@ fn client_op(
 fn presence_op(s: &PresenceService, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
     match op {
         Op::PresenceSetStatus => res(s.set_status(a)),
-        Op::PresenceGetStatus => Ok(s.get_status().into()),
-        Op::PresenceStatus => Ok(s.status().into()),
-        Op::PresenceIsAutoAway => Ok(s.is_auto_away().into()),
-        Op::PresenceUserId => Ok(s.user_id().into()),
+        Op::PresenceGetStatus => Ok(s.get_status().js()),
+        Op::PresenceStatus => Ok(s.status().js()),
+        Op::PresenceIsAutoAway => Ok(s.is_auto_away().js()),
+        Op::PresenceUserId => Ok(s.user_id().js()),
         Op::PresenceSetCustomStatus => res(s.set_custom_status(a)),
         Op::PresenceClearCustomStatus => res(s.clear_custom_status()),
-        Op::PresenceGetCustomStatus => Ok(s.get_custom_status().into()),
+        Op::PresenceGetCustomStatus => Ok(s.get_custom_status().js()),
         Op::PresenceSetInvisibleMode => res(s.set_invisible_mode(a)),
-        Op::PresenceIsInvisible => Ok(s.is_invisible().into()),
+        Op::PresenceIsInvisible => Ok(s.is_invisible().js()),
         Op::PresenceUpdatePresenceSettings => res(s.update_presence_settings(a, b)),
-        Op::PresenceGetPresenceSettings => Ok(s.get_presence_settings().into()),
+        Op::PresenceGetPresenceSettings => Ok(s.get_presence_settings().js()),
         Op::PresenceSetContacts => res(s.set_contacts(a)),
         Op::PresenceSetUserSettings => res(s.set_user_settings(a, b)),
         Op::PresenceCanViewPresence => res(s.can_view_presence(a, b)),
         Op::PresenceGetPresence => res(s.get_presence(a)),
         Op::PresenceSubscribeToUsers => res(s.subscribe_to_users(a)),
         Op::PresenceUnsubscribeFromUsers => res(s.unsubscribe_from_users(a)),
-        Op::PresenceGetSubscriptions => Ok(s.get_subscriptions().into()),
-        Op::PresenceActivityRelay => Ok(s.activity_relay().into()),
-        Op::PresenceTimerWakeups => Ok(s.timer_wakeups().into()),
+        Op::PresenceGetSubscriptions => Ok(s.get_subscriptions().js()),
+        Op::PresenceActivityRelay => Ok(s.activity_relay().js()),
+        Op::PresenceTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::PresenceDispose => {
             s.dispose();
             Ok(JsValue::UNDEFINED)
@@ -230,13 +239,13 @@ fn typing_op(
         Op::TypingGetTypingTextInDm => res(s.get_typing_text_in_dm(a)),
         Op::TypingRoomTyping => res(s.room_typing(a, b, c)),
         Op::TypingUpdatePrivacySettings => res(s.update_privacy_settings(a)),
-        Op::TypingPrivacySettings => Ok(s.privacy_settings().into()),
+        Op::TypingPrivacySettings => Ok(s.privacy_settings().js()),
         Op::TypingSetContacts => res(s.set_contacts(a)),
         Op::TypingSetUserNames => res(s.set_user_names(a)),
         Op::TypingClearAllTypingState => res(s.clear_all_typing_state()),
-        Op::TypingIsTyping => Ok(s.is_typing().into()),
-        Op::TypingUserId => Ok(s.user_id().into()),
-        Op::TypingTimerWakeups => Ok(s.timer_wakeups().into()),
+        Op::TypingIsTyping => Ok(s.is_typing().js()),
+        Op::TypingUserId => Ok(s.user_id().js()),
+        Op::TypingTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::TypingDispose => {
             s.dispose();
             Ok(JsValue::UNDEFINED)
@@ -285,7 +294,7 @@ fn queue_op(s: &OfflineQueueService, op: Op, a: JsValue) -> Result<JsValue, JsVa
         Op::QueueRetryMessage => res(s.retry_message(a)),
         Op::QueueClearQueue => res(s.clear_queue()),
         Op::QueueFlushQueue => res(s.flush_queue()),
-        Op::QueueIsFlushing => Ok(s.is_flushing().into()),
+        Op::QueueIsFlushing => Ok(s.is_flushing().js()),
         Op::QueueGetQuarantined => res(s.get_quarantined()),
         Op::QueueClearQuarantine => res(s.clear_quarantine()),
         Op::QueueSubscribe => res(s.subscribe()),
@@ -305,7 +314,7 @@ fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
         Op::SyncForgetLocalMessage => res(s.forget_local_message(a)),
         Op::SyncSetPresenceUserIds => res(s.set_presence_user_ids(a)),
         Op::SyncGetLastSyncTime => res(s.get_last_sync_time(a)),
-        Op::SyncIsSyncing => Ok(s.is_syncing().into()),
+        Op::SyncIsSyncing => Ok(s.is_syncing().js()),
         Op::SyncSubscribe => res(s.subscribe()),
         Op::SyncDispose => {
             s.dispose();

@@ -1,5 +1,5 @@
 //! The operation codes of [`super::native::Native::call`]: one table, which
-//! `js/src/ops.ts` mirrors (a host test checks both say the same). A code is
+//! `js/src/ops.ts` mirrors (`www/tests/layer.test.mjs` checks both say the same). A code is
 //! `<Class><Method>`; the class decides which handle it applies to.
 
 /// Defines [`Op`] and its decoding from the number JavaScript passes.
@@ -23,10 +23,6 @@ macro_rules! ops {
                     _ => None,
                 }
             }
-
-            /// Every operation with its name (for the table check).
-            #[cfg(test)]
-            pub const ALL: &'static [(&'static str, u8)] = &[$((stringify!($name), $n),)*];
         }
     };
 }
@@ -132,6 +128,3 @@ ops! {
     SyncSubscribe = 97,
     SyncDispose = 98,
 }
-
-#[cfg(test)]
-mod tests;
