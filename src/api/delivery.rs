@@ -12,15 +12,13 @@
 //!   or `attachQueue`), queued messages are tracked as `pending` and the
 //!   queue's `message:sent` / `message:failed` move them on by themselves.
 
-use std::cell::Cell;
-
 use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
 use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Settle, Topic};
+use super::hub::{ApiError, ServiceRef, Settle, Topic};
 use super::js::to_js;
 use super::queue::{queue_arg, queue_option};
 use crate::core::delivery::{DeliveryConfig, DeliveryError};
@@ -54,9 +52,7 @@ const DELIVERY_OPTIONS: &[Field] = &[
 /// acknowledgements and status re-synchronisation.
 #[wasm_bindgen(js_name = DeliveryEventHandler)]
 pub struct DeliveryEventHandler {
-    hub: Hub,
-    handle: Handle,
-    disposed: Cell<bool>,
+    svc: ServiceRef,
 }
 
 impl DeliveryEventHandler {
@@ -66,9 +62,8 @@ impl DeliveryEventHandler {
         method: &str,
         f: impl FnOnce(&mut DeliveryCommands<'_>, Millis) -> Result<T, DeliveryError>,
     ) -> Result<T, JsValue> {
-        let h = self.handle;
-        self.hub
-            .run(|s, now| s.delivery_do(h, now, f))
+        self.svc
+            .run(|s, h, now| s.delivery_do(h, now, f))
             .map_err(|e| match e {
                 ApiError::Session(SessionError::Delivery(e)) => {
                     JsError::new(&format!("{method}: {e}")).into()
@@ -111,16 +106,10 @@ impl DeliveryEventHandler {
         let handle = hub
             .run_quiet(|s, now| s.attach_delivery(config, queue, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        hub.register(
-            handle,
-            ServiceKind::Delivery,
-            opts.debug || hub.debug(Handle::CLIENT),
-        );
+        let debug = opts.debug || hub.debug(Handle::CLIENT);
         hub.driver.pump();
         Ok(DeliveryEventHandler {
-            hub,
-            handle,
-            disposed: Cell::new(false),
+            svc: ServiceRef::new(hub, handle, ServiceKind::Delivery, debug),
         })
     }
 
@@ -214,9 +203,8 @@ impl DeliveryEventHandler {
     /// Sends the batched read acks now (e.g. before the page is hidden).
     #[wasm_bindgen(js_name = flushReadAcks)]
     pub fn flush_read_acks(&self) -> Result<(), JsError> {
-        let h = self.handle;
-        self.hub
-            .run(|s, now| {
+        self.svc
+            .run(|s, h, now| {
                 s.delivery_do(h, now, |c, now| {
                     c.flush_read_acks(now);
                     Ok(())
@@ -234,10 +222,9 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
     ) -> Result<Promise, JsValue> {
         let ids = args::ids(&ids, "syncDeliveryStatus(): ids")?;
-        let h = self.handle;
-        self.hub
+        self.svc
             .request(
-                |s, now| s.delivery_sync_status(h, ids, now),
+                |s, h, now| s.delivery_sync_status(h, ids, now),
                 Settle::Statuses,
             )
             .map_err(|e| e.to_js(None))
@@ -250,14 +237,12 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Result<JsValue, JsValue> {
         let id = &args::id(&id, "getStatus(): id")?;
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }
-        let h = self.handle;
         let status = self
-            .hub
-            .read(|s| s.delivery(h).ok().and_then(|d| d.status(id)))
-            .flatten();
+            .svc
+            .read(|s, h| s.delivery(h).ok().and_then(|d| d.status(id)));
         Ok(status.map_or(JsValue::UNDEFINED, |s| to_js(&s)))
     }
 
@@ -278,21 +263,19 @@ impl DeliveryEventHandler {
         &self,
         #[wasm_bindgen(unchecked_param_type = "OfflineQueueService")] queue: JsValue,
     ) -> Result<(), JsValue> {
-        let queue = queue_arg(&queue, "attachQueue(): queue", &self.hub)?;
-        if self.disposed.get() {
+        let queue = queue_arg(&queue, "attachQueue(): queue", &self.svc.hub)?;
+        if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }
-        let h = self.handle;
-        self.hub
-            .run(|s, _| s.delivery_attach_queue(h, Some(queue)))
+        self.svc
+            .run(|s, h, _| s.delivery_attach_queue(h, Some(queue)))
             .map_err(|e| e.to_js(Some("attachQueue()")))
     }
 
     /// Stops listening to the attached queue, if any.
     #[wasm_bindgen(js_name = detachQueue)]
     pub fn detach_queue(&self) {
-        let h = self.handle;
-        let _ = self.hub.run(|s, _| s.delivery_attach_queue(h, None));
+        let _ = self.svc.run(|s, h, _| s.delivery_attach_queue(h, None));
     }
 
     /// `callback(event, data)` for `message:sent`, `message:delivered`,
@@ -303,35 +286,16 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_param_type = "DeliveryListener")] callback: JsValue,
     ) -> Result<Function, JsValue> {
         let callback = args::callback(&callback, "subscribe(): callback")?;
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }
-        Ok(self.hub.listen(self.handle, Topic::All, callback, false))
+        Ok(self.svc.listen(Topic::All, callback))
     }
 
     /// Stops listening to the client and the queue, drops pending read acks
     /// and rejects pending `syncDeliveryStatus()` promises. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
-            return;
-        }
-        self.hub.forget(self.handle);
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
-    }
-}
-
-impl Drop for DeliveryEventHandler {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
+        self.svc.dispose();
     }
 }
 

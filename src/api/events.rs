@@ -170,7 +170,7 @@ fn dispatch(app: &RefCell<App>, target: Handle, event: Event) {
             args.shift();
             call_client(app, &name, &fns, &args);
         }
-        Event::Error(error) => report(app, target, &error, &[]),
+        Event::Error(error) => report(app, target, &error),
         Event::PresenceChanged(p) => {
             let (fns, ..) = listeners(app, target, is(Topic::Presence));
             let args = Array::of1(&super::presence::presence_js(&p));
@@ -239,7 +239,7 @@ fn service_event(app: &RefCell<App>, target: Handle, what: &str, name: &str, dat
 
 /// An `onError` report: `{code, message, ...props}` to the client's
 /// listeners (logged when `debug` or when nobody listens).
-fn report(app: &RefCell<App>, target: Handle, error: &ClientError, extra: &[(&str, String)]) {
+fn report(app: &RefCell<App>, target: Handle, error: &ClientError) {
     let (fns, _, debug) = listeners(app, target, |t| *t == Topic::Error);
     let code = error.code();
     let message = error.to_string();
@@ -261,9 +261,6 @@ fn report(app: &RefCell<App>, target: Handle, error: &ClientError, extra: &[(&st
             set("serverCode", code);
         }
         _ => {}
-    }
-    for (k, v) in extra {
-        set(k, v);
     }
     for f in fns {
         let _ = call(&f, &Array::of1(&err));

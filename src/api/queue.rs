@@ -28,7 +28,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
 use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Settle, Topic};
+use super::hub::{ApiError, Hub, ServiceRef, Settle, Topic};
 use super::js::{debug_log, to_js};
 use crate::core::backoff::BackoffConfig;
 use crate::core::queue::{NewMessage, OfflineQueueService as QueueCore, QueueConfig};
@@ -126,9 +126,7 @@ fn random_u64() -> u64 {
 /// `clientMessageId`, retried with backoff, shared safely by several tabs.
 #[wasm_bindgen(js_name = OfflineQueueService)]
 pub struct OfflineQueueService {
-    hub: Hub,
-    handle: Handle,
-    disposed: Cell<bool>,
+    svc: ServiceRef,
 }
 
 impl OfflineQueueService {
@@ -138,9 +136,7 @@ impl OfflineQueueService {
         method: &str,
         f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
     ) -> Result<T, JsError> {
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub.run(|s, now| f(s, h, now)).map_err(|e| match e {
+        self.svc.run(f).map_err(|e| match e {
             ApiError::Session(e @ (SessionError::Queue(_) | SessionError::Store(_))) => {
                 JsError::new(&format!("{method}: {e}"))
             }
@@ -152,13 +148,11 @@ impl OfflineQueueService {
     fn read<T>(&self, f: impl FnOnce(&QueueCore) -> T) -> Result<T, JsError> {
         let disposed =
             || ApiError::Session(SessionError::Disposed(ServiceKind::Queue)).to_error(None);
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(disposed());
         }
-        let h = self.handle;
-        self.hub
-            .read(|s| s.queue(h).ok().map(f))
-            .flatten()
+        self.svc
+            .read(|s, h| s.queue(h).ok().map(f))
             .ok_or_else(disposed)
     }
 }
@@ -233,11 +227,7 @@ impl OfflineQueueService {
         let handle = hub
             .run_quiet(|s, now| s.attach_queue(config, attach, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        hub.register(
-            handle,
-            ServiceKind::Queue,
-            opts.debug || hub.debug(Handle::CLIENT),
-        );
+        let debug = opts.debug || hub.debug(Handle::CLIENT);
         // Load-time reports wait for a microtask: `subscribe` right after
         // `new` hears them.
         hub.driver.hold(handle);
@@ -245,9 +235,7 @@ impl OfflineQueueService {
             debug_log("queue: opened");
         }
         Ok(OfflineQueueService {
-            hub,
-            handle,
-            disposed: Cell::new(false),
+            svc: ServiceRef::new(hub, handle, ServiceKind::Queue, debug),
         })
     }
 
@@ -312,10 +300,8 @@ impl OfflineQueueService {
     /// when disconnected or empty.
     #[wasm_bindgen(js_name = flushQueue, unchecked_return_type = "Promise<QueueFlushResult>")]
     pub fn flush_queue(&self) -> Result<Promise, JsError> {
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub
-            .request(|s, now| s.queue_flush(h, now), Settle::Flush)
+        self.svc
+            .request(|s, h, now| s.queue_flush(h, now), Settle::Flush)
             .map_err(|e| e.to_error(None))
     }
 
@@ -348,22 +334,14 @@ impl OfflineQueueService {
     ) -> Result<Function, JsValue> {
         let callback = args::callback(&callback, "subscribe(): callback")?;
         self.read(|_| ())?;
-        Ok(self.hub.listen(self.handle, Topic::All, callback, false))
+        Ok(self.svc.listen(Topic::All, callback))
     }
 
     /// Stops listening to the client and the browser, releases the cross-tab
     /// lock and rejects pending `flushQueue()` promises. What is stored stays
     /// stored: a new queue on the same key picks it up. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
-            return;
-        }
-        self.hub.forget(self.handle);
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
+        self.svc.dispose();
     }
 
     /// Hands this queue to the argument check of `attachQueue` and
@@ -371,21 +349,10 @@ impl OfflineQueueService {
     #[doc(hidden)]
     #[wasm_bindgen(js_name = __queueToken, skip_typescript)]
     pub fn queue_token(&self) -> u32 {
-        if !self.disposed.get() {
-            CLAIMED.with(|c| c.set(Some((self.hub.clone(), self.handle))));
+        if !self.svc.is_disposed() {
+            CLAIMED.with(|c| c.set(Some((self.svc.hub.clone(), self.svc.handle))));
         }
-        self.handle.0
-    }
-}
-
-impl Drop for OfflineQueueService {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
+        self.svc.handle.0
     }
 }
 

@@ -8,15 +8,13 @@
 //! `presence:subscribe`. It starts once every other service of the session
 //! (the queue included) has seen the reconnect.
 
-use std::cell::Cell;
-
 use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
 use super::client::RealtimeClient;
-use super::hub::{ApiError, Hub, Settle, Topic};
+use super::hub::{ApiError, ServiceRef, Settle, Topic};
 use super::queue::queue_option;
 use crate::core::session::{Handle, ServiceKind, Session, SessionError, SyncAttach};
 use crate::core::sync::{LocalMessage, SyncConfig, SyncService as SyncCore};
@@ -60,9 +58,7 @@ const LOCAL_MESSAGE: &[Field] = &[
 /// conflicts (last write wins, server-initiated edits win).
 #[wasm_bindgen(js_name = SyncService)]
 pub struct SyncService {
-    hub: Hub,
-    handle: Handle,
-    disposed: Cell<bool>,
+    svc: ServiceRef,
 }
 
 impl SyncService {
@@ -72,9 +68,7 @@ impl SyncService {
         method: &str,
         f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
     ) -> Result<T, JsValue> {
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub.run(|s, now| f(s, h, now)).map_err(|e| match e {
+        self.svc.run(f).map_err(|e| match e {
             ApiError::Session(e @ SessionError::Sync(_)) => {
                 JsError::new(&format!("{method}: {e}")).into()
             }
@@ -85,13 +79,11 @@ impl SyncService {
     /// Reads the live service.
     fn read<T>(&self, f: impl FnOnce(&SyncCore) -> T) -> Result<T, JsValue> {
         let disposed = || ApiError::Session(SessionError::Disposed(ServiceKind::Sync)).to_js(None);
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(disposed());
         }
-        let h = self.handle;
-        self.hub
-            .read(|s| s.sync(h).ok().map(f))
-            .flatten()
+        self.svc
+            .read(|s, h| s.sync(h).ok().map(f))
             .ok_or_else(disposed)
     }
 }
@@ -141,17 +133,11 @@ impl SyncService {
         let handle = hub
             .run_quiet(|s, now| s.attach_sync(config, attach, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        hub.register(
-            handle,
-            ServiceKind::Sync,
-            opts.debug || hub.debug(Handle::CLIENT),
-        );
+        let debug = opts.debug || hub.debug(Handle::CLIENT);
         // Load-time reports (an unreadable state) wait for a microtask.
         hub.driver.hold(handle);
         Ok(SyncService {
-            hub,
-            handle,
-            disposed: Cell::new(false),
+            svc: ServiceRef::new(hub, handle, ServiceKind::Sync, debug),
         })
     }
 
@@ -171,10 +157,8 @@ impl SyncService {
             Vec::new()
         };
         let ids = explicit.then_some(ids);
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub
-            .request(|s, now| s.sync_on_reconnect(h, ids, now), Settle::Sync)
+        self.svc
+            .request(|s, h, now| s.sync_on_reconnect(h, ids, now), Settle::Sync)
             .map_err(|e| e.to_js(None))
     }
 
@@ -187,11 +171,9 @@ impl SyncService {
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id: JsValue,
     ) -> Result<Promise, JsValue> {
         let channel_id = &args::id(&channel_id, "syncMessages(): channelId")?;
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub
+        self.svc
             .request(
-                |s, now| s.sync_messages(h, channel_id, now),
+                |s, h, now| s.sync_messages(h, channel_id, now),
                 Settle::SyncMessages,
             )
             .map_err(|e| match e {
@@ -272,32 +254,13 @@ impl SyncService {
     ) -> Result<Function, JsValue> {
         let callback = args::callback(&callback, "subscribe(): callback")?;
         self.read(|_| ())?;
-        Ok(self.hub.listen(self.handle, Topic::All, callback, false))
+        Ok(self.svc.listen(Topic::All, callback))
     }
 
     /// Stops listening to the client and other tabs and rejects pending
     /// promises. Stored sync times stay. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
-            return;
-        }
-        self.hub.forget(self.handle);
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
-    }
-}
-
-impl Drop for SyncService {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
+        self.svc.dispose();
     }
 }
 
