@@ -12,13 +12,11 @@
 //!   or `attachQueue`), queued messages are tracked as `pending` and the
 //!   queue's `message:sent` / `message:failed` move them on by themselves.
 
-use std::cell::Cell;
-
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
-use super::hub::{ApiError, Hub, Settle};
+use super::hub::{ApiError, Hub, ServiceRef, Settle};
 use super::js::to_js;
 use super::queue::{queue_arg, queue_option};
 use crate::core::delivery::{DeliveryConfig, DeliveryError};
@@ -51,15 +49,13 @@ const DELIVERY_OPTIONS: &[Field] = &[
 /// Sent / delivered / read receipts of outgoing messages, batched read
 /// acknowledgements and status re-synchronisation.
 pub struct DeliveryEventHandler {
-    hub: Hub,
-    handle: Handle,
-    disposed: Cell<bool>,
+    svc: ServiceRef,
 }
 
 impl DeliveryEventHandler {
     /// The service's handle in the session.
     pub(crate) fn handle(&self) -> Handle {
-        self.handle
+        self.svc.handle
     }
 
     /// Runs a command, then pumps; a refusal names `method`.
@@ -68,9 +64,8 @@ impl DeliveryEventHandler {
         method: &str,
         f: impl FnOnce(&mut DeliveryCommands<'_>, Millis) -> Result<T, DeliveryError>,
     ) -> Result<T, JsValue> {
-        let h = self.handle;
-        self.hub
-            .run(|s, now| s.delivery_do(h, now, f))
+        self.svc
+            .run(|s, h, now| s.delivery_do(h, now, f))
             .map_err(|e| match e {
                 ApiError::Session(SessionError::Delivery(e)) => {
                     JsError::new(&format!("{method}: {e}")).into()
@@ -108,16 +103,10 @@ impl DeliveryEventHandler {
         let handle = hub
             .run_quiet(|s, now| s.attach_delivery(config, queue, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        hub.register(
-            handle,
-            ServiceKind::Delivery,
-            opts.debug || hub.debug(Handle::CLIENT),
-        );
+        let debug = opts.debug || hub.debug(Handle::CLIENT);
         hub.driver.pump();
         Ok(DeliveryEventHandler {
-            hub,
-            handle,
-            disposed: Cell::new(false),
+            svc: ServiceRef::new(hub, handle, ServiceKind::Delivery, debug),
         })
     }
 
@@ -193,9 +182,8 @@ impl DeliveryEventHandler {
 
     /// Sends the batched read acks now (e.g. before the page is hidden).
     pub fn flush_read_acks(&self) -> Result<(), JsError> {
-        let h = self.handle;
-        self.hub
-            .run(|s, now| {
+        self.svc
+            .run(|s, h, now| {
                 s.delivery_do(h, now, |c, now| {
                     c.flush_read_acks(now);
                     Ok(())
@@ -209,10 +197,9 @@ impl DeliveryEventHandler {
     /// the answer; rejects when the request fails.
     pub fn sync_delivery_status(&self, ids: JsValue) -> Result<f64, JsValue> {
         let ids = args::ids(&ids, "syncDeliveryStatus(): ids")?;
-        let h = self.handle;
-        self.hub
+        self.svc
             .request(
-                |s, now| s.delivery_sync_status(h, ids, now),
+                |s, h, now| s.delivery_sync_status(h, ids, now),
                 Settle::Statuses,
             )
             .map_err(|e| e.to_js(None))
@@ -221,14 +208,12 @@ impl DeliveryEventHandler {
     /// The status of a message by client or server id.
     pub fn get_status(&self, id: JsValue) -> Result<JsValue, JsValue> {
         let id = &args::id(&id, "getStatus(): id")?;
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }
-        let h = self.handle;
         let status = self
-            .hub
-            .read(|s| s.delivery(h).ok().and_then(|d| d.status(id)))
-            .flatten();
+            .svc
+            .read(|s, h| s.delivery(h).ok().and_then(|d| d.status(id)));
         Ok(status.map_or(JsValue::UNDEFINED, |s| to_js(&s)))
     }
 
@@ -242,27 +227,25 @@ impl DeliveryEventHandler {
     /// `pending`, and the queue's `message:sent` / `message:failed` move them
     /// to `sent` / `failed`. Replaces a previously attached queue.
     pub fn attach_queue(&self, queue: JsValue) -> Result<(), JsValue> {
-        let queue = queue_arg(&queue, "attachQueue(): queue", &self.hub)?;
-        if self.disposed.get() {
+        let queue = queue_arg(&queue, "attachQueue(): queue", &self.svc.hub)?;
+        if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }
-        let h = self.handle;
-        self.hub
-            .run(|s, _| s.delivery_attach_queue(h, Some(queue)))
+        self.svc
+            .run(|s, h, _| s.delivery_attach_queue(h, Some(queue)))
             .map_err(|e| e.to_js(Some("attachQueue()")))
     }
 
     /// Stops listening to the attached queue, if any.
     pub fn detach_queue(&self) {
-        let h = self.handle;
-        let _ = self.hub.run(|s, _| s.delivery_attach_queue(h, None));
+        let _ = self.svc.run(|s, h, _| s.delivery_attach_queue(h, None));
     }
 
     /// `callback(event, data)` for `message:sent`, `message:delivered`,
     /// `message:read` and `message:failed`; JavaScript registers the
     /// callback once this check passes (the service is not disposed).
     pub fn subscribe(&self) -> Result<(), JsValue> {
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }
         Ok(())
@@ -271,24 +254,6 @@ impl DeliveryEventHandler {
     /// Stops listening to the client and the queue, drops pending read acks
     /// and rejects pending `syncDeliveryStatus()` promises. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
-            return;
-        }
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
-    }
-}
-
-impl Drop for DeliveryEventHandler {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
+        self.svc.dispose();
     }
 }

@@ -172,3 +172,81 @@ impl Hub {
         self.app.try_borrow().is_ok_and(|a| a.info(handle).1)
     }
 }
+
+/// A service object's link to its client: the hub, its handle and whether
+/// `dispose()` was called. Dropping it (the object was freed) disposes the
+/// service and drops it from the session.
+pub(crate) struct ServiceRef {
+    pub hub: Hub,
+    pub handle: Handle,
+    disposed: std::cell::Cell<bool>,
+}
+
+impl ServiceRef {
+    /// The service `handle` of `hub`, with its kind and `debug` option.
+    pub fn new(hub: Hub, handle: Handle, kind: ServiceKind, debug: bool) -> Self {
+        hub.register(handle, kind, debug);
+        ServiceRef {
+            hub,
+            handle,
+            disposed: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Whether `dispose()` was called.
+    pub fn is_disposed(&self) -> bool {
+        self.disposed.get()
+    }
+
+    /// Runs a command on the service (what was held for it is delivered
+    /// first), then pumps.
+    pub fn run<T>(
+        &self,
+        f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
+    ) -> Result<T, ApiError> {
+        let h = self.handle;
+        self.hub.driver.unhold(h);
+        self.hub.run(|s, now| f(s, h, now))
+    }
+
+    /// Runs a command that completes later: its ticket.
+    pub fn request(
+        &self,
+        f: impl FnOnce(&mut Session, Handle, Millis) -> Result<Ticket, SessionError>,
+        settle: Settle,
+    ) -> Result<f64, ApiError> {
+        let h = self.handle;
+        self.hub.driver.unhold(h);
+        self.hub.request(|s, now| f(s, h, now), settle)
+    }
+
+    /// Reads the session about the service (`None`: gone, or busy).
+    pub fn read<T>(&self, f: impl FnOnce(&Session, Handle) -> Option<T>) -> Option<T> {
+        let h = self.handle;
+        self.hub.read(|s| f(s, h)).flatten()
+    }
+
+    /// Disposes the service the first time (the session detaches it; its
+    /// listeners go in `native.ts`); false when it already was.
+    pub fn dispose(&self) -> bool {
+        if self.disposed.replace(true) {
+            return false;
+        }
+        let _ = self.hub.run(|s, now| {
+            s.detach(self.handle, now);
+            Ok(())
+        });
+        true
+    }
+}
+
+impl Drop for ServiceRef {
+    fn drop(&mut self) {
+        self.dispose();
+        let h = self.handle;
+        let _ = self.hub.run(|s, now| {
+            s.forget(h, now);
+            Ok(())
+        });
+    }
+}

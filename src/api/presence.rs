@@ -8,177 +8,38 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, Field, Kind, Res};
-use super::hub::{ApiError, Hub};
+use super::args::{self, Res};
+use super::hub::{Hub, ServiceRef};
 use super::js::debug_log;
 use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, ActivityMonitor, RelayKind};
 use crate::core::presence::{
-    self as core, CustomStatus, PresenceConfig, PresenceError, PrivacySettings,
-    PrivacySettingsUpdate, UserPresence,
+    self as core, CustomStatus, PresenceError, PrivacySettings, PrivacySettingsUpdate,
 };
-use crate::core::session::{Handle, PresenceAttach, PresenceCommands, ServiceKind, SessionError};
+use crate::core::session::{Handle, PresenceAttach, PresenceCommands, ServiceKind};
 use crate::core::Millis;
 
-/// `new PresenceService(client, options)` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PresenceOptions {
-    idle_timeout_ms: Option<f64>,
-    hidden_away_delay_ms: Option<f64>,
-    heartbeat_interval_ms: Option<f64>,
-    activity_throttle_ms: Option<f64>,
-    debug: Option<bool>,
-    user_id: Option<String>,
-    detect_activity: Option<bool>,
-}
-
-const PRESENCE_OPTIONS: &[Field] = &[
-    opt("idleTimeoutMs", Kind::Ms),
-    opt("hiddenAwayDelayMs", Kind::Ms),
-    opt("heartbeatIntervalMs", Kind::Ms),
-    opt("activityThrottleMs", Kind::Ms),
-    opt("debug", Kind::Bool),
-    opt("userId", Kind::Id),
-    opt("detectActivity", Kind::Bool),
-];
-
-/// The values of `PresenceVisibility`.
-const VISIBILITIES: &[&str] = &["everyone", "contacts", "nobody"];
-
-const SETTINGS: &[Field] = &[
-    opt("visibility", Kind::OneOf(VISIBILITIES)),
-    opt("showOnlineStatus", Kind::Bool),
-    opt("showLastSeen", Kind::Bool),
-    opt("allowReadReceipts", Kind::Bool),
-    opt("invisibleMode", Kind::Bool),
-];
-
-const CUSTOM_STATUS: &[Field] = &[
-    opt("text", Kind::Str),
-    opt("emoji", Kind::Str),
-    opt("expiresAt", Kind::Timestamp),
-];
-
-impl PresenceOptions {
-    fn config(&self) -> Res<PresenceConfig> {
-        let d = PresenceConfig::default();
-        let ms = |v: Option<f64>, name: &str, default: Millis| {
-            args::duration(v, &format!("PresenceService: {name}")).map(|v| v.unwrap_or(default))
-        };
-        Ok(PresenceConfig {
-            idle_timeout_ms: ms(self.idle_timeout_ms, "idleTimeoutMs", d.idle_timeout_ms)?,
-            hidden_away_delay_ms: ms(
-                self.hidden_away_delay_ms,
-                "hiddenAwayDelayMs",
-                d.hidden_away_delay_ms,
-            )?,
-            heartbeat_interval_ms: ms(
-                self.heartbeat_interval_ms,
-                "heartbeatIntervalMs",
-                d.heartbeat_interval_ms,
-            )?,
-            activity_throttle_ms: ms(
-                self.activity_throttle_ms,
-                "activityThrottleMs",
-                d.activity_throttle_ms,
-            )?,
-            debug: self.debug.unwrap_or(false),
-        })
-    }
-}
-
-/// The error of a refused call, in the words of the JavaScript API.
-fn presence_error(method: &str, e: PresenceError) -> JsError {
-    let message = match e {
-        PresenceError::EmptyCustomStatus => format!(
-            "{method}: a custom status needs a text or an emoji; call clearCustomStatus() to remove it"
-        ),
-        PresenceError::CustomStatusExpired { expires_at, now } => format!(
-            "{method}: expiresAt {} is not in the future (now is {}): give a later time, \
-             or none for a status that does not expire",
-            args::iso(expires_at),
-            args::iso(now)
-        ),
-        PresenceError::OwnSettings(id) => format!(
-            "{method}: {id:?} is the current user: change your own settings with updatePresenceSettings()"
-        ),
-        PresenceError::TooManySubscriptions {
-            current,
-            requested,
-            limit,
-        } => format!(
-            "{method}: cannot subscribe to {requested} more users: {current} already subscribed \
-             and the limit is {limit}; call unsubscribeFromUsers() for some first"
-        ),
-        other => format!("{method}: {other}"),
-    };
-    JsError::new(&message)
-}
-
-/// A custom status as a JavaScript object (`expiresAt` a `Date`).
-pub(crate) fn custom_status_js(cs: &CustomStatus) -> JsValue {
-    let o = js_sys::Object::new();
-    if let Some(t) = &cs.text {
-        args::set(&o, "text", &JsValue::from_str(t));
-    }
-    if let Some(e) = &cs.emoji {
-        args::set(&o, "emoji", &JsValue::from_str(e));
-    }
-    if let Some(x) = cs.expires_at {
-        args::set(&o, "expiresAt", &args::date(x));
-    }
-    o.into()
-}
-
-/// A presence as a JavaScript object (`lastSeenAt` a `Date`).
-pub(crate) fn presence_js(p: &UserPresence) -> JsValue {
-    let o = js_sys::Object::new();
-    args::set(&o, "userId", &JsValue::from_str(&p.user_id));
-    args::set(&o, "status", &JsValue::from_str(p.status.as_str()));
-    if let Some(cs) = &p.custom_status {
-        args::set(&o, "customStatus", &custom_status_js(cs));
-    }
-    if let Some(t) = p.last_seen_at {
-        args::set(&o, "lastSeenAt", &args::date(t));
-    }
-    o.into()
-}
-
-/// The error of a refused call, `method` named, in the words of the
-/// JavaScript API.
-fn api_error(method: &str, e: ApiError) -> JsValue {
-    match e {
-        ApiError::Session(SessionError::Presence(e)) => presence_error(method, e).into(),
-        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&format!(
-            "{method}: this PresenceService was disposed; create a new one"
-        ))
-        .into(),
-        e => e.to_js(Some(method)),
-    }
-}
+mod types;
+pub(crate) use types::*;
 
 /// Presence of the current user and of the users they follow: status
 /// (online, away, busy, offline), custom status with expiry, invisible mode,
 /// privacy settings and contacts, idle detection (also across tabs) and a
 /// heartbeat while connected.
 pub struct PresenceService {
-    hub: Hub,
-    handle: Handle,
+    svc: ServiceRef,
     /// The activity listeners (dropped by `dispose`).
     activity: Cell<Option<ActivityMonitor>>,
     relay: Cell<RelayKind>,
-    disposed: Cell<bool>,
 }
 
 impl PresenceService {
     /// The service's handle in the session.
     pub(crate) fn handle(&self) -> Handle {
-        self.handle
+        self.svc.handle
     }
 
     /// Runs a command on the live service, then pumps.
@@ -187,18 +48,15 @@ impl PresenceService {
         method: &str,
         f: impl FnOnce(&mut PresenceCommands<'_>, Millis) -> Result<T, PresenceError>,
     ) -> Res<T> {
-        let h = self.handle;
-        self.hub
-            .run(|s, now| s.presence_do(h, now, f))
+        self.svc
+            .run(|s, h, now| s.presence_do(h, now, f))
             .map_err(|e| api_error(method, e))
     }
 
     /// Reads the machine (still readable once disposed).
     fn read<T: Default>(&self, f: impl FnOnce(&core::PresenceService) -> T) -> T {
-        let h = self.handle;
-        self.hub
-            .read(|s| s.presence(h).ok().map(f))
-            .flatten()
+        self.svc
+            .read(|s, h| s.presence(h).ok().map(f))
             .unwrap_or_default()
     }
 }
@@ -257,7 +115,6 @@ impl PresenceService {
         let handle = hub
             .run_quiet(|s, now| s.attach_presence(config, attach, now))
             .map_err(|e| api_error(what, e))?;
-        hub.register(handle, ServiceKind::Presence, debug);
         let h = hub.clone();
         let monitor = ActivityMonitor::new(
             config.activity_throttle_ms,
@@ -274,11 +131,9 @@ impl PresenceService {
         }
         hub.driver.pump();
         Ok(PresenceService {
-            hub,
-            handle,
+            svc: ServiceRef::new(hub, handle, ServiceKind::Presence, debug),
             activity: Cell::new(monitor),
             relay: Cell::new(relay),
-            disposed: Cell::new(false),
         })
     }
 
@@ -420,15 +275,11 @@ impl PresenceService {
     ) -> Result<JsValue, JsValue> {
         let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
         let target = args::id(&target_id, "canViewPresence(): targetId")?;
-        let h = self.handle;
-        let seen = self
-            .hub
-            .read(|s| {
-                s.presence(h)
-                    .ok()
-                    .map(|c| c.can_view_presence(&viewer, &target))
-            })
-            .flatten();
+        let seen = self.svc.read(|s, h| {
+            s.presence(h)
+                .ok()
+                .map(|c| c.can_view_presence(&viewer, &target))
+        });
         Ok(seen.map_or(JsValue::UNDEFINED, |v| args::plain(&v)))
     }
 
@@ -478,36 +329,20 @@ impl PresenceService {
 
     /// Timers set so far (for idle-cost measurements).
     pub fn timer_wakeups(&self) -> f64 {
-        self.hub.driver.timer_wakeups() as f64
+        self.svc.hub.driver.timer_wakeups() as f64
     }
 
     /// Stops the service: listeners, timer and client hook are removed and
     /// callbacks dropped; nothing more is sent. Later calls that change state
     /// throw. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
+        if !self.svc.dispose() {
             return;
         }
         drop(self.activity.take());
         self.relay.set(RelayKind::None);
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
-        if self.hub.debug(h) {
+        if self.svc.hub.debug(self.svc.handle) {
             debug_log("presence: service disposed");
         }
-    }
-}
-
-impl Drop for PresenceService {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
     }
 }

@@ -20,13 +20,11 @@
 //!   delivered in a microtask after the constructor returns, so a
 //!   `subscribe()` right after `new` sees them.
 
-use std::cell::Cell;
-
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
-use super::hub::{ApiError, Hub, Settle};
+use super::hub::{ApiError, Hub, ServiceRef, Settle};
 use super::js::{debug_log, to_js};
 use crate::core::backoff::BackoffConfig;
 use crate::core::queue::{NewMessage, OfflineQueueService as QueueCore, QueueConfig};
@@ -116,15 +114,13 @@ fn random_u64() -> u64 {
 /// through a `RealtimeClient` with the server's de-duplication by
 /// `clientMessageId`, retried with backoff, shared safely by several tabs.
 pub struct OfflineQueueService {
-    hub: Hub,
-    handle: Handle,
-    disposed: Cell<bool>,
+    svc: ServiceRef,
 }
 
 impl OfflineQueueService {
     /// The service's handle in the session.
     pub(crate) fn handle(&self) -> Handle {
-        self.handle
+        self.svc.handle
     }
 
     /// Runs a command, then pumps; a refusal names `method`.
@@ -133,9 +129,7 @@ impl OfflineQueueService {
         method: &str,
         f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
     ) -> Result<T, JsError> {
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub.run(|s, now| f(s, h, now)).map_err(|e| match e {
+        self.svc.run(f).map_err(|e| match e {
             ApiError::Session(e @ (SessionError::Queue(_) | SessionError::Store(_))) => {
                 JsError::new(&format!("{method}: {e}"))
             }
@@ -147,13 +141,11 @@ impl OfflineQueueService {
     fn read<T>(&self, f: impl FnOnce(&QueueCore) -> T) -> Result<T, JsError> {
         let disposed =
             || ApiError::Session(SessionError::Disposed(ServiceKind::Queue)).to_error(None);
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(disposed());
         }
-        let h = self.handle;
-        self.hub
-            .read(|s| s.queue(h).ok().map(f))
-            .flatten()
+        self.svc
+            .read(|s, h| s.queue(h).ok().map(f))
             .ok_or_else(disposed)
     }
 }
@@ -223,11 +215,7 @@ impl OfflineQueueService {
         let handle = hub
             .run_quiet(|s, now| s.attach_queue(config, attach, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        hub.register(
-            handle,
-            ServiceKind::Queue,
-            opts.debug || hub.debug(Handle::CLIENT),
-        );
+        let debug = opts.debug || hub.debug(Handle::CLIENT);
         // Load-time reports wait for a microtask: `subscribe` right after
         // `new` hears them.
         hub.driver.hold(handle);
@@ -235,9 +223,7 @@ impl OfflineQueueService {
             debug_log("queue: opened");
         }
         Ok(OfflineQueueService {
-            hub,
-            handle,
-            disposed: Cell::new(false),
+            svc: ServiceRef::new(hub, handle, ServiceKind::Queue, debug),
         })
     }
 
@@ -286,10 +272,8 @@ impl OfflineQueueService {
     /// Resolves with `{sent, failed}` when the flush ends; with zeros at once
     /// when disconnected or empty.
     pub fn flush_queue(&self) -> Result<f64, JsError> {
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub
-            .request(|s, now| s.queue_flush(h, now), Settle::Flush)
+        self.svc
+            .request(|s, h, now| s.queue_flush(h, now), Settle::Flush)
             .map_err(|e| e.to_error(None))
     }
 
@@ -321,24 +305,6 @@ impl OfflineQueueService {
     /// lock and rejects pending `flushQueue()` promises. What is stored stays
     /// stored: a new queue on the same key picks it up. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
-            return;
-        }
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
-    }
-}
-
-impl Drop for OfflineQueueService {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
+        self.svc.dispose();
     }
 }

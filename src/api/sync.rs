@@ -8,13 +8,11 @@
 //! `presence:subscribe`. It starts once every other service of the session
 //! (the queue included) has seen the reconnect.
 
-use std::cell::Cell;
-
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
-use super::hub::{ApiError, Hub, Settle};
+use super::hub::{ApiError, Hub, ServiceRef, Settle};
 use super::queue::queue_option;
 use crate::core::session::{Handle, ServiceKind, Session, SessionError, SyncAttach};
 use crate::core::sync::{LocalMessage, SyncConfig, SyncService as SyncCore};
@@ -57,15 +55,13 @@ const LOCAL_MESSAGE: &[Field] = &[
 /// channels, messages missed per channel and presence; resolves edit
 /// conflicts (last write wins, server-initiated edits win).
 pub struct SyncService {
-    hub: Hub,
-    handle: Handle,
-    disposed: Cell<bool>,
+    svc: ServiceRef,
 }
 
 impl SyncService {
     /// The service's handle in the session.
     pub(crate) fn handle(&self) -> Handle {
-        self.handle
+        self.svc.handle
     }
 
     /// Runs a command, then pumps; a refusal names `method`.
@@ -74,9 +70,7 @@ impl SyncService {
         method: &str,
         f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
     ) -> Result<T, JsValue> {
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub.run(|s, now| f(s, h, now)).map_err(|e| match e {
+        self.svc.run(f).map_err(|e| match e {
             ApiError::Session(e @ SessionError::Sync(_)) => {
                 JsError::new(&format!("{method}: {e}")).into()
             }
@@ -87,13 +81,11 @@ impl SyncService {
     /// Reads the live service.
     fn read<T>(&self, f: impl FnOnce(&SyncCore) -> T) -> Result<T, JsValue> {
         let disposed = || ApiError::Session(SessionError::Disposed(ServiceKind::Sync)).to_js(None);
-        if self.disposed.get() {
+        if self.svc.is_disposed() {
             return Err(disposed());
         }
-        let h = self.handle;
-        self.hub
-            .read(|s| s.sync(h).ok().map(f))
-            .flatten()
+        self.svc
+            .read(|s, h| s.sync(h).ok().map(f))
             .ok_or_else(disposed)
     }
 }
@@ -138,17 +130,11 @@ impl SyncService {
         let handle = hub
             .run_quiet(|s, now| s.attach_sync(config, attach, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        hub.register(
-            handle,
-            ServiceKind::Sync,
-            opts.debug || hub.debug(Handle::CLIENT),
-        );
+        let debug = opts.debug || hub.debug(Handle::CLIENT);
         // Load-time reports (an unreadable state) wait for a microtask.
         hub.driver.hold(handle);
         Ok(SyncService {
-            hub,
-            handle,
-            disposed: Cell::new(false),
+            svc: ServiceRef::new(hub, handle, ServiceKind::Sync, debug),
         })
     }
 
@@ -163,10 +149,8 @@ impl SyncService {
             Vec::new()
         };
         let ids = explicit.then_some(ids);
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub
-            .request(|s, now| s.sync_on_reconnect(h, ids, now), Settle::Sync)
+        self.svc
+            .request(|s, h, now| s.sync_on_reconnect(h, ids, now), Settle::Sync)
             .map_err(|e| e.to_js(None))
     }
 
@@ -175,11 +159,9 @@ impl SyncService {
     /// out), rejects when the request fails.
     pub fn sync_messages(&self, channel_id: JsValue) -> Result<f64, JsValue> {
         let channel_id = &args::id(&channel_id, "syncMessages(): channelId")?;
-        let h = self.handle;
-        self.hub.driver.unhold(h);
-        self.hub
+        self.svc
             .request(
-                |s, now| s.sync_messages(h, channel_id, now),
+                |s, h, now| s.sync_messages(h, channel_id, now),
                 Settle::SyncMessages,
             )
             .map_err(|e| match e {
@@ -243,24 +225,6 @@ impl SyncService {
     /// Stops listening to the client and other tabs and rejects pending
     /// promises. Stored sync times stay. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
-            return;
-        }
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
-    }
-}
-
-impl Drop for SyncService {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
+        self.svc.dispose();
     }
 }

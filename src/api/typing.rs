@@ -4,181 +4,33 @@
 //! Each method checks its arguments and forwards one command through the
 //! client's [`Hub`].
 
-use std::cell::Cell;
-
 use js_sys::Array;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, Field, Kind, Res};
-use super::hub::{ApiError, Hub};
+use super::args::{self, Res};
+use super::hub::{Hub, ServiceRef};
 use super::js::debug_log;
 use crate::core::room;
-use crate::core::session::{Handle, ServiceKind, SessionError, TypingCommands};
+use crate::core::session::{Handle, ServiceKind, TypingCommands};
 use crate::core::typing::{
-    self as core, format_typing_text, RoomTypingChange, TypingConfig, TypingError, TypingPrivacy,
-    TypingUser, Visibility,
+    self as core, format_typing_text, RoomTypingChange, TypingError, TypingPrivacy, TypingUser,
 };
 use crate::core::Millis;
 
-/// `new TypingService(client, options)` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TypingOptions {
-    typing_timeout_ms: Option<f64>,
-    debounce_ms: Option<f64>,
-    debounce_max_wait_ms: Option<f64>,
-    throttle_ms: Option<f64>,
-    batch_ms: Option<f64>,
-    keep_alive_ms: Option<f64>,
-    debug: Option<bool>,
-    user_id: Option<String>,
-}
-
-const TYPING_OPTIONS: &[Field] = &[
-    opt("typingTimeoutMs", Kind::Ms),
-    opt("debounceMs", Kind::Ms),
-    opt("debounceMaxWaitMs", Kind::Ms),
-    opt("throttleMs", Kind::Ms),
-    opt("batchMs", Kind::Ms),
-    opt("keepAliveMs", Kind::Ms),
-    opt("privacySettings", Kind::Object(PRIVACY)),
-    opt("debug", Kind::Bool),
-    opt("userId", Kind::Id),
-];
-
-const PRIVACY: &[Field] = &[
-    opt("broadcastTyping", Kind::Bool),
-    opt(
-        "typingVisibility",
-        Kind::OneOf(&["everyone", "contacts", "nobody"]),
-    ),
-];
-
-/// The values of `RoomType`.
-const ROOM_TYPES: &[&str] = &["channel", "thread", "dm"];
-
-impl TypingOptions {
-    fn config(&self) -> Res<TypingConfig> {
-        let d = TypingConfig::default();
-        let ms = |v: Option<f64>, name: &str, default: Millis| {
-            args::duration(v, &format!("TypingService: {name}")).map(|v| v.unwrap_or(default))
-        };
-        Ok(TypingConfig {
-            debounce_ms: ms(self.debounce_ms, "debounceMs", d.debounce_ms)?,
-            debounce_max_wait_ms: ms(
-                self.debounce_max_wait_ms,
-                "debounceMaxWaitMs",
-                d.debounce_max_wait_ms,
-            )?,
-            throttle_ms: ms(self.throttle_ms, "throttleMs", d.throttle_ms)?,
-            typing_timeout_ms: ms(
-                self.typing_timeout_ms,
-                "typingTimeoutMs",
-                d.typing_timeout_ms,
-            )?,
-            batch_ms: ms(self.batch_ms, "batchMs", d.batch_ms)?,
-            keepalive_ms: ms(self.keep_alive_ms, "keepAliveMs", d.keepalive_ms)?,
-            debug: self.debug.unwrap_or(false),
-        })
-    }
-}
-
-/// A partial `TypingPrivacySettings` applied to `current`; `what` names
-/// the parameter.
-fn privacy_update(value: &JsValue, current: TypingPrivacy, what: &str) -> Res<TypingPrivacy> {
-    let value: JsValue = args::fields(value, what, PRIVACY)?.into();
-    let get = |key: &str| js_sys::Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
-    let mut privacy = current;
-    if let Some(broadcast) = get("broadcastTyping").as_bool() {
-        privacy.broadcast_typing = broadcast;
-    }
-    if let Some(visibility) = get("typingVisibility").as_string() {
-        privacy.typing_visibility = match visibility.as_str() {
-            "contacts" => Visibility::Contacts,
-            "nobody" => Visibility::Nobody,
-            _ => Visibility::Everyone,
-        };
-    }
-    Ok(privacy)
-}
-
-fn typing_error(method: &str, e: TypingError) -> JsError {
-    JsError::new(&match e {
-        TypingError::ThreadWithoutChannel => format!(
-            "{method}: a threadId needs its channelId: call stopTyping(channelId, threadId)"
-        ),
-        other => format!("{method}: {other}"),
-    })
-}
-
-/// The error of a refused call, `method` named.
-fn api_error(method: &str, e: ApiError) -> JsValue {
-    match e {
-        ApiError::Session(SessionError::Typing(e)) => typing_error(method, e).into(),
-        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&format!(
-            "{method}: this TypingService was disposed; create a new one"
-        ))
-        .into(),
-        e => e.to_js(Some(method)),
-    }
-}
-
-fn user_js(u: &TypingUser) -> JsValue {
-    let o = js_sys::Object::new();
-    args::set(&o, "userId", &JsValue::from_str(&u.user_id));
-    args::set(&o, "userName", &JsValue::from_str(&u.user_name));
-    if let Some(a) = &u.user_avatar {
-        args::set(&o, "userAvatar", &JsValue::from_str(a));
-    }
-    args::set(&o, "startedAt", &args::date(u.started_at));
-    o.into()
-}
-
-fn users_js(users: &[TypingUser]) -> Array {
-    users.iter().map(user_js).collect()
-}
-
-/// The callback arguments `(channelId, users, threadId, change)`.
-pub(crate) fn change_args(change: &RoomTypingChange) -> Array {
-    let users = users_js(&change.users);
-    let o = js_sys::Object::new();
-    args::set(&o, "roomName", &JsValue::from_str(&change.room_name));
-    args::set(
-        &o,
-        "roomType",
-        &JsValue::from_str(change.room_type.as_str()),
-    );
-    args::set(&o, "channelId", &JsValue::from_str(&change.channel_id));
-    if let Some(t) = &change.thread_id {
-        args::set(&o, "threadId", &JsValue::from_str(t));
-    }
-    args::set(&o, "users", &users);
-    let thread = change
-        .thread_id
-        .as_deref()
-        .map_or(JsValue::UNDEFINED, JsValue::from_str);
-    let out = Array::new();
-    out.push(&JsValue::from_str(&change.channel_id));
-    out.push(&users);
-    out.push(&thread);
-    out.push(&o);
-    out
-}
+mod types;
+pub(crate) use types::*;
 
 /// Typing indicators for channels, threads and DMs: debounced and throttled
 /// `typing:start`/`typing:stop`, an auto-stop 5 s after the last keystroke,
 /// others' typing per room (expiring, privacy-filtered, batched callbacks).
 pub struct TypingService {
-    hub: Hub,
-    handle: Handle,
-    disposed: Cell<bool>,
+    svc: ServiceRef,
 }
 
 impl TypingService {
     /// The service's handle in the session.
     pub(crate) fn handle(&self) -> Handle {
-        self.handle
+        self.svc.handle
     }
 
     /// Runs a command on the live service, then pumps.
@@ -187,18 +39,15 @@ impl TypingService {
         method: &str,
         f: impl FnOnce(&mut TypingCommands<'_>, Millis) -> Result<T, TypingError>,
     ) -> Res<T> {
-        let h = self.handle;
-        self.hub
-            .run(|s, now| s.typing_do(h, now, f))
+        self.svc
+            .run(|s, h, now| s.typing_do(h, now, f))
             .map_err(|e| api_error(method, e))
     }
 
     /// Reads the machine (still readable once disposed).
     fn read<T: Default>(&self, f: impl FnOnce(&core::TypingService) -> T) -> T {
-        let h = self.handle;
-        self.hub
-            .read(|s| s.typing(h).ok().map(f))
-            .flatten()
+        self.svc
+            .read(|s, h| s.typing(h).ok().map(f))
             .unwrap_or_default()
     }
 }
@@ -242,15 +91,12 @@ impl TypingService {
         let handle = hub
             .run_quiet(|s, now| s.attach_typing(config, user, privacy, now))
             .map_err(|e| api_error(what, e))?;
-        hub.register(handle, ServiceKind::Typing, debug);
         if debug {
             debug_log("typing: service started");
         }
         hub.driver.pump();
         Ok(TypingService {
-            hub,
-            handle,
-            disposed: Cell::new(false),
+            svc: ServiceRef::new(hub, handle, ServiceKind::Typing, debug),
         })
     }
 
@@ -485,35 +331,16 @@ impl TypingService {
 
     /// Timers set so far (none while nobody types).
     pub fn timer_wakeups(&self) -> f64 {
-        self.hub.driver.timer_wakeups() as f64
+        self.svc.hub.driver.timer_wakeups() as f64
     }
 
     /// Stops the service: typing in progress is stopped (`typing:stop`), then
     /// the timer and client hook are removed, callbacks dropped and nothing
     /// more is sent. Later calls that change state throw. Idempotent.
     pub fn dispose(&self) {
-        if self.disposed.replace(true) {
-            return;
-        }
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.detach(h, now);
-            Ok(())
-        });
-        if self.hub.debug(h) {
+        if self.svc.dispose() && self.svc.hub.debug(self.svc.handle) {
             debug_log("typing: service disposed");
         }
-    }
-}
-
-impl Drop for TypingService {
-    fn drop(&mut self) {
-        self.dispose();
-        let h = self.handle;
-        let _ = self.hub.run(|s, now| {
-            s.forget(h, now);
-            Ok(())
-        });
     }
 }
 

@@ -103,12 +103,6 @@ pub struct StorageListener {
 }
 
 impl StorageListener {
-    /// Calls `on_change` when one of `keys` changes (`clear()` counts for
-    /// every key). Listens on `window` (nothing happens without a window).
-    pub fn new(keys: Vec<String>, on_change: impl Fn() + 'static) -> Self {
-        Self::watching(move |k| keys.iter().any(|x| x == k), move |_| on_change())
-    }
-
     /// Calls `on_change(Some(key))` when a key for which `wanted(key)` holds
     /// changes, and `on_change(None)` when the storage is cleared.
     pub fn watching(

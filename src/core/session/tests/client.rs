@@ -3,22 +3,12 @@
 
 use super::*;
 use crate::core::connection::{AckError, ConnState};
-use crate::core::queue::{NewMessage, QueueConfig};
-
-fn queue_attach() -> QueueAttach {
-    QueueAttach {
-        seed: 7,
-        lock: None,
-        owner: "tab-a".into(),
-    }
-}
+use crate::core::queue::NewMessage;
 
 #[test]
 fn nothing_goes_out_before_the_ready_event_then_the_queue_flushes() {
     let mut s = session();
-    let q = s
-        .attach_queue(QueueConfig::default(), queue_attach(), 0)
-        .unwrap();
+    let q = attach_queue(&mut s, None, "a");
     s.queue_message(q, NewMessage::text("general", "hello"), 1)
         .unwrap();
     s.emit("custom", Some(r#"{"a":1}"#), 1).unwrap();
@@ -70,9 +60,7 @@ fn nothing_goes_out_before_the_ready_event_then_the_queue_flushes() {
 #[test]
 fn rooms_are_rejoined_after_a_reconnect_before_queued_messages() {
     let mut s = session();
-    let q = s
-        .attach_queue(QueueConfig::default(), queue_attach(), 0)
-        .unwrap();
+    let q = attach_queue(&mut s, None, "a");
     connect(&mut s, 0);
     let join = s.join_channel("general", 1).unwrap();
     let sent = frames(&drain(&mut s));

@@ -4,7 +4,6 @@
 use super::*;
 use crate::core::delivery::DeliveryConfig;
 use crate::core::presence::PresenceConfig;
-use crate::core::queue::QueueConfig;
 use crate::core::sync::SyncConfig;
 use crate::core::typing::{TypingConfig, TypingPrivacy};
 
@@ -19,17 +18,7 @@ fn idle_and_connected_only_liveness_and_the_heartbeat_are_due() {
         .unwrap();
     s.attach_delivery(DeliveryConfig::default(), None, 0)
         .unwrap();
-    let q = s
-        .attach_queue(
-            QueueConfig::default(),
-            QueueAttach {
-                seed: 1,
-                lock: None,
-                owner: "a".into(),
-            },
-            0,
-        )
-        .unwrap();
+    let q = attach_queue(&mut s, None, "a");
     s.attach_sync(
         SyncConfig::default(),
         SyncAttach {

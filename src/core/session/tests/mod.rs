@@ -41,6 +41,23 @@ fn session_on(store: &MemoryStore) -> Session {
     s
 }
 
+/// A queue attached to `s` (with the cross-tab `lock`, owner `owner`).
+fn attach_queue(s: &mut Session, lock: Option<LockMode>, owner: &str) -> Handle {
+    s.attach_queue(
+        crate::core::queue::QueueConfig {
+            use_flush_lock: lock.is_some(),
+            ..Default::default()
+        },
+        QueueAttach {
+            seed: 3,
+            lock,
+            owner: owner.into(),
+        },
+        0,
+    )
+    .unwrap()
+}
+
 fn session() -> Session {
     session_on(&MemoryStore::new())
 }

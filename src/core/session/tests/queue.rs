@@ -5,22 +5,6 @@
 use super::*;
 use crate::core::queue::{NewMessage, QueueConfig, QueueEvent};
 
-fn attach(s: &mut Session, lock: Option<LockMode>, owner: &str) -> Handle {
-    s.attach_queue(
-        QueueConfig {
-            use_flush_lock: lock.is_some(),
-            ..QueueConfig::default()
-        },
-        QueueAttach {
-            seed: 3,
-            lock,
-            owner: owner.into(),
-        },
-        0,
-    )
-    .unwrap()
-}
-
 fn lease_key() -> String {
     format!("{}:flush-lock", QueueConfig::default().storage_key)
 }
@@ -28,7 +12,7 @@ fn lease_key() -> String {
 #[test]
 fn a_flush_while_disconnected_completes_at_once_with_zeros() {
     let mut s = session();
-    let q = attach(&mut s, None, "a");
+    let q = attach_queue(&mut s, None, "a");
     let t = s.queue_flush(q, 1).unwrap();
     assert_eq!(
         outcome(&drain(&mut s), t),
@@ -53,7 +37,7 @@ fn a_flush_while_disconnected_completes_at_once_with_zeros() {
 fn the_lease_is_taken_on_a_deadline_renewed_at_half_life_and_released() {
     let store = MemoryStore::new();
     let mut s = session_on(&store);
-    let q = attach(&mut s, Some(LockMode::Lease), "tab-a");
+    let q = attach_queue(&mut s, Some(LockMode::Lease), "tab-a");
     connect(&mut s, 0);
     s.queue_message(q, NewMessage::text("general", "x"), 100)
         .unwrap();
@@ -85,7 +69,7 @@ fn a_lease_held_by_another_tab_is_waited_for() {
         &json!({"owner": "tab-b", "expiresAt": 1_000}).to_string(),
     );
     let mut s = session_on(&store);
-    let q = attach(&mut s, Some(LockMode::Lease), "tab-a");
+    let q = attach_queue(&mut s, Some(LockMode::Lease), "tab-a");
     connect(&mut s, 0);
     s.queue_message(q, NewMessage::text("general", "x"), 0)
         .unwrap();
@@ -107,7 +91,7 @@ fn a_lease_held_by_another_tab_is_waited_for() {
 #[test]
 fn web_locks_go_through_the_host_with_a_lease_where_it_has_none() {
     let mut s = session();
-    let q = attach(&mut s, Some(LockMode::Auto), "tab-a");
+    let q = attach_queue(&mut s, Some(LockMode::Auto), "tab-a");
     connect(&mut s, 0);
     s.queue_message(q, NewMessage::text("general", "x"), 1)
         .unwrap();
@@ -150,8 +134,8 @@ fn another_tabs_message_is_adopted_on_its_storage_event() {
     let store = MemoryStore::new();
     let mut a = session_on(&store);
     let mut b = session_on(&store);
-    let qa = attach(&mut a, None, "a");
-    let qb = attach(&mut b, None, "b");
+    let qa = attach_queue(&mut a, None, "a");
+    let qb = attach_queue(&mut b, None, "b");
     let m = b
         .queue_message(qb, NewMessage::text("general", "from b"), 1)
         .unwrap();
@@ -166,7 +150,7 @@ fn another_tabs_message_is_adopted_on_its_storage_event() {
 #[test]
 fn a_send_that_fails_with_the_link_is_not_an_attempt() {
     let mut s = session();
-    let q = attach(&mut s, None, "a");
+    let q = attach_queue(&mut s, None, "a");
     connect(&mut s, 0);
     s.queue_message(q, NewMessage::text("general", "x"), 1)
         .unwrap();
@@ -191,7 +175,7 @@ fn a_send_that_fails_with_the_link_is_not_an_attempt() {
 #[test]
 fn a_send_lost_with_the_link_goes_out_once_after_the_reconnect() {
     let mut s = session();
-    let q = attach(&mut s, None, "a");
+    let q = attach_queue(&mut s, None, "a");
     connect(&mut s, 0);
     s.queue_message(q, NewMessage::text("general", "once"), 1)
         .unwrap();

@@ -4,7 +4,7 @@
 use super::*;
 use crate::core::delivery::{DeliveryConfig, DeliveryEvent, DeliveryState};
 use crate::core::presence::{PresenceConfig, PresenceStatus};
-use crate::core::queue::{NewMessage, QueueConfig};
+use crate::core::queue::NewMessage;
 use crate::core::typing::{TypingConfig, TypingPrivacy};
 
 #[test]
@@ -178,17 +178,7 @@ fn a_status_request_completes_with_the_statuses() {
 #[test]
 fn delivery_follows_its_queue_from_pending_to_sent() {
     let mut s = session();
-    let q = s
-        .attach_queue(
-            QueueConfig::default(),
-            QueueAttach {
-                seed: 1,
-                lock: None,
-                owner: "a".into(),
-            },
-            0,
-        )
-        .unwrap();
+    let q = attach_queue(&mut s, None, "a");
     let d = s
         .attach_delivery(DeliveryConfig::default(), Some(q), 0)
         .unwrap();

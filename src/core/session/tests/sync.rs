@@ -3,7 +3,7 @@
 //! calls waiting for it complete.
 
 use super::*;
-use crate::core::queue::{NewMessage, QueueConfig};
+use crate::core::queue::NewMessage;
 use crate::core::sync::{SyncConfig, SyncEvent, SyncStage};
 
 fn started(out: &[Output], h: Handle) -> bool {
@@ -15,17 +15,7 @@ fn started(out: &[Output], h: Handle) -> bool {
 #[test]
 fn a_reconnect_runs_the_sequence_after_the_queue_flushed() {
     let mut s = session();
-    let q = s
-        .attach_queue(
-            QueueConfig::default(),
-            QueueAttach {
-                seed: 1,
-                lock: None,
-                owner: "a".into(),
-            },
-            0,
-        )
-        .unwrap();
+    let q = attach_queue(&mut s, None, "a");
     let y = s
         .attach_sync(
             SyncConfig::default(),
