@@ -223,11 +223,7 @@ impl PresenceService {
                 settings_update(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
             (None, update)
         } else {
-            return Err(args::type_error(
-                &format!("{what}: userIdOrSettings"),
-                "the current user's id when settings follow (updatePresenceSettings(userId, settings))",
-                &user_id_or_settings,
-            ));
+            return Err(args::invalid("updatePresenceSettings(): userIdOrSettings"));
         };
         if let Some(id) = user_id {
             let me = self.user_id();

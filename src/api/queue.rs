@@ -86,12 +86,15 @@ pub(crate) fn queue_option(options: &JsValue, what: &str, hub: &Hub) -> Res<Opti
 /// The queue behind a handle from JavaScript (`native.ts` checked it is a
 /// queue of the same client): refused once the queue is disposed.
 pub(crate) fn queue_arg(value: &JsValue, what: &str, hub: &Hub) -> Res<Handle> {
-    let refuse = || {
-        args::type_error(
-            what,
-            "an OfflineQueueService of the same RealtimeClient that is not disposed",
-            value,
+    let refuse = || -> JsValue {
+        js_sys::TypeError::new(
+            &[
+                what,
+                " must be an OfflineQueueService of the same RealtimeClient that is not disposed",
+            ]
+            .concat(),
         )
+        .into()
     };
     let handle = value
         .as_f64()

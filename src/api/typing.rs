@@ -291,12 +291,8 @@ impl TypingService {
     /// Names seen in typing events are remembered too.
     pub fn set_user_names(&self, names: JsValue) -> Result<(), JsValue> {
         let m = "setUserNames()";
-        if !args::is_plain_object(&names) {
-            return Err(args::type_error(
-                &format!("{m}: names"),
-                "a plain object { userId: name }",
-                &names,
-            ));
+        if !names.is_object() {
+            return Err(args::invalid("setUserNames(): names"));
         }
         let mut pairs: Vec<(String, String)> = Vec::new();
         for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {
