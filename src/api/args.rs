@@ -140,24 +140,37 @@ pub(crate) fn opt_count(value: &JsValue, what: &str, max: f64) -> Res<Option<f64
     }
 }
 
-/// An instant: a `Date`, ms since the epoch, or an ISO 8601 string.
+/// An instant: a `Date`, ms since the epoch, or an ISO 8601 string. A
+/// value of the right type the core cannot read as an instant (`'soon'`, an
+/// invalid Date) is a `RangeError`: that rule is the core's
+/// ([`time::parse`]), not the layer's.
 pub(crate) fn timestamp(value: &JsValue, what: &str) -> Res<Millis> {
+    let unreadable = || -> JsValue {
+        js_sys::RangeError::new(
+            &[
+                what,
+                " must be a Date, a number of ms since the epoch or an ISO 8601 string",
+            ]
+            .concat(),
+        )
+        .into()
+    };
     if let Some(date) = value.dyn_ref::<js_sys::Date>() {
         let t = date.get_time();
         return if t.is_finite() && t >= 0.0 {
             Ok(t as Millis)
         } else {
-            Err(invalid(what))
+            Err(unreadable())
         };
     }
     let json = if let Some(n) = value.as_f64() {
         serde_json::Number::from_f64(n).map(serde_json::Value::Number)
+    } else if let Some(s) = value.as_string() {
+        Some(serde_json::Value::String(s))
     } else {
-        value.as_string().map(serde_json::Value::String)
+        return Err(invalid(what));
     };
-    json.as_ref()
-        .and_then(time::parse)
-        .ok_or_else(|| invalid(what))
+    json.as_ref().and_then(time::parse).ok_or_else(unreadable)
 }
 
 /// A payload as JSON text; `undefined` gives `None` (no argument).

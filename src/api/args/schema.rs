@@ -77,13 +77,14 @@ pub(crate) fn fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<Objec
     let copy = Object::new();
     for field in schema {
         let v = js_sys::Reflect::get(value, &JsValue::from_str(field.name)).unwrap_or_default();
+        let key_what = [what, ".", field.name].concat();
         if absent(&v) {
             if field.required {
-                return Err(invalid(&[what, ".", field.name].concat()));
+                return Err(invalid(&key_what));
             }
             continue;
         }
-        if let Some(checked) = check(&v, what, &field.kind)? {
+        if let Some(checked) = check(&v, &key_what, &field.kind)? {
             super::set(&copy, field.name, &checked);
         }
     }
