@@ -19,11 +19,11 @@ use crate::core::session::{Answer, ClientError, Event, Handle, Output, ServiceKi
 pub(crate) fn deliver(app: &RefCell<App>, output: Output) {
     match output {
         Output::Done { ticket, result } => {
-            let pending = app
-                .try_borrow_mut()
-                .ok()
-                .and_then(|mut a| a.tickets.remove(&ticket));
-            if let Some((deferred, settle)) = pending {
+            let pending = app.try_borrow_mut().ok().and_then(|mut a| {
+                let pos = a.tickets.iter().position(|(t, ..)| *t == ticket)?;
+                Some(a.tickets.swap_remove(pos))
+            });
+            if let Some((_, deferred, settle)) = pending {
                 settle_js(deferred, settle, result);
             }
         }

@@ -5,7 +5,6 @@
 //! [`super::events`] turns into listener calls and settled promises.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
@@ -75,9 +74,10 @@ pub(crate) struct Sub {
 pub(crate) struct App {
     next_id: u32,
     pub subs: Vec<Sub>,
-    pub tickets: HashMap<Ticket, (Deferred, Settle)>,
+    /// Pending promises (a few at a time: lists, not maps).
+    pub tickets: Vec<(Ticket, Deferred, Settle)>,
     /// Kind and `debug` option of the client and each service.
-    pub info: HashMap<Handle, (ServiceKind, bool)>,
+    pub info: Vec<(Handle, ServiceKind, bool)>,
 }
 
 impl Unsubscribe for App {
@@ -104,9 +104,9 @@ impl App {
     /// The `debug` option of `handle`, and its kind.
     pub fn info(&self, handle: Handle) -> (ServiceKind, bool) {
         self.info
-            .get(&handle)
-            .copied()
-            .unwrap_or((ServiceKind::Client, false))
+            .iter()
+            .find(|(h, ..)| *h == handle)
+            .map_or((ServiceKind::Client, false), |(_, k, d)| (*k, *d))
     }
 }
 
@@ -213,7 +213,7 @@ impl Hub {
         };
         let (promise, deferred) = Deferred::new();
         if let Ok(mut app) = self.app.try_borrow_mut() {
-            app.tickets.insert(ticket, (deferred, settle));
+            app.tickets.push((ticket, deferred, settle));
         }
         self.driver.pump();
         Ok(promise)
@@ -259,7 +259,8 @@ impl Hub {
     /// Records the kind and `debug` option of `handle`.
     pub fn register(&self, handle: Handle, kind: ServiceKind, debug: bool) {
         if let Ok(mut app) = self.app.try_borrow_mut() {
-            app.info.insert(handle, (kind, debug));
+            app.info.retain(|(h, ..)| *h != handle);
+            app.info.push((handle, kind, debug));
         }
     }
 

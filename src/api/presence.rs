@@ -416,10 +416,11 @@ impl PresenceService {
         .into()
     }
 
-    /// Timers set so far (for idle-cost measurements).
+    /// Timers set so far for this service's deadlines (for idle-cost
+    /// measurements; the client's one timer serves every service).
     #[wasm_bindgen(getter, js_name = timerWakeups)]
     pub fn timer_wakeups(&self) -> f64 {
-        self.svc.hub.driver.timer_wakeups() as f64
+        self.svc.hub.driver.timer_wakeups_of(self.svc.handle) as f64
     }
 
     /// Stops the service: listeners, timer and client hook are removed and

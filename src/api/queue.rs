@@ -99,7 +99,7 @@ pub(crate) fn queue_arg(value: &JsValue, what: &str, hub: &Hub) -> Res<Handle> {
     let refuse = || {
         args::type_error(
             what,
-            "an OfflineQueueService of the same RealtimeClient that is not disposed",
+            "an OfflineQueueService of this module that is not disposed",
             value,
         )
     };
