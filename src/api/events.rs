@@ -31,10 +31,10 @@ fn emit(sink: &Function, id: f64, topic: &str, payload: &JsValue, flag: &JsValue
 pub(crate) fn deliver(app: &RefCell<App>, sink: &Function, output: Output) {
     match output {
         Output::Done { ticket, result } => {
-            let pending = app
-                .try_borrow_mut()
-                .ok()
-                .and_then(|mut a| a.tickets.remove(&ticket));
+            let pending = app.try_borrow_mut().ok().and_then(|mut a| {
+                let pos = a.tickets.iter().position(|(t, _)| *t == ticket)?;
+                Some(a.tickets.swap_remove(pos).1)
+            });
             if let Some(settle) = pending {
                 let (ok, value) = settle_js(settle, result);
                 emit(sink, ticket.0 as f64, "done", &value, &ok.into());

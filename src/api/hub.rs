@@ -4,7 +4,6 @@
 //! JavaScript sink (listeners and promises live in `js/src/native.ts`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::Function;
@@ -35,19 +34,19 @@ pub(crate) enum Settle {
 /// promises themselves live in JavaScript, `js/src/native.ts`).
 #[derive(Default)]
 pub(crate) struct App {
-    /// How each pending ticket settles.
-    pub tickets: HashMap<Ticket, Settle>,
+    /// How each pending ticket settles (a few at a time: a list, not a map).
+    pub tickets: Vec<(Ticket, Settle)>,
     /// Kind and `debug` option of the client and each service.
-    pub info: HashMap<Handle, (ServiceKind, bool)>,
+    pub info: Vec<(Handle, ServiceKind, bool)>,
 }
 
 impl App {
     /// The `debug` option of `handle`, and its kind.
     pub fn info(&self, handle: Handle) -> (ServiceKind, bool) {
         self.info
-            .get(&handle)
-            .copied()
-            .unwrap_or((ServiceKind::Client, false))
+            .iter()
+            .find(|(h, ..)| *h == handle)
+            .map_or((ServiceKind::Client, false), |(_, k, d)| (*k, *d))
     }
 }
 
@@ -154,7 +153,7 @@ impl Hub {
             }
         };
         if let Ok(mut app) = self.app.try_borrow_mut() {
-            app.tickets.insert(ticket, settle);
+            app.tickets.push((ticket, settle));
         }
         self.driver.pump();
         Ok(ticket.0 as f64)
@@ -163,7 +162,8 @@ impl Hub {
     /// Records the kind and `debug` option of `handle`.
     pub fn register(&self, handle: Handle, kind: ServiceKind, debug: bool) {
         if let Ok(mut app) = self.app.try_borrow_mut() {
-            app.info.insert(handle, (kind, debug));
+            app.info.retain(|(h, ..)| *h != handle);
+            app.info.push((handle, kind, debug));
         }
     }
 

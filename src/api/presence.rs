@@ -323,9 +323,10 @@ impl PresenceService {
         .into()
     }
 
-    /// Timers set so far (for idle-cost measurements).
+    /// Timers set so far for this service's deadlines (for idle-cost
+    /// measurements; the client's one timer serves every service).
     pub fn timer_wakeups(&self) -> f64 {
-        self.svc.hub.driver.timer_wakeups() as f64
+        self.svc.hub.driver.timer_wakeups_of(self.svc.handle) as f64
     }
 
     /// Stops the service: listeners, timer and client hook are removed and

@@ -327,7 +327,7 @@ impl TypingService {
 
     /// Timers set so far (none while nobody types).
     pub fn timer_wakeups(&self) -> f64 {
-        self.svc.hub.driver.timer_wakeups() as f64
+        self.svc.hub.driver.timer_wakeups_of(self.svc.handle) as f64
     }
 
     /// Stops the service: typing in progress is stopped (`typing:stop`), then

@@ -30,11 +30,10 @@ impl Driver {
             Output::Close => self.drop_socket(),
             Output::AcquireLock { lock, name } => self.acquire(lock, &name),
             Output::ReleaseLock { lock } => {
-                let held = self
-                    .0
-                    .try_borrow_mut()
-                    .ok()
-                    .and_then(|mut i| i.locks.remove(&lock));
+                let held = self.0.try_borrow_mut().ok().and_then(|mut i| {
+                    let pos = i.locks.iter().position(|(id, _)| *id == lock)?;
+                    Some(i.locks.swap_remove(pos))
+                });
                 // Released (a JavaScript call) after the borrow.
                 drop(held);
             }
@@ -115,12 +114,9 @@ impl Driver {
         let granted = move || weak.with(|d| d.input(|s, now| s.handle_lock_granted(lock, now)));
         match WebLock::request(name, granted) {
             Some(web) => {
-                let previous = self
-                    .0
-                    .try_borrow_mut()
-                    .ok()
-                    .and_then(|mut i| i.locks.insert(lock, web));
-                drop(previous);
+                if let Ok(mut i) = self.0.try_borrow_mut() {
+                    i.locks.push((lock, web));
+                }
             }
             None => {
                 self.run(|s, now| s.handle_lock_unavailable(lock, now));

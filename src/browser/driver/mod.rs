@@ -15,7 +15,6 @@
 mod io;
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
 use std::rc::{Rc, Weak};
 
 use super::clock::now_ms;
@@ -33,12 +32,15 @@ struct Inner {
     session: Session,
     socket: Option<Socket>,
     timer: DeadlineTimer,
-    locks: HashMap<LockId, WebLock>,
+    /// Timers set for each owner's deadline (the client's: the connection's).
+    wakeups: Vec<(Handle, u64)>,
+    /// Web Lock requests (a few at a time: lists, not maps).
+    locks: Vec<(LockId, WebLock)>,
     listeners: Vec<EventListener>,
     storage: Option<StorageListener>,
     sink: Sink,
     /// Services whose events wait for a microtask (see [`Driver::hold`]).
-    held: BTreeSet<Handle>,
+    held: Vec<Handle>,
     deferred: Vec<Output>,
     pumping: bool,
     debug: bool,
@@ -69,11 +71,12 @@ impl Driver {
             session,
             socket: None,
             timer: DeadlineTimer::default(),
-            locks: HashMap::new(),
+            wakeups: Vec::new(),
+            locks: Vec::new(),
             listeners: Vec::new(),
             storage: None,
             sink,
-            held: BTreeSet::new(),
+            held: Vec::new(),
             deferred: Vec::new(),
             pumping: false,
             debug: false,
@@ -113,9 +116,19 @@ impl Driver {
         }
     }
 
-    /// Timers set so far (for idle-cost measurements).
+    /// Timers set so far, for any deadline (for idle-cost measurements).
     pub fn timer_wakeups(&self) -> u64 {
         self.0.try_borrow().map_or(0, |i| i.timer.wakeups())
+    }
+
+    /// Timers set so far for the deadlines of `owner` (a service: what it
+    /// costs; none while it has nothing due).
+    pub fn timer_wakeups_of(&self, owner: Handle) -> u64 {
+        self.0
+            .try_borrow()
+            .ok()
+            .and_then(|i| i.wakeups.iter().find(|(h, _)| *h == owner).map(|(_, n)| *n))
+            .unwrap_or(0)
     }
 
     /// Carries out everything the session has to do or say, then aims the
@@ -149,7 +162,7 @@ impl Driver {
     /// constructor returned (a queue's load-time reports); then pumps.
     pub fn hold(&self, handle: Handle) {
         if let Ok(mut inner) = self.0.try_borrow_mut() {
-            inner.held.insert(handle);
+            inner.held.push(handle);
         }
         let weak = self.weak();
         wasm_bindgen_futures::spawn_local(async move {
@@ -166,9 +179,10 @@ impl Driver {
             let Ok(mut inner) = self.0.try_borrow_mut() else {
                 return;
             };
-            if !inner.held.remove(&handle) {
+            let Some(pos) = inner.held.iter().position(|h| *h == handle) else {
                 return;
-            }
+            };
+            inner.held.swap_remove(pos);
             let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut inner.deferred)
                 .into_iter()
                 .partition(|o| matches!(o, Output::Event { target, .. } if *target == handle));
@@ -183,17 +197,24 @@ impl Driver {
     /// Aims the one timer at the session's deadline, with the timer taken
     /// out of the borrow (arming calls `setTimeout`).
     fn arm_timer(&self) {
-        let (deadline, mut timer) = match self.0.try_borrow_mut() {
+        let (deadline, owner, mut timer) = match self.0.try_borrow_mut() {
             Ok(mut inner) => (
                 inner.session.next_deadline(),
+                inner.session.next_deadline_owner(),
                 std::mem::take(&mut inner.timer),
             ),
             Err(_) => return,
         };
         let weak = self.weak();
-        timer.arm(deadline, move || weak.with(Driver::on_timer));
+        let set = timer.arm(deadline, move || weak.with(Driver::on_timer));
         if let Ok(mut inner) = self.0.try_borrow_mut() {
             inner.timer = timer;
+            if let Some(owner) = owner.filter(|_| set) {
+                match inner.wakeups.iter_mut().find(|(h, _)| *h == owner) {
+                    Some((_, n)) => *n += 1,
+                    None => inner.wakeups.push((owner, 1)),
+                }
+            }
         }
     }
 

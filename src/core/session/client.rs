@@ -2,7 +2,7 @@
 //! completes later) and the inputs of the socket and the browser.
 
 use super::presence::PresenceSlot;
-use super::{waiting_for, Output, Session, SessionError, Ticket, Waiter};
+use super::{Output, Session, SessionError, Ticket, Waiter};
 use crate::core::connection::{Connection, ConnectionConfig, ConnectionError};
 use crate::core::room;
 use crate::core::Millis;
@@ -29,8 +29,8 @@ impl Session {
         if had_one {
             self.disconnect(now)?;
         }
-        for id in waiting_for(&self.requests, |_| true) {
-            if let Some(w) = self.requests.remove(&id) {
+        for id in self.requests.ids(|_| true) {
+            if let Some(w) = self.requests.remove(id) {
                 self.answer(w, Err(SessionError::Reinitialized));
             }
         }

@@ -1,8 +1,6 @@
 //! Delivery handlers on the session: attach, commands, status requests
 //! through the connection, and the receipts of the queue they follow.
 
-use std::collections::BTreeSet;
-
 use super::queue::QueueSlot;
 use super::services::Machine;
 use super::{route::first_ack_arg, Answer, Event, Handle, Session, SessionError, Ticket, Waiter};
@@ -14,7 +12,7 @@ use crate::core::Millis;
 
 /// A `syncDeliveryStatus` call waiting for its requests.
 pub(super) struct StatusWaiter {
-    pending: BTreeSet<u64>,
+    pending: Vec<u64>,
     ids: Vec<String>,
     error: Option<SessionError>,
     ticket: Ticket,
@@ -147,16 +145,17 @@ impl Session {
         let Ok(s) = self.slot::<DeliverySlot>(handle) else {
             return;
         };
-        let error = s
+        let mut error = s
             .core
             .on_response(request_id, first_ack_arg(result), now)
             .err()
             .map(SessionError::from);
         let mut done = Vec::new();
         for mut w in std::mem::take(&mut s.waiters) {
-            if w.pending.remove(&request_id) {
+            if let Some(pos) = w.pending.iter().position(|id| *id == request_id) {
+                w.pending.swap_remove(pos);
                 if w.error.is_none() {
-                    w.error.clone_from(&error);
+                    w.error = error.take();
                 }
                 if w.pending.is_empty() {
                     let result = match w.error {

@@ -6,8 +6,6 @@
 //! The lease stores `{owner, expiresAt}` under the lock's name; a tab that
 //! dies holding it blocks the others for at most [`LEASE_MS`].
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::{Handle, LockId, Output, Session};
@@ -101,6 +99,7 @@ enum Kind {
 
 #[derive(Debug)]
 struct Lock {
+    id: LockId,
     queue: Handle,
     flush_id: u64,
     name: String,
@@ -112,16 +111,17 @@ struct Lock {
 #[derive(Debug, Default)]
 pub(super) struct Locks {
     next: u64,
-    entries: BTreeMap<LockId, Lock>,
+    /// A few at a time: a list.
+    entries: Vec<Lock>,
 }
 
 impl Locks {
-    /// The earliest lease check.
-    pub fn next_deadline(&self) -> Option<Millis> {
+    /// The earliest lease check, and the queue it is for.
+    pub fn next_deadline(&self) -> Option<(Millis, Handle)> {
         self.entries
-            .values()
+            .iter()
             .filter_map(|l| match &l.kind {
-                Kind::Lease(lease) => Some(lease.check_at),
+                Kind::Lease(lease) => Some((lease.check_at, l.queue)),
                 Kind::Web => None,
             })
             .min()
@@ -161,24 +161,23 @@ impl Session {
             }
             LockMode::Lease => lease(&owner, self.now),
         };
-        self.locks.entries.insert(
+        self.locks.entries.push(Lock {
             id,
-            Lock {
-                queue,
-                flush_id,
-                name,
-                owner,
-                kind,
-            },
-        );
+            queue,
+            flush_id,
+            name,
+            owner,
+            kind,
+        });
         id
     }
 
     /// Releases (or withdraws) a lock request.
     pub(super) fn release_lock(&mut self, id: LockId) {
-        let Some(lock) = self.locks.entries.remove(&id) else {
+        let Some(pos) = self.locks.entries.iter().position(|l| l.id == id) else {
             return;
         };
+        let lock = self.locks.entries.remove(pos);
         match lock.kind {
             Kind::Web => self.outputs.push_back(Output::ReleaseLock { lock: id }),
             Kind::Lease(mut lease) => lease.release((self.store)().as_mut(), &lock.name),
@@ -188,7 +187,7 @@ impl Session {
     /// The host holds the Web Lock `lock` now.
     pub fn handle_lock_granted(&mut self, lock: LockId, now: Millis) {
         self.now = now;
-        match self.locks.entries.get(&lock) {
+        match self.locks.entries.iter().find(|l| l.id == lock) {
             Some(l) => {
                 let (queue, flush_id) = (l.queue, l.flush_id);
                 self.queue_lock_granted(queue, flush_id);
@@ -202,7 +201,7 @@ impl Session {
     /// The host has no Web Locks: the request becomes a storage lease.
     pub fn handle_lock_unavailable(&mut self, lock: LockId, now: Millis) {
         self.now = now;
-        if let Some(l) = self.locks.entries.get_mut(&lock) {
+        if let Some(l) = self.locks.entries.iter_mut().find(|l| l.id == lock) {
             if matches!(l.kind, Kind::Web) {
                 l.kind = lease(&l.owner, now);
             }
@@ -214,7 +213,7 @@ impl Session {
     pub(super) fn leases_timeout(&mut self, now: Millis) {
         let mut granted = Vec::new();
         let mut store = None;
-        for lock in self.locks.entries.values_mut() {
+        for lock in self.locks.entries.iter_mut() {
             let Kind::Lease(lease) = &mut lock.kind else {
                 continue;
             };
@@ -244,7 +243,7 @@ impl Session {
 
     /// Another tab changed `key`: a lease waiting on it looks again now.
     pub(super) fn leases_storage_changed(&mut self, key: Option<&str>, now: Millis) {
-        for lock in self.locks.entries.values_mut() {
+        for lock in self.locks.entries.iter_mut() {
             if let Kind::Lease(lease) = &mut lock.kind {
                 if !lease.held && key.is_none_or(|k| k == lock.name) {
                     lease.check_at = lease.check_at.min(now);

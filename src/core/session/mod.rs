@@ -50,7 +50,7 @@ mod typing;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 pub use client::ClientConfig;
 pub use delivery::DeliveryCommands;
@@ -93,12 +93,13 @@ pub struct Session {
     retired: Vec<Service>,
     next_handle: u32,
     next_ticket: u64,
-    requests: HashMap<u64, Waiter>,
+    requests: Requests,
     connect_waiters: Vec<Ticket>,
     locks: locks::Locks,
     outputs: VecDeque<Output>,
     now: Millis,
-    deadline: Option<Millis>,
+    /// The next deadline and whose it is.
+    deadline: Option<(Millis, Handle)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -122,7 +123,7 @@ impl Session {
             retired: Vec::new(),
             next_handle: 1,
             next_ticket: 1,
-            requests: HashMap::new(),
+            requests: Requests::default(),
             connect_waiters: Vec::new(),
             locks: locks::Locks::default(),
             outputs: VecDeque::new(),
@@ -139,7 +140,14 @@ impl Session {
     /// When `handle_timeout` must run next: the earliest deadline of the
     /// connection, the services and the leases (`None`: nothing pending).
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.deadline
+        self.deadline.map(|(at, _)| at)
+    }
+
+    /// Whose deadline [`Self::next_deadline`] is: [`Handle::CLIENT`] for the
+    /// connection, else the service's (a lease is its queue's). A host that
+    /// counts timer wakeups per service asks this.
+    pub fn next_deadline_owner(&self) -> Option<Handle> {
+        self.deadline.map(|(_, owner)| owner)
     }
 
     /// Runs everything due at `now`.
@@ -195,24 +203,42 @@ impl Session {
     /// Recomputes the cached deadline after an input.
     fn update_deadline(&mut self) {
         let now = self.now;
-        let conn = self.conn.as_ref().and_then(Connection::next_deadline);
+        let conn = self
+            .conn
+            .as_ref()
+            .and_then(Connection::next_deadline)
+            .map(|d| (d, Handle::CLIENT));
         let services = self
             .services
             .iter_mut()
-            .filter_map(|s| s.deadline(now))
+            .filter_map(|s| s.deadline(now).map(|d| (d, s.handle)))
             .min();
         let leases = self.locks.next_deadline();
         self.deadline = [conn, services, leases].into_iter().flatten().min();
     }
 }
 
-/// The requests whose answers a map of waiters still expects, by waiter.
-fn waiting_for(requests: &HashMap<u64, Waiter>, f: impl Fn(&Waiter) -> bool) -> Vec<u64> {
-    let mut ids: Vec<u64> = requests
-        .iter()
-        .filter(|(_, w)| f(w))
-        .map(|(id, _)| *id)
-        .collect();
-    ids.sort_unstable();
-    ids
+/// The connection requests still waiting for their answers, with who
+/// waits (a few at a time: a list, not a map).
+#[derive(Debug, Default)]
+struct Requests(Vec<(u64, Waiter)>);
+
+impl Requests {
+    fn insert(&mut self, id: u64, waiter: Waiter) {
+        self.0.push((id, waiter));
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Waiter> {
+        let pos = self.0.iter().position(|(i, _)| *i == id)?;
+        Some(self.0.remove(pos).1)
+    }
+
+    /// The ids whose waiter passes `f`, oldest first.
+    fn ids(&self, f: impl Fn(&Waiter) -> bool) -> Vec<u64> {
+        self.0
+            .iter()
+            .filter(|(_, w)| f(w))
+            .map(|(id, _)| *id)
+            .collect()
+    }
 }

@@ -67,12 +67,12 @@ impl Session {
                 self.event(client, Event::Server { name, data });
             }
             Effect::AckOk { request, data } => {
-                if let Some(w) = self.requests.remove(&request) {
+                if let Some(w) = self.requests.remove(request) {
                     self.answer(w, Ok(data));
                 }
             }
             Effect::AckErr { request, error } => {
-                if let Some(w) = self.requests.remove(&request) {
+                if let Some(w) = self.requests.remove(request) {
                     self.answer(w, Err(error.into()));
                 }
             }
@@ -92,7 +92,7 @@ impl Session {
                 self.event(client, Event::Online(online));
             }
             Effect::Latency { request, rtt } => {
-                if let Some(Waiter::Latency(t)) = request.and_then(|r| self.requests.remove(&r)) {
+                if let Some(Waiter::Latency(t)) = request.and_then(|r| self.requests.remove(r)) {
                     self.done(t, Ok(Answer::Latency(rtt)));
                 }
             }
@@ -136,12 +136,11 @@ impl Session {
     /// it again by itself after the reconnect (twice in all).
     fn cancel_queue_sends(&mut self) {
         let queues = self.handles::<QueueSlot>();
-        let ids = super::waiting_for(
-            &self.requests,
-            |w| matches!(w, Waiter::Service(h, _) if queues.contains(h)),
-        );
+        let ids = self
+            .requests
+            .ids(|w| matches!(w, Waiter::Service(h, _) if queues.contains(h)));
         for id in ids {
-            self.requests.remove(&id);
+            self.requests.remove(id);
             if let Some(c) = self.conn.as_mut() {
                 c.cancel(id);
             }

@@ -185,7 +185,8 @@ impl Session {
         }
     }
 
-    /// The calls an event completes.
+    /// The calls an event completes (several `syncOnReconnect` calls may
+    /// wait for one sync).
     fn sync_settles(
         &mut self,
         handle: Handle,
@@ -194,44 +195,46 @@ impl Session {
         let Ok(s) = self.slot::<SyncSlot>(handle) else {
             return Vec::new();
         };
-        let (list, id, result) = match ev {
-            SyncEvent::Completed { sync_id, result } => {
-                (&mut s.sync_waiters, *sync_id, Ok(Answer::Synced(*result)))
-            }
+        let take = |list: &mut Vec<(u64, Ticket)>, id: u64| {
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(list)
+                .into_iter()
+                .partition(|(w, _)| *w == id);
+            *list = rest;
+            mine.into_iter().map(|(_, t)| t)
+        };
+        match ev {
+            SyncEvent::Completed { sync_id, result } => take(&mut s.sync_waiters, *sync_id)
+                .map(|t| (t, Ok(Answer::Synced(*result))))
+                .collect(),
             SyncEvent::Messages {
                 request_id,
                 messages,
                 conflicts,
                 ..
-            } => (
-                &mut s.message_waiters,
-                *request_id,
-                Ok(Answer::Messages {
-                    messages: messages.clone(),
-                    conflicts: conflicts.clone(),
-                }),
-            ),
+            } => take(&mut s.message_waiters, *request_id)
+                .map(|t| {
+                    let answer = Answer::Messages {
+                        messages: messages.clone(),
+                        conflicts: conflicts.clone(),
+                    };
+                    (t, Ok(answer))
+                })
+                .collect(),
             SyncEvent::Error {
                 request_id: Some(request_id),
                 stage: SyncStage::Messages,
                 message,
                 sync_id: None,
                 ..
-            } => (
-                &mut s.message_waiters,
-                *request_id,
-                Err(SessionError::SyncStep {
-                    stage: SyncStage::Messages,
-                    message: message.clone(),
-                }),
-            ),
-            _ => return Vec::new(),
-        };
-        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(list)
-            .into_iter()
-            .partition(|(w, _)| *w == id);
-        *list = rest;
-        mine.into_iter().map(|(_, t)| (t, result.clone())).collect()
+            } => take(&mut s.message_waiters, *request_id)
+                .map(|t| {
+                    let stage = SyncStage::Messages;
+                    let message = message.clone();
+                    (t, Err(SessionError::SyncStep { stage, message }))
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// The answer of a sync request (an unknown id was timed out already).

@@ -32,10 +32,12 @@ fn idle_and_connected_only_liveness_and_the_heartbeat_are_due() {
     assert_eq!(s.next_deadline(), None);
     connect(&mut s, 1_000);
     assert_eq!(s.next_deadline(), Some(1_000 + WINDOW), "only liveness");
+    assert_eq!(s.next_deadline_owner(), Some(Handle::CLIENT));
     let p = s
         .attach_presence(PresenceConfig::default(), PresenceAttach::default(), 2_000)
         .unwrap();
     assert_eq!(s.next_deadline(), Some(2_000 + 30_000), "the heartbeat");
+    assert_eq!(s.next_deadline_owner(), Some(p));
     drain(&mut s);
     // A ping from the server pushes liveness; the heartbeat stays the minimum.
     s.handle_socket_frame("2", 3_000);
@@ -72,6 +74,7 @@ fn the_deadline_is_the_minimum_over_the_machines() {
     })
     .unwrap();
     assert_eq!(s.next_deadline(), Some(320), "the typing debounce");
+    assert_eq!(s.next_deadline_owner(), Some(t));
     s.handle_timeout(320);
     assert!(frames(&drain(&mut s))
         .iter()
