@@ -1,7 +1,6 @@
 # chat-realtime: `make test` is what CI runs; `make demo` serves the demo page.
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-export CHROMEDRIVER ?= /usr/bin/chromedriver
 export GECKODRIVER ?= $(HOME)/.cargo/bin/geckodriver
 export REALTIME_PORT ?= 39101
 export CONTROL_PORT ?= 39102
@@ -10,7 +9,6 @@ export CONTROL_PORT ?= 39102
 export REALTIME_PORT_B ?= $(shell expr $(REALTIME_PORT) + 2)
 export CONTROL_PORT_B ?= $(shell expr $(CONTROL_PORT) + 2)
 export REDIS_PORT ?= $(shell expr $(REALTIME_PORT) + 78)
-export WASM_BINDGEN_TEST_TIMEOUT ?= 300
 # Rooms exist on the real server only once created: the test servers create
 # these at start and after every /reset.
 export ROOMS ?= channel:general,channel:team,channel:e2e,channel:soak,channel:bench-queue,r,dm:d1
@@ -21,9 +19,8 @@ BENCH_CONTROL_PORT ?= 39132
 BENCH_REALTIME_PORT_B ?= 39133
 BENCH_CONTROL_PORT_B ?= 39134
 BENCH_REDIS_PORT ?= 39139
-WASM_TEST := wasm-pack test --headless --mode no-install
 
-.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build demo bench soak clean
+.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build size demo bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -36,16 +33,17 @@ lint: setup
 host-test: setup
 	cargo test
 
-# The test runner picks Firefox whenever GECKODRIVER is set, so each browser
-# gets only its own driver variable.
-browser-test: setup
-	bash scripts/with-server.sh bash -c 'env -u GECKODRIVER $(WASM_TEST) --chrome && env -u CHROMEDRIVER $(WASM_TEST) --firefox'
+# The browser suites (www/tests/browser/<suite>.test.js, in real pages
+# importing pkg/ as users do) in Chromium and Firefox.
+browser-test: build
+	bash scripts/with-server.sh bash -c 'cd www && node --test tests/browser-suites.test.mjs'
 
 server-test: setup
 	cd tests/server && npm test
 
+# The browser suites are browser-test's: skipped here, so `make test` runs them once.
 www-test: build
-	bash scripts/with-server.sh bash -c 'cd www && npm test' 
+	SKIP_BROWSER_SUITES=1 bash scripts/with-server.sh bash -c 'cd www && npm test'
 
 # The fault soak for longer (SOAK_SECONDS, default 600); `make test` runs it
 # for 60 s as part of the www tests. Prints minutes, faults, messages, lost,
@@ -59,12 +57,16 @@ soak: build
 bench-smoke: build
 	bash scripts/with-server.sh node www/bench/run.mjs --smoke
 
-test: lint host-test server-test browser-test www-test bench-smoke
+test: lint host-test server-test browser-test www-test bench-smoke size
 	@echo "make test: all suites passed"
 
+# The wasm and its glue, then the TypeScript layer users import (js/src ->
+# pkg/index.js and its modules) and pkg/package.json pointing at it.
 build: setup
 	wasm-pack build --release --mode no-install --target web --weak-refs
 	node scripts/wasm-opt.mjs pkg/chat_realtime_bg.wasm
+	js/node_modules/.bin/tsc -p js
+	node scripts/package-json.mjs
 
 # Size and speed next to socket.io-client and the raw WebSocket; prints the
 # table and writes BENCHMARKS.md. Not part of `make test` (bench-smoke is).
@@ -73,6 +75,11 @@ bench: build
 	  REALTIME_PORT_B=$(BENCH_REALTIME_PORT_B) CONTROL_PORT_B=$(BENCH_CONTROL_PORT_B) REDIS_PORT=$(BENCH_REDIS_PORT) \
 	  PING_INTERVAL_MS=25000 PING_TIMEOUT_MS=20000 \
 	  bash scripts/with-server.sh node www/bench/run.mjs
+
+# Bytes of everything a page loads (raw, gzip, brotli); fails above the
+# budget in size-budget.json.
+size: build
+	node scripts/size.mjs
 
 demo: build
 	bash scripts/demo.sh

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs, skipping what is there: the wasm32 target,
 # wasm-bindgen-cli at the version pinned in Cargo.toml, wasm-pack, geckodriver,
-# Debian's chromium, chromium-driver, firefox-esr and redis-server (the test
+# Debian's chromium, firefox-esr and redis-server (the test
 # servers scale out over it), and the npm packages of
-# tests/server and www from their lockfiles. Safe to run again.
+# tests/server, www and js (TypeScript, esbuild) from their lockfiles. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
@@ -23,7 +23,7 @@ command -v wasm-pack >/dev/null || { say "installing wasm-pack"; cargo install w
 command -v geckodriver >/dev/null || { say "installing geckodriver"; cargo install geckodriver; }
 
 missing=()
-for p in chromium chromium-driver firefox-esr redis-server; do
+for p in chromium firefox-esr redis-server; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-for dir in tests/server www; do
+for dir in tests/server www js; do
   [ -f "$dir/package-lock.json" ] || continue
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "npm ci in $dir"

@@ -1,4 +1,5 @@
-// A tiny static server for the demo page and the wasm package, on 127.0.0.1.
+// A tiny static server for the demo page, the wasm package and the browser
+// suites' pages (/tests/browser/), on 127.0.0.1.
 // Usage: node serve.mjs [port]  (0 picks a free port). Prints `SERVING <url>`.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -6,7 +7,10 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const defaultRoots = { '/pkg/': join(here, '..', 'pkg'), '/bench/': join(here, 'bench'), '/vendor/': join(here, 'node_modules') };
+const defaultRoots = {
+  '/pkg/': join(here, '..', 'pkg'), '/bench/': join(here, 'bench'), '/vendor/': join(here, 'node_modules'),
+  '/tests/browser/': join(here, 'tests', 'browser'),
+};
 const types = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css', '.map': 'application/json',

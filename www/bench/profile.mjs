@@ -100,7 +100,9 @@ const byFn = new Map();
 let total = 0;
 for (const [id, ms] of self) {
   const { callFrame: f } = byId.get(id);
-  const file = f.url ? f.url.replace(/^.*\//, '').replace(/\?.*$/, '') : '';
+  // The file name; `pkg/` before those of the package (its layer and glue).
+  const path = f.url.replace(/\?.*$/, '');
+  const file = path ? `${/\/pkg\//.test(path) ? 'pkg/' : ''}${path.replace(/^.*\//, '')}` : '';
   const key = `${f.functionName || '(anonymous)'}${file ? ` ${file}${f.lineNumber >= 0 && !file.endsWith('.wasm') ? `:${f.lineNumber + 1}` : ''}` : ''}`;
   byFn.set(key, (byFn.get(key) ?? 0) + ms);
   total += ms;
@@ -111,11 +113,11 @@ console.log(`# ${scenario}, ${kind}, count ${count}: ${wall.toFixed(1)} ms measu
   `profile ${total.toFixed(1)} ms, ${busy.toFixed(1)} ms not idle; sampling ${intervalUs} µs`);
 console.log('| self ms | % of non-idle | function |\n|---:|---:|---|');
 for (const [k, ms] of rows) console.log(`| ${ms.toFixed(1)} | ${k === '(idle)' ? '' : ((100 * ms) / busy).toFixed(1)} | ${k.replace(/\|/g, '\\|')} |`);
-// Grouped: wasm, this package's JS glue, the library, the bench harness, the engine.
+// Grouped: wasm, this package's JS (the TypeScript layer and the glue), the library, the bench harness, the engine.
 const groups = new Map();
 for (const [k, ms] of byFn) {
   const g = /\.wasm$|wasm-function|^\$/.test(k) || k.includes('.wasm') ? 'wasm'
-    : k.includes('chat_realtime.js') || k.includes('inline0.js') ? 'chat-realtime JS glue'
+    : k.includes(' pkg/') ? 'chat-realtime JS (layer and glue)'
       : k.includes('socket.io') ? 'socket.io-client'
         : /harness\.js|ours\.js|sio\.js|raw\.js/.test(k) ? 'bench page'
           : k.startsWith('(') ? k.split(' ')[0] : 'other JS / builtins';

@@ -1,6 +1,6 @@
 // Loads the wasm package, connects with a development token from the local
 // server's control API and shows the connection state live.
-import init, { RealtimeClient } from '/pkg/chat_realtime.js';
+import init, { RealtimeClient } from '/pkg/index.js';
 
 const params = new URLSearchParams(location.search);
 const server = params.get('server') ?? 'http://127.0.0.1:3101';

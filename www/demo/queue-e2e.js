@@ -1,6 +1,6 @@
 // Page of the offline-queue end-to-end tests: a client and an offline queue,
 // driven by the test through `window.app`.
-import init, { RealtimeClient, OfflineQueueService } from '/pkg/chat_realtime.js';
+import init, { RealtimeClient, OfflineQueueService } from '/pkg/index.js';
 
 const params = new URLSearchParams(location.search);
 const control = params.get('control');

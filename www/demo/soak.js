@@ -1,7 +1,7 @@
 // Page of the fault soak: one client and one offline queue of user `user`,
 // driven by www/tests/soak.test.mjs through `window.app`. It records what
 // the queue signals, and what arrives in the soak room, by clientMessageId.
-import init, { RealtimeClient, OfflineQueueService } from '/pkg/chat_realtime.js';
+import init, { RealtimeClient, OfflineQueueService } from '/pkg/index.js';
 
 const params = new URLSearchParams(location.search);
 const control = params.get('control');

@@ -1,10 +1,11 @@
 // Every exported constructor, method, getter and function of the package is
-// called with a matrix of wrong arguments, in real Chromium. The list comes
-// from the package's own generated pkg/chat_realtime.d.ts (classes,
-// constructors, methods, parameter names, optionality, declared types,
-// interfaces and type aliases), so a new method is covered by itself.
+// called with a matrix of wrong arguments, in real Chromium and Firefox. The
+// list comes from the declarations of the package's entry (pkg/index.d.ts and
+// the modules it re-exports, read by dts.mjs: classes, constructors, methods,
+// parameter names, optionality, declared types, interfaces and type aliases),
+// so a new method is covered by itself.
 //
-// The rule checked (src/api/args.rs): a value of the wrong type throws a
+// The rule checked (js/src/check.ts): a value of the wrong type throws a
 // TypeError, a value of the right type outside the declared values (an empty
 // id, a string outside a literal union, NaN) a RangeError; the message names
 // the method and the parameter (or key). Never a WebAssembly.RuntimeError.
@@ -12,173 +13,24 @@
 // an Error. Afterwards the module still works: a fresh client connects.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { launch, staticServer, serverUrl, controlUrl } from './browser.mjs';
+import { entryDeclarations, parseDts } from './dts.mjs';
 import { firefox } from './firefox.mjs';
 
 let browser, web;
 before(async () => { browser = await launch(); web = await staticServer(); });
 after(async () => { await browser?.close(); web?.server.close(); });
 
-// ---- the .d.ts, parsed in Node ----------------------------------------------
-
-const OPEN = '({[';
-const CLOSE = ')}]';
-
-/** Index of the bracket closing the one at `i` (strings skipped). */
-function matching(s, i) {
-  let depth = 0;
-  for (let j = i; j < s.length; j++) {
-    const c = s[j];
-    if (c === "'" || c === '"' || c === '`') { j = s.indexOf(c, j + 1); continue; }
-    if (OPEN.includes(c)) depth++;
-    else if (CLOSE.includes(c) && --depth === 0) return j;
-  }
-  throw new Error(`unbalanced brackets in ${s.slice(i, i + 80)}`);
-}
-
-/** Index of the `;` ending the statement that starts at `i`. */
-function endOfStatement(s, i) {
-  for (let j = i; j < s.length; j++) {
-    const c = s[j];
-    if (c === "'" || c === '"' || c === '`') { j = s.indexOf(c, j + 1); continue; }
-    if (OPEN.includes(c)) { j = matching(s, j); continue; }
-    if (c === ';') return j;
-  }
-  return s.length;
-}
-
-/** `s` split at `seps` outside brackets, generics and strings. */
-function splitTop(s, seps) {
-  const out = [];
-  let depth = 0, cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === "'" || c === '"' || c === '`') {
-      const end = s.indexOf(c, i + 1);
-      cur += s.slice(i, end + 1);
-      i = end;
-      continue;
-    }
-    if (OPEN.includes(c) || c === '<') depth++;
-    else if (CLOSE.includes(c) || (c === '>' && s[i - 1] !== '=')) depth--;
-    if (depth === 0 && seps.includes(c)) { out.push(cur); cur = ''; continue; }
-    cur += c;
-  }
-  out.push(cur);
-  return out.map((x) => x.trim()).filter(Boolean);
-}
-
-const PRIMITIVES = new Set(['string', 'number', 'boolean', 'unknown', 'any', 'undefined', 'null',
-  'void', 'bigint', 'symbol', 'object', 'Date', 'never']);
-
-/** A TypeScript type as a tree the page can check values against. */
-export function parseType(src) {
-  const s = src.trim();
-  const parts = splitTop(s, '|');
-  if (parts.length > 1) return { k: 'union', of: parts.map(parseType) };
-  if (s.startsWith('(')) {
-    const close = matching(s, 0);
-    const rest = s.slice(close + 1).trim();
-    if (rest.startsWith('=>')) return { k: 'fn' };
-    if (rest === '') return parseType(s.slice(1, close));
-    if (rest === '[]') return { k: 'array', of: parseType(s.slice(1, close)) };
-  }
-  if (/^'[^']*'$|^"[^"]*"$/.test(s)) return { k: 'lit', v: s.slice(1, -1) };
-  if (s.endsWith('[]')) return { k: 'array', of: parseType(s.slice(0, -2)) };
-  if (s.startsWith('{')) return { k: 'obj', props: propsOf(splitTop(s.slice(1, matching(s, 0)), ';\n').map(parseMember)) };
-  const generic = /^([\w$.]+)<([\s\S]*)>$/.exec(s);
-  if (generic) {
-    if (generic[1] === 'Partial') return { k: 'partial', of: parseType(generic[2]) };
-    if (generic[1] === 'Array') return { k: 'array', of: parseType(generic[2]) };
-    return { k: 'opaque', name: s };
-  }
-  if (PRIMITIVES.has(s)) return { k: s };
-  if (/^[\w$]+$/.test(s)) return { k: 'ref', name: s };
-  return { k: 'opaque', name: s };
-}
-
-function parseParams(s) {
-  return splitTop(s, ',').map((p) => {
-    const m = /^(\.\.\.)?([\w$]+)(\?)?\s*:\s*([\s\S]+)$/.exec(p);
-    if (!m) throw new Error(`cannot read the parameter ${p}`);
-    return { name: m[2], optional: Boolean(m[3]), rest: Boolean(m[1]), type: parseType(m[4]) };
-  });
-}
-
-function parseMember(raw) {
-  let s = raw.trim();
-  const mods = new Set();
-  for (let m; (m = /^(readonly|static|get|set|public)\s+(?=[\w$[])/.exec(s));) {
-    mods.add(m[1]);
-    s = s.slice(m[0].length);
-  }
-  const head = /^(\[[^\]]+\]|[\w$]+|'[^']*'|"[^"]*")(\?)?/.exec(s);
-  if (!head) throw new Error(`cannot read the member ${raw}`);
-  const name = head[1].replace(/^(['"])(.*)\1$/, '$2');
-  s = s.slice(head[0].length).trim();
-  if (s.startsWith('(')) {
-    const close = matching(s, 0);
-    const kind = mods.has('get') ? 'get' : mods.has('set') ? 'set' : name === 'constructor' ? 'ctor' : 'method';
-    return { kind, name, static: mods.has('static'), params: parseParams(s.slice(1, close)) };
-  }
-  return { kind: 'prop', name, optional: Boolean(head[2]), readonly: mods.has('readonly'),
-    static: mods.has('static'), type: parseType(s.replace(/^:/, '')) };
-}
-
-function propsOf(members) {
-  return Object.fromEntries(members.filter((m) => m.kind === 'prop')
-    .map((m) => [m.name, { type: m.type, optional: m.optional }]));
-}
-
-/** Classes, interfaces, type aliases and functions of a wasm-bindgen .d.ts. */
-export function parseDts(text) {
-  const src = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  const model = { classes: {}, interfaces: {}, aliases: {}, functions: [] };
-  const re = /export\s+(?:declare\s+)?(class|interface|type|function)\s+([\w$]+)/g;
-  for (let m; (m = re.exec(src));) {
-    const [, kind, name] = m;
-    if (kind === 'class' || kind === 'interface') {
-      const open = src.indexOf('{', re.lastIndex);
-      const close = matching(src, open);
-      const members = splitTop(src.slice(open + 1, close), ';\n').map(parseMember);
-      re.lastIndex = close + 1;
-      if (kind === 'interface') {
-        const ext = /extends\s+([\w$,\s]+)/.exec(src.slice(m.index, open))?.[1] ?? '';
-        model.interfaces[name] = { extends: ext.split(',').map((x) => x.trim()).filter(Boolean), props: propsOf(members) };
-        continue;
-      }
-      const skip = new Set(['free', '[Symbol.dispose]']);
-      model.classes[name] = {
-        ctor: members.find((x) => x.kind === 'ctor') ?? null,
-        methods: members.filter((x) => x.kind === 'method' && !skip.has(x.name)),
-        getters: members.filter((x) => x.kind === 'get' || x.kind === 'prop').map((x) => x.name),
-        setters: members.filter((x) => x.kind === 'set' || (x.kind === 'prop' && !x.readonly))
-          .map((x) => ({ name: x.name, type: x.type ?? x.params[0].type })),
-      };
-    } else if (kind === 'type') {
-      const eq = src.indexOf('=', re.lastIndex);
-      const end = endOfStatement(src, eq + 1);
-      model.aliases[name] = parseType(src.slice(eq + 1, end));
-      re.lastIndex = end + 1;
-    } else {
-      const open = src.indexOf('(', re.lastIndex);
-      const close = matching(src, open);
-      model.functions.push({ name, params: parseParams(src.slice(open + 1, close)) });
-      re.lastIndex = endOfStatement(src, close) + 1;
-    }
-  }
-  // wasm-bindgen's loader, not the package's API.
-  model.functions = model.functions.filter((f) => f.name !== 'initSync');
-  return model;
-}
-
 // ---- the matrix, run in the page ----------------------------------------------
 
 /** Runs in Chromium: self-contained (serialized by Playwright). */
-async function runMatrix({ model, serverUrl, controlUrl }) {
-  const pkg = await import('/pkg/chat_realtime.js');
+async function runMatrix({ model, serverUrl, controlUrl, reference }) {
+  const pkg = await import('/pkg/index.js');
   await pkg.default();
+  // The wasm's own classes still check every argument (src/api/args.rs):
+  // while they do, each refused call is made on them too, and the layer must
+  // refuse it with the same error class and message.
+  const ref = reference ? await import(reference) : null;
 
   // Keys whose declared literal union the package does not enforce, and why.
   const NOT_ENFORCED = {
@@ -187,7 +39,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   };
   const ID_LIKE = /^(id|ids|token|event|storageKey)$|Ids?$/;
   const failures = [];
-  const counts = { TypeError: 0, RangeError: 0, Error: 0, getter: 0 };
+  const counts = { TypeError: 0, RangeError: 0, Error: 0, value: 0, sameAsWasm: 0 };
   const covered = new Set();
   const notEnforcedSeen = new Set();
   let calls = 0;
@@ -240,7 +92,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
         return worst(Object.entries(t.props).map(([k, p]) => (v[k] === undefined || v[k] === null
           ? (p.optional ? 'ok' : 'type') : verdict(p.type, v[k], k))));
       }
-      case 'class': return v instanceof pkg[t.name] && v.__wbg_ptr !== 0 ? 'ok' : 'type';
+      case 'class': return v instanceof pkg[t.name] && !freed.has(v) ? 'ok' : 'type';
       case 'union': {
         const vs = t.of.map((m) => verdict(m, v, name));
         return vs.includes('ok') ? 'ok' : vs.includes('range') ? 'range' : 'type';
@@ -278,6 +130,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
     ['a cyclic object', () => { const o = {}; o.self = o; return o; }],
   ];
   const freedOf = {};
+  const freed = new Set();
   /** Extra wrong values for a class-typed slot: a freed instance, another class. */
   function classExtras(type) {
     const t = resolve(type);
@@ -292,18 +145,22 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
     if (failures.length < 200) failures.push(`${label}: ${message}`);
   }
 
-  /** Calls `fn`, expecting `expect` ('type' | 'range' | 'error' | 'value'). */
-  function attempt(label, expect, fn, mustName = []) {
+  /**
+   * Calls `fn(false)`, expecting `expect` ('type' | 'range' | 'error' |
+   * 'value'); with `compare`, a refused call is made again as `fn(true)`
+   * on the wasm's classes, which must throw the same.
+   */
+  function attempt(label, expect, fn, mustName = [], compare = false) {
     calls++;
     let thrown, threw = false;
     try {
-      const r = fn();
+      const r = fn(false);
       if (r && typeof r.then === 'function') r.catch(() => {});
     } catch (e) { thrown = e; threw = true; }
     if (thrown instanceof WebAssembly.RuntimeError) return fail(label, `RuntimeError: ${thrown.message}`);
     if (expect === 'value') {
       if (threw) fail(label, `threw ${thrown?.constructor?.name}: ${thrown?.message}`);
-      else counts.getter++;
+      else counts.value++;
       return;
     }
     if (!threw) return fail(label, 'accepted');
@@ -314,6 +171,15 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
     const missing = mustName.filter((n) => !thrown.message.includes(n));
     if (missing.length) return fail(label, `the message "${thrown.message}" does not name ${missing.join(', ')}`);
     counts[want.name]++;
+    if (!compare) return;
+    let theirs = 'accepted';
+    try {
+      const r = fn(true);
+      if (r && typeof r.then === 'function') r.catch(() => {});
+    } catch (e) { theirs = `${e?.constructor?.name}: ${e?.message}`; }
+    const ours = `${thrown.constructor.name}: ${thrown.message}`;
+    if (theirs !== ours) return fail(label, `the layer says "${ours}", the wasm "${theirs}"`);
+    counts.sameAsWasm++;
   }
 
   /** The bad values of slot `type` (named `name`, optional or not) and what each must throw. */
@@ -335,49 +201,72 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   }
 
   /** Wrong values for every key of object type `obj` (nested objects too). */
-  function keyMatrix(label, obj, wrap, path, call, names, depth) {
+  function keyMatrix(label, obj, wrap, path, call, names, depth, compare) {
     const base = () => valid(obj, 'object');
     for (const [key, prop] of Object.entries(obj.props)) {
       const at = `${path}.${key}`;
       for (const [vlabel, v, vd] of badValues(prop.type, key, prop.optional)) {
         const full = `${label}(${at} = ${vlabel})`;
         if (NOT_ENFORCED[full]) { notEnforcedSeen.add(full); continue; }
-        attempt(full, vd, () => call(wrap({ ...base(), [key]: v })), [...names, key]);
+        attempt(full, vd, (onRef) => call(wrap({ ...base(), [key]: v }), onRef), [...names, key], compare);
       }
       const inner = objectType(prop.type);
-      if (inner && depth < 2) keyMatrix(label, inner, (x) => wrap({ ...base(), [key]: x }), at, call, names, depth + 1);
+      if (inner && depth < 2) keyMatrix(label, inner, (x) => wrap({ ...base(), [key]: x }), at, call, names, depth + 1, compare);
     }
-    attempt(`${label}(${path}.bogusKey)`, 'type', () => call(wrap({ ...base(), bogusKey: 1 })), [...names, 'bogusKey']);
+    attempt(`${label}(${path}.bogusKey)`, 'type', (onRef) => call(wrap({ ...base(), bogusKey: 1 }), onRef),
+      [...names, 'bogusKey'], compare);
   }
 
   /** Every parameter of `params` with every wrong value, the others valid. */
-  function paramMatrix(label, params, call, names) {
+  function paramMatrix(label, params, call, names, refCall) {
     covered.add(label);
+    const run = (a, onRef) => (onRef ? refCall(a.map((x) => toRef(x))) : call(a));
+    const compare = Boolean(refCall);
     params.forEach((p, i) => {
       const withArg = (v) => args(params).map((a, j) => (j === i ? v : a));
       for (const [vlabel, v, vd] of badValues(p.type, p.name, p.optional)) {
-        attempt(`${label}(${p.name} = ${vlabel})`, vd, () => call(withArg(v)), [...names, p.name]);
+        attempt(`${label}(${p.name} = ${vlabel})`, vd, (onRef) => run(withArg(v), onRef), [...names, p.name], compare);
       }
       const obj = objectType(p.type);
-      if (obj) keyMatrix(label, obj, (x) => x, p.name, (x) => call(withArg(x)), names, 1);
+      if (obj) keyMatrix(label, obj, (x) => x, p.name, (x, onRef) => run(withArg(x), onRef), names, 1, compare);
     });
   }
 
   // Live objects the methods are called on, and freed ones.
-  const construct = (name) => {
-    const C = pkg[name];
+  // (`mod`: the package, or the wasm's classes with `map` giving their objects.)
+  const construct = (name, mod = pkg, map = (x) => x) => {
+    const C = mod[name];
     if (name === 'RealtimeClient') {
       const c = new C();
       c.initialize({ url: serverUrl, reconnection: false });
       return c;
     }
-    if (name === 'OfflineQueueService') return new C(live.RealtimeClient, { storageKey: `args-${Math.random()}`, crossTabLock: 'none' });
-    return new C(...args(model.classes[name].ctor?.params ?? []));
+    if (name === 'OfflineQueueService') return new C(map(live.RealtimeClient), { storageKey: `args-${Math.random()}`, crossTabLock: 'none' });
+    return new C(...args(model.classes[name].ctor?.params ?? []).map(map));
   };
   const order = ['RealtimeClient', 'OfflineQueueService', ...Object.keys(model.classes)
     .filter((n) => n !== 'RealtimeClient' && n !== 'OfflineQueueService')];
   for (const name of order) live[name] = construct(name);
-  for (const name of order) { freedOf[name] = construct(name); freedOf[name].free(); }
+  for (const name of order) { freedOf[name] = construct(name); freedOf[name].free(); freed.add(freedOf[name]); }
+  // The wasm's objects matching the layer's (live and freed), and a value
+  // with the layer's objects replaced by them (in arrays and plain objects).
+  const refLive = {}, refFreed = {};
+  const toRef = (v, seen = new Map()) => {
+    for (const n of order) {
+      if (v === live[n]) return refLive[n];
+      if (v === freedOf[n]) return refFreed[n];
+    }
+    if (!Array.isArray(v) && !isPlain(v)) return v;
+    if (seen.has(v)) return seen.get(v);
+    const out = Array.isArray(v) ? [] : Object.create(Object.getPrototypeOf(v));
+    seen.set(v, out);
+    for (const k of Object.keys(v)) out[k] = toRef(v[k], seen);
+    return out;
+  };
+  if (ref) {
+    for (const name of order) refLive[name] = construct(name, ref, toRef);
+    for (const name of order) { refFreed[name] = construct(name, ref, toRef); refFreed[name].free(); }
+  }
 
   let members = 0;
   for (const name of order) {
@@ -385,17 +274,23 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
     const C = pkg[name];
     if (cls.ctor) {
       members++;
-      paramMatrix(`new ${name}`, cls.ctor.params, (a) => new C(...a), [`new ${name}()`]);
+      paramMatrix(`new ${name}`, cls.ctor.params, (a) => new C(...a), [`new ${name}()`],
+        ref?.[name] && ((a) => new ref[name](...a)));
     }
     for (const m of cls.methods) {
       members++;
       const label = `${name}.${m.name}`;
       const target = m.static ? C : live[name];
-      paramMatrix(label, m.params, (a) => target[m.name](...a), [`${m.name}()`]);
+      const refTarget = m.static ? ref?.[name] : refLive[name];
+      paramMatrix(label, m.params, (a) => target[m.name](...a), [`${m.name}()`],
+        refTarget?.[m.name] && ((a) => refTarget[m.name](...a)));
       if (m.static) continue;
       attempt(`${label} on a freed ${name}`, 'error', () => freedOf[name][m.name](...args(m.params)));
       attempt(`${label} on a foreign this`, 'error', () => C.prototype[m.name].call({}, ...args(m.params)));
     }
+    // free() itself: a no-op on a freed object, refused on a foreign this.
+    attempt(`${name}.free() on a freed ${name}`, 'value', () => freedOf[name].free());
+    attempt(`${name}.free on a foreign this`, 'error', () => C.prototype.free.call({}));
     for (const g of cls.getters) {
       members++;
       const label = `${name}.${g}`;
@@ -446,15 +341,22 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   sanity.disconnected = fresh.state;
 
   const staleExceptions = Object.keys(NOT_ENFORCED).filter((k) => !notEnforcedSeen.has(k));
+  for (const o of Object.values(refLive)) o.free();
   return { calls, counts, failures, covered: covered.size, members, sanity, staleExceptions };
 }
 
 // ---- the test ----------------------------------------------------------------------
 
+/**
+ * The wasm-bindgen glue, whose classes the layer forwards to: they check
+ * their arguments too (src/api/args.rs) until the wasm exports its small
+ * command surface; then this goes, and so does the comparison.
+ */
+const REFERENCE = '/pkg/chat_realtime.js';
+
 /** The .d.ts model, checked for precise types before it drives the matrix. */
 async function loadModel() {
-  const dts = await readFile(new URL('../../pkg/chat_realtime.d.ts', import.meta.url), 'utf8');
-  const model = parseDts(dts);
+  const model = parseDts(entryDeclarations(new URL('../../pkg', import.meta.url).pathname));
   const classes = Object.keys(model.classes);
   assert.ok(classes.length >= 6, `classes found in the .d.ts: ${classes}`);
   const methods = Object.values(model.classes).reduce((n, c) => n + c.methods.length, 0);
@@ -472,11 +374,14 @@ async function loadModel() {
 function check(browserName, model, r) {
   console.log(`argument matrix (${browserName}): ${r.calls} calls over ${r.members} members of ${Object.keys(model.classes).length} classes `
     + `(${r.counts.TypeError} TypeError, ${r.counts.RangeError} RangeError, ${r.counts.Error} Error on freed `
-    + `objects or a foreign this, ${r.counts.getter} getter reads); ${r.failures.length} failures; `
+    + `objects or a foreign this, ${r.counts.value} getter reads or repeated free(); ${r.counts.sameAsWasm} refusals `
+    + `word for word the wasm's own); ${r.failures.length} failures; `
     + `a freed object says "${r.sanity.freedError}"`);
   assert.deepEqual(r.failures, []);
   assert.equal(r.covered, r.members, 'every constructor, method, getter and function was called');
-  assert.ok(r.calls >= 2000, `only ${r.calls} calls`);
+  // 2778: the matrix over the wasm-bindgen classes before the TypeScript layer.
+  assert.ok(r.calls >= 2778, `only ${r.calls} calls`);
+  assert.equal(r.counts.sameAsWasm, r.counts.TypeError + r.counts.RangeError, 'every refusal compared with the wasm\'s');
   assert.ok(r.counts.RangeError >= 50 && r.counts.TypeError >= 1500, JSON.stringify(r.counts));
   assert.deepEqual(r.staleExceptions, [], 'NOT_ENFORCED lists keys the matrix no longer meets');
   assert.match(r.sanity.freedError, /Error: \S/);
@@ -493,7 +398,7 @@ test('every entry point refuses wrong arguments with a TypeError or RangeError, 
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${web.url}/args-matrix`); // any page of the origin serving /pkg/
-  check('Chromium', model, await page.evaluate(runMatrix, { model, serverUrl, controlUrl }));
+  check('Chromium', model, await page.evaluate(runMatrix, { model, serverUrl, controlUrl, reference: REFERENCE }));
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -513,7 +418,7 @@ test('the same matrix in Firefox', async () => {
       await new Promise((res) => setTimeout(res, 200));
       return { ...result, uncaught };
     }`;
-    const r = await ff.evaluate(inPage, { model, serverUrl, controlUrl });
+    const r = await ff.evaluate(inPage, { model, serverUrl, controlUrl, reference: REFERENCE });
     const { uncaught } = r;
     delete r.uncaught;
     check('Firefox', model, r);

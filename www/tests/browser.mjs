@@ -15,11 +15,12 @@ export async function control(method, path, body) {
   return res.json();
 }
 
-export async function launch() {
+/** Debian's Chromium, headless; `args` are added to the usual flags. */
+export async function launch({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...args],
   });
 }
 

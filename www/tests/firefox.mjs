@@ -71,10 +71,19 @@ export async function firefox() {
     /** Opens a new tab of the same profile (shared storage) and returns its handle. */
     newTab: async () => (await call(base, 'POST', `${s}/window/new`, { type: 'tab' })).handle,
     handle: () => call(base, 'GET', `${s}/window`),
+    /** Closes the current tab (switch to another one afterwards). */
+    closeTab: () => call(base, 'DELETE', `${s}/window`),
     switchTo: (handle) => call(base, 'POST', `${s}/window`, { handle }),
     reload: () => call(base, 'POST', `${s}/refresh`, {}),
+    /** Ends the session and geckodriver; a session that does not answer within 10 s (a blocked page) is left to the driver's exit. */
     async quit() {
-      try { await call(base, 'DELETE', s); } finally { driver.kill(); }
+      let timer;
+      try {
+        await Promise.race([call(base, 'DELETE', s), new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+      } finally {
+        clearTimeout(timer);
+        driver.kill();
+      }
     },
   };
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 
 test('the package loads and fails softly without a browser', async () => {
-  const pkg = await import('../../pkg/chat_realtime.js');
+  const pkg = await import('../../pkg/index.js');
   pkg.initSync({ module: await readFile(new URL('../../pkg/chat_realtime_bg.wasm', import.meta.url)) });
   const client = new pkg.RealtimeClient();
   assert.equal(client.state, 'disconnected');

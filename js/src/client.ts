@@ -1,0 +1,258 @@
+// `RealtimeClient`: each method checks its arguments and forwards them to
+// the native client (src/native.ts); connection, reconnection, quality and
+// offline detection live in the wasm.
+import {
+  U32_MAX, MAX_SAFE, absent, boolean, callback as fn, fields, id, instance, json, oneOf, optCallback, optMs,
+  type SchemaOf,
+} from './check.js';
+import * as native from './native.js';
+import type {
+  ConnectionQuality, ConnectionState, CustomStatusInput, DisconnectReason, PresenceStatus, RealtimeClientOptions,
+  RealtimeError,
+} from './types.js';
+
+/** @internal The values of `PresenceStatus`. */
+export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['online', 'away', 'busy', 'offline'];
+
+const OPTIONS: SchemaOf<RealtimeClientOptions> = {
+  url: 'str', path: 'str', namespace: 'str', debug: 'bool', reconnection: 'bool',
+  maxReconnectAttempts: { max: U32_MAX }, reconnectDelayMs: 'intMs', reconnectDelayMaxMs: 'intMs',
+  randomizationFactor: 'num', seed: { max: MAX_SAFE }, connectTimeoutMs: 'intMs', qualityIntervalMs: 'intMs',
+  latencyWindow: { max: U32_MAX }, probeTimeoutMs: 'intMs', bufferLimit: { max: U32_MAX }, ackTimeoutMs: 'intMs',
+  readyEvent: 'str',
+};
+
+/** @internal The keys of `CustomStatusInput` (also `PresenceService.setCustomStatus`). */
+export const CUSTOM_STATUS: SchemaOf<CustomStatusInput> = { text: 'str', emoji: 'str', expiresAt: 'timestamp' };
+
+/** A custom status argument: `undefined`, `null`, or a `CustomStatusInput`. */
+const customStatusArg = (v: unknown, what: string): CustomStatusInput | null | undefined =>
+  (absent(v) ? v : fields(v, what, CUSTOM_STATUS));
+
+/** @internal The native client behind a service constructor's `client` argument. */
+export const clientArg = (v: unknown, what: string): native.NativeClient =>
+  instance(native.clients.find(v), v, what, 'a RealtimeClient that is not freed');
+
+/** The server's answer to `joinChannel` / `leaveChannel`. */
+type RoomAnswer = { success: boolean; data?: unknown; error?: { code: string; message: string } };
+
+const of = (self: RealtimeClient): native.NativeClient => native.clients.of(self);
+
+/**
+ * A Socket.IO client over the browser WebSocket, with reconnection,
+ * connection quality and offline detection.
+ */
+export class RealtimeClient {
+  /** A client; call `initialize` before `connect`. */
+  constructor() {
+    native.clients.bind(this, native.newClient());
+  }
+
+  /** Frees the client's wasm memory now (otherwise when it is collected). */
+  free(): void {
+    native.clients.free(this);
+  }
+
+  /** `free()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  /**
+   * Configures the client (`RealtimeClientOptions`; `{}` for the
+   * defaults). Calling it again disconnects and starts over with the new
+   * options; listeners are kept. The object is required: a call without
+   * one throws rather than silently resetting a configured URL.
+   */
+  initialize(options: RealtimeClientOptions): void {
+    of(this).initialize(fields(options, 'initialize(): options', OPTIONS));
+  }
+
+  /**
+   * Connects with a JWT; resolves when connected (the server's ready
+   * event arrived and the rooms are re-joined), rejects on an
+   * authentication refusal (not retried), `disconnect()`, when the ready
+   * event does not come in time (`readyEvent`), or when reconnection gives
+   * up. Network failures are retried with backoff.
+   */
+  connect(token: string): Promise<void> {
+    return of(this).connect(id(token, 'connect(): token'));
+  }
+
+  /**
+   * Disconnects and stops reconnecting. Pending `connect` and `emitAsync`
+   * promises reject; plain emits stay buffered for the next `connect`.
+   */
+  disconnect(): void {
+    of(this).disconnect();
+  }
+
+  /**
+   * Listens to server event `event`; returns an unsubscribe function.
+   * Listeners survive reconnects. One that throws is reported via `onError`.
+   */
+  on(event: string, callback: (...args: any[]) => void): () => void {
+    return of(this).on(id(event, 'on(): event'), fn(callback, 'on(): callback'));
+  }
+
+  /** Listens to the next `event` only. */
+  once(event: string, callback: (...args: any[]) => void): () => void {
+    return of(this).once(id(event, 'once(): event'), fn(callback, 'once(): callback'));
+  }
+
+  /** Removes `callback` from `event`, or every listener of `event` without one. */
+  off(event: string, callback?: (...args: any[]) => void): void {
+    of(this).off(id(event, 'off(): event'), optCallback(callback, 'off(): callback'));
+  }
+
+  /**
+   * Sends `event` with `data` (any JSON value); buffered while disconnected.
+   * A full buffer is reported through `onError` (`buffer_overflow`).
+   */
+  emit(event: string, data: unknown): void {
+    of(this).emit(id(event, 'emit(): event'), json(data, 'emit(): data'));
+  }
+
+  /** Sends `event` only if connected; returns whether it was sent. */
+  emitVolatile(event: string, data: unknown): boolean {
+    return of(this).emitVolatile(id(event, 'emitVolatile(): event'), json(data, 'emitVolatile(): data'));
+  }
+
+  /**
+   * Sends `event` and resolves with the server's acknowledgement; rejects
+   * on timeout (default `ackTimeoutMs`), on disconnect or with a full buffer.
+   */
+  emitAsync(event: string, data: unknown, timeoutMs?: number): Promise<unknown> {
+    return of(this).emitAsync(id(event, 'emitAsync(): event'), json(data, 'emitAsync(): data'),
+      optMs(timeoutMs, 'emitAsync(): timeoutMs'));
+  }
+
+  /**
+   * Joins a channel's room (`channel:{id}` unless the id has a `:`);
+   * resolves with the server's answer. The room is kept and re-joined on
+   * every reconnect before buffered emits flush; while disconnected the
+   * promise waits for the next connection's re-join. Rejects with an
+   * `Error` whose `code` is the server's (e.g. `ROOM_NOT_FOUND`: the room
+   * is dropped) and `event` is `room:join`, or on timeout.
+   */
+  joinChannel(channelId: string): Promise<RoomAnswer> {
+    return of(this).joinChannel(id(channelId, 'joinChannel(): channelId'));
+  }
+
+  /**
+   * Leaves a channel's room: it is no longer re-joined. While
+   * disconnected it resolves at once with `{ success: true }`; a server
+   * refusal rejects with an `Error` with `code` and `event`.
+   */
+  leaveChannel(channelId: string): Promise<RoomAnswer> {
+    return of(this).leaveChannel(id(channelId, 'leaveChannel(): channelId'));
+  }
+
+  /** Sends `typing:start` or `typing:stop` for a channel (volatile). */
+  sendTyping(channelId: string, isTyping: boolean): void {
+    of(this).sendTyping(id(channelId, 'sendTyping(): channelId'), boolean(isTyping, 'sendTyping(): isTyping'));
+  }
+
+  /**
+   * Sends `presence:update {status, customStatus?}`, built by the same
+   * core code as `PresenceService` (`expiresAt` goes out as ISO-8601).
+   * `customStatus`: `undefined` leaves it out, `null` clears it.
+   */
+  updatePresence(status: PresenceStatus, customStatus?: CustomStatusInput | null): void {
+    // `undefined` and `null` mean different things here: passed as given.
+    of(this).updatePresence(oneOf(status, 'updatePresence(): status', PRESENCE_STATUSES),
+      customStatusArg(customStatus, 'updatePresence(): customStatus'));
+  }
+
+  /** Measures the round trip now; resolves with it in ms. */
+  measureLatency(): Promise<number> {
+    return of(this).measureLatency();
+  }
+
+  /** Checks the link now (as on `pageshow` or when the tab becomes visible). */
+  checkConnection(): void {
+    of(this).checkConnection();
+  }
+
+  /** `cb(state, previous)` on every state change; returns an unsubscribe function. */
+  onStateChange(callback: (state: ConnectionState, previous: ConnectionState) => void): () => void {
+    return of(this).onStateChange(fn(callback, 'onStateChange(): callback'));
+  }
+
+  /** `cb(isOnline)` when the browser goes offline or back online. */
+  onOfflineStatusChange(callback: (isOnline: boolean) => void): () => void {
+    return of(this).onOfflineStatusChange(fn(callback, 'onOfflineStatusChange(): callback'));
+  }
+
+  /**
+   * `cb(error: RealtimeError)` for auth refusals, malformed frames,
+   * throwing listeners, buffer overflow and transport failures.
+   */
+  onError(callback: (error: RealtimeError) => void): () => void {
+    return of(this).onError(fn(callback, 'onError(): callback'));
+  }
+
+  /** `cb(quality)` when the quality band changes. */
+  onQualityChange(callback: (quality: ConnectionQuality) => void): () => void {
+    return of(this).onQualityChange(fn(callback, 'onQualityChange(): callback'));
+  }
+
+  /** `cb(reason)` when the connection ends. */
+  onDisconnect(callback: (reason: DisconnectReason) => void): () => void {
+    return of(this).onDisconnect(fn(callback, 'onDisconnect(): callback'));
+  }
+
+  /** Connected to the server. */
+  get isConnected(): boolean {
+    return of(this).isConnected;
+  }
+
+  /** `ConnectionState`. */
+  get state(): ConnectionState {
+    return of(this).state;
+  }
+
+  /** `ConnectionQuality`. */
+  get connectionQuality(): ConnectionQuality {
+    return of(this).connectionQuality;
+  }
+
+  /** Average round trip over the window in ms, `undefined` before a sample. */
+  get averageLatency(): number | undefined {
+    return of(this).averageLatency;
+  }
+
+  /** Reconnect attempts in the current sequence. */
+  get reconnectAttempts(): number {
+    return of(this).reconnectAttempts;
+  }
+
+  /** The browser was offline since the last connection. */
+  get wasOffline(): boolean {
+    return of(this).wasOffline;
+  }
+
+  /** The browser's last reported online status. */
+  get isOnline(): boolean {
+    return of(this).isOnline;
+  }
+
+  /**
+   * The user id: the token's `userId` (else `sub`) claim from `connect`,
+   * replaced by a `userId` in the server's ready or `authenticated` event;
+   * `undefined` before `connect` or for a token without claims.
+   */
+  get userId(): string | undefined {
+    return of(this).userId;
+  }
+
+  /** The Socket.IO session id while connected. */
+  get socketId(): string | undefined {
+    return of(this).socketId;
+  }
+
+  /** Timers set so far (for idle-cost measurements). */
+  get timerWakeups(): number {
+    return of(this).timerWakeups;
+  }
+}

@@ -1,0 +1,12 @@
+// The package's entry: the classes users see, their types, and the wasm
+// loader (`init`, the default export, and `initSync`), re-exported from
+// src/native.ts, the only module that touches the wasm.
+export { default, initSync } from './native.js';
+export type { InitInput, InitOutput, SyncInitInput } from './native.js';
+export { RealtimeClient } from './client.js';
+export { PresenceService } from './presence.js';
+export { TypingService } from './typing.js';
+export { DeliveryEventHandler } from './delivery.js';
+export { OfflineQueueService } from './queue.js';
+export { SyncService } from './sync.js';
+export type * from './types.js';

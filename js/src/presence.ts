@@ -1,0 +1,226 @@
+// `PresenceService`: each method checks its arguments and forwards them to
+// the native service (src/native.ts); statuses, idle detection, privacy and
+// the heartbeat live in the wasm.
+import { callback as fn, absent, boolean, fields, id, ids, oneOf, optFields, typeError, type SchemaOf } from './check.js';
+import { CUSTOM_STATUS, PRESENCE_STATUSES, clientArg, type RealtimeClient } from './client.js';
+import * as native from './native.js';
+import type {
+  ActivityRelay, CustomStatus, CustomStatusChangeCallback, CustomStatusInput, PresenceChangeCallback,
+  PresenceServiceOptions, PresenceSettings, PresenceStatus, PresenceVisibilityResult, StatusChangeCallback,
+  UserPresence,
+} from './types.js';
+
+const OPTIONS: SchemaOf<PresenceServiceOptions> = {
+  idleTimeoutMs: 'ms', hiddenAwayDelayMs: 'ms', heartbeatIntervalMs: 'ms', activityThrottleMs: 'ms',
+  debug: 'bool', userId: 'id', detectActivity: 'bool',
+};
+
+const SETTINGS: SchemaOf<PresenceSettings> = {
+  visibility: { oneOf: ['everyone', 'contacts', 'nobody'] }, showOnlineStatus: 'bool', showLastSeen: 'bool',
+  allowReadReceipts: 'bool', invisibleMode: 'bool',
+};
+
+const of = (self: PresenceService): native.NativePresence => native.presences.of(self);
+
+/**
+ * Presence of the current user and of the users they follow: status
+ * (online, away, busy, offline), custom status with expiry, invisible mode,
+ * privacy settings and contacts, idle detection (also across tabs) and a
+ * heartbeat while connected.
+ */
+export class PresenceService {
+  /**
+   * Presence on `client` (`PresenceServiceOptions`). The current user is
+   * the one the server authenticates unless `userId` is given. Status is
+   * sent on every (re)connection and every `heartbeatIntervalMs`.
+   */
+  constructor(client: RealtimeClient, options?: PresenceServiceOptions) {
+    const what = 'new PresenceService()';
+    const n = clientArg(client, `${what}: client`);
+    native.presences.bind(this, native.newPresence(n, optFields(options, `${what}: options`, OPTIONS)));
+  }
+
+  /** Frees the service's wasm memory now (it is disposed first). */
+  free(): void {
+    native.presences.free(this);
+  }
+
+  /** `free()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  /**
+   * Chooses a status. A chosen `busy`, `away` or `offline` is never
+   * overridden by idle detection; `online` ends auto-away.
+   */
+  setStatus(status: PresenceStatus): void {
+    of(this).setStatus(oneOf(status, 'setStatus(): status', PRESENCE_STATUSES));
+  }
+
+  /** The current user's status: `away` during auto-away, else the chosen one. */
+  getStatus(): PresenceStatus {
+    return of(this).getStatus();
+  }
+
+  /** The current user's status (as `getStatus()`). */
+  get status(): PresenceStatus {
+    return of(this).status;
+  }
+
+  /** Whether idle or hidden-tab auto-away is in effect. */
+  get isAutoAway(): boolean {
+    return of(this).isAutoAway;
+  }
+
+  /** The current user id, `undefined` until known. */
+  get userId(): string | undefined {
+    return of(this).userId;
+  }
+
+  /**
+   * Sets the custom status (`{text?, emoji?, expiresAt?}`); it clears
+   * itself at `expiresAt`. Throws for an empty one or an expiry not in the future.
+   */
+  setCustomStatus(customStatus: CustomStatusInput): void {
+    of(this).setCustomStatus(fields(customStatus, 'setCustomStatus(): customStatus', CUSTOM_STATUS));
+  }
+
+  /** Removes the custom status. */
+  clearCustomStatus(): void {
+    of(this).clearCustomStatus();
+  }
+
+  /** The current user's custom status. */
+  getCustomStatus(): CustomStatus | undefined {
+    return of(this).getCustomStatus();
+  }
+
+  /** Appear offline to everyone (`true`) or show the real status again. */
+  setInvisibleMode(invisible: boolean): void {
+    of(this).setInvisibleMode(boolean(invisible, 'setInvisibleMode(): invisible'));
+  }
+
+  /** Whether invisible mode is on. */
+  get isInvisible(): boolean {
+    return of(this).isInvisible;
+  }
+
+  /**
+   * Updates the current user's privacy settings with the given keys and
+   * resolves with all of them: `updatePresenceSettings(settings)` or, as in
+   * the seeds, `updatePresenceSettings(userId, settings)` where `userId`
+   * must be the current user. Turning `invisibleMode` on acts like
+   * `setInvisibleMode(true)`. The app persists the result.
+   */
+  updatePresenceSettings(
+    userIdOrSettings: string | Partial<PresenceSettings>,
+    settings?: Partial<PresenceSettings>,
+  ): Promise<PresenceSettings> {
+    const n = of(this);
+    const what = 'updatePresenceSettings()';
+    if (typeof userIdOrSettings === 'string') {
+      id(userIdOrSettings, `${what}: userIdOrSettings`);
+      fields(settings, `${what}: settings`, SETTINGS);
+    } else if (absent(settings)) {
+      fields(userIdOrSettings, `${what}: userIdOrSettings`, SETTINGS);
+    } else {
+      throw typeError(`${what}: userIdOrSettings`,
+        "the current user's id when settings follow (updatePresenceSettings(userId, settings))", userIdOrSettings);
+    }
+    return n.updatePresenceSettings(userIdOrSettings, settings);
+  }
+
+  /** The current user's privacy settings. */
+  getPresenceSettings(): PresenceSettings {
+    return of(this).getPresenceSettings();
+  }
+
+  /** Replaces the current user's contacts (for `visibility: 'contacts'`). */
+  setContacts(contactIds: string[]): void {
+    of(this).setContacts(ids(contactIds, 'setContacts(): contactIds'));
+  }
+
+  /**
+   * Gives another user's privacy settings (missing keys take the defaults);
+   * what the current user sees of them follows.
+   */
+  setUserSettings(userId: string, settings: Partial<PresenceSettings>): void {
+    of(this).setUserSettings(id(userId, 'setUserSettings(): userId'), fields(settings, 'setUserSettings(): settings', SETTINGS));
+  }
+
+  /** What `viewerId` may see of `targetId`'s presence. */
+  canViewPresence(viewerId: string, targetId: string): PresenceVisibilityResult {
+    return of(this).canViewPresence(id(viewerId, 'canViewPresence(): viewerId'), id(targetId, 'canViewPresence(): targetId'));
+  }
+
+  /**
+   * A user's presence as the current user may see it, `undefined` when
+   * unknown (subscribe to learn it).
+   */
+  getPresence(userId: string): UserPresence | undefined {
+    return of(this).getPresence(id(userId, 'getPresence(): userId'));
+  }
+
+  /**
+   * Follows users' presence (at most 100 in all; more is an error and
+   * nothing is subscribed). Their current presence arrives with the
+   * server's answer. Returns how many were new.
+   */
+  subscribeToUsers(userIds: string[]): number {
+    return of(this).subscribeToUsers(ids(userIds, 'subscribeToUsers(): userIds'));
+  }
+
+  /**
+   * Stops following users (not re-subscribed after a reconnect). Returns
+   * how many were followed.
+   */
+  unsubscribeFromUsers(userIds: string[]): number {
+    return of(this).unsubscribeFromUsers(ids(userIds, 'unsubscribeFromUsers(): userIds'));
+  }
+
+  /** The followed user ids, sorted. */
+  getSubscriptions(): string[] {
+    return of(this).getSubscriptions();
+  }
+
+  /**
+   * `callback(presence)` when a followed user's visible presence changes.
+   * Returns an unsubscribe function.
+   */
+  onPresenceChange(callback: PresenceChangeCallback): () => void {
+    return of(this).onPresenceChange(fn(callback, 'onPresenceChange(): callback'));
+  }
+
+  /** `callback(status, auto)` when the current user's status changes. */
+  onStatusChange(callback: StatusChangeCallback): () => void {
+    return of(this).onStatusChange(fn(callback, 'onStatusChange(): callback'));
+  }
+
+  /**
+   * `callback(customStatus | null)` when the current user's custom status
+   * is set, cleared or expires.
+   */
+  onCustomStatusChange(callback: CustomStatusChangeCallback): () => void {
+    return of(this).onCustomStatusChange(fn(callback, 'onCustomStatusChange(): callback'));
+  }
+
+  /** How activity reaches the app's other tabs. */
+  get activityRelay(): ActivityRelay {
+    return of(this).activityRelay;
+  }
+
+  /** Timers set so far (for idle-cost measurements). */
+  get timerWakeups(): number {
+    return of(this).timerWakeups;
+  }
+
+  /**
+   * Stops the service: listeners, timer and client hook are removed and
+   * callbacks dropped; nothing more is sent. Later calls that change state
+   * throw. Idempotent.
+   */
+  dispose(): void {
+    of(this).dispose();
+  }
+}

@@ -1,0 +1,130 @@
+// `OfflineQueueService`: each method checks its arguments and forwards them
+// to the native queue (src/native.ts); storage, retries, the cross-tab lock
+// and sending live in the wasm.
+import {
+  MAX_SAFE, U32_MAX, callback as fn, fields, id as nonEmpty, instance, optFields, req, type SchemaOf,
+} from './check.js';
+import { clientArg, type RealtimeClient } from './client.js';
+import * as native from './native.js';
+import type {
+  NewQueuedMessage, OfflineQueueOptions, QuarantinedEntry, QueueFlushResult, QueueListener, QueuedMessage,
+} from './types.js';
+
+const OPTIONS: SchemaOf<OfflineQueueOptions> = {
+  maxMessages: { max: U32_MAX }, maxBytes: { max: U32_MAX }, maxRetries: { max: U32_MAX },
+  retryDelayMs: 'intMs', retryDelayMaxMs: 'intMs', requestTimeoutMs: 'intMs', storageKey: 'id',
+  crossTabLock: { oneOf: ['auto', 'lease', 'none'] }, seed: { max: MAX_SAFE }, debug: 'bool',
+};
+
+const NEW_MESSAGE: SchemaOf<NewQueuedMessage> = {
+  channelId: req('id'), content: req('str'), type: 'id', threadId: 'id', mentions: 'strings', clientMessageId: 'id',
+};
+
+/** @internal The native queue behind a `queue` argument (`attachQueue`, `options.queue`). */
+export const queueArg = (v: unknown, what: string): native.NativeQueue =>
+  instance(native.queues.find(v), v, what, 'an OfflineQueueService of this module that is not disposed');
+
+const of = (self: OfflineQueueService): native.NativeQueue => native.queues.of(self);
+
+/**
+ * Messages written offline, persisted in `localStorage` (one key per
+ * message), sent in order once connected, shared by tabs through a
+ * cross-tab flush lock.
+ */
+export class OfflineQueueService {
+  /**
+   * A queue sending through `client`, loaded from `localStorage`
+   * (`OfflineQueueOptions`; unknown keys are an error). It flushes when the
+   * client (re)connects and when the browser comes back online.
+   */
+  constructor(client: RealtimeClient, options?: OfflineQueueOptions) {
+    const what = 'new OfflineQueueService()';
+    const n = clientArg(client, `${what}: client`);
+    const checked = optFields<OfflineQueueOptions>(options, `${what}: options`, OPTIONS);
+    if (checked?.maxMessages === 0) throw new RangeError(`${what}: options.maxMessages must be at least 1`);
+    native.queues.bind(this, native.newQueue(n, checked));
+  }
+
+  /** Frees the queue's wasm memory now (it is disposed first; what is stored stays). */
+  free(): void {
+    native.queues.free(this);
+  }
+
+  /** `free()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  /**
+   * Adds a message (`{channelId, content, type?, threadId?, mentions?,
+   * clientMessageId?}`) and returns the queued entry. Throws, changing
+   * nothing, when the input is invalid or the queue is full (count or
+   * byte budget): the oldest messages are never dropped.
+   */
+  queueMessage(message: NewQueuedMessage): QueuedMessage {
+    return of(this).queueMessage(fields(message, 'queueMessage(): message', NEW_MESSAGE));
+  }
+
+  /** The messages in order (queued, sending and failed). */
+  getQueuedMessages(): QueuedMessage[] {
+    return of(this).getQueuedMessages();
+  }
+
+  /** Number of messages held (queued, sending and failed). */
+  getQueueLength(): number {
+    return of(this).getQueueLength();
+  }
+
+  /** Removes a message that is not being sent; returns it. */
+  removeMessage(id: string): QueuedMessage {
+    return of(this).removeMessage(nonEmpty(id, 'removeMessage(): id'));
+  }
+
+  /** Puts a `failed` message back in line with its retry count reset. */
+  retryMessage(id: string): void {
+    of(this).retryMessage(nonEmpty(id, 'retryMessage(): id'));
+  }
+
+  /** Removes every message except one being sent; returns how many. */
+  clearQueue(): number {
+    return of(this).clearQueue();
+  }
+
+  /**
+   * Sends everything sendable now, in order (joining a running flush).
+   * Resolves with `{sent, failed}` when the flush ends; with zeros at once
+   * when disconnected or empty.
+   */
+  flushQueue(): Promise<QueueFlushResult> {
+    return of(this).flushQueue();
+  }
+
+  /** Whether a flush is running or waiting for the cross-tab lock. */
+  get isFlushing(): boolean {
+    return of(this).isFlushing;
+  }
+
+  /** Entries set aside because they were corrupt or tampered with. */
+  getQuarantined(): QuarantinedEntry[] {
+    return of(this).getQuarantined();
+  }
+
+  /** Deletes the entries set aside as corrupt. */
+  clearQuarantine(): void {
+    of(this).clearQuarantine();
+  }
+
+  /** `callback(event, data)` for every queue event; returns an unsubscribe function. */
+  subscribe(callback: QueueListener): () => void {
+    return of(this).subscribe(fn(callback, 'subscribe(): callback'));
+  }
+
+  /**
+   * Stops listening to the client and the browser, releases the cross-tab
+   * lock and rejects pending `flushQueue()` promises. What is stored stays
+   * stored: a new queue on the same key picks it up. Idempotent.
+   */
+  dispose(): void {
+    of(this).dispose();
+  }
+}

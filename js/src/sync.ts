@@ -1,0 +1,111 @@
+// `SyncService`: each method checks its arguments and forwards them to the
+// native service (src/native.ts); the reconnect sequence, conflict rules and
+// stored sync times live in the wasm.
+import {
+  MAX_SAFE, absent, callback as fn, fields, id, id as nonEmpty, optFields, optId, req, strings, type SchemaOf,
+} from './check.js';
+import { clientArg, type RealtimeClient } from './client.js';
+import * as native from './native.js';
+import { queueArg } from './queue.js';
+import type { LocalMessage, SyncListener, SyncMessagesResult, SyncResult, SyncServiceOptions } from './types.js';
+
+const OPTIONS: SchemaOf<SyncServiceOptions> = {
+  queue: 'any', autoSyncOnReconnect: 'bool', presenceUserIds: 'strings', storageKey: 'id',
+  requestTimeoutMs: 'intMs', queueFlushTimeoutMs: 'intMs', debug: 'bool',
+};
+
+const LOCAL_MESSAGE: SchemaOf<LocalMessage> = { id: req('id'), content: req('str'), editedAt: { max: MAX_SAFE } };
+
+const of = (self: SyncService): native.NativeSync => native.syncs.of(self);
+
+/**
+ * Reconnect synchronisation: flushes the offline queue, then re-syncs
+ * channels, messages missed per channel and presence; resolves edit
+ * conflicts (last write wins, server-initiated edits win).
+ */
+export class SyncService {
+  /**
+   * A sync service on `client` (`SyncServiceOptions`; unknown keys are an
+   * error). `options.queue` is flushed first in every reconnect sync.
+   */
+  constructor(client: RealtimeClient, options?: SyncServiceOptions) {
+    const what = 'new SyncService()';
+    const n = clientArg(client, `${what}: client`);
+    const checked = optFields<SyncServiceOptions>(options, `${what}: options`, OPTIONS);
+    const queue = absent(checked?.queue) ? undefined : queueArg(checked?.queue, `${what}: options.queue`);
+    native.syncs.bind(this, native.newSync(n, checked && { ...checked, queue }));
+  }
+
+  /** Frees the service's wasm memory now (it is disposed first). */
+  free(): void {
+    native.syncs.free(this);
+  }
+
+  /** `free()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  /**
+   * Runs the reconnect sequence now (joining one that runs) and resolves
+   * with its `SyncResult`. `presenceUserIds` replaces the configured ids
+   * for this run.
+   */
+  syncOnReconnect(presenceUserIds?: string[]): Promise<SyncResult> {
+    return of(this).syncOnReconnect(absent(presenceUserIds)
+      ? undefined : strings(presenceUserIds, 'syncOnReconnect(): presenceUserIds'));
+  }
+
+  /**
+   * Syncs one channel since its last sync time; resolves with
+   * `{messages, conflicts}` (server versions that lost a conflict left
+   * out), rejects when the request fails.
+   */
+  syncMessages(channelId: string): Promise<SyncMessagesResult> {
+    return of(this).syncMessages(id(channelId, 'syncMessages(): channelId'));
+  }
+
+  /**
+   * Registers (or updates) a message the app shows, `{id, content,
+   * editedAt?}`, so a differing server version is detected as a conflict.
+   */
+  recordLocalMessage(message: LocalMessage): void {
+    of(this).recordLocalMessage(fields(message, 'recordLocalMessage(): message', LOCAL_MESSAGE));
+  }
+
+  /** Forgets a registered local message; returns whether it was known. */
+  forgetLocalMessage(id: string): boolean {
+    return of(this).forgetLocalMessage(nonEmpty(id, 'forgetLocalMessage(): id'));
+  }
+
+  /** Replaces the users whose presence is re-subscribed after a reconnect. */
+  setPresenceUserIds(ids: string[]): void {
+    of(this).setPresenceUserIds(strings(ids, 'setPresenceUserIds(): ids'));
+  }
+
+  /**
+   * The last sync time of `channelId`, or of the last completed reconnect
+   * sync without an argument; `undefined` if never synced.
+   */
+  getLastSyncTime(channelId?: string): number | undefined {
+    return of(this).getLastSyncTime(optId(channelId, 'getLastSyncTime(): channelId'));
+  }
+
+  /** Whether a reconnect sync is running. */
+  get isSyncing(): boolean {
+    return of(this).isSyncing;
+  }
+
+  /** `callback(event, data)` for every sync event; returns an unsubscribe function. */
+  subscribe(callback: SyncListener): () => void {
+    return of(this).subscribe(fn(callback, 'subscribe(): callback'));
+  }
+
+  /**
+   * Stops listening to the client and other tabs and rejects pending
+   * promises. Stored sync times stay. Idempotent.
+   */
+  dispose(): void {
+    of(this).dispose();
+  }
+}

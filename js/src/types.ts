@@ -1,0 +1,486 @@
+// The options, events and payloads of the package's classes: the types users
+// compile against. Type-only: the layer forwards these values, and
+// src/native.ts passes them to the wasm's classes, whose declarations
+// (src/api/*.rs) TypeScript checks them against at build time.
+import type { OfflineQueueService } from './queue.js';
+
+/** Connection states. */
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
+/** Quality bands: excellent < 100 ms, good 100–300, fair 300–600, poor > 600. */
+export type ConnectionQuality = 'excellent' | 'good' | 'fair' | 'poor' | 'unknown';
+/** Presence statuses. */
+export type PresenceStatus = 'online' | 'away' | 'busy' | 'offline';
+
+/** Options of `RealtimeClient.initialize`. Unknown keys are an error. */
+export interface RealtimeClientOptions {
+  /** Server URL (http, https, ws or wss). Default `http://localhost:3101`. */
+  url?: string;
+  /** Socket.IO path. Default `/socket.io`. */
+  path?: string;
+  /** Namespace. Default `/`. */
+  namespace?: string;
+  /** Log with a `[chat-realtime]` prefix. */
+  debug?: boolean;
+  /** Reconnect after a lost link. Default true. */
+  reconnection?: boolean;
+  /** Give up after this many attempts. Default: never. */
+  maxReconnectAttempts?: number;
+  /** First reconnect delay. Default 1000. */
+  reconnectDelayMs?: number;
+  /** Reconnect delay cap. Default 30000. */
+  reconnectDelayMaxMs?: number;
+  /** Jitter added after the cap, as a fraction. Default 0.1. */
+  randomizationFactor?: number;
+  /** Seed of the jitter (tests). */
+  seed?: number;
+  /** Time allowed to connect, up to the ready event. Default 20000. */
+  connectTimeoutMs?: number;
+  /**
+   * The server event after which it handles traffic (the nself realtime
+   * server emits `connected` once its handlers are registered; anything sent
+   * earlier is lost). Until it arrives nothing is sent and `connect()` waits;
+   * if it does not come within `connectTimeoutMs` the attempt is retried and
+   * `onError` reports `ready_timeout`. `null` for a plain Socket.IO server:
+   * ready at the namespace connect. Default `'connected'`.
+   */
+  readyEvent?: string | null;
+  /** Latency sample period while connected; 0 for on demand only. Default 30000. */
+  qualityIntervalMs?: number;
+  /** Samples averaged for quality. Default 5. */
+  latencyWindow?: number;
+  /** Time allowed for a latency or liveness probe. Default 5000. */
+  probeTimeoutMs?: number;
+  /** Emits kept while disconnected. Default 100. */
+  bufferLimit?: number;
+  /** Default `emitAsync` timeout. Default 10000. */
+  ackTimeoutMs?: number;
+}
+
+/** Errors reported through `onError`. */
+export interface RealtimeError {
+  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed' | 'ready_timeout' | 'rejoin_failed';
+  message: string;
+  /** The event concerned (`ready_timeout`: the awaited ready event). */
+  event?: string;
+  /** `rejoin_failed`: the room that could not be re-joined (it is dropped on a refusal). */
+  room?: string;
+  /** `rejoin_failed`: the server's code, e.g. `ROOM_NOT_FOUND` (`TIMEOUT` when unanswered). */
+  serverCode?: string;
+}
+
+/** How `emitAsync`, `joinChannel` and `leaveChannel` promises reject. */
+export interface RealtimeRequestError extends Error {
+  /** The event of the request, e.g. `room:join`. */
+  event?: string;
+  /** Set when the server refused: its code, e.g. `ROOM_NOT_FOUND`. */
+  code?: string;
+}
+
+/** Why the connection ended. */
+export type DisconnectReason = 'io client disconnect' | 'io server disconnect' | 'transport close' | 'ping timeout' | 'connect timeout' | 'offline' | 'auth refused' | 'protocol error';
+
+/** Delivery states; they only move forward (`failed` is retryable). */
+export type DeliveryState = 'pending' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+/** Options of `new DeliveryEventHandler(client, options)`. Unknown keys are an error. */
+export interface DeliveryOptions {
+  /** How long read acks are collected before one `message:read` per channel. Default 1000. */
+  readBatchMs?: number;
+  /** Timeout of `delivery:status` requests. Default 10000. */
+  requestTimeoutMs?: number;
+  /** Above this many tracked messages the oldest `read` ones are forgotten. Default 1000. */
+  maxRecords?: number;
+  /** Track the messages of this queue (see `attachQueue`). */
+  queue?: OfflineQueueService;
+  /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
+  debug?: boolean;
+}
+
+/** Status of a tracked outgoing message. */
+export interface DeliveryStatus {
+  clientMessageId: string;
+  /** Server id, once known. */
+  messageId: string | null;
+  channelId: string;
+  state: DeliveryState;
+  totalRecipients: number;
+  /** Recipients known to have received it (readers included). */
+  deliveredCount: number;
+  readCount: number;
+  deliveredTo: string[];
+  readBy: string[];
+  /** Error of the last failure. */
+  error: string | null;
+  /** Server timestamp of the send ack. */
+  sentAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Data of every delivery event: the status after the change, plus who and when. */
+export interface DeliveryUpdate extends DeliveryStatus {
+  /** Recipient behind a receipt; null for acks and status syncs. */
+  userId: string | null;
+  /** When it happened (server time when known). */
+  at: number;
+}
+
+/** Data of each delivery event. */
+export interface DeliveryEventMap {
+  'message:sent': DeliveryUpdate;
+  'message:delivered': DeliveryUpdate;
+  'message:read': DeliveryUpdate;
+  /** `error` says why. */
+  'message:failed': DeliveryUpdate;
+}
+/** Delivery event names. */
+export type DeliveryEventName = keyof DeliveryEventMap;
+/** `subscribe` callback of `DeliveryEventHandler`: `(event, data)`. */
+export type DeliveryListener = (...args: { [K in DeliveryEventName]: [event: K, data: DeliveryEventMap[K]] }[DeliveryEventName]) => void;
+
+/** Message types the chat app sends. */
+export type MessageType = 'text' | 'file' | 'image' | 'voice' | 'system';
+/** Status of a queued message. */
+export type QueuedMessageStatus = 'queued' | 'sending' | 'failed';
+
+/** Options of `new OfflineQueueService(client, options)`. Unknown keys are an error. */
+export interface OfflineQueueOptions {
+  /** Most messages held (queued + failed); more are refused. Default 100. */
+  maxMessages?: number;
+  /** Byte budget of all stored entries together (serialized JSON). Default 1048576. */
+  maxBytes?: number;
+  /** Retries after the first attempt before a message is `failed`. Default 5. */
+  maxRetries?: number;
+  /** First retry delay, doubling per retry (+0–10 % jitter). Default 1000. */
+  retryDelayMs?: number;
+  /** Retry delay cap. Default 30000. */
+  retryDelayMaxMs?: number;
+  /** Time allowed for the server's ack of one send. Default 10000. */
+  requestTimeoutMs?: number;
+  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
+  storageKey?: string;
+  /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
+  crossTabLock?: 'auto' | 'lease' | 'none';
+  /** Seed of ids and jitter (tests). Default: random per instance. */
+  seed?: number;
+  /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
+  debug?: boolean;
+}
+
+/** Input of `queueMessage`. */
+export interface NewQueuedMessage {
+  channelId: string;
+  content: string;
+  /** Default `text`. */
+  type?: MessageType;
+  threadId?: string;
+  /** Mentioned user ids. */
+  mentions?: string[];
+  /** Id the server de-duplicates by; generated when absent. */
+  clientMessageId?: string;
+}
+
+/** A message in the offline queue. */
+export interface QueuedMessage {
+  id: string;
+  clientMessageId: string;
+  channelId: string;
+  content: string;
+  type: MessageType;
+  threadId?: string;
+  mentions: string[];
+  /** ms since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+  /** Failed attempts so far. */
+  retryCount: number;
+  status: QueuedMessageStatus;
+  /** Error of the last failed attempt. */
+  lastError?: string;
+  /** The server's error code of the last failed attempt (`{success:false, error:{code}}`). */
+  lastErrorCode?: string;
+  /** In storage, so a reload keeps it. `false` while the storage refuses it (full, disabled): still sent from memory, reported with `queue:error`, stored as soon as possible (`message:persisted`). */
+  persisted: boolean;
+}
+
+/** Result of `flushQueue()`. */
+export interface QueueFlushResult {
+  sent: number;
+  failed: number;
+}
+
+/** Why a `queue:error` was emitted. */
+export type QueueErrorReason = 'quota' | 'unavailable' | 'storage' | 'corrupt';
+
+/** A stored entry set aside because it failed its integrity check. */
+export interface QuarantinedEntry {
+  quarantinedAt: number;
+  reason: string;
+  /** The original text. */
+  raw: string;
+  id: string | null;
+}
+
+/** Data of each queue event. */
+export interface QueueEventMap {
+  'message:queued': { message: QueuedMessage };
+  /** `messageId` is `null` when the server's ack carries no id (the real server answers `{success:true}`). */
+  'message:sent': { message: QueuedMessage; messageId: string | null; timestamp: number | null; duplicate: boolean; flushId: number | null };
+  /** `errorCode`: the server's code when it rejected the last attempt. */
+  'message:failed': { message: QueuedMessage; error: string; errorCode: string | null };
+  /** A message that had `persisted: false` is stored now. */
+  'message:persisted': { message: QueuedMessage };
+  'queue:flushing': { flushId: number; count: number };
+  'queue:flushed': { flushId: number; sent: number; failed: number };
+  'queue:cleared': { count: number };
+  /** With a `messageId` and reason quota/unavailable/storage: that message is not stored (or not in its latest state); one event per message, each time. */
+  'queue:error': { reason: QueueErrorReason; message: string; messageId: string | null };
+}
+/** Queue event names. */
+export type QueueEventName = keyof QueueEventMap;
+/** `subscribe` callback of `OfflineQueueService`: `(event, data)`, narrowed by `event`. */
+export type QueueListener = (...args: { [K in QueueEventName]: [event: K, data: QueueEventMap[K]] }[QueueEventName]) => void;
+
+/** Options of `new SyncService(client, options)`. Unknown keys are an error. */
+export interface SyncServiceOptions {
+  /** Flushed first in every reconnect sync. */
+  queue?: OfflineQueueService;
+  /** Run `syncOnReconnect()` after every reconnect. Default true. */
+  autoSyncOnReconnect?: boolean;
+  /** Users whose presence is re-subscribed after a reconnect. */
+  presenceUserIds?: string[];
+  /** localStorage key of the last-sync times. Default `chat-realtime:sync`. */
+  storageKey?: string;
+  /** Timeout of each request. Default 30000. */
+  requestTimeoutMs?: number;
+  /** How long to wait for the queue flush. Default 120000. */
+  queueFlushTimeoutMs?: number;
+  /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
+  debug?: boolean;
+}
+
+/** Step of the reconnect sequence. */
+export type SyncStage = 'queue' | 'channels' | 'messages' | 'presence' | 'completed' | 'storage';
+
+/** Result of `syncOnReconnect()`. */
+export interface SyncResult {
+  messages: { synced: number; conflicts: number; errors: number };
+  channels: { synced: number; errors: number };
+  presence: { synced: number };
+  queueFlushed: { sent: number; failed: number };
+  /** When the sync started. */
+  timestamp: number;
+  /** How long it took, ms. */
+  duration: number;
+}
+
+/** A channel from `sync:channels`. */
+export interface SyncedChannel {
+  channelId: string;
+  roomName: string;
+  /** As the server sent it: member ids or a count. */
+  members: string[] | number | null;
+  lastMessageAt: number | null;
+}
+
+/** A server message from `sync:messages`. */
+export interface SyncedMessage {
+  id: string;
+  clientMessageId: string | null;
+  channelId: string;
+  roomName: string;
+  userId: string | null;
+  content: string;
+  timestamp: number;
+  editedAt: number | null;
+  /** `server` for server-initiated edits. */
+  editedBy: string | null;
+}
+
+/** One side of a conflict. */
+export interface SyncConflictSide {
+  content: string;
+  editedAt: number | null;
+  editedBy: string | null;
+}
+
+/** A resolved edit conflict. */
+export interface SyncConflict {
+  messageId: string;
+  channelId: string;
+  local: SyncConflictSide;
+  server: SyncConflictSide;
+  resolution: 'server' | 'local';
+}
+
+/** Result of `syncMessages(channelId)`. */
+export interface SyncMessagesResult {
+  /** Server messages to apply (versions that lost a conflict left out). */
+  messages: SyncedMessage[];
+  conflicts: SyncConflict[];
+}
+
+/** A message the app shows, for conflict checks. */
+export interface LocalMessage {
+  id: string;
+  content: string;
+  /** When the local edit was made, ms since the epoch. */
+  editedAt?: number;
+}
+
+/** A user's presence as `presence:subscribe` answers it. */
+export interface SyncPresence {
+  userId: string;
+  status: PresenceStatus;
+  customStatus?: { text?: string; emoji?: string; expiresAt?: number | string | null } | null;
+  lastSeenAt?: number;
+}
+
+/** Data of each sync event. */
+export interface SyncEventMap {
+  'sync:started': { syncId: number; timestamp: number };
+  'sync:progress': { syncId: number; progress: number; stage: SyncStage };
+  'sync:channels': { syncId: number; channels: SyncedChannel[] };
+  'sync:messages': { syncId: number | null; requestId: number; channelId: string; roomName: string; messages: SyncedMessage[]; conflicts: SyncConflict[] };
+  'sync:conflict': { syncId: number | null; messageId: string; channelId: string; local: SyncConflictSide; server: SyncConflictSide; resolution: 'server' | 'local' };
+  'sync:presence': { syncId: number; userIds: string[]; data: { presences: SyncPresence[] } };
+  'sync:completed': { syncId: number; result: SyncResult };
+  'sync:error': { syncId: number | null; requestId: number | null; stage: SyncStage; channelId: string | null; message: string };
+}
+/** Sync event names. */
+export type SyncEventName = keyof SyncEventMap;
+/** `subscribe` callback of `SyncService`: `(event, data)`. */
+export type SyncListener = (...args: { [K in SyncEventName]: [event: K, data: SyncEventMap[K]] }[SyncEventName]) => void;
+
+/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}`. */
+export type RoomType = 'channel' | 'thread' | 'dm';
+
+/** Another user typing in a room. */
+export interface TypingUser {
+  userId: string;
+  /** Display name: the server's, else one given to `setUserNames` or seen before, else the user id (the real server sends none). */
+  userName: string;
+  userAvatar?: string;
+  startedAt: Date;
+}
+
+/** The current user's typing privacy. Defaults: true, 'everyone'. */
+export interface TypingPrivacySettings {
+  /** Send our typing at all. */
+  broadcastTyping: boolean;
+  /** Whose typing is shown to us. */
+  typingVisibility: PresenceVisibility;
+}
+
+/** The new list of typing users of one room. */
+export interface RoomTypingChange {
+  /** The room, e.g. `channel:general:thread:t1`. */
+  roomName: string;
+  roomType: RoomType;
+  /** The channel id (the DM id for DMs). */
+  channelId: string;
+  threadId?: string;
+  /** Users typing now, without the current user; empty when nobody is. */
+  users: TypingUser[];
+}
+
+/** Typing callback: `channelId` is the channel (or DM) id as given to the service. */
+export type TypingChangeCallback = (channelId: string, users: TypingUser[], threadId: string | undefined, change: RoomTypingChange) => void;
+
+/** Options of `new TypingService(client, options)`. Unknown keys are an error. */
+export interface TypingServiceOptions {
+  /** Typing stops this long after the last keystroke; others' indicators expire this long after their last report. Default 5000. */
+  typingTimeoutMs?: number;
+  /** Quiet time after an input change before typing starts. Default 300. */
+  debounceMs?: number;
+  /** Start anyway this long into a burst of keystrokes; 0 waits for a pause. Default 1000. */
+  debounceMaxWaitMs?: number;
+  /** At most one `typing:start` per room this often. Default 1000. */
+  throttleMs?: number;
+  /** Changes within this window reach the callbacks as one update. Default 500. */
+  batchMs?: number;
+  /** While typing, `typing:start` is renewed this often so servers with a shorter expiry keep showing it; 0: only on keystrokes. Default 2000. */
+  keepAliveMs?: number;
+  /** Initial privacy settings. */
+  privacySettings?: Partial<TypingPrivacySettings>;
+  /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
+  debug?: boolean;
+  /** The current user (never shown as typing); default: the `userId` of the server's `authenticated` event. */
+  userId?: string;
+}
+
+/** Who may see a user's presence (or typing): anyone, contacts only, or no one. */
+export type PresenceVisibility = 'everyone' | 'contacts' | 'nobody';
+
+/** A custom status such as `📅 In a meeting`; it clears itself at `expiresAt`. The real server sends the text and the emoji (`customEmoji`), no expiry. */
+export interface CustomStatus {
+  text?: string;
+  emoji?: string;
+  /** When it clears itself. */
+  expiresAt?: Date;
+}
+
+/** What `setCustomStatus` and `RealtimeClient.updatePresence` take: at least a text or an emoji; `expiresAt` in the future. It goes to the server as an ISO-8601 string. */
+export interface CustomStatusInput {
+  text?: string;
+  emoji?: string;
+  /** ms since the epoch, an ISO-8601 string, or a Date. */
+  expiresAt?: number | string | Date;
+}
+
+/** A user's presence as the current user may see it (privacy rules applied). */
+export interface UserPresence {
+  userId: string;
+  /** `offline` when the user hides their online status from you. */
+  status: PresenceStatus;
+  /** Omitted when unset or hidden from you. */
+  customStatus?: CustomStatus;
+  /** Omitted when unknown or hidden from you. */
+  lastSeenAt?: Date;
+}
+
+/** A user's presence privacy settings. Defaults: everyone, true, true, true, false. */
+export interface PresenceSettings {
+  visibility: PresenceVisibility;
+  showOnlineStatus: boolean;
+  showLastSeen: boolean;
+  allowReadReceipts: boolean;
+  invisibleMode: boolean;
+}
+
+/** What `viewerId` may see of `targetId`'s presence (`canViewPresence`). */
+export interface PresenceVisibilityResult {
+  canViewPresence: boolean;
+  canViewOnlineStatus: boolean;
+  canViewLastSeen: boolean;
+  isContact: boolean;
+  isInvisible: boolean;
+}
+
+/** How activity reaches the app's other tabs. */
+export type ActivityRelay = 'broadcast-channel' | 'storage' | 'none';
+
+/** Options of `new PresenceService(client, options)`. Unknown keys are an error. */
+export interface PresenceServiceOptions {
+  /** Auto-away after this long without activity; 0 disables. Default 300000 (5 min). */
+  idleTimeoutMs?: number;
+  /** Auto-away this long after the tab was hidden. Default 60000. */
+  hiddenAwayDelayMs?: number;
+  /** Re-send the status this often while connected; 0 disables. Default 30000. */
+  heartbeatIntervalMs?: number;
+  /** Activity closer than this to the last handled one is only recorded (and not relayed to other tabs). Default 1000. */
+  activityThrottleMs?: number;
+  /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
+  debug?: boolean;
+  /** The current user; default: the client's `userId`. */
+  userId?: string;
+  /** Listen to mouse, keyboard, wheel, scroll, touch and pointer events in this page. Default true. Other tabs' activity and visibility are heard either way. */
+  detectActivity?: boolean;
+}
+
+/** `onPresenceChange` callback. */
+export type PresenceChangeCallback = (presence: UserPresence) => void;
+/** `onStatusChange` callback: the current user's status; `auto` while idle or hidden-tab away. */
+export type StatusChangeCallback = (status: PresenceStatus, auto: boolean) => void;
+/** `onCustomStatusChange` callback: the current user's custom status, `null` when cleared or expired. */
+export type CustomStatusChangeCallback = (customStatus: CustomStatus | null) => void;

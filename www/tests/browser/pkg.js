@@ -1,0 +1,18 @@
+// The one place the browser suites import the package, as its users do: the
+// entry of the built `pkg/` (served as /pkg/; index.js, the TypeScript layer),
+// initialized once.
+import init, * as pkg from '/pkg/index.js';
+
+await init();
+
+export const {
+  RealtimeClient, PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, SyncService,
+} = pkg;
+
+/**
+ * Releases an object of the package at the end of a test, as Rust's Drop did
+ * for the tests' locals (its timers, sockets and listeners go).
+ */
+export function release(obj) {
+  obj.free();
+}

@@ -1,0 +1,105 @@
+// The TypeScript layer (js/src, built into pkg/ by `make build`): the rules
+// the argument matrix (args.test.mjs) does not see.
+// - The entry's declarations describe exactly what its classes implement:
+//   the same methods and getters, each method with as many parameters.
+// - Users keep every name they compiled against when the glue was the entry.
+// - Only js/src/native.ts touches the wasm-bindgen glue.
+// - The layer holds no timer and no listener of its own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { entryDeclarations, parseDts } from './dts.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const pkgDir = join(root, 'pkg');
+const srcDir = join(root, 'js', 'src');
+const GLUE = 'chat_realtime';
+
+/** The members a class declares, raw: methods (with parameter counts) and getters. */
+function declared(model, name) {
+  const text = entryDeclarations(pkgDir).replace(/\/\*[\s\S]*?\*\//g, '');
+  const body = new RegExp(`export declare class ${name} \\{([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? '';
+  const cls = model.classes[name];
+  return {
+    methods: Object.fromEntries([...cls.methods.map((m) => [m.name, m.params.length]),
+      ...(/^\s*free\(\): void;/m.test(body) ? [['free', 0]] : [])]),
+    getters: [...cls.getters].sort(),
+    dispose: /^\s*\[Symbol\.dispose\]\(\): void;/m.test(body),
+  };
+}
+
+/** The same, read from the class the entry exports at run time. */
+function implemented(C) {
+  const methods = {};
+  const getters = [];
+  for (const key of Object.getOwnPropertyNames(C.prototype)) {
+    if (key === 'constructor') continue;
+    const d = Object.getOwnPropertyDescriptor(C.prototype, key);
+    if (typeof d.value === 'function') methods[key] = d.value.length;
+    else if (d.get) getters.push(key);
+  }
+  return { methods, getters: getters.sort(), dispose: typeof C.prototype[Symbol.dispose] === 'function' };
+}
+
+test('the entry declares exactly the members its classes implement', async () => {
+  const model = parseDts(entryDeclarations(pkgDir));
+  const pkg = await import(join(pkgDir, 'index.js'));
+  const classes = Object.keys(model.classes).sort();
+  assert.deepEqual(classes, ['DeliveryEventHandler', 'OfflineQueueService', 'PresenceService', 'RealtimeClient',
+    'SyncService', 'TypingService']);
+  // The entry's values: the classes and the wasm loader, nothing else.
+  assert.deepEqual(Object.keys(pkg).sort(), [...classes, 'default', 'initSync'].sort());
+  for (const name of classes) {
+    const d = declared(model, name);
+    const i = implemented(pkg[name]);
+    assert.deepEqual(i, d, `${name}: implemented vs declared`);
+    assert.equal(pkg[name].length, model.classes[name].ctor.params.length, `${name}: constructor parameters`);
+  }
+});
+
+test('users keep every class and type name the glue declared', () => {
+  // The glue was the entry before the layer: its classes and the types of
+  // src/api/*.rs's typescript_custom_sections are still there by name.
+  const names = (text) => new Set([...text.replace(/\/\*[\s\S]*?\*\//g, '')
+    .matchAll(/^export\s+(?:declare\s+)?(?:class|interface|type)\s+([\w$]+)/gm)].map((m) => m[1]));
+  const glue = names(readFileSync(join(pkgDir, `${GLUE}.d.ts`), 'utf8'));
+  const entry = names(entryDeclarations(pkgDir));
+  // The loader's own types come through native.d.ts.
+  for (const n of ['InitInput', 'InitOutput', 'SyncInitInput']) {
+    assert.ok(glue.delete(n), n);
+    assert.match(readFileSync(join(pkgDir, 'index.d.ts'), 'utf8'), new RegExp(`\\b${n}\\b`));
+  }
+  assert.ok(glue.size >= 60, `names in the glue's .d.ts: ${glue.size}`);
+  assert.deepEqual([...glue].filter((n) => !entry.has(n)), []);
+});
+
+/** Every module specifier a JavaScript or TypeScript text imports or re-exports. */
+const specifiers = (text) => [...new Set([...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)]
+  .map((m) => m[1]))];
+
+test('only native.ts touches the wasm-bindgen glue', () => {
+  const sources = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
+  assert.ok(sources.includes('native.ts') && sources.includes('index.ts'), sources.join(', '));
+  for (const f of sources) {
+    const text = readFileSync(join(srcDir, f), 'utf8');
+    const glue = specifiers(text).filter((s) => s.includes(GLUE) || s.includes('snippets'));
+    assert.deepEqual(glue, f === 'native.ts' ? [`./${GLUE}.js`] : [], `${f} imports ${glue}`);
+    for (const s of specifiers(text)) assert.match(s, /^\.\/[\w-]+\.js$/, `${f}: ${s} (only the layer's own modules)`);
+    if (f !== 'native.ts') assert.doesNotMatch(text, new RegExp(GLUE), `${f} names the glue`);
+  }
+  // And as built: the compiled layer reaches the glue through native.js only.
+  for (const f of sources.map((s) => s.replace(/\.ts$/, '.js'))) {
+    const glue = specifiers(readFileSync(join(pkgDir, f), 'utf8')).filter((s) => s.includes(GLUE));
+    assert.deepEqual(glue, f === 'native.js' ? [`./${GLUE}.js`] : [], `pkg/${f}`);
+  }
+});
+
+test('the layer holds no timer and listens to nothing itself', () => {
+  const forbidden = /\b(setTimeout|setInterval|requestAnimationFrame|requestIdleCallback|queueMicrotask|addEventListener|WebSocket|localStorage|BroadcastChannel|navigator|Date\.now|performance\.now)\b/;
+  for (const f of readdirSync(srcDir).filter((x) => x.endsWith('.ts'))) {
+    const code = readFileSync(join(srcDir, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    assert.doesNotMatch(code, forbidden, `js/src/${f}`);
+  }
+});
