@@ -53,6 +53,21 @@ fn count(set: &BTreeSet<String>) -> u32 {
 }
 
 impl Record {
+    /// Moves to `sent` when the state allows it; the update to report.
+    fn become_sent(&mut self, at: Millis, now: Millis) -> Option<DeliveryUpdate> {
+        if !self.state.can_transition_to(DeliveryState::Sent) {
+            return None;
+        }
+        self.state = DeliveryState::Sent;
+        self.error = None;
+        self.updated_at = now;
+        Some(DeliveryUpdate {
+            status: self.status(),
+            user_id: None,
+            at,
+        })
+    }
+
     fn status(&self) -> DeliveryStatus {
         DeliveryStatus {
             client_message_id: self.client_message_id.clone(),
@@ -306,14 +321,7 @@ impl DeliveryEventHandler {
         };
         rec.sent_at = Some(timestamp);
         rec.updated_at = now;
-        if rec.state.can_transition_to(DeliveryState::Sent) {
-            rec.state = DeliveryState::Sent;
-            rec.error = None;
-            let update = DeliveryUpdate {
-                status: rec.status(),
-                user_id: None,
-                at: timestamp,
-            };
+        if let Some(update) = rec.become_sent(timestamp, now) {
             self.effects
                 .push_back(DeliveryEffect::Event(DeliveryEvent::Sent(update)));
         }

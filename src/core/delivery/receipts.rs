@@ -266,15 +266,7 @@ impl DeliveryEventHandler {
         let state = st.get("status").and_then(Value::as_str).unwrap_or("");
         if state == "sent" {
             if let Some(rec) = self.records.get_mut(&key) {
-                if rec.state.can_transition_to(DeliveryState::Sent) {
-                    rec.state = DeliveryState::Sent;
-                    rec.error = None;
-                    rec.updated_at = now;
-                    let update = DeliveryUpdate {
-                        status: rec.status(),
-                        user_id: None,
-                        at: now,
-                    };
+                if let Some(update) = rec.become_sent(now, now) {
                     self.effects
                         .push_back(DeliveryEffect::Event(DeliveryEvent::Sent(update)));
                 }
