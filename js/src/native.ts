@@ -1,58 +1,295 @@
 // The one module that touches the wasm: every other module of the layer
 // reaches it only through what this one exports.
 //
-// Today the native side of each class is the wasm-bindgen class of the same
-// name (pkg/chat_realtime.js, from src/api/*.rs): a layer instance is tied
-// to one native instance and forwards its checked calls to it, with the same
-// method names. The `Native*` types are that contract; TypeScript checks the
-// layer's types against the glue's declarations where they meet.
-//
-// When the wasm exports its small command surface instead, this module is
-// what changes: it implements the `Native*` types (and the `new*`
-// functions) over those commands, and the class modules stay as they are.
-import init, {
-  initSync,
-  DeliveryEventHandler as Delivery,
-  OfflineQueueService as Queue,
-  PresenceService as Presence,
-  RealtimeClient as Client,
-  SyncService as Sync,
-  TypingService as Typing,
-} from './chat_realtime.js';
+// The wasm exports one small surface (src/api/native.rs): per client a
+// `Native` with `attach(kind, options)`, `call(handle, op, a, b, c)`,
+// `detach(handle)` and `free()`, and one sink for events and completions
+// (./hub.ts keeps the listeners and promises it feeds). This module gives
+// each class of the layer its native side: an object with the class's
+// method names, each turned into an operation code (./ops.ts, the mirror of
+// src/api/ops.rs) on the client's `Native`.
+import init, { initSync, Native } from './chat_realtime.js';
+import { Hub, type Listener } from './hub.js';
+import { Op } from './ops.js';
 
 export { init as default, initSync };
 export type { InitInput, InitOutput, SyncInitInput } from './chat_realtime.js';
 
+/** How a method reaches the wasm. */
+type Kind = 'call' | 'get' | 'promise' | 'dispose' | 'subscribe';
+
+/** The native side of one instance: the class's methods (checked by the layer) over the wasm. */
+export type NativeObject = Base;
+
 /** What the layer calls on the native side of a `RealtimeClient`. */
-export type NativeClient = Client;
+export type NativeClient = NativeObject;
 /** …of a `PresenceService`. */
-export type NativePresence = Presence;
+export type NativePresence = NativeObject;
 /** …of a `TypingService`. */
-export type NativeTyping = Typing;
+export type NativeTyping = NativeObject;
 /** …of a `DeliveryEventHandler`. */
-export type NativeDelivery = Delivery;
+export type NativeDelivery = NativeObject;
 /** …of an `OfflineQueueService`. */
-export type NativeQueue = Queue;
+export type NativeQueue = NativeObject;
 /** …of a `SyncService`. */
-export type NativeSync = Sync;
+export type NativeSync = NativeObject;
+
+/** The base of every native object: its hub and handle. */
+class Base {
+  /** The class's methods and getters, as the layer calls them (added by `methods`). */
+  [method: string]: any;
+  /** `dispose()` was called. */
+  disposed = false;
+  private freed = false;
+
+  constructor(readonly hub: Hub, readonly handle: number) {
+    hub.retain();
+  }
+
+  /** Runs `op` with up to three arguments. */
+  op(op: number, a?: unknown, b?: unknown, c?: unknown): any {
+    return this.hub.native.call(this.handle, op, a, b, c);
+  }
+
+  /** Listens to `topic` of this instance. */
+  listen(topic: string, f: Listener, once = false): () => void {
+    return this.hub.listen(this.handle, topic, f, once);
+  }
+
+  /** Frees the instance's wasm side (idempotent). */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    if (this.handle !== 0) {
+      this.hub.forget(this.handle);
+      this.hub.native.detach(this.handle);
+    }
+    this.hub.release();
+  }
+}
+
+/**
+ * Adds the methods of `table` (name: [op, kind]) to `cls`'s prototype:
+ * plain calls, getters, promises (the wasm returns a ticket), `dispose`
+ * (listeners dropped too) and `subscribe` (the wasm checks, then the
+ * listener is added).
+ */
+function methods(cls: { prototype: object }, table: Record<string, [number, Kind]>): void {
+  for (const [name, [op, kind]] of Object.entries(table)) {
+    if (kind === 'get') {
+      Object.defineProperty(cls.prototype, name, {
+        get(this: Base) {
+          return this.op(op);
+        },
+      });
+      continue;
+    }
+    const f = {
+      call(this: Base, a?: unknown, b?: unknown, c?: unknown) {
+        return this.op(op, a, b, c);
+      },
+      promise(this: Base, a?: unknown, b?: unknown, c?: unknown) {
+        return this.hub.request(this.op(op, a, b, c));
+      },
+      dispose(this: Base) {
+        this.op(op);
+        this.disposed = true;
+        this.hub.forget(this.handle);
+      },
+      subscribe(this: Base, callback: Listener) {
+        this.op(op);
+        return this.listen('all', callback);
+      },
+    }[kind];
+    Object.defineProperty(cls.prototype, name, { value: f, writable: true });
+  }
+}
+
+class Client extends Base {
+  constructor() {
+    super(new Hub((sink) => new Native(sink)), 0);
+  }
+
+  on(event: string, callback: Listener): () => void {
+    return this.listen(`s:${event}`, callback);
+  }
+
+  once(event: string, callback: Listener): () => void {
+    return this.listen(`s:${event}`, callback, true);
+  }
+
+  off(event: string, callback?: Listener): void {
+    this.hub.unlisten(0, `s:${event}`, callback);
+  }
+
+  onStateChange(callback: Listener): () => void {
+    return this.listen('state', callback);
+  }
+
+  onOfflineStatusChange(callback: Listener): () => void {
+    return this.listen('online', callback);
+  }
+
+  onError(callback: Listener): () => void {
+    return this.listen('error', callback);
+  }
+
+  onQualityChange(callback: Listener): () => void {
+    return this.listen('quality', callback);
+  }
+
+  onDisconnect(callback: Listener): () => void {
+    return this.listen('disconnect', callback);
+  }
+}
+methods(Client, {
+  initialize: [Op.ClientInitialize, 'call'], connect: [Op.ClientConnect, 'promise'],
+  disconnect: [Op.ClientDisconnect, 'call'], emit: [Op.ClientEmit, 'call'],
+  emitVolatile: [Op.ClientEmitVolatile, 'call'], emitAsync: [Op.ClientEmitAsync, 'promise'],
+  joinChannel: [Op.ClientJoinChannel, 'promise'], leaveChannel: [Op.ClientLeaveChannel, 'promise'],
+  sendTyping: [Op.ClientSendTyping, 'call'], updatePresence: [Op.ClientUpdatePresence, 'call'],
+  measureLatency: [Op.ClientMeasureLatency, 'promise'], checkConnection: [Op.ClientCheckConnection, 'call'],
+  isConnected: [Op.ClientIsConnected, 'get'], state: [Op.ClientState, 'get'],
+  connectionQuality: [Op.ClientConnectionQuality, 'get'], averageLatency: [Op.ClientAverageLatency, 'get'],
+  reconnectAttempts: [Op.ClientReconnectAttempts, 'get'], wasOffline: [Op.ClientWasOffline, 'get'],
+  isOnline: [Op.ClientIsOnline, 'get'], userId: [Op.ClientUserId, 'get'], socketId: [Op.ClientSocketId, 'get'],
+  timerWakeups: [Op.ClientTimerWakeups, 'get'],
+});
+
+/** A service of a client: attached on construction. */
+class Service extends Base {
+  constructor(client: NativeClient, kind: number, options: unknown) {
+    const hub = (client as Base).hub;
+    super(hub, hub.native.attach(kind, options));
+  }
+}
+
+class Presence extends Service {
+  onPresenceChange(callback: Listener): () => void {
+    return this.listen('presence', callback);
+  }
+
+  onStatusChange(callback: Listener): () => void {
+    return this.listen('status', callback);
+  }
+
+  onCustomStatusChange(callback: Listener): () => void {
+    return this.listen('customStatus', callback);
+  }
+}
+methods(Presence, {
+  setStatus: [Op.PresenceSetStatus, 'call'], getStatus: [Op.PresenceGetStatus, 'call'],
+  status: [Op.PresenceStatus, 'get'], isAutoAway: [Op.PresenceIsAutoAway, 'get'], userId: [Op.PresenceUserId, 'get'],
+  setCustomStatus: [Op.PresenceSetCustomStatus, 'call'], clearCustomStatus: [Op.PresenceClearCustomStatus, 'call'],
+  getCustomStatus: [Op.PresenceGetCustomStatus, 'call'], setInvisibleMode: [Op.PresenceSetInvisibleMode, 'call'],
+  isInvisible: [Op.PresenceIsInvisible, 'get'], updatePresenceSettings: [Op.PresenceUpdatePresenceSettings, 'call'],
+  getPresenceSettings: [Op.PresenceGetPresenceSettings, 'call'], setContacts: [Op.PresenceSetContacts, 'call'],
+  setUserSettings: [Op.PresenceSetUserSettings, 'call'], canViewPresence: [Op.PresenceCanViewPresence, 'call'],
+  getPresence: [Op.PresenceGetPresence, 'call'], subscribeToUsers: [Op.PresenceSubscribeToUsers, 'call'],
+  unsubscribeFromUsers: [Op.PresenceUnsubscribeFromUsers, 'call'],
+  getSubscriptions: [Op.PresenceGetSubscriptions, 'call'], activityRelay: [Op.PresenceActivityRelay, 'get'],
+  timerWakeups: [Op.PresenceTimerWakeups, 'get'], dispose: [Op.PresenceDispose, 'dispose'],
+});
+
+class Typing extends Service {
+  onRoomTypingChange(channelId: string, roomType: string, callback: Listener, threadId?: string): () => void {
+    const [room, args] = this.op(Op.TypingRoomTyping, channelId, roomType, threadId) as [string, unknown[]];
+    const unsubscribe = this.listen(`typing:${room}`, callback);
+    try {
+      callback(...args);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : typeof e === 'string' ? e : 'a non-Error value was thrown';
+      console.error(`[chat-realtime] a TypingService onRoomTypingChange callback threw: ${message}`);
+    }
+    return unsubscribe;
+  }
+
+  subscribe(callback: Listener): () => void {
+    return this.listen('typing', callback);
+  }
+
+  onTypingChange(callback: Listener): () => void {
+    return this.listen('typing', callback);
+  }
+}
+methods(Typing, {
+  startTyping: [Op.TypingStartTyping, 'call'], startTypingInThread: [Op.TypingStartTypingInThread, 'call'],
+  startTypingInDM: [Op.TypingStartTypingInDm, 'call'], stopTyping: [Op.TypingStopTyping, 'call'],
+  stopTypingInDM: [Op.TypingStopTypingInDm, 'call'], handleInputChange: [Op.TypingHandleInputChange, 'call'],
+  handleDMInputChange: [Op.TypingHandleDmInputChange, 'call'], getTypingUsers: [Op.TypingGetTypingUsers, 'call'],
+  getTypingUsersInDM: [Op.TypingGetTypingUsersInDm, 'call'], getTypingText: [Op.TypingGetTypingText, 'call'],
+  getTypingTextInDM: [Op.TypingGetTypingTextInDm, 'call'],
+  updatePrivacySettings: [Op.TypingUpdatePrivacySettings, 'call'], privacySettings: [Op.TypingPrivacySettings, 'get'],
+  setContacts: [Op.TypingSetContacts, 'call'], setUserNames: [Op.TypingSetUserNames, 'call'],
+  clearAllTypingState: [Op.TypingClearAllTypingState, 'call'], isTyping: [Op.TypingIsTyping, 'get'],
+  userId: [Op.TypingUserId, 'get'], timerWakeups: [Op.TypingTimerWakeups, 'get'], dispose: [Op.TypingDispose, 'dispose'],
+});
+
+/**
+ * The handle of a native queue given as `what`: it must be a queue of the
+ * same client that is not disposed.
+ */
+function queueHandle(client: Base, queue: unknown, what: string): number | undefined {
+  if (queue === undefined) return undefined;
+  const q = queue as Queue;
+  if (!(q instanceof Queue) || q.hub !== client.hub || q.disposed) {
+    throw new TypeError(`${what} must be an OfflineQueueService of the same RealtimeClient that is not disposed`);
+  }
+  return q.handle;
+}
+
+/** `options` with its native `queue` replaced by the queue's handle. */
+function withQueue(client: NativeClient, options: any, what: string): unknown {
+  if (options === undefined || options === null || options.queue === undefined) return options;
+  return { ...options, queue: queueHandle(client as Base, options.queue, `${what}: options.queue`) };
+}
+
+class Delivery extends Service {
+  attachQueue(queue: NativeQueue): void {
+    this.op(Op.DeliveryAttachQueue, queueHandle(this, queue, 'attachQueue(): queue'));
+  }
+}
+methods(Delivery, {
+  trackOutgoing: [Op.DeliveryTrackOutgoing, 'call'], markSent: [Op.DeliveryMarkSent, 'call'],
+  markFailed: [Op.DeliveryMarkFailed, 'call'], markSending: [Op.DeliveryMarkSending, 'call'],
+  acknowledgeRead: [Op.DeliveryAcknowledgeRead, 'call'], flushReadAcks: [Op.DeliveryFlushReadAcks, 'call'],
+  syncDeliveryStatus: [Op.DeliverySyncDeliveryStatus, 'promise'], getStatus: [Op.DeliveryGetStatus, 'call'],
+  untrack: [Op.DeliveryUntrack, 'call'], detachQueue: [Op.DeliveryDetachQueue, 'call'],
+  subscribe: [Op.DeliverySubscribe, 'subscribe'], dispose: [Op.DeliveryDispose, 'dispose'],
+});
+
+class Queue extends Service {}
+methods(Queue, {
+  queueMessage: [Op.QueueQueueMessage, 'call'], getQueuedMessages: [Op.QueueGetQueuedMessages, 'call'],
+  getQueueLength: [Op.QueueGetQueueLength, 'call'], removeMessage: [Op.QueueRemoveMessage, 'call'],
+  retryMessage: [Op.QueueRetryMessage, 'call'], clearQueue: [Op.QueueClearQueue, 'call'],
+  flushQueue: [Op.QueueFlushQueue, 'promise'], isFlushing: [Op.QueueIsFlushing, 'get'],
+  getQuarantined: [Op.QueueGetQuarantined, 'call'], clearQuarantine: [Op.QueueClearQuarantine, 'call'],
+  subscribe: [Op.QueueSubscribe, 'subscribe'], dispose: [Op.QueueDispose, 'dispose'],
+});
+
+class Sync extends Service {}
+methods(Sync, {
+  syncOnReconnect: [Op.SyncSyncOnReconnect, 'promise'], syncMessages: [Op.SyncSyncMessages, 'promise'],
+  recordLocalMessage: [Op.SyncRecordLocalMessage, 'call'], forgetLocalMessage: [Op.SyncForgetLocalMessage, 'call'],
+  setPresenceUserIds: [Op.SyncSetPresenceUserIds, 'call'], getLastSyncTime: [Op.SyncGetLastSyncTime, 'call'],
+  isSyncing: [Op.SyncIsSyncing, 'get'], subscribe: [Op.SyncSubscribe, 'subscribe'], dispose: [Op.SyncDispose, 'dispose'],
+});
 
 /** A new native client. */
 export const newClient = (): NativeClient => new Client();
 /** A new native presence service on a native client. */
-export const newPresence = (client: NativeClient, options: ConstructorParameters<typeof Presence>[1]): NativePresence =>
-  new Presence(client, options);
+export const newPresence = (client: NativeClient, options: unknown): NativePresence => new Presence(client, 1, options);
 /** A new native typing service. */
-export const newTyping = (client: NativeClient, options: ConstructorParameters<typeof Typing>[1]): NativeTyping =>
-  new Typing(client, options);
+export const newTyping = (client: NativeClient, options: unknown): NativeTyping => new Typing(client, 2, options);
 /** A new native delivery handler (`options.queue` a native queue). */
-export const newDelivery = (client: NativeClient, options: ConstructorParameters<typeof Delivery>[1]): NativeDelivery =>
-  new Delivery(client, options);
+export const newDelivery = (client: NativeClient, options: unknown): NativeDelivery =>
+  new Delivery(client, 3, withQueue(client, options, 'new DeliveryEventHandler()'));
 /** A new native offline queue. */
-export const newQueue = (client: NativeClient, options: ConstructorParameters<typeof Queue>[1]): NativeQueue =>
-  new Queue(client, options);
+export const newQueue = (client: NativeClient, options: unknown): NativeQueue => new Queue(client, 4, options);
 /** A new native sync service (`options.queue` a native queue). */
-export const newSync = (client: NativeClient, options: ConstructorParameters<typeof Sync>[1]): NativeSync =>
-  new Sync(client, options);
+export const newSync = (client: NativeClient, options: unknown): NativeSync =>
+  new Sync(client, 5, withQueue(client, options, 'new SyncService()'));
 
 /** The native objects behind the layer's instances of one class. */
 export interface Natives<N> {
@@ -68,11 +305,12 @@ export interface Natives<N> {
 
 /**
  * The registry of one class. An instance holds nothing itself: its native
- * object lives here, so the wasm memory goes with the instance (the glue's
- * FinalizationRegistry frees a native object nobody holds) or at `free()`.
+ * object lives here, so the wasm memory goes with the instance (freed when
+ * the instance is collected) or at `free()`.
  */
 function natives<N extends { free(): void }>(cls: string): Natives<N> {
   const map = new WeakMap<object, N | null>();
+  const collected = new FinalizationRegistry<N>((native) => native.free());
   const find = (value: unknown): N | undefined =>
     (typeof value === 'object' && value !== null ? map.get(value) ?? undefined : undefined);
   const of = (self: object): N => {
@@ -83,13 +321,17 @@ function natives<N extends { free(): void }>(cls: string): Natives<N> {
       : new TypeError(`a method of ${cls} was called on an object that is not a ${cls}`);
   };
   return {
-    bind: (self, native) => void map.set(self, native),
+    bind(self, native) {
+      map.set(self, native);
+      collected.register(self, native, self);
+    },
     of,
     find,
     free(self) {
       if (map.get(self) === null) return;
       const native = of(self);
       map.set(self, null);
+      collected.unregister(self);
       native.free();
     },
   };

@@ -1,38 +1,29 @@
-//! The `#[wasm_bindgen]` surface seen from JavaScript.
+//! The wasm surface seen from JavaScript: one [`native::Native`] per
+//! client (`new`, `attach`, `call`, `detach`, `free`) and `start`. The
+//! public classes are the TypeScript layer (`js/src`); `js/src/native.ts`
+//! turns their calls into operation codes ([`ops`]) and holds listeners and
+//! promises, which the one sink function feeds ([`events`]).
 //!
-//! * [`RealtimeClient`]: the Socket.IO connection.
-//! * [`OfflineQueueService`]: messages written offline, persisted in
-//!   `localStorage`, sent in order exactly once (server de-duplication by
-//!   `clientMessageId`), shared by tabs through a cross-tab flush lock.
-//! * [`DeliveryEventHandler`]: sent / delivered / read ticks. Messages sent
-//!   through a queue are tracked by attaching it (`options.queue` or
-//!   `attachQueue(queue)`): the queue's `message:queued` / `message:sent` /
-//!   `message:failed` move them `pending -> sent` / `failed` by themselves.
-//!   Messages the app emits itself use `trackOutgoing` + `markSent`.
-//! * [`SyncService`]: the reconnect sequence; with `options.queue` it
-//!   flushes that queue first.
-//!
-//! Each service listens to its client through a Rust hook, carries out its
-//! core's effects with no `RefCell` borrow held while calling JavaScript or
-//! the client, and is torn down by `dispose()` (or when freed).
+//! Behind `call`, one module per class ([`client`], [`presence`], …)
+//! decodes the arguments and forwards one command to the client's session
+//! (`core::session`) through its [`hub::Hub`]; the driver
+//! (`browser::driver`) carries out the effects.
 
 mod args;
 pub mod client;
 mod delivery;
-mod driver;
+mod events;
+mod hub;
 mod js;
+pub mod native;
+mod ops;
 pub mod presence;
 mod queue;
 mod sync;
 mod types;
 pub mod typing;
 
-pub use client::RealtimeClient;
-pub use delivery::DeliveryEventHandler;
-pub use presence::PresenceService;
-pub use queue::OfflineQueueService;
-pub use sync::SyncService;
-pub use typing::TypingService;
+pub use native::Native;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,428 +1,63 @@
-//! `TypingService`: the typing core wired to a [`RealtimeClient`] and one
-//! deadline timer (armed only while someone types or a notification waits).
+//! `TypingService`: the typing machine of the client's session (no timer
+//! of its own: the session's deadline covers it, none while nobody types).
 //!
-//! As in the presence service, effects are carried out (emits, the app's
-//! callbacks) only after the state's borrow is released.
+//! Each method checks its arguments and forwards one command through the
+//! client's [`Hub`].
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::{Rc, Weak};
-
-use js_sys::{Array, Function};
-use serde::Deserialize;
-use serde_json::Value;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, Field, Kind, Res};
-use super::client::{ClientEvent, ClientHandle, RealtimeClient};
-use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
-use super::js::{call, debug_log, Callbacks, Unsubscribe};
-use crate::browser::clock::now_ms;
-use crate::browser::timer::DeadlineTimer;
-use crate::core::connection::event_user_id;
+use super::args::{self, Res};
+use super::hub::{Hub, ServiceRef};
+use super::js::debug_log;
 use crate::core::room;
+use crate::core::session::{Handle, ServiceKind, TypingCommands};
 use crate::core::typing::{
-    self as core, format_typing_text, RoomTypingChange, TypingConfig, TypingEffect, TypingError,
-    TypingPrivacy, TypingUser, Visibility,
+    self as core, format_typing_text, RoomTypingChange, TypingError, TypingPrivacy, TypingUser,
 };
 use crate::core::Millis;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TS_TYPING: &'static str = r#"
-/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}`. */
-export type RoomType = 'channel' | 'thread' | 'dm';
-
-/** Another user typing in a room. */
-export interface TypingUser {
-  userId: string;
-  /** Display name: the server's, else one given to `setUserNames` or seen before, else the user id (the real server sends none). */
-  userName: string;
-  userAvatar?: string;
-  startedAt: Date;
-}
-
-/** The current user's typing privacy. Defaults: true, 'everyone'. */
-export interface TypingPrivacySettings {
-  /** Send our typing at all. */
-  broadcastTyping: boolean;
-  /** Whose typing is shown to us. */
-  typingVisibility: PresenceVisibility;
-}
-
-/** The new list of typing users of one room. */
-export interface RoomTypingChange {
-  /** The room, e.g. `channel:general:thread:t1`. */
-  roomName: string;
-  roomType: RoomType;
-  /** The channel id (the DM id for DMs). */
-  channelId: string;
-  threadId?: string;
-  /** Users typing now, without the current user; empty when nobody is. */
-  users: TypingUser[];
-}
-
-/** Typing callback: `channelId` is the channel (or DM) id as given to the service. */
-export type TypingChangeCallback = (channelId: string, users: TypingUser[], threadId: string | undefined, change: RoomTypingChange) => void;
-
-/** Options of `new TypingService(client, options)`. Unknown keys are an error. */
-export interface TypingServiceOptions {
-  /** Typing stops this long after the last keystroke; others' indicators expire this long after their last report. Default 5000. */
-  typingTimeoutMs?: number;
-  /** Quiet time after an input change before typing starts. Default 300. */
-  debounceMs?: number;
-  /** Start anyway this long into a burst of keystrokes; 0 waits for a pause. Default 1000. */
-  debounceMaxWaitMs?: number;
-  /** At most one `typing:start` per room this often. Default 1000. */
-  throttleMs?: number;
-  /** Changes within this window reach the callbacks as one update. Default 500. */
-  batchMs?: number;
-  /** While typing, `typing:start` is renewed this often so servers with a shorter expiry keep showing it; 0: only on keystrokes. Default 2000. */
-  keepAliveMs?: number;
-  /** Initial privacy settings. */
-  privacySettings?: Partial<TypingPrivacySettings>;
-  /** Log with a `[chat-realtime]` prefix, also dropped malformed events. Default: the client's `debug`. */
-  debug?: boolean;
-  /** The current user (never shown as typing); default: the `userId` of the server's `authenticated` event. */
-  userId?: string;
-}
-"#;
-
-/// `new TypingService(client, options)` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TypingOptions {
-    typing_timeout_ms: Option<f64>,
-    debounce_ms: Option<f64>,
-    debounce_max_wait_ms: Option<f64>,
-    throttle_ms: Option<f64>,
-    batch_ms: Option<f64>,
-    keep_alive_ms: Option<f64>,
-    debug: Option<bool>,
-    user_id: Option<String>,
-}
-
-const TYPING_OPTIONS: &[Field] = &[
-    opt("typingTimeoutMs", Kind::Ms),
-    opt("debounceMs", Kind::Ms),
-    opt("debounceMaxWaitMs", Kind::Ms),
-    opt("throttleMs", Kind::Ms),
-    opt("batchMs", Kind::Ms),
-    opt("keepAliveMs", Kind::Ms),
-    opt("privacySettings", Kind::Object(PRIVACY)),
-    opt("debug", Kind::Bool),
-    opt("userId", Kind::Id),
-];
-
-const PRIVACY: &[Field] = &[
-    opt("broadcastTyping", Kind::Bool),
-    opt(
-        "typingVisibility",
-        Kind::OneOf(&["everyone", "contacts", "nobody"]),
-    ),
-];
-
-/// The values of `RoomType`.
-const ROOM_TYPES: &[&str] = &["channel", "thread", "dm"];
-
-impl TypingOptions {
-    fn config(&self) -> Res<TypingConfig> {
-        let d = TypingConfig::default();
-        let ms = |v: Option<f64>, name: &str, default: Millis| {
-            args::duration(v, &format!("TypingService: {name}")).map(|v| v.unwrap_or(default))
-        };
-        Ok(TypingConfig {
-            debounce_ms: ms(self.debounce_ms, "debounceMs", d.debounce_ms)?,
-            debounce_max_wait_ms: ms(
-                self.debounce_max_wait_ms,
-                "debounceMaxWaitMs",
-                d.debounce_max_wait_ms,
-            )?,
-            throttle_ms: ms(self.throttle_ms, "throttleMs", d.throttle_ms)?,
-            typing_timeout_ms: ms(
-                self.typing_timeout_ms,
-                "typingTimeoutMs",
-                d.typing_timeout_ms,
-            )?,
-            batch_ms: ms(self.batch_ms, "batchMs", d.batch_ms)?,
-            keepalive_ms: ms(self.keep_alive_ms, "keepAliveMs", d.keepalive_ms)?,
-            debug: self.debug.unwrap_or(false),
-        })
-    }
-}
-
-/// A partial `TypingPrivacySettings` applied to `current`; `what` names
-/// the parameter.
-fn privacy_update(value: &JsValue, current: TypingPrivacy, what: &str) -> Res<TypingPrivacy> {
-    let value: JsValue = args::fields(value, what, PRIVACY)?.into();
-    let get = |key: &str| js_sys::Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
-    let mut privacy = current;
-    if let Some(broadcast) = get("broadcastTyping").as_bool() {
-        privacy.broadcast_typing = broadcast;
-    }
-    if let Some(visibility) = get("typingVisibility").as_string() {
-        privacy.typing_visibility = match visibility.as_str() {
-            "contacts" => Visibility::Contacts,
-            "nobody" => Visibility::Nobody,
-            _ => Visibility::Everyone,
-        };
-    }
-    Ok(privacy)
-}
-
-fn typing_error(method: &str, e: TypingError) -> JsError {
-    JsError::new(&match e {
-        TypingError::ThreadWithoutChannel => format!(
-            "{method}: a threadId needs its channelId: call stopTyping(channelId, threadId)"
-        ),
-        other => format!("{method}: {other}"),
-    })
-}
-
-struct Inner {
-    core: core::TypingService,
-    client: ClientHandle,
-    hook: Option<u32>,
-    timer: DeadlineTimer,
-    global_subs: Callbacks,
-    room_subs: HashMap<String, Callbacks>,
-    next_id: u32,
-    fixed_user: bool,
-    debug: bool,
-    disposed: bool,
-}
-
-impl Unsubscribe for Inner {
-    fn unsubscribe(&mut self, id: u32) {
-        self.global_subs.remove(id);
-        for subs in self.room_subs.values_mut() {
-            subs.remove(id);
-        }
-        self.room_subs.retain(|_, subs| !subs.is_empty());
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(id) = self.hook.take() {
-            self.client.remove_hook(id);
-        }
-    }
-}
-
-enum Out {
-    Emit(&'static str, String),
-    Changed(Vec<Function>, RoomTypingChange),
-    Log(String),
-}
-
-fn user_js(u: &TypingUser) -> JsValue {
-    let o = js_sys::Object::new();
-    args::set(&o, "userId", &JsValue::from_str(&u.user_id));
-    args::set(&o, "userName", &JsValue::from_str(&u.user_name));
-    if let Some(a) = &u.user_avatar {
-        args::set(&o, "userAvatar", &JsValue::from_str(a));
-    }
-    args::set(&o, "startedAt", &args::date(u.started_at));
-    o.into()
-}
-
-fn users_js(users: &[TypingUser]) -> Array {
-    users.iter().map(user_js).collect()
-}
-
-/// The callback arguments `(channelId, users, threadId, change)`.
-fn change_args(change: &RoomTypingChange) -> Array {
-    let users = users_js(&change.users);
-    let o = js_sys::Object::new();
-    args::set(&o, "roomName", &JsValue::from_str(&change.room_name));
-    args::set(
-        &o,
-        "roomType",
-        &JsValue::from_str(change.room_type.as_str()),
-    );
-    args::set(&o, "channelId", &JsValue::from_str(&change.channel_id));
-    if let Some(t) = &change.thread_id {
-        args::set(&o, "threadId", &JsValue::from_str(t));
-    }
-    args::set(&o, "users", &users);
-    let thread = change
-        .thread_id
-        .as_deref()
-        .map_or(JsValue::UNDEFINED, JsValue::from_str);
-    let out = Array::new();
-    out.push(&JsValue::from_str(&change.channel_id));
-    out.push(&users);
-    out.push(&thread);
-    out.push(&o);
-    out
-}
-
-impl Driven for Inner {
-    type Core = core::TypingService;
-    type Out = Out;
-    const NAME: &'static str = "TypingService";
-    const LAZY_TIMER: bool = true;
-
-    fn core(&mut self) -> Option<&mut core::TypingService> {
-        (!self.disposed).then_some(&mut self.core)
-    }
-
-    fn timer(&mut self) -> &mut DeadlineTimer {
-        &mut self.timer
-    }
-
-    fn next_id(&mut self) -> &mut u32 {
-        &mut self.next_id
-    }
-
-    fn take_batch(&mut self) -> Option<Vec<Out>> {
-        let effects = self.core.drain_effects();
-        if self.disposed {
-            return None;
-        }
-        let mut outs = Vec::new();
-        for e in effects {
-            match e {
-                TypingEffect::Send { event, payload } => {
-                    outs.push(Out::Emit(event, payload.to_string()))
-                }
-                TypingEffect::TypingChanged { rooms } => {
-                    for room in rooms {
-                        let mut fns = self.global_subs.snapshot();
-                        if let Some(subs) = self.room_subs.get(&room.room_name) {
-                            fns.extend(subs.snapshot());
-                        }
-                        outs.push(Out::Changed(fns, room));
-                    }
-                }
-                TypingEffect::Log(m) => outs.push(Out::Log(m)),
-            }
-        }
-        Some(outs)
-    }
-
-    fn dispatch(rc: &Rc<RefCell<Self>>, batch: Vec<Out>) {
-        let Some(client) = rc.try_borrow().ok().map(|i| i.client.clone()) else {
-            return;
-        };
-        for out in batch {
-            match out {
-                Out::Emit(event, payload) => {
-                    if let Err(e) = client.emit_volatile_json(event, Some(&payload)) {
-                        if rc.try_borrow().is_ok_and(|i| i.debug) {
-                            let m = JsValue::from(e)
-                                .dyn_ref::<js_sys::Error>()
-                                .map(|e| String::from(e.message()))
-                                .unwrap_or_default();
-                            debug_log(&format!("typing: could not send {event}: {m}"));
-                        }
-                    }
-                }
-                Out::Changed(fns, change) => {
-                    let a = change_args(&change);
-                    for f in fns {
-                        if let Err(e) = call(&f, &a) {
-                            args::report_callback_error("TypingService", &e);
-                        }
-                    }
-                }
-                Out::Log(m) => debug_log(&format!("typing: {m}")),
-            }
-        }
-    }
-}
-
-fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
-    with_state(weak, |inner: &mut Inner, now| match event {
-        ClientEvent::Connected { .. } => {
-            // The client may know the user by now (from the token or an
-            // `authenticated` event; the real server sends no such event).
-            if !inner.fixed_user {
-                if let Some(id) = inner.client.user_id() {
-                    let _ = inner.core.set_current_user_id(&id);
-                }
-            }
-            inner.core.on_connected(now)
-        }
-        ClientEvent::Disconnected => inner.core.on_disconnected(now),
-        ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
-            if let Some(id) = event_user_id(data) {
-                let _ = inner.core.set_current_user_id(&id);
-            }
-        }
-        ClientEvent::Event { name, data } if *name == core::EVENT_TYPING => {
-            let payload = serde_json::from_str::<Value>(data)
-                .ok()
-                .and_then(|mut v| v.get_mut(1).map(Value::take))
-                .unwrap_or(Value::Null);
-            if let Err(e) = inner.core.handle_typing_event(&payload, now) {
-                if inner.debug {
-                    debug_log(&format!("typing: {e}"));
-                }
-            }
-        }
-        _ => {}
-    });
-}
+mod types;
+pub(crate) use types::*;
 
 /// Typing indicators for channels, threads and DMs: debounced and throttled
 /// `typing:start`/`typing:stop`, an auto-stop 5 s after the last keystroke,
 /// others' typing per room (expiring, privacy-filtered, batched callbacks).
-#[wasm_bindgen(js_name = TypingService)]
 pub struct TypingService {
-    inner: Rc<RefCell<Inner>>,
+    svc: ServiceRef,
 }
 
 impl TypingService {
+    /// The service's handle in the session.
+    pub(crate) fn handle(&self) -> Handle {
+        self.svc.handle
+    }
+
+    /// Runs a command on the live service, then pumps.
     fn act<T>(
         &self,
         method: &str,
-        f: impl FnOnce(&mut core::TypingService, Millis) -> Result<T, TypingError>,
+        f: impl FnOnce(&mut TypingCommands<'_>, Millis) -> Result<T, TypingError>,
     ) -> Res<T> {
-        let r = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.disposed {
-                return Err(JsError::new(&format!(
-                    "{method}: this TypingService was disposed; create a new one"
-                ))
-                .into());
-            }
-            f(&mut inner.core, now_ms()).map_err(|e| typing_error(method, e).into())
-        };
-        pump(&self.inner);
-        r
+        self.svc
+            .run(|s, h, now| s.typing_do(h, now, f))
+            .map_err(|e| api_error(method, e))
     }
 
-    fn read<T>(&self, f: impl FnOnce(&core::TypingService) -> T) -> T {
-        f(&self.inner.borrow().core)
-    }
-
-    /// Registers `f` under `room` (`None`: global); returns the unsubscribe function.
-    fn add_listener(&self, room: Option<String>, f: Function) -> Function {
-        let id = {
-            let mut inner = self.inner.borrow_mut();
-            let id = fresh_id(&mut *inner);
-            match room {
-                Some(room) => inner.room_subs.entry(room).or_default().add(id, f),
-                None => inner.global_subs.add(id, f),
-            }
-            id
-        };
-        unsubscribe(&self.inner, id)
+    /// Reads the machine (still readable once disposed).
+    fn read<T: Default>(&self, f: impl FnOnce(&core::TypingService) -> T) -> T {
+        self.svc
+            .read(|s, h| s.typing(h).ok().map(f))
+            .unwrap_or_default()
     }
 }
 
-#[wasm_bindgen(js_class = TypingService)]
 impl TypingService {
     /// Typing on `client` (`TypingServiceOptions`). The current user is the
     /// one the server authenticates unless `userId` is given.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "RealtimeClient")] client: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "TypingServiceOptions")] options: JsValue,
-    ) -> Result<TypingService, JsValue> {
+    pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<TypingService, JsValue> {
         let what = "new TypingService()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
+        let hub = hub.clone();
         let options = args::opt_fields(&options, &format!("{what}: options"), TYPING_OPTIONS)?;
         let (mut opts, privacy) = match options {
             None => (TypingOptions::default(), TypingPrivacy::default()),
@@ -449,51 +84,26 @@ impl TypingService {
                 (opts, privacy)
             }
         };
-        let debug = opts.debug.unwrap_or_else(|| handle.debug());
+        let debug = opts.debug.unwrap_or_else(|| hub.debug(Handle::CLIENT));
         opts.debug = Some(debug);
-        let mut typing = core::TypingService::new(opts.config()?);
-        let fixed_user = opts.user_id.is_some();
-        if let Some(id) = opts.user_id.as_deref().or(handle.user_id().as_deref()) {
-            typing
-                .set_current_user_id(id)
-                .map_err(|e| typing_error(what, e))?;
-        }
-        let now = now_ms();
-        typing.set_privacy(privacy, now);
-        if handle.is_connected() {
-            typing.on_connected(now);
-        }
-        let inner = Rc::new(RefCell::new(Inner {
-            core: typing,
-            client: handle.clone(),
-            hook: None,
-            timer: DeadlineTimer::default(),
-            global_subs: Callbacks::default(),
-            room_subs: HashMap::new(),
-            next_id: 0,
-            fixed_user,
-            debug,
-            disposed: false,
-        }));
-        let hook_id = add_hook(&inner, &handle, on_client_event);
-        inner.borrow_mut().hook = Some(hook_id);
+        let config = opts.config()?;
+        let user = opts.user_id.clone();
+        let handle = hub
+            .run_quiet(|s, now| s.attach_typing(config, user, privacy, now))
+            .map_err(|e| api_error(what, e))?;
         if debug {
             debug_log("typing: service started");
         }
-        pump(&inner);
-        Ok(TypingService { inner })
+        hub.driver.pump();
+        Ok(TypingService {
+            svc: ServiceRef::new(hub, handle, ServiceKind::Typing, debug),
+        })
     }
 
     /// Starts typing now in a channel, or in its thread with `threadId`
     /// (sent unless one went out for the room within `throttleMs`); it stops
     /// by itself `typingTimeoutMs` later. Nothing is sent while disconnected.
-    #[wasm_bindgen(js_name = startTyping)]
-    pub fn start_typing(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
-        thread_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn start_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "startTyping()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
@@ -501,11 +111,10 @@ impl TypingService {
     }
 
     /// `startTyping(channelId, threadId)`.
-    #[wasm_bindgen(js_name = startTypingInThread)]
     pub fn start_typing_in_thread(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = threadId)] thread_id: JsValue,
+        channel_id: JsValue,
+        thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "startTypingInThread()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
@@ -515,13 +124,7 @@ impl TypingService {
 
     /// Starts typing in a DM (`dm:{dmId}`). `recipientId` is accepted for the
     /// seeds' signature; the server routes DM typing by room.
-    #[wasm_bindgen(js_name = startTypingInDM)]
-    pub fn start_typing_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = recipientId)]
-        recipient_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn start_typing_in_dm(&self, dm_id: JsValue, recipient_id: JsValue) -> Result<(), JsValue> {
         let m = "startTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         args::opt_id(&recipient_id, &format!("{m}: recipientId"))?;
@@ -529,14 +132,7 @@ impl TypingService {
     }
 
     /// Stops typing in a channel (or its thread), or everywhere without arguments.
-    #[wasm_bindgen(js_name = stopTyping)]
-    pub fn stop_typing(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = channelId)]
-        channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
-        thread_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn stop_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTyping()";
         let channel = args::opt_id(&channel_id, &format!("{m}: channelId"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
@@ -546,11 +142,7 @@ impl TypingService {
     }
 
     /// Stops typing in a DM.
-    #[wasm_bindgen(js_name = stopTypingInDM)]
-    pub fn stop_typing_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn stop_typing_in_dm(&self, dm_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTypingInDM()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         self.act(m, |c, now| c.stop_typing_in_dm(&dm, now))
@@ -559,12 +151,10 @@ impl TypingService {
     /// The message input of a channel (or thread) changed: typing starts once
     /// it settles (debounced), keystrokes renew it (throttled), blank input
     /// stops at once.
-    #[wasm_bindgen(js_name = handleInputChange)]
     pub fn handle_input_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
+        value: JsValue,
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "handleInputChange()";
@@ -577,12 +167,7 @@ impl TypingService {
     }
 
     /// `handleInputChange` for a DM.
-    #[wasm_bindgen(js_name = handleDMInputChange)]
-    pub fn handle_dm_input_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn handle_dm_input_change(&self, dm_id: JsValue, value: JsValue) -> Result<(), JsValue> {
         let m = "handleDMInputChange()";
         let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
         let text = args::string(&value, &format!("{m}: value"))?;
@@ -591,11 +176,9 @@ impl TypingService {
 
     /// Users typing in a channel or thread (without the current user, privacy-filtered),
     /// in the order they started typing.
-    #[wasm_bindgen(js_name = getTypingUsers, unchecked_return_type = "TypingUser[]")]
     pub fn get_typing_users(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
         thread_id: JsValue,
     ) -> Result<Array, JsValue> {
         let room = room_of(&channel_id, &thread_id, "getTypingUsers()")?;
@@ -603,11 +186,7 @@ impl TypingService {
     }
 
     /// Users typing in a DM.
-    #[wasm_bindgen(js_name = getTypingUsersInDM, unchecked_return_type = "TypingUser[]")]
-    pub fn get_typing_users_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<Array, JsValue> {
+    pub fn get_typing_users_in_dm(&self, dm_id: JsValue) -> Result<Array, JsValue> {
         let dm = args::id(&dm_id, "getTypingUsersInDM(): dmId")?;
         Ok(users_js(
             &self.read(|c| c.get_typing_users_in_room(&room::dm_room(&dm))),
@@ -617,11 +196,9 @@ impl TypingService {
     /// "Alice is typing...", "Alice and Bob are typing...", "Alice, Bob, and
     /// Charlie are typing...", "Alice, Bob, and 2 others are typing...", or
     /// `null` when nobody is.
-    #[wasm_bindgen(js_name = getTypingText, unchecked_return_type = "string | null")]
     pub fn get_typing_text(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
         thread_id: JsValue,
     ) -> Result<JsValue, JsValue> {
         let room = room_of(&channel_id, &thread_id, "getTypingText()")?;
@@ -629,32 +206,25 @@ impl TypingService {
     }
 
     /// `getTypingText` for a DM.
-    #[wasm_bindgen(js_name = getTypingTextInDM, unchecked_return_type = "string | null")]
-    pub fn get_typing_text_in_dm(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn get_typing_text_in_dm(&self, dm_id: JsValue) -> Result<JsValue, JsValue> {
         let dm = args::id(&dm_id, "getTypingTextInDM(): dmId")?;
         Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room::dm_room(&dm)))))
     }
 
-    /// `callback(channelId, users, threadId, change)` when the typing users of
-    /// one room change (batched), and once now with the current ones.
-    /// `roomType` is `'channel'`, `'thread'` (with `threadId`) or `'dm'`.
-    /// Returns an unsubscribe function.
-    #[wasm_bindgen(js_name = onRoomTypingChange, unchecked_return_type = "() => void")]
-    pub fn on_room_typing_change(
+    /// The room `onRoomTypingChange(channelId, roomType, callback, threadId)`
+    /// listens to and its current typing users, as `[room, args]` (`args`
+    /// what the callback takes): `native.ts` registers the callback under
+    /// the room and calls it once now. `roomType` is `'channel'`,
+    /// `'thread'` (with `threadId`) or `'dm'`.
+    pub fn room_typing(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string", js_name = channelId)] channel_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RoomType", js_name = roomType)] room_type: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string", js_name = threadId)]
+        channel_id: JsValue,
+        room_type: JsValue,
         thread_id: JsValue,
-    ) -> Result<Function, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let m = "onRoomTypingChange()";
         let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
         let room_type = args::one_of(&room_type, &format!("{m}: roomType"), ROOM_TYPES)?;
-        let f = args::callback(&callback, &format!("{m}: callback"))?;
         let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
         let room = match (room_type.as_str(), thread.as_deref()) {
             ("channel", None) => room::channel_room(&channel),
@@ -682,43 +252,13 @@ impl TypingService {
             thread_id: info.thread_id,
             users,
         };
-        let unsubscribe = self.add_listener(Some(room), f.clone());
-        if let Err(e) = call(&f, &change_args(&current)) {
-            args::report_callback_error("TypingService onRoomTypingChange", &e);
-        }
-        Ok(unsubscribe)
-    }
-
-    /// `callback(channelId, users, threadId, change)` for every room whose
-    /// typing users change; a burst within `batchMs` is one call per room.
-    /// Returns an unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        let f = args::callback(&callback, "subscribe(): callback")?;
-        Ok(self.add_listener(None, f))
-    }
-
-    /// The seeds' name of `subscribe`.
-    #[wasm_bindgen(js_name = onTypingChange, unchecked_return_type = "() => void")]
-    pub fn on_typing_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "TypingChangeCallback")] callback: JsValue,
-    ) -> Result<Function, JsValue> {
-        let f = args::callback(&callback, "onTypingChange(): callback")?;
-        Ok(self.add_listener(None, f))
+        Ok(Array::of2(&JsValue::from_str(&room), &change_args(&current)).into())
     }
 
     /// Changes the given privacy keys and returns all of them. Turning
     /// `broadcastTyping` off stops any typing in progress and sends nothing
     /// more; `typingVisibility` filters whose typing is shown.
-    #[wasm_bindgen(js_name = updatePrivacySettings, unchecked_return_type = "TypingPrivacySettings")]
-    pub fn update_privacy_settings(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Partial<TypingPrivacySettings>")] settings: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn update_privacy_settings(&self, settings: JsValue) -> Result<JsValue, JsValue> {
         let m = "updatePrivacySettings()";
         let privacy = privacy_update(
             &settings,
@@ -733,18 +273,12 @@ impl TypingService {
     }
 
     /// The current privacy settings.
-    #[wasm_bindgen(getter, js_name = privacySettings, unchecked_return_type = "TypingPrivacySettings")]
     pub fn privacy_settings(&self) -> JsValue {
         args::plain(&self.read(core::TypingService::privacy))
     }
 
     /// Replaces the current user's contacts (for `typingVisibility: 'contacts'`).
-    #[wasm_bindgen(js_name = setContacts)]
-    pub fn set_contacts(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]", js_name = contactIds)]
-        contact_ids: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_contacts(&self, contact_ids: JsValue) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
         self.act("setContacts()", |c, now| {
             c.set_contacts(ids, now);
@@ -755,18 +289,10 @@ impl TypingService {
     /// Gives display names (`{userId: name}`) for typing users: the real
     /// server sends only user ids, which are shown until a name is known.
     /// Names seen in typing events are remembered too.
-    #[wasm_bindgen(js_name = setUserNames)]
-    pub fn set_user_names(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] names: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn set_user_names(&self, names: JsValue) -> Result<(), JsValue> {
         let m = "setUserNames()";
-        if !args::is_plain_object(&names) {
-            return Err(args::type_error(
-                &format!("{m}: names"),
-                "a plain object { userId: name }",
-                &names,
-            ));
+        if !names.is_object() {
+            return Err(args::invalid("setUserNames(): names"));
         }
         let mut pairs: Vec<(String, String)> = Vec::new();
         for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {
@@ -782,7 +308,6 @@ impl TypingService {
     }
 
     /// Forgets everyone's typing (callbacks hear the empty lists) and stops our own.
-    #[wasm_bindgen(js_name = clearAllTypingState)]
     pub fn clear_all_typing_state(&self) -> Result<(), JsValue> {
         self.act("clearAllTypingState()", |c, now| {
             c.clear_all_typing_state(now);
@@ -791,41 +316,25 @@ impl TypingService {
     }
 
     /// Whether the current user is typing in some room.
-    #[wasm_bindgen(getter, js_name = isTyping)]
     pub fn is_typing(&self) -> bool {
         self.read(|c| !c.own_typing_rooms().is_empty())
     }
 
     /// The current user id, `undefined` until known.
-    #[wasm_bindgen(getter, js_name = userId)]
     pub fn user_id(&self) -> Option<String> {
         self.read(|c| c.current_user_id().map(str::to_owned))
     }
 
     /// Timers set so far (none while nobody types).
-    #[wasm_bindgen(getter, js_name = timerWakeups)]
     pub fn timer_wakeups(&self) -> f64 {
-        self.inner.borrow().timer.wakeups() as f64
+        self.svc.hub.driver.timer_wakeups_of(self.svc.handle) as f64
     }
 
     /// Stops the service: typing in progress is stopped (`typing:stop`), then
     /// the timer and client hook are removed, callbacks dropped and nothing
     /// more is sent. Later calls that change state throw. Idempotent.
     pub fn dispose(&self) {
-        if self.inner.borrow().disposed {
-            return;
-        }
-        let _ = self.act("dispose()", |c, now| c.stop_typing(None, None, now));
-        let mut inner = self.inner.borrow_mut();
-        inner.disposed = true;
-        if let Some(id) = inner.hook.take() {
-            inner.client.remove_hook(id);
-        }
-        inner.timer.arm(None, || {});
-        inner.global_subs = Callbacks::default();
-        inner.room_subs.clear();
-        inner.core.drain_effects();
-        if inner.debug {
+        if self.svc.dispose() && self.svc.hub.debug(self.svc.handle) {
             debug_log("typing: service disposed");
         }
     }

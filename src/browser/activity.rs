@@ -1,5 +1,6 @@
-//! Idle detection: user activity in this page, visibility changes, and
-//! activity relayed between tabs of the same origin.
+//! Idle detection: user activity in this page and activity relayed between
+//! tabs of the same origin (visibility is the driver's: one listener for
+//! the connection and every presence service).
 //!
 //! Activity events are heard with passive capture-phase listeners on `window`
 //! (so events aimed at any element count, also ones that do not bubble, such
@@ -42,8 +43,6 @@ pub enum Activity {
     Local,
     /// Another tab reported activity.
     Remote,
-    /// The page became hidden (`true`) or visible.
-    Visibility(bool),
 }
 
 /// How activity reaches other tabs.
@@ -97,7 +96,8 @@ fn open_channel(window: &Window) -> Option<BroadcastChannel> {
     BroadcastChannel::new(CHANNEL_NAME).ok()
 }
 
-fn is_hidden(document: &Document) -> bool {
+/// Whether `document` is hidden.
+pub fn is_hidden(document: &Document) -> bool {
     document.visibility_state() == VisibilityState::Hidden
 }
 
@@ -108,7 +108,7 @@ pub fn page_hidden() -> Option<bool> {
 
 impl ActivityMonitor {
     /// Starts listening; `None` without a `window` (server-side rendering).
-    /// With `local_events` false only other tabs and visibility are heard.
+    /// With `local_events` false only other tabs are heard.
     /// `handler` is called synchronously from the DOM event.
     pub fn new(
         throttle_ms: Millis,
@@ -142,15 +142,6 @@ impl ActivityMonitor {
                     },
                 ));
             }
-        }
-        if let Some(document) = window.document() {
-            let h = handler.clone();
-            let d = document.clone();
-            listeners.extend(EventListener::new(
-                &document,
-                "visibilitychange",
-                move |_| h(Activity::Visibility(is_hidden(&d))),
-            ));
         }
         if let Some(channel) = &relay.channel {
             let h = handler;

@@ -1,24 +1,17 @@
 //! `localStorage` as a [`KeyValueStore`], the `storage` event, and the
-//! cross-tab lock (Web Locks, with a `localStorage` lease as fallback).
+//! cross-tab lock's Web Locks (the lease fallback is the session's).
 //!
 //! Everything here degrades to error values when there is no `window`
 //! (server-side rendering) or storage is disabled: nothing panics, nothing is
 //! leaked. Listeners, timers and lock requests are owned and released on drop.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
-
-use gloo_timers::callback::{Interval, Timeout};
 use js_sys::{Function, Reflect};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Storage, StorageEvent};
 
-use super::clock::now_ms;
 use super::listener::EventListener;
 use crate::core::store::{KeyValueStore, StoreError};
-use crate::core::Millis;
 
 /// `window.localStorage`, looked up on every call (so a missing window or a
 /// storage disabled by the user gives [`StoreError::Unavailable`]).
@@ -110,12 +103,6 @@ pub struct StorageListener {
 }
 
 impl StorageListener {
-    /// Calls `on_change` when one of `keys` changes (`clear()` counts for
-    /// every key). Listens on `window` (nothing happens without a window).
-    pub fn new(keys: Vec<String>, on_change: impl Fn() + 'static) -> Self {
-        Self::watching(move |k| keys.iter().any(|x| x == k), move |_| on_change())
-    }
-
     /// Calls `on_change(Some(key))` when a key for which `wanted(key)` holds
     /// changes, and `on_change(None)` when the storage is cleared.
     pub fn watching(
@@ -188,203 +175,38 @@ extern "C" {
     fn web_lock_release(state: &JsValue) -> Result<(), JsValue>;
 }
 
-/// How a [`LockTicket`] coordinates with other tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockMode {
-    /// `navigator.locks` when present, else the `localStorage` lease.
-    Auto,
-    /// Always the `localStorage` lease.
-    Lease,
+/// A Web Lock request for the exclusive cross-tab lock `name`. `on_granted`
+/// runs (asynchronously, at most once) when this tab holds it; dropping the
+/// request releases the lock, or withdraws the request if it still waits.
+/// The lock is held by a promise that dropping resolves. Where the browser
+/// has no Web Locks, `request` gives `None` and the session runs its
+/// storage lease instead (`core::session`).
+pub struct WebLock {
+    state: JsValue,
+    _on_granted: Closure<dyn FnMut()>,
 }
 
-/// What runs when the lock is granted.
-type Granted = Box<dyn FnOnce()>;
-
-/// How long a lease lasts without renewal.
-const LEASE_MS: Millis = 10_000;
-/// How often a waiting ticket retries and a held one considers renewing.
-const LEASE_POLL_MS: u32 = 250;
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LeaseDoc {
-    owner: String,
-    expires_at: Millis,
-}
-
-struct Lease {
-    key: String,
-    owner: String,
-    held: bool,
-    expires_at: Millis,
-    on_granted: Option<Granted>,
-}
-
-impl Lease {
-    /// Takes or renews the lease; true when this owner holds it afterwards.
-    fn try_take(&mut self, now: Millis) -> bool {
-        let mut store = LocalStorage::new();
-        match store.get(&self.key) {
-            // No shared storage: no other tab can share our queue either.
-            Err(_) => return true,
-            Ok(Some(text)) => {
-                if let Ok(doc) = serde_json::from_str::<LeaseDoc>(&text) {
-                    if doc.owner != self.owner && doc.expires_at > now {
-                        return false;
-                    }
-                }
+impl WebLock {
+    /// Requests the lock; `None` without `navigator.locks`.
+    pub fn request(name: &str, on_granted: impl FnOnce() + 'static) -> Option<Self> {
+        let mut once = Some(on_granted);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(f) = once.take() {
+                f();
             }
-            Ok(None) => {}
-        }
-        let expires_at = now.saturating_add(LEASE_MS);
-        let doc = LeaseDoc {
-            owner: self.owner.clone(),
-            expires_at,
-        };
-        let text = serde_json::to_string(&doc).unwrap_or_default();
-        if store.set(&self.key, &text).is_err() {
-            // Best effort: a full storage cannot hold a lease for anyone; the
-            // queue re-reads the store before each send and the server
-            // de-duplicates by clientMessageId.
-            return true;
-        }
-        self.expires_at = expires_at;
-        // Read back: the last writer of a race wins.
-        matches!(store.get(&self.key), Ok(Some(t))
-            if serde_json::from_str::<LeaseDoc>(&t).is_ok_and(|d| d.owner == self.owner))
-    }
-
-    fn release(&mut self) {
-        if !self.held {
-            return;
-        }
-        self.held = false;
-        let mut store = LocalStorage::new();
-        if let Ok(Some(text)) = store.get(&self.key) {
-            if serde_json::from_str::<LeaseDoc>(&text).is_ok_and(|d| d.owner == self.owner) {
-                let _ = store.remove(&self.key);
-            }
+        });
+        match web_lock_request(name, closure.as_ref().unchecked_ref()) {
+            Ok(state) if !state.is_null() && !state.is_undefined() => Some(Self {
+                state,
+                _on_granted: closure,
+            }),
+            _ => None,
         }
     }
 }
 
-fn lease_tick(weak: &Weak<RefCell<Lease>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    let granted = {
-        let Ok(mut lease) = rc.try_borrow_mut() else {
-            return;
-        };
-        let now = now_ms();
-        if lease.held {
-            if lease.expires_at.saturating_sub(now) < LEASE_MS / 2 {
-                lease.try_take(now);
-            }
-            None
-        } else if lease.try_take(now) {
-            lease.held = true;
-            lease.on_granted.take()
-        } else {
-            None
-        }
-    };
-    // Called with no borrow held: it may drop this very ticket.
-    if let Some(f) = granted {
-        f();
-    }
-}
-
-enum Backend {
-    Web {
-        state: JsValue,
-        _on_granted: Closure<dyn FnMut()>,
-    },
-    Lease {
-        lease: Rc<RefCell<Lease>>,
-        _first: Timeout,
-        _poll: Interval,
-    },
-}
-
-/// One request for the exclusive cross-tab lock `name`. `on_granted` runs
-/// (asynchronously, at most once) when this tab holds it; dropping the ticket
-/// releases the lock, or withdraws the request if it is still waiting.
-///
-/// With Web Locks the lock is held by a promise that dropping resolves; the
-/// lease fallback stores `{owner, expiresAt}` under `name` in `localStorage`,
-/// renews it every few seconds while held and removes it on release. A tab
-/// that dies holding a lease blocks the others for at most 10 s.
-pub struct LockTicket {
-    backend: Backend,
-}
-
-impl LockTicket {
-    /// Requests the lock. `owner` identifies this tab in a lease.
-    pub fn request(
-        name: &str,
-        mode: LockMode,
-        owner: &str,
-        on_granted: impl FnOnce() + 'static,
-    ) -> Self {
-        let mut once: Option<Granted> = Some(Box::new(on_granted));
-        if mode == LockMode::Auto {
-            let slot: Rc<RefCell<Option<Granted>>> = Rc::new(RefCell::new(once.take()));
-            let for_js = slot.clone();
-            let closure = Closure::<dyn FnMut()>::new(move || {
-                let f = for_js.try_borrow_mut().ok().and_then(|mut s| s.take());
-                if let Some(f) = f {
-                    f();
-                }
-            });
-            match web_lock_request(name, closure.as_ref().unchecked_ref()) {
-                Ok(state) if !state.is_null() && !state.is_undefined() => {
-                    return Self {
-                        backend: Backend::Web {
-                            state,
-                            _on_granted: closure,
-                        },
-                    };
-                }
-                _ => once = slot.try_borrow_mut().ok().and_then(|mut s| s.take()),
-            }
-        }
-        let lease = Rc::new(RefCell::new(Lease {
-            key: name.to_owned(),
-            owner: owner.to_owned(),
-            held: false,
-            expires_at: 0,
-            on_granted: once,
-        }));
-        let weak = Rc::downgrade(&lease);
-        let first = Timeout::new(0, move || lease_tick(&weak));
-        let weak = Rc::downgrade(&lease);
-        let poll = Interval::new(LEASE_POLL_MS, move || lease_tick(&weak));
-        Self {
-            backend: Backend::Lease {
-                lease,
-                _first: first,
-                _poll: poll,
-            },
-        }
-    }
-
-    /// Whether this ticket uses Web Locks (false: the lease fallback).
-    pub fn uses_web_locks(&self) -> bool {
-        matches!(self.backend, Backend::Web { .. })
-    }
-}
-
-impl Drop for LockTicket {
+impl Drop for WebLock {
     fn drop(&mut self) {
-        match &self.backend {
-            Backend::Web { state, .. } => {
-                let _ = web_lock_release(state);
-            }
-            Backend::Lease { lease, .. } => {
-                if let Ok(mut l) = lease.try_borrow_mut() {
-                    l.on_granted = None;
-                    l.release();
-                }
-            }
-        }
+        let _ = web_lock_release(&self.state);
     }
 }

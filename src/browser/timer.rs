@@ -14,28 +14,21 @@ pub struct DeadlineTimer {
 
 impl DeadlineTimer {
     /// Aims the timer at `deadline` (or disarms it with `None`). Re-arming for
-    /// the same instant keeps the running timer.
-    pub fn arm(&mut self, deadline: Option<Millis>, fire: impl FnOnce() + 'static) {
+    /// the same instant keeps the running timer. Whether a timer was set.
+    pub fn arm(&mut self, deadline: Option<Millis>, fire: impl FnOnce() + 'static) -> bool {
         match (deadline, &self.armed) {
-            (Some(d), Some((at, _))) if *at == d => {}
+            (Some(d), Some((at, _))) if *at == d => false,
             (Some(d), _) => {
                 let delay = d.saturating_sub(now_ms()).min(i32::MAX as Millis) as u32;
                 self.wakeups += 1;
                 // Dropping the previous Timeout clears it.
                 self.armed = Some((d, Timeout::new(delay, fire)));
+                true
             }
-            (None, _) => self.armed = None,
-        }
-    }
-
-    /// Like [`Self::arm`], but keeps a timer already armed at or before
-    /// `deadline`: it fires early, the core finds nothing due and the timer is
-    /// re-armed then. Cheap when the deadline keeps moving later (activity
-    /// pushing an idle deadline back), where `arm` would reset a timer per event.
-    pub fn arm_no_later(&mut self, deadline: Option<Millis>, fire: impl FnOnce() + 'static) {
-        match (deadline, &self.armed) {
-            (Some(d), Some((at, _))) if *at <= d => {}
-            _ => self.arm(deadline, fire),
+            (None, _) => {
+                self.armed = None;
+                false
+            }
         }
     }
 

@@ -14,6 +14,7 @@ pub mod quality;
 pub mod queue;
 pub mod rng;
 pub mod room;
+pub mod session;
 pub mod store;
 pub mod sync;
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -12,11 +12,20 @@ const client = new RealtimeClient();
 client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 1000 });
 const queue = new OfflineQueueService(client, { maxMessages });
 const events = [];
+// Each event with the time, and for flushes and sends what this tab's
+// localStorage held then (the diagnosis of a message sent twice).
+const stored = () => Object.keys(localStorage).filter((k) => k.startsWith('chat-realtime:queue:m:')).length;
 queue.subscribe((event, data) => events.push({
   event,
+  at: Date.now(),
   reason: data?.reason,
   messageId: data?.messageId ?? data?.message?.id ?? null,
+  cid: data?.message?.clientMessageId,
   persisted: data?.message?.persisted,
+  duplicate: data?.duplicate,
+  flushId: data?.flushId,
+  count: data?.count ?? data?.sent,
+  stored: event === 'queue:flushing' || event === 'queue:flushed' || event === 'message:sent' ? stored() : undefined,
 }));
 
 window.app = {

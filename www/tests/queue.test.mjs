@@ -43,6 +43,21 @@ async function received(ids) {
   return { mine, counts: ids.map((id) => sends[id] ?? 0) };
 }
 
+// A message sent more than once: which tab reported sending it when, and the
+// flushes around it (with how many entries each tab's localStorage held then).
+async function explainRepeats(all, counts, tabs) {
+  const repeated = all.filter((_, i) => counts[i] !== 1);
+  if (repeated.length === 0) return;
+  const logs = [];
+  for (const [name, read] of Object.entries(tabs)) logs.push([name, await read()]);
+  const t0 = Math.min(...logs.map(([, log]) => log[0]?.at ?? Infinity));
+  for (const [name, log] of logs) {
+    const lines = log.filter((e) => e.event !== 'message:sent' || repeated.includes(e.cid))
+      .map((e) => `${name} +${e.at - t0}ms ${e.event} ${e.cid ?? ''} flush=${e.flushId ?? ''} n=${e.count ?? ''} dup=${e.duplicate ?? ''} stored=${e.stored ?? ''}`);
+    console.log(`# sent ${repeated.join(',')} ${counts.filter((c) => c !== 1).join(',')} times; ${name}'s flushes:\n# ${lines.slice(-12).join('\n# ')}`);
+  }
+}
+
 test('messages queued with the server down survive a real reload and arrive exactly once, in order', async () => {
   await reset();
   const context = await browser.newContext();
@@ -119,6 +134,8 @@ test('two tabs queueing 100 each at the same time, one reloading midway, lose no
   const { mine, counts } = await received(all);
   assert.equal(mine.length, 200, 'every message arrived');
   assert.deepEqual([...new Set(mine)].length, 200, 'none twice');
+  const events = (page) => () => page.evaluate(() => window.app.events.filter((e) => e.event !== 'message:queued'));
+  await explainRepeats(all, counts, { A: events(a.page), B: events(b.page) });
   assert.deepEqual(counts, all.map(() => 1), 'each sent exactly once');
   assert.deepEqual(mine.filter((c) => aIds.includes(c)), aIds, "tab A's order (across its reload)");
   assert.deepEqual(mine.filter((c) => bIds.includes(c)), bIds, "tab B's order");
@@ -215,6 +232,11 @@ test('in Firefox too: two tabs queueing 100 each, one reloading midway, lose not
     await new Promise((r) => setTimeout(r, 500));
     const { mine, counts } = await received(all);
     assert.equal(mine.length, 200, 'every message arrived');
+    const events = (tab) => async () => {
+      await ff.switchTo(tab);
+      return ff.execute(() => window.app.events.filter((e) => e.event !== 'message:queued'));
+    };
+    await explainRepeats(all, counts, { A: events(tabA), B: events(tabB) });
     assert.deepEqual(counts, all.map(() => 1), 'each sent exactly once');
     assert.deepEqual(mine.filter((c) => aIds.includes(c)), aIds, "tab A's order (across its reload)");
     assert.deepEqual(mine.filter((c) => bIds.includes(c)), bIds, "tab B's order");

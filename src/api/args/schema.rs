@@ -1,13 +1,13 @@
-//! Plain-object arguments (options objects, records such as a message)
-//! checked against a table of their keys, so every key is named when it is
-//! unknown or of the wrong kind.
+//! Plain-object arguments (options objects, records such as a message) read
+//! through a table of their keys: the keys given are copied for the serde
+//! structs, each converted as its kind (the layer checked them).
 
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use super::{
-    absent, boolean, count, id, is_plain_object, ms, number, one_of, string, strings, timestamp,
-    type_error, Res, MAX_SAFE,
+    absent, boolean, count, id, invalid, ms, number, one_of, string, strings, timestamp, Res,
+    MAX_SAFE,
 };
 
 /// What a key holds.
@@ -66,32 +66,21 @@ pub(crate) const fn req(name: &'static str, kind: Kind) -> Field {
     }
 }
 
-/// `value` checked against `schema`: a plain object with no other keys, each
-/// key of its kind and the required ones given. Returns a copy holding only
-/// the keys given (absent ones dropped, nested objects copied likewise),
-/// which is what the serde structs then read.
+/// `value` read through `schema`: a copy holding only the keys of the
+/// schema that are given (absent ones dropped, nested objects copied
+/// likewise), each of its kind, the required ones present. This is what
+/// the serde structs then read.
 pub(crate) fn fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<Object> {
-    if !is_plain_object(value) {
-        return Err(type_error(what, "a plain object", value));
-    }
-    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !schema.iter().any(|f| f.name == key) {
-            let known: Vec<&str> = schema.iter().map(|f| f.name).collect();
-            return Err(js_sys::TypeError::new(&format!(
-                "{what} has an unknown key {key:?}; known keys: {}",
-                known.join(", ")
-            ))
-            .into());
-        }
+    if !value.is_object() {
+        return Err(invalid(what));
     }
     let copy = Object::new();
     for field in schema {
         let v = js_sys::Reflect::get(value, &JsValue::from_str(field.name)).unwrap_or_default();
-        let key_what = format!("{what}.{}", field.name);
+        let key_what = [what, ".", field.name].concat();
         if absent(&v) {
             if field.required {
-                return Err(type_error(&key_what, expected(&field.kind), &v));
+                return Err(invalid(&key_what));
             }
             continue;
         }
@@ -111,23 +100,6 @@ pub(crate) fn opt_fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<O
     }
 }
 
-/// What a missing required key should have been.
-fn expected(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Str => "a string",
-        Kind::Id => "a non-empty string",
-        Kind::Bool => "a boolean (true or false)",
-        Kind::Ms | Kind::IntMs => "a non-negative number of milliseconds",
-        Kind::Num => "a finite number",
-        Kind::UInt(_) => "a non-negative integer",
-        Kind::OneOf(_) => "one of its string values",
-        Kind::Strings => "an array of strings",
-        Kind::Timestamp => "a Date, a number of ms since the epoch or an ISO 8601 string",
-        Kind::Object(_) => "a plain object",
-        Kind::Any => "given",
-    }
-}
-
 /// `v` checked as `kind`; the value to copy, if any.
 fn check(v: &JsValue, what: &str, kind: &Kind) -> Res<Option<JsValue>> {
     match kind {
@@ -136,7 +108,7 @@ fn check(v: &JsValue, what: &str, kind: &Kind) -> Res<Option<JsValue>> {
         Kind::Bool => boolean(v, what).map(|_| ()),
         Kind::Ms => ms(v, what).map(|_| ()),
         Kind::IntMs => count(v, what, MAX_SAFE).map(|_| ()),
-        Kind::Num => number(v, what, "a finite number").map(|_| ()),
+        Kind::Num => number(v, what).map(|_| ()),
         Kind::UInt(max) => count(v, what, *max).map(|_| ()),
         Kind::OneOf(allowed) => one_of(v, what, allowed).map(|_| ()),
         Kind::Strings => strings(v, what).map(|_| ()),

@@ -146,6 +146,14 @@ impl Connection {
         true
     }
 
+    /// Forgets `request` without an answer: not sent again after a lost
+    /// link, its late ack ignored. For a caller that retries by itself (the
+    /// offline queue). Whether it was pending.
+    pub fn cancel(&mut self, request: u64) -> bool {
+        self.buffer.retain(|b| b.request != Some(request));
+        self.remove_request(request).is_some()
+    }
+
     pub(super) fn new_request(
         &mut self,
         event: &str,

@@ -1,0 +1,232 @@
+//! The session's app outputs as calls of the JavaScript sink
+//! (`js/src/native.ts` holds the listeners and promises):
+//! `sink(ticket, "done", value, ok)` for a completion and
+//! `sink(handle, topic, args, flag)` for an event. No Rust borrow is held
+//! while the sink runs, so listeners may call back in.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+
+use super::hub::{App, Settle};
+use super::js::{debug_log, event_data, parse_json, to_js};
+use crate::core::connection::AckError;
+use crate::core::delivery::DeliveryError;
+use crate::core::session::{Answer, ClientError, Event, Handle, Output, ServiceKind, SessionError};
+
+/// Calls the sink (a throwing sink is ignored: listeners' throws are caught
+/// in JavaScript).
+fn emit(sink: &Function, id: f64, topic: &str, payload: &JsValue, flag: &JsValue) {
+    let _ = sink.call4(
+        &JsValue::UNDEFINED,
+        &JsValue::from_f64(id),
+        &JsValue::from_str(topic),
+        payload,
+        flag,
+    );
+}
+
+/// One app output of the driver.
+pub(crate) fn deliver(app: &RefCell<App>, sink: &Function, output: Output) {
+    match output {
+        Output::Done { ticket, result } => {
+            let pending = app.try_borrow_mut().ok().and_then(|mut a| {
+                let pos = a.tickets.iter().position(|(t, _)| *t == ticket)?;
+                Some(a.tickets.swap_remove(pos).1)
+            });
+            if let Some(settle) = pending {
+                let (ok, value) = settle_js(settle, result);
+                emit(sink, ticket.0 as f64, "done", &value, &ok.into());
+            }
+        }
+        Output::Event { target, event } => dispatch(app, sink, target, event),
+        _ => {}
+    }
+}
+
+/// Whether the request succeeded, and its value or rejection reason.
+fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsValue) {
+    let value = match result {
+        Ok(Answer::Unit) => JsValue::UNDEFINED,
+        Ok(Answer::Ack(text)) => Array::from(&parse_json(&text)).get(0),
+        Ok(Answer::Latency(rtt)) => JsValue::from_f64(rtt as f64),
+        Ok(Answer::Flushed { sent, failed }) => {
+            to_js(&serde_json::json!({ "sent": sent, "failed": failed }))
+        }
+        Ok(Answer::Synced(result)) => to_js(&result),
+        Ok(Answer::Messages {
+            messages,
+            conflicts,
+        }) => to_js(&serde_json::json!({ "messages": messages, "conflicts": conflicts })),
+        Ok(Answer::Statuses(list)) => to_js(&list),
+        Err(e) => return (false, reject(settle, e)),
+    };
+    (true, value)
+}
+
+fn reject(settle: Settle, e: SessionError) -> JsValue {
+    use SessionError as E;
+    let message = match (settle, e) {
+        (Settle::Ack, E::Ack(error)) => return ack_error(&error),
+        (Settle::Flush, E::Disposed(_)) => "the OfflineQueueService was disposed".into(),
+        (Settle::Sync | Settle::SyncMessages, E::Disposed(_)) => {
+            "the SyncService was disposed".into()
+        }
+        (Settle::SyncMessages, E::SyncStep { message, .. }) => format!("syncMessages(): {message}"),
+        (Settle::Statuses, E::Disposed(_)) => {
+            "syncDeliveryStatus(): the DeliveryEventHandler was disposed".into()
+        }
+        (Settle::Statuses, E::Delivery(DeliveryError::UnknownRequest(_))) => {
+            "syncDeliveryStatus(): delivery:status got no answer in time; statuses are re-requested on reconnect".into()
+        }
+        (Settle::Statuses, e) => format!("syncDeliveryStatus(): {e}"),
+        (_, e) => e.to_string(),
+    };
+    js_sys::Error::new(&message).into()
+}
+/// The `Error` a failed request's promise rejects with: the message, the
+/// `event`, and for a server rejection its `code` (e.g. `ROOM_NOT_FOUND`).
+fn ack_error(error: &AckError) -> JsValue {
+    let err = js_sys::Error::new(&error.to_string());
+    let event = match error {
+        AckError::Timeout { event, .. }
+        | AckError::Disconnected { event }
+        | AckError::Rejected { event, .. }
+        | AckError::Cancelled { event, .. } => Some(event.as_str()),
+        AckError::BufferFull { .. } => None,
+    };
+    if let Some(e) = event {
+        let _ = js_sys::Reflect::set(&err, &"event".into(), &e.into());
+    }
+    if let AckError::Rejected { code, .. } = error {
+        let _ = js_sys::Reflect::set(&err, &"code".into(), &code.as_str().into());
+    }
+    err.into()
+}
+
+/// The kind and `debug` option of `target`.
+fn info(app: &RefCell<App>, target: Handle) -> (ServiceKind, bool) {
+    app.try_borrow()
+        .map(|a| a.info(target))
+        .unwrap_or((ServiceKind::Client, false))
+}
+
+fn prefix(kind: ServiceKind) -> &'static str {
+    match kind {
+        ServiceKind::Client => "client",
+        ServiceKind::Presence => "presence",
+        ServiceKind::Typing => "typing",
+        ServiceKind::Delivery => "delivery",
+        ServiceKind::Queue => "queue",
+        ServiceKind::Sync => "sync",
+    }
+}
+
+fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
+    let (kind, debug) = info(app, target);
+    let id = f64::from(target.0);
+    let send = |topic: &str, args: &JsValue, flag: &JsValue| emit(sink, id, topic, args, flag);
+    let client = |topic: &str, args: Array| send(topic, &args, &debug.into());
+    match event {
+        Event::State { state, previous } => {
+            if debug {
+                debug_log(&format!(
+                    "state {} -> {}",
+                    previous.as_str(),
+                    state.as_str()
+                ));
+            }
+            client(
+                "state",
+                Array::of2(&state.as_str().into(), &previous.as_str().into()),
+            );
+        }
+        Event::Online(online) => client("online", Array::of1(&online.into())),
+        Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
+        Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
+        Event::ReconnectAttempt(n) => {
+            if debug {
+                debug_log(&format!("reconnect attempt {n}"));
+            }
+        }
+        Event::Server { name, data } => send(
+            "server",
+            &JsValue::from_str(&name),
+            &JsValue::from_str(&data),
+        ),
+        Event::Error(error) => send("error", &error_js(&error), &debug.into()),
+        Event::PresenceChanged(p) => send(
+            "presence",
+            &Array::of1(&super::presence::presence_js(&p)),
+            &JsValue::UNDEFINED,
+        ),
+        Event::OwnStatus { status, auto } => send(
+            "status",
+            &Array::of2(&status.as_str().into(), &auto.into()),
+            &JsValue::UNDEFINED,
+        ),
+        Event::OwnCustomStatus(cs) => {
+            let value = cs
+                .as_ref()
+                .map_or(JsValue::NULL, super::presence::custom_status_js);
+            send("customStatus", &Array::of1(&value), &JsValue::UNDEFINED)
+        }
+        Event::Typing(change) => send(
+            "typing",
+            &super::typing::change_args(&change),
+            &JsValue::from_str(&change.room_name),
+        ),
+        Event::Delivery(ev) => {
+            if debug {
+                let u = ev.update();
+                let (cid, state) = (&u.status.client_message_id, u.status.state);
+                debug_log(&format!("delivery: {} {cid} -> {state}", ev.name()));
+            }
+            let args = Array::of2(&ev.name().into(), &event_data(&ev));
+            send("all", &args, &"delivery".into())
+        }
+        Event::Queue(ev) => service_event(sink, id, debug, "queue", ev.name(), &event_data(&ev)),
+        Event::Sync(ev) => service_event(sink, id, debug, "sync", ev.name(), &event_data(&ev)),
+        Event::Dropped(e) => {
+            if debug {
+                debug_log(&format!("{}: {e}", prefix(kind)));
+            }
+        }
+        Event::Log(m) => debug_log(&format!("{}: {m}", prefix(kind))),
+    }
+}
+
+/// A queue or sync event: logged with `debug`, then to the sink.
+fn service_event(sink: &Function, id: f64, debug: bool, what: &str, name: &str, data: &JsValue) {
+    if debug {
+        let text = js_sys::JSON::stringify(data)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        debug_log(&format!("{what}: {name} {text}"));
+    }
+    let args = Array::of2(&name.into(), data);
+    emit(sink, id, "all", &args, &what.into());
+}
+
+/// An `onError` report: `{code, message, ...props}`.
+fn error_js(error: &ClientError) -> JsValue {
+    let err = js_sys::Object::new();
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&err, &k.into(), &v.into());
+    };
+    set("code", error.code());
+    set("message", &error.to_string());
+    match error {
+        ClientError::BufferOverflow { event, .. } | ClientError::ReadyTimeout { event, .. } => {
+            set("event", event)
+        }
+        ClientError::RejoinFailed { room, code, .. } => {
+            set("room", room);
+            set("serverCode", code);
+        }
+        _ => {}
+    }
+    err.into()
+}

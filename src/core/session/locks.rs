@@ -1,0 +1,254 @@
+//! The queues' cross-tab flush lock: Web Locks through the host, or a lease
+//! in the storage that the session runs itself on deadlines (no periodic
+//! timer: a held lease is renewed at its half-life, a waiting one looks
+//! again every [`LEASE_POLL_MS`] and when another tab changes its key).
+//!
+//! The lease stores `{owner, expiresAt}` under the lock's name; a tab that
+//! dies holding it blocks the others for at most [`LEASE_MS`].
+
+use serde::{Deserialize, Serialize};
+
+use super::{Handle, LockId, Output, Session};
+use crate::core::store::KeyValueStore;
+use crate::core::Millis;
+
+/// How a queue's flush lock coordinates with other tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Web Locks through the host (`Output::AcquireLock`); the storage lease
+    /// where the host has none.
+    Auto,
+    /// Always the storage lease.
+    Lease,
+}
+
+/// How long a lease lasts without renewal.
+pub const LEASE_MS: Millis = 10_000;
+/// How often a waiting lease looks again.
+pub const LEASE_POLL_MS: Millis = 250;
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LeaseDoc {
+    owner: String,
+    expires_at: Millis,
+}
+
+/// A lease, waiting or held.
+#[derive(Debug)]
+struct Lease {
+    owner: String,
+    held: bool,
+    expires_at: Millis,
+    /// When to try (waiting) or renew (held) next.
+    check_at: Millis,
+}
+
+impl Lease {
+    /// Takes or renews the lease under `key`; true when this owner holds it
+    /// afterwards. A storage that cannot be read or written holds no lease
+    /// for anyone: it is taken (the queue re-reads the store before each
+    /// send and the server de-duplicates by clientMessageId).
+    fn try_take(&mut self, store: &mut dyn KeyValueStore, key: &str, now: Millis) -> bool {
+        match store.get(key) {
+            Err(_) => return true,
+            Ok(Some(text)) => {
+                if let Ok(doc) = serde_json::from_str::<LeaseDoc>(&text) {
+                    if doc.owner != self.owner && doc.expires_at > now {
+                        return false;
+                    }
+                }
+            }
+            Ok(None) => {}
+        }
+        let expires_at = now.saturating_add(LEASE_MS);
+        let doc = LeaseDoc {
+            owner: self.owner.clone(),
+            expires_at,
+        };
+        let text = serde_json::to_string(&doc).unwrap_or_default();
+        if store.set(key, &text).is_err() {
+            return true;
+        }
+        self.expires_at = expires_at;
+        // Read back: the last writer of a race wins.
+        matches!(store.get(key), Ok(Some(t))
+            if serde_json::from_str::<LeaseDoc>(&t).is_ok_and(|d| d.owner == self.owner))
+    }
+
+    /// Removes the lease if this owner holds it.
+    fn release(&mut self, store: &mut dyn KeyValueStore, key: &str) {
+        if !std::mem::take(&mut self.held) {
+            return;
+        }
+        if let Ok(Some(text)) = store.get(key) {
+            if serde_json::from_str::<LeaseDoc>(&text).is_ok_and(|d| d.owner == self.owner) {
+                let _ = store.remove(key);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// Web Locks, held by the host.
+    Web,
+    /// The storage lease.
+    Lease(Lease),
+}
+
+#[derive(Debug)]
+struct Lock {
+    id: LockId,
+    queue: Handle,
+    flush_id: u64,
+    name: String,
+    owner: String,
+    kind: Kind,
+}
+
+/// The lock requests of the session's queues.
+#[derive(Debug, Default)]
+pub(super) struct Locks {
+    next: u64,
+    /// A few at a time: a list.
+    entries: Vec<Lock>,
+}
+
+impl Locks {
+    /// The earliest lease check, and the queue it is for.
+    pub fn next_deadline(&self) -> Option<(Millis, Handle)> {
+        self.entries
+            .iter()
+            .filter_map(|l| match &l.kind {
+                Kind::Lease(lease) => Some((lease.check_at, l.queue)),
+                Kind::Web => None,
+            })
+            .min()
+    }
+}
+
+fn lease(owner: &str, now: Millis) -> Kind {
+    Kind::Lease(Lease {
+        owner: owner.to_owned(),
+        held: false,
+        expires_at: 0,
+        // The first try is a deadline due now: the grant comes after the
+        // call that asked for it, as a Web Lock's would.
+        check_at: now,
+    })
+}
+
+impl Session {
+    /// Asks for the flush lock `name` of `queue`'s flush `flush_id`.
+    pub(super) fn request_lock(
+        &mut self,
+        queue: Handle,
+        flush_id: u64,
+        name: String,
+        owner: String,
+        mode: LockMode,
+    ) -> LockId {
+        self.locks.next = self.locks.next.wrapping_add(1);
+        let id = LockId(self.locks.next);
+        let kind = match mode {
+            LockMode::Auto => {
+                self.outputs.push_back(Output::AcquireLock {
+                    lock: id,
+                    name: name.clone(),
+                });
+                Kind::Web
+            }
+            LockMode::Lease => lease(&owner, self.now),
+        };
+        self.locks.entries.push(Lock {
+            id,
+            queue,
+            flush_id,
+            name,
+            owner,
+            kind,
+        });
+        id
+    }
+
+    /// Releases (or withdraws) a lock request.
+    pub(super) fn release_lock(&mut self, id: LockId) {
+        let Some(pos) = self.locks.entries.iter().position(|l| l.id == id) else {
+            return;
+        };
+        let lock = self.locks.entries.remove(pos);
+        match lock.kind {
+            Kind::Web => self.outputs.push_back(Output::ReleaseLock { lock: id }),
+            Kind::Lease(mut lease) => lease.release((self.store)().as_mut(), &lock.name),
+        }
+    }
+
+    /// The host holds the Web Lock `lock` now.
+    pub fn handle_lock_granted(&mut self, lock: LockId, now: Millis) {
+        self.now = now;
+        match self.locks.entries.iter().find(|l| l.id == lock) {
+            Some(l) => {
+                let (queue, flush_id) = (l.queue, l.flush_id);
+                self.queue_lock_granted(queue, flush_id);
+            }
+            // Released meanwhile: give it back.
+            None => self.outputs.push_back(Output::ReleaseLock { lock }),
+        }
+        self.route();
+    }
+
+    /// The host has no Web Locks: the request becomes a storage lease.
+    pub fn handle_lock_unavailable(&mut self, lock: LockId, now: Millis) {
+        self.now = now;
+        if let Some(l) = self.locks.entries.iter_mut().find(|l| l.id == lock) {
+            if matches!(l.kind, Kind::Web) {
+                l.kind = lease(&l.owner, now);
+            }
+        }
+        self.route();
+    }
+
+    /// Tries waiting leases and renews held ones that are due.
+    pub(super) fn leases_timeout(&mut self, now: Millis) {
+        let mut granted = Vec::new();
+        let mut store = None;
+        for lock in self.locks.entries.iter_mut() {
+            let Kind::Lease(lease) = &mut lock.kind else {
+                continue;
+            };
+            if lease.check_at > now {
+                continue;
+            }
+            let store = store.get_or_insert_with(|| (self.store)());
+            if lease.held {
+                lease.try_take(store.as_mut(), &lock.name, now);
+            } else if lease.try_take(store.as_mut(), &lock.name, now) {
+                lease.held = true;
+                granted.push((lock.queue, lock.flush_id));
+            }
+            lease.check_at = if lease.held {
+                lease
+                    .expires_at
+                    .saturating_sub(LEASE_MS / 2)
+                    .max(now.saturating_add(1))
+            } else {
+                now.saturating_add(LEASE_POLL_MS)
+            };
+        }
+        for (queue, flush_id) in granted {
+            self.queue_lock_granted(queue, flush_id);
+        }
+    }
+
+    /// Another tab changed `key`: a lease waiting on it looks again now.
+    pub(super) fn leases_storage_changed(&mut self, key: Option<&str>, now: Millis) {
+        for lock in self.locks.entries.iter_mut() {
+            if let Kind::Lease(lease) = &mut lock.kind {
+                if !lease.held && key.is_none_or(|k| k == lock.name) {
+                    lease.check_at = lease.check_at.min(now);
+                }
+            }
+        }
+    }
+}

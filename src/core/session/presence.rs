@@ -1,0 +1,196 @@
+//! Presence services on the session: attach, commands, and where their
+//! effects go (`presence:update` through the connection, `presence:subscribe`
+//! as a request whose answer fills the cache, changes to the app).
+
+use serde_json::Value;
+
+use super::{Event, Handle, Session, SessionError, Waiter};
+use crate::core::presence::{
+    CustomStatus, PresenceConfig, PresenceEffect, PresenceError, PresenceService, PresenceStatus,
+    PrivacySettings, PrivacySettingsUpdate, EVENT_SUBSCRIBE,
+};
+use crate::core::Millis;
+
+/// How a presence service starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PresenceAttach {
+    /// The current user; `None`: the connection's user, now and on every
+    /// connect (and an `authenticated` event's).
+    pub user_id: Option<String>,
+    /// The page is hidden now.
+    pub hidden: bool,
+}
+
+/// A presence service in the session.
+pub(super) struct PresenceSlot {
+    pub core: PresenceService,
+    /// The app gave the user: the connection's does not replace it.
+    pub fixed_user: bool,
+    /// The early deadline bound reported for it.
+    pub bound: Option<Millis>,
+}
+
+impl Session {
+    /// Attaches a presence service; it starts at once when connected.
+    pub fn attach_presence(
+        &mut self,
+        config: PresenceConfig,
+        attach: PresenceAttach,
+        now: Millis,
+    ) -> Result<Handle, SessionError> {
+        self.now = now;
+        let mut core = PresenceService::new(config);
+        let fixed_user = attach.user_id.is_some();
+        let user = attach.user_id.or_else(|| {
+            self.conn
+                .as_ref()
+                .and_then(|c| c.user_id().map(str::to_owned))
+        });
+        if let Some(id) = user {
+            core.set_current_user_id(&id)?;
+        }
+        if attach.hidden {
+            core.on_visibility_change(true, now);
+        }
+        if self.is_connected() {
+            core.on_connected(now);
+        }
+        let handle = self.add_service(super::services::Machine::Presence(Box::new(PresenceSlot {
+            core,
+            fixed_user,
+            bound: None,
+        })));
+        self.route();
+        Ok(handle)
+    }
+
+    /// The presence machine of `handle` (for reads).
+    pub fn presence(&self, handle: Handle) -> Result<&PresenceService, SessionError> {
+        self.slot_ref::<PresenceSlot>(handle).map(|s| &s.core)
+    }
+
+    /// Runs a presence command `f` (see [`PresenceCommands`]), then routes.
+    pub fn presence_do<T>(
+        &mut self,
+        handle: Handle,
+        now: Millis,
+        f: impl FnOnce(&mut PresenceCommands<'_>, Millis) -> Result<T, PresenceError>,
+    ) -> Result<T, SessionError> {
+        self.on_slot(handle, now, |s: &mut PresenceSlot, now| {
+            Ok(f(&mut PresenceCommands(&mut s.core), now)?)
+        })
+    }
+
+    /// User activity heard by the service's monitor (this page or a relay
+    /// from another tab).
+    pub fn presence_activity(&mut self, handle: Handle, now: Millis) -> Result<(), SessionError> {
+        self.on_slot(handle, now, |s: &mut PresenceSlot, now| {
+            s.core.on_activity(now);
+            Ok(())
+        })
+    }
+
+    pub(super) fn presence_effects(&mut self, handle: Handle, effects: Vec<PresenceEffect>) {
+        for effect in effects {
+            match effect {
+                PresenceEffect::Send { event, payload } if event == EVENT_SUBSCRIBE => {
+                    let sent = self.request_for(Waiter::Subscribe(handle), event, &payload, None);
+                    if let Err(e) = sent {
+                        self.subscribe_answer(handle, Err(e.to_string()));
+                    }
+                }
+                PresenceEffect::Send { event, payload } => {
+                    self.emit_for(handle, event, &payload, false)
+                }
+                PresenceEffect::PresenceChanged(p) => self.event(handle, Event::PresenceChanged(p)),
+                PresenceEffect::OwnStatusChanged { status, auto } => {
+                    self.event(handle, Event::OwnStatus { status, auto })
+                }
+                PresenceEffect::OwnCustomStatusChanged(cs) => {
+                    self.event(handle, Event::OwnCustomStatus(cs))
+                }
+                PresenceEffect::Log(m) => self.event(handle, Event::Log(m)),
+            }
+        }
+    }
+
+    /// The answer to `presence:subscribe` (an extension; the real server
+    /// never answers): a missing one is only reported, not retried.
+    pub(super) fn subscribe_answer(&mut self, handle: Handle, answer: Result<Value, String>) {
+        let now = self.now;
+        let Ok(s) = self.slot::<PresenceSlot>(handle) else {
+            return;
+        };
+        if let Err(e) = s.core.handle_subscribe_answer(&answer, now) {
+            self.event(handle, Event::Dropped(e.into()));
+        }
+    }
+}
+
+/// The app's commands of a presence service (and only those: connection
+/// events, activity, visibility and timers are the session's).
+pub struct PresenceCommands<'a>(&'a mut PresenceService);
+
+impl PresenceCommands<'_> {
+    /// Chooses a status.
+    pub fn set_status(&mut self, status: PresenceStatus, now: Millis) {
+        self.0.set_status(status, now);
+    }
+
+    /// Chooses a status by name.
+    pub fn set_status_str(&mut self, status: &str, now: Millis) -> Result<(), PresenceError> {
+        self.0.set_status_str(status, now)
+    }
+
+    /// Sets the custom status (refused empty, expired or out of range).
+    pub fn set_custom_status(
+        &mut self,
+        cs: CustomStatus,
+        now: Millis,
+    ) -> Result<(), PresenceError> {
+        self.0.set_custom_status(cs, now)
+    }
+
+    /// Removes the custom status.
+    pub fn clear_custom_status(&mut self, now: Millis) {
+        self.0.clear_custom_status(now);
+    }
+
+    /// Invisible mode on or off.
+    pub fn set_invisible_mode(&mut self, invisible: bool, now: Millis) {
+        self.0.set_invisible_mode(invisible, now);
+    }
+
+    /// Updates the current user's privacy settings; returns all of them.
+    pub fn update_settings(
+        &mut self,
+        update: PrivacySettingsUpdate,
+        now: Millis,
+    ) -> PrivacySettings {
+        self.0.update_settings(update, now)
+    }
+
+    /// Replaces the contacts.
+    pub fn set_contacts(&mut self, contact_ids: Vec<String>) {
+        self.0.set_contacts(contact_ids);
+    }
+
+    /// Another user's privacy settings.
+    pub fn set_user_settings(
+        &mut self,
+        user_id: &str,
+        settings: PrivacySettings,
+    ) -> Result<(), PresenceError> {
+        self.0.set_user_settings(user_id, settings)
+    }
+
+    /// Follows users; returns how many were new.
+    pub fn subscribe_to_users(&mut self, user_ids: &[String]) -> Result<usize, PresenceError> {
+        self.0.subscribe_to_users(user_ids)
+    }
+
+    /// Stops following users; returns how many were followed.
+    pub fn unsubscribe_from_users(&mut self, user_ids: &[String]) -> usize {
+        self.0.unsubscribe_from_users(user_ids)
+    }
+}

@@ -1,0 +1,377 @@
+//! The session's vocabulary: handles, what it asks the host to do
+//! ([`Output`]), what it tells the app ([`Event`], [`Answer`]) and its typed
+//! errors ([`SessionError`], each with a stable [`SessionError::code`]).
+
+use thiserror::Error;
+
+use crate::core::connection::{AckError, ConnState, ConnectionError, DisconnectReason};
+use crate::core::delivery::{DeliveryError, DeliveryEvent, DeliveryStatus};
+use crate::core::presence::{CustomStatus, PresenceError, PresenceStatus, UserPresence};
+use crate::core::quality::Quality;
+use crate::core::queue::{QueueError, QueueEvent};
+use crate::core::store::StoreError;
+use crate::core::sync::{Conflict, SyncError, SyncEvent, SyncResult, SyncStage, SyncedMessage};
+use crate::core::typing::{RoomTypingChange, TypingError};
+use crate::core::Millis;
+
+/// Who an event is for: the client ([`Handle::CLIENT`]) or one attached
+/// service. Handles are never reused within a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Handle(pub u32);
+
+impl Handle {
+    /// The client (the connection) itself.
+    pub const CLIENT: Handle = Handle(0);
+}
+
+/// An asynchronous command's id: its outcome comes out once as
+/// [`Output::Done`] with this ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket(pub u64);
+
+/// A cross-tab lock request (see [`Output::AcquireLock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LockId(pub u64);
+
+/// The kind of an attached service (for errors and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKind {
+    /// The client itself.
+    Client,
+    /// `PresenceService`.
+    Presence,
+    /// `TypingService`.
+    Typing,
+    /// `DeliveryEventHandler`.
+    Delivery,
+    /// `OfflineQueueService`.
+    Queue,
+    /// `SyncService`.
+    Sync,
+}
+
+impl ServiceKind {
+    /// The class name JavaScript knows.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ServiceKind::Client => "RealtimeClient",
+            ServiceKind::Presence => "PresenceService",
+            ServiceKind::Typing => "TypingService",
+            ServiceKind::Delivery => "DeliveryEventHandler",
+            ServiceKind::Queue => "OfflineQueueService",
+            ServiceKind::Sync => "SyncService",
+        }
+    }
+}
+
+/// What the host must do or tell the app, drained with `Session::poll`.
+// Outputs are short-lived; boxing the events would only burden matching.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Open a WebSocket to `url`, dropping any previous one.
+    Open {
+        /// The WebSocket URL.
+        url: String,
+    },
+    /// Send this text frame on the open socket.
+    Send(String),
+    /// Close and drop the socket; its close is not reported back.
+    Close,
+    /// Ask for the exclusive cross-tab lock `name` (Web Locks); answer with
+    /// `handle_lock_granted`, or `handle_lock_unavailable` where the
+    /// browser has none (the session then runs a storage lease itself).
+    AcquireLock {
+        /// The request.
+        lock: LockId,
+        /// The lock's name.
+        name: String,
+    },
+    /// Release (or withdraw) the lock request `lock`.
+    ReleaseLock {
+        /// The request.
+        lock: LockId,
+    },
+    /// Tell the app.
+    Event {
+        /// The client or the service the event belongs to.
+        target: Handle,
+        /// What happened.
+        event: Event,
+    },
+    /// An asynchronous command finished.
+    Done {
+        /// The command's ticket.
+        ticket: Ticket,
+        /// Its outcome.
+        result: Result<Answer, SessionError>,
+    },
+}
+
+/// What a finished asynchronous command yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Nothing (`connect`).
+    Unit,
+    /// The ack of a request, as the JSON array of its arguments.
+    Ack(String),
+    /// A latency sample in ms (`measureLatency`).
+    Latency(Millis),
+    /// The end of a queue flush.
+    Flushed {
+        /// Messages sent.
+        sent: u32,
+        /// Messages that failed.
+        failed: u32,
+    },
+    /// The end of a reconnect sync.
+    Synced(SyncResult),
+    /// The answer of a manual `syncMessages`.
+    Messages {
+        /// Server messages to apply.
+        messages: Vec<SyncedMessage>,
+        /// Conflicts found.
+        conflicts: Vec<Conflict>,
+    },
+    /// The statuses asked for with `syncDeliveryStatus` (those tracked).
+    Statuses(Vec<DeliveryStatus>),
+}
+
+/// Something the app hears about (the class's listeners of `target`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The connection state changed.
+    State {
+        /// The new state.
+        state: ConnState,
+        /// The previous one.
+        previous: ConnState,
+    },
+    /// The browser went online or offline.
+    Online(bool),
+    /// The quality band changed.
+    Quality(Quality),
+    /// The connection ended.
+    Disconnected(DisconnectReason),
+    /// A reconnect attempt starts (for debug logs).
+    ReconnectAttempt(u32),
+    /// A server event: `data` is the JSON array `["name", ...args]`.
+    Server {
+        /// The event name.
+        name: String,
+        /// The whole payload array as JSON text.
+        data: String,
+    },
+    /// An `onError` report of the client.
+    Error(ClientError),
+    /// Another user's visible presence changed.
+    PresenceChanged(UserPresence),
+    /// The current user's status changed.
+    OwnStatus {
+        /// The status.
+        status: PresenceStatus,
+        /// Auto-away is in effect.
+        auto: bool,
+    },
+    /// The current user's custom status changed.
+    OwnCustomStatus(Option<CustomStatus>),
+    /// The typing users of one room changed.
+    Typing(RoomTypingChange),
+    /// A delivery event.
+    Delivery(DeliveryEvent),
+    /// A queue event.
+    Queue(QueueEvent),
+    /// A sync event.
+    Sync(SyncEvent),
+    /// A server payload or answer was dropped, or an emit refused; the
+    /// service goes on (for debug logs).
+    Dropped(SessionError),
+    /// A service's own debug message (its `debug` option).
+    Log(String),
+}
+
+/// The errors the client reports through `onError`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ClientError {
+    /// The server refused authentication.
+    #[error("{message}")]
+    Auth {
+        /// The server's message.
+        message: String,
+    },
+    /// A malformed frame (the connection goes on).
+    #[error("{message}")]
+    Protocol {
+        /// What was wrong.
+        message: String,
+    },
+    /// An emit was refused: the buffer is full.
+    #[error("emit of {event:?} refused: {limit} events already wait for a connection")]
+    BufferOverflow {
+        /// The refused event.
+        event: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// The WebSocket could not be opened.
+    #[error("{message}")]
+    Transport {
+        /// Why.
+        message: String,
+    },
+    /// Reconnection gave up.
+    #[error("gave up reconnecting after {attempts} attempts")]
+    ReconnectFailed {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The ready event did not come in time.
+    #[error(
+        "the server did not send {event:?} within {timeout_ms} ms of connecting; \
+         retrying. For a plain Socket.IO server without a ready event, pass \
+         readyEvent: null to initialize()"
+    )]
+    ReadyTimeout {
+        /// The awaited event.
+        event: String,
+        /// The timeout.
+        timeout_ms: Millis,
+    },
+    /// A room could not be re-joined.
+    #[error("re-joining room {room:?} failed ({code}): {message}")]
+    RejoinFailed {
+        /// The room.
+        room: String,
+        /// The server's code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+}
+
+impl ClientError {
+    /// The stable code of `RealtimeError.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::Auth { .. } => "auth",
+            ClientError::Protocol { .. } => "protocol",
+            ClientError::BufferOverflow { .. } => "buffer_overflow",
+            ClientError::Transport { .. } => "transport",
+            ClientError::ReconnectFailed { .. } => "reconnect_failed",
+            ClientError::ReadyTimeout { .. } => "ready_timeout",
+            ClientError::RejoinFailed { .. } => "rejoin_failed",
+        }
+    }
+}
+
+/// Why a pending `connect` failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConnectFailure {
+    /// The server refused the token.
+    #[error("authentication failed: {message}")]
+    Auth {
+        /// The server's message.
+        message: String,
+    },
+    /// Reconnection gave up.
+    #[error("gave up reconnecting after {attempts} attempts")]
+    ReconnectFailed {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The ready event did not come in time (`ClientError::ReadyTimeout`).
+    #[error("{0}")]
+    ReadyTimeout(ClientError),
+    /// `connect` was called again.
+    #[error("connect() was called again with a new token")]
+    Superseded,
+    /// `disconnect` was called.
+    #[error("disconnect() was called")]
+    Disconnected,
+}
+
+/// Every refusal and failure of the session, typed to the end.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SessionError {
+    /// No `initialize` yet.
+    #[error("RealtimeClient is not initialized: call initialize({{ url }}) first")]
+    NotInitialized,
+    /// The handle names no attached service of that kind (disposed).
+    #[error("this {} was disposed; create a new one", .0.class_name())]
+    Disposed(ServiceKind),
+    /// A queue of another client was given.
+    #[error("the OfflineQueueService belongs to another RealtimeClient")]
+    ForeignQueue,
+    /// `initialize` was called again while this waited.
+    #[error("initialize() was called again")]
+    Reinitialized,
+    /// A refused connection call.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    /// A request without its answer (timeout, disconnect, refusal, full buffer).
+    #[error(transparent)]
+    Ack(#[from] AckError),
+    /// `connect` did not get connected.
+    #[error(transparent)]
+    Connect(#[from] ConnectFailure),
+    /// A refused presence call.
+    #[error(transparent)]
+    Presence(#[from] PresenceError),
+    /// A refused typing call.
+    #[error(transparent)]
+    Typing(#[from] TypingError),
+    /// A refused delivery call or a failed status request.
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    /// A refused queue call.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// A refused sync call.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// A sync step failed (its `sync:error` says the same).
+    #[error("{message}")]
+    SyncStep {
+        /// The step.
+        stage: SyncStage,
+        /// What went wrong.
+        message: String,
+    },
+    /// The storage refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SessionError {
+    /// A stable machine-readable code (never a message).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::NotInitialized => "not_initialized",
+            SessionError::Disposed(_) => "disposed",
+            SessionError::ForeignQueue => "foreign_queue",
+            SessionError::Reinitialized => "reinitialized",
+            SessionError::Connection(_) => "invalid_argument",
+            SessionError::Ack(e) => match e {
+                AckError::Timeout { .. } => "timeout",
+                AckError::Disconnected { .. } => "disconnected",
+                AckError::BufferFull { .. } => "buffer_full",
+                AckError::Rejected { .. } => "rejected",
+                AckError::Cancelled { .. } => "cancelled",
+            },
+            SessionError::Connect(e) => match e {
+                ConnectFailure::Auth { .. } => "auth",
+                ConnectFailure::ReconnectFailed { .. } => "reconnect_failed",
+                ConnectFailure::ReadyTimeout(_) => "ready_timeout",
+                ConnectFailure::Superseded => "superseded",
+                ConnectFailure::Disconnected => "disconnected",
+            },
+            SessionError::Presence(_) => "presence",
+            SessionError::Typing(_) => "typing",
+            SessionError::Delivery(_) => "delivery",
+            SessionError::Queue(_) => "queue",
+            SessionError::Sync(_) => "sync",
+            SessionError::SyncStep { .. } => "sync_failed",
+            SessionError::Store(e) => e.reason(),
+        }
+    }
+}
