@@ -282,16 +282,14 @@ pub(crate) fn timestamp(value: &JsValue, what: &str) -> Res<Millis> {
             Err(range_error(what, "a valid Date", value))
         };
     }
-    let json = if let Some(n) = value.as_f64() {
-        serde_json::Number::from_f64(n).map(serde_json::Value::Number)
+    let ms = if let Some(n) = value.as_f64() {
+        time::from_f64(n)
     } else if let Some(s) = value.as_string() {
-        Some(serde_json::Value::String(s))
+        time::parse_str(&s)
     } else {
         return Err(type_error(what, EXPECTED, value));
     };
-    json.as_ref()
-        .and_then(time::parse)
-        .ok_or_else(|| range_error(what, EXPECTED, value))
+    ms.ok_or_else(|| range_error(what, EXPECTED, value))
 }
 
 /// A payload as JSON text; `undefined` gives `None` (no argument).

@@ -422,7 +422,7 @@ impl RealtimeClient {
         if self.inner.borrow().conn.is_some() {
             self.disconnect()?;
         }
-        let device = serde_json::json!({ "device": device::current() }).to_string();
+        let device = crate::core::json::json!({ "device": device::current() }).to_text();
         let (stale_requests, stale_latency) = {
             let mut inner = self.inner.borrow_mut();
             inner.debug = opts.debug;
@@ -622,7 +622,7 @@ impl RealtimeClient {
         let channel_id = &args::id(&channel_id, "sendTyping(): channelId")?;
         let is_typing = args::boolean(&is_typing, "sendTyping(): isTyping")?;
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
-        let arg = serde_json::json!({ "roomName": room }).to_string();
+        let arg = crate::core::json::json!({ "roomName": room }).to_text();
         let event = if is_typing {
             "typing:start"
         } else {
@@ -674,7 +674,7 @@ impl RealtimeClient {
             .handle()
             .emit_json(
                 crate::core::presence::EVENT_UPDATE,
-                Some(&payload.to_string()),
+                Some(&payload.to_text()),
             )
             .map(|_| ())?)
     }

@@ -16,17 +16,17 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::collections::BTreeSet;
 use std::rc::{Rc, Weak};
 
+use crate::core::json::Value;
 use js_sys::{Function, Promise};
 use serde::Deserialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, borrow, disposed, pump, run, subscribe, with_core, Driven, Request};
 use super::js::{
-    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
-    Deferred, Unsubscribe,
+    call_listeners, debug_log, first_ack_arg, js_error_message, to_js, Callbacks, Deferred,
+    Unsubscribe,
 };
 use super::queue::{queue_arg, queue_option, QueueHandle, QueueHook};
 use crate::browser::clock::now_ms;
@@ -122,7 +122,7 @@ impl Driven for DeliveryInner {
                 .map(|e| match e {
                     DeliveryEffect::Send { event, payload } => Out::Send {
                         event,
-                        payload: payload.to_string(),
+                        payload: payload.to_text(),
                     },
                     DeliveryEffect::Request {
                         request_id,
@@ -132,7 +132,7 @@ impl Driven for DeliveryInner {
                     } => Out::Request(Request {
                         request_id,
                         event,
-                        payload: payload.to_string(),
+                        payload: payload.to_text(),
                         timeout_ms,
                     }),
                     DeliveryEffect::Event(ev) => Out::Event(ev),
@@ -173,7 +173,7 @@ fn execute(rc: &Rc<RefCell<DeliveryInner>>, out: Out) {
             let Some(fns) = rc.try_borrow().ok().map(|i| i.subs.snapshot()) else {
                 return;
             };
-            let data = event_data(&ev);
+            let data = to_js(&ev);
             if debug {
                 let u = ev.update();
                 debug_log(&format!(
@@ -252,7 +252,7 @@ fn on_client_event(weak: &Weak<RefCell<DeliveryInner>>, event: &ClientEvent) {
                 "message:read" => true,
                 _ => return,
             };
-            let payload = serde_json::from_str::<Value>(data)
+            let payload = crate::core::json::from_str(data)
                 .ok()
                 .and_then(|v| match v {
                     Value::Array(mut a) if a.len() > 1 => Some(a.swap_remove(1)),

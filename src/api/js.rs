@@ -7,6 +7,8 @@ use std::rc::Weak;
 use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 
+use crate::core::json::{self, ToJson, Value};
+
 /// Something that can drop a listener by id.
 pub(crate) trait Unsubscribe {
     /// Removes listener `id`.
@@ -128,32 +130,19 @@ pub(crate) fn thrown_message(thrown: &JsValue) -> String {
         .unwrap_or_else(|| "a non-Error value was thrown".into())
 }
 
-/// A serializable value as a plain JavaScript value (through JSON, so maps
-/// become objects and `None` becomes `null`).
-pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .map(|s| parse_json(&s))
-        .unwrap_or(JsValue::UNDEFINED)
-}
-
-/// The `data` of an event serialized as `{event, data}`, as a JavaScript value.
-pub(crate) fn event_data<T: serde::Serialize>(event: &T) -> JsValue {
-    match serde_json::to_value(event) {
-        Ok(serde_json::Value::Object(mut obj)) => obj
-            .remove("data")
-            .map(|d| parse_json(&d.to_string()))
-            .unwrap_or(JsValue::UNDEFINED),
-        _ => JsValue::UNDEFINED,
-    }
+/// A value's JSON form as a plain JavaScript value: its text, built by
+/// `JSON.parse` (one call, no object built field by field from Rust).
+pub(crate) fn to_js<T: ToJson + ?Sized>(value: &T) -> JsValue {
+    parse_json(&value.to_json().to_text())
 }
 
 /// The first argument of an ack (`result` is the ack's args as a JSON array
 /// text, as `ClientHandle::emit_with_ack_cb` reports it).
-pub(crate) fn first_ack_arg(result: Result<String, String>) -> Result<serde_json::Value, String> {
+pub(crate) fn first_ack_arg(result: Result<String, String>) -> Result<Value, String> {
     let text = result?;
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(serde_json::Value::Array(mut args)) if !args.is_empty() => Ok(args.swap_remove(0)),
-        Ok(serde_json::Value::Array(_)) => Ok(serde_json::Value::Null),
+    match json::from_str(&text) {
+        Ok(Value::Array(mut args)) if !args.is_empty() => Ok(args.swap_remove(0)),
+        Ok(Value::Array(_)) => Ok(Value::Null),
         _ => Err(format!("malformed acknowledgement: {text}")),
     }
 }

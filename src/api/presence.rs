@@ -8,9 +8,9 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use crate::core::json::Value;
 use js_sys::{Array, Function, Promise};
 use serde::Deserialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, Res};
@@ -273,7 +273,7 @@ fn presence_js(p: &UserPresence) -> JsValue {
 
 /// The first argument of an event (`data` is `["name", arg, ...]`).
 fn first_arg(data: &str) -> Option<Value> {
-    let mut value: Value = serde_json::from_str(data).ok()?;
+    let mut value = crate::core::json::from_str(data).ok()?;
     value.get_mut(1).map(Value::take)
 }
 
@@ -305,11 +305,9 @@ impl Driven for Inner {
                 .into_iter()
                 .map(|e| match e {
                     PresenceEffect::Send { event, payload } if event == core::EVENT_SUBSCRIBE => {
-                        Out::Subscribe(payload.to_string())
+                        Out::Subscribe(payload.to_text())
                     }
-                    PresenceEffect::Send { event, payload } => {
-                        Out::Emit(event, payload.to_string())
-                    }
+                    PresenceEffect::Send { event, payload } => Out::Emit(event, payload.to_text()),
                     PresenceEffect::PresenceChanged(p) => {
                         Out::Presence(self.presence_subs.snapshot(), p)
                     }
@@ -430,7 +428,7 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
 fn on_subscribe_answer(weak: &Weak<RefCell<Inner>>, answer: Result<String, String>) {
     with_state(weak, |inner: &mut Inner, now| {
         let answer = answer.map(|text| {
-            serde_json::from_str::<Value>(&text)
+            crate::core::json::from_str(&text)
                 .ok()
                 .and_then(|mut v| v.get_mut(0).map(Value::take))
                 .unwrap_or(Value::Null)
@@ -512,7 +510,7 @@ fn settings_update(value: &JsValue, what: &str) -> Res<PrivacySettingsUpdate> {
 /// [`core::parse_custom_status_input`] like every other input.
 pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStatus> {
     let checked: JsValue = args::fields(value, what, CUSTOM_STATUS)?.into();
-    let mut obj = serde_json::Map::new();
+    let mut obj = crate::core::json::Map::new();
     for field in CUSTOM_STATUS {
         let key = field.name;
         let v = js_sys::Reflect::get(&checked, &JsValue::from_str(key)).unwrap_or_default();

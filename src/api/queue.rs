@@ -33,8 +33,8 @@ use super::driver::{
     add_hook, borrow, disposed, pump, pump_soon, run, subscribe, with_core, Driven, Request,
 };
 use super::js::{
-    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
-    Deferred, Unsubscribe,
+    call_listeners, debug_log, first_ack_arg, js_error_message, to_js, Callbacks, Deferred,
+    Unsubscribe,
 };
 use crate::browser::clock::now_ms;
 use crate::browser::storage::{LocalStorage, LockMode, LockTicket, StorageListener};
@@ -269,7 +269,7 @@ impl Driven for QueueInner {
                     } => Out::Request(Request {
                         request_id,
                         event,
-                        payload: payload.to_string(),
+                        payload: payload.to_text(),
                         timeout_ms,
                     }),
                     QueueEffect::Event(ev) => Out::Event(ev),
@@ -366,7 +366,7 @@ fn dispatch_event(rc: &Rc<RefCell<QueueInner>>, ev: QueueEvent) {
         return;
     };
     let name = ev.name();
-    let data = event_data(&ev);
+    let data = to_js(&ev);
     if debug {
         let text = js_sys::JSON::stringify(&data)
             .ok()
@@ -399,7 +399,7 @@ fn dispatch_event(rc: &Rc<RefCell<QueueInner>>, ev: QueueEvent) {
             .unwrap_or_default();
         for (_, w) in waiters {
             match w {
-                FlushWaiter::Js(d) => d.resolve(&to_js(&serde_json::json!({
+                FlushWaiter::Js(d) => d.resolve(&to_js(&crate::core::json::json!({
                     "sent": sent,
                     "failed": failed,
                 }))),

@@ -22,8 +22,8 @@ use super::driver::{
     add_hook, borrow, disposed, pump, pump_soon, subscribe, with_core, Driven, Request,
 };
 use super::js::{
-    call_listeners, debug_log, event_data, first_ack_arg, js_error_message, to_js, Callbacks,
-    Deferred, Unsubscribe,
+    call_listeners, debug_log, first_ack_arg, js_error_message, to_js, Callbacks, Deferred,
+    Unsubscribe,
 };
 use super::queue::{queue_option, QueueHandle};
 use crate::browser::clock::now_ms;
@@ -130,7 +130,7 @@ impl Driven for SyncInner {
                     } => Out::Request(Request {
                         request_id,
                         event,
-                        payload: payload.to_string(),
+                        payload: payload.to_text(),
                         timeout_ms,
                     }),
                     SyncEffect::FlushQueue { .. } => Out::FlushQueue,
@@ -191,7 +191,7 @@ fn dispatch_event(rc: &Rc<RefCell<SyncInner>>, ev: SyncEvent, debug: bool) {
         return;
     };
     let name = ev.name();
-    let data = event_data(&ev);
+    let data = to_js(&ev);
     if debug {
         let text = js_sys::JSON::stringify(&data)
             .ok()
@@ -211,7 +211,7 @@ fn dispatch_event(rc: &Rc<RefCell<SyncInner>>, ev: SyncEvent, debug: bool) {
         } => (
             Some((false, *request_id)),
             true,
-            to_js(&serde_json::json!({ "messages": messages, "conflicts": conflicts })),
+            to_js(&crate::core::json::json!({ "messages": messages, "conflicts": conflicts })),
         ),
         SyncEvent::Error {
             request_id: Some(request_id),

@@ -8,9 +8,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
+use crate::core::json::Value;
 use js_sys::{Array, Function};
 use serde::Deserialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, Res};
@@ -284,7 +284,7 @@ impl Driven for Inner {
         for e in effects {
             match e {
                 TypingEffect::Send { event, payload } => {
-                    outs.push(Out::Emit(event, payload.to_string()))
+                    outs.push(Out::Emit(event, payload.to_text()))
                 }
                 TypingEffect::TypingChanged { rooms } => {
                     for room in rooms {
@@ -351,7 +351,7 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
             }
         }
         ClientEvent::Event { name, data } if *name == core::EVENT_TYPING => {
-            let payload = serde_json::from_str::<Value>(data)
+            let payload = crate::core::json::from_str(data)
                 .ok()
                 .and_then(|mut v| v.get_mut(1).map(Value::take))
                 .unwrap_or(Value::Null);

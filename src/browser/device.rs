@@ -1,17 +1,27 @@
 //! Device info for the auth payload: `{type: "web", browser, os}`.
 
-use serde::Serialize;
+use crate::core::json::{Map, ToJson, Value};
 
 /// What the server learns about the client device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {
     /// Always `web` for this package.
-    #[serde(rename = "type")]
     pub kind: &'static str,
     /// Browser family from the user agent.
     pub browser: &'static str,
     /// Operating system family from the user agent.
     pub os: &'static str,
+}
+
+impl ToJson for DeviceInfo {
+    /// `{type, browser, os}`.
+    fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.push("type", self.kind);
+        o.push("browser", self.browser);
+        o.push("os", self.os);
+        Value::Object(o)
+    }
 }
 
 /// Device info from a user-agent string.

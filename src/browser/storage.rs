@@ -10,13 +10,13 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::{Interval, Timeout};
 use js_sys::{Function, Reflect};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Storage, StorageEvent};
 
 use super::clock::now_ms;
 use super::listener::EventListener;
+use crate::core::json;
 use crate::core::store::{KeyValueStore, StoreError};
 use crate::core::Millis;
 
@@ -205,11 +205,30 @@ const LEASE_MS: Millis = 10_000;
 /// How often a waiting ticket retries and a held one considers renewing.
 const LEASE_POLL_MS: u32 = 250;
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The stored lease: `{owner, expiresAt}`.
 struct LeaseDoc {
     owner: String,
     expires_at: Millis,
+}
+
+impl LeaseDoc {
+    /// Reads a stored lease; `None` for anything else.
+    fn parse(text: &str) -> Option<Self> {
+        let doc = json::from_str(text).ok()?;
+        let doc = doc.as_object()?;
+        Some(LeaseDoc {
+            owner: doc.str_field("owner").ok()?,
+            expires_at: doc.u64_field("expiresAt").ok()?,
+        })
+    }
+
+    /// The stored text.
+    fn text(&self) -> String {
+        let mut o = json::Map::new();
+        o.push("owner", self.owner.as_str());
+        o.push("expiresAt", self.expires_at);
+        json::Value::Object(o).to_text()
+    }
 }
 
 struct Lease {
@@ -228,7 +247,7 @@ impl Lease {
             // No shared storage: no other tab can share our queue either.
             Err(_) => return true,
             Ok(Some(text)) => {
-                if let Ok(doc) = serde_json::from_str::<LeaseDoc>(&text) {
+                if let Some(doc) = LeaseDoc::parse(&text) {
                     if doc.owner != self.owner && doc.expires_at > now {
                         return false;
                     }
@@ -241,7 +260,7 @@ impl Lease {
             owner: self.owner.clone(),
             expires_at,
         };
-        let text = serde_json::to_string(&doc).unwrap_or_default();
+        let text = doc.text();
         if store.set(&self.key, &text).is_err() {
             // Best effort: a full storage cannot hold a lease for anyone; the
             // queue re-reads the store before each send and the server
@@ -251,7 +270,7 @@ impl Lease {
         self.expires_at = expires_at;
         // Read back: the last writer of a race wins.
         matches!(store.get(&self.key), Ok(Some(t))
-            if serde_json::from_str::<LeaseDoc>(&t).is_ok_and(|d| d.owner == self.owner))
+            if LeaseDoc::parse(&t).is_some_and(|d| d.owner == self.owner))
     }
 
     fn release(&mut self) {
@@ -261,7 +280,7 @@ impl Lease {
         self.held = false;
         let mut store = LocalStorage::new();
         if let Ok(Some(text)) = store.get(&self.key) {
-            if serde_json::from_str::<LeaseDoc>(&text).is_ok_and(|d| d.owner == self.owner) {
+            if LeaseDoc::parse(&text).is_some_and(|d| d.owner == self.owner) {
                 let _ = store.remove(&self.key);
             }
         }

@@ -15,13 +15,13 @@
 //! [`DeliveryEventHandler::next_deadline`], and answers every
 //! [`DeliveryEffect::Request`] with [`DeliveryEventHandler::on_response`].
 
+mod forms;
 pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use crate::core::json::{json, Value};
 
 use super::Millis;
 use super::{room, time};
@@ -56,8 +56,7 @@ impl Default for DeliveryConfig {
 }
 
 /// Delivery state of an outgoing message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryState {
     /// Tracked, not yet handed to the socket (e.g. queued offline).
     Pending,
@@ -118,8 +117,7 @@ impl fmt::Display for DeliveryState {
 }
 
 /// Snapshot of one tracked message (camelCase when serialized).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryStatus {
     /// Client-generated id given to `track_outgoing`.
     pub client_message_id: String,
@@ -151,11 +149,9 @@ pub struct DeliveryStatus {
 
 /// Data of every delivery event: the message's status plus, for receipts,
 /// who and when.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryUpdate {
     /// The message after the change.
-    #[serde(flatten)]
     pub status: DeliveryStatus,
     /// Recipient behind a receipt (`None` for acks and status syncs).
     pub user_id: Option<String>,
@@ -164,20 +160,15 @@ pub struct DeliveryUpdate {
 }
 
 /// Events for subscribers; serializes as `{event: "message:sent", data: {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", content = "data")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryEvent {
     /// The server acknowledged the message.
-    #[serde(rename = "message:sent")]
     Sent(DeliveryUpdate),
     /// A (new) recipient received the message.
-    #[serde(rename = "message:delivered")]
     Delivered(DeliveryUpdate),
     /// A (new) recipient read the message.
-    #[serde(rename = "message:read")]
     Read(DeliveryUpdate),
     /// Sending failed; `status.error` says why.
-    #[serde(rename = "message:failed")]
     Failed(DeliveryUpdate),
 }
 

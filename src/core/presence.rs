@@ -13,10 +13,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use serde_json::{json, Value};
+use crate::core::json::{json, Value};
 
 use super::Millis;
 
+mod forms;
 mod own;
 mod privacy;
 mod types;

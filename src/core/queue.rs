@@ -44,6 +44,7 @@
 
 pub mod ack;
 mod flush;
+mod forms;
 mod multitab;
 mod persist;
 mod storage;

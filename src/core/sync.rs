@@ -31,8 +31,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde::Deserialize;
+
+use crate::core::json::{self, json, Map, Value};
 
 use super::delivery::wire::{parse_ack, str_field};
 use super::room::{channel_id_of, channel_room};
@@ -68,8 +69,7 @@ impl Default for SyncConfig {
 }
 
 /// Step of the reconnect sequence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncStage {
     /// Offline queue flush.
     Queue,
@@ -86,7 +86,7 @@ pub enum SyncStage {
 }
 
 /// `messages` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MessageCounts {
     /// Valid server messages received.
     pub synced: u32,
@@ -97,7 +97,7 @@ pub struct MessageCounts {
 }
 
 /// `channels` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChannelCounts {
     /// Channels received.
     pub synced: u32,
@@ -106,14 +106,14 @@ pub struct ChannelCounts {
 }
 
 /// `presence` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PresenceCounts {
     /// Users whose presence subscription was acknowledged.
     pub synced: u32,
 }
 
 /// `queueFlushed` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueFlushCounts {
     /// Queued messages sent.
     pub sent: u32,
@@ -122,8 +122,7 @@ pub struct QueueFlushCounts {
 }
 
 /// Result of a reconnect sync (the seeds' shape, camelCase).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncResult {
     /// Message counts.
     pub messages: MessageCounts,
@@ -140,8 +139,7 @@ pub struct SyncResult {
 }
 
 /// A channel from `sync:channels`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SyncedChannel {
     /// Channel id (from `roomName`, or `channelId` when given).
     pub channel_id: String,
@@ -154,8 +152,7 @@ pub struct SyncedChannel {
 }
 
 /// A message from `sync:messages`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncedMessage {
     /// Server id.
     pub id: String,
@@ -178,7 +175,7 @@ pub struct SyncedMessage {
 }
 
 /// A message the app shows, registered for conflict checks (camelCase from JS).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalMessage {
     /// Server id.
@@ -191,8 +188,7 @@ pub struct LocalMessage {
 }
 
 /// Which side won a conflict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     /// The server's version is kept.
     Server,
@@ -201,8 +197,7 @@ pub enum Resolution {
 }
 
 /// One side of a conflict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConflictSide {
     /// Text.
     pub content: String,
@@ -213,8 +208,7 @@ pub struct ConflictSide {
 }
 
 /// A resolved conflict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     /// Message id.
     pub message_id: String,
@@ -229,11 +223,9 @@ pub struct Conflict {
 }
 
 /// Events for subscribers; serialize as `{event: "sync:progress", data: {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", content = "data", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
     /// A reconnect sync started.
-    #[serde(rename = "sync:started")]
     Started {
         /// Id returned by `sync_on_reconnect`.
         sync_id: u64,
@@ -241,7 +233,6 @@ pub enum SyncEvent {
         timestamp: Millis,
     },
     /// Progress 0–100 and the current step.
-    #[serde(rename = "sync:progress")]
     Progress {
         /// Sync id.
         sync_id: u64,
@@ -251,7 +242,6 @@ pub enum SyncEvent {
         stage: SyncStage,
     },
     /// The channel list arrived.
-    #[serde(rename = "sync:channels")]
     Channels {
         /// Sync id.
         sync_id: u64,
@@ -259,7 +249,6 @@ pub enum SyncEvent {
         channels: Vec<SyncedChannel>,
     },
     /// Messages of one channel to merge into the app.
-    #[serde(rename = "sync:messages")]
     Messages {
         /// Sync id, `None` for a manual `sync_messages`.
         sync_id: Option<u64>,
@@ -275,7 +264,6 @@ pub enum SyncEvent {
         conflicts: Vec<Conflict>,
     },
     /// A conflict was resolved.
-    #[serde(rename = "sync:conflict")]
     Conflict {
         /// Sync id, `None` for a manual `sync_messages`.
         sync_id: Option<u64>,
@@ -292,7 +280,6 @@ pub enum SyncEvent {
     },
     /// The presence subscription was acknowledged; `data` is the ack's data
     /// for the presence machine.
-    #[serde(rename = "sync:presence")]
     Presence {
         /// Sync id.
         sync_id: u64,
@@ -302,7 +289,6 @@ pub enum SyncEvent {
         data: Value,
     },
     /// The sync finished: the result of `syncOnReconnect()`.
-    #[serde(rename = "sync:completed")]
     Completed {
         /// Sync id.
         sync_id: u64,
@@ -310,7 +296,6 @@ pub enum SyncEvent {
         result: SyncResult,
     },
     /// A step failed (the sequence continues) or storage failed.
-    #[serde(rename = "sync:error")]
     Error {
         /// Sync id, if during a reconnect sync.
         sync_id: Option<u64>,
@@ -408,15 +393,28 @@ struct Pending {
     kind: Kind,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The stored timestamps: `{version, lastSyncAt?, channels: {id: ms}}`.
+#[derive(Debug, Default)]
 struct StoredState {
-    #[serde(default)]
-    version: u64,
-    #[serde(default)]
     last_sync_at: Option<Millis>,
-    #[serde(default)]
-    channels: BTreeMap<String, Value>,
+    channels: Map,
+}
+
+impl StoredState {
+    /// Reads the stored document (every key optional, unknown keys ignored).
+    fn parse(text: &str) -> Result<Self, String> {
+        let doc = json::from_str(text).map_err(|e| e.describe())?;
+        let doc = doc.as_object().ok_or("not a JSON object")?;
+        doc.opt_u64_field("version").map_err(|e| e.describe())?;
+        Ok(StoredState {
+            last_sync_at: doc.opt_u64_field("lastSyncAt").map_err(|e| e.describe())?,
+            channels: match doc.get("channels") {
+                None => Map::new(),
+                Some(Value::Object(m)) => m.clone(),
+                Some(_) => return Err("channels must be an object".into()),
+            },
+        })
+    }
 }
 
 /// The sync state machine (see the module docs). Owns its store.
@@ -688,7 +686,7 @@ impl SyncService {
     /// Merges timestamps persisted by another tab (later times win).
     pub fn reload_from_store(&mut self, _now: Millis) {
         match self.store.get(&self.config.storage_key) {
-            Ok(Some(text)) => match serde_json::from_str::<StoredState>(&text) {
+            Ok(Some(text)) => match StoredState::parse(&text) {
                 Ok(state) => self.merge_stored(state),
                 Err(e) => self.emit(SyncEvent::Error {
                     sync_id: None,
@@ -1072,7 +1070,7 @@ impl SyncService {
     /// Read-merge-write of the timestamps (later times win across tabs).
     fn persist(&mut self, _now: Millis) {
         if let Ok(Some(text)) = self.store.get(&self.config.storage_key) {
-            if let Ok(state) = serde_json::from_str::<StoredState>(&text) {
+            if let Ok(state) = StoredState::parse(&text) {
                 self.merge_stored(state);
             }
         }
@@ -1085,7 +1083,7 @@ impl SyncService {
             "lastSyncAt": self.last_sync_at,
             "channels": channels,
         });
-        match self.store.set(&self.config.storage_key, &doc.to_string()) {
+        match self.store.set(&self.config.storage_key, &doc.to_text()) {
             Ok(()) => self.store_error = None,
             Err(e) => self.report_store_error(&e, "save"),
         }
@@ -1140,6 +1138,8 @@ fn parse_message(v: &Value, channel_id: &str) -> Option<SyncedMessage> {
         edited_by: str_field(v, "editedBy").map(str::to_owned),
     })
 }
+
+mod forms;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -25,12 +25,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 pub use super::presence::Visibility;
 pub use super::room::{RoomInfo, RoomType};
 use super::{room, Millis};
 
+mod forms;
 mod own;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -52,15 +52,15 @@ impl Connection {
             return Err(ConnectionError::EmptyToken);
         }
         let mut auth = match extra_auth {
-            Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
-                Ok(serde_json::Value::Object(m)) => m,
+            Some(s) => match crate::core::json::from_str(s) {
+                Ok(crate::core::json::Value::Object(m)) => m,
                 Ok(_) => return Err(ConnectionError::BadPayload("auth must be an object".into())),
-                Err(e) => return Err(ConnectionError::BadPayload(e.to_string())),
+                Err(e) => return Err(ConnectionError::BadPayload(e.describe())),
             },
-            None => serde_json::Map::new(),
+            None => crate::core::json::Map::new(),
         };
         auth.insert("token".into(), token.into());
-        self.auth = Some(serde_json::Value::Object(auth).to_string());
+        self.auth = Some(crate::core::json::Value::Object(auth).to_text());
         self.user_id = jwt_user_id(token);
         self.want = true;
         if self.phase != Phase::Down {

@@ -1,7 +1,7 @@
 //! Small helpers shared by the delivery, queue and sync machines: Socket.IO
 //! ack parsing, string fields and the FNV-1a checksum.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::ack::{classify_ack_value, AckOutcome};
 

@@ -1,7 +1,7 @@
 //! The current user's presence: chosen status, custom status, invisible
 //! mode, idle and hidden-tab auto-away, and what is sent about it.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use super::{update_payload, CustomStatus, PresenceError, PresenceService, PresenceStatus};
 use super::{PresenceEffect, PrivacySettings, PrivacySettingsUpdate, EVENT_UPDATE};

@@ -1,6 +1,6 @@
 use super::*;
+use crate::core::json::json;
 use crate::core::time;
-use serde_json::json;
 
 mod wire;
 
@@ -570,8 +570,10 @@ fn update_settings_merges_partial_updates() {
             invisible_mode: false,
         }
     );
-    let parsed: PrivacySettingsUpdate =
-        serde_json::from_value(json!({"showOnlineStatus": false, "visibility": "nobody"})).unwrap();
+    let parsed: PrivacySettingsUpdate = serde_json::from_value(
+        serde_json::json!({"showOnlineStatus": false, "visibility": "nobody"}),
+    )
+    .unwrap();
     assert_eq!(parsed.show_online_status, Some(false));
     assert_eq!(parsed.visibility, Some(Visibility::Nobody));
     assert_eq!(

@@ -14,7 +14,7 @@
 //! types it `Date` and hands it to a Postgres `TIMESTAMPTZ` column, where a
 //! number crashes the handler.
 
-use serde_json::{json, Map, Value};
+use crate::core::json::{json, Map, Value};
 
 use super::{CustomStatus, PresenceError, PresenceStatus, EVENT_CHANGED, EVENT_SUBSCRIBE};
 use crate::core::{describe_json as describe, required_str, time, Millis};
@@ -26,7 +26,7 @@ fn invalid(reason: impl Into<String>) -> PresenceError {
     }
 }
 
-fn opt_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+fn opt_string(obj: &Map, key: &str) -> Result<Option<String>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.trim().is_empty())),
@@ -34,7 +34,7 @@ fn opt_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, Str
     }
 }
 
-fn opt_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<Millis>, String> {
+fn opt_timestamp(obj: &Map, key: &str) -> Result<Option<Millis>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => time::parse(v).map(Some).ok_or_else(|| {
@@ -66,7 +66,7 @@ pub fn encode_custom_status(custom_status: &CustomStatus) -> Value {
 /// status encoded or `null` (which clears it on every server).
 pub fn update_payload(status: PresenceStatus, custom_status: Option<&CustomStatus>) -> Value {
     json!({
-        "status": status,
+        "status": status.as_str(),
         "customStatus": custom_status.map_or(Value::Null, encode_custom_status),
     })
 }
@@ -101,7 +101,7 @@ pub fn parse_custom_status_input(value: &Value) -> Result<CustomStatus, Presence
     })
 }
 
-fn custom_status_fields(cs: &Map<String, Value>) -> Result<CustomStatus, PresenceError> {
+fn custom_status_fields(cs: &Map) -> Result<CustomStatus, PresenceError> {
     Ok(CustomStatus {
         text: opt_string(cs, "text").map_err(invalid)?,
         emoji: opt_string(cs, "emoji").map_err(invalid)?,
@@ -122,7 +122,7 @@ pub fn decode_custom_status(value: &Value) -> Result<Option<CustomStatus>, Prese
             let structured = text
                 .trim_start()
                 .starts_with('{')
-                .then(|| serde_json::from_str::<Value>(text).ok())
+                .then(|| crate::core::json::from_str(text).ok())
                 .flatten()
                 .and_then(|v| match v {
                     Value::Object(cs) => custom_status_fields(&cs).ok(),
@@ -216,11 +216,12 @@ pub(crate) fn subscribe_answer(
             "refused: {}",
             value
                 .get("error")
-                .map_or_else(|| "no reason".into(), Value::to_string)
+                .map_or_else(|| "no reason".into(), Value::to_text)
         )));
     }
     value
-        .pointer("/data/presences")
+        .get("data")
+        .and_then(|d| d.get("presences"))
         .or_else(|| value.get("presences"))
         .and_then(Value::as_array)
         .ok_or_else(|| {

@@ -8,7 +8,7 @@
 //! (timeout, transport), anything malformed, or an ack naming another
 //! clientMessageId.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::ack::{classify_ack_value, AckOutcome};
 use crate::core::delivery::wire::{parse_ack, str_field, AckError};

@@ -1,7 +1,7 @@
 //! Flushing: the flush state machine, one `message:send` at a time, acks,
 //! retries with backoff, timeouts.
 
-use serde_json::{Map, Value};
+use crate::core::json::{Map, Value};
 
 use super::ack::{classify_send_ack, SendAck, SendFailure};
 use super::{

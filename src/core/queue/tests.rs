@@ -1,7 +1,7 @@
 use super::*;
+use crate::core::json::{json, Value};
 use crate::core::store::MemoryStore;
 use proptest::prelude::*;
-use serde_json::{json, Value};
 
 mod migration;
 mod model;
@@ -75,7 +75,7 @@ fn stored(store: &MemoryStore) -> Vec<Value> {
         .keys()
         .into_iter()
         .filter(|k| k.starts_with(PREFIX))
-        .map(|k| serde_json::from_str(&store.raw(&k).unwrap()).unwrap())
+        .map(|k| crate::core::json::from_str(&store.raw(&k).unwrap()).unwrap())
         .collect();
     v.sort_by_key(|e| (e["createdAt"].as_u64(), e["id"].as_str().map(str::to_owned)));
     v

@@ -1,7 +1,8 @@
 //! The queue's public types: configuration, messages, events, effects, errors.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Deserialize;
+
+use crate::core::json::Value;
 
 use crate::core::backoff::BackoffConfig;
 use crate::core::Millis;
@@ -45,8 +46,7 @@ impl Default for QueueConfig {
 }
 
 /// Status of a queued message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueuedStatus {
     /// Waiting to be sent (possibly for a retry delay).
     Queued,
@@ -57,8 +57,7 @@ pub enum QueuedStatus {
 }
 
 /// A message in the queue (camelCase when serialized).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMessage {
     /// Queue entry id.
     pub id: String,
@@ -69,40 +68,29 @@ pub struct QueuedMessage {
     /// Message text.
     pub content: String,
     /// Message type (`text`, `file`, `image`, `voice`, `system`, ...).
-    #[serde(rename = "type")]
     pub message_type: String,
     /// Thread of a reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
     /// Mentioned user ids.
-    #[serde(default)]
     pub mentions: Vec<String>,
     /// When it was queued.
     pub created_at: Millis,
     /// Last change.
     pub updated_at: Millis,
     /// Failed attempts so far.
-    #[serde(default)]
     pub retry_count: u32,
     /// Current status.
     pub status: QueuedStatus,
     /// Error of the last failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     /// The server's error code of the last failed attempt (`RATE_LIMITED`,
     /// `ROOM_NOT_FOUND`, ...), when the server rejected it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error_code: Option<String>,
     /// Whether the message is in storage, so a reload keeps it. `false` while
     /// the storage refuses it (full or unavailable): it is still sent from
     /// memory, and written as soon as the storage accepts it
     /// (`message:persisted`). Never part of the stored entry itself.
-    #[serde(default = "stored_default")]
     pub persisted: bool,
-}
-
-fn stored_default() -> bool {
-    true
 }
 
 fn default_type() -> String {
@@ -146,8 +134,7 @@ impl NewMessage {
 }
 
 /// Why a `queue:error` was emitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueErrorReason {
     /// The storage quota is full.
     Quota,
@@ -160,17 +147,14 @@ pub enum QueueErrorReason {
 }
 
 /// Events for subscribers; serialize as `{event: "queue:flushed", data: {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", content = "data", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum QueueEvent {
     /// A message was added.
-    #[serde(rename = "message:queued")]
     Queued {
         /// The new entry.
         message: QueuedMessage,
     },
     /// The server acknowledged a queued message; it left the queue.
-    #[serde(rename = "message:sent")]
     Sent {
         /// The entry as it was sent.
         message: QueuedMessage,
@@ -185,7 +169,6 @@ pub enum QueueEvent {
         flush_id: Option<u64>,
     },
     /// A message gave up after all retries (kept as `failed`).
-    #[serde(rename = "message:failed")]
     Failed {
         /// The entry, now `failed`.
         message: QueuedMessage,
@@ -196,13 +179,11 @@ pub enum QueueEvent {
     },
     /// A message the storage had refused (`persisted: false`, reported with
     /// `queue:error`) is stored now: a reload keeps it.
-    #[serde(rename = "message:persisted")]
     Persisted {
         /// The entry, now `persisted`.
         message: QueuedMessage,
     },
     /// A flush started.
-    #[serde(rename = "queue:flushing")]
     Flushing {
         /// Id returned by `flush_queue`.
         flush_id: u64,
@@ -210,7 +191,6 @@ pub enum QueueEvent {
         count: usize,
     },
     /// A flush ended: the result of `flushQueue()`.
-    #[serde(rename = "queue:flushed")]
     Flushed {
         /// Id returned by `flush_queue`.
         flush_id: u64,
@@ -220,7 +200,6 @@ pub enum QueueEvent {
         failed: u32,
     },
     /// `clear_queue` removed messages.
-    #[serde(rename = "queue:cleared")]
     Cleared {
         /// How many.
         count: usize,
@@ -229,7 +208,6 @@ pub enum QueueEvent {
     /// `message_id` and reason `quota` / `unavailable` / `storage`, that
     /// message is not (or not in its latest state) stored: one event per
     /// message, each time it happens.
-    #[serde(rename = "queue:error")]
     Error {
         /// Machine-readable reason.
         reason: QueueErrorReason,

@@ -1,7 +1,7 @@
 //! Value types of the typing service: users, privacy, changes, effects and timing.
 
+use crate::core::json::Value;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::{
     RoomType, Visibility, BATCH_MS, DEBOUNCE_MS, KEEPALIVE_MS, THROTTLE_MS, TYPING_TIMEOUT_MS,

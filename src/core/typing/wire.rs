@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use crate::core::json::{json, Map, Value};
 
 use super::{TypingError, TypingUser};
 use crate::core::{describe_json as describe, optional_str, required_str, room, time, Millis};
@@ -129,7 +129,7 @@ fn parse_user(item: &Value) -> Result<ParsedUser, TypingError> {
     }
 }
 
-fn parse_user_fields(obj: &Map<String, Value>) -> Result<ParsedUser, TypingError> {
+fn parse_user_fields(obj: &Map) -> Result<ParsedUser, TypingError> {
     let user_id = required_str(obj, "userId").map_err(invalid)?.to_owned();
     let opt_str = |key: &str| match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
