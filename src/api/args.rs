@@ -37,13 +37,12 @@
 mod schema;
 
 use js_sys::{Array, Function, Object};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::core::time;
 use crate::core::Millis;
 
-pub(crate) use schema::{fields, opt, opt_fields, req, Field, Kind};
+pub(crate) use schema::{fields, opt, opt_fields, req, Field, Kind, Record};
 
 /// The result of a check: the value, or the error to throw.
 pub(crate) type Res<T> = Result<T, JsValue>;
@@ -339,13 +338,6 @@ pub(crate) fn date(ms: Millis) -> JsValue {
 /// An ISO-8601 text of `ms` for messages.
 pub(crate) fn iso(ms: Millis) -> String {
     time::format_iso(ms).unwrap_or_else(|| format!("{ms} ms since the epoch"))
-}
-
-/// `value` as plain JavaScript objects and arrays (not Maps).
-pub(crate) fn plain<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Sets `key` on a plain object.

@@ -11,7 +11,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, Res};
+use super::args::{self, Record, Res};
 use super::js::{debug_log, unsubscribe_fn, Callbacks, Deferred, Unsubscribe};
 use super::types::{ClientOptions, CLIENT_OPTIONS, PRESENCE_STATUSES};
 use crate::browser::clock::now_ms;
@@ -412,7 +412,7 @@ impl RealtimeClient {
         #[wasm_bindgen(unchecked_param_type = "RealtimeClientOptions")] options: JsValue,
     ) -> Result<(), JsValue> {
         let checked = args::fields(&options, "initialize(): options", CLIENT_OPTIONS)?;
-        let mut opts: ClientOptions = serde_wasm_bindgen::from_value(checked.into())
+        let mut opts = ClientOptions::read(&Record::new(Some(checked)))
             .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?;
         opts.null_ready_event_means_none(&options);
         let conn = Connection::new(opts.to_config())

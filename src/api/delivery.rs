@@ -18,10 +18,9 @@ use std::rc::{Rc, Weak};
 
 use crate::core::json::Value;
 use js_sys::{Function, Promise};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, Field, Kind, U32_MAX};
+use super::args::{self, opt, Field, Kind, Record, U32_MAX};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, borrow, disposed, pump, run, subscribe, with_core, Driven, Request};
 use super::js::{
@@ -39,18 +38,24 @@ use crate::core::queue::{QueueEvent, QueuedMessage};
 use crate::core::Millis;
 
 /// Options of `new DeliveryEventHandler(client, options)`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// (`queue` is read separately: a class instance, not data.)
+#[derive(Debug, Default)]
 struct DeliveryOptions {
     read_batch_ms: Option<u64>,
     request_timeout_ms: Option<u64>,
     max_records: Option<usize>,
-    /// Read separately (a class instance, not data).
-    #[serde(default)]
-    #[allow(dead_code)]
-    queue: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
     debug: bool,
+}
+
+impl DeliveryOptions {
+    fn read(r: &Record) -> Self {
+        DeliveryOptions {
+            read_batch_ms: r.int("readBatchMs"),
+            request_timeout_ms: r.int("requestTimeoutMs"),
+            max_records: r.int("maxRecords").map(|n| n as usize),
+            debug: r.flag("debug").unwrap_or(false),
+        }
+    }
 }
 
 const DELIVERY_OPTIONS: &[Field] = &[
@@ -360,12 +365,7 @@ impl DeliveryEventHandler {
         let what = "new DeliveryEventHandler()";
         let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
         let checked = args::opt_fields(&options, &format!("{what}: options"), DELIVERY_OPTIONS)?;
-        let opts: DeliveryOptions = match checked {
-            None => DeliveryOptions::default(),
-            Some(checked) => serde_wasm_bindgen::from_value(checked.into()).map_err(|e| {
-                JsError::new(&format!("new DeliveryEventHandler(): invalid options: {e}"))
-            })?,
-        };
+        let opts = DeliveryOptions::read(&Record::new(checked));
         let queue = queue_option(&options, "new DeliveryEventHandler()")?;
         let d = DeliveryConfig::default();
         let config = DeliveryConfig {

@@ -10,13 +10,12 @@ use std::rc::{Rc, Weak};
 
 use crate::core::json::Value;
 use js_sys::{Array, Function, Promise};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, Field, Kind, Res};
+use super::args::{self, opt, Field, Kind, Record, Res};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
-use super::js::{call, debug_log, Callbacks, Unsubscribe};
+use super::js::{call, debug_log, to_js, Callbacks, Unsubscribe};
 use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, Activity, ActivityMonitor, RelayKind};
 use crate::browser::clock::now_ms;
@@ -108,8 +107,7 @@ export type CustomStatusChangeCallback = (customStatus: CustomStatus | null) => 
 "#;
 
 /// `new PresenceService(client, options)` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct PresenceOptions {
     idle_timeout_ms: Option<f64>,
     hidden_away_delay_ms: Option<f64>,
@@ -148,6 +146,18 @@ const CUSTOM_STATUS: &[Field] = &[
 ];
 
 impl PresenceOptions {
+    fn read(r: &Record) -> Self {
+        PresenceOptions {
+            idle_timeout_ms: r.num("idleTimeoutMs"),
+            hidden_away_delay_ms: r.num("hiddenAwayDelayMs"),
+            heartbeat_interval_ms: r.num("heartbeatIntervalMs"),
+            activity_throttle_ms: r.num("activityThrottleMs"),
+            debug: r.flag("debug"),
+            user_id: r.str("userId"),
+            detect_activity: r.flag("detectActivity"),
+        }
+    }
+
     fn config(&self) -> Res<PresenceConfig> {
         let d = PresenceConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
@@ -244,6 +254,9 @@ enum Out {
     Log(String),
 }
 
+/// A custom status as JavaScript, built key by key (its `expiresAt` is a
+/// `Date`, which `JSON.parse` cannot make; measured: this is smaller than
+/// parsing its JSON and patching the date in).
 fn custom_status_js(cs: &CustomStatus) -> JsValue {
     let o = js_sys::Object::new();
     if let Some(t) = &cs.text {
@@ -258,6 +271,7 @@ fn custom_status_js(cs: &CustomStatus) -> JsValue {
     o.into()
 }
 
+/// A presence as JavaScript, built key by key (dates, as above).
 fn presence_js(p: &UserPresence) -> JsValue {
     let o = js_sys::Object::new();
     args::set(&o, "userId", &JsValue::from_str(&p.user_id));
@@ -499,9 +513,14 @@ impl PresenceService {
 
 /// A `Partial<PresenceSettings>`; `what` names the parameter.
 fn settings_update(value: &JsValue, what: &str) -> Res<PrivacySettingsUpdate> {
-    let value = args::fields(value, what, SETTINGS)?;
-    Ok(serde_wasm_bindgen::from_value(value.into())
-        .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))?)
+    let r = Record::new(Some(args::fields(value, what, SETTINGS)?));
+    Ok(PrivacySettingsUpdate {
+        visibility: r.str("visibility").and_then(|v| v.parse().ok()),
+        show_online_status: r.flag("showOnlineStatus"),
+        show_last_seen: r.flag("showLastSeen"),
+        allow_read_receipts: r.flag("allowReadReceipts"),
+        invisible_mode: r.flag("invisibleMode"),
+    })
 }
 
 /// A custom status from JavaScript (`{text?, emoji?, expiresAt?}`,
@@ -540,12 +559,7 @@ impl PresenceService {
         let what = "new PresenceService()";
         let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
         let options = args::opt_fields(&options, &format!("{what}: options"), PRESENCE_OPTIONS)?;
-        let mut opts: PresenceOptions = match options {
-            None => PresenceOptions::default(),
-            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
-                JsError::new(&format!("new PresenceService(): invalid options: {e}"))
-            })?,
-        };
+        let mut opts = PresenceOptions::read(&Record::new(options));
         let debug = opts.debug.unwrap_or_else(|| handle.debug());
         opts.debug = Some(debug);
         let mut presence = core::PresenceService::new(opts.config()?);
@@ -727,13 +741,13 @@ impl PresenceService {
             }
         }
         let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;
-        Ok(Promise::resolve(&args::plain(&new)))
+        Ok(Promise::resolve(&to_js(&new)))
     }
 
     /// The current user's privacy settings.
     #[wasm_bindgen(js_name = getPresenceSettings, unchecked_return_type = "PresenceSettings")]
     pub fn get_presence_settings(&self) -> JsValue {
-        args::plain(&self.read(|c| *c.settings()))
+        to_js(&self.read(|c| *c.settings()))
     }
 
     /// Replaces the current user's contacts (for `visibility: 'contacts'`).
@@ -774,9 +788,7 @@ impl PresenceService {
     ) -> Result<JsValue, JsValue> {
         let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
         let target = args::id(&target_id, "canViewPresence(): targetId")?;
-        Ok(args::plain(
-            &self.read(|c| c.can_view_presence(&viewer, &target)),
-        ))
+        Ok(to_js(&self.read(|c| c.can_view_presence(&viewer, &target))))
     }
 
     /// A user's presence as the current user may see it, `undefined` when
@@ -823,7 +835,7 @@ impl PresenceService {
     /// The followed user ids, sorted.
     #[wasm_bindgen(js_name = getSubscriptions, unchecked_return_type = "string[]")]
     pub fn get_subscriptions(&self) -> JsValue {
-        args::plain(&self.read(core::PresenceService::subscriptions))
+        to_js(&self.read(core::PresenceService::subscriptions))
     }
 
     /// `callback(presence)` when a followed user's visible presence changes.

@@ -24,10 +24,9 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
+use super::args::{self, opt, req, Field, Kind, Record, Res, MAX_SAFE, U32_MAX};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{
     add_hook, borrow, disposed, pump, pump_soon, run, subscribe, with_core, Driven, Request,
@@ -46,8 +45,7 @@ use crate::core::queue::{
 use crate::core::Millis;
 
 /// Options of `new OfflineQueueService(client, options)`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct QueueOptions {
     max_messages: Option<usize>,
     max_bytes: Option<usize>,
@@ -58,8 +56,36 @@ struct QueueOptions {
     storage_key: Option<String>,
     cross_tab_lock: Option<String>,
     seed: Option<u64>,
-    #[serde(default)]
     debug: bool,
+}
+
+impl QueueOptions {
+    fn read(r: &Record) -> Self {
+        QueueOptions {
+            max_messages: r.int("maxMessages").map(|n| n as usize),
+            max_bytes: r.int("maxBytes").map(|n| n as usize),
+            max_retries: r.int("maxRetries").map(|n| n as u32),
+            retry_delay_ms: r.int("retryDelayMs"),
+            retry_delay_max_ms: r.int("retryDelayMaxMs"),
+            request_timeout_ms: r.int("requestTimeoutMs"),
+            storage_key: r.str("storageKey"),
+            cross_tab_lock: r.str("crossTabLock"),
+            seed: r.int("seed"),
+            debug: r.flag("debug").unwrap_or(false),
+        }
+    }
+}
+
+/// A `NewQueuedMessage` from its checked copy.
+fn new_message(r: &Record) -> NewMessage {
+    NewMessage {
+        channel_id: r.str("channelId").unwrap_or_default(),
+        content: r.str("content").unwrap_or_default(),
+        message_type: r.str("type").unwrap_or_else(|| "text".into()),
+        thread_id: r.str("threadId"),
+        mentions: r.strings("mentions").unwrap_or_default(),
+        client_message_id: r.str("clientMessageId"),
+    }
 }
 
 const QUEUE_OPTIONS: &[Field] = &[
@@ -488,12 +514,7 @@ impl OfflineQueueService {
         let what = "new OfflineQueueService()";
         let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
         let options = args::opt_fields(&options, &format!("{what}: options"), QUEUE_OPTIONS)?;
-        let opts: QueueOptions = match options {
-            None => QueueOptions::default(),
-            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
-                JsError::new(&format!("new OfflineQueueService(): invalid options: {e}"))
-            })?,
-        };
+        let opts = QueueOptions::read(&Record::new(options));
         let d = QueueConfig::default();
         let b = BackoffConfig::default();
         let lock_mode = match opts.cross_tab_lock.as_deref() {
@@ -603,8 +624,7 @@ impl OfflineQueueService {
         #[wasm_bindgen(unchecked_param_type = "NewQueuedMessage")] message: JsValue,
     ) -> Result<JsValue, JsValue> {
         let message = args::fields(&message, "queueMessage(): message", NEW_MESSAGE)?;
-        let new: NewMessage = serde_wasm_bindgen::from_value(message.into())
-            .map_err(|e| JsError::new(&format!("queueMessage(): invalid message: {e}")))?;
+        let new = new_message(&Record::new(Some(message)));
         let queued = self.run(|c, now| {
             c.queue_message(new, now)
                 .map_err(|e| JsError::new(&format!("queueMessage(): {e}")))

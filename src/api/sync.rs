@@ -13,10 +13,9 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
+use super::args::{self, opt, req, Field, Kind, Record, MAX_SAFE};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{
     add_hook, borrow, disposed, pump, pump_soon, subscribe, with_core, Driven, Request,
@@ -33,21 +32,29 @@ use crate::core::sync::{
     LocalMessage, SyncConfig, SyncEffect, SyncEvent, SyncService as SyncCore, SyncStage,
 };
 
-/// Options of `new SyncService(client, options)`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Options of `new SyncService(client, options)` (`queue` is read
+/// separately: a class instance, not data).
+#[derive(Debug, Default)]
 struct SyncOptions {
-    /// Read separately (a class instance, not data).
-    #[serde(default)]
-    #[allow(dead_code)]
-    queue: Option<serde::de::IgnoredAny>,
     auto_sync_on_reconnect: Option<bool>,
     presence_user_ids: Option<Vec<String>>,
     storage_key: Option<String>,
     request_timeout_ms: Option<u64>,
     queue_flush_timeout_ms: Option<u64>,
-    #[serde(default)]
     debug: bool,
+}
+
+impl SyncOptions {
+    fn read(r: &Record) -> Self {
+        SyncOptions {
+            auto_sync_on_reconnect: r.flag("autoSyncOnReconnect"),
+            presence_user_ids: r.strings("presenceUserIds"),
+            storage_key: r.str("storageKey"),
+            request_timeout_ms: r.int("requestTimeoutMs"),
+            queue_flush_timeout_ms: r.int("queueFlushTimeoutMs"),
+            debug: r.flag("debug").unwrap_or(false),
+        }
+    }
 }
 
 const SYNC_OPTIONS: &[Field] = &[
@@ -314,11 +321,7 @@ impl SyncService {
         let what = "new SyncService()";
         let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
         let checked = args::opt_fields(&options, &format!("{what}: options"), SYNC_OPTIONS)?;
-        let opts: SyncOptions = match checked {
-            None => SyncOptions::default(),
-            Some(checked) => serde_wasm_bindgen::from_value(checked.into())
-                .map_err(|e| JsError::new(&format!("new SyncService(): invalid options: {e}")))?,
-        };
+        let opts = SyncOptions::read(&Record::new(checked));
         let queue = queue_option(&options, "new SyncService()")?;
         let d = SyncConfig::default();
         let storage_key = match opts.storage_key {
@@ -434,8 +437,12 @@ impl SyncService {
         #[wasm_bindgen(unchecked_param_type = "LocalMessage")] message: JsValue,
     ) -> Result<(), JsValue> {
         let message = args::fields(&message, "recordLocalMessage(): message", LOCAL_MESSAGE)?;
-        let msg: LocalMessage = serde_wasm_bindgen::from_value(message.into())
-            .map_err(|e| JsError::new(&format!("recordLocalMessage(): invalid message: {e}")))?;
+        let r = Record::new(Some(message));
+        let msg = LocalMessage {
+            id: r.str("id").unwrap_or_default(),
+            content: r.str("content").unwrap_or_default(),
+            edited_at: r.int("editedAt"),
+        };
         let mut inner = self.borrow()?;
         let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
         Ok(core

@@ -10,13 +10,12 @@ use std::rc::{Rc, Weak};
 
 use crate::core::json::Value;
 use js_sys::{Array, Function};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, Field, Kind, Res};
+use super::args::{self, opt, Field, Kind, Record, Res};
 use super::client::{ClientEvent, ClientHandle, RealtimeClient};
 use super::driver::{add_hook, fresh_id, pump, unsubscribe, with_state, Driven};
-use super::js::{call, debug_log, Callbacks, Unsubscribe};
+use super::js::{call, debug_log, to_js, Callbacks, Unsubscribe};
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
 use crate::core::connection::event_user_id;
@@ -88,8 +87,7 @@ export interface TypingServiceOptions {
 "#;
 
 /// `new TypingService(client, options)` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct TypingOptions {
     typing_timeout_ms: Option<f64>,
     debounce_ms: Option<f64>,
@@ -125,6 +123,19 @@ const PRIVACY: &[Field] = &[
 const ROOM_TYPES: &[&str] = &["channel", "thread", "dm"];
 
 impl TypingOptions {
+    fn read(r: &Record) -> Self {
+        TypingOptions {
+            typing_timeout_ms: r.num("typingTimeoutMs"),
+            debounce_ms: r.num("debounceMs"),
+            debounce_max_wait_ms: r.num("debounceMaxWaitMs"),
+            throttle_ms: r.num("throttleMs"),
+            batch_ms: r.num("batchMs"),
+            keep_alive_ms: r.num("keepAliveMs"),
+            debug: r.flag("debug"),
+            user_id: r.str("userId"),
+        }
+    }
+
     fn config(&self) -> Res<TypingConfig> {
         let d = TypingConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
@@ -215,6 +226,9 @@ enum Out {
     Log(String),
 }
 
+/// A typing user as JavaScript, built key by key: `startedAt` is a `Date`,
+/// which `JSON.parse` cannot make (measured: parsing the JSON and patching
+/// the dates in is larger).
 fn user_js(u: &TypingUser) -> JsValue {
     let o = js_sys::Object::new();
     args::set(&o, "userId", &JsValue::from_str(&u.user_id));
@@ -439,14 +453,7 @@ impl TypingService {
                         &format!("{what}: options.privacySettings"),
                     )?
                 };
-                // privacySettings was read above; the rest goes through serde.
-                let _ = js_sys::Reflect::delete_property(
-                    &options,
-                    &JsValue::from_str("privacySettings"),
-                );
-                let opts: TypingOptions = serde_wasm_bindgen::from_value(options.into())
-                    .map_err(|e| JsError::new(&format!("{what}: invalid options: {e}")))?;
-                (opts, privacy)
+                (TypingOptions::read(&Record::new(Some(options))), privacy)
             }
         };
         let debug = opts.debug.unwrap_or_else(|| handle.debug());
@@ -729,13 +736,13 @@ impl TypingService {
             c.set_privacy(privacy, now);
             Ok(())
         })?;
-        Ok(args::plain(&privacy))
+        Ok(to_js(&privacy))
     }
 
     /// The current privacy settings.
     #[wasm_bindgen(getter, js_name = privacySettings, unchecked_return_type = "TypingPrivacySettings")]
     pub fn privacy_settings(&self) -> JsValue {
-        args::plain(&self.read(core::TypingService::privacy))
+        to_js(&self.read(core::TypingService::privacy))
     }
 
     /// Replaces the current user's contacts (for `typingVisibility: 'contacts'`).

@@ -15,8 +15,6 @@
 //! So `startTyping('dm:42')`, `startTypingInDM('42')` and
 //! `joinChannel('dm:42')` all mean the room `dm:42`.
 
-use serde::{Deserialize, Serialize};
-
 /// Prefix of channel rooms.
 pub const CHANNEL_PREFIX: &str = "channel:";
 /// Prefix of DM rooms.
@@ -77,8 +75,7 @@ pub fn channel_id_of(room: &str) -> String {
 }
 
 /// The kind of a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RoomType {
     /// `channel:{id}` (or any other room name).
     Channel,
@@ -100,15 +97,13 @@ impl RoomType {
 }
 
 /// A room name or thread key taken apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomInfo {
     /// Channel, thread or DM.
     pub room_type: RoomType,
     /// The channel id ([`channel_id_of`] the room; the DM id for DMs).
     pub channel_id: String,
     /// The thread id of thread keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
 }
 

@@ -31,8 +31,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use serde::Deserialize;
-
 use crate::core::json::{self, json, Map, Value};
 
 use super::delivery::wire::{parse_ack, str_field};
@@ -175,15 +173,13 @@ pub struct SyncedMessage {
 }
 
 /// A message the app shows, registered for conflict checks (camelCase from JS).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalMessage {
     /// Server id.
     pub id: String,
     /// Text as the app has it.
     pub content: String,
     /// When the local edit was made.
-    #[serde(default)]
     pub edited_at: Option<Millis>,
 }
 

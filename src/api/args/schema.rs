@@ -69,7 +69,7 @@ pub(crate) const fn req(name: &'static str, kind: Kind) -> Field {
 /// `value` checked against `schema`: a plain object with no other keys, each
 /// key of its kind and the required ones given. Returns a copy holding only
 /// the keys given (absent ones dropped, nested objects copied likewise),
-/// which is what the serde structs then read.
+/// which [`Record`] then reads.
 pub(crate) fn fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<Object> {
     if !is_plain_object(value) {
         return Err(type_error(what, "a plain object", value));
@@ -108,6 +108,57 @@ pub(crate) fn opt_fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<O
         Ok(None)
     } else {
         fields(value, what, schema).map(Some)
+    }
+}
+
+/// A checked copy of an object argument ([`fields`], [`opt_fields`]) to
+/// read: each key is absent or of the kind its schema says, so each read is
+/// a lookup, not a check (an absent object reads as all keys absent).
+pub(crate) struct Record(Option<Object>);
+
+impl Record {
+    /// The record of a checked copy.
+    pub fn new(checked: Option<Object>) -> Self {
+        Self(checked)
+    }
+
+    fn get(&self, key: &str) -> JsValue {
+        self.0
+            .as_ref()
+            .and_then(|o| js_sys::Reflect::get(o, &JsValue::from_str(key)).ok())
+            .unwrap_or_default()
+    }
+
+    /// A string key (`Str`, `Id`, `OneOf`).
+    pub fn str(&self, key: &str) -> Option<String> {
+        self.get(key).as_string()
+    }
+
+    /// A number key (`Num`, `Ms`).
+    pub fn num(&self, key: &str) -> Option<f64> {
+        self.get(key).as_f64()
+    }
+
+    /// An integer key (`IntMs`, `UInt`): whole, not negative and within its
+    /// bound, so the cast is exact.
+    pub fn int(&self, key: &str) -> Option<u64> {
+        self.num(key).map(|n| n as u64)
+    }
+
+    /// A boolean key.
+    pub fn flag(&self, key: &str) -> Option<bool> {
+        self.get(key).as_bool()
+    }
+
+    /// A `Strings` key.
+    pub fn strings(&self, key: &str) -> Option<Vec<String>> {
+        let v = self.get(key);
+        js_sys::Array::is_array(&v).then(|| {
+            js_sys::Array::from(&v)
+                .iter()
+                .filter_map(|s| s.as_string())
+                .collect()
+        })
     }
 }
 

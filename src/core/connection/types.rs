@@ -1,7 +1,6 @@
 //! The connection's public vocabulary: states, reasons, errors, options and
 //! the effects the host carries out.
 
-use serde::Serialize;
 use thiserror::Error;
 
 use crate::core::backoff::BackoffConfig;
@@ -9,8 +8,7 @@ use crate::core::quality::Quality;
 use crate::core::Millis;
 
 /// Where the connection stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnState {
     /// No connection and none wanted (initial, after `disconnect`, an auth refusal or giving up).
     Disconnected,

@@ -1,7 +1,5 @@
 //! The queue's public types: configuration, messages, events, effects, errors.
 
-use serde::Deserialize;
-
 use crate::core::json::Value;
 
 use crate::core::backoff::BackoffConfig;
@@ -98,24 +96,19 @@ fn default_type() -> String {
 }
 
 /// Input of [`OfflineQueueService::queue_message`] (camelCase from JS).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
     /// Target channel.
     pub channel_id: String,
     /// Message text (must not be blank).
     pub content: String,
     /// Message type, `text` by default.
-    #[serde(rename = "type", default = "default_type")]
     pub message_type: String,
     /// Thread of a reply.
-    #[serde(default)]
     pub thread_id: Option<String>,
     /// Mentioned user ids.
-    #[serde(default)]
     pub mentions: Vec<String>,
     /// A client message id chosen by the app; generated when absent.
-    #[serde(default)]
     pub client_message_id: Option<String>,
 }
 
