@@ -39,6 +39,8 @@ mod schema;
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 use crate::core::time;
 use crate::core::Millis;
 
@@ -53,6 +55,15 @@ pub(crate) const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// The largest `u32` (and `usize` on wasm32), for counts.
 pub(crate) const U32_MAX: f64 = u32::MAX as f64;
 
+/// A number as JavaScript writes it (`String(n)`): the float is printed by
+/// the engine, not by Rust code in the wasm.
+pub(crate) fn number_text(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// A short description of a value for error messages.
 pub(crate) fn describe(value: &JsValue) -> String {
     if value.is_undefined() {
@@ -61,16 +72,16 @@ pub(crate) fn describe(value: &JsValue) -> String {
         "null".into()
     } else if let Some(s) = value.as_string() {
         let short: String = s.chars().take(40).collect();
-        format!("the string {short:?}")
+        cat!("the string ", quote(&short))
     } else if let Some(n) = value.as_f64() {
-        format!("the number {n}")
+        cat!("the number ", number_text(n))
     } else if let Some(b) = value.as_bool() {
-        format!("{b}")
+        cat!(b)
     } else if value.is_symbol() {
         "a symbol".into()
     } else if let Some(b) = value.dyn_ref::<js_sys::BigInt>() {
         let digits = b.to_string(10).map(String::from).unwrap_or_default();
-        format!("the bigint {digits}n")
+        cat!("the bigint ", digits, "n")
     } else if Array::is_array(value) {
         "an array".into()
     } else if value.is_function() {
@@ -79,11 +90,11 @@ pub(crate) fn describe(value: &JsValue) -> String {
         "an object".into()
     } else if value.is_object() {
         match class_name(value) {
-            Some(name) => format!("a {name}"),
+            Some(name) => cat!("a ", name),
             None => "an object".into(),
         }
     } else {
-        format!("a {}", value.js_typeof().as_string().unwrap_or_default())
+        cat!("a ", value.js_typeof().as_string().unwrap_or_default())
     }
 }
 
@@ -106,8 +117,11 @@ pub(crate) fn is_plain_object(value: &JsValue) -> bool {
 
 /// A `TypeError` saying what `what` must be and what came.
 pub(crate) fn type_error(what: &str, expected: &str, value: &JsValue) -> JsValue {
-    js_sys::TypeError::new(&format!(
-        "{what} must be {expected}, got {}",
+    js_sys::TypeError::new(&cat!(
+        what,
+        " must be ",
+        expected,
+        ", got ",
         describe(value)
     ))
     .into()
@@ -115,8 +129,11 @@ pub(crate) fn type_error(what: &str, expected: &str, value: &JsValue) -> JsValue
 
 /// A `RangeError` saying what `what` must be and what came.
 pub(crate) fn range_error(what: &str, expected: &str, value: &JsValue) -> JsValue {
-    js_sys::RangeError::new(&format!(
-        "{what} must be {expected}, got {}",
+    js_sys::RangeError::new(&cat!(
+        what,
+        " must be ",
+        expected,
+        ", got ",
         describe(value)
     ))
     .into()
@@ -162,11 +179,11 @@ pub(crate) fn boolean(value: &JsValue, what: &str) -> Res<bool> {
 
 /// One of the strings of a literal union.
 pub(crate) fn one_of(value: &JsValue, what: &str, allowed: &[&str]) -> Res<String> {
-    let expected = format!(
-        "one of {}",
+    let expected = cat!(
+        "one of ",
         allowed
             .iter()
-            .map(|a| format!("'{a}'"))
+            .map(|a| cat!("'", a, "'"))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -190,7 +207,7 @@ fn array<T>(
     Array::from(value)
         .iter()
         .enumerate()
-        .map(|(i, v)| item(&v, &format!("{what}[{i}]")))
+        .map(|(i, v)| item(&v, &cat!(what, "[", i, "]")))
         .collect()
 }
 
@@ -252,7 +269,8 @@ pub(crate) fn opt_ms(value: &JsValue, what: &str) -> Res<Option<Millis>> {
 
 /// A non-negative integer up to `max`.
 pub(crate) fn count(value: &JsValue, what: &str, max: f64) -> Res<f64> {
-    let expected = format!("a non-negative integer (at most {max})");
+    // The bounds are whole numbers (U32_MAX, MAX_SAFE).
+    let expected = cat!("a non-negative integer (at most ", max as u64, ")");
     let n = number(value, what, &expected)?;
     if n >= 0.0 && n.fract() == 0.0 && n <= max {
         Ok(n)
@@ -317,7 +335,7 @@ pub(crate) fn instance<T>(
     claim: &str,
     take: impl Fn() -> Option<T>,
 ) -> Res<T> {
-    let refuse = || type_error(what, &format!("a {class} that is not freed"), value);
+    let refuse = || type_error(what, &cat!("a ", class, " that is not freed"), value);
     let _stale = take();
     if !value.is_object() {
         return Err(refuse());
@@ -337,7 +355,7 @@ pub(crate) fn date(ms: Millis) -> JsValue {
 
 /// An ISO-8601 text of `ms` for messages.
 pub(crate) fn iso(ms: Millis) -> String {
-    time::format_iso(ms).unwrap_or_else(|| format!("{ms} ms since the epoch"))
+    time::format_iso(ms).unwrap_or_else(|| cat!(ms, " ms since the epoch"))
 }
 
 /// Sets `key` on a plain object.
@@ -352,8 +370,11 @@ pub(crate) fn report_callback_error(what: &str, thrown: &JsValue) {
         .map(|e| String::from(e.message()))
         .or_else(|| thrown.as_string())
         .unwrap_or_else(|| "a non-Error value was thrown".into());
-    web_sys::console::error_1(&JsValue::from_str(&format!(
-        "[chat-realtime] a {what} callback threw: {message}"
+    web_sys::console::error_1(&JsValue::from_str(&cat!(
+        "[chat-realtime] a ",
+        what,
+        " callback threw: ",
+        message
     )));
 }
 

@@ -20,6 +20,8 @@ use crate::browser::listener::EventListener;
 use crate::browser::timer::DeadlineTimer;
 use crate::browser::websocket::Socket;
 use crate::core::connection::Connection;
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 
 mod pump;
 use pump::{pump, replace_socket};
@@ -143,7 +145,7 @@ impl ClientHandle {
             inner
                 .conn()?
                 .emit(event, arg, now)
-                .map_err(|e| JsError::new(&e.to_string()))
+                .map_err(|e| JsError::new(&e.message()))
         };
         pump(&self.0);
         r
@@ -160,7 +162,7 @@ impl ClientHandle {
             inner
                 .conn()?
                 .emit_volatile(event, arg)
-                .map_err(|e| JsError::new(&e.to_string()))
+                .map_err(|e| JsError::new(&e.message()))
         };
         pump(&self.0);
         r
@@ -180,7 +182,7 @@ impl ClientHandle {
             let request = inner
                 .conn()?
                 .emit_with_ack(event, arg, timeout_ms, now)
-                .map_err(|e| JsError::new(&e.to_string()))?;
+                .map_err(|e| JsError::new(&e.message()))?;
             inner.requests.insert(request, Pending::Js(deferred));
         }
         pump(&self.0);
@@ -202,7 +204,7 @@ impl ClientHandle {
             let request = inner
                 .conn()?
                 .emit_with_ack(event, arg, timeout_ms, now)
-                .map_err(|e| JsError::new(&e.to_string()))?;
+                .map_err(|e| JsError::new(&e.message()))?;
             inner.requests.insert(request, Pending::Rust(callback));
         }
         pump(&self.0);
@@ -413,10 +415,10 @@ impl RealtimeClient {
     ) -> Result<(), JsValue> {
         let checked = args::fields(&options, "initialize(): options", CLIENT_OPTIONS)?;
         let mut opts = ClientOptions::read(&Record::new(Some(checked)))
-            .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?;
+            .map_err(|e| JsError::new(&cat!("initialize(): invalid options: ", e)))?;
         opts.null_ready_event_means_none(&options);
         let conn = Connection::new(opts.to_config())
-            .map_err(|e| JsError::new(&format!("initialize(): {e}")))?;
+            .map_err(|e| JsError::new(&cat!("initialize(): ", e)))?;
         // The old connection ends properly: its DISCONNECT is sent, its
         // socket closed and its pending promises rejected.
         if self.inner.borrow().conn.is_some() {
@@ -470,7 +472,7 @@ impl RealtimeClient {
             inner
                 .conn()?
                 .connect(token, extra.as_deref(), now)
-                .map_err(|e| JsError::new(&format!("connect(): {e}")))?;
+                .map_err(|e| JsError::new(&cat!("connect(): ", e)))?;
             let pending: Vec<Deferred> = inner.connect_waiters.drain(..).collect();
             inner.connect_waiters.push(deferred);
             drop(inner);
@@ -646,20 +648,21 @@ impl RealtimeClient {
     ) -> Result<(), JsValue> {
         use crate::core::presence::{update_payload, PresenceStatus};
         let what = "updatePresence()";
-        let status = args::one_of(&status, &format!("{what}: status"), PRESENCE_STATUSES)?;
+        let status = args::one_of(&status, &cat!(what, ": status"), PRESENCE_STATUSES)?;
         let status: PresenceStatus = status
             .parse()
-            .map_err(|_| JsError::new(&format!("{what}: unknown status {status:?}")))?;
+            .map_err(|_| JsError::new(&cat!(what, ": unknown status ", quote(&status))))?;
         let mut payload = if args::absent(&custom_status) {
             update_payload(status, None)
         } else {
             let cs = super::presence::custom_status_input(
                 &custom_status,
-                &format!("{what}: customStatus"),
+                &cat!(what, ": customStatus"),
             )?;
             if cs.is_empty() {
-                return Err(JsError::new(&format!(
-                    "{what}: customStatus needs a text or an emoji; pass null to clear it"
+                return Err(JsError::new(&cat!(
+                    what,
+                    ": customStatus needs a text or an emoji; pass null to clear it"
                 ))
                 .into());
             }
@@ -841,7 +844,7 @@ impl RealtimeClient {
             } else {
                 conn.join_room(&room, None, now)
             }
-            .map_err(|e| JsError::new(&e.to_string()))?;
+            .map_err(|e| JsError::new(&e.message()))?;
             inner.requests.insert(request, Pending::Js(deferred));
         }
         pump(&self.inner);

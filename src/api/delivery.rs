@@ -16,6 +16,7 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::collections::BTreeSet;
 use std::rc::{Rc, Weak};
 
+use crate::core::decimal::cat;
 use crate::core::json::Value;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -160,12 +161,14 @@ fn execute(rc: &Rc<RefCell<DeliveryInner>>, out: Out) {
     match out {
         Out::Send { event, payload } => {
             if let Err(e) = client.emit_json(&event, Some(&payload)) {
-                debug_log(&format!(
-                    "delivery: could not send {event}: {}",
+                debug_log(&cat!(
+                    "delivery: could not send ",
+                    event,
+                    ": ",
                     js_error_message(e)
                 ));
             } else if debug {
-                debug_log(&format!("delivery: sent {event} {payload}"));
+                debug_log(&cat!("delivery: sent ", event, " ", payload));
             }
         }
         Out::Request(request) => {
@@ -181,11 +184,13 @@ fn execute(rc: &Rc<RefCell<DeliveryInner>>, out: Out) {
             let data = to_js(&ev);
             if debug {
                 let u = ev.update();
-                debug_log(&format!(
-                    "delivery: {} {} -> {}",
+                debug_log(&cat!(
+                    "delivery: ",
                     ev.name(),
+                    " ",
                     u.status.client_message_id,
-                    u.status.state
+                    " -> ",
+                    u.status.state.as_str()
                 ));
             }
             call_listeners("delivery", &fns, ev.name(), &data);
@@ -210,7 +215,7 @@ fn on_ack(weak: &Weak<RefCell<DeliveryInner>>, request_id: u64, result: Result<S
                 "delivery:status got no answer in time; statuses are re-requested on reconnect"
                     .to_owned(),
             ),
-            Err(e) => Some(e.to_string()),
+            Err(e) => Some(e.message()),
         };
         let mut done = Vec::new();
         let mut rest = Vec::new();
@@ -234,7 +239,7 @@ fn on_ack(weak: &Weak<RefCell<DeliveryInner>>, request_id: u64, result: Result<S
     pump(&rc);
     for (w, statuses) in settled {
         match w.error {
-            Some(e) => w.deferred.reject(&format!("syncDeliveryStatus(): {e}")),
+            Some(e) => w.deferred.reject(&cat!("syncDeliveryStatus(): ", e)),
             None => w.deferred.resolve(&to_js(&statuses)),
         }
     }
@@ -274,7 +279,7 @@ fn on_client_event(weak: &Weak<RefCell<DeliveryInner>>, event: &ClientEvent) {
             });
             if let Some(Err(e)) = outcome {
                 if debug {
-                    debug_log(&format!("delivery: {e}"));
+                    debug_log(&cat!("delivery: ", e));
                 }
             }
         }
@@ -363,8 +368,8 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_optional_param_type = "DeliveryOptions")] options: JsValue,
     ) -> Result<DeliveryEventHandler, JsValue> {
         let what = "new DeliveryEventHandler()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
-        let checked = args::opt_fields(&options, &format!("{what}: options"), DELIVERY_OPTIONS)?;
+        let handle = RealtimeClient::from_js(&client, &cat!(what, ": client"))?;
+        let checked = args::opt_fields(&options, &cat!(what, ": options"), DELIVERY_OPTIONS)?;
         let opts = DeliveryOptions::read(&Record::new(checked));
         let queue = queue_option(&options, "new DeliveryEventHandler()")?;
         let d = DeliveryConfig::default();
@@ -413,13 +418,13 @@ impl DeliveryEventHandler {
         total_recipients: JsValue,
     ) -> Result<JsValue, JsValue> {
         let m = "trackOutgoing()";
-        let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
-        let channel_id = &args::id(&channel_id, &format!("{m}: channelId"))?;
-        let total = args::opt_count(&total_recipients, &format!("{m}: totalRecipients"), U32_MAX)?
+        let client_message_id = &args::id(&client_message_id, &cat!(m, ": clientMessageId"))?;
+        let channel_id = &args::id(&channel_id, &cat!(m, ": channelId"))?;
+        let total = args::opt_count(&total_recipients, &cat!(m, ": totalRecipients"), U32_MAX)?
             .map_or(0, |t| t as u32);
         let status = self.run(|c, now| {
             c.track_outgoing(client_message_id, channel_id, total, now)
-                .map_err(|e| JsError::new(&format!("trackOutgoing(): {e}")))
+                .map_err(|e| JsError::new(&cat!("trackOutgoing(): ", e)))
         })?;
         Ok(to_js(&status))
     }
@@ -435,13 +440,13 @@ impl DeliveryEventHandler {
         #[wasm_bindgen(unchecked_optional_param_type = "number")] timestamp: JsValue,
     ) -> Result<(), JsValue> {
         let m = "markSent()";
-        let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
-        let message_id = &args::id(&message_id, &format!("{m}: messageId"))?;
-        let timestamp = args::opt_ms(&timestamp, &format!("{m}: timestamp"))?;
+        let client_message_id = &args::id(&client_message_id, &cat!(m, ": clientMessageId"))?;
+        let message_id = &args::id(&message_id, &cat!(m, ": messageId"))?;
+        let timestamp = args::opt_ms(&timestamp, &cat!(m, ": timestamp"))?;
         Ok(self.run(|c, now| {
             let at = timestamp.unwrap_or(now);
             c.on_sent(client_message_id, message_id.as_str(), at, now)
-                .map_err(|e| JsError::new(&format!("markSent(): {e}")))
+                .map_err(|e| JsError::new(&cat!("markSent(): ", e)))
         })?)
     }
 
@@ -458,7 +463,7 @@ impl DeliveryEventHandler {
         let error = &args::string(&error, "markFailed(): error")?;
         Ok(self.run(|c, now| {
             c.on_failed(client_message_id, error, now)
-                .map_err(|e| JsError::new(&format!("markFailed(): {e}")))
+                .map_err(|e| JsError::new(&cat!("markFailed(): ", e)))
         })?)
     }
 
@@ -472,7 +477,7 @@ impl DeliveryEventHandler {
         let client_message_id = &args::id(&client_message_id, "markSending(): clientMessageId")?;
         Ok(self.run(|c, now| {
             c.mark_sending(client_message_id, now)
-                .map_err(|e| JsError::new(&format!("markSending(): {e}")))
+                .map_err(|e| JsError::new(&cat!("markSending(): ", e)))
         })?)
     }
 
@@ -489,7 +494,7 @@ impl DeliveryEventHandler {
         let channel_id = &args::id(&channel_id, "acknowledgeRead(): channelId")?;
         Ok(self.run(|c, now| {
             c.acknowledge_read(message_id, channel_id, now)
-                .map_err(|e| JsError::new(&format!("acknowledgeRead(): {e}")))
+                .map_err(|e| JsError::new(&cat!("acknowledgeRead(): ", e)))
         })?)
     }
 

@@ -18,6 +18,7 @@ use super::client::{ClientEvent, ClientHandle, Hook};
 use super::js::{unsubscribe_fn, Callbacks, Unsubscribe};
 use crate::browser::clock::now_ms;
 use crate::browser::timer::DeadlineTimer;
+use crate::core::decimal::cat;
 use crate::core::Millis;
 
 /// A core driven by time: the timer is aimed at its next deadline and calls
@@ -177,15 +178,15 @@ pub(crate) fn with_state<D: Driven>(weak: &Weak<RefCell<D>>, f: impl FnOnce(&mut
 
 /// The error of a call on a disposed service.
 pub(crate) fn disposed<D: Driven>() -> JsError {
-    JsError::new(&format!("this {} was disposed; create a new one", D::NAME))
+    JsError::new(&cat!("this ", D::NAME, " was disposed; create a new one"))
 }
 
 /// The state, or the error of a call made from inside the service itself.
 pub(crate) fn borrow<D: Driven>(rc: &Rc<RefCell<D>>) -> Result<RefMut<'_, D>, JsError> {
     rc.try_borrow_mut().map_err(|_| {
-        JsError::new(&format!(
-            "{} is busy: it cannot be called from inside itself",
-            D::NAME
+        JsError::new(&cat!(
+            D::NAME,
+            " is busy: it cannot be called from inside itself"
         ))
     })
 }

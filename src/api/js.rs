@@ -7,6 +7,8 @@ use std::rc::Weak;
 use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 use crate::core::json::{self, ToJson, Value};
 
 /// Something that can drop a listener by id.
@@ -108,7 +110,7 @@ pub(crate) fn parse_json(text: &str) -> JsValue {
 
 /// Logs with the package prefix.
 pub(crate) fn debug_log(message: &str) {
-    web_sys::console::log_1(&JsValue::from_str(&format!("[chat-realtime] {message}")));
+    web_sys::console::log_1(&JsValue::from_str(&cat!("[chat-realtime] ", message)));
 }
 
 /// The message of a `JsError` (for errors raised by another API call).
@@ -143,7 +145,7 @@ pub(crate) fn first_ack_arg(result: Result<String, String>) -> Result<Value, Str
     match json::from_str(&text) {
         Ok(Value::Array(mut args)) if !args.is_empty() => Ok(args.swap_remove(0)),
         Ok(Value::Array(_)) => Ok(Value::Null),
-        _ => Err(format!("malformed acknowledgement: {text}")),
+        _ => Err(cat!("malformed acknowledgement: ", text)),
     }
 }
 
@@ -153,8 +155,12 @@ pub(crate) fn call_listeners(what: &str, fns: &[Function], event: &str, data: &J
     let args = Array::of2(&JsValue::from_str(event), data);
     for f in fns {
         if let Err(e) = call(f, &args) {
-            debug_log(&format!(
-                "a {what} listener of {event:?} threw: {}",
+            debug_log(&cat!(
+                "a ",
+                what,
+                " listener of ",
+                quote(event),
+                " threw: ",
                 thrown_message(&e)
             ));
         }

@@ -8,6 +8,8 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 use crate::core::json::Value;
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -161,7 +163,7 @@ impl PresenceOptions {
     fn config(&self) -> Res<PresenceConfig> {
         let d = PresenceConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
-            args::duration(v, &format!("PresenceService: {name}")).map(|v| v.unwrap_or(default))
+            args::duration(v, &cat!("PresenceService: ", name)).map(|v| v.unwrap_or(default))
         };
         Ok(PresenceConfig {
             idle_timeout_ms: ms(self.idle_timeout_ms, "idleTimeoutMs", d.idle_timeout_ms)?,
@@ -188,27 +190,39 @@ impl PresenceOptions {
 /// The error of a refused call, in the words of the JavaScript API.
 fn presence_error(method: &str, e: PresenceError) -> JsError {
     let message = match e {
-        PresenceError::EmptyCustomStatus => format!(
-            "{method}: a custom status needs a text or an emoji; call clearCustomStatus() to remove it"
+        PresenceError::EmptyCustomStatus => cat!(
+            method,
+            ": a custom status needs a text or an emoji; call clearCustomStatus() to remove it"
         ),
-        PresenceError::CustomStatusExpired { expires_at, now } => format!(
-            "{method}: expiresAt {} is not in the future (now is {}): give a later time, \
-             or none for a status that does not expire",
+        PresenceError::CustomStatusExpired { expires_at, now } => cat!(
+            method,
+            ": expiresAt ",
             args::iso(expires_at),
-            args::iso(now)
+            " is not in the future (now is ",
+            args::iso(now),
+            "): give a later time, or none for a status that does not expire"
         ),
-        PresenceError::OwnSettings(id) => format!(
-            "{method}: {id:?} is the current user: change your own settings with updatePresenceSettings()"
+        PresenceError::OwnSettings(id) => cat!(
+            method,
+            ": ",
+            quote(&id),
+            " is the current user: change your own settings with updatePresenceSettings()"
         ),
         PresenceError::TooManySubscriptions {
             current,
             requested,
             limit,
-        } => format!(
-            "{method}: cannot subscribe to {requested} more users: {current} already subscribed \
-             and the limit is {limit}; call unsubscribeFromUsers() for some first"
+        } => cat!(
+            method,
+            ": cannot subscribe to ",
+            requested,
+            " more users: ",
+            current,
+            " already subscribed and the limit is ",
+            limit,
+            "; call unsubscribeFromUsers() for some first"
         ),
-        other => format!("{method}: {other}"),
+        other => cat!(method, ": ", other),
     };
     JsError::new(&message)
 }
@@ -372,7 +386,7 @@ impl Driven for Inner {
                     let arg = Array::of1(&cs.as_ref().map_or(JsValue::NULL, custom_status_js));
                     call_each(&fns, &arg, "PresenceService onCustomStatusChange");
                 }
-                Out::Log(m) => debug_log(&format!("presence: {m}")),
+                Out::Log(m) => debug_log(&cat!("presence: ", m)),
             }
         }
     }
@@ -393,13 +407,13 @@ fn log_js_error(rc: &Rc<RefCell<Inner>>, event: &str, e: JsError) {
             .dyn_ref::<js_sys::Error>()
             .map(|e| String::from(e.message()))
             .unwrap_or_default();
-        debug_log(&format!("presence: could not send {event}: {m}"));
+        debug_log(&cat!("presence: could not send ", event, ": ", m));
     }
 }
 
 fn log_dropped(inner: &Inner, e: &PresenceError) {
     if inner.debug {
-        debug_log(&format!("presence: {e}"));
+        debug_log(&cat!("presence: ", e));
     }
 }
 
@@ -407,7 +421,11 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
     with_state(weak, |inner: &mut Inner, now| match event {
         ClientEvent::Connected { reconnected } => {
             if inner.debug {
-                debug_log(&format!("presence: connected (reconnected: {reconnected})"));
+                debug_log(&cat!(
+                    "presence: connected (reconnected: ",
+                    reconnected,
+                    ")"
+                ));
             }
             // The client may know the user by now (from the token or an
             // `authenticated` event; the real server sends no such event).
@@ -419,7 +437,7 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
             inner.core.on_connected(now);
         }
         ClientEvent::Online(online) if inner.debug => {
-            debug_log(&format!("presence: browser online: {online}"));
+            debug_log(&cat!("presence: browser online: ", online));
         }
         ClientEvent::Disconnected => inner.core.on_disconnected(now),
         ClientEvent::Event { name, data } if *name == "authenticated" && !inner.fixed_user => {
@@ -479,8 +497,9 @@ impl PresenceService {
         let r = {
             let mut inner = self.inner.borrow_mut();
             if inner.disposed {
-                return Err(JsError::new(&format!(
-                    "{method}: this PresenceService was disposed; create a new one"
+                return Err(JsError::new(&cat!(
+                    method,
+                    ": this PresenceService was disposed; create a new one"
                 ))
                 .into());
             }
@@ -500,7 +519,7 @@ impl PresenceService {
         callback: &JsValue,
         what: &str,
     ) -> Res<Function> {
-        let f = args::callback(callback, &format!("{what}(): callback"))?;
+        let f = args::callback(callback, &cat!(what, "(): callback"))?;
         let id = {
             let mut inner = self.inner.borrow_mut();
             let id = fresh_id(&mut *inner);
@@ -537,7 +556,7 @@ pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStat
             continue;
         }
         let json = if key == "expiresAt" {
-            Value::from(args::timestamp(&v, &format!("{what}.{key}"))?)
+            Value::from(args::timestamp(&v, &cat!(what, ".", key))?)
         } else {
             Value::String(v.as_string().unwrap_or_default())
         };
@@ -557,8 +576,8 @@ impl PresenceService {
         #[wasm_bindgen(unchecked_optional_param_type = "PresenceServiceOptions")] options: JsValue,
     ) -> Result<PresenceService, JsValue> {
         let what = "new PresenceService()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
-        let options = args::opt_fields(&options, &format!("{what}: options"), PRESENCE_OPTIONS)?;
+        let handle = RealtimeClient::from_js(&client, &cat!(what, ": client"))?;
+        let options = args::opt_fields(&options, &cat!(what, ": options"), PRESENCE_OPTIONS)?;
         let mut opts = PresenceOptions::read(&Record::new(options));
         let debug = opts.debug.unwrap_or_else(|| handle.debug());
         opts.debug = Some(debug);
@@ -714,18 +733,17 @@ impl PresenceService {
     ) -> Result<Promise, JsValue> {
         let what = "updatePresenceSettings()";
         let (user_id, update) = if user_id_or_settings.is_string() {
-            let id = args::id(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            let id = args::id(&user_id_or_settings, &cat!(what, ": userIdOrSettings"))?;
             (
                 Some(id),
-                settings_update(&settings, &format!("{what}: settings"))?,
+                settings_update(&settings, &cat!(what, ": settings"))?,
             )
         } else if args::absent(&settings) {
-            let update =
-                settings_update(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            let update = settings_update(&user_id_or_settings, &cat!(what, ": userIdOrSettings"))?;
             (None, update)
         } else {
             return Err(args::type_error(
-                &format!("{what}: userIdOrSettings"),
+                &cat!(what, ": userIdOrSettings"),
                 "the current user's id when settings follow (updatePresenceSettings(userId, settings))",
                 &user_id_or_settings,
             ));
@@ -733,9 +751,13 @@ impl PresenceService {
         if let Some(id) = user_id {
             let me = self.user_id();
             if me.as_deref().is_some_and(|me| me != id) {
-                return Err(JsError::new(&format!(
-                    "{what}: {id:?} is not the current user ({:?}); give other users' settings with setUserSettings()",
-                    me.unwrap_or_default()
+                return Err(JsError::new(&cat!(
+                    what,
+                    ": ",
+                    quote(&id),
+                    " is not the current user (",
+                    quote(&me.unwrap_or_default()),
+                    "); give other users' settings with setUserSettings()"
                 ))
                 .into());
             }
@@ -773,8 +795,8 @@ impl PresenceService {
         #[wasm_bindgen(unchecked_param_type = "Partial<PresenceSettings>")] settings: JsValue,
     ) -> Result<(), JsValue> {
         let what = "setUserSettings()";
-        let id = args::id(&user_id, &format!("{what}: userId"))?;
-        let settings = settings_update(&settings, &format!("{what}: settings"))?
+        let id = args::id(&user_id, &cat!(what, ": userId"))?;
+        let settings = settings_update(&settings, &cat!(what, ": settings"))?
             .apply_to(PrivacySettings::default());
         self.act(what, |c, _| c.set_user_settings(&id, settings))
     }

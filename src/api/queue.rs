@@ -39,6 +39,8 @@ use crate::browser::clock::now_ms;
 use crate::browser::storage::{LocalStorage, LockMode, LockTicket, StorageListener};
 use crate::browser::timer::DeadlineTimer;
 use crate::core::backoff::BackoffConfig;
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 use crate::core::queue::{
     NewMessage, OfflineQueueService as QueueCore, QueueConfig, QueueEffect, QueueEvent,
 };
@@ -216,7 +218,7 @@ pub(crate) fn queue_option(options: &JsValue, what: &str) -> Res<Option<QueueHan
     if args::absent(&value) {
         return Ok(None);
     }
-    queue_arg(&value, &format!("{what}: options.queue")).map(Some)
+    queue_arg(&value, &cat!(what, ": options.queue")).map(Some)
 }
 
 /// The queue behind a JavaScript argument (`what` names it in errors). Only
@@ -349,19 +351,22 @@ fn execute(rc: &Rc<RefCell<QueueInner>>, out: Out) {
             let ticket = LockTicket::request(&name, mode, &owner, move || {
                 if let Some(rc) = weak.upgrade() {
                     if debug {
-                        debug_log(&format!("queue: flush lock granted for flush {flush_id}"));
+                        debug_log(&cat!("queue: flush lock granted for flush ", flush_id));
                     }
                     with_core(&rc, |c, now| c.on_flush_lock_acquired(flush_id, now));
                 }
             });
             if debug {
-                debug_log(&format!(
-                    "queue: flush {flush_id} waits for the cross-tab lock ({})",
+                debug_log(&cat!(
+                    "queue: flush ",
+                    flush_id,
+                    " waits for the cross-tab lock (",
                     if ticket.uses_web_locks() {
                         "Web Locks"
                     } else {
                         "localStorage lease"
-                    }
+                    },
+                    ")"
                 ));
             }
             let previous = rc
@@ -398,7 +403,7 @@ fn dispatch_event(rc: &Rc<RefCell<QueueInner>>, ev: QueueEvent) {
             .ok()
             .and_then(|s| s.as_string())
             .unwrap_or_default();
-        debug_log(&format!("queue: {name} {text}"));
+        debug_log(&cat!("queue: ", name, " ", text));
     }
     for (_, h) in &hooks {
         h(&ev);
@@ -512,8 +517,8 @@ impl OfflineQueueService {
         #[wasm_bindgen(unchecked_optional_param_type = "OfflineQueueOptions")] options: JsValue,
     ) -> Result<OfflineQueueService, JsValue> {
         let what = "new OfflineQueueService()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
-        let options = args::opt_fields(&options, &format!("{what}: options"), QUEUE_OPTIONS)?;
+        let handle = RealtimeClient::from_js(&client, &cat!(what, ": client"))?;
+        let options = args::opt_fields(&options, &cat!(what, ": options"), QUEUE_OPTIONS)?;
         let opts = QueueOptions::read(&Record::new(options));
         let d = QueueConfig::default();
         let b = BackoffConfig::default();
@@ -522,9 +527,10 @@ impl OfflineQueueService {
             Some("lease") => Some(LockMode::Lease),
             Some("none") => None,
             Some(other) => {
-                return Err(JsError::new(&format!(
-                    "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not {other:?}"
-                ))
+                return Err(JsError::new(&cat!(
+                "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not ",
+                quote(other)
+            ))
                 .into())
             }
         };
@@ -554,7 +560,7 @@ impl OfflineQueueService {
                 jitter: b.jitter,
             },
             request_timeout_ms: opts.request_timeout_ms.unwrap_or(d.request_timeout_ms),
-            quarantine_key: format!("{storage_key}:quarantine"),
+            quarantine_key: cat!(storage_key, ":quarantine"),
             storage_key: storage_key.clone(),
             use_flush_lock: lock_mode.is_some(),
         };
@@ -578,8 +584,12 @@ impl OfflineQueueService {
             timer: DeadlineTimer::default(),
             locks: HashMap::new(),
             lock_mode,
-            lock_name: format!("{storage_key}:flush-lock"),
-            owner: format!("tab-{:016x}", random_u64()),
+            lock_name: cat!(storage_key, ":flush-lock"),
+            owner: {
+                let mut owner = String::from("tab-");
+                crate::core::decimal::push_hex16(&mut owner, random_u64());
+                owner
+            },
             storage_listener: None,
             next_id: 0,
             debug: opts.debug || handle.debug(),
@@ -588,7 +598,7 @@ impl OfflineQueueService {
         }));
         let hook_id = add_hook(&inner, &handle, on_client_event);
         let weak = Rc::downgrade(&inner);
-        let entry_prefix = format!("{storage_key}:m:");
+        let entry_prefix = cat!(storage_key, ":m:");
         let listener = StorageListener::watching(
             move |k| k == storage_key || k.starts_with(&entry_prefix),
             move |key| {
@@ -627,7 +637,7 @@ impl OfflineQueueService {
         let new = new_message(&Record::new(Some(message)));
         let queued = self.run(|c, now| {
             c.queue_message(new, now)
-                .map_err(|e| JsError::new(&format!("queueMessage(): {e}")))
+                .map_err(|e| JsError::new(&cat!("queueMessage(): ", e)))
         })?;
         Ok(to_js(&queued))
     }
@@ -653,7 +663,7 @@ impl OfflineQueueService {
         let id = &args::id(&id, "removeMessage(): id")?;
         let msg = self.run(|c, now| {
             c.remove_message(id, now)
-                .map_err(|e| JsError::new(&format!("removeMessage(): {e}")))
+                .map_err(|e| JsError::new(&cat!("removeMessage(): ", e)))
         })?;
         Ok(to_js(&msg))
     }
@@ -667,7 +677,7 @@ impl OfflineQueueService {
         let id = &args::id(&id, "retryMessage(): id")?;
         Ok(self.run(|c, now| {
             c.retry_message(id, now)
-                .map_err(|e| JsError::new(&format!("retryMessage(): {e}")))
+                .map_err(|e| JsError::new(&cat!("retryMessage(): ", e)))
         })?)
     }
 
@@ -711,7 +721,7 @@ impl OfflineQueueService {
     pub fn clear_quarantine(&self) -> Result<(), JsError> {
         self.run(|c, _| {
             c.clear_quarantine()
-                .map_err(|e| JsError::new(&format!("clearQuarantine(): {e}")))
+                .map_err(|e| JsError::new(&cat!("clearQuarantine(): ", e)))
         })
     }
 

@@ -28,6 +28,7 @@ use super::queue::{queue_option, QueueHandle};
 use crate::browser::clock::now_ms;
 use crate::browser::storage::{LocalStorage, StorageListener};
 use crate::browser::timer::DeadlineTimer;
+use crate::core::decimal::cat;
 use crate::core::sync::{
     LocalMessage, SyncConfig, SyncEffect, SyncEvent, SyncService as SyncCore, SyncStage,
 };
@@ -165,7 +166,7 @@ fn execute(rc: &Rc<RefCell<SyncInner>>, out: Out) {
     match out {
         Out::Request(request) => {
             if debug {
-                debug_log(&format!("sync: {} {}", request.event, request.payload));
+                debug_log(&cat!("sync: ", request.event, " ", request.payload));
             }
             let request_id = request.request_id;
             if let Err(e) = request.send(rc, &client, on_ack) {
@@ -204,7 +205,7 @@ fn dispatch_event(rc: &Rc<RefCell<SyncInner>>, ev: SyncEvent, debug: bool) {
             .ok()
             .and_then(|s| s.as_string())
             .unwrap_or_default();
-        debug_log(&format!("sync: {name} {text}"));
+        debug_log(&cat!("sync: ", name, " ", text));
     }
     call_listeners("sync", &fns, name, &data);
     // Settle the promises waiting for this outcome.
@@ -254,8 +255,8 @@ fn dispatch_event(rc: &Rc<RefCell<SyncInner>>, ev: SyncEvent, debug: bool) {
         if ok {
             d.resolve(&value);
         } else {
-            d.reject(&format!(
-                "syncMessages(): {}",
+            d.reject(&cat!(
+                "syncMessages(): ",
                 value.as_string().unwrap_or_default()
             ));
         }
@@ -319,8 +320,8 @@ impl SyncService {
         #[wasm_bindgen(unchecked_optional_param_type = "SyncServiceOptions")] options: JsValue,
     ) -> Result<SyncService, JsValue> {
         let what = "new SyncService()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
-        let checked = args::opt_fields(&options, &format!("{what}: options"), SYNC_OPTIONS)?;
+        let handle = RealtimeClient::from_js(&client, &cat!(what, ": client"))?;
+        let checked = args::opt_fields(&options, &cat!(what, ": options"), SYNC_OPTIONS)?;
         let opts = SyncOptions::read(&Record::new(checked));
         let queue = queue_option(&options, "new SyncService()")?;
         let d = SyncConfig::default();
@@ -422,7 +423,7 @@ impl SyncService {
             let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
             let id = core
                 .sync_messages(channel_id, now_ms())
-                .map_err(|e| JsError::new(&format!("syncMessages(): {e}")))?;
+                .map_err(|e| JsError::new(&cat!("syncMessages(): ", e)))?;
             inner.message_waiters.push((id, deferred));
         }
         pump(&self.inner);
@@ -447,7 +448,7 @@ impl SyncService {
         let core = inner.core.as_mut().ok_or_else(disposed::<SyncInner>)?;
         Ok(core
             .record_local_message(msg)
-            .map_err(|e| JsError::new(&format!("recordLocalMessage(): {e}")))?)
+            .map_err(|e| JsError::new(&cat!("recordLocalMessage(): ", e)))?)
     }
 
     /// Forgets a registered local message; returns whether it was known.

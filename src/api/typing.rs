@@ -8,6 +8,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 use crate::core::json::Value;
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
@@ -139,7 +141,7 @@ impl TypingOptions {
     fn config(&self) -> Res<TypingConfig> {
         let d = TypingConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
-            args::duration(v, &format!("TypingService: {name}")).map(|v| v.unwrap_or(default))
+            args::duration(v, &cat!("TypingService: ", name)).map(|v| v.unwrap_or(default))
         };
         Ok(TypingConfig {
             debounce_ms: ms(self.debounce_ms, "debounceMs", d.debounce_ms)?,
@@ -182,10 +184,11 @@ fn privacy_update(value: &JsValue, current: TypingPrivacy, what: &str) -> Res<Ty
 
 fn typing_error(method: &str, e: TypingError) -> JsError {
     JsError::new(&match e {
-        TypingError::ThreadWithoutChannel => format!(
-            "{method}: a threadId needs its channelId: call stopTyping(channelId, threadId)"
+        TypingError::ThreadWithoutChannel => cat!(
+            method,
+            ": a threadId needs its channelId: call stopTyping(channelId, threadId)"
         ),
-        other => format!("{method}: {other}"),
+        other => cat!(method, ": ", other),
     })
 }
 
@@ -328,7 +331,7 @@ impl Driven for Inner {
                                 .dyn_ref::<js_sys::Error>()
                                 .map(|e| String::from(e.message()))
                                 .unwrap_or_default();
-                            debug_log(&format!("typing: could not send {event}: {m}"));
+                            debug_log(&cat!("typing: could not send ", event, ": ", m));
                         }
                     }
                 }
@@ -340,7 +343,7 @@ impl Driven for Inner {
                         }
                     }
                 }
-                Out::Log(m) => debug_log(&format!("typing: {m}")),
+                Out::Log(m) => debug_log(&cat!("typing: ", m)),
             }
         }
     }
@@ -371,7 +374,7 @@ fn on_client_event(weak: &Weak<RefCell<Inner>>, event: &ClientEvent) {
                 .unwrap_or(Value::Null);
             if let Err(e) = inner.core.handle_typing_event(&payload, now) {
                 if inner.debug {
-                    debug_log(&format!("typing: {e}"));
+                    debug_log(&cat!("typing: ", e));
                 }
             }
         }
@@ -396,8 +399,9 @@ impl TypingService {
         let r = {
             let mut inner = self.inner.borrow_mut();
             if inner.disposed {
-                return Err(JsError::new(&format!(
-                    "{method}: this TypingService was disposed; create a new one"
+                return Err(JsError::new(&cat!(
+                    method,
+                    ": this TypingService was disposed; create a new one"
                 ))
                 .into());
             }
@@ -436,8 +440,8 @@ impl TypingService {
         #[wasm_bindgen(unchecked_optional_param_type = "TypingServiceOptions")] options: JsValue,
     ) -> Result<TypingService, JsValue> {
         let what = "new TypingService()";
-        let handle = RealtimeClient::from_js(&client, &format!("{what}: client"))?;
-        let options = args::opt_fields(&options, &format!("{what}: options"), TYPING_OPTIONS)?;
+        let handle = RealtimeClient::from_js(&client, &cat!(what, ": client"))?;
+        let options = args::opt_fields(&options, &cat!(what, ": options"), TYPING_OPTIONS)?;
         let (mut opts, privacy) = match options {
             None => (TypingOptions::default(), TypingPrivacy::default()),
             Some(options) => {
@@ -450,7 +454,7 @@ impl TypingService {
                     privacy_update(
                         &privacy_value,
                         TypingPrivacy::default(),
-                        &format!("{what}: options.privacySettings"),
+                        &cat!(what, ": options.privacySettings"),
                     )?
                 };
                 (TypingOptions::read(&Record::new(Some(options))), privacy)
@@ -502,8 +506,8 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "startTyping()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, &cat!(m, ": channelId"))?;
+        let thread = args::opt_id(&thread_id, &cat!(m, ": threadId"))?;
         self.act(m, |c, now| c.start_typing(&channel, thread.as_deref(), now))
     }
 
@@ -515,8 +519,8 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string", js_name = threadId)] thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "startTypingInThread()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let thread = args::id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, &cat!(m, ": channelId"))?;
+        let thread = args::id(&thread_id, &cat!(m, ": threadId"))?;
         self.act(m, |c, now| c.start_typing_in_thread(&channel, &thread, now))
     }
 
@@ -530,8 +534,8 @@ impl TypingService {
         recipient_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "startTypingInDM()";
-        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
-        args::opt_id(&recipient_id, &format!("{m}: recipientId"))?;
+        let dm = args::id(&dm_id, &cat!(m, ": dmId"))?;
+        args::opt_id(&recipient_id, &cat!(m, ": recipientId"))?;
         self.act(m, |c, now| c.start_typing_in_dm(&dm, now))
     }
 
@@ -545,8 +549,8 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "stopTyping()";
-        let channel = args::opt_id(&channel_id, &format!("{m}: channelId"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::opt_id(&channel_id, &cat!(m, ": channelId"))?;
+        let thread = args::opt_id(&thread_id, &cat!(m, ": threadId"))?;
         self.act(m, |c, now| {
             c.stop_typing(channel.as_deref(), thread.as_deref(), now)
         })
@@ -559,7 +563,7 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string", js_name = dmId)] dm_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "stopTypingInDM()";
-        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
+        let dm = args::id(&dm_id, &cat!(m, ": dmId"))?;
         self.act(m, |c, now| c.stop_typing_in_dm(&dm, now))
     }
 
@@ -575,9 +579,9 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "handleInputChange()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let text = args::string(&value, &format!("{m}: value"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, &cat!(m, ": channelId"))?;
+        let text = args::string(&value, &cat!(m, ": value"))?;
+        let thread = args::opt_id(&thread_id, &cat!(m, ": threadId"))?;
         self.act(m, |c, now| {
             c.handle_input_change(&channel, &text, thread.as_deref(), now)
         })
@@ -591,8 +595,8 @@ impl TypingService {
         #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
     ) -> Result<(), JsValue> {
         let m = "handleDMInputChange()";
-        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
-        let text = args::string(&value, &format!("{m}: value"))?;
+        let dm = args::id(&dm_id, &cat!(m, ": dmId"))?;
+        let text = args::string(&value, &cat!(m, ": value"))?;
         self.act(m, |c, now| c.handle_input_change_in_dm(&dm, &text, now))
     }
 
@@ -659,23 +663,27 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<Function, JsValue> {
         let m = "onRoomTypingChange()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let room_type = args::one_of(&room_type, &format!("{m}: roomType"), ROOM_TYPES)?;
-        let f = args::callback(&callback, &format!("{m}: callback"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, &cat!(m, ": channelId"))?;
+        let room_type = args::one_of(&room_type, &cat!(m, ": roomType"), ROOM_TYPES)?;
+        let f = args::callback(&callback, &cat!(m, ": callback"))?;
+        let thread = args::opt_id(&thread_id, &cat!(m, ": threadId"))?;
         let room = match (room_type.as_str(), thread.as_deref()) {
             ("channel", None) => room::channel_room(&channel),
             ("dm", None) => room::dm_room(&channel),
             ("thread", Some(t)) => room::key(&channel, Some(t)),
             ("thread", None) => {
-                return Err(JsError::new(&format!(
-                    "{m}: roomType 'thread' needs a threadId (the fourth argument)"
+                return Err(JsError::new(&cat!(
+                    m,
+                    ": roomType 'thread' needs a threadId (the fourth argument)"
                 ))
                 .into())
             }
             (kind, _) => {
-                return Err(JsError::new(&format!(
-                    "{m}: roomType '{kind}' takes no threadId; use 'thread'"
+                return Err(JsError::new(&cat!(
+                    m,
+                    ": roomType '",
+                    kind,
+                    "' takes no threadId; use 'thread'"
                 ))
                 .into())
             }
@@ -730,7 +738,7 @@ impl TypingService {
         let privacy = privacy_update(
             &settings,
             self.read(core::TypingService::privacy),
-            &format!("{m}: settings"),
+            &cat!(m, ": settings"),
         )?;
         self.act(m, |c, now| {
             c.set_privacy(privacy, now);
@@ -770,7 +778,7 @@ impl TypingService {
         let m = "setUserNames()";
         if !args::is_plain_object(&names) {
             return Err(args::type_error(
-                &format!("{m}: names"),
+                &cat!(m, ": names"),
                 "a plain object { userId: name }",
                 &names,
             ));
@@ -779,7 +787,7 @@ impl TypingService {
         for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {
             let pair = Array::from(&entry);
             let id = pair.get(0).as_string().unwrap_or_default();
-            let name = args::string(&pair.get(1), &format!("{m}: names[{id:?}]"))?;
+            let name = args::string(&pair.get(1), &cat!(m, ": names[", quote(&id), "]"))?;
             pairs.push((id, name));
         }
         self.act(m, |c, now| {
@@ -840,8 +848,8 @@ impl TypingService {
 
 /// The room of `(channelId, threadId?)` from JavaScript values.
 fn room_of(channel_id: &JsValue, thread_id: &JsValue, method: &str) -> Res<String> {
-    let channel = args::id(channel_id, &format!("{method}: channelId"))?;
-    let thread = args::opt_id(thread_id, &format!("{method}: threadId"))?;
+    let channel = args::id(channel_id, &cat!(method, ": channelId"))?;
+    let thread = args::opt_id(thread_id, &cat!(method, ": threadId"))?;
     Ok(room::key(&channel, thread.as_deref()))
 }
 

@@ -26,26 +26,33 @@ impl ToJson for DeviceInfo {
 
 /// Device info from a user-agent string.
 pub fn from_user_agent(ua: &str) -> DeviceInfo {
-    let browser = if ua.contains("Edg/") {
+    // A byte search: std's substring searcher brings string slicing panics
+    // (and their `Debug` formatting) into the wasm.
+    let has = |needle: &str| {
+        ua.as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    let browser = if has("Edg/") {
         "Edge"
-    } else if ua.contains("Firefox/") {
+    } else if has("Firefox/") {
         "Firefox"
-    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+    } else if has("Chrome/") || has("Chromium/") {
         "Chrome"
-    } else if ua.contains("Safari/") {
+    } else if has("Safari/") {
         "Safari"
     } else {
         "unknown"
     };
-    let os = if ua.contains("Android") {
+    let os = if has("Android") {
         "Android"
-    } else if ua.contains("iPhone") || ua.contains("iPad") {
+    } else if has("iPhone") || has("iPad") {
         "iOS"
-    } else if ua.contains("Windows") {
+    } else if has("Windows") {
         "Windows"
-    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+    } else if has("Mac OS X") || has("Macintosh") {
         "macOS"
-    } else if ua.contains("Linux") || ua.contains("X11") {
+    } else if has("Linux") || has("X11") {
         "Linux"
     } else {
         "unknown"

@@ -16,6 +16,7 @@ use web_sys::{Storage, StorageEvent};
 
 use super::clock::now_ms;
 use super::listener::EventListener;
+use crate::core::decimal::cat;
 use crate::core::json;
 use crate::core::store::{KeyValueStore, StoreError};
 use crate::core::Millis;
@@ -69,7 +70,7 @@ pub fn classify(err: &JsValue) -> StoreError {
         "SecurityError" => StoreError::Unavailable,
         _ if code == 22.0 || code == 1014.0 => StoreError::QuotaExceeded,
         _ if name.is_empty() => StoreError::Other(message),
-        _ => StoreError::Other(format!("{name}: {message}")),
+        _ => StoreError::Other(cat!(name, ": ", message)),
     }
 }
 

@@ -5,18 +5,15 @@
 //! parsed into values (the JavaScript side parses what a listener needs).
 //! Binary packets are refused with [`CodecError::BinaryUnsupported`].
 
-use thiserror::Error;
-
+use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{self, Map, ToJson, Value};
 
 /// Why a frame could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodecError {
     /// The frame was empty.
-    #[error("empty frame")]
     Empty,
     /// The frame is longer than the server's `maxPayload`.
-    #[error("frame of {len} bytes exceeds the maximum payload of {max} bytes")]
     TooLarge {
         /// Frame length in bytes.
         len: usize,
@@ -24,19 +21,14 @@ pub enum CodecError {
         max: usize,
     },
     /// The first character is not an Engine.IO packet type.
-    #[error("unknown Engine.IO packet type {0:?}")]
     UnknownEngineType(char),
     /// The first character of a message is not a Socket.IO packet type.
-    #[error("unknown Socket.IO packet type {0:?}")]
     UnknownSocketType(char),
     /// Binary Socket.IO packets (types 5 and 6) or binary frames.
-    #[error("binary packets are not supported by this client")]
     BinaryUnsupported,
     /// The open packet is not the JSON handshake Engine.IO v4 sends.
-    #[error("malformed handshake: {0}")]
     BadHandshake(String),
     /// The JSON payload is malformed or has the wrong shape for its packet type.
-    #[error("malformed {kind} payload: {reason}")]
     BadPayload {
         /// The packet type whose payload failed.
         kind: &'static str,
@@ -44,9 +36,50 @@ pub enum CodecError {
         reason: String,
     },
     /// The ack id is not a number that fits in 64 bits.
-    #[error("malformed ack id")]
     BadAckId,
 }
+
+impl CodecError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CodecError::Empty => "empty_frame",
+            CodecError::TooLarge { .. } => "frame_too_large",
+            CodecError::UnknownEngineType(_) => "unknown_engine_type",
+            CodecError::UnknownSocketType(_) => "unknown_socket_type",
+            CodecError::BinaryUnsupported => "binary_unsupported",
+            CodecError::BadHandshake(_) => "bad_handshake",
+            CodecError::BadPayload { .. } => "bad_payload",
+            CodecError::BadAckId => "bad_ack_id",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            CodecError::Empty => "empty frame".into(),
+            CodecError::TooLarge { len, max } => cat!(
+                "frame of ",
+                len,
+                " bytes exceeds the maximum payload of ",
+                max,
+                " bytes"
+            ),
+            CodecError::UnknownEngineType(c) => cat!("unknown Engine.IO packet type '", c, '\''),
+            CodecError::UnknownSocketType(c) => cat!("unknown Socket.IO packet type '", c, '\''),
+            CodecError::BinaryUnsupported => {
+                "binary packets are not supported by this client".into()
+            }
+            CodecError::BadHandshake(why) => cat!("malformed handshake: ", why),
+            CodecError::BadPayload { kind, reason } => {
+                cat!("malformed ", kind, " payload: ", reason)
+            }
+            CodecError::BadAckId => "malformed ack id".into(),
+        }
+    }
+}
+
+display_for_tests!(CodecError);
 
 /// The Engine.IO open handshake (`0{"sid":…}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,9 +206,9 @@ impl<'a> EnginePacket<'a> {
                 out
             }
             EnginePacket::Close => "1".into(),
-            EnginePacket::Ping(p) => format!("2{p}"),
-            EnginePacket::Pong(p) => format!("3{p}"),
-            EnginePacket::Message(m) => format!("4{m}"),
+            EnginePacket::Ping(p) => cat!('2', p),
+            EnginePacket::Pong(p) => cat!('3', p),
+            EnginePacket::Message(m) => cat!('4', m),
             EnginePacket::Upgrade => "5".into(),
             EnginePacket::Noop => "6".into(),
         }
@@ -247,18 +280,23 @@ impl<'a> SocketPacket<'a> {
         };
         let mut rest = chars.as_str();
         let mut nsp = "/";
+        // Slices by `get` (the bounds are ASCII positions): no panic path.
         if rest.starts_with('/') {
             let end = rest.find(',').unwrap_or(rest.len());
-            nsp = &rest[..end];
+            nsp = rest.get(..end).unwrap_or(rest);
             rest = rest.get(end + 1..).unwrap_or("");
         }
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (number, after) = (
+            rest.get(..digits).unwrap_or(""),
+            rest.get(digits..).unwrap_or(""),
+        );
         let id = if digits > 0 {
-            Some(rest[..digits].parse().map_err(|_| CodecError::BadAckId)?)
+            Some(number.parse().map_err(|_| CodecError::BadAckId)?)
         } else {
             None
         };
-        rest = &rest[digits..];
+        rest = after;
         let data = if rest.is_empty() { None } else { Some(rest) };
         let packet = SocketPacket {
             kind,
@@ -314,7 +352,7 @@ impl<'a> SocketPacket<'a> {
             out.push(',');
         }
         if let Some(id) = self.id {
-            out.push_str(&id.to_string());
+            crate::core::decimal::push_u64(&mut out, id);
         }
         if let Some(d) = self.data {
             out.push_str(d);

@@ -46,12 +46,22 @@ pub fn u64_text(n: u64) -> String {
     out
 }
 
-/// Appends `n` as 16 lowercase hex digits (`format!("{n:016x}")`).
-pub fn push_hex16(out: &mut String, n: u64) {
+/// Appends `n` in lowercase hex, left-padded with zeros to at least
+/// `width` digits (`format!("{n:0width$x}")`).
+pub fn push_hex(out: &mut String, n: u64, width: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..16).rev() {
+    let digits = (64 - n.leading_zeros())
+        .div_ceil(4)
+        .max(width.min(16))
+        .max(1);
+    for shift in (0..digits).rev() {
         out.push(char::from(HEX[((n >> (shift * 4)) & 0xf) as usize]));
     }
+}
+
+/// Appends `n` as 16 lowercase hex digits (`format!("{n:016x}")`).
+pub fn push_hex16(out: &mut String, n: u64) {
+    push_hex(out, n, 16);
 }
 
 /// Concatenates `parts`: messages assembled from static pieces and values
@@ -63,6 +73,95 @@ pub fn concat(parts: &[&str]) -> String {
     }
     out
 }
+
+/// A piece of a message [`cat!`] appends: text as is, integers in decimal.
+pub trait Piece {
+    /// Appends this piece to `out`.
+    fn push_to(&self, out: &mut String);
+}
+
+impl Piece for str {
+    fn push_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for String {
+    fn push_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for bool {
+    fn push_to(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+impl Piece for char {
+    fn push_to(&self, out: &mut String) {
+        out.push(*self);
+    }
+}
+
+impl<T: Piece + ?Sized> Piece for &T {
+    fn push_to(&self, out: &mut String) {
+        (**self).push_to(out);
+    }
+}
+
+macro_rules! piece_unsigned {
+    ($($t:ty),*) => {$(
+        impl Piece for $t {
+            fn push_to(&self, out: &mut String) {
+                // Widening: every value of $t fits a u64.
+                push_u64(out, *self as u64);
+            }
+        }
+    )*};
+}
+
+piece_unsigned!(u8, u16, u32, u64, usize);
+
+impl Piece for i64 {
+    fn push_to(&self, out: &mut String) {
+        push_i64(out, *self);
+    }
+}
+
+/// Builds a message from pieces (`&str`, `String`, `char`, integers) with
+/// no `core::fmt`: `cat!("no answer within ", ms, " ms")`.
+macro_rules! cat {
+    ($($piece:expr),* $(,)?) => {{
+        let mut out = ::std::string::String::new();
+        $( $crate::core::decimal::Piece::push_to(&$piece, &mut out); )*
+        out
+    }};
+}
+
+pub(crate) use cat;
+
+/// For error types with a `message()`: a [`Piece`] of messages (`cat!("x:
+/// ", err)`), and `Display` through it for host tests only (the wasm never
+/// formats: it hands out codes and messages).
+macro_rules! display_for_tests {
+    ($($t:ty),*) => {$(
+        impl $crate::core::decimal::Piece for $t {
+            fn push_to(&self, out: &mut String) {
+                out.push_str(&self.message());
+            }
+        }
+
+        #[cfg(all(test, not(target_arch = "wasm32")))]
+        impl ::std::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.message())
+            }
+        }
+    )*};
+}
+
+pub(crate) use display_for_tests;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
@@ -83,7 +182,16 @@ mod tests {
         s.clear();
         push_hex16(&mut s, 0xabc);
         assert_eq!(s, "0000000000000abc");
+        s.clear();
+        push_hex(&mut s, 0, 0);
+        push_hex(&mut s, 0xabc, 2);
+        assert_eq!(s, "0abc");
         assert_eq!(concat(&["a", "", "bc"]), "abc");
+        let owned = String::from("x");
+        assert_eq!(
+            cat!("n=", 42u32, ' ', owned, -3i64, "/", &owned),
+            "n=42 x-3/x"
+        );
     }
 
     proptest! {
@@ -99,6 +207,10 @@ mod tests {
             let mut s = String::new();
             push_hex16(&mut s, n);
             prop_assert_eq!(s, format!("{n:016x}"));
+            let width = (w % 17) as u32;
+            let mut s = String::new();
+            push_hex(&mut s, n, width);
+            prop_assert_eq!(s, format!("{n:0w$x}", w = width as usize));
         }
     }
 }

@@ -19,8 +19,8 @@ mod forms;
 pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::fmt;
 
+use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{json, Value};
 
 use super::Millis;
@@ -107,12 +107,6 @@ impl DeliveryState {
             DeliveryState::Read => "read",
             DeliveryState::Failed => "failed",
         }
-    }
-}
-
-impl fmt::Display for DeliveryState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -221,19 +215,15 @@ pub enum DeliveryEffect {
 }
 
 /// Errors of the delivery machine. State is unchanged when one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryError {
     /// An argument was empty or out of range.
-    #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// `track_outgoing` for an id already tracked.
-    #[error("message {0} is already tracked; use mark_sending to retry it")]
     AlreadyTracked(String),
     /// No tracked message matches (never tracked, or forgotten).
-    #[error("unknown message {0}: it is not tracked by this client")]
     UnknownMessage(String),
     /// The transition would move backwards.
-    #[error("message {id} cannot go from {from} to {to}: delivery states only move forward")]
     InvalidTransition {
         /// Client message id.
         id: String,
@@ -243,7 +233,6 @@ pub enum DeliveryError {
         to: DeliveryState,
     },
     /// A server payload did not have the documented shape; it was dropped.
-    #[error("malformed {event} payload dropped: {reason}")]
     MalformedPayload {
         /// Event or request name.
         event: String,
@@ -251,12 +240,60 @@ pub enum DeliveryError {
         reason: String,
     },
     /// `on_response` with an id that is not pending.
-    #[error("no pending delivery request {0} (already answered or timed out)")]
     UnknownRequest(u64),
     /// The `delivery:status` request failed; statuses are re-requested on reconnect.
-    #[error("delivery:status failed: {0}")]
     RequestFailed(String),
 }
+
+impl DeliveryError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeliveryError::InvalidArgument(_) => "invalid_argument",
+            DeliveryError::AlreadyTracked(_) => "already_tracked",
+            DeliveryError::UnknownMessage(_) => "unknown_message",
+            DeliveryError::InvalidTransition { .. } => "invalid_transition",
+            DeliveryError::MalformedPayload { .. } => "malformed_payload",
+            DeliveryError::UnknownRequest(_) => "unknown_request",
+            DeliveryError::RequestFailed(_) => "request_failed",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            DeliveryError::InvalidArgument(why) => cat!("invalid argument: ", why),
+            DeliveryError::AlreadyTracked(id) => cat!(
+                "message ",
+                id,
+                " is already tracked; use mark_sending to retry it"
+            ),
+            DeliveryError::UnknownMessage(id) => {
+                cat!("unknown message ", id, ": it is not tracked by this client")
+            }
+            DeliveryError::InvalidTransition { id, from, to } => cat!(
+                "message ",
+                id,
+                " cannot go from ",
+                from.as_str(),
+                " to ",
+                to.as_str(),
+                ": delivery states only move forward"
+            ),
+            DeliveryError::MalformedPayload { event, reason } => {
+                cat!("malformed ", event, " payload dropped: ", reason)
+            }
+            DeliveryError::UnknownRequest(id) => cat!(
+                "no pending delivery request ",
+                id,
+                " (already answered or timed out)"
+            ),
+            DeliveryError::RequestFailed(why) => cat!("delivery:status failed: ", why),
+        }
+    }
+}
+
+display_for_tests!(DeliveryError);
 
 #[derive(Debug, Clone)]
 struct Record {
@@ -327,8 +364,9 @@ impl Default for DeliveryEventHandler {
 
 fn non_empty(name: &str, value: &str) -> Result<(), DeliveryError> {
     if value.trim().is_empty() {
-        Err(DeliveryError::InvalidArgument(format!(
-            "{name} must not be empty"
+        Err(DeliveryError::InvalidArgument(cat!(
+            name,
+            " must not be empty"
         )))
     } else {
         Ok(())
@@ -513,15 +551,21 @@ impl DeliveryEventHandler {
         if let Some(sid) = server_id {
             if let Some(other) = self.by_server_id.get(sid) {
                 if other != client_message_id {
-                    return Err(DeliveryError::InvalidArgument(format!(
-                        "server id {sid} already belongs to message {other}"
+                    return Err(DeliveryError::InvalidArgument(cat!(
+                        "server id ",
+                        sid,
+                        " already belongs to message ",
+                        other
                     )));
                 }
             }
             if let Some(existing) = &rec.message_id {
                 if existing != sid {
-                    return Err(DeliveryError::InvalidArgument(format!(
-                        "message {client_message_id} already has server id {existing}"
+                    return Err(DeliveryError::InvalidArgument(cat!(
+                        "message ",
+                        client_message_id,
+                        " already has server id ",
+                        existing
                     )));
                 }
             }
@@ -821,7 +865,7 @@ impl DeliveryEventHandler {
                 event: "delivery:status".into(),
                 reason: r,
             },
-            other => DeliveryError::RequestFailed(other.to_string()),
+            other => DeliveryError::RequestFailed(other.message()),
         })?;
         let statuses = data
             .get("statuses")

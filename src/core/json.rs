@@ -41,6 +41,14 @@ pub use number::Number;
 pub use parse::{from_slice, from_str, leading_str, validate, Error, ErrorCode};
 pub use write::push_str as push_json_str;
 
+/// `s` as a JSON string literal, quotes included (how messages quote a
+/// value, like `{:?}` did).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_json_str(&mut out, s);
+    out
+}
+
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Value {

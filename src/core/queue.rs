@@ -56,6 +56,7 @@ pub use flush::send_payload;
 pub use persist::{QuarantinedEntry, QUEUE_SCHEMA_VERSION};
 pub use types::*;
 
+use super::decimal::{cat, push_hex};
 use super::rng::Rng;
 use super::store::KeyValueStore;
 use super::Millis;
@@ -286,8 +287,14 @@ impl OfflineQueueService {
             self.counter = self.counter.wrapping_add(1);
             let a = self.rng.next_u64();
             let b = self.rng.next_u64();
-            let id = format!("q_{created_at}_{:x}_{:08x}", self.counter, a >> 32);
-            let cid = format!("cm_{created_at}_{:x}_{b:016x}", self.counter);
+            let mut id = cat!("q_", created_at, '_');
+            push_hex(&mut id, self.counter, 0);
+            id.push('_');
+            push_hex(&mut id, a >> 32, 8);
+            let mut cid = cat!("cm_", created_at, '_');
+            push_hex(&mut cid, self.counter, 0);
+            cid.push('_');
+            push_hex(&mut cid, b, 16);
             let taken = self
                 .entries
                 .iter()

@@ -15,6 +15,8 @@
 //! So `startTyping('dm:42')`, `startTypingInDM('42')` and
 //! `joinChannel('dm:42')` all mean the room `dm:42`.
 
+use crate::core::decimal::cat;
+
 /// Prefix of channel rooms.
 pub const CHANNEL_PREFIX: &str = "channel:";
 /// Prefix of DM rooms.
@@ -28,7 +30,7 @@ pub fn channel_room(channel_id: &str) -> String {
     if channel_id.contains(':') {
         channel_id.to_owned()
     } else {
-        format!("{CHANNEL_PREFIX}{channel_id}")
+        cat!(CHANNEL_PREFIX, channel_id)
     }
 }
 
@@ -37,13 +39,13 @@ pub fn dm_room(dm_id: &str) -> String {
     if dm_id.contains(':') {
         dm_id.to_owned()
     } else {
-        format!("{DM_PREFIX}{dm_id}")
+        cat!(DM_PREFIX, dm_id)
     }
 }
 
 /// The key of a thread of `room`: `{room}:thread:{thread_id}`.
 pub fn thread_key(room: &str, thread_id: &str) -> String {
-    format!("{room}{THREAD_INFIX}{thread_id}")
+    cat!(room, THREAD_INFIX, thread_id)
 }
 
 /// The key of a channel, or of one of its threads: [`channel_room`], then
@@ -107,11 +109,22 @@ pub struct RoomInfo {
     pub thread_id: Option<String>,
 }
 
+/// `s.rsplit_once(sep)` on bytes: std's substring searcher brings string
+/// slicing panics (and their `Debug` formatting) into the wasm.
+fn rsplit_once<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let at = s
+        .as_bytes()
+        .windows(sep.len())
+        .rposition(|w| w == sep.as_bytes())?;
+    // `sep` is ASCII, so both ends are char boundaries.
+    Some((s.get(..at)?, s.get(at + sep.len()..)?))
+}
+
 /// Takes apart `channel:{id}`, `dm:{id}` and `{room}:thread:{threadId}`
 /// (the last `:thread:` splits). Other names are channels whose id is the
 /// whole name.
 pub fn parse(name: &str) -> RoomInfo {
-    if let Some((room, thread)) = name.rsplit_once(THREAD_INFIX) {
+    if let Some((room, thread)) = rsplit_once(name, THREAD_INFIX) {
         if !room.is_empty() && !thread.is_empty() {
             return RoomInfo {
                 room_type: RoomType::Thread,

@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::core::json::{self, json, Map, Value};
 
+use super::decimal::cat;
 use super::delivery::wire::{parse_ack, str_field};
 use super::room::{channel_id_of, channel_room};
 use super::store::{KeyValueStore, StoreError};
@@ -348,13 +349,11 @@ pub enum SyncEffect {
 }
 
 /// Errors of the sync API (nothing changes when one is returned).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncError {
     /// An argument was empty.
-    #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// `on_response` with an id that is not pending.
-    #[error("no pending sync request {0} (already answered or timed out)")]
     UnknownRequest(u64),
 }
 
@@ -543,7 +542,7 @@ impl SyncService {
             .pending
             .remove(&request_id)
             .ok_or(SyncError::UnknownRequest(request_id))?;
-        let outcome = parse_ack(&result).map_err(|e| e.to_string());
+        let outcome = parse_ack(&result).map_err(|e| e.message());
         let awaited = self
             .run
             .as_ref()
@@ -578,9 +577,10 @@ impl SyncService {
                         request_id: None,
                         stage: SyncStage::Queue,
                         channel_id: None,
-                        message: format!(
-                            "the offline queue flush did not report within {} ms; continuing",
-                            self.config.queue_flush_timeout_ms
+                        message: cat!(
+                            "the offline queue flush did not report within ",
+                            self.config.queue_flush_timeout_ms,
+                            " ms; continuing"
                         ),
                     });
                     self.step_channels(now);
@@ -593,9 +593,10 @@ impl SyncService {
             .find(|(_, p)| p.deadline <= now)
             .map(|(id, _)| *id)
         {
-            let error = format!(
-                "no answer from the server within {} ms",
-                self.config.request_timeout_ms
+            let error = cat!(
+                "no answer from the server within ",
+                self.config.request_timeout_ms,
+                " ms"
             );
             let _ = self.on_response(id, Err(error), now);
         }
@@ -689,8 +690,10 @@ impl SyncService {
                     request_id: None,
                     stage: SyncStage::Storage,
                     channel_id: None,
-                    message: format!(
-                        "stored sync state is unreadable ({e}); channels will be fully re-synced"
+                    message: cat!(
+                        "stored sync state is unreadable (",
+                        e,
+                        "); channels will be fully re-synced"
                     ),
                 }),
             },
@@ -797,7 +800,7 @@ impl SyncService {
                     request_id: Some(request_id),
                     stage: SyncStage::Channels,
                     channel_id: None,
-                    message: format!("{message}; syncing the channels known from earlier syncs"),
+                    message: cat!(message, "; syncing the channels known from earlier syncs"),
                 });
                 (self.channel_times.keys().cloned().collect(), 0, 1)
             }
@@ -1056,8 +1059,12 @@ impl SyncService {
                 request_id: None,
                 stage: SyncStage::Storage,
                 channel_id: None,
-                message: format!(
-                    "could not {action} the sync timestamps: {err}; they are kept in memory"
+                message: cat!(
+                    "could not ",
+                    action,
+                    " the sync timestamps: ",
+                    err.message(),
+                    "; they are kept in memory"
                 ),
             });
         }

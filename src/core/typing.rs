@@ -68,18 +68,13 @@ pub const EVENT_STOP: &str = "typing:stop";
 pub const EVENT_TYPING: &str = "typing:event";
 
 /// Why a typing call was refused. The service state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypingError {
     /// An empty channel, thread, DM or user id.
-    #[error("{0} must not be empty")]
     EmptyId(&'static str),
     /// `stop_typing(None, Some(thread))`.
-    #[error(
-        "a thread id needs its channel id: call stop_typing(Some(channel_id), Some(thread_id))"
-    )]
     ThreadWithoutChannel,
     /// An incoming payload of the wrong shape; it was dropped.
-    #[error("dropped malformed {EVENT_TYPING} payload: {0}")]
     InvalidPayload(String),
 }
 

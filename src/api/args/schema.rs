@@ -2,6 +2,8 @@
 //! checked against a table of their keys, so every key is named when it is
 //! unknown or of the wrong kind.
 
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
@@ -78,8 +80,11 @@ pub(crate) fn fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<Objec
         let key = key.as_string().unwrap_or_default();
         if !schema.iter().any(|f| f.name == key) {
             let known: Vec<&str> = schema.iter().map(|f| f.name).collect();
-            return Err(js_sys::TypeError::new(&format!(
-                "{what} has an unknown key {key:?}; known keys: {}",
+            return Err(js_sys::TypeError::new(&cat!(
+                what,
+                " has an unknown key ",
+                quote(&key),
+                "; known keys: ",
                 known.join(", ")
             ))
             .into());
@@ -88,7 +93,7 @@ pub(crate) fn fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<Objec
     let copy = Object::new();
     for field in schema {
         let v = js_sys::Reflect::get(value, &JsValue::from_str(field.name)).unwrap_or_default();
-        let key_what = format!("{what}.{}", field.name);
+        let key_what = cat!(what, ".", field.name);
         if absent(&v) {
             if field.required {
                 return Err(type_error(&key_what, expected(&field.kind), &v));

@@ -15,6 +15,8 @@ use crate::api::js::{call, debug_log, parse_json, Deferred};
 use crate::browser::clock::now_ms;
 use crate::browser::websocket::{Socket, SocketEvent};
 use crate::core::connection::{AckError, ConnState, Effect};
+use crate::core::decimal::cat;
+use crate::core::json::quote;
 use crate::core::quality::Quality;
 
 /// A socket action, run after the borrow is released.
@@ -90,7 +92,7 @@ fn translate(inner: &mut Inner, effect: Effect, io: &mut Vec<Io>, out: &mut Vec<
     };
     match effect {
         Effect::Open { url } => {
-            log(io, format!("opening {url}"));
+            log(io, cat!("opening ", url));
             io.push(Io::Open(url));
         }
         Effect::Close => io.push(Io::Close),
@@ -98,7 +100,7 @@ fn translate(inner: &mut Inner, effect: Effect, io: &mut Vec<Io>, out: &mut Vec<
         Effect::StateChanged { state, previous } => {
             log(
                 io,
-                format!("state {} -> {}", previous.as_str(), state.as_str()),
+                cat!("state ", previous.as_str(), " -> ", state.as_str()),
             );
             out.push(Out::State(state, previous));
         }
@@ -120,10 +122,10 @@ fn translate(inner: &mut Inner, effect: Effect, io: &mut Vec<Io>, out: &mut Vec<
         },
         Effect::AckErr { request, error } => match inner.requests.remove(&request) {
             Some(Pending::Js(d)) => out.push(Out::Fail(d, error)),
-            Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Err(error.to_string()))),
+            Some(Pending::Rust(cb)) => out.push(Out::RustAck(cb, Err(error.message()))),
             None => {
                 if let Some(d) = inner.latency.remove(&request) {
-                    out.push(Out::Settle(d, Err(error.to_string())));
+                    out.push(Out::Settle(d, Err(error.message())));
                 }
             }
         },
@@ -131,7 +133,7 @@ fn translate(inner: &mut Inner, effect: Effect, io: &mut Vec<Io>, out: &mut Vec<
             for d in inner.connect_waiters.drain(..) {
                 out.push(Out::Settle(
                     d,
-                    Err(format!("authentication failed: {message}")),
+                    Err(cat!("authentication failed: ", message)),
                 ));
             }
             out.push(error("auth", message, vec![]));
@@ -146,23 +148,25 @@ fn translate(inner: &mut Inner, effect: Effect, io: &mut Vec<Io>, out: &mut Vec<
         Effect::QualityChanged { quality } => out.push(Out::Quality(quality)),
         Effect::BufferOverflow { event, limit } => out.push(error(
             "buffer_overflow",
-            format!("emit of {event:?} refused: {limit} events already wait for a connection"),
+            cat!(
+                "emit of ",
+                quote(&event),
+                " refused: ",
+                limit,
+                " events already wait for a connection"
+            ),
             vec![("event", event)],
         )),
-        Effect::ReconnectAttempt { attempt } => log(io, format!("reconnect attempt {attempt}")),
+        Effect::ReconnectAttempt { attempt } => log(io, cat!("reconnect attempt ", attempt)),
         Effect::ReconnectFailed { attempts } => {
-            let message = format!("gave up reconnecting after {attempts} attempts");
+            let message = cat!("gave up reconnecting after ", attempts, " attempts");
             for d in inner.connect_waiters.drain(..) {
                 out.push(Out::Settle(d, Err(message.clone())));
             }
             out.push(error("reconnect_failed", message, vec![]));
         }
         Effect::ReadyTimeout { event, timeout_ms } => {
-            let message = format!(
-                "the server did not send {event:?} within {timeout_ms} ms of connecting; \
-                 retrying. For a plain Socket.IO server without a ready event, pass \
-                 readyEvent: null to initialize()"
-            );
+            let message = cat!("the server did not send ", quote(&event), " within ", timeout_ms, " ms of connecting; retrying. For a plain Socket.IO server without a ready event, pass readyEvent: null to initialize()");
             for d in inner.connect_waiters.drain(..) {
                 out.push(Out::Settle(d, Err(message.clone())));
             }
@@ -174,7 +178,14 @@ fn translate(inner: &mut Inner, effect: Effect, io: &mut Vec<Io>, out: &mut Vec<
             message,
         } => out.push(error(
             "rejoin_failed",
-            format!("re-joining room {room:?} failed ({code}): {message}"),
+            cat!(
+                "re-joining room ",
+                quote(&room),
+                " failed (",
+                code,
+                "): ",
+                message
+            ),
             vec![("room", room), ("serverCode", code)],
         )),
     }
@@ -259,7 +270,7 @@ fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, String> 
             .dyn_ref::<js_sys::Error>()
             .map(|e| String::from(e.message()))
             .unwrap_or_else(|| "WebSocket is not available (server-side rendering?)".into());
-        format!("cannot open a WebSocket to {url}: {detail}")
+        cat!("cannot open a WebSocket to ", url, ": ", detail)
     })
 }
 
@@ -304,7 +315,7 @@ fn on_timer(weak: &Weak<RefCell<Inner>>) {
 /// The `Error` a failed request's promise rejects with: the message, the
 /// `event`, and for a server rejection its `code` (e.g. `ROOM_NOT_FOUND`).
 fn ack_error(error: &AckError) -> JsValue {
-    let err = js_sys::Error::new(&error.to_string());
+    let err = js_sys::Error::new(&error.message());
     let event = match error {
         AckError::Timeout { event, .. }
         | AckError::Disconnected { event }
@@ -383,7 +394,7 @@ pub(super) fn dispatch(rc: &Rc<RefCell<Inner>>, out: Vec<Out>, hooks: &[Hook]) {
                     (inner.error_subs.snapshot(), inner.debug)
                 };
                 if debug || fns.is_empty() {
-                    debug_log(&format!("{code}: {message}"));
+                    debug_log(&cat!(code, ": ", message));
                 }
                 let err = js_sys::Object::new();
                 let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
@@ -433,7 +444,7 @@ fn report_listener_error(rc: &Rc<RefCell<Inner>>, event: &str, thrown: &JsValue)
         rc,
         vec![error(
             "listener",
-            format!("a listener of {event:?} threw: {message}"),
+            cat!("a listener of ", quote(event), " threw: ", message),
             vec![("event", event.into())],
         )],
         &[],

@@ -128,7 +128,13 @@ impl Connection {
                 self.effects.push_back(Effect::RejoinFailed {
                     room: room.to_owned(),
                     code: REJOIN_TIMEOUT_CODE.into(),
-                    message: format!("no answer to {JOIN_EVENT} within {timeout_ms} ms"),
+                    message: crate::core::decimal::cat!(
+                        "no answer to ",
+                        JOIN_EVENT,
+                        " within ",
+                        timeout_ms,
+                        " ms"
+                    ),
                 });
             }
             for request in parked {

@@ -96,7 +96,7 @@ impl Connection {
         let data = match arg_json {
             Some(a) => {
                 Self::check_json(a)?;
-                format!("[{a}]")
+                crate::core::decimal::cat!('[', a, ']')
             }
             None => "[]".into(),
         };

@@ -1,8 +1,12 @@
-//! The JSON forms of presence values handed to the app.
+//! The JSON forms of presence values handed to the app, and the words of
+//! its errors.
 
 use super::{
-    CustomStatus, PresenceStatus, PresenceVisibility, PrivacySettings, UserPresence, Visibility,
+    CustomStatus, PresenceError, PresenceStatus, PresenceVisibility, PrivacySettings, UserPresence,
+    Visibility,
 };
+use crate::core::decimal::{cat, display_for_tests};
+use crate::core::json::quote;
 use crate::core::json::{to_json_by_name, Map, ToJson, Value};
 
 to_json_by_name!(PresenceStatus, Visibility);
@@ -55,3 +59,77 @@ impl ToJson for PresenceVisibility {
         Value::Object(o)
     }
 }
+
+impl PresenceError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PresenceError::UnknownStatus(_) => "unknown_status",
+            PresenceError::UnknownVisibility(_) => "unknown_visibility",
+            PresenceError::CustomStatusExpired { .. } => "custom_status_expired",
+            PresenceError::InvalidCustomStatus(_) => "invalid_custom_status",
+            PresenceError::CustomStatusExpiryOutOfRange(_) => "custom_status_expiry_out_of_range",
+            PresenceError::EmptyCustomStatus => "empty_custom_status",
+            PresenceError::EmptyUserId => "empty_user_id",
+            PresenceError::TooManySubscriptions { .. } => "too_many_subscriptions",
+            PresenceError::OwnSettings(_) => "own_settings",
+            PresenceError::InvalidPayload { .. } => "invalid_payload",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            PresenceError::UnknownStatus(s) => cat!(
+                "unknown presence status ",
+                quote(s),
+                ": expected one of online, away, busy, offline"
+            ),
+            PresenceError::UnknownVisibility(s) => cat!(
+                "unknown visibility ",
+                quote(s),
+                ": expected one of everyone, contacts, nobody"
+            ),
+            PresenceError::CustomStatusExpired { expires_at, now } => cat!(
+                "custom status expiry ",
+                expires_at,
+                " ms is not after now (",
+                now,
+                " ms): give a future expiresAt, or none for a status that does not expire"
+            ),
+            PresenceError::InvalidCustomStatus(why) => why.clone(),
+            PresenceError::CustomStatusExpiryOutOfRange(ms) => cat!(
+                "custom status expiry ",
+                ms,
+                " ms is past the largest date (+275760-09-13)"
+            ),
+            PresenceError::EmptyCustomStatus => {
+                "custom status needs a text or an emoji; use clear_custom_status to remove it"
+                    .into()
+            }
+            PresenceError::EmptyUserId => "user id must not be empty".into(),
+            PresenceError::TooManySubscriptions {
+                current,
+                requested,
+                limit,
+            } => cat!(
+                "cannot subscribe to ",
+                requested,
+                " more users: ",
+                current,
+                " already subscribed and the limit is ",
+                limit,
+                "; unsubscribe from some users first"
+            ),
+            PresenceError::OwnSettings(id) => cat!(
+                quote(id),
+                " is the current user: change your own settings with update_settings"
+            ),
+            PresenceError::InvalidPayload { event, reason } => {
+                cat!("dropped malformed ", event, " payload: ", reason)
+            }
+        }
+    }
+}
+
+display_for_tests!(PresenceError);

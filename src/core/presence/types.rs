@@ -1,7 +1,6 @@
 //! Value types of the presence service: statuses, custom status, privacy
 //! settings and the results handed to the app.
 
-use std::fmt;
 use std::str::FromStr;
 
 use super::PresenceError;
@@ -29,12 +28,6 @@ impl PresenceStatus {
             Self::Busy => "busy",
             Self::Offline => "offline",
         }
-    }
-}
-
-impl fmt::Display for PresenceStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -73,12 +66,6 @@ impl Visibility {
             Self::Contacts => "contacts",
             Self::Nobody => "nobody",
         }
-    }
-}
-
-impl fmt::Display for Visibility {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

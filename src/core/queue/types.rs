@@ -3,6 +3,7 @@
 use crate::core::json::Value;
 
 use crate::core::backoff::BackoffConfig;
+use crate::core::decimal::{cat, display_for_tests};
 use crate::core::Millis;
 
 /// Tunables of the offline queue.
@@ -259,10 +260,9 @@ pub enum QueueEffect {
 }
 
 /// Errors of the queue API. Nothing is changed or lost when one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueueError {
     /// The message-count limit is reached; the oldest are never dropped.
-    #[error("offline queue is full ({count} of {max} messages): wait for it to flush, or remove or retry failed messages")]
     Full {
         /// Messages held.
         count: usize,
@@ -270,7 +270,6 @@ pub enum QueueError {
         max: usize,
     },
     /// The byte budget would be exceeded.
-    #[error("offline queue storage budget exceeded ({bytes} > {max} bytes of stored entries): wait for it to flush, remove messages or shorten this one")]
     TooLarge {
         /// Size the queue would have.
         bytes: usize,
@@ -278,23 +277,71 @@ pub enum QueueError {
         max: usize,
     },
     /// The input is not a valid message.
-    #[error("invalid message: {0}")]
     InvalidMessage(String),
     /// The chosen clientMessageId is already queued.
-    #[error("a queued message already uses clientMessageId {0}")]
     Duplicate(String),
     /// No entry with this id.
-    #[error("no queued message with id {0}")]
     NotFound(String),
     /// The entry is being sent right now.
-    #[error("message {0} is being sent right now; wait for the server's answer")]
     InFlight(String),
     /// Only `failed` entries can be retried by hand.
-    #[error("message {0} has not failed; only failed messages can be retried")]
     NotFailed(String),
     /// `on_response` with an id that is not pending.
-    #[error(
-        "no pending queue request {0} (already answered, timed out or cancelled by a disconnect)"
-    )]
     UnknownRequest(u64),
 }
+
+impl QueueError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            QueueError::Full { .. } => "queue_full",
+            QueueError::TooLarge { .. } => "queue_too_large",
+            QueueError::InvalidMessage(_) => "invalid_message",
+            QueueError::Duplicate(_) => "duplicate",
+            QueueError::NotFound(_) => "not_found",
+            QueueError::InFlight(_) => "in_flight",
+            QueueError::NotFailed(_) => "not_failed",
+            QueueError::UnknownRequest(_) => "unknown_request",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            QueueError::Full { count, max } => cat!(
+                "offline queue is full (",
+                count,
+                " of ",
+                max,
+                " messages): wait for it to flush, or remove or retry failed messages"
+            ),
+            QueueError::TooLarge { bytes, max } => cat!(
+                "offline queue storage budget exceeded (",
+                bytes,
+                " > ",
+                max,
+                " bytes of stored entries): wait for it to flush, remove messages or shorten this one"
+            ),
+            QueueError::InvalidMessage(why) => cat!("invalid message: ", why),
+            QueueError::Duplicate(id) => cat!("a queued message already uses clientMessageId ", id),
+            QueueError::NotFound(id) => cat!("no queued message with id ", id),
+            QueueError::InFlight(id) => cat!(
+                "message ",
+                id,
+                " is being sent right now; wait for the server's answer"
+            ),
+            QueueError::NotFailed(id) => cat!(
+                "message ",
+                id,
+                " has not failed; only failed messages can be retried"
+            ),
+            QueueError::UnknownRequest(id) => cat!(
+                "no pending queue request ",
+                id,
+                " (already answered, timed out or cancelled by a disconnect)"
+            ),
+        }
+    }
+}
+
+display_for_tests!(QueueError);

@@ -1,10 +1,11 @@
-//! The JSON forms of what sync hands the app: event data, the result of a
-//! sync, channels, messages and conflicts.
+//! The JSON forms of what sync hands the app (event data, the result of a
+//! sync, channels, messages and conflicts) and the words of its errors.
 
 use super::{
     ChannelCounts, Conflict, ConflictSide, MessageCounts, PresenceCounts, QueueFlushCounts,
-    Resolution, SyncEvent, SyncResult, SyncStage, SyncedChannel, SyncedMessage,
+    Resolution, SyncError, SyncEvent, SyncResult, SyncStage, SyncedChannel, SyncedMessage,
 };
+use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{Map, ToJson, Value};
 
 impl SyncStage {
@@ -208,3 +209,27 @@ impl ToJson for SyncEvent {
         Value::Object(o)
     }
 }
+
+impl SyncError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::InvalidArgument(_) => "invalid_argument",
+            SyncError::UnknownRequest(_) => "unknown_request",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            SyncError::InvalidArgument(why) => cat!("invalid argument: ", why),
+            SyncError::UnknownRequest(id) => cat!(
+                "no pending sync request ",
+                id,
+                " (already answered or timed out)"
+            ),
+        }
+    }
+}
+
+display_for_tests!(SyncError);

@@ -1,6 +1,7 @@
-//! The JSON forms of typing values.
+//! The JSON forms of typing values, and the words of its errors.
 
-use super::{RoomType, RoomTypingChange, TypingPrivacy, TypingUser};
+use super::{RoomType, RoomTypingChange, TypingError, TypingPrivacy, TypingUser, EVENT_TYPING};
+use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{to_json_by_name, Map, ToJson, Value};
 
 to_json_by_name!(RoomType);
@@ -36,3 +37,30 @@ impl ToJson for RoomTypingChange {
         Value::Object(o)
     }
 }
+
+impl TypingError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TypingError::EmptyId(_) => "empty_id",
+            TypingError::ThreadWithoutChannel => "thread_without_channel",
+            TypingError::InvalidPayload(_) => "invalid_payload",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            TypingError::EmptyId(what) => cat!(what, " must not be empty"),
+            TypingError::ThreadWithoutChannel => {
+                "a thread id needs its channel id: call stop_typing(Some(channel_id), Some(thread_id))"
+                    .into()
+            }
+            TypingError::InvalidPayload(why) => {
+                cat!("dropped malformed ", EVENT_TYPING, " payload: ", why)
+            }
+        }
+    }
+}
+
+display_for_tests!(TypingError);

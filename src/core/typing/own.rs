@@ -152,9 +152,10 @@ impl TypingService {
     pub(super) fn start(&mut self, target: Target, now: Millis) {
         if !self.can_send() {
             self.log(|| {
-                format!(
-                    "not sending typing in {}: offline or not broadcasting",
-                    target.key
+                crate::core::decimal::cat!(
+                    "not sending typing in ",
+                    target.key,
+                    ": offline or not broadcasting"
                 )
             });
             return;
