@@ -4,8 +4,8 @@
 //! send, close, one deadline timer) and calls JavaScript back only after the
 //! `RefCell` borrow is released.
 
+use crate::core::vecmap::VecMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
@@ -71,14 +71,14 @@ pub(crate) struct Inner {
     auth_extra: Option<String>,
     socket: Option<Socket>,
     timer: DeadlineTimer,
-    listeners: HashMap<String, Vec<Listener>>,
+    listeners: VecMap<String, Vec<Listener>>,
     state_subs: Callbacks,
     online_subs: Callbacks,
     error_subs: Callbacks,
     quality_subs: Callbacks,
     disconnect_subs: Callbacks,
-    requests: HashMap<u64, Pending>,
-    latency: HashMap<u64, Deferred>,
+    requests: VecMap<u64, Pending>,
+    latency: VecMap<u64, Deferred>,
     connect_waiters: Vec<Deferred>,
     hooks: Vec<(u32, Hook)>,
     next_id: u32,
@@ -389,14 +389,14 @@ impl RealtimeClient {
                 auth_extra: None,
                 socket: None,
                 timer: DeadlineTimer::default(),
-                listeners: HashMap::new(),
+                listeners: VecMap::new(),
                 state_subs: Callbacks::default(),
                 online_subs: Callbacks::default(),
                 error_subs: Callbacks::default(),
                 quality_subs: Callbacks::default(),
                 disconnect_subs: Callbacks::default(),
-                requests: HashMap::new(),
-                latency: HashMap::new(),
+                requests: VecMap::new(),
+                latency: VecMap::new(),
                 connect_waiters: Vec::new(),
                 hooks: Vec::new(),
                 next_id: 0,

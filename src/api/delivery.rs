@@ -12,8 +12,8 @@
 //!   or `attachQueue`), queued messages are tracked as `pending` and the
 //!   queue's `message:sent` / `message:failed` move them on by themselves.
 
+use crate::core::vecmap::VecSet;
 use std::cell::{Cell, RefCell, RefMut};
-use std::collections::BTreeSet;
 use std::rc::{Rc, Weak};
 
 use crate::core::decimal::cat;
@@ -68,7 +68,7 @@ const DELIVERY_OPTIONS: &[Field] = &[
 ];
 
 struct StatusWaiter {
-    pending: BTreeSet<u64>,
+    pending: VecSet<u64>,
     ids: Vec<String>,
     error: Option<String>,
     deferred: Deferred,

@@ -19,8 +19,8 @@
 //!   delivered in a microtask after the constructor returns, so a
 //!   `subscribe()` right after `new` sees them.
 
+use crate::core::vecmap::VecMap;
 use std::cell::{Cell, RefCell, RefMut};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
@@ -132,7 +132,7 @@ pub(crate) struct QueueInner {
     rust_subs: Vec<(u32, QueueHook)>,
     waiters: Vec<(u64, FlushWaiter)>,
     timer: DeadlineTimer,
-    locks: HashMap<u64, LockTicket>,
+    locks: VecMap<u64, LockTicket>,
     lock_mode: Option<LockMode>,
     lock_name: String,
     owner: String,
@@ -151,7 +151,7 @@ impl Unsubscribe for QueueInner {
 }
 
 thread_local! {
-    static REGISTRY: RefCell<HashMap<u32, Weak<RefCell<QueueInner>>>> = RefCell::new(HashMap::new());
+    static REGISTRY: RefCell<VecMap<u32, Weak<RefCell<QueueInner>>>> = const { RefCell::new(VecMap::new()) };
     static NEXT_TOKEN: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -582,7 +582,7 @@ impl OfflineQueueService {
             rust_subs: Vec::new(),
             waiters: Vec::new(),
             timer: DeadlineTimer::default(),
-            locks: HashMap::new(),
+            locks: VecMap::new(),
             lock_mode,
             lock_name: cat!(storage_key, ":flush-lock"),
             owner: {

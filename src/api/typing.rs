@@ -4,8 +4,8 @@
 //! As in the presence service, effects are carried out (emits, the app's
 //! callbacks) only after the state's borrow is released.
 
+use crate::core::vecmap::VecMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use crate::core::decimal::cat;
@@ -198,7 +198,7 @@ struct Inner {
     hook: Option<u32>,
     timer: DeadlineTimer,
     global_subs: Callbacks,
-    room_subs: HashMap<String, Callbacks>,
+    room_subs: VecMap<String, Callbacks>,
     next_id: u32,
     fixed_user: bool,
     debug: bool,
@@ -480,7 +480,7 @@ impl TypingService {
             hook: None,
             timer: DeadlineTimer::default(),
             global_subs: Callbacks::default(),
-            room_subs: HashMap::new(),
+            room_subs: VecMap::new(),
             next_id: 0,
             fixed_user,
             debug,

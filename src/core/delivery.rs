@@ -18,7 +18,8 @@
 mod forms;
 pub mod wire;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::core::vecmap::{VecMap, VecSet};
+use std::collections::VecDeque;
 
 use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{json, Value};
@@ -302,8 +303,8 @@ struct Record {
     channel_id: String,
     state: DeliveryState,
     total_recipients: u32,
-    delivered_to: BTreeSet<String>,
-    read_by: BTreeSet<String>,
+    delivered_to: VecSet<String>,
+    read_by: VecSet<String>,
     error: Option<String>,
     sent_at: Option<Millis>,
     created_at: Millis,
@@ -311,7 +312,7 @@ struct Record {
     seq: u64,
 }
 
-fn count(set: &BTreeSet<String>) -> u32 {
+fn count(set: &VecSet<String>) -> u32 {
     u32::try_from(set.len()).unwrap_or(u32::MAX)
 }
 
@@ -345,11 +346,11 @@ enum Receipt {
 #[derive(Debug)]
 pub struct DeliveryEventHandler {
     config: DeliveryConfig,
-    records: BTreeMap<String, Record>,
-    by_server_id: BTreeMap<String, String>,
-    read_batch: BTreeMap<String, Vec<String>>,
+    records: VecMap<String, Record>,
+    by_server_id: VecMap<String, String>,
+    read_batch: VecMap<String, Vec<String>>,
     read_deadline: Option<Millis>,
-    requests: BTreeMap<u64, Millis>,
+    requests: VecMap<u64, Millis>,
     next_request: u64,
     next_seq: u64,
     connected: bool,
@@ -379,11 +380,11 @@ impl DeliveryEventHandler {
     pub fn new(config: DeliveryConfig) -> Self {
         Self {
             config,
-            records: BTreeMap::new(),
-            by_server_id: BTreeMap::new(),
-            read_batch: BTreeMap::new(),
+            records: VecMap::new(),
+            by_server_id: VecMap::new(),
+            read_batch: VecMap::new(),
             read_deadline: None,
-            requests: BTreeMap::new(),
+            requests: VecMap::new(),
             next_request: 0,
             next_seq: 0,
             connected: false,
@@ -449,8 +450,8 @@ impl DeliveryEventHandler {
             channel_id: channel_id.to_owned(),
             state,
             total_recipients: total,
-            delivered_to: BTreeSet::new(),
-            read_by: BTreeSet::new(),
+            delivered_to: VecSet::new(),
+            read_by: VecSet::new(),
             error: None,
             sent_at: None,
             created_at: now,
@@ -644,7 +645,7 @@ impl DeliveryEventHandler {
     /// All tracked messages, oldest first.
     pub fn statuses(&self) -> Vec<DeliveryStatus> {
         let mut v: Vec<&Record> = self.records.values().collect();
-        v.sort_by_key(|r| r.seq);
+        v.sort_unstable_by_key(|r| r.seq);
         v.into_iter().map(Record::status).collect()
     }
 
@@ -952,7 +953,7 @@ impl DeliveryEventHandler {
                     && r.message_id.is_some()
             })
             .collect();
-        pending.sort_by_key(|r| r.seq);
+        pending.sort_unstable_by_key(|r| r.seq);
         let ids: Vec<String> = pending
             .into_iter()
             .filter_map(|r| r.message_id.clone())

@@ -22,6 +22,7 @@ pub mod sync;
 mod test_support;
 pub mod time;
 pub mod typing;
+pub mod vecmap;
 
 /// Milliseconds since the Unix epoch (or any fixed origin, as long as it is monotonic enough).
 pub type Millis = u64;

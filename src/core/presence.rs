@@ -11,7 +11,9 @@
 //! [`PresenceService::next_deadline`]. Re-read `next_deadline()` after every
 //! call and keep a single timer armed for it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::core::vecmap::{VecMap, VecSet};
 
 use crate::core::json::{json, Value};
 
@@ -143,10 +145,10 @@ pub struct PresenceService {
     last_handled_activity: Option<Millis>,
     hidden_since: Option<Millis>,
     next_heartbeat: Option<Millis>,
-    subscriptions: BTreeSet<String>,
-    contacts: HashSet<String>,
-    user_settings: HashMap<String, PrivacySettings>,
-    cache: BTreeMap<String, CachedPresence>,
+    subscriptions: VecSet<String>,
+    contacts: VecSet<String>,
+    user_settings: VecMap<String, PrivacySettings>,
+    cache: VecMap<String, CachedPresence>,
     effects: VecDeque<PresenceEffect>,
 }
 
@@ -172,10 +174,10 @@ impl PresenceService {
             last_handled_activity: None,
             hidden_since: None,
             next_heartbeat: None,
-            subscriptions: BTreeSet::new(),
-            contacts: HashSet::new(),
-            user_settings: HashMap::new(),
-            cache: BTreeMap::new(),
+            subscriptions: VecSet::new(),
+            contacts: VecSet::new(),
+            user_settings: VecMap::new(),
+            cache: VecMap::new(),
             effects: VecDeque::new(),
         }
     }

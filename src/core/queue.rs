@@ -50,7 +50,9 @@ mod persist;
 mod storage;
 mod types;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::core::vecmap::VecSet;
 
 pub use flush::send_payload;
 pub use persist::{QuarantinedEntry, QUEUE_SCHEMA_VERSION};
@@ -126,7 +128,7 @@ pub struct OfflineQueueService {
     /// Sorted by `(createdAt, id)`.
     entries: Vec<Entry>,
     /// Ids whose key removal failed: retried, and never adopted from the store.
-    pending_removals: BTreeSet<String>,
+    pending_removals: VecSet<String>,
     in_flight: Option<InFlight>,
     flush: Flush,
     next_flush_id: u64,
@@ -136,7 +138,7 @@ pub struct OfflineQueueService {
     connected: bool,
     store_error: Option<QueueErrorReason>,
     quarantine_backlog: Vec<storage::Quarantine>,
-    seen_bad: BTreeSet<u64>,
+    seen_bad: VecSet<u64>,
     effects: VecDeque<QueueEffect>,
 }
 
@@ -166,7 +168,7 @@ impl OfflineQueueService {
             store,
             rng: Rng::new(seed),
             entries: Vec::new(),
-            pending_removals: BTreeSet::new(),
+            pending_removals: VecSet::new(),
             in_flight: None,
             flush: Flush::Idle,
             next_flush_id: 0,
@@ -176,7 +178,7 @@ impl OfflineQueueService {
             connected: false,
             store_error: None,
             quarantine_backlog: Vec::new(),
-            seen_bad: BTreeSet::new(),
+            seen_bad: VecSet::new(),
             effects: VecDeque::new(),
         };
         q.migrate(now);

@@ -29,7 +29,8 @@
 //! `sync:messages` leaves out the server versions that lost, so merging it
 //! never overwrites a winning local edit.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::core::vecmap::{VecMap, VecSet};
+use std::collections::VecDeque;
 
 use crate::core::json::{self, json, Map, Value};
 
@@ -416,12 +417,12 @@ impl StoredState {
 pub struct SyncService {
     config: SyncConfig,
     store: Box<dyn KeyValueStore>,
-    channel_times: BTreeMap<String, Millis>,
+    channel_times: VecMap<String, Millis>,
     last_sync_at: Option<Millis>,
-    locals: BTreeMap<String, (LocalMessage, u64)>,
+    locals: VecMap<String, (LocalMessage, u64)>,
     local_seq: u64,
     run: Option<Run>,
-    pending: BTreeMap<u64, Pending>,
+    pending: VecMap<u64, Pending>,
     next_request: u64,
     next_sync_id: u64,
     store_error: Option<&'static str>,
@@ -448,12 +449,12 @@ impl SyncService {
         let mut s = Self {
             config,
             store,
-            channel_times: BTreeMap::new(),
+            channel_times: VecMap::new(),
             last_sync_at: None,
-            locals: BTreeMap::new(),
+            locals: VecMap::new(),
             local_seq: 0,
             run: None,
-            pending: BTreeMap::new(),
+            pending: VecMap::new(),
             next_request: 0,
             next_sync_id: 0,
             store_error: None,
@@ -895,7 +896,7 @@ impl SyncService {
         let mut apply: Vec<SyncedMessage> = Vec::new();
         let mut conflicts: Vec<Conflict> = Vec::new();
         let mut newest: Option<Millis> = None;
-        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut seen: VecSet<String> = VecSet::new();
         for v in list {
             let Some(msg) = parse_message(v, channel_id) else {
                 counts.errors = counts.errors.saturating_add(1);

@@ -23,7 +23,9 @@
 //! [`TypingService::next_deadline`] (re-read after every call). Nothing is
 //! periodic: with nobody typing there is no deadline.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::core::vecmap::{VecMap, VecSet};
 
 use crate::core::json::Value;
 
@@ -109,13 +111,13 @@ pub struct TypingService {
     current_user_id: Option<String>,
     connected: bool,
     privacy: TypingPrivacy,
-    contacts: HashSet<String>,
-    own: BTreeMap<String, OwnRoom>,
-    last_start_sent: HashMap<String, Millis>,
-    remote: BTreeMap<String, Vec<RemoteUser>>,
-    names: HashMap<String, String>,
-    notified: HashMap<String, Vec<TypingUser>>,
-    dirty: BTreeSet<String>,
+    contacts: VecSet<String>,
+    own: VecMap<String, OwnRoom>,
+    last_start_sent: VecMap<String, Millis>,
+    remote: VecMap<String, Vec<RemoteUser>>,
+    names: VecMap<String, String>,
+    notified: VecMap<String, Vec<TypingUser>>,
+    dirty: VecSet<String>,
     batch_at: Option<Millis>,
     effects: VecDeque<TypingEffect>,
 }
@@ -134,13 +136,13 @@ impl TypingService {
             current_user_id: None,
             connected: false,
             privacy: TypingPrivacy::default(),
-            contacts: HashSet::new(),
-            own: BTreeMap::new(),
-            last_start_sent: HashMap::new(),
-            remote: BTreeMap::new(),
-            names: HashMap::new(),
-            notified: HashMap::new(),
-            dirty: BTreeSet::new(),
+            contacts: VecSet::new(),
+            own: VecMap::new(),
+            last_start_sent: VecMap::new(),
+            remote: VecMap::new(),
+            names: VecMap::new(),
+            notified: VecMap::new(),
+            dirty: VecSet::new(),
             batch_at: None,
             effects: VecDeque::new(),
         }
@@ -263,7 +265,7 @@ impl TypingService {
     }
 
     fn mark_all_dirty(&mut self, now: Millis) {
-        let keys: BTreeSet<String> = self
+        let keys: VecSet<String> = self
             .remote
             .keys()
             .chain(self.notified.keys())
@@ -294,7 +296,7 @@ impl TypingService {
         }
         let me = self.current_user_id.as_deref();
         let previous = self.remote.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let by_id: HashMap<&str, &TypingUser> = previous
+        let by_id: VecMap<&str, &TypingUser> = previous
             .iter()
             .map(|p| (p.user.user_id.as_str(), &p.user))
             .collect();
@@ -324,7 +326,7 @@ impl TypingService {
                 list
             }
         };
-        next.sort_by(|a, b| {
+        next.sort_unstable_by(|a, b| {
             (a.user.started_at, &a.user.user_id).cmp(&(b.user.started_at, &b.user.user_id))
         });
         if next.is_empty() {
@@ -341,7 +343,8 @@ impl TypingService {
             return;
         }
         if self.names.len() >= MAX_KNOWN_NAMES && !self.names.contains_key(user_id) {
-            if let Some(old) = self.names.keys().next().cloned() {
+            let evicted = self.names.keys().next().cloned();
+            if let Some(old) = evicted {
                 self.names.remove(&old);
             }
         }

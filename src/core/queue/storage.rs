@@ -3,8 +3,6 @@
 //! refused writes, reading other tabs' changes, the one-time migration of the
 //! old layout, and the quarantine.
 
-use std::collections::BTreeSet;
-
 use super::persist::{self, BadEntry, Parsed};
 use super::{
     Entry, OfflineQueueService, QuarantinedEntry, QueueErrorReason, QueueEvent, QueuedMessage,
@@ -12,6 +10,7 @@ use super::{
 use crate::core::decimal::cat;
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::store::StoreError;
+use crate::core::vecmap::VecSet;
 use crate::core::Millis;
 
 /// Something set aside, and the key to delete once the quarantine holds it.
@@ -329,7 +328,7 @@ impl OfflineQueueService {
         let Some(ids) = self.list_ids() else {
             return;
         };
-        let listed: BTreeSet<String> = ids.into_iter().collect();
+        let listed: VecSet<String> = ids.into_iter().collect();
         for id in &listed {
             if self.pending_removals.contains(id) {
                 continue;

@@ -216,8 +216,8 @@ fn ids_are_unique_and_the_client_id_is_reused_on_every_attempt() {
         ..QueueConfig::default()
     };
     let mut q = open_with(&store, config, 1);
-    let mut ids = BTreeSet::new();
-    let mut cids = BTreeSet::new();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut cids = std::collections::BTreeSet::new();
     for i in 0..300 {
         let m = queue(&mut q, &format!("m{i}"), 5);
         assert!(ids.insert(m.id));

@@ -138,7 +138,7 @@ impl TypingService {
     }
 
     pub(super) fn room_entry(&mut self, target: Target, now: Millis) -> &mut OwnRoom {
-        self.own.entry(target.key.clone()).or_insert(OwnRoom {
+        self.own.get_or_insert_with(target.key.clone(), || OwnRoom {
             target,
             debounce_at: None,
             burst_start: now,

@@ -6,10 +6,9 @@
 //! send a single `{roomName, userId, isTyping}`. Room names follow
 //! [`crate::core::room`].
 
-use std::collections::HashMap;
-
 use crate::core::decimal::cat;
 use crate::core::json::{json, Map, Value};
+use crate::core::vecmap::VecMap;
 
 use super::{TypingError, TypingUser};
 use crate::core::{describe_json as describe, optional_str, required_str, room, time, Millis};
@@ -82,7 +81,7 @@ impl ParsedUser {
     pub fn into_user(
         self,
         previous: Option<&TypingUser>,
-        names: &HashMap<String, String>,
+        names: &VecMap<String, String>,
         now: Millis,
     ) -> TypingUser {
         let user_name = self
@@ -175,7 +174,7 @@ pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate)
             // The real server lists a user once per `typing:start` outside a
             // thread: one entry each, started at their earliest row.
             let mut users: Vec<ParsedUser> = Vec::new();
-            let mut index: HashMap<String, usize> = HashMap::new();
+            let mut index: VecMap<String, usize> = VecMap::new();
             for item in items {
                 let user = parse_user(item)?;
                 match index.get(&user.user_id).and_then(|&i| users.get_mut(i)) {
