@@ -3,6 +3,7 @@
 //! hands back events and completions, which [`super::events`] passes to the
 //! JavaScript sink (listeners and promises live in `js/src/native.ts`).
 
+use crate::core::decimal::cat;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
@@ -79,10 +80,10 @@ impl ApiError {
             ApiError::Busy => {
                 "RealtimeClient is busy: it cannot be called from inside itself".into()
             }
-            ApiError::Session(e) => e.to_string(),
+            ApiError::Session(e) => e.message(),
         };
         let message = match method {
-            Some(m) => format!("{m}: {message}"),
+            Some(m) => cat!(m, ": ", message),
             None => message,
         };
         JsError::new(&message)

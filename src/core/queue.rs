@@ -44,17 +44,21 @@
 
 pub mod ack;
 mod flush;
+mod forms;
 mod multitab;
 mod persist;
 mod storage;
 mod types;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::core::vecmap::VecSet;
 
 pub use flush::send_payload;
 pub use persist::{QuarantinedEntry, QUEUE_SCHEMA_VERSION};
 pub use types::*;
 
+use super::decimal::{cat, push_hex};
 use super::rng::Rng;
 use super::store::KeyValueStore;
 use super::Millis;
@@ -124,7 +128,7 @@ pub struct OfflineQueueService {
     /// Sorted by `(createdAt, id)`.
     entries: Vec<Entry>,
     /// Ids whose key removal failed: retried, and never adopted from the store.
-    pending_removals: BTreeSet<String>,
+    pending_removals: VecSet<String>,
     in_flight: Option<InFlight>,
     flush: Flush,
     next_flush_id: u64,
@@ -134,7 +138,7 @@ pub struct OfflineQueueService {
     connected: bool,
     store_error: Option<QueueErrorReason>,
     quarantine_backlog: Vec<storage::Quarantine>,
-    seen_bad: BTreeSet<u64>,
+    seen_bad: VecSet<u64>,
     effects: VecDeque<QueueEffect>,
 }
 
@@ -164,7 +168,7 @@ impl OfflineQueueService {
             store,
             rng: Rng::new(seed),
             entries: Vec::new(),
-            pending_removals: BTreeSet::new(),
+            pending_removals: VecSet::new(),
             in_flight: None,
             flush: Flush::Idle,
             next_flush_id: 0,
@@ -174,7 +178,7 @@ impl OfflineQueueService {
             connected: false,
             store_error: None,
             quarantine_backlog: Vec::new(),
-            seen_bad: BTreeSet::new(),
+            seen_bad: VecSet::new(),
             effects: VecDeque::new(),
         };
         q.migrate(now);
@@ -285,8 +289,14 @@ impl OfflineQueueService {
             self.counter = self.counter.wrapping_add(1);
             let a = self.rng.next_u64();
             let b = self.rng.next_u64();
-            let id = format!("q_{created_at}_{:x}_{:08x}", self.counter, a >> 32);
-            let cid = format!("cm_{created_at}_{:x}_{b:016x}", self.counter);
+            let mut id = cat!("q_", created_at, '_');
+            push_hex(&mut id, self.counter, 0);
+            id.push('_');
+            push_hex(&mut id, a >> 32, 8);
+            let mut cid = cat!("cm_", created_at, '_');
+            push_hex(&mut cid, self.counter, 0);
+            cid.push('_');
+            push_hex(&mut cid, b, 16);
             let taken = self
                 .entries
                 .iter()

@@ -3,14 +3,14 @@
 //! refused writes, reading other tabs' changes, the one-time migration of the
 //! old layout, and the quarantine.
 
-use std::collections::BTreeSet;
-
 use super::persist::{self, BadEntry, Parsed};
 use super::{
     Entry, OfflineQueueService, QuarantinedEntry, QueueErrorReason, QueueEvent, QueuedMessage,
 };
+use crate::core::decimal::cat;
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::store::StoreError;
+use crate::core::vecmap::VecSet;
 use crate::core::Millis;
 
 /// Something set aside, and the key to delete once the quarantine holds it.
@@ -42,11 +42,11 @@ impl OfflineQueueService {
     // ------------------------------------------------------------------
 
     fn entry_prefix(&self) -> String {
-        format!("{}:m:", self.config.storage_key)
+        cat!(self.config.storage_key, ":m:")
     }
 
     fn entry_key(&self, id: &str) -> String {
-        format!("{}:m:{id}", self.config.storage_key)
+        cat!(self.config.storage_key, ":m:", id)
     }
 
     /// The message id stored under `key`, if it is one of this queue's entry keys.
@@ -68,8 +68,12 @@ impl OfflineQueueService {
             self.store_error = Some(reason);
             self.emit(QueueEvent::Error {
                 reason,
-                message: format!(
-                    "could not {action} the offline queue: {err}; messages stay in memory and are still sent"
+                message: cat!(
+                    "could not ",
+                    action,
+                    " the offline queue: ",
+                    err.message(),
+                    "; messages stay in memory and are still sent"
                 ),
                 message_id: None,
             });
@@ -80,12 +84,20 @@ impl OfflineQueueService {
     /// would lose it) or not in its latest state (`dirty == true`).
     pub(super) fn report_unstored(&mut self, id: &str, err: &StoreError, dirty: bool) {
         let message = if dirty {
-            format!(
-                "the latest change of queued message {id} could not be stored: {err}; the stored copy is older (a reload keeps the message in that state); it is stored again as soon as the storage accepts it"
+            cat!(
+                "the latest change of queued message ",
+                id,
+                " could not be stored: ",
+                err.message(),
+                "; the stored copy is older (a reload keeps the message in that state); it is stored again as soon as the storage accepts it"
             )
         } else {
-            format!(
-                "queued message {id} could not be stored: {err}; it is kept in memory (persisted: false) and still sent, and stored as soon as the storage accepts it (a reload before that would lose it)"
+            cat!(
+                "queued message ",
+                id,
+                " could not be stored: ",
+                err.message(),
+                "; it is kept in memory (persisted: false) and still sent, and stored as soon as the storage accepts it (a reload before that would lose it)"
             )
         };
         self.emit(QueueEvent::Error {
@@ -316,7 +328,7 @@ impl OfflineQueueService {
         let Some(ids) = self.list_ids() else {
             return;
         };
-        let listed: BTreeSet<String> = ids.into_iter().collect();
+        let listed: VecSet<String> = ids.into_iter().collect();
         for id in &listed {
             if self.pending_removals.contains(id) {
                 continue;
@@ -375,9 +387,12 @@ impl OfflineQueueService {
                         },
                         key: Some(doc_key),
                     }]);
-                    let message = format!(
-                        "the stored offline queue is unreadable ({reason}); it was set aside under '{}' and the queue continues without it",
-                        self.config.quarantine_key
+                    let message = cat!(
+                        "the stored offline queue is unreadable (",
+                        reason,
+                        "); it was set aside under '",
+                        self.config.quarantine_key,
+                        "' and the queue continues without it"
                     );
                     self.emit(QueueEvent::Error {
                         reason: QueueErrorReason::Corrupt,
@@ -422,16 +437,21 @@ impl OfflineQueueService {
     }
 
     fn report_bad(&mut self, bad: Vec<(BadEntry, Option<String>)>, now: Millis) {
-        let message = format!(
-            "{} stored queue entr{} failed the integrity check ({}) and {} set aside under '{}'; the other entries were loaded",
+        let one = bad.len() == 1;
+        let message = cat!(
             bad.len(),
-            if bad.len() == 1 { "y" } else { "ies" },
+            " stored queue entr",
+            if one { "y" } else { "ies" },
+            " failed the integrity check (",
             bad.iter()
                 .map(|(b, _)| b.reason.as_str())
                 .collect::<Vec<_>>()
                 .join("; "),
-            if bad.len() == 1 { "was" } else { "were" },
-            self.config.quarantine_key
+            ") and ",
+            if one { "was" } else { "were" },
+            " set aside under '",
+            self.config.quarantine_key,
+            "'; the other entries were loaded"
         );
         let message_id = match bad.as_slice() {
             [(one, _)] => one.id.clone(),

@@ -6,9 +6,8 @@
 //! The lease stores `{owner, expiresAt}` under the lock's name; a tab that
 //! dies holding it blocks the others for at most [`LEASE_MS`].
 
-use serde::{Deserialize, Serialize};
-
 use super::{Handle, LockId, Output, Session};
+use crate::core::json;
 use crate::core::store::KeyValueStore;
 use crate::core::Millis;
 
@@ -27,11 +26,30 @@ pub const LEASE_MS: Millis = 10_000;
 /// How often a waiting lease looks again.
 pub const LEASE_POLL_MS: Millis = 250;
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The stored lease: `{owner, expiresAt}`.
 struct LeaseDoc {
     owner: String,
     expires_at: Millis,
+}
+
+impl LeaseDoc {
+    /// Reads a stored lease; `None` for anything else.
+    fn parse(text: &str) -> Option<Self> {
+        let doc = json::from_str(text).ok()?;
+        let doc = doc.as_object()?;
+        Some(LeaseDoc {
+            owner: doc.str_field("owner").ok()?,
+            expires_at: doc.u64_field("expiresAt").ok()?,
+        })
+    }
+
+    /// The stored text.
+    fn text(&self) -> String {
+        let mut o = json::Map::new();
+        o.push("owner", self.owner.as_str());
+        o.push("expiresAt", self.expires_at);
+        json::Value::Object(o).to_text()
+    }
 }
 
 /// A lease, waiting or held.
@@ -53,7 +71,7 @@ impl Lease {
         match store.get(key) {
             Err(_) => return true,
             Ok(Some(text)) => {
-                if let Ok(doc) = serde_json::from_str::<LeaseDoc>(&text) {
+                if let Some(doc) = LeaseDoc::parse(&text) {
                     if doc.owner != self.owner && doc.expires_at > now {
                         return false;
                     }
@@ -66,14 +84,14 @@ impl Lease {
             owner: self.owner.clone(),
             expires_at,
         };
-        let text = serde_json::to_string(&doc).unwrap_or_default();
+        let text = doc.text();
         if store.set(key, &text).is_err() {
             return true;
         }
         self.expires_at = expires_at;
         // Read back: the last writer of a race wins.
         matches!(store.get(key), Ok(Some(t))
-            if serde_json::from_str::<LeaseDoc>(&t).is_ok_and(|d| d.owner == self.owner))
+            if LeaseDoc::parse(&t).is_some_and(|d| d.owner == self.owner))
     }
 
     /// Removes the lease if this owner holds it.
@@ -82,7 +100,7 @@ impl Lease {
             return;
         }
         if let Ok(Some(text)) = store.get(key) {
-            if serde_json::from_str::<LeaseDoc>(&text).is_ok_and(|d| d.owner == self.owner) {
+            if LeaseDoc::parse(&text).is_some_and(|d| d.owner == self.owner) {
                 let _ = store.remove(key);
             }
         }
