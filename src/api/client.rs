@@ -194,7 +194,7 @@ impl RealtimeClient {
     pub fn update_presence(&self, status: JsValue, custom_status: JsValue) -> Result<(), JsValue> {
         use crate::core::presence::{update_payload, PresenceStatus};
         let what = "updatePresence()";
-        let status = args::one_of(&status, &cat!(what, ": status"), PRESENCE_STATUSES)?;
+        let status = args::one_of(&status, "updatePresence(): status", PRESENCE_STATUSES)?;
         let status: PresenceStatus = status.parse().map_err(|_| {
             JsError::new(&cat!(
                 what,
@@ -207,7 +207,7 @@ impl RealtimeClient {
         } else {
             let cs = super::presence::custom_status_input(
                 &custom_status,
-                &cat!(what, ": customStatus"),
+                "updatePresence(): customStatus",
             )?;
             if cs.is_empty() {
                 return Err(JsError::new(&cat!(

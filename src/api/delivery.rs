@@ -73,7 +73,7 @@ impl DeliveryEventHandler {
         let hub = hub.clone();
         let opts = args::Record::new(args::opt_fields(
             &options,
-            &cat!(what, ": options"),
+            "new DeliveryEventHandler(): options",
             DELIVERY_OPTIONS,
         )?);
         let queue = queue_option(&options, "new DeliveryEventHandler()", &hub)?;
@@ -102,10 +102,14 @@ impl DeliveryEventHandler {
         total_recipients: JsValue,
     ) -> Result<JsValue, JsValue> {
         let m = "trackOutgoing()";
-        let client_message_id = &args::id(&client_message_id, &cat!(m, ": clientMessageId"))?;
-        let channel_id = &args::id(&channel_id, &cat!(m, ": channelId"))?;
-        let total = args::opt_count(&total_recipients, &cat!(m, ": totalRecipients"), U32_MAX)?
-            .map_or(0, |t| t as u32);
+        let client_message_id = &args::id(&client_message_id, "trackOutgoing(): clientMessageId")?;
+        let channel_id = &args::id(&channel_id, "trackOutgoing(): channelId")?;
+        let total = args::opt_count(
+            &total_recipients,
+            "trackOutgoing(): totalRecipients",
+            U32_MAX,
+        )?
+        .map_or(0, |t| t as u32);
         let status = self.run(m, |c, now| {
             c.track_outgoing(client_message_id, channel_id, total, now)
         })?;
@@ -121,9 +125,9 @@ impl DeliveryEventHandler {
         timestamp: JsValue,
     ) -> Result<(), JsValue> {
         let m = "markSent()";
-        let client_message_id = &args::id(&client_message_id, &cat!(m, ": clientMessageId"))?;
-        let message_id = &args::id(&message_id, &cat!(m, ": messageId"))?;
-        let timestamp = args::opt_ms(&timestamp, &cat!(m, ": timestamp"))?;
+        let client_message_id = &args::id(&client_message_id, "markSent(): clientMessageId")?;
+        let message_id = &args::id(&message_id, "markSent(): messageId")?;
+        let timestamp = args::opt_ms(&timestamp, "markSent(): timestamp")?;
         self.run(m, |c, now| {
             let at = timestamp.unwrap_or(now);
             c.mark_sent(client_message_id, message_id, at, now)

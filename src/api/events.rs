@@ -135,6 +135,23 @@ fn prefix(kind: ServiceKind) -> &'static str {
 
 fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
     let (kind, debug) = info(app, target);
+    // A service nobody listens to: its events are skipped before they are
+    // built (the debug log still shows them).
+    let silent = !debug && app.try_borrow().is_ok_and(|a| a.silent(target));
+    if silent
+        && matches!(
+            event,
+            Event::PresenceChanged(_)
+                | Event::OwnStatus { .. }
+                | Event::OwnCustomStatus(_)
+                | Event::Typing(_)
+                | Event::Delivery(_)
+                | Event::Queue(_)
+                | Event::Sync(_)
+        )
+    {
+        return;
+    }
     let id = f64::from(target.0);
     let send = |topic: &str, args: &JsValue, flag: &JsValue| emit(sink, id, topic, args, flag);
     let client = |topic: &str, args: Array| send(topic, &args, &debug.into());

@@ -104,7 +104,8 @@ impl PresenceService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<PresenceService, JsValue> {
         let what = "new PresenceService()";
         let hub = hub.clone();
-        let options = args::opt_fields(&options, &cat!(what, ": options"), PRESENCE_OPTIONS)?;
+        let options =
+            args::opt_fields(&options, "new PresenceService(): options", PRESENCE_OPTIONS)?;
         let mut opts = PresenceOptions::read(&args::Record::new(options));
         let debug = opts.debug.unwrap_or_else(|| hub.debug(Handle::CLIENT));
         opts.debug = Some(debug);
@@ -214,13 +215,19 @@ impl PresenceService {
     ) -> Result<JsValue, JsValue> {
         let what = "updatePresenceSettings()";
         let (user_id, update) = if user_id_or_settings.is_string() {
-            let id = args::id(&user_id_or_settings, &cat!(what, ": userIdOrSettings"))?;
+            let id = args::id(
+                &user_id_or_settings,
+                "updatePresenceSettings(): userIdOrSettings",
+            )?;
             (
                 Some(id),
-                settings_update(&settings, &cat!(what, ": settings"))?,
+                settings_update(&settings, "updatePresenceSettings(): settings")?,
             )
         } else if args::absent(&settings) {
-            let update = settings_update(&user_id_or_settings, &cat!(what, ": userIdOrSettings"))?;
+            let update = settings_update(
+                &user_id_or_settings,
+                "updatePresenceSettings(): userIdOrSettings",
+            )?;
             (None, update)
         } else {
             return Err(args::invalid("updatePresenceSettings(): userIdOrSettings"));
@@ -261,8 +268,8 @@ impl PresenceService {
     /// what the current user sees of them follows.
     pub fn set_user_settings(&self, user_id: JsValue, settings: JsValue) -> Result<(), JsValue> {
         let what = "setUserSettings()";
-        let id = args::id(&user_id, &cat!(what, ": userId"))?;
-        let settings = settings_update(&settings, &cat!(what, ": settings"))?
+        let id = args::id(&user_id, "setUserSettings(): userId")?;
+        let settings = settings_update(&settings, "setUserSettings(): settings")?
             .apply_to(PrivacySettings::default());
         self.act(what, |c, _| c.set_user_settings(&id, settings))
     }

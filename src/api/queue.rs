@@ -143,7 +143,11 @@ impl OfflineQueueService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<OfflineQueueService, JsValue> {
         let what = "new OfflineQueueService()";
         let hub = hub.clone();
-        let options = args::opt_fields(&options, &cat!(what, ": options"), QUEUE_OPTIONS)?;
+        let options = args::opt_fields(
+            &options,
+            "new OfflineQueueService(): options",
+            QUEUE_OPTIONS,
+        )?;
         let opts = args::Record::new(options);
         let opts_debug = opts.flag("debug").unwrap_or(false);
         let max_messages = opts.int("maxMessages").map(|n| n as usize);

@@ -79,7 +79,7 @@ impl SyncService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<SyncService, JsValue> {
         let what = "new SyncService()";
         let hub = hub.clone();
-        let checked = args::opt_fields(&options, &cat!(what, ": options"), SYNC_OPTIONS)?;
+        let checked = args::opt_fields(&options, "new SyncService(): options", SYNC_OPTIONS)?;
         let opts = args::Record::new(checked);
         let queue = queue_option(&options, "new SyncService()", &hub)?;
         let d = SyncConfig::default();

@@ -424,6 +424,12 @@ impl<'a> Parser<'a> {
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {
+        // Fewer than four bytes left is the end of the input, whatever they
+        // are (`"\u0e"` is cut short, not a bad escape), as serde_json says.
+        if self.bytes.len().saturating_sub(self.pos) < 4 {
+            self.pos = self.bytes.len();
+            return self.err(ErrorCode::Eof);
+        }
         let mut n = 0;
         for _ in 0..4 {
             let d = match self.peek() {

@@ -83,6 +83,9 @@ fn errors_have_codes_and_offsets() {
     assert_eq!(code("[1,"), ErrorCode::Eof);
     assert_eq!(code("\"abc"), ErrorCode::Eof);
     assert_eq!(code("tru"), ErrorCode::Eof);
+    // A \u escape cut short by the end of the text, whatever follows it.
+    assert_eq!(code("\"\\u0e\""), ErrorCode::Eof);
+    assert_eq!(code("\"\\u0g00\""), ErrorCode::BadEscape);
     assert_eq!(code("trux"), ErrorCode::ExpectedValue);
     assert_eq!(code("[1 2]"), ErrorCode::ExpectedCommaOrEnd);
     assert_eq!(code("[1,]"), ErrorCode::ExpectedValue);

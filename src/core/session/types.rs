@@ -328,17 +328,40 @@ impl ConnectFailure {
     }
 }
 
-/// Every refusal and failure of the session, typed to the end.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionError {
-    /// No `initialize` yet.
-    NotInitialized,
-    /// The handle names no attached service of that kind (disposed).
-    Disposed(ServiceKind),
-    /// A queue of another client was given.
-    ForeignQueue,
-    /// `initialize` was called again while this waited.
-    Reinitialized,
+/// Declares [`SessionError`]: its own variants, then one per service error
+/// it wraps, each with the `From` that lets `?` lift it.
+macro_rules! session_error {
+    ($($(#[doc = $doc:literal])* $variant:ident($t:ty),)*) => {
+        /// Every refusal and failure of the session, typed to the end.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum SessionError {
+            /// No `initialize` yet.
+            NotInitialized,
+            /// The handle names no attached service of that kind (disposed).
+            Disposed(ServiceKind),
+            /// A queue of another client was given.
+            ForeignQueue,
+            /// `initialize` was called again while this waited.
+            Reinitialized,
+            /// A sync step failed (its `sync:error` says the same).
+            SyncStep {
+                /// The step.
+                stage: SyncStage,
+                /// What went wrong.
+                message: String,
+            },
+            $($(#[doc = $doc])* $variant($t),)*
+        }
+
+        $(impl From<$t> for SessionError {
+            fn from(e: $t) -> Self {
+                SessionError::$variant(e)
+            }
+        })*
+    };
+}
+
+session_error! {
     /// A refused connection call.
     Connection(ConnectionError),
     /// A request without its answer (timeout, disconnect, refusal, full buffer).
@@ -355,39 +378,9 @@ pub enum SessionError {
     Queue(QueueError),
     /// A refused sync call.
     Sync(SyncError),
-    /// A sync step failed (its `sync:error` says the same).
-    SyncStep {
-        /// The step.
-        stage: SyncStage,
-        /// What went wrong.
-        message: String,
-    },
     /// The storage refused.
     Store(StoreError),
 }
-
-/// `?` lifts each service's error into [`SessionError`].
-macro_rules! session_error_from {
-    ($($variant:ident($t:ty)),*) => {$(
-        impl From<$t> for SessionError {
-            fn from(e: $t) -> Self {
-                SessionError::$variant(e)
-            }
-        }
-    )*};
-}
-
-session_error_from!(
-    Connection(ConnectionError),
-    Ack(AckError),
-    Connect(ConnectFailure),
-    Presence(PresenceError),
-    Typing(TypingError),
-    Delivery(DeliveryError),
-    Queue(QueueError),
-    Sync(SyncError),
-    Store(StoreError)
-);
 
 impl SessionError {
     /// What went wrong, in words.
