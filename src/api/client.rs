@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{ApiError, Hub, Settle};
-use super::js::debug_log;
+use super::js::{coded, debug_log, INVALID};
 use super::types::{ClientOptions, CLIENT_OPTIONS, PRESENCE_STATUSES};
 use crate::browser::device;
 use crate::browser::driver::online_now;
@@ -76,7 +76,7 @@ impl RealtimeClient {
     pub fn initialize(&self, options: JsValue) -> Result<(), JsValue> {
         let checked = args::fields(&options, "initialize(): options", CLIENT_OPTIONS)?;
         let mut opts = ClientOptions::read(&args::Record::new(Some(checked)))
-            .map_err(|e| JsError::new(&cat!("initialize(): invalid options: ", e)))?;
+            .map_err(|e| coded(INVALID, &cat!("initialize(): invalid options: ", e)))?;
         opts.null_ready_event_means_none(&options);
         let mut auth = Map::new();
         auth.push("device", device::current().to_json());
@@ -176,7 +176,7 @@ impl RealtimeClient {
     pub fn send_typing(&self, channel_id: JsValue, is_typing: JsValue) -> Result<(), JsValue> {
         let channel_id = &args::id(&channel_id, "sendTyping(): channelId")?;
         let is_typing = args::boolean(&is_typing, "sendTyping(): isTyping")?;
-        let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
+        let room = crate::core::room_name(channel_id).map_err(|e| coded("bad_room_name", &e))?;
         let mut payload = Map::new();
         payload.push("roomName", room);
         let arg = Value::Object(payload).to_text();
@@ -196,11 +196,10 @@ impl RealtimeClient {
         let what = "updatePresence()";
         let status = args::one_of(&status, "updatePresence(): status", PRESENCE_STATUSES)?;
         let status: PresenceStatus = status.parse().map_err(|_| {
-            JsError::new(&cat!(
-                what,
-                ": unknown status ",
-                crate::core::json::quote(&status)
-            ))
+            coded(
+                INVALID,
+                &cat!(what, ": unknown status ", crate::core::json::quote(&status)),
+            )
         })?;
         let mut payload = if args::absent(&custom_status) {
             update_payload(status, None)
@@ -210,11 +209,13 @@ impl RealtimeClient {
                 "updatePresence(): customStatus",
             )?;
             if cs.is_empty() {
-                return Err(JsError::new(&cat!(
-                    what,
-                    ": customStatus needs a text or an emoji; pass null to clear it"
-                ))
-                .into());
+                return Err(coded(
+                    "empty_custom_status",
+                    &cat!(
+                        what,
+                        ": customStatus needs a text or an emoji; pass null to clear it"
+                    ),
+                ));
             }
             update_payload(status, Some(&cs))
         };
@@ -231,17 +232,17 @@ impl RealtimeClient {
     }
 
     /// Measures the round trip now; resolves with it in ms.
-    pub fn measure_latency(&self) -> Result<f64, JsError> {
+    pub fn measure_latency(&self) -> Result<f64, JsValue> {
         self.hub
             .request(|s, now| s.measure_latency(now), Settle::Plain)
-            .map_err(|e| e.to_error(None))
+            .map_err(|e| e.to_js(None))
     }
 
     /// Checks the link now (as on `pageshow` or when the tab becomes visible).
-    pub fn check_connection(&self) -> Result<(), JsError> {
+    pub fn check_connection(&self) -> Result<(), JsValue> {
         self.hub
             .run(|s, now| s.check_connection(now))
-            .map_err(|e| e.to_error(None))
+            .map_err(|e| e.to_js(None))
     }
 
     /// Connected to the server.

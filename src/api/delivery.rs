@@ -17,7 +17,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
-use super::js::to_js;
+use super::js::{coded, to_js};
 use super::queue::{queue_arg, queue_option};
 use crate::core::delivery::{DeliveryConfig, DeliveryError};
 use crate::core::session::{DeliveryCommands, Handle, ServiceKind, SessionError};
@@ -53,7 +53,7 @@ impl DeliveryEventHandler {
             .run(|s, h, now| s.delivery_do(h, now, f))
             .map_err(|e| match e {
                 ApiError::Session(SessionError::Delivery(e)) => {
-                    JsError::new(&cat!(method, ": ", e)).into()
+                    coded(e.code(), &cat!(method, ": ", e))
                 }
                 e => e.to_js(None),
             })
@@ -168,7 +168,7 @@ impl DeliveryEventHandler {
     }
 
     /// Sends the batched read acks now (e.g. before the page is hidden).
-    pub fn flush_read_acks(&self) -> Result<(), JsError> {
+    pub fn flush_read_acks(&self) -> Result<(), JsValue> {
         self.svc
             .run(|s, h, now| {
                 s.delivery_do(h, now, |c, now| {
@@ -176,7 +176,7 @@ impl DeliveryEventHandler {
                     Ok(())
                 })
             })
-            .map_err(|e| e.to_error(None))
+            .map_err(|e| e.to_js(None))
     }
 
     /// Asks the server for the statuses of `ids` (client or server ids).

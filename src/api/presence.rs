@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{Hub, ServiceRef};
-use super::js::{debug_log, to_js};
+use super::js::{coded, debug_log, to_js};
 use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, ActivityMonitor, RelayKind};
 use crate::core::presence::{
@@ -94,7 +94,7 @@ pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStat
         };
         obj.insert(key.to_owned(), json);
     }
-    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e).into())
+    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e))
 }
 
 impl PresenceService {
@@ -235,15 +235,17 @@ impl PresenceService {
         if let Some(id) = user_id {
             let me = self.user_id();
             if me.as_deref().is_some_and(|me| me != id) {
-                return Err(JsError::new(&cat!(
-                    what,
-                    ": ",
-                    quote(&id),
-                    " is not the current user (",
-                    quote(&me.unwrap_or_default()),
-                    "); give other users' settings with setUserSettings()"
-                ))
-                .into());
+                return Err(coded(
+                    "own_settings",
+                    &cat!(
+                        what,
+                        ": ",
+                        quote(&id),
+                        " is not the current user (",
+                        quote(&me.unwrap_or_default()),
+                        "); give other users' settings with setUserSettings()"
+                    ),
+                ));
             }
         }
         let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;

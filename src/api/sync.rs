@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
+use super::js::{coded, INVALID};
 use super::queue::queue_option;
 use crate::core::session::{Handle, ServiceKind, Session, SessionError, SyncAttach};
 use crate::core::sync::{LocalMessage, SyncConfig, SyncService as SyncCore};
@@ -54,9 +55,7 @@ impl SyncService {
         f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
     ) -> Result<T, JsValue> {
         self.svc.run(f).map_err(|e| match e {
-            ApiError::Session(e @ SessionError::Sync(_)) => {
-                JsError::new(&cat!(method, ": ", e)).into()
-            }
+            ApiError::Session(e @ SessionError::Sync(_)) => coded(e.code(), &cat!(method, ": ", e)),
             e => e.to_js(None),
         })
     }
@@ -85,10 +84,10 @@ impl SyncService {
         let d = SyncConfig::default();
         let storage_key = match opts.str("storageKey") {
             Some(k) if k.trim().is_empty() => {
-                return Err(JsError::new(
+                return Err(coded(
+                    INVALID,
                     "new SyncService(): storageKey must be a non-empty string",
-                )
-                .into())
+                ))
             }
             Some(k) => k,
             None => d.storage_key.clone(),
@@ -145,7 +144,7 @@ impl SyncService {
             )
             .map_err(|e| match e {
                 ApiError::Session(e @ SessionError::Sync(_)) => {
-                    JsError::new(&cat!("syncMessages(): ", e)).into()
+                    coded(e.code(), &cat!("syncMessages(): ", e))
                 }
                 e => e.to_js(None),
             })

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{Hub, ServiceRef};
-use super::js::{debug_log, to_js};
+use super::js::{coded, debug_log, to_js, INVALID};
 use crate::core::room;
 use crate::core::session::{Handle, ServiceKind, TypingCommands};
 use crate::core::typing::{
@@ -226,20 +226,19 @@ impl TypingService {
             ("dm", None) => room::dm_room(&channel),
             ("thread", Some(t)) => room::key(&channel, Some(t)),
             ("thread", None) => {
-                return Err(JsError::new(&cat!(
-                    m,
-                    ": roomType 'thread' needs a threadId (the fourth argument)"
+                return Err(coded(
+                    INVALID,
+                    &cat!(
+                        m,
+                        ": roomType 'thread' needs a threadId (the fourth argument)"
+                    ),
                 ))
-                .into())
             }
             (kind, _) => {
-                return Err(JsError::new(&cat!(
-                    m,
-                    ": roomType '",
-                    kind,
-                    "' takes no threadId; use 'thread'"
+                return Err(coded(
+                    INVALID,
+                    &cat!(m, ": roomType '", kind, "' takes no threadId; use 'thread'"),
                 ))
-                .into())
             }
         };
         let users = self.read(|c| c.get_typing_users_in_room(&room));
