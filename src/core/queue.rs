@@ -46,6 +46,7 @@ pub mod ack;
 mod flush;
 mod multitab;
 mod persist;
+mod quarantine;
 mod storage;
 mod types;
 
@@ -133,7 +134,7 @@ pub struct OfflineQueueService {
     last_created_at: Millis,
     connected: bool,
     store_error: Option<QueueErrorReason>,
-    quarantine_backlog: Vec<storage::Quarantine>,
+    quarantine_backlog: Vec<quarantine::Quarantine>,
     seen_bad: BTreeSet<u64>,
     effects: VecDeque<QueueEffect>,
 }
