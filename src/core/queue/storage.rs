@@ -108,8 +108,9 @@ impl OfflineQueueService {
 
     /// Writes a changed entry. A stored entry is re-read first: when its key
     /// is gone another tab sent or removed it, so it is dropped here too
-    /// instead of being brought back (returns false). A refused write keeps
-    /// the change in memory (reported, retried later).
+    /// instead of being brought back; when another tab stored a newer
+    /// version, that one is taken instead (both return false). A refused
+    /// write keeps the change in memory (reported, retried later).
     pub(super) fn write_update(&mut self, id: &str) -> bool {
         let Some(p) = self.position(id) else {
             return false;
@@ -121,9 +122,21 @@ impl OfflineQueueService {
             return true;
         }
         let key = self.entry_key(id);
-        if let Ok(None) = self.store.get(&key) {
-            self.entries.remove(p);
-            return false;
+        match self.store.get(&key) {
+            Ok(None) => {
+                self.entries.remove(p);
+                return false;
+            }
+            Ok(Some(text)) => {
+                if let Ok(stored) = persist::parse_entry(&text, id) {
+                    if self.supersedes(&stored, p, false) {
+                        self.entries.remove(p);
+                        self.insert(Entry::new(stored));
+                        return false;
+                    }
+                }
+            }
+            Err(_) => {}
         }
         let text = persist::encode_entry(&self.entries[p].msg);
         match self.store.set(&key, &text) {
@@ -253,8 +266,23 @@ impl OfflineQueueService {
         }
     }
 
+    /// Whether the `stored` version replaces the one at `p` in memory: it is
+    /// newer, and that one is not in flight. With `ties`, of two different
+    /// versions changed in the same millisecond (two tabs) the stored one
+    /// wins on reading: it is what every tab reads in the end, so they agree
+    /// (only the leader sends what a tab holds).
+    fn supersedes(&self, stored: &QueuedMessage, p: usize, ties: bool) -> bool {
+        let mine = &self.entries[p].msg;
+        let newer = stored.updated_at > mine.updated_at
+            || (ties && stored.updated_at == mine.updated_at && stored != mine);
+        newer && !self.is_in_flight(&stored.id)
+    }
+
     /// Takes a stored message into memory: an unknown one is added, a known
-    /// one is replaced by a newer stored version (never while in flight).
+    /// one is replaced by a newer stored version (see [`Self::supersedes`]).
+    /// An older stored version (another tab wrote it from a view that had
+    /// not seen this one) is written over again, so the tabs agree on the
+    /// newer one.
     fn adopt(&mut self, stored: QueuedMessage) {
         let Some(p) = self.position(&stored.id) else {
             if !self.pending_removals.contains(&stored.id) {
@@ -264,8 +292,7 @@ impl OfflineQueueService {
         };
         let newly_persisted = !self.entries[p].msg.persisted;
         self.entries[p].msg.persisted = true;
-        let newer = stored.updated_at > self.entries[p].msg.updated_at;
-        if newer && !self.is_in_flight(&stored.id) {
+        if self.supersedes(&stored, p, true) {
             self.entries.remove(p);
             let id = stored.id.clone();
             self.insert(Entry::new(stored));
@@ -275,6 +302,11 @@ impl OfflineQueueService {
         } else if newly_persisted {
             let id = stored.id;
             self.emit_persisted(&id);
+        } else {
+            let e = &self.entries[p];
+            if stored.updated_at < e.msg.updated_at && !e.dirty && !self.is_in_flight(&stored.id) {
+                self.write_update(&stored.id);
+            }
         }
     }
 

@@ -260,3 +260,41 @@ fn flush_lock_handshake() {
         [QueueEffect::ReleaseFlushLock { flush_id: 99 }]
     );
 }
+
+#[test]
+fn tabs_agree_on_the_newest_version_of_an_entry() {
+    let store = MemoryStore::new();
+    let config = QueueConfig {
+        max_retries: 0,
+        ..QueueConfig::default()
+    };
+    let mut a = open_with(&store, config.clone(), 1);
+    let x = queue(&mut a, "x", 1);
+    let mut b = open_with(&store, config, 2);
+    a.on_connected(2);
+    let (rid, _) = requests(&a.drain_effects())[0].clone();
+    a.on_response(rid, Err("boom".into()), 3).unwrap();
+    let failed = a.get_message(&x.id).unwrap();
+    assert_eq!(failed.status, QueuedStatus::Failed);
+    // A tab that had not seen it wrote an older version over it: the tab
+    // holding the newer one writes it again when it reads the older.
+    let older = b.get_message(&x.id).unwrap();
+    store.put_raw(&key_of(&x), &persist::encode_entry(&older));
+    a.on_storage_changed(Some(&key_of(&x)), 4);
+    assert_eq!(stored(&store)[0]["status"], "failed");
+    b.on_storage_changed(Some(&key_of(&x)), 5);
+    assert_eq!(b.get_message(&x.id).unwrap().status, QueuedStatus::Failed);
+    // Two versions of the same millisecond: the stored one wins in both.
+    let mut tie = failed.clone();
+    tie.last_error = Some("other".into());
+    store.put_raw(&key_of(&x), &persist::encode_entry(&tie));
+    a.on_storage_changed(Some(&key_of(&x)), 6);
+    b.on_storage_changed(Some(&key_of(&x)), 6);
+    for q in [&a, &b] {
+        assert_eq!(
+            q.get_message(&x.id).unwrap().last_error.as_deref(),
+            Some("other")
+        );
+    }
+    assert_eq!(stored(&store)[0]["lastError"], "other");
+}
