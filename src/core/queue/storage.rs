@@ -180,10 +180,12 @@ impl OfflineQueueService {
         }
     }
 
-    /// Retries what the store refused before: removals, the quarantine, then
-    /// every entry that is not (or not in its latest state) stored, oldest
-    /// first. Runs before every store operation and before each send.
+    /// Retries what the store refused before: removals, the quarantine, the
+    /// leader record, then every entry that is not (or not in its latest
+    /// state) stored, oldest first. Runs before every store operation and
+    /// before each send.
     pub(super) fn retry_unwritten(&mut self, _now: Millis) {
+        self.retry_record();
         if !self.pending_removals.is_empty() {
             for id in std::mem::take(&mut self.pending_removals) {
                 self.remove_stored(&id);

@@ -3,6 +3,7 @@ use crate::core::store::MemoryStore;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+mod leader;
 mod migration;
 mod model;
 mod sending;

@@ -29,8 +29,9 @@
 //! * **Requests** of services go out as acked emits; a queue send while not
 //!   connected, or failed with the link, is not an attempt.
 //! * **Queue events** move the receipts of every attached delivery handler;
-//!   a flush's end releases its lock and answers who waited for it (a
-//!   `flushQueue()`, a sync's queue step).
+//!   a flush's end answers who waited for it (a `flushQueue()`, a sync's
+//!   queue step). A queue's flush lock is held while it leads (connected),
+//!   not per flush (`core::queue`).
 //!
 //! Timers: [`Session::next_deadline`] is the minimum over the machines and
 //! the storage leases; presence and typing report a bound that may be early

@@ -1,4 +1,5 @@
-//! Several tabs on one store: stale views, storage events, the flush lock.
+//! Several tabs on one store: stale views and storage events (the flush
+//! lock is `leader.rs`).
 
 use super::*;
 use crate::core::store::StoreError;
@@ -221,44 +222,6 @@ fn clear_and_remove_reach_entries_this_tab_has_not_heard_of() {
     assert!(stored(&store).is_empty());
     b.reload_from_store(4);
     assert_eq!(b.get_queue_length(), 0);
-}
-
-#[test]
-fn flush_lock_handshake() {
-    let store = MemoryStore::new();
-    let config = QueueConfig {
-        use_flush_lock: true,
-        ..QueueConfig::default()
-    };
-    let mut q = open_with(&store, config.clone(), 1);
-    queue(&mut q, "x", 0);
-    q.drain_effects();
-    q.on_connected(1);
-    let fx = q.drain_effects();
-    let [QueueEffect::AcquireFlushLock { flush_id }] = fx[..] else {
-        panic!("{fx:?}")
-    };
-    assert_eq!(q.flush_queue(2), flush_id, "joins the waiting flush");
-    assert!(q.drain_effects().is_empty());
-    // Meanwhile another tab (holding the lock) sent "x" and queued "y".
-    let mut other = open_with(&store, config, 2);
-    let x = other.get_queued_messages().remove(0);
-    other.remove_message(&x.id, 3).unwrap();
-    queue(&mut other, "y", 3);
-    q.on_flush_lock_acquired(flush_id, 4);
-    let fx = q.drain_effects();
-    assert_eq!(names(&fx), ["queue:flushing", "REQUEST"]);
-    let (id, p) = requests(&fx)[0].clone();
-    assert_eq!(p["content"], "y");
-    q.on_response(id, ok_ack(&p, "s"), 5).unwrap();
-    let fx = q.drain_effects();
-    assert_eq!(names(&fx), ["message:sent", "queue:flushed", "RELEASE"]);
-    // A stale grant is handed back.
-    q.on_flush_lock_acquired(99, 6);
-    assert_eq!(
-        q.drain_effects(),
-        [QueueEffect::ReleaseFlushLock { flush_id: 99 }]
-    );
 }
 
 #[test]
