@@ -37,6 +37,11 @@ impl Driver {
                 // Released (a JavaScript call) after the borrow.
                 drop(held);
             }
+            Output::StorageChanged { key } => {
+                if let Ok(mut inner) = self.0.try_borrow_mut() {
+                    inner.written.push(key);
+                }
+            }
             Output::Event { target, .. } if self.is_held(target) => {
                 if let Ok(mut inner) = self.0.try_borrow_mut() {
                     inner.deferred.push(output);

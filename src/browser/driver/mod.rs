@@ -11,6 +11,10 @@
 //! the sink is called). A call made from inside the sink (a listener calling
 //! back into the API) only feeds the session: the pump on the stack drains
 //! what it produced, in order.
+//!
+//! The page's drivers know each other: what one session wrote to
+//! `localStorage` ([`Output::StorageChanged`]) reaches the others' sessions
+//! in a microtask, as the `storage` event does for other pages.
 
 mod io;
 
@@ -42,8 +46,15 @@ struct Inner {
     /// Services whose events wait for a microtask (see [`Driver::hold`]).
     held: Vec<Handle>,
     deferred: Vec<Output>,
+    /// Keys this session wrote, for the page's other drivers.
+    written: Vec<String>,
     pumping: bool,
     debug: bool,
+}
+
+thread_local! {
+    /// The page's drivers (see the module docs).
+    static PAGE: RefCell<Vec<WeakDriver>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A client's driver; clones share it.
@@ -78,10 +89,17 @@ impl Driver {
             sink,
             held: Vec::new(),
             deferred: Vec::new(),
+            written: Vec::new(),
             pumping: false,
             debug: false,
         })));
         driver.listen();
+        PAGE.with(|page| {
+            if let Ok(mut page) = page.try_borrow_mut() {
+                page.retain(|d| d.0.strong_count() > 0);
+                page.push(driver.weak());
+            }
+        });
         driver
     }
 
@@ -152,9 +170,48 @@ impl Driver {
             }
         }
         self.arm_timer();
-        if let Ok(mut inner) = self.0.try_borrow_mut() {
-            inner.pumping = false;
+        let written = match self.0.try_borrow_mut() {
+            Ok(mut inner) => {
+                inner.pumping = false;
+                std::mem::take(&mut inner.written)
+            }
+            Err(_) => Vec::new(),
+        };
+        self.tell_page(written);
+    }
+
+    /// Tells the page's other drivers, in a microtask, the keys this
+    /// session wrote (nothing to do for a page with one client).
+    fn tell_page(&self, mut keys: Vec<String>) {
+        if keys.is_empty() {
+            return;
         }
+        let me = Rc::downgrade(&self.0);
+        let others: Vec<WeakDriver> = PAGE.with(|page| {
+            page.try_borrow()
+                .map(|page| {
+                    page.iter()
+                        .filter(|d| d.0.strong_count() > 0 && !d.0.ptr_eq(&me))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        if others.is_empty() {
+            return;
+        }
+        keys.dedup();
+        wasm_bindgen_futures::spawn_local(async move {
+            for other in others {
+                other.with(|d| {
+                    d.input(|s, now| {
+                        for key in &keys {
+                            s.handle_storage_changed(Some(key), now);
+                        }
+                    })
+                });
+            }
+        });
     }
 
     /// Holds the events of `handle` until a microtask or the first command

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Handle, LockId, Output, Session};
+use super::{relay, Handle, LockId, Output, Session};
 use crate::core::store::KeyValueStore;
 use crate::core::Millis;
 
@@ -188,7 +188,10 @@ impl Session {
         let lock = self.locks.entries.remove(pos);
         match lock.kind {
             Kind::Web => self.outputs.push_back(Output::ReleaseLock { lock: id }),
-            Kind::Lease(mut lease) => lease.release((self.store)().as_mut(), &lock.name),
+            Kind::Lease(mut lease) => lease.release(
+                relay::noting(&self.store, &self.written, Handle::CLIENT).as_mut(),
+                &lock.name,
+            ),
         }
     }
 
@@ -230,7 +233,8 @@ impl Session {
             if lease.check_at > now {
                 continue;
             }
-            let store = store.get_or_insert_with(|| (self.store)());
+            let store = store
+                .get_or_insert_with(|| relay::noting(&self.store, &self.written, Handle::CLIENT));
             lease.other_expires_at = None;
             let taken = lease.try_take(store.as_mut(), &lock.name, now);
             if lease.held && !taken && lease.other_expires_at.is_some() {

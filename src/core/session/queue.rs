@@ -5,6 +5,7 @@
 //! of a flush.
 
 use super::locks::LockMode;
+use super::relay;
 use super::services::Machine;
 use super::sync::SyncSlot;
 use super::{
@@ -73,7 +74,8 @@ impl Session {
     ) -> Result<Handle, SessionError> {
         self.now = now;
         let storage_key = config.storage_key.clone();
-        let mut core = OfflineQueueService::open(config, (self.store)(), attach.seed, now);
+        let store = relay::noting(&self.store, &self.written, self.next_service_handle());
+        let mut core = OfflineQueueService::open(config, store, attach.seed, now);
         if self.is_connected() {
             core.on_connected(now);
         }
