@@ -4,6 +4,8 @@
 // (what an event is, when a promise settles) is the wasm's. The wasm object
 // comes from ./native.ts, the one module that touches the glue.
 
+import { Op } from './ops.js';
+
 /** Where the wasm sends events and completions: `(id, topic, payload, flag)`. */
 export type Sink = (id: number, topic: string, payload: unknown, flag: unknown) => void;
 
@@ -54,6 +56,8 @@ export class Hub {
   private tickets = new Map<number, [(v: unknown) => void, (e: unknown) => void]>();
   /** Completions that came before their ticket was handed to JavaScript. */
   private early = new Map<number, [boolean, unknown]>();
+  /** What the wasm was last told about each service: has it listeners? */
+  private told = new Map<number, boolean>();
 
   /** A client: `create` makes its wasm object, given the sink. */
   constructor(create: (sink: Sink) => WasmNative) {
@@ -76,19 +80,35 @@ export class Hub {
   listen(handle: number, topic: string, f: Listener, once = false): () => void {
     const sub: Sub = { handle, topic, f, once };
     this.subs.push(sub);
+    this.tell(handle);
     return () => {
       this.subs = this.subs.filter((s) => s !== sub);
+      this.tell(handle);
     };
   }
 
   /** Removes the listeners of `handle` on `topic` (only `f` when given). */
   unlisten(handle: number, topic: string, f?: Listener): void {
     this.subs = this.subs.filter((s) => !(s.handle === handle && s.topic === topic && (f === undefined || s.f === f)));
+    this.tell(handle);
   }
 
   /** Drops every listener of `handle` (a disposed service). */
   forget(handle: number): void {
     this.subs = this.subs.filter((s) => s.handle !== handle);
+    this.told.delete(handle);
+  }
+
+  /**
+   * Tells the wasm whether service `handle` has listeners, when that changed
+   * (a service nobody listens to gets no events built for it).
+   */
+  tell(handle: number): void {
+    if (handle === 0) return;
+    const has = this.subs.some((s) => s.handle === handle);
+    if (this.told.get(handle) === has) return;
+    this.told.set(handle, has);
+    this.native.call(handle, Op.Listening, has, undefined, undefined);
   }
 
   /** The promise of a ticket the wasm returned. */
@@ -108,7 +128,10 @@ export class Hub {
   private take(handle: number, pick: (topic: string) => boolean): Listener[] {
     const hit = (s: Sub): boolean => s.handle === handle && pick(s.topic);
     const fns = this.subs.filter(hit).map((s) => s.f);
-    if (this.subs.some((s) => s.once && hit(s))) this.subs = this.subs.filter((s) => !(s.once && hit(s)));
+    if (this.subs.some((s) => s.once && hit(s))) {
+      this.subs = this.subs.filter((s) => !(s.once && hit(s)));
+      this.tell(handle);
+    }
     return fns;
   }
 

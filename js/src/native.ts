@@ -161,6 +161,7 @@ class Service extends Base {
   constructor(client: NativeClient, kind: number, options: unknown) {
     const hub = (client as Base).hub;
     super(hub, hub.native.attach(kind, options));
+    hub.tell(this.handle);
   }
 }
 

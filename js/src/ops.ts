@@ -103,4 +103,5 @@ export const Op = {
   SyncIsSyncing: 96,
   SyncSubscribe: 97,
   SyncDispose: 98,
+  Listening: 99,
 } as const;

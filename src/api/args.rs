@@ -14,13 +14,13 @@
 mod schema;
 
 use js_sys::Array;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::core::decimal::cat;
 use crate::core::time;
 use crate::core::Millis;
 
-pub(crate) use schema::{fields, opt, opt_fields, req, Field, Kind};
+pub(crate) use schema::{fields, opt, opt_fields, req, Field, Kind, Record};
 
 /// The result of a check: the value, or the error to throw.
 pub(crate) type Res<T> = Result<T, JsValue>;
@@ -163,14 +163,14 @@ pub(crate) fn timestamp(value: &JsValue, what: &str) -> Res<Millis> {
             Err(unreadable())
         };
     }
-    let json = if let Some(n) = value.as_f64() {
-        serde_json::Number::from_f64(n).map(serde_json::Value::Number)
+    let ms = if let Some(n) = value.as_f64() {
+        time::from_f64(n)
     } else if let Some(s) = value.as_string() {
-        Some(serde_json::Value::String(s))
+        time::parse_str(&s)
     } else {
         return Err(invalid(what));
     };
-    json.as_ref().and_then(time::parse).ok_or_else(unreadable)
+    ms.ok_or_else(unreadable)
 }
 
 /// A payload as JSON text; `undefined` gives `None` (no argument).
@@ -192,14 +192,7 @@ pub(crate) fn date(ms: Millis) -> JsValue {
 
 /// An ISO-8601 text of `ms` for messages.
 pub(crate) fn iso(ms: Millis) -> String {
-    time::format_iso(ms).unwrap_or_else(|| format!("{ms} ms since the epoch"))
-}
-
-/// `value` as plain JavaScript objects and arrays (not Maps).
-pub(crate) fn plain<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
+    time::format_iso(ms).unwrap_or_else(|| cat!(ms, " ms since the epoch"))
 }
 
 /// Sets `key` on a plain object.

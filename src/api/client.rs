@@ -4,6 +4,8 @@
 //! ([`crate::browser::driver`]) carries out its effects. Each method here
 //! checks its arguments and forwards one command through the [`Hub`].
 
+use crate::core::decimal::cat;
+use crate::core::json::{Map, ToJson, Value};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
@@ -73,10 +75,12 @@ impl RealtimeClient {
     /// one throws rather than silently resetting a configured URL.
     pub fn initialize(&self, options: JsValue) -> Result<(), JsValue> {
         let checked = args::fields(&options, "initialize(): options", CLIENT_OPTIONS)?;
-        let mut opts: ClientOptions = serde_wasm_bindgen::from_value(checked.into())
-            .map_err(|e| JsError::new(&format!("initialize(): invalid options: {e}")))?;
+        let mut opts = ClientOptions::read(&args::Record::new(Some(checked)))
+            .map_err(|e| JsError::new(&cat!("initialize(): invalid options: ", e)))?;
         opts.null_ready_event_means_none(&options);
-        let device = serde_json::json!({ "device": device::current() }).to_string();
+        let mut auth = Map::new();
+        auth.push("device", device::current().to_json());
+        let device = Value::Object(auth).to_text();
         let config = ClientConfig {
             connection: opts.to_config(),
             auth_extra: Some(device),
@@ -173,7 +177,9 @@ impl RealtimeClient {
         let channel_id = &args::id(&channel_id, "sendTyping(): channelId")?;
         let is_typing = args::boolean(&is_typing, "sendTyping(): isTyping")?;
         let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
-        let arg = serde_json::json!({ "roomName": room }).to_string();
+        let mut payload = Map::new();
+        payload.push("roomName", room);
+        let arg = Value::Object(payload).to_text();
         let event = if is_typing {
             "typing:start"
         } else {
@@ -188,20 +194,25 @@ impl RealtimeClient {
     pub fn update_presence(&self, status: JsValue, custom_status: JsValue) -> Result<(), JsValue> {
         use crate::core::presence::{update_payload, PresenceStatus};
         let what = "updatePresence()";
-        let status = args::one_of(&status, &format!("{what}: status"), PRESENCE_STATUSES)?;
-        let status: PresenceStatus = status
-            .parse()
-            .map_err(|_| JsError::new(&format!("{what}: unknown status {status:?}")))?;
+        let status = args::one_of(&status, "updatePresence(): status", PRESENCE_STATUSES)?;
+        let status: PresenceStatus = status.parse().map_err(|_| {
+            JsError::new(&cat!(
+                what,
+                ": unknown status ",
+                crate::core::json::quote(&status)
+            ))
+        })?;
         let mut payload = if args::absent(&custom_status) {
             update_payload(status, None)
         } else {
             let cs = super::presence::custom_status_input(
                 &custom_status,
-                &format!("{what}: customStatus"),
+                "updatePresence(): customStatus",
             )?;
             if cs.is_empty() {
-                return Err(JsError::new(&format!(
-                    "{what}: customStatus needs a text or an emoji; pass null to clear it"
+                return Err(JsError::new(&cat!(
+                    what,
+                    ": customStatus needs a text or an emoji; pass null to clear it"
                 ))
                 .into());
             }
@@ -212,7 +223,7 @@ impl RealtimeClient {
                 o.remove("customStatus");
             }
         }
-        let payload = payload.to_string();
+        let payload = payload.to_text();
         self.command(|s, now| {
             s.emit(crate::core::presence::EVENT_UPDATE, Some(&payload), now)
                 .map(|_| ())

@@ -12,7 +12,7 @@
 //!   or `attachQueue`), queued messages are tracked as `pending` and the
 //!   queue's `message:sent` / `message:failed` move them on by themselves.
 
-use serde::Deserialize;
+use crate::core::decimal::cat;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
@@ -22,21 +22,6 @@ use super::queue::{queue_arg, queue_option};
 use crate::core::delivery::{DeliveryConfig, DeliveryError};
 use crate::core::session::{DeliveryCommands, Handle, ServiceKind, SessionError};
 use crate::core::Millis;
-
-/// Options of `new DeliveryEventHandler(client, options)`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DeliveryOptions {
-    read_batch_ms: Option<u64>,
-    request_timeout_ms: Option<u64>,
-    max_records: Option<usize>,
-    /// Read separately (a class instance, not data).
-    #[serde(default)]
-    #[allow(dead_code)]
-    queue: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    debug: bool,
-}
 
 const DELIVERY_OPTIONS: &[Field] = &[
     opt("readBatchMs", Kind::IntMs),
@@ -68,7 +53,7 @@ impl DeliveryEventHandler {
             .run(|s, h, now| s.delivery_do(h, now, f))
             .map_err(|e| match e {
                 ApiError::Session(SessionError::Delivery(e)) => {
-                    JsError::new(&format!("{method}: {e}")).into()
+                    JsError::new(&cat!(method, ": ", e)).into()
                 }
                 e => e.to_js(None),
             })
@@ -86,24 +71,22 @@ impl DeliveryEventHandler {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<DeliveryEventHandler, JsValue> {
         let what = "new DeliveryEventHandler()";
         let hub = hub.clone();
-        let checked = args::opt_fields(&options, &format!("{what}: options"), DELIVERY_OPTIONS)?;
-        let opts: DeliveryOptions = match checked {
-            None => DeliveryOptions::default(),
-            Some(checked) => serde_wasm_bindgen::from_value(checked.into()).map_err(|e| {
-                JsError::new(&format!("new DeliveryEventHandler(): invalid options: {e}"))
-            })?,
-        };
+        let opts = args::Record::new(args::opt_fields(
+            &options,
+            "new DeliveryEventHandler(): options",
+            DELIVERY_OPTIONS,
+        )?);
         let queue = queue_option(&options, "new DeliveryEventHandler()", &hub)?;
         let d = DeliveryConfig::default();
         let config = DeliveryConfig {
-            read_batch_ms: opts.read_batch_ms.unwrap_or(d.read_batch_ms),
-            request_timeout_ms: opts.request_timeout_ms.unwrap_or(d.request_timeout_ms),
-            max_records: opts.max_records.unwrap_or(d.max_records),
+            read_batch_ms: opts.int("readBatchMs").unwrap_or(d.read_batch_ms),
+            request_timeout_ms: opts.int("requestTimeoutMs").unwrap_or(d.request_timeout_ms),
+            max_records: opts.int("maxRecords").map_or(d.max_records, |n| n as usize),
         };
         let handle = hub
             .run_quiet(|s, now| s.attach_delivery(config, queue, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        let debug = opts.debug || hub.debug(Handle::CLIENT);
+        let debug = opts.flag("debug").unwrap_or(false) || hub.debug(Handle::CLIENT);
         hub.driver.pump();
         Ok(DeliveryEventHandler {
             svc: ServiceRef::new(hub, handle, ServiceKind::Delivery, debug),
@@ -119,10 +102,14 @@ impl DeliveryEventHandler {
         total_recipients: JsValue,
     ) -> Result<JsValue, JsValue> {
         let m = "trackOutgoing()";
-        let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
-        let channel_id = &args::id(&channel_id, &format!("{m}: channelId"))?;
-        let total = args::opt_count(&total_recipients, &format!("{m}: totalRecipients"), U32_MAX)?
-            .map_or(0, |t| t as u32);
+        let client_message_id = &args::id(&client_message_id, "trackOutgoing(): clientMessageId")?;
+        let channel_id = &args::id(&channel_id, "trackOutgoing(): channelId")?;
+        let total = args::opt_count(
+            &total_recipients,
+            "trackOutgoing(): totalRecipients",
+            U32_MAX,
+        )?
+        .map_or(0, |t| t as u32);
         let status = self.run(m, |c, now| {
             c.track_outgoing(client_message_id, channel_id, total, now)
         })?;
@@ -138,9 +125,9 @@ impl DeliveryEventHandler {
         timestamp: JsValue,
     ) -> Result<(), JsValue> {
         let m = "markSent()";
-        let client_message_id = &args::id(&client_message_id, &format!("{m}: clientMessageId"))?;
-        let message_id = &args::id(&message_id, &format!("{m}: messageId"))?;
-        let timestamp = args::opt_ms(&timestamp, &format!("{m}: timestamp"))?;
+        let client_message_id = &args::id(&client_message_id, "markSent(): clientMessageId")?;
+        let message_id = &args::id(&message_id, "markSent(): messageId")?;
+        let timestamp = args::opt_ms(&timestamp, "markSent(): timestamp")?;
         self.run(m, |c, now| {
             let at = timestamp.unwrap_or(now);
             c.mark_sent(client_message_id, message_id, at, now)

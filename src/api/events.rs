@@ -4,15 +4,17 @@
 //! `sink(handle, topic, args, flag)` for an event. No Rust borrow is held
 //! while the sink runs, so listeners may call back in.
 
+use crate::core::decimal::cat;
 use std::cell::RefCell;
 
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use super::hub::{App, Settle};
-use super::js::{debug_log, event_data, parse_json, to_js};
+use super::js::{debug_log, parse_json, to_js};
 use crate::core::connection::AckError;
 use crate::core::delivery::DeliveryError;
+use crate::core::json::{Map, ToJson, Value};
 use crate::core::session::{Answer, ClientError, Event, Handle, Output, ServiceKind, SessionError};
 
 /// Calls the sink (a throwing sink is ignored: listeners' throws are caught
@@ -52,13 +54,21 @@ fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsV
         Ok(Answer::Ack(text)) => Array::from(&parse_json(&text)).get(0),
         Ok(Answer::Latency(rtt)) => JsValue::from_f64(rtt as f64),
         Ok(Answer::Flushed { sent, failed }) => {
-            to_js(&serde_json::json!({ "sent": sent, "failed": failed }))
+            let mut o = Map::new();
+            o.push("sent", sent);
+            o.push("failed", failed);
+            to_js(&Value::Object(o))
         }
         Ok(Answer::Synced(result)) => to_js(&result),
         Ok(Answer::Messages {
             messages,
             conflicts,
-        }) => to_js(&serde_json::json!({ "messages": messages, "conflicts": conflicts })),
+        }) => {
+            let mut o = Map::new();
+            o.push("messages", messages.to_json());
+            o.push("conflicts", conflicts.to_json());
+            to_js(&Value::Object(o))
+        }
         Ok(Answer::Statuses(list)) => to_js(&list),
         Err(e) => return (false, reject(settle, e)),
     };
@@ -73,22 +83,22 @@ fn reject(settle: Settle, e: SessionError) -> JsValue {
         (Settle::Sync | Settle::SyncMessages, E::Disposed(_)) => {
             "the SyncService was disposed".into()
         }
-        (Settle::SyncMessages, E::SyncStep { message, .. }) => format!("syncMessages(): {message}"),
+        (Settle::SyncMessages, E::SyncStep { message, .. }) => cat!("syncMessages(): ", message),
         (Settle::Statuses, E::Disposed(_)) => {
             "syncDeliveryStatus(): the DeliveryEventHandler was disposed".into()
         }
         (Settle::Statuses, E::Delivery(DeliveryError::UnknownRequest(_))) => {
             "syncDeliveryStatus(): delivery:status got no answer in time; statuses are re-requested on reconnect".into()
         }
-        (Settle::Statuses, e) => format!("syncDeliveryStatus(): {e}"),
-        (_, e) => e.to_string(),
+        (Settle::Statuses, e) => cat!("syncDeliveryStatus(): ", e),
+        (_, e) => e.message(),
     };
     js_sys::Error::new(&message).into()
 }
 /// The `Error` a failed request's promise rejects with: the message, the
 /// `event`, and for a server rejection its `code` (e.g. `ROOM_NOT_FOUND`).
 fn ack_error(error: &AckError) -> JsValue {
-    let err = js_sys::Error::new(&error.to_string());
+    let err = js_sys::Error::new(&error.message());
     let event = match error {
         AckError::Timeout { event, .. }
         | AckError::Disconnected { event }
@@ -125,17 +135,30 @@ fn prefix(kind: ServiceKind) -> &'static str {
 
 fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
     let (kind, debug) = info(app, target);
+    // A service nobody listens to: its events are skipped before they are
+    // built (the debug log still shows them).
+    let silent = !debug && app.try_borrow().is_ok_and(|a| a.silent(target));
+    if silent
+        && matches!(
+            event,
+            Event::PresenceChanged(_)
+                | Event::OwnStatus { .. }
+                | Event::OwnCustomStatus(_)
+                | Event::Typing(_)
+                | Event::Delivery(_)
+                | Event::Queue(_)
+                | Event::Sync(_)
+        )
+    {
+        return;
+    }
     let id = f64::from(target.0);
     let send = |topic: &str, args: &JsValue, flag: &JsValue| emit(sink, id, topic, args, flag);
     let client = |topic: &str, args: Array| send(topic, &args, &debug.into());
     match event {
         Event::State { state, previous } => {
             if debug {
-                debug_log(&format!(
-                    "state {} -> {}",
-                    previous.as_str(),
-                    state.as_str()
-                ));
+                debug_log(&cat!("state ", previous.as_str(), " -> ", state.as_str()));
             }
             client(
                 "state",
@@ -147,7 +170,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
         Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
         Event::ReconnectAttempt(n) => {
             if debug {
-                debug_log(&format!("reconnect attempt {n}"));
+                debug_log(&cat!("reconnect attempt ", n));
             }
         }
         Event::Server { name, data } => send(
@@ -181,19 +204,26 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             if debug {
                 let u = ev.update();
                 let (cid, state) = (&u.status.client_message_id, u.status.state);
-                debug_log(&format!("delivery: {} {cid} -> {state}", ev.name()));
+                debug_log(&cat!(
+                    "delivery: ",
+                    ev.name(),
+                    " ",
+                    cid,
+                    " -> ",
+                    state.as_str()
+                ));
             }
-            let args = Array::of2(&ev.name().into(), &event_data(&ev));
+            let args = Array::of2(&ev.name().into(), &to_js(&ev));
             send("all", &args, &"delivery".into())
         }
-        Event::Queue(ev) => service_event(sink, id, debug, "queue", ev.name(), &event_data(&ev)),
-        Event::Sync(ev) => service_event(sink, id, debug, "sync", ev.name(), &event_data(&ev)),
+        Event::Queue(ev) => service_event(sink, id, debug, "queue", ev.name(), &to_js(&ev)),
+        Event::Sync(ev) => service_event(sink, id, debug, "sync", ev.name(), &to_js(&ev)),
         Event::Dropped(e) => {
             if debug {
-                debug_log(&format!("{}: {e}", prefix(kind)));
+                debug_log(&cat!(prefix(kind), ": ", e));
             }
         }
-        Event::Log(m) => debug_log(&format!("{}: {m}", prefix(kind))),
+        Event::Log(m) => debug_log(&cat!(prefix(kind), ": ", m)),
     }
 }
 
@@ -204,7 +234,7 @@ fn service_event(sink: &Function, id: f64, debug: bool, what: &str, name: &str, 
             .ok()
             .and_then(|s| s.as_string())
             .unwrap_or_default();
-        debug_log(&format!("{what}: {name} {text}"));
+        debug_log(&cat!(what, ": ", name, " ", text));
     }
     let args = Array::of2(&name.into(), data);
     emit(sink, id, "all", &args, &what.into());
@@ -217,7 +247,7 @@ fn error_js(error: &ClientError) -> JsValue {
         let _ = js_sys::Reflect::set(&err, &k.into(), &v.into());
     };
     set("code", error.code());
-    set("message", &error.to_string());
+    set("message", &error.message());
     match error {
         ClientError::BufferOverflow { event, .. } | ClientError::ReadyTimeout { event, .. } => {
             set("event", event)

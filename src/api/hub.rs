@@ -3,6 +3,7 @@
 //! hands back events and completions, which [`super::events`] passes to the
 //! JavaScript sink (listeners and promises live in `js/src/native.ts`).
 
+use crate::core::decimal::cat;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
@@ -38,6 +39,9 @@ pub(crate) struct App {
     pub tickets: Vec<(Ticket, Settle)>,
     /// Kind and `debug` option of the client and each service.
     pub info: Vec<(Handle, ServiceKind, bool)>,
+    /// Services JavaScript said have no listener: their events are not
+    /// built (no JSON written, decoded and parsed for nobody).
+    pub silent: Vec<Handle>,
 }
 
 impl App {
@@ -47,6 +51,11 @@ impl App {
             .iter()
             .find(|(h, ..)| *h == handle)
             .map_or((ServiceKind::Client, false), |(_, k, d)| (*k, *d))
+    }
+
+    /// Whether `handle` has no listener (its events can be skipped).
+    pub fn silent(&self, handle: Handle) -> bool {
+        self.silent.contains(&handle)
     }
 }
 
@@ -79,10 +88,10 @@ impl ApiError {
             ApiError::Busy => {
                 "RealtimeClient is busy: it cannot be called from inside itself".into()
             }
-            ApiError::Session(e) => e.to_string(),
+            ApiError::Session(e) => e.message(),
         };
         let message = match method {
-            Some(m) => format!("{m}: {message}"),
+            Some(m) => cat!(m, ": ", message),
             None => message,
         };
         JsError::new(&message)
@@ -164,6 +173,18 @@ impl Hub {
         if let Ok(mut app) = self.app.try_borrow_mut() {
             app.info.retain(|(h, ..)| *h != handle);
             app.info.push((handle, kind, debug));
+        }
+    }
+
+    /// Whether a service has listeners in JavaScript (`native.ts` says so
+    /// when the count goes from or to zero). No borrow of the app is held
+    /// while JavaScript runs, so this always lands.
+    pub fn set_listening(&self, handle: Handle, listening: bool) {
+        if let Ok(mut app) = self.app.try_borrow_mut() {
+            app.silent.retain(|h| *h != handle);
+            if !listening && handle != Handle::CLIENT {
+                app.silent.push(handle);
+            }
         }
     }
 

@@ -25,12 +25,11 @@ pub mod typing;
 
 pub use native::Native;
 
-use wasm_bindgen::prelude::*;
-
-/// Installs the panic hook (with the default feature) so a bug shows a Rust
-/// message in the console instead of `unreachable`.
-#[wasm_bindgen(start)]
+/// Installs the panic hook (with the `console_error_panic_hook` feature,
+/// for debugging) so a bug shows a Rust message in the console instead of
+/// `unreachable`.
+#[cfg(feature = "console_error_panic_hook")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    #[cfg(feature = "console_error_panic_hook")]
     console_error_panic_hook::set_once();
 }

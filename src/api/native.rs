@@ -123,6 +123,14 @@ impl Native {
         c: JsValue,
     ) -> Result<JsValue, JsValue> {
         let op = Op::from_u8(op).ok_or_else(unknown_op)?;
+        if op == Op::Listening {
+            let hub = self.client.hub();
+            hub.set_listening(
+                crate::core::session::Handle(handle),
+                a.as_bool() != Some(false),
+            );
+            return Ok(JsValue::UNDEFINED);
+        }
         if handle == 0 {
             return client_op(&self.client, op, a, b, c);
         }

@@ -127,4 +127,5 @@ ops! {
     SyncIsSyncing = 96,
     SyncSubscribe = 97,
     SyncDispose = 98,
+    Listening = 99,
 }

@@ -5,15 +5,16 @@
 //! client's [`Hub`]; the session routes (status out through the
 //! connection, `presence:changed` in) and the hub calls the listeners.
 
+use crate::core::decimal::cat;
 use std::cell::Cell;
 use std::rc::Rc;
 
-use serde_json::Value;
+use crate::core::json::{quote, Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{Hub, ServiceRef};
-use super::js::debug_log;
+use super::js::{debug_log, to_js};
 use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, ActivityMonitor, RelayKind};
 use crate::core::presence::{
@@ -63,9 +64,14 @@ impl PresenceService {
 
 /// A `Partial<PresenceSettings>`; `what` names the parameter.
 fn settings_update(value: &JsValue, what: &str) -> Res<PrivacySettingsUpdate> {
-    let value = args::fields(value, what, SETTINGS)?;
-    Ok(serde_wasm_bindgen::from_value(value.into())
-        .map_err(|e| JsError::new(&format!("{what}: invalid settings: {e}")))?)
+    let r = args::Record::new(Some(args::fields(value, what, SETTINGS)?));
+    Ok(PrivacySettingsUpdate {
+        visibility: r.str("visibility").and_then(|v| v.parse().ok()),
+        show_online_status: r.flag("showOnlineStatus"),
+        show_last_seen: r.flag("showLastSeen"),
+        allow_read_receipts: r.flag("allowReadReceipts"),
+        invisible_mode: r.flag("invisibleMode"),
+    })
 }
 
 /// A custom status from JavaScript (`{text?, emoji?, expiresAt?}`,
@@ -74,7 +80,7 @@ fn settings_update(value: &JsValue, what: &str) -> Res<PrivacySettingsUpdate> {
 /// [`core::parse_custom_status_input`] like every other input.
 pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStatus> {
     let checked: JsValue = args::fields(value, what, CUSTOM_STATUS)?.into();
-    let mut obj = serde_json::Map::new();
+    let mut obj = Map::new();
     for field in CUSTOM_STATUS {
         let key = field.name;
         let v = js_sys::Reflect::get(&checked, &JsValue::from_str(key)).unwrap_or_default();
@@ -82,7 +88,7 @@ pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStat
             continue;
         }
         let json = if key == "expiresAt" {
-            Value::from(args::timestamp(&v, &format!("{what}.{key}"))?)
+            Value::from(args::timestamp(&v, &cat!(what, ".", key))?)
         } else {
             Value::String(v.as_string().unwrap_or_default())
         };
@@ -98,13 +104,9 @@ impl PresenceService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<PresenceService, JsValue> {
         let what = "new PresenceService()";
         let hub = hub.clone();
-        let options = args::opt_fields(&options, &format!("{what}: options"), PRESENCE_OPTIONS)?;
-        let mut opts: PresenceOptions = match options {
-            None => PresenceOptions::default(),
-            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
-                JsError::new(&format!("new PresenceService(): invalid options: {e}"))
-            })?,
-        };
+        let options =
+            args::opt_fields(&options, "new PresenceService(): options", PRESENCE_OPTIONS)?;
+        let mut opts = PresenceOptions::read(&args::Record::new(options));
         let debug = opts.debug.unwrap_or_else(|| hub.debug(Handle::CLIENT));
         opts.debug = Some(debug);
         let config = opts.config()?;
@@ -213,14 +215,19 @@ impl PresenceService {
     ) -> Result<JsValue, JsValue> {
         let what = "updatePresenceSettings()";
         let (user_id, update) = if user_id_or_settings.is_string() {
-            let id = args::id(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            let id = args::id(
+                &user_id_or_settings,
+                "updatePresenceSettings(): userIdOrSettings",
+            )?;
             (
                 Some(id),
-                settings_update(&settings, &format!("{what}: settings"))?,
+                settings_update(&settings, "updatePresenceSettings(): settings")?,
             )
         } else if args::absent(&settings) {
-            let update =
-                settings_update(&user_id_or_settings, &format!("{what}: userIdOrSettings"))?;
+            let update = settings_update(
+                &user_id_or_settings,
+                "updatePresenceSettings(): userIdOrSettings",
+            )?;
             (None, update)
         } else {
             return Err(args::invalid("updatePresenceSettings(): userIdOrSettings"));
@@ -228,20 +235,24 @@ impl PresenceService {
         if let Some(id) = user_id {
             let me = self.user_id();
             if me.as_deref().is_some_and(|me| me != id) {
-                return Err(JsError::new(&format!(
-                    "{what}: {id:?} is not the current user ({:?}); give other users' settings with setUserSettings()",
-                    me.unwrap_or_default()
+                return Err(JsError::new(&cat!(
+                    what,
+                    ": ",
+                    quote(&id),
+                    " is not the current user (",
+                    quote(&me.unwrap_or_default()),
+                    "); give other users' settings with setUserSettings()"
                 ))
                 .into());
             }
         }
         let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;
-        Ok(js_sys::Promise::resolve(&args::plain(&new)).into())
+        Ok(js_sys::Promise::resolve(&to_js(&new)).into())
     }
 
     /// The current user's privacy settings.
     pub fn get_presence_settings(&self) -> JsValue {
-        args::plain(&self.read(|c| *c.settings()))
+        to_js(&self.read(|c| *c.settings()))
     }
 
     /// Replaces the current user's contacts (for `visibility: 'contacts'`).
@@ -257,8 +268,8 @@ impl PresenceService {
     /// what the current user sees of them follows.
     pub fn set_user_settings(&self, user_id: JsValue, settings: JsValue) -> Result<(), JsValue> {
         let what = "setUserSettings()";
-        let id = args::id(&user_id, &format!("{what}: userId"))?;
-        let settings = settings_update(&settings, &format!("{what}: settings"))?
+        let id = args::id(&user_id, "setUserSettings(): userId")?;
+        let settings = settings_update(&settings, "setUserSettings(): settings")?
             .apply_to(PrivacySettings::default());
         self.act(what, |c, _| c.set_user_settings(&id, settings))
     }
@@ -276,7 +287,7 @@ impl PresenceService {
                 .ok()
                 .map(|c| c.can_view_presence(&viewer, &target))
         });
-        Ok(seen.map_or(JsValue::UNDEFINED, |v| args::plain(&v)))
+        Ok(seen.map_or(JsValue::UNDEFINED, |v| to_js(&v)))
     }
 
     /// A user's presence as the current user may see it, `undefined` when
@@ -310,7 +321,7 @@ impl PresenceService {
 
     /// The followed user ids, sorted.
     pub fn get_subscriptions(&self) -> JsValue {
-        args::plain(&self.read(core::PresenceService::subscriptions))
+        to_js(&self.read(core::PresenceService::subscriptions))
     }
 
     /// How activity reaches the app's other tabs.

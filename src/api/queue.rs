@@ -20,7 +20,7 @@
 //!   delivered in a microtask after the constructor returns, so a
 //!   `subscribe()` right after `new` sees them.
 
-use serde::Deserialize;
+use crate::core::decimal::cat;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
@@ -30,23 +30,6 @@ use crate::core::backoff::BackoffConfig;
 use crate::core::queue::{NewMessage, OfflineQueueService as QueueCore, QueueConfig};
 use crate::core::session::{Handle, LockMode, QueueAttach, ServiceKind, Session, SessionError};
 use crate::core::Millis;
-
-/// Options of `new OfflineQueueService(client, options)`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct QueueOptions {
-    max_messages: Option<usize>,
-    max_bytes: Option<usize>,
-    max_retries: Option<u32>,
-    retry_delay_ms: Option<u64>,
-    retry_delay_max_ms: Option<u64>,
-    request_timeout_ms: Option<u64>,
-    storage_key: Option<String>,
-    cross_tab_lock: Option<String>,
-    seed: Option<u64>,
-    #[serde(default)]
-    debug: bool,
-}
 
 const QUEUE_OPTIONS: &[Field] = &[
     opt("maxMessages", Kind::UInt(U32_MAX)),
@@ -80,7 +63,7 @@ pub(crate) fn queue_option(options: &JsValue, what: &str, hub: &Hub) -> Res<Opti
     if args::absent(&value) {
         return Ok(None);
     }
-    queue_arg(&value, &format!("{what}: options.queue"), hub).map(Some)
+    queue_arg(&value, &cat!(what, ": options.queue"), hub).map(Some)
 }
 
 /// The queue behind a handle from JavaScript (`native.ts` checked it is a
@@ -134,7 +117,7 @@ impl OfflineQueueService {
     ) -> Result<T, JsError> {
         self.svc.run(f).map_err(|e| match e {
             ApiError::Session(e @ (SessionError::Queue(_) | SessionError::Store(_))) => {
-                JsError::new(&format!("{method}: {e}"))
+                JsError::new(&cat!(method, ": ", e))
             }
             e => e.to_error(None),
         })
@@ -160,27 +143,29 @@ impl OfflineQueueService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<OfflineQueueService, JsValue> {
         let what = "new OfflineQueueService()";
         let hub = hub.clone();
-        let options = args::opt_fields(&options, &format!("{what}: options"), QUEUE_OPTIONS)?;
-        let opts: QueueOptions = match options {
-            None => QueueOptions::default(),
-            Some(options) => serde_wasm_bindgen::from_value(options.into()).map_err(|e| {
-                JsError::new(&format!("new OfflineQueueService(): invalid options: {e}"))
-            })?,
-        };
+        let options = args::opt_fields(
+            &options,
+            "new OfflineQueueService(): options",
+            QUEUE_OPTIONS,
+        )?;
+        let opts = args::Record::new(options);
+        let opts_debug = opts.flag("debug").unwrap_or(false);
+        let max_messages = opts.int("maxMessages").map(|n| n as usize);
         let d = QueueConfig::default();
         let b = BackoffConfig::default();
-        let lock_mode = match opts.cross_tab_lock.as_deref() {
+        let lock_mode = match opts.str("crossTabLock").as_deref() {
             None | Some("auto") => Some(LockMode::Auto),
             Some("lease") => Some(LockMode::Lease),
             Some("none") => None,
             Some(other) => {
-                return Err(JsError::new(&format!(
-                    "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not {other:?}"
-                ))
+                return Err(JsError::new(&cat!(
+                "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not ",
+                crate::core::json::quote(other)
+            ))
                 .into())
             }
         };
-        let storage_key = match opts.storage_key {
+        let storage_key = match opts.str("storageKey") {
             Some(k) if k.trim().is_empty() => {
                 return Err(JsError::new(
                     "new OfflineQueueService(): storageKey must be a non-empty string",
@@ -190,39 +175,43 @@ impl OfflineQueueService {
             Some(k) => k,
             None => d.storage_key.clone(),
         };
-        if opts.max_messages == Some(0) {
+        if max_messages == Some(0) {
             return Err(js_sys::RangeError::new(
                 "new OfflineQueueService(): options.maxMessages must be at least 1",
             )
             .into());
         }
         let config = QueueConfig {
-            max_messages: opts.max_messages.unwrap_or(d.max_messages),
-            max_bytes: opts.max_bytes.unwrap_or(d.max_bytes),
-            max_retries: opts.max_retries.unwrap_or(d.max_retries),
+            max_messages: max_messages.unwrap_or(d.max_messages),
+            max_bytes: opts.int("maxBytes").map_or(d.max_bytes, |n| n as usize),
+            max_retries: opts.int("maxRetries").map_or(d.max_retries, |n| n as u32),
             backoff: BackoffConfig {
-                base_ms: opts.retry_delay_ms.unwrap_or(b.base_ms),
-                max_ms: opts.retry_delay_max_ms.unwrap_or(b.max_ms),
+                base_ms: opts.int("retryDelayMs").unwrap_or(b.base_ms),
+                max_ms: opts.int("retryDelayMaxMs").unwrap_or(b.max_ms),
                 jitter: b.jitter,
             },
-            request_timeout_ms: opts.request_timeout_ms.unwrap_or(d.request_timeout_ms),
-            quarantine_key: format!("{storage_key}:quarantine"),
+            request_timeout_ms: opts.int("requestTimeoutMs").unwrap_or(d.request_timeout_ms),
+            quarantine_key: cat!(storage_key, ":quarantine"),
             storage_key: storage_key.clone(),
             use_flush_lock: lock_mode.is_some(),
         };
         let attach = QueueAttach {
-            seed: opts.seed.unwrap_or_else(random_u64),
+            seed: opts.int("seed").unwrap_or_else(random_u64),
             lock: lock_mode,
-            owner: format!("tab-{:016x}", random_u64()),
+            owner: {
+                let mut owner = String::from("tab-");
+                crate::core::decimal::push_hex16(&mut owner, random_u64());
+                owner
+            },
         };
         let handle = hub
             .run_quiet(|s, now| s.attach_queue(config, attach, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        let debug = opts.debug || hub.debug(Handle::CLIENT);
+        let debug = opts_debug || hub.debug(Handle::CLIENT);
         // Load-time reports wait for a microtask: `subscribe` right after
         // `new` hears them.
         hub.driver.hold(handle);
-        if opts.debug {
+        if opts_debug {
             debug_log("queue: opened");
         }
         Ok(OfflineQueueService {
@@ -235,9 +224,19 @@ impl OfflineQueueService {
     /// nothing, when the input is invalid or the queue is full (count or
     /// byte budget): the oldest messages are never dropped.
     pub fn queue_message(&self, message: JsValue) -> Result<JsValue, JsValue> {
-        let message = args::fields(&message, "queueMessage(): message", NEW_MESSAGE)?;
-        let new: NewMessage = serde_wasm_bindgen::from_value(message.into())
-            .map_err(|e| JsError::new(&format!("queueMessage(): invalid message: {e}")))?;
+        let r = args::Record::new(Some(args::fields(
+            &message,
+            "queueMessage(): message",
+            NEW_MESSAGE,
+        )?));
+        let new = NewMessage {
+            channel_id: r.str("channelId").unwrap_or_default(),
+            content: r.str("content").unwrap_or_default(),
+            message_type: r.str("type").unwrap_or_else(|| "text".into()),
+            thread_id: r.str("threadId"),
+            mentions: r.strings("mentions").unwrap_or_default(),
+            client_message_id: r.str("clientMessageId"),
+        };
         let queued = self.run("queueMessage()", |s, h, now| s.queue_message(h, new, now))?;
         Ok(to_js(&queued))
     }

@@ -8,7 +8,7 @@
 //! `presence:subscribe`. It starts once every other service of the session
 //! (the queue included) has seen the reconnect.
 
-use serde::Deserialize;
+use crate::core::decimal::cat;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
@@ -17,23 +17,6 @@ use super::queue::queue_option;
 use crate::core::session::{Handle, ServiceKind, Session, SessionError, SyncAttach};
 use crate::core::sync::{LocalMessage, SyncConfig, SyncService as SyncCore};
 use crate::core::Millis;
-
-/// Options of `new SyncService(client, options)`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SyncOptions {
-    /// Read separately (a class instance, not data).
-    #[serde(default)]
-    #[allow(dead_code)]
-    queue: Option<serde::de::IgnoredAny>,
-    auto_sync_on_reconnect: Option<bool>,
-    presence_user_ids: Option<Vec<String>>,
-    storage_key: Option<String>,
-    request_timeout_ms: Option<u64>,
-    queue_flush_timeout_ms: Option<u64>,
-    #[serde(default)]
-    debug: bool,
-}
 
 const SYNC_OPTIONS: &[Field] = &[
     opt("queue", Kind::Any),
@@ -72,7 +55,7 @@ impl SyncService {
     ) -> Result<T, JsValue> {
         self.svc.run(f).map_err(|e| match e {
             ApiError::Session(e @ SessionError::Sync(_)) => {
-                JsError::new(&format!("{method}: {e}")).into()
+                JsError::new(&cat!(method, ": ", e)).into()
             }
             e => e.to_js(None),
         })
@@ -96,15 +79,11 @@ impl SyncService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<SyncService, JsValue> {
         let what = "new SyncService()";
         let hub = hub.clone();
-        let checked = args::opt_fields(&options, &format!("{what}: options"), SYNC_OPTIONS)?;
-        let opts: SyncOptions = match checked {
-            None => SyncOptions::default(),
-            Some(checked) => serde_wasm_bindgen::from_value(checked.into())
-                .map_err(|e| JsError::new(&format!("new SyncService(): invalid options: {e}")))?,
-        };
+        let checked = args::opt_fields(&options, "new SyncService(): options", SYNC_OPTIONS)?;
+        let opts = args::Record::new(checked);
         let queue = queue_option(&options, "new SyncService()", &hub)?;
         let d = SyncConfig::default();
-        let storage_key = match opts.storage_key {
+        let storage_key = match opts.str("storageKey") {
             Some(k) if k.trim().is_empty() => {
                 return Err(JsError::new(
                     "new SyncService(): storageKey must be a non-empty string",
@@ -115,22 +94,22 @@ impl SyncService {
             None => d.storage_key.clone(),
         };
         let config = SyncConfig {
-            request_timeout_ms: opts.request_timeout_ms.unwrap_or(d.request_timeout_ms),
+            request_timeout_ms: opts.int("requestTimeoutMs").unwrap_or(d.request_timeout_ms),
             queue_flush_timeout_ms: opts
-                .queue_flush_timeout_ms
+                .int("queueFlushTimeoutMs")
                 .unwrap_or(d.queue_flush_timeout_ms),
             storage_key: storage_key.clone(),
             max_local_messages: d.max_local_messages,
         };
         let attach = SyncAttach {
             queue,
-            auto: opts.auto_sync_on_reconnect.unwrap_or(true),
-            presence_user_ids: opts.presence_user_ids.unwrap_or_default(),
+            auto: opts.flag("autoSyncOnReconnect").unwrap_or(true),
+            presence_user_ids: opts.strings("presenceUserIds").unwrap_or_default(),
         };
         let handle = hub
             .run_quiet(|s, now| s.attach_sync(config, attach, now))
             .map_err(|e| e.to_js(Some(what)))?;
-        let debug = opts.debug || hub.debug(Handle::CLIENT);
+        let debug = opts.flag("debug").unwrap_or(false) || hub.debug(Handle::CLIENT);
         // Load-time reports (an unreadable state) wait for a microtask.
         hub.driver.hold(handle);
         Ok(SyncService {
@@ -166,7 +145,7 @@ impl SyncService {
             )
             .map_err(|e| match e {
                 ApiError::Session(e @ SessionError::Sync(_)) => {
-                    JsError::new(&format!("syncMessages(): {e}")).into()
+                    JsError::new(&cat!("syncMessages(): ", e)).into()
                 }
                 e => e.to_js(None),
             })
@@ -175,9 +154,16 @@ impl SyncService {
     /// Registers (or updates) a message the app shows, `{id, content,
     /// editedAt?}`, so a differing server version is detected as a conflict.
     pub fn record_local_message(&self, message: JsValue) -> Result<(), JsValue> {
-        let message = args::fields(&message, "recordLocalMessage(): message", LOCAL_MESSAGE)?;
-        let msg: LocalMessage = serde_wasm_bindgen::from_value(message.into())
-            .map_err(|e| JsError::new(&format!("recordLocalMessage(): invalid message: {e}")))?;
+        let r = args::Record::new(Some(args::fields(
+            &message,
+            "recordLocalMessage(): message",
+            LOCAL_MESSAGE,
+        )?));
+        let msg = LocalMessage {
+            id: r.str("id").unwrap_or_default(),
+            content: r.str("content").unwrap_or_default(),
+            edited_at: r.int("editedAt"),
+        };
         self.run("recordLocalMessage()", |s, h, now| {
             s.sync_record_local(h, msg, now)
         })

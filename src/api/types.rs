@@ -1,20 +1,17 @@
 //! Options and TypeScript declarations of the client.
 
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{opt, Field, Kind, MAX_SAFE, U32_MAX};
+use super::args::{opt, Field, Kind, Record, MAX_SAFE, U32_MAX};
 use crate::core::backoff::BackoffConfig;
 use crate::core::connection::ConnectionConfig;
 
 /// `initialize()` options as JavaScript passes them.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(crate) struct ClientOptions {
     pub url: Option<String>,
     pub path: Option<String>,
     pub namespace: Option<String>,
-    #[serde(default)]
     pub debug: bool,
     pub reconnection: Option<bool>,
     pub max_reconnect_attempts: Option<u32>,
@@ -29,18 +26,7 @@ pub(crate) struct ClientOptions {
     pub buffer_limit: Option<usize>,
     pub ack_timeout_ms: Option<u64>,
     /// `readyEvent`: absent for the default, `null` for none, or a name.
-    #[serde(default, deserialize_with = "ready_event")]
     pub ready_event: Option<Option<String>>,
-}
-
-/// A present `readyEvent`: `null` or a non-empty string.
-fn ready_event<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    match Option::<String>::deserialize(d)? {
-        Some(name) if name.is_empty() => Err(serde::de::Error::custom(
-            "readyEvent must be a non-empty event name, or null for a server without one",
-        )),
-        other => Ok(Some(other)),
-    }
 }
 
 /// The values of `PresenceStatus`.
@@ -68,6 +54,38 @@ pub(crate) const CLIENT_OPTIONS: &[Field] = &[
 ];
 
 impl ClientOptions {
+    /// The options of a checked copy; a `readyEvent` that is an empty
+    /// string is refused (`null` means none, see
+    /// [`ClientOptions::null_ready_event_means_none`]).
+    pub fn read(r: &Record) -> Result<Self, &'static str> {
+        let ready_event =
+            match r.str("readyEvent") {
+                Some(name) if name.is_empty() => return Err(
+                    "readyEvent must be a non-empty event name, or null for a server without one",
+                ),
+                name => name.map(Some),
+            };
+        Ok(ClientOptions {
+            url: r.str("url"),
+            path: r.str("path"),
+            namespace: r.str("namespace"),
+            debug: r.flag("debug").unwrap_or(false),
+            reconnection: r.flag("reconnection"),
+            max_reconnect_attempts: r.int("maxReconnectAttempts").map(|n| n as u32),
+            reconnect_delay_ms: r.int("reconnectDelayMs"),
+            reconnect_delay_max_ms: r.int("reconnectDelayMaxMs"),
+            randomization_factor: r.num("randomizationFactor"),
+            seed: r.int("seed"),
+            connect_timeout_ms: r.int("connectTimeoutMs"),
+            quality_interval_ms: r.int("qualityIntervalMs"),
+            latency_window: r.int("latencyWindow").map(|n| n as usize),
+            probe_timeout_ms: r.int("probeTimeoutMs"),
+            buffer_limit: r.int("bufferLimit").map(|n| n as usize),
+            ack_timeout_ms: r.int("ackTimeoutMs"),
+            ready_event,
+        })
+    }
+
     /// `{readyEvent: null}` means "no ready event" (the checked copy the
     /// struct is read from drops absent keys, `null` among them).
     pub fn null_ready_event_means_none(&mut self, options: &JsValue) {

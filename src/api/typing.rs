@@ -4,12 +4,13 @@
 //! Each method checks its arguments and forwards one command through the
 //! client's [`Hub`].
 
+use crate::core::decimal::cat;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{Hub, ServiceRef};
-use super::js::debug_log;
+use super::js::{debug_log, to_js};
 use crate::core::room;
 use crate::core::session::{Handle, ServiceKind, TypingCommands};
 use crate::core::typing::{
@@ -58,7 +59,7 @@ impl TypingService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<TypingService, JsValue> {
         let what = "new TypingService()";
         let hub = hub.clone();
-        let options = args::opt_fields(&options, &format!("{what}: options"), TYPING_OPTIONS)?;
+        let options = args::opt_fields(&options, "new TypingService(): options", TYPING_OPTIONS)?;
         let (mut opts, privacy) = match options {
             None => (TypingOptions::default(), TypingPrivacy::default()),
             Some(options) => {
@@ -71,16 +72,10 @@ impl TypingService {
                     privacy_update(
                         &privacy_value,
                         TypingPrivacy::default(),
-                        &format!("{what}: options.privacySettings"),
+                        "new TypingService(): options.privacySettings",
                     )?
                 };
-                // privacySettings was read above; the rest goes through serde.
-                let _ = js_sys::Reflect::delete_property(
-                    &options,
-                    &JsValue::from_str("privacySettings"),
-                );
-                let opts: TypingOptions = serde_wasm_bindgen::from_value(options.into())
-                    .map_err(|e| JsError::new(&format!("{what}: invalid options: {e}")))?;
+                let opts = TypingOptions::read(&args::Record::new(Some(options)));
                 (opts, privacy)
             }
         };
@@ -105,8 +100,8 @@ impl TypingService {
     /// by itself `typingTimeoutMs` later. Nothing is sent while disconnected.
     pub fn start_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "startTyping()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, "startTyping(): channelId")?;
+        let thread = args::opt_id(&thread_id, "startTyping(): threadId")?;
         self.act(m, |c, now| c.start_typing(&channel, thread.as_deref(), now))
     }
 
@@ -117,8 +112,8 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "startTypingInThread()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let thread = args::id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, "startTypingInThread(): channelId")?;
+        let thread = args::id(&thread_id, "startTypingInThread(): threadId")?;
         self.act(m, |c, now| c.start_typing_in_thread(&channel, &thread, now))
     }
 
@@ -126,16 +121,16 @@ impl TypingService {
     /// seeds' signature; the server routes DM typing by room.
     pub fn start_typing_in_dm(&self, dm_id: JsValue, recipient_id: JsValue) -> Result<(), JsValue> {
         let m = "startTypingInDM()";
-        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
-        args::opt_id(&recipient_id, &format!("{m}: recipientId"))?;
+        let dm = args::id(&dm_id, "startTypingInDM(): dmId")?;
+        args::opt_id(&recipient_id, "startTypingInDM(): recipientId")?;
         self.act(m, |c, now| c.start_typing_in_dm(&dm, now))
     }
 
     /// Stops typing in a channel (or its thread), or everywhere without arguments.
     pub fn stop_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTyping()";
-        let channel = args::opt_id(&channel_id, &format!("{m}: channelId"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::opt_id(&channel_id, "stopTyping(): channelId")?;
+        let thread = args::opt_id(&thread_id, "stopTyping(): threadId")?;
         self.act(m, |c, now| {
             c.stop_typing(channel.as_deref(), thread.as_deref(), now)
         })
@@ -144,7 +139,7 @@ impl TypingService {
     /// Stops typing in a DM.
     pub fn stop_typing_in_dm(&self, dm_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTypingInDM()";
-        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
+        let dm = args::id(&dm_id, "stopTypingInDM(): dmId")?;
         self.act(m, |c, now| c.stop_typing_in_dm(&dm, now))
     }
 
@@ -158,9 +153,9 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "handleInputChange()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let text = args::string(&value, &format!("{m}: value"))?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, "handleInputChange(): channelId")?;
+        let text = args::string(&value, "handleInputChange(): value")?;
+        let thread = args::opt_id(&thread_id, "handleInputChange(): threadId")?;
         self.act(m, |c, now| {
             c.handle_input_change(&channel, &text, thread.as_deref(), now)
         })
@@ -169,8 +164,8 @@ impl TypingService {
     /// `handleInputChange` for a DM.
     pub fn handle_dm_input_change(&self, dm_id: JsValue, value: JsValue) -> Result<(), JsValue> {
         let m = "handleDMInputChange()";
-        let dm = args::id(&dm_id, &format!("{m}: dmId"))?;
-        let text = args::string(&value, &format!("{m}: value"))?;
+        let dm = args::id(&dm_id, "handleDMInputChange(): dmId")?;
+        let text = args::string(&value, "handleDMInputChange(): value")?;
         self.act(m, |c, now| c.handle_input_change_in_dm(&dm, &text, now))
     }
 
@@ -223,22 +218,26 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<JsValue, JsValue> {
         let m = "onRoomTypingChange()";
-        let channel = args::id(&channel_id, &format!("{m}: channelId"))?;
-        let room_type = args::one_of(&room_type, &format!("{m}: roomType"), ROOM_TYPES)?;
-        let thread = args::opt_id(&thread_id, &format!("{m}: threadId"))?;
+        let channel = args::id(&channel_id, "onRoomTypingChange(): channelId")?;
+        let room_type = args::one_of(&room_type, "onRoomTypingChange(): roomType", ROOM_TYPES)?;
+        let thread = args::opt_id(&thread_id, "onRoomTypingChange(): threadId")?;
         let room = match (room_type.as_str(), thread.as_deref()) {
             ("channel", None) => room::channel_room(&channel),
             ("dm", None) => room::dm_room(&channel),
             ("thread", Some(t)) => room::key(&channel, Some(t)),
             ("thread", None) => {
-                return Err(JsError::new(&format!(
-                    "{m}: roomType 'thread' needs a threadId (the fourth argument)"
+                return Err(JsError::new(&cat!(
+                    m,
+                    ": roomType 'thread' needs a threadId (the fourth argument)"
                 ))
                 .into())
             }
             (kind, _) => {
-                return Err(JsError::new(&format!(
-                    "{m}: roomType '{kind}' takes no threadId; use 'thread'"
+                return Err(JsError::new(&cat!(
+                    m,
+                    ": roomType '",
+                    kind,
+                    "' takes no threadId; use 'thread'"
                 ))
                 .into())
             }
@@ -263,18 +262,18 @@ impl TypingService {
         let privacy = privacy_update(
             &settings,
             self.read(core::TypingService::privacy),
-            &format!("{m}: settings"),
+            "updatePrivacySettings(): settings",
         )?;
         self.act(m, |c, now| {
             c.set_privacy(privacy, now);
             Ok(())
         })?;
-        Ok(args::plain(&privacy))
+        Ok(to_js(&privacy))
     }
 
     /// The current privacy settings.
     pub fn privacy_settings(&self) -> JsValue {
-        args::plain(&self.read(core::TypingService::privacy))
+        to_js(&self.read(core::TypingService::privacy))
     }
 
     /// Replaces the current user's contacts (for `typingVisibility: 'contacts'`).
@@ -298,7 +297,10 @@ impl TypingService {
         for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {
             let pair = Array::from(&entry);
             let id = pair.get(0).as_string().unwrap_or_default();
-            let name = args::string(&pair.get(1), &format!("{m}: names[{id:?}]"))?;
+            let name = args::string(
+                &pair.get(1),
+                &cat!(m, ": names[", crate::core::json::quote(&id), "]"),
+            )?;
             pairs.push((id, name));
         }
         self.act(m, |c, now| {
@@ -342,8 +344,8 @@ impl TypingService {
 
 /// The room of `(channelId, threadId?)` from JavaScript values.
 fn room_of(channel_id: &JsValue, thread_id: &JsValue, method: &str) -> Res<String> {
-    let channel = args::id(channel_id, &format!("{method}: channelId"))?;
-    let thread = args::opt_id(thread_id, &format!("{method}: threadId"))?;
+    let channel = args::id(channel_id, &cat!(method, ": channelId"))?;
+    let thread = args::opt_id(thread_id, &cat!(method, ": threadId"))?;
     Ok(room::key(&channel, thread.as_deref()))
 }
 

@@ -18,6 +18,7 @@ use web_sys::{BroadcastChannel, Document, Storage, StorageEvent, VisibilityState
 
 use super::clock::now_ms;
 use super::listener::EventListener;
+use crate::core::decimal::cat;
 use crate::core::Millis;
 
 /// The BroadcastChannel shared by every tab of the app.
@@ -76,7 +77,8 @@ impl Relay {
             let _ = channel.post_message(&JsValue::from_f64(now as f64));
         } else if let Some(storage) = &self.storage {
             // A changing value, so the other tabs get a `storage` event.
-            let value = format!("{now}:{}", js_sys::Math::random());
+            // Math.random() scaled to an integer: no float printing here.
+            let value = cat!(now, ":", (js_sys::Math::random() * 1e15) as u64);
             let _ = storage.set_item(STORAGE_KEY, &value);
         }
     }

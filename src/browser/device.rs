@@ -1,12 +1,11 @@
 //! Device info for the auth payload: `{type: "web", browser, os}`.
 
-use serde::Serialize;
+use crate::core::json::{Map, ToJson, Value};
 
 /// What the server learns about the client device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {
     /// Always `web` for this package.
-    #[serde(rename = "type")]
     pub kind: &'static str,
     /// Browser family from the user agent.
     pub browser: &'static str,
@@ -14,28 +13,46 @@ pub struct DeviceInfo {
     pub os: &'static str,
 }
 
+impl ToJson for DeviceInfo {
+    /// `{type, browser, os}`.
+    fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.push("type", self.kind);
+        o.push("browser", self.browser);
+        o.push("os", self.os);
+        Value::Object(o)
+    }
+}
+
 /// Device info from a user-agent string.
 pub fn from_user_agent(ua: &str) -> DeviceInfo {
-    let browser = if ua.contains("Edg/") {
+    // A byte search: std's substring searcher brings string slicing panics
+    // (and their `Debug` formatting) into the wasm.
+    let has = |needle: &str| {
+        ua.as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    let browser = if has("Edg/") {
         "Edge"
-    } else if ua.contains("Firefox/") {
+    } else if has("Firefox/") {
         "Firefox"
-    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+    } else if has("Chrome/") || has("Chromium/") {
         "Chrome"
-    } else if ua.contains("Safari/") {
+    } else if has("Safari/") {
         "Safari"
     } else {
         "unknown"
     };
-    let os = if ua.contains("Android") {
+    let os = if has("Android") {
         "Android"
-    } else if ua.contains("iPhone") || ua.contains("iPad") {
+    } else if has("iPhone") || has("iPad") {
         "iOS"
-    } else if ua.contains("Windows") {
+    } else if has("Windows") {
         "Windows"
-    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+    } else if has("Mac OS X") || has("Macintosh") {
         "macOS"
-    } else if ua.contains("Linux") || ua.contains("X11") {
+    } else if has("Linux") || has("X11") {
         "Linux"
     } else {
         "unknown"

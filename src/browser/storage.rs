@@ -5,6 +5,7 @@
 //! (server-side rendering) or storage is disabled: nothing panics, nothing is
 //! leaked. Listeners, timers and lock requests are owned and released on drop.
 
+use crate::core::decimal::cat;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -62,7 +63,7 @@ pub fn classify(err: &JsValue) -> StoreError {
         "SecurityError" => StoreError::Unavailable,
         _ if code == 22.0 || code == 1014.0 => StoreError::QuotaExceeded,
         _ if name.is_empty() => StoreError::Other(message),
-        _ => StoreError::Other(format!("{name}: {message}")),
+        _ => StoreError::Other(cat!(name, ": ", message)),
     }
 }
 

@@ -6,7 +6,7 @@
 //! data:{...}}` or `{success:false, error:{code, message}}`; extensions add
 //! the stored message's id as `messageId`, `data.id` or `data.messageId`.
 
-use serde_json::Value;
+use crate::core::json::{self, Value};
 
 /// The code of a rejection that names none.
 pub const DEFAULT_REJECT_CODE: &str = "SERVER_ERROR";
@@ -49,7 +49,7 @@ impl AckOutcome {
 /// arguments (e.g. `[{"success":true}]`, as in `Effect::AckOk::data`). Only
 /// the first argument counts; an empty array or non-JSON text is malformed.
 pub fn classify_ack(args_json_array: &str) -> AckOutcome {
-    match serde_json::from_str::<Value>(args_json_array) {
+    match json::from_str(args_json_array) {
         Ok(Value::Array(args)) => match args.first() {
             Some(first) => classify_ack_value(first),
             None => AckOutcome::malformed("the acknowledgement has no argument"),
@@ -98,7 +98,11 @@ fn rejection(error: Option<&Value>) -> AckOutcome {
 pub(crate) fn id_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) if n.is_u64() || n.is_i64() => Some(n.to_string()),
+        Value::Number(n) if n.is_u64() || n.is_i64() => {
+            let mut text = String::new();
+            n.write(&mut text);
+            Some(text)
+        }
         _ => None,
     }
 }

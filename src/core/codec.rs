@@ -5,17 +5,15 @@
 //! parsed into values (the JavaScript side parses what a listener needs).
 //! Binary packets are refused with [`CodecError::BinaryUnsupported`].
 
-use serde::{Deserialize, Serialize};
-use thiserror::Error;
+use crate::core::decimal::{cat, display_for_tests};
+use crate::core::json::{self, Map, ToJson, Value};
 
 /// Why a frame could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodecError {
     /// The frame was empty.
-    #[error("empty frame")]
     Empty,
     /// The frame is longer than the server's `maxPayload`.
-    #[error("frame of {len} bytes exceeds the maximum payload of {max} bytes")]
     TooLarge {
         /// Frame length in bytes.
         len: usize,
@@ -23,19 +21,14 @@ pub enum CodecError {
         max: usize,
     },
     /// The first character is not an Engine.IO packet type.
-    #[error("unknown Engine.IO packet type {0:?}")]
     UnknownEngineType(char),
     /// The first character of a message is not a Socket.IO packet type.
-    #[error("unknown Socket.IO packet type {0:?}")]
     UnknownSocketType(char),
     /// Binary Socket.IO packets (types 5 and 6) or binary frames.
-    #[error("binary packets are not supported by this client")]
     BinaryUnsupported,
     /// The open packet is not the JSON handshake Engine.IO v4 sends.
-    #[error("malformed handshake: {0}")]
     BadHandshake(String),
     /// The JSON payload is malformed or has the wrong shape for its packet type.
-    #[error("malformed {kind} payload: {reason}")]
     BadPayload {
         /// The packet type whose payload failed.
         kind: &'static str,
@@ -43,30 +36,121 @@ pub enum CodecError {
         reason: String,
     },
     /// The ack id is not a number that fits in 64 bits.
-    #[error("malformed ack id")]
     BadAckId,
 }
 
+impl CodecError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CodecError::Empty => "empty_frame",
+            CodecError::TooLarge { .. } => "frame_too_large",
+            CodecError::UnknownEngineType(_) => "unknown_engine_type",
+            CodecError::UnknownSocketType(_) => "unknown_socket_type",
+            CodecError::BinaryUnsupported => "binary_unsupported",
+            CodecError::BadHandshake(_) => "bad_handshake",
+            CodecError::BadPayload { .. } => "bad_payload",
+            CodecError::BadAckId => "bad_ack_id",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            CodecError::Empty => "empty frame".into(),
+            CodecError::TooLarge { len, max } => cat!(
+                "frame of ",
+                len,
+                " bytes exceeds the maximum payload of ",
+                max,
+                " bytes"
+            ),
+            CodecError::UnknownEngineType(c) => cat!("unknown Engine.IO packet type '", c, '\''),
+            CodecError::UnknownSocketType(c) => cat!("unknown Socket.IO packet type '", c, '\''),
+            CodecError::BinaryUnsupported => {
+                "binary packets are not supported by this client".into()
+            }
+            CodecError::BadHandshake(why) => cat!("malformed handshake: ", why),
+            CodecError::BadPayload { kind, reason } => {
+                cat!("malformed ", kind, " payload: ", reason)
+            }
+            CodecError::BadAckId => "malformed ack id".into(),
+        }
+    }
+}
+
+display_for_tests!(CodecError);
+
 /// The Engine.IO open handshake (`0{"sid":…}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
     /// Session id.
     pub sid: String,
     /// Transports the server offers to upgrade to.
-    #[serde(default)]
     pub upgrades: Vec<String>,
     /// How often the server pings, in ms.
     pub ping_interval: u64,
     /// How long the server waits for a pong, in ms.
     pub ping_timeout: u64,
     /// The largest frame the server accepts, in bytes.
-    #[serde(default = "default_max_payload")]
     pub max_payload: u64,
 }
 
-fn default_max_payload() -> u64 {
-    1_000_000
+/// `maxPayload` when the handshake does not say (Engine.IO's default).
+const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
+
+impl Handshake {
+    /// Reads the open packet's JSON: `sid`, `pingInterval` and
+    /// `pingTimeout` are required, `upgrades` and `maxPayload` optional;
+    /// other keys are ignored.
+    pub fn parse(text: &str) -> Result<Self, CodecError> {
+        let bad = |what: &str| CodecError::BadHandshake(what.to_owned());
+        let value = json::from_str(text).map_err(|e| CodecError::BadHandshake(e.describe()))?;
+        let obj = value.as_object().ok_or_else(|| bad("not a JSON object"))?;
+        let number = |key: &str, message: &str| {
+            obj.get(key)
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad(message))
+        };
+        let upgrades = match obj.get("upgrades") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|u| u.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(|| bad("upgrades must be an array of strings"))?,
+            Some(_) => return Err(bad("upgrades must be an array of strings")),
+        };
+        Ok(Handshake {
+            sid: obj
+                .get("sid")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("sid must be a string"))?
+                .to_owned(),
+            upgrades,
+            ping_interval: number(
+                "pingInterval",
+                "pingInterval must be a non-negative integer",
+            )?,
+            ping_timeout: number("pingTimeout", "pingTimeout must be a non-negative integer")?,
+            max_payload: match obj.get("maxPayload") {
+                None => DEFAULT_MAX_PAYLOAD,
+                Some(_) => number("maxPayload", "maxPayload must be a non-negative integer")?,
+            },
+        })
+    }
+}
+
+impl ToJson for Handshake {
+    fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.push("sid", self.sid.as_str());
+        o.push("upgrades", &self.upgrades);
+        o.push("pingInterval", self.ping_interval);
+        o.push("pingTimeout", self.ping_timeout);
+        o.push("maxPayload", self.max_payload);
+        Value::Object(o)
+    }
 }
 
 /// An Engine.IO v4 packet.
@@ -101,9 +185,7 @@ impl<'a> EnginePacket<'a> {
         let kind = chars.next().ok_or(CodecError::Empty)?;
         let rest = chars.as_str();
         Ok(match kind {
-            '0' => EnginePacket::Open(
-                serde_json::from_str(rest).map_err(|e| CodecError::BadHandshake(e.to_string()))?,
-            ),
+            '0' => EnginePacket::Open(Handshake::parse(rest)?),
             '1' => EnginePacket::Close,
             '2' => EnginePacket::Ping(rest),
             '3' => EnginePacket::Pong(rest),
@@ -119,13 +201,14 @@ impl<'a> EnginePacket<'a> {
     pub fn encode(&self) -> String {
         match self {
             EnginePacket::Open(h) => {
-                // Serializing a struct of strings and numbers cannot fail.
-                format!("0{}", serde_json::to_string(h).unwrap_or_default())
+                let mut out = String::from("0");
+                h.to_json().write(&mut out);
+                out
             }
             EnginePacket::Close => "1".into(),
-            EnginePacket::Ping(p) => format!("2{p}"),
-            EnginePacket::Pong(p) => format!("3{p}"),
-            EnginePacket::Message(m) => format!("4{m}"),
+            EnginePacket::Ping(p) => cat!('2', p),
+            EnginePacket::Pong(p) => cat!('3', p),
+            EnginePacket::Message(m) => cat!('4', m),
             EnginePacket::Upgrade => "5".into(),
             EnginePacket::Noop => "6".into(),
         }
@@ -197,18 +280,23 @@ impl<'a> SocketPacket<'a> {
         };
         let mut rest = chars.as_str();
         let mut nsp = "/";
+        // Slices by `get` (the bounds are ASCII positions): no panic path.
         if rest.starts_with('/') {
             let end = rest.find(',').unwrap_or(rest.len());
-            nsp = &rest[..end];
+            nsp = rest.get(..end).unwrap_or(rest);
             rest = rest.get(end + 1..).unwrap_or("");
         }
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (number, after) = (
+            rest.get(..digits).unwrap_or(""),
+            rest.get(digits..).unwrap_or(""),
+        );
         let id = if digits > 0 {
-            Some(rest[..digits].parse().map_err(|_| CodecError::BadAckId)?)
+            Some(number.parse().map_err(|_| CodecError::BadAckId)?)
         } else {
             None
         };
-        rest = &rest[digits..];
+        rest = after;
         let data = if rest.is_empty() { None } else { Some(rest) };
         let packet = SocketPacket {
             kind,
@@ -236,8 +324,8 @@ impl<'a> SocketPacket<'a> {
                 SocketKind::Connect | SocketKind::Disconnect => Ok(()),
             };
         };
-        let shape = serde_json::from_str::<Shape>(data).map_err(|e| self.bad(e.to_string()))?;
-        match (self.kind, shape) {
+        json::validate(data).map_err(|e| self.bad(e.describe()))?;
+        match (self.kind, Shape::of(data)) {
             (SocketKind::Event, Shape::Array { first_is_string }) => {
                 if first_is_string {
                     Ok(())
@@ -264,7 +352,7 @@ impl<'a> SocketPacket<'a> {
             out.push(',');
         }
         if let Some(id) = self.id {
-            out.push_str(&id.to_string());
+            crate::core::decimal::push_u64(&mut out, id);
         }
         if let Some(d) = self.data {
             out.push_str(d);
@@ -281,10 +369,9 @@ impl<'a> SocketPacket<'a> {
     }
 }
 
-/// The outer shape of a JSON payload, found without building a value: every
-/// nested value is visited (so syntax, number ranges, string escapes and the
-/// nesting limit are checked exactly as when parsing a `serde_json::Value`)
-/// but nothing is allocated for it. This runs on every received packet.
+/// The outer shape of a JSON payload that [`json::validate`] accepted: its
+/// first character says what it is (nothing is allocated; this runs on
+/// every received packet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
     Array { first_is_string: bool },
@@ -293,56 +380,21 @@ enum Shape {
     Other,
 }
 
-/// Any JSON value, visited and dropped; `true` if it was a string.
-struct Skip(bool);
-
-impl<'de> Deserialize<'de> for Skip {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ShapeVisitor)
-            .map(|s| Skip(s == Shape::String))
-    }
-}
-
-impl<'de> Deserialize<'de> for Shape {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ShapeVisitor)
-    }
-}
-
-struct ShapeVisitor;
-
-impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
-    type Value = Shape;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
-        Ok(Shape::String)
-    }
-    fn visit_unit<E>(self) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
-        let first_is_string = seq.next_element::<Skip>()?.is_some_and(|s| s.0);
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(Shape::Array { first_is_string })
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-        while map.next_entry::<Skip, Skip>()?.is_some() {}
-        Ok(Shape::Object)
+impl Shape {
+    fn of(valid: &str) -> Shape {
+        let text = valid.trim_start();
+        match text.as_bytes().first() {
+            Some(b'[') => Shape::Array {
+                first_is_string: text
+                    .get(1..)
+                    .unwrap_or_default()
+                    .trim_start()
+                    .starts_with('"'),
+            },
+            Some(b'{') => Shape::Object,
+            Some(b'"') => Shape::String,
+            _ => Shape::Other,
+        }
     }
 }
 
@@ -359,22 +411,23 @@ pub fn event_name(data: &str) -> Result<String, CodecError> {
         .trim_start()
         .strip_prefix('[')
         .ok_or_else(|| bad("an event must be an array".into()))?;
-    let mut stream = serde_json::Deserializer::from_str(inner).into_iter::<String>();
-    match stream.next() {
-        Some(Ok(name)) => Ok(name),
-        Some(Err(e)) => Err(bad(e.to_string())),
-        None => Err(bad("an event needs a name".into())),
+    if inner.trim().is_empty() {
+        return Err(bad("an event needs a name".into()));
     }
+    json::leading_str(inner).map_err(|e| bad(e.describe()))
 }
 
 /// Builds the JSON array `["name", arg]` of an event; `arg_json` must be JSON text.
 pub fn event_payload(name: &str, arg_json: Option<&str>) -> String {
-    // Serializing a &str cannot fail.
-    let name = serde_json::to_string(name).unwrap_or_default();
-    match arg_json {
-        Some(arg) => format!("[{name},{arg}]"),
-        None => format!("[{name}]"),
+    let mut out = String::with_capacity(name.len() + arg_json.map_or(4, |a| a.len() + 5));
+    out.push('[');
+    json::push_json_str(&mut out, name);
+    if let Some(arg) = arg_json {
+        out.push(',');
+        out.push_str(arg);
     }
+    out.push(']');
+    out
 }
 
 /// The CONNECT frame for namespace `nsp` with an auth object (JSON text).
@@ -390,17 +443,14 @@ pub fn connect_frame(nsp: &str, auth_json: Option<&str>) -> String {
 
 /// The message of a CONNECT_ERROR payload (`{message}` or a bare string).
 pub fn connect_error_message(data: Option<&str>) -> String {
-    #[derive(Deserialize)]
-    struct Err {
-        message: Option<String>,
+    match data.map(json::from_str) {
+        Some(Ok(Value::Object(obj))) => match obj.get("message") {
+            Some(Value::String(m)) => m.clone(),
+            _ => "connection refused".into(),
+        },
+        Some(Ok(Value::String(m))) => m,
+        _ => "connection refused".into(),
     }
-    let Some(data) = data else {
-        return "connection refused".into();
-    };
-    if let Ok(Err { message: Some(m) }) = serde_json::from_str::<Err>(data) {
-        return m;
-    }
-    serde_json::from_str::<String>(data).unwrap_or_else(|_| "connection refused".into())
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -12,7 +12,9 @@
 //! re-joined and answered, and only then is the connection `Connected` and
 //! the buffer flushed, so no app traffic reaches a server that would drop it.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::core::vecmap::{VecMap, VecSet};
 
 use super::quality::{LatencyWindow, Quality};
 use super::rng::Rng;
@@ -110,12 +112,12 @@ pub struct Connection {
     quality: Quality,
     next_request: u64,
     next_ack: u64,
-    requests: HashMap<u64, Request>,
-    deadlines: BTreeSet<(Millis, u64)>,
-    ack_to_request: HashMap<u64, u64>,
+    requests: VecMap<u64, Request>,
+    deadlines: VecSet<(Millis, u64)>,
+    ack_to_request: VecMap<u64, u64>,
     buffer: VecDeque<Buffered>,
     rooms: Vec<String>,
-    rejoin_wait: BTreeSet<u64>,
+    rejoin_wait: VecSet<u64>,
     effects: VecDeque<Effect>,
 }
 
@@ -147,12 +149,12 @@ impl Connection {
             quality: Quality::Unknown,
             next_request: 1,
             next_ack: 0,
-            requests: HashMap::new(),
-            deadlines: BTreeSet::new(),
-            ack_to_request: HashMap::new(),
+            requests: VecMap::new(),
+            deadlines: VecSet::new(),
+            ack_to_request: VecMap::new(),
             buffer: VecDeque::new(),
             rooms: Vec::new(),
-            rejoin_wait: BTreeSet::new(),
+            rejoin_wait: VecSet::new(),
             effects: VecDeque::new(),
             cfg,
         })

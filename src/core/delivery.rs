@@ -15,13 +15,14 @@
 //! [`DeliveryEventHandler::next_deadline`], and answers every
 //! [`DeliveryEffect::Request`] with [`DeliveryEventHandler::on_response`].
 
+mod forms;
 pub mod wire;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::fmt;
+use crate::core::vecmap::{VecMap, VecSet};
+use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use crate::core::decimal::{cat, display_for_tests};
+use crate::core::json::{json, Value};
 
 use super::Millis;
 use super::{room, time};
@@ -39,8 +40,8 @@ struct Record {
     channel_id: String,
     state: DeliveryState,
     total_recipients: u32,
-    delivered_to: BTreeSet<String>,
-    read_by: BTreeSet<String>,
+    delivered_to: VecSet<String>,
+    read_by: VecSet<String>,
     error: Option<String>,
     sent_at: Option<Millis>,
     created_at: Millis,
@@ -48,7 +49,7 @@ struct Record {
     seq: u64,
 }
 
-fn count(set: &BTreeSet<String>) -> u32 {
+fn count(set: &VecSet<String>) -> u32 {
     u32::try_from(set.len()).unwrap_or(u32::MAX)
 }
 
@@ -97,11 +98,11 @@ enum Receipt {
 #[derive(Debug)]
 pub struct DeliveryEventHandler {
     config: DeliveryConfig,
-    records: BTreeMap<String, Record>,
-    by_server_id: BTreeMap<String, String>,
-    read_batch: BTreeMap<String, Vec<String>>,
+    records: VecMap<String, Record>,
+    by_server_id: VecMap<String, String>,
+    read_batch: VecMap<String, Vec<String>>,
     read_deadline: Option<Millis>,
-    requests: BTreeMap<u64, Millis>,
+    requests: VecMap<u64, Millis>,
     next_request: u64,
     next_seq: u64,
     connected: bool,
@@ -116,8 +117,9 @@ impl Default for DeliveryEventHandler {
 
 fn non_empty(name: &str, value: &str) -> Result<(), DeliveryError> {
     if value.trim().is_empty() {
-        Err(DeliveryError::InvalidArgument(format!(
-            "{name} must not be empty"
+        Err(DeliveryError::InvalidArgument(cat!(
+            name,
+            " must not be empty"
         )))
     } else {
         Ok(())
@@ -130,11 +132,11 @@ impl DeliveryEventHandler {
     pub fn new(config: DeliveryConfig) -> Self {
         Self {
             config,
-            records: BTreeMap::new(),
-            by_server_id: BTreeMap::new(),
-            read_batch: BTreeMap::new(),
+            records: VecMap::new(),
+            by_server_id: VecMap::new(),
+            read_batch: VecMap::new(),
             read_deadline: None,
-            requests: BTreeMap::new(),
+            requests: VecMap::new(),
             next_request: 0,
             next_seq: 0,
             connected: false,
@@ -200,8 +202,8 @@ impl DeliveryEventHandler {
             channel_id: channel_id.to_owned(),
             state,
             total_recipients: total,
-            delivered_to: BTreeSet::new(),
-            read_by: BTreeSet::new(),
+            delivered_to: VecSet::new(),
+            read_by: VecSet::new(),
             error: None,
             sent_at: None,
             created_at: now,
@@ -302,15 +304,21 @@ impl DeliveryEventHandler {
         if let Some(sid) = server_id {
             if let Some(other) = self.by_server_id.get(sid) {
                 if other != client_message_id {
-                    return Err(DeliveryError::InvalidArgument(format!(
-                        "server id {sid} already belongs to message {other}"
+                    return Err(DeliveryError::InvalidArgument(cat!(
+                        "server id ",
+                        sid,
+                        " already belongs to message ",
+                        other
                     )));
                 }
             }
             if let Some(existing) = &rec.message_id {
                 if existing != sid {
-                    return Err(DeliveryError::InvalidArgument(format!(
-                        "message {client_message_id} already has server id {existing}"
+                    return Err(DeliveryError::InvalidArgument(cat!(
+                        "message ",
+                        client_message_id,
+                        " already has server id ",
+                        existing
                     )));
                 }
             }
@@ -382,7 +390,7 @@ impl DeliveryEventHandler {
     /// All tracked messages, oldest first.
     pub fn statuses(&self) -> Vec<DeliveryStatus> {
         let mut v: Vec<&Record> = self.records.values().collect();
-        v.sort_by_key(|r| r.seq);
+        v.sort_unstable_by_key(|r| r.seq);
         v.into_iter().map(Record::status).collect()
     }
 
@@ -406,7 +414,7 @@ impl DeliveryEventHandler {
                     && r.message_id.is_some()
             })
             .collect();
-        pending.sort_by_key(|r| r.seq);
+        pending.sort_unstable_by_key(|r| r.seq);
         let ids: Vec<String> = pending
             .into_iter()
             .filter_map(|r| r.message_id.clone())

@@ -11,12 +11,15 @@
 //! [`PresenceService::next_deadline`]. Re-read `next_deadline()` after every
 //! call and keep a single timer armed for it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
-use serde_json::{json, Value};
+use crate::core::vecmap::{VecMap, VecSet};
+
+use crate::core::json::{json, Value};
 
 use super::Millis;
 
+mod forms;
 mod own;
 mod privacy;
 mod types;
@@ -52,19 +55,13 @@ pub const EVENT_SUBSCRIBE: &str = "presence:subscribe";
 pub const EVENT_CHANGED: &str = "presence:changed";
 
 /// Why a presence call was refused. The service state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PresenceError {
     /// A status string that is not one of the four statuses.
-    #[error("unknown presence status {0:?}: expected one of online, away, busy, offline")]
     UnknownStatus(String),
     /// A visibility string that is not one of the three values.
-    #[error("unknown visibility {0:?}: expected one of everyone, contacts, nobody")]
     UnknownVisibility(String),
     /// The custom status would already be expired.
-    #[error(
-        "custom status expiry {expires_at} ms is not after now ({now} ms): \
-         give a future expiresAt, or none for a status that does not expire"
-    )]
     CustomStatusExpired {
         /// The requested expiry.
         expires_at: Millis,
@@ -72,22 +69,14 @@ pub enum PresenceError {
         now: Millis,
     },
     /// A custom status from the app of the wrong shape.
-    #[error("{0}")]
     InvalidCustomStatus(String),
     /// A custom status expiry past the largest date a server can store.
-    #[error("custom status expiry {0} ms is past the largest date (+275760-09-13)")]
     CustomStatusExpiryOutOfRange(Millis),
     /// A custom status with neither text nor emoji.
-    #[error("custom status needs a text or an emoji; use clear_custom_status to remove it")]
     EmptyCustomStatus,
     /// An empty user id.
-    #[error("user id must not be empty")]
     EmptyUserId,
     /// Subscribing would exceed [`MAX_SUBSCRIPTIONS`].
-    #[error(
-        "cannot subscribe to {requested} more users: {current} already subscribed \
-         and the limit is {limit}; unsubscribe from some users first"
-    )]
     TooManySubscriptions {
         /// Users subscribed now.
         current: usize,
@@ -97,10 +86,8 @@ pub enum PresenceError {
         limit: usize,
     },
     /// Settings for the current user must go through `update_settings`.
-    #[error("{0:?} is the current user: change your own settings with update_settings")]
     OwnSettings(String),
     /// An incoming payload of the wrong shape; it was dropped.
-    #[error("dropped malformed {event} payload: {reason}")]
     InvalidPayload {
         /// The event name.
         event: &'static str,
@@ -158,10 +145,10 @@ pub struct PresenceService {
     last_handled_activity: Option<Millis>,
     hidden_since: Option<Millis>,
     next_heartbeat: Option<Millis>,
-    subscriptions: BTreeSet<String>,
-    contacts: HashSet<String>,
-    user_settings: HashMap<String, PrivacySettings>,
-    cache: BTreeMap<String, CachedPresence>,
+    subscriptions: VecSet<String>,
+    contacts: VecSet<String>,
+    user_settings: VecMap<String, PrivacySettings>,
+    cache: VecMap<String, CachedPresence>,
     effects: VecDeque<PresenceEffect>,
 }
 
@@ -187,10 +174,10 @@ impl PresenceService {
             last_handled_activity: None,
             hidden_since: None,
             next_heartbeat: None,
-            subscriptions: BTreeSet::new(),
-            contacts: HashSet::new(),
-            user_settings: HashMap::new(),
-            cache: BTreeMap::new(),
+            subscriptions: VecSet::new(),
+            contacts: VecSet::new(),
+            user_settings: VecMap::new(),
+            cache: VecMap::new(),
             effects: VecDeque::new(),
         }
     }
@@ -429,7 +416,7 @@ impl PresenceService {
             .as_ref()
             .is_some_and(|cs| cs.is_expired(now))
         {
-            self.log(|| format!("custom status expired at {now}"));
+            self.log(|| crate::core::decimal::cat!("custom status expired at ", now));
             self.change_own(now, |s| s.custom_status = None);
         }
         let expired: Vec<String> = self

@@ -1,12 +1,10 @@
 //! Connection quality from round-trip samples over a rolling window.
 
-use serde::Serialize;
 use std::collections::VecDeque;
 
 /// Quality bands of the seeds: `excellent` < 100 ms, `good` 100–300,
 /// `fair` 300–600, `poor` > 600, `unknown` before the first sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quality {
     /// No sample yet.
     Unknown,

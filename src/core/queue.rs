@@ -53,6 +53,7 @@
 
 pub mod ack;
 mod flush;
+mod forms;
 mod leader;
 mod multitab;
 mod persist;
@@ -60,13 +61,16 @@ mod quarantine;
 mod storage;
 mod types;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::core::vecmap::VecSet;
 
 pub use flush::send_payload;
 pub use leader::TAKEOVER_WAIT_MS;
 pub use persist::{QuarantinedEntry, QUEUE_SCHEMA_VERSION};
 pub use types::*;
 
+use super::decimal::{cat, push_hex};
 use super::rng::Rng;
 use super::store::KeyValueStore;
 use super::Millis;
@@ -155,7 +159,7 @@ pub struct OfflineQueueService {
     /// Sorted by `(createdAt, id)`.
     entries: Vec<Entry>,
     /// Ids whose key removal failed: retried, and never adopted from the store.
-    pending_removals: BTreeSet<String>,
+    pending_removals: VecSet<String>,
     in_flight: Option<InFlight>,
     flush: Flush,
     lock: Lock,
@@ -171,7 +175,7 @@ pub struct OfflineQueueService {
     connected: bool,
     store_error: Option<QueueErrorReason>,
     quarantine_backlog: Vec<quarantine::Quarantine>,
-    seen_bad: BTreeSet<u64>,
+    seen_bad: VecSet<u64>,
     effects: VecDeque<QueueEffect>,
 }
 
@@ -202,14 +206,18 @@ impl OfflineQueueService {
             store,
             rng: Rng::new(seed),
             entries: Vec::new(),
-            pending_removals: BTreeSet::new(),
+            pending_removals: VecSet::new(),
             in_flight: None,
             flush: Flush::Idle,
             lock: Lock::Free,
             next_lock_id: 0,
             // From the seed without drawing from `rng` (ids and jitter stay
             // as they were for a seed).
-            leader_id: format!("{:016x}", Rng::new(!seed).next_u64()),
+            leader_id: {
+                let mut id = String::new();
+                push_hex(&mut id, Rng::new(!seed).next_u64(), 16);
+                id
+            },
             record_pending: false,
             next_flush_id: 0,
             next_request: 0,
@@ -218,7 +226,7 @@ impl OfflineQueueService {
             connected: false,
             store_error: None,
             quarantine_backlog: Vec::new(),
-            seen_bad: BTreeSet::new(),
+            seen_bad: VecSet::new(),
             effects: VecDeque::new(),
         };
         q.migrate(now);
@@ -329,8 +337,14 @@ impl OfflineQueueService {
             self.counter = self.counter.wrapping_add(1);
             let a = self.rng.next_u64();
             let b = self.rng.next_u64();
-            let id = format!("q_{created_at}_{:x}_{:08x}", self.counter, a >> 32);
-            let cid = format!("cm_{created_at}_{:x}_{b:016x}", self.counter);
+            let mut id = cat!("q_", created_at, '_');
+            push_hex(&mut id, self.counter, 0);
+            id.push('_');
+            push_hex(&mut id, a >> 32, 8);
+            let mut cid = cat!("cm_", created_at, '_');
+            push_hex(&mut cid, self.counter, 0);
+            cid.push('_');
+            push_hex(&mut cid, b, 16);
             let taken = self
                 .entries
                 .iter()

@@ -15,7 +15,7 @@
 //! So `startTyping('dm:42')`, `startTypingInDM('42')` and
 //! `joinChannel('dm:42')` all mean the room `dm:42`.
 
-use serde::{Deserialize, Serialize};
+use crate::core::decimal::cat;
 
 /// Prefix of channel rooms.
 pub const CHANNEL_PREFIX: &str = "channel:";
@@ -30,7 +30,7 @@ pub fn channel_room(channel_id: &str) -> String {
     if channel_id.contains(':') {
         channel_id.to_owned()
     } else {
-        format!("{CHANNEL_PREFIX}{channel_id}")
+        cat!(CHANNEL_PREFIX, channel_id)
     }
 }
 
@@ -39,13 +39,13 @@ pub fn dm_room(dm_id: &str) -> String {
     if dm_id.contains(':') {
         dm_id.to_owned()
     } else {
-        format!("{DM_PREFIX}{dm_id}")
+        cat!(DM_PREFIX, dm_id)
     }
 }
 
 /// The key of a thread of `room`: `{room}:thread:{thread_id}`.
 pub fn thread_key(room: &str, thread_id: &str) -> String {
-    format!("{room}{THREAD_INFIX}{thread_id}")
+    cat!(room, THREAD_INFIX, thread_id)
 }
 
 /// The key of a channel, or of one of its threads: [`channel_room`], then
@@ -77,8 +77,7 @@ pub fn channel_id_of(room: &str) -> String {
 }
 
 /// The kind of a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RoomType {
     /// `channel:{id}` (or any other room name).
     Channel,
@@ -100,23 +99,32 @@ impl RoomType {
 }
 
 /// A room name or thread key taken apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomInfo {
     /// Channel, thread or DM.
     pub room_type: RoomType,
     /// The channel id ([`channel_id_of`] the room; the DM id for DMs).
     pub channel_id: String,
     /// The thread id of thread keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
+}
+
+/// `s.rsplit_once(sep)` on bytes: std's substring searcher brings string
+/// slicing panics (and their `Debug` formatting) into the wasm.
+fn rsplit_once<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let at = s
+        .as_bytes()
+        .windows(sep.len())
+        .rposition(|w| w == sep.as_bytes())?;
+    // `sep` is ASCII, so both ends are char boundaries.
+    Some((s.get(..at)?, s.get(at + sep.len()..)?))
 }
 
 /// Takes apart `channel:{id}`, `dm:{id}` and `{room}:thread:{threadId}`
 /// (the last `:thread:` splits). Other names are channels whose id is the
 /// whole name.
 pub fn parse(name: &str) -> RoomInfo {
-    if let Some((room, thread)) = name.rsplit_once(THREAD_INFIX) {
+    if let Some((room, thread)) = rsplit_once(name, THREAD_INFIX) {
         if !room.is_empty() && !thread.is_empty() {
             return RoomInfo {
                 room_type: RoomType::Thread,

@@ -8,20 +8,26 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Why a storage operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
     /// The storage refused the write because its quota is used up.
-    #[error("storage quota exceeded: the browser refused to store more data; free some space (clear old site data) and retry")]
     QuotaExceeded,
     /// The storage cannot be used at all (disabled, private mode, no window / SSR).
-    #[error("storage unavailable (disabled, private mode or no window): data is kept in memory only for this session")]
     Unavailable,
     /// Any other failure, with the underlying message.
-    #[error("storage error: {0}")]
     Other(String),
 }
 
 impl StoreError {
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            StoreError::QuotaExceeded => "storage quota exceeded: the browser refused to store more data; free some space (clear old site data) and retry".into(),
+            StoreError::Unavailable => "storage unavailable (disabled, private mode or no window): data is kept in memory only for this session".into(),
+            StoreError::Other(why) => crate::core::decimal::cat!("storage error: ", why),
+        }
+    }
+
     /// A short machine-readable reason: `"quota"`, `"unavailable"` or `"storage"`.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -31,6 +37,8 @@ impl StoreError {
         }
     }
 }
+
+crate::core::decimal::display_for_tests!(StoreError);
 
 /// A synchronous string key-value store (the shape of `localStorage`).
 pub trait KeyValueStore {

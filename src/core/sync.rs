@@ -29,17 +29,19 @@
 //! `sync:messages` leaves out the server versions that lost, so merging it
 //! never overwrites a winning local edit.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::core::vecmap::{VecMap, VecSet};
+use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use crate::core::json::{self, json, Map, Value};
 
+use super::decimal::cat;
 use super::delivery::wire::{parse_ack, str_field};
 use super::room::{channel_id_of, channel_room};
 use super::store::{KeyValueStore, StoreError};
 use super::time;
 use super::Millis;
 
+mod forms;
 mod steps;
 mod types;
 
@@ -76,27 +78,40 @@ struct Pending {
     kind: Kind,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The stored timestamps: `{version, lastSyncAt?, channels: {id: ms}}`.
+#[derive(Debug, Default)]
 struct StoredState {
-    #[serde(default)]
-    version: u64,
-    #[serde(default)]
     last_sync_at: Option<Millis>,
-    #[serde(default)]
-    channels: BTreeMap<String, Value>,
+    channels: Map,
+}
+
+impl StoredState {
+    /// Reads the stored document (every key optional, unknown keys ignored).
+    fn parse(text: &str) -> Result<Self, String> {
+        let doc = json::from_str(text).map_err(|e| e.describe())?;
+        let doc = doc.as_object().ok_or("not a JSON object")?;
+        doc.opt_u64_field("version").map_err(|e| e.describe())?;
+        Ok(StoredState {
+            last_sync_at: doc.opt_u64_field("lastSyncAt").map_err(|e| e.describe())?,
+            channels: match doc.get("channels") {
+                None => Map::new(),
+                Some(Value::Object(m)) => m.clone(),
+                Some(_) => return Err("channels must be an object".into()),
+            },
+        })
+    }
 }
 
 /// The sync state machine (see the module docs). Owns its store.
 pub struct SyncService {
     config: SyncConfig,
     store: Box<dyn KeyValueStore>,
-    channel_times: BTreeMap<String, Millis>,
+    channel_times: VecMap<String, Millis>,
     last_sync_at: Option<Millis>,
-    locals: BTreeMap<String, (LocalMessage, u64)>,
+    locals: VecMap<String, (LocalMessage, u64)>,
     local_seq: u64,
     run: Option<Run>,
-    pending: BTreeMap<u64, Pending>,
+    pending: VecMap<u64, Pending>,
     next_request: u64,
     next_sync_id: u64,
     store_error: Option<&'static str>,
@@ -123,12 +138,12 @@ impl SyncService {
         let mut s = Self {
             config,
             store,
-            channel_times: BTreeMap::new(),
+            channel_times: VecMap::new(),
             last_sync_at: None,
-            locals: BTreeMap::new(),
+            locals: VecMap::new(),
             local_seq: 0,
             run: None,
-            pending: BTreeMap::new(),
+            pending: VecMap::new(),
             next_request: 0,
             next_sync_id: 0,
             store_error: None,
@@ -217,7 +232,7 @@ impl SyncService {
             .pending
             .remove(&request_id)
             .ok_or(SyncError::UnknownRequest(request_id))?;
-        let outcome = parse_ack(&result).map_err(|e| e.to_string());
+        let outcome = parse_ack(&result).map_err(|e| e.message());
         let awaited = self
             .run
             .as_ref()
@@ -252,9 +267,10 @@ impl SyncService {
                         request_id: None,
                         stage: SyncStage::Queue,
                         channel_id: None,
-                        message: format!(
-                            "the offline queue flush did not report within {} ms; continuing",
-                            self.config.queue_flush_timeout_ms
+                        message: cat!(
+                            "the offline queue flush did not report within ",
+                            self.config.queue_flush_timeout_ms,
+                            " ms; continuing"
                         ),
                     });
                     self.step_channels(now);
@@ -267,9 +283,10 @@ impl SyncService {
             .find(|(_, p)| p.deadline <= now)
             .map(|(id, _)| *id)
         {
-            let error = format!(
-                "no answer from the server within {} ms",
-                self.config.request_timeout_ms
+            let error = cat!(
+                "no answer from the server within ",
+                self.config.request_timeout_ms,
+                " ms"
             );
             let _ = self.on_response(id, Err(error), now);
         }
@@ -356,15 +373,17 @@ impl SyncService {
     /// Merges timestamps persisted by another tab (later times win).
     pub fn reload_from_store(&mut self, _now: Millis) {
         match self.store.get(&self.config.storage_key) {
-            Ok(Some(text)) => match serde_json::from_str::<StoredState>(&text) {
+            Ok(Some(text)) => match StoredState::parse(&text) {
                 Ok(state) => self.merge_stored(state),
                 Err(e) => self.emit(SyncEvent::Error {
                     sync_id: None,
                     request_id: None,
                     stage: SyncStage::Storage,
                     channel_id: None,
-                    message: format!(
-                        "stored sync state is unreadable ({e}); channels will be fully re-synced"
+                    message: cat!(
+                        "stored sync state is unreadable (",
+                        e,
+                        "); channels will be fully re-synced"
                     ),
                 }),
             },

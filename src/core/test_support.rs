@@ -1,8 +1,8 @@
 //! Helpers shared by the cores' host tests.
 
+use crate::core::json::{json, Value};
 use proptest::prelude::*;
 use proptest::strategy::Union;
-use serde_json::{json, Value};
 
 /// Arbitrary JSON up to three levels deep: scalars, strings (one of
 /// `strings` or any up to 12 characters) and arrays and objects whose keys
@@ -33,3 +33,26 @@ pub(crate) fn arb_json(
         ]
     })
 }
+
+/// An event as `{event, data}`: its name and its JSON form, as the app's
+/// listeners get them (`(event, data)`).
+pub(crate) trait Tagged {
+    /// `{event: name, data}`.
+    fn tagged(&self) -> Value;
+}
+
+macro_rules! tagged {
+    ($($t:ty),*) => {$(
+        impl Tagged for $t {
+            fn tagged(&self) -> Value {
+                json!({"event": self.name(), "data": crate::core::json::ToJson::to_json(self)})
+            }
+        }
+    )*};
+}
+
+tagged!(
+    crate::core::queue::QueueEvent,
+    crate::core::sync::SyncEvent,
+    crate::core::delivery::DeliveryEvent
+);

@@ -15,7 +15,8 @@
 //! 275760). Anything outside is refused (`None`), never wrapped or clamped,
 //! so a hostile number cannot overflow later arithmetic.
 
-use serde_json::Value;
+use super::decimal::push_padded;
+use super::json::Value;
 
 use super::Millis;
 
@@ -31,20 +32,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// [`MAX_MS`].
 pub fn parse(value: &Value) -> Option<Millis> {
     match value {
-        Value::Number(n) => {
-            let ms = match n.as_u64() {
-                Some(u) => u,
-                None => {
-                    let f = n.as_f64()?;
-                    if !(f.is_finite() && (0.0..=MAX_MS as f64).contains(&f)) {
-                        return None;
-                    }
-                    // In range and finite: the cast truncates, it cannot saturate.
-                    f as Millis
-                }
-            };
-            (ms <= MAX_MS).then_some(ms)
-        }
+        Value::Number(n) => n.trunc_u64().filter(|&ms| ms <= MAX_MS),
         Value::String(s) => parse_str(s),
         _ => None,
     }
@@ -83,14 +71,38 @@ pub fn format_iso(ms: Millis) -> Option<String> {
     let (year, month, day) = civil_from_days(days);
     let (hour, minute) = (in_day / 3_600_000, in_day / 60_000 % 60);
     let (second, milli) = (in_day / 1_000 % 60, in_day % 1_000);
-    let year = if year > 9_999 {
-        format!("+{year:06}")
+    let mut out = String::with_capacity(27);
+    // Every part is non-negative: the year is at least 1970.
+    if year > 9_999 {
+        out.push('+');
+        push_padded(&mut out, year.unsigned_abs(), 6);
     } else {
-        format!("{year:04}")
-    };
-    Some(format!(
-        "{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z"
-    ))
+        push_padded(&mut out, year.unsigned_abs(), 4);
+    }
+    for (sep, part, width) in [
+        ('-', month, 2),
+        ('-', day, 2),
+        ('T', hour, 2),
+        (':', minute, 2),
+        (':', second, 2),
+        ('.', milli, 3),
+    ] {
+        out.push(sep);
+        push_padded(&mut out, part.unsigned_abs(), width);
+    }
+    out.push('Z');
+    Some(out)
+}
+
+/// Milliseconds from a JavaScript number: finite, not negative, at most
+/// [`MAX_MS`]; fractions are cut.
+pub fn from_f64(ms: f64) -> Option<Millis> {
+    if ms.is_finite() && (0.0..=MAX_MS as f64).contains(&ms) {
+        // In range and finite: the cast truncates, it cannot saturate.
+        Some(ms as Millis)
+    } else {
+        None
+    }
 }
 
 /// [`format_iso`] as a JSON string value (`null` past [`MAX_MS`]).

@@ -23,14 +23,17 @@
 //! [`TypingService::next_deadline`] (re-read after every call). Nothing is
 //! periodic: with nobody typing there is no deadline.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
-use serde_json::Value;
+use crate::core::vecmap::{VecMap, VecSet};
+
+use crate::core::json::Value;
 
 pub use super::presence::Visibility;
 pub use super::room::{RoomInfo, RoomType};
 use super::{room, Millis};
 
+mod forms;
 mod incoming;
 mod own;
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -68,18 +71,13 @@ pub const EVENT_STOP: &str = "typing:stop";
 pub const EVENT_TYPING: &str = "typing:event";
 
 /// Why a typing call was refused. The service state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypingError {
     /// An empty channel, thread, DM or user id.
-    #[error("{0} must not be empty")]
     EmptyId(&'static str),
     /// `stop_typing(None, Some(thread))`.
-    #[error(
-        "a thread id needs its channel id: call stop_typing(Some(channel_id), Some(thread_id))"
-    )]
     ThreadWithoutChannel,
     /// An incoming payload of the wrong shape; it was dropped.
-    #[error("dropped malformed {EVENT_TYPING} payload: {0}")]
     InvalidPayload(String),
 }
 
@@ -114,13 +112,13 @@ pub struct TypingService {
     current_user_id: Option<String>,
     connected: bool,
     privacy: TypingPrivacy,
-    contacts: HashSet<String>,
-    own: BTreeMap<String, OwnRoom>,
-    last_start_sent: HashMap<String, Millis>,
-    remote: BTreeMap<String, Vec<RemoteUser>>,
-    names: HashMap<String, String>,
-    notified: HashMap<String, Vec<TypingUser>>,
-    dirty: BTreeSet<String>,
+    contacts: VecSet<String>,
+    own: VecMap<String, OwnRoom>,
+    last_start_sent: VecMap<String, Millis>,
+    remote: VecMap<String, Vec<RemoteUser>>,
+    names: VecMap<String, String>,
+    notified: VecMap<String, Vec<TypingUser>>,
+    dirty: VecSet<String>,
     batch_at: Option<Millis>,
     effects: VecDeque<TypingEffect>,
 }
@@ -139,13 +137,13 @@ impl TypingService {
             current_user_id: None,
             connected: false,
             privacy: TypingPrivacy::default(),
-            contacts: HashSet::new(),
-            own: BTreeMap::new(),
-            last_start_sent: HashMap::new(),
-            remote: BTreeMap::new(),
-            names: HashMap::new(),
-            notified: HashMap::new(),
-            dirty: BTreeSet::new(),
+            contacts: VecSet::new(),
+            own: VecMap::new(),
+            last_start_sent: VecMap::new(),
+            remote: VecMap::new(),
+            names: VecMap::new(),
+            notified: VecMap::new(),
+            dirty: VecSet::new(),
             batch_at: None,
             effects: VecDeque::new(),
         }

@@ -2,7 +2,8 @@
 // CPU profile of one benchmark scenario in the bench's Chromium, through CDP
 // (Profiler.start/stop), summarised by self time per function.
 //
-//   node www/bench/profile.mjs <events|startup|acks|pipelined> [--kind ours|sio|raw]
+//   node www/bench/profile.mjs <events|startup|acks|pipelined|enqueue> [--kind ours|sio|raw]
+//   (enqueue: chat-realtime only; --count is the messages already queued)
 //        [--pkg DIR] [--top N] [--count N] [--interval-us N] [--out file.cpuprofile]
 //
 // The test server must be up on REALTIME_PORT/CONTROL_PORT. For readable wasm
@@ -21,7 +22,7 @@ const kind = option('kind', 'ours');
 const top = Number(option('top', 25));
 const intervalUs = Number(option('interval-us', 100));
 const out = option('out', null);
-const defaults = { events: 20000, startup: 1, acks: 2000, pipelined: 5000 };
+const defaults = { events: 20000, startup: 1, acks: 2000, pipelined: 5000, enqueue: 100 };
 const count = Number(option('count', defaults[scenario]));
 if (!(scenario in defaults)) throw new Error(`unknown scenario ${scenario}: ${Object.keys(defaults).join(', ')}`);
 
@@ -69,6 +70,7 @@ try {
     const run = () => {
       if (scenario === 'events') return p.page.evaluate(([n, r, b]) => bench.burst(n, r, b).then((x) => x.firstToLast), [count, p.room, BODY]);
       if (scenario === 'acks') return p.page.evaluate((n) => bench.seqAcks(n), count);
+      if (scenario === 'enqueue') return p.page.evaluate((n) => bench.offlineQueue.enqueueOne(n, 1000), count);
       return p.page.evaluate((n) => bench.pipeAcks(n), count);
     };
     await run(); // warm-up

@@ -1,6 +1,6 @@
 //! Plain-object arguments (options objects, records such as a message) read
-//! through a table of their keys: the keys given are copied for the serde
-//! structs, each converted as its kind (the layer checked them).
+//! through a table of their keys: the keys given are copied, each converted
+//! as its kind (the layer checked them), and read through [`Record`].
 
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
@@ -68,8 +68,8 @@ pub(crate) const fn req(name: &'static str, kind: Kind) -> Field {
 
 /// `value` read through `schema`: a copy holding only the keys of the
 /// schema that are given (absent ones dropped, nested objects copied
-/// likewise), each of its kind, the required ones present. This is what
-/// the serde structs then read.
+/// likewise), each of its kind, the required ones present. [`Record`]
+/// reads it.
 pub(crate) fn fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<Object> {
     if !value.is_object() {
         return Err(invalid(what));
@@ -97,6 +97,58 @@ pub(crate) fn opt_fields(value: &JsValue, what: &str, schema: &[Field]) -> Res<O
         Ok(None)
     } else {
         fields(value, what, schema).map(Some)
+    }
+}
+
+/// A checked copy of an object argument ([`fields`], [`opt_fields`]) to
+/// read: each key is absent or of the kind its schema says, so each read is
+/// a lookup, not a check (an absent object reads as all keys absent).
+pub(crate) struct Record(Option<Object>);
+
+impl Record {
+    /// The record of a checked copy.
+    pub fn new(checked: Option<Object>) -> Self {
+        Self(checked)
+    }
+
+    /// The value under `key` (`undefined` when absent).
+    pub fn get(&self, key: &str) -> JsValue {
+        self.0
+            .as_ref()
+            .and_then(|o| js_sys::Reflect::get(o, &JsValue::from_str(key)).ok())
+            .unwrap_or_default()
+    }
+
+    /// A string key (`Str`, `Id`, `OneOf`).
+    pub fn str(&self, key: &str) -> Option<String> {
+        self.get(key).as_string()
+    }
+
+    /// A number key (`Num`, `Ms`).
+    pub fn num(&self, key: &str) -> Option<f64> {
+        self.get(key).as_f64()
+    }
+
+    /// An integer key (`IntMs`, `UInt`): whole, not negative and within its
+    /// bound, so the cast is exact.
+    pub fn int(&self, key: &str) -> Option<u64> {
+        self.num(key).map(|n| n as u64)
+    }
+
+    /// A boolean key.
+    pub fn flag(&self, key: &str) -> Option<bool> {
+        self.get(key).as_bool()
+    }
+
+    /// A `Strings` key.
+    pub fn strings(&self, key: &str) -> Option<Vec<String>> {
+        let v = self.get(key);
+        js_sys::Array::is_array(&v).then(|| {
+            js_sys::Array::from(&v)
+                .iter()
+                .filter_map(|s| s.as_string())
+                .collect()
+        })
     }
 }
 

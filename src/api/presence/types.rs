@@ -1,7 +1,7 @@
 //! The presence service's options, TypeScript declarations, JavaScript
 //! values (dates as `Date`) and error messages.
 
-use serde::Deserialize;
+use crate::core::decimal::cat;
 use wasm_bindgen::prelude::*;
 
 use crate::api::args::{self, opt, Field, Kind, Res};
@@ -11,8 +11,7 @@ use crate::core::session::SessionError;
 use crate::core::Millis;
 
 /// `new PresenceService(client, options)` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(super) struct PresenceOptions {
     pub(super) idle_timeout_ms: Option<f64>,
     pub(super) hidden_away_delay_ms: Option<f64>,
@@ -51,10 +50,23 @@ pub(super) const CUSTOM_STATUS: &[Field] = &[
 ];
 
 impl PresenceOptions {
+    /// The options of a record checked against [`PRESENCE_OPTIONS`].
+    pub(super) fn read(r: &args::Record) -> Self {
+        PresenceOptions {
+            idle_timeout_ms: r.num("idleTimeoutMs"),
+            hidden_away_delay_ms: r.num("hiddenAwayDelayMs"),
+            heartbeat_interval_ms: r.num("heartbeatIntervalMs"),
+            activity_throttle_ms: r.num("activityThrottleMs"),
+            debug: r.flag("debug"),
+            user_id: r.str("userId"),
+            detect_activity: r.flag("detectActivity"),
+        }
+    }
+
     pub(super) fn config(&self) -> Res<PresenceConfig> {
         let d = PresenceConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
-            args::duration(v, &format!("PresenceService: {name}")).map(|v| v.unwrap_or(default))
+            args::duration(v, &cat!("PresenceService: ", name)).map(|v| v.unwrap_or(default))
         };
         Ok(PresenceConfig {
             idle_timeout_ms: ms(self.idle_timeout_ms, "idleTimeoutMs", d.idle_timeout_ms)?,
@@ -81,27 +93,40 @@ impl PresenceOptions {
 /// The error of a refused call, in the words of the JavaScript API.
 pub(super) fn presence_error(method: &str, e: PresenceError) -> JsError {
     let message = match e {
-        PresenceError::EmptyCustomStatus => format!(
-            "{method}: a custom status needs a text or an emoji; call clearCustomStatus() to remove it"
+        PresenceError::EmptyCustomStatus => cat!(
+            method,
+            ": a custom status needs a text or an emoji; call clearCustomStatus() to remove it"
         ),
-        PresenceError::CustomStatusExpired { expires_at, now } => format!(
-            "{method}: expiresAt {} is not in the future (now is {}): give a later time, \
-             or none for a status that does not expire",
+        PresenceError::CustomStatusExpired { expires_at, now } => cat!(
+            method,
+            ": expiresAt ",
             args::iso(expires_at),
-            args::iso(now)
+            " is not in the future (now is ",
+            args::iso(now),
+            "): give a later time, or none for a status that does not expire"
         ),
-        PresenceError::OwnSettings(id) => format!(
-            "{method}: {id:?} is the current user: change your own settings with updatePresenceSettings()"
+        PresenceError::OwnSettings(id) => cat!(
+            method,
+            ": ",
+            crate::core::json::quote(&id),
+            " is the current user: change your own settings with updatePresenceSettings()"
         ),
         PresenceError::TooManySubscriptions {
             current,
             requested,
             limit,
-        } => format!(
-            "{method}: cannot subscribe to {requested} more users: {current} already subscribed \
-             and the limit is {limit}; call unsubscribeFromUsers() for some first"
+        } => cat!(
+            method,
+            ": cannot subscribe to ",
+            requested,
+            " more users: ",
+            current,
+            " already subscribed \
+             and the limit is ",
+            limit,
+            "; call unsubscribeFromUsers() for some first"
         ),
-        other => format!("{method}: {other}"),
+        other => cat!(method, ": ", other),
     };
     JsError::new(&message)
 }
@@ -140,8 +165,9 @@ pub(crate) fn presence_js(p: &UserPresence) -> JsValue {
 pub(super) fn api_error(method: &str, e: ApiError) -> JsValue {
     match e {
         ApiError::Session(SessionError::Presence(e)) => presence_error(method, e).into(),
-        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&format!(
-            "{method}: this PresenceService was disposed; create a new one"
+        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&cat!(
+            method,
+            ": this PresenceService was disposed; create a new one"
         ))
         .into(),
         e => e.to_js(Some(method)),

@@ -1,8 +1,8 @@
 //! The typing service's options, TypeScript declarations, JavaScript
 //! values (dates as `Date`) and error messages.
 
+use crate::core::decimal::cat;
 use js_sys::Array;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use crate::api::args::{self, opt, Field, Kind, Res};
@@ -14,8 +14,7 @@ use crate::core::typing::{
 use crate::core::Millis;
 
 /// `new TypingService(client, options)` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(super) struct TypingOptions {
     pub(super) typing_timeout_ms: Option<f64>,
     pub(super) debounce_ms: Option<f64>,
@@ -51,10 +50,25 @@ pub(super) const PRIVACY: &[Field] = &[
 pub(super) const ROOM_TYPES: &[&str] = &["channel", "thread", "dm"];
 
 impl TypingOptions {
+    /// The options of a record checked against [`TYPING_OPTIONS`]
+    /// (`privacySettings` is read on its own).
+    pub(super) fn read(r: &args::Record) -> Self {
+        TypingOptions {
+            typing_timeout_ms: r.num("typingTimeoutMs"),
+            debounce_ms: r.num("debounceMs"),
+            debounce_max_wait_ms: r.num("debounceMaxWaitMs"),
+            throttle_ms: r.num("throttleMs"),
+            batch_ms: r.num("batchMs"),
+            keep_alive_ms: r.num("keepAliveMs"),
+            debug: r.flag("debug"),
+            user_id: r.str("userId"),
+        }
+    }
+
     pub(super) fn config(&self) -> Res<TypingConfig> {
         let d = TypingConfig::default();
         let ms = |v: Option<f64>, name: &str, default: Millis| {
-            args::duration(v, &format!("TypingService: {name}")).map(|v| v.unwrap_or(default))
+            args::duration(v, &cat!("TypingService: ", name)).map(|v| v.unwrap_or(default))
         };
         Ok(TypingConfig {
             debounce_ms: ms(self.debounce_ms, "debounceMs", d.debounce_ms)?,
@@ -101,10 +115,11 @@ pub(super) fn privacy_update(
 
 pub(super) fn typing_error(method: &str, e: TypingError) -> JsError {
     JsError::new(&match e {
-        TypingError::ThreadWithoutChannel => format!(
-            "{method}: a threadId needs its channelId: call stopTyping(channelId, threadId)"
+        TypingError::ThreadWithoutChannel => cat!(
+            method,
+            ": a threadId needs its channelId: call stopTyping(channelId, threadId)"
         ),
-        other => format!("{method}: {other}"),
+        other => cat!(method, ": ", other),
     })
 }
 
@@ -112,8 +127,9 @@ pub(super) fn typing_error(method: &str, e: TypingError) -> JsError {
 pub(super) fn api_error(method: &str, e: ApiError) -> JsValue {
     match e {
         ApiError::Session(SessionError::Typing(e)) => typing_error(method, e).into(),
-        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&format!(
-            "{method}: this TypingService was disposed; create a new one"
+        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&cat!(
+            method,
+            ": this TypingService was disposed; create a new one"
         ))
         .into(),
         e => e.to_js(Some(method)),

@@ -2,6 +2,7 @@
 //! Web Lock requests, and the app's outputs to the sink. Every JavaScript
 //! call happens after the borrow that took its input out has ended.
 
+use crate::core::decimal::cat;
 use wasm_bindgen::JsCast;
 
 use super::{Driver, WeakDriver};
@@ -10,7 +11,7 @@ use crate::browser::websocket::{Socket, SocketEvent};
 use crate::core::session::{LockId, Output};
 
 fn log(message: &str) {
-    web_sys::console::log_1(&format!("[chat-realtime] {message}").into());
+    web_sys::console::log_1(&cat!("[chat-realtime] ", message).into());
 }
 
 impl Driver {
@@ -74,7 +75,7 @@ impl Driver {
     fn open(&self, url: &str) {
         self.drop_socket();
         if self.0.try_borrow().is_ok_and(|i| i.debug) {
-            log(&format!("opening {url}"));
+            log(&cat!("opening ", url));
         }
         let weak = self.weak();
         match Socket::open(url, move |event| weak.with(|d| d.on_socket(event))) {
@@ -93,7 +94,7 @@ impl Driver {
                     .unwrap_or_else(|| {
                         "WebSocket is not available (server-side rendering?)".into()
                     });
-                let message = format!("cannot open a WebSocket to {url}: {detail}");
+                let message = cat!("cannot open a WebSocket to ", url, ": ", detail);
                 // The pump on the stack drains what this produces.
                 self.run(|s, now| s.handle_socket_failed(message, now));
             }

@@ -107,11 +107,11 @@ proptest! {
     ) {
         let _ = classify_ack(&format!("[{v}]"));
         let mut obj = match v {
-            serde_json::Value::Object(m) => m,
-            _ => serde_json::Map::new(),
+            crate::core::json::Value::Object(m) => m,
+            _ => crate::core::json::Map::new(),
         };
         obj.insert("success".into(), success.into());
-        let outcome = classify_ack_value(&serde_json::Value::Object(obj));
+        let outcome = classify_ack_value(&crate::core::json::Value::Object(obj));
         prop_assert_eq!(matches!(outcome, AckOutcome::Accepted { .. }), success);
         let malformed = matches!(outcome, AckOutcome::Malformed { .. });
         prop_assert!(!malformed);

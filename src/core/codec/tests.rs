@@ -137,39 +137,39 @@ fn json_for(kind: SocketKind) -> BoxedStrategy<Option<String>> {
     match kind {
         SocketKind::Event => (s, proptest::collection::vec(any::<i32>(), 0..3))
             .prop_map(|(n, a)| {
-                Some(serde_json::json!([n]).to_string().replace(
+                Some(crate::core::json::json!([n]).to_string().replace(
                     ']',
                     &format!("{}]", a.iter().map(|x| format!(",{x}")).collect::<String>()),
                 ))
             })
             .boxed(),
         SocketKind::Ack => proptest::collection::vec(s, 0..3)
-            .prop_map(|v| Some(serde_json::json!(v).to_string()))
+            .prop_map(|v| Some(crate::core::json::json!(v).to_string()))
             .boxed(),
         SocketKind::Connect => {
-            proptest::option::of(s.prop_map(|t| serde_json::json!({"token": t}).to_string()))
+            proptest::option::of(s.prop_map(|t| crate::core::json::json!({"token": t}).to_string()))
                 .boxed()
         }
         SocketKind::ConnectError => s
-            .prop_map(|m| Some(serde_json::json!({"message": m}).to_string()))
+            .prop_map(|m| Some(crate::core::json::json!({"message": m}).to_string()))
             .boxed(),
         SocketKind::Disconnect => Just(None).boxed(),
     }
 }
 
 /// The validation before payloads were checked without building a
-/// `serde_json::Value`: the new one must agree with it on every input.
+/// `crate::core::json::Value`: the new one must agree with it on every input.
 fn value_oracle(kind: SocketKind, data: &str) -> Result<(), ()> {
-    let value: serde_json::Value = serde_json::from_str(data).map_err(|_| ())?;
+    let value = crate::core::json::from_str(data).map_err(|_| ())?;
     match (kind, &value) {
-        (SocketKind::Event, serde_json::Value::Array(a)) => match a.first() {
-            Some(serde_json::Value::String(_)) => Ok(()),
+        (SocketKind::Event, crate::core::json::Value::Array(a)) => match a.first() {
+            Some(crate::core::json::Value::String(_)) => Ok(()),
             _ => Err(()),
         },
-        (SocketKind::Ack, serde_json::Value::Array(_))
-        | (SocketKind::Connect, serde_json::Value::Object(_))
-        | (SocketKind::ConnectError, serde_json::Value::Object(_))
-        | (SocketKind::ConnectError, serde_json::Value::String(_)) => Ok(()),
+        (SocketKind::Ack, crate::core::json::Value::Array(_))
+        | (SocketKind::Connect, crate::core::json::Value::Object(_))
+        | (SocketKind::ConnectError, crate::core::json::Value::Object(_))
+        | (SocketKind::ConnectError, crate::core::json::Value::String(_)) => Ok(()),
         _ => Err(()),
     }
 }
@@ -190,7 +190,7 @@ fn agrees_with_value_oracle(kind: SocketKind, data: &str) -> Result<(), String> 
     }
     if let Err(CodecError::BadPayload { reason, .. }) = &new {
         // The same serde_json error text when the JSON itself is bad.
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(data) {
+        if let Err(e) = crate::core::json::from_str(data) {
             if reason != &e.to_string() {
                 return Err(format!("{data:?}: error {reason:?} vs {e}"));
             }

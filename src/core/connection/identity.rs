@@ -2,7 +2,7 @@
 //! server's events. The token is read, not verified (the server verifies
 //! it); a malformed token just gives no id.
 
-use serde_json::Value;
+use crate::core::json;
 
 use crate::core::ack::id_text;
 
@@ -11,7 +11,7 @@ use crate::core::ack::id_text;
 pub fn jwt_user_id(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64url_decode(payload)?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let claims = json::from_slice(&bytes).ok()?;
     ["userId", "sub"]
         .iter()
         .find_map(|k| claims.get(k).and_then(id_text))
@@ -20,7 +20,7 @@ pub fn jwt_user_id(token: &str) -> Option<String> {
 /// The `userId` of an event's first argument (`data` is the event's JSON
 /// array `["name", {userId, ...}]`), e.g. `connected` or `authenticated`.
 pub fn event_user_id(data: &str) -> Option<String> {
-    let value: Value = serde_json::from_str(data).ok()?;
+    let value = json::from_str(data).ok()?;
     value.get(1)?.get("userId").and_then(id_text)
 }
 

@@ -7,6 +7,7 @@ use crate::core::codec::{
     connect_error_message, connect_frame, event_name, CodecError, EnginePacket, Handshake,
     SocketKind, SocketPacket,
 };
+use crate::core::decimal::cat;
 use crate::core::Millis;
 
 /// The longest `pingInterval` or `pingTimeout` taken from a server (an hour):
@@ -19,18 +20,25 @@ const MAX_PAYLOAD_BYTES: u64 = 1 << 30;
 fn check_handshake(h: &Handshake) -> Result<(Millis, usize), String> {
     let ping = 1..=MAX_PING_MS;
     if !ping.contains(&h.ping_interval) || !ping.contains(&h.ping_timeout) {
-        return Err(format!(
-            "pingInterval {} / pingTimeout {} out of range 1..={MAX_PING_MS} ms",
-            h.ping_interval, h.ping_timeout
+        return Err(cat!(
+            "pingInterval ",
+            h.ping_interval,
+            " / pingTimeout ",
+            h.ping_timeout,
+            " out of range 1..=",
+            MAX_PING_MS,
+            " ms"
         ));
     }
     let max_payload = Some(h.max_payload)
         .filter(|m| (1..=MAX_PAYLOAD_BYTES).contains(m))
         .and_then(|m| usize::try_from(m).ok())
         .ok_or_else(|| {
-            format!(
-                "maxPayload {} out of range 1..={MAX_PAYLOAD_BYTES}",
-                h.max_payload
+            cat!(
+                "maxPayload ",
+                h.max_payload,
+                " out of range 1..=",
+                MAX_PAYLOAD_BYTES
             )
         })?;
     // Both are at most an hour: no overflow.
@@ -52,15 +60,15 @@ impl Connection {
             return Err(ConnectionError::EmptyToken);
         }
         let mut auth = match extra_auth {
-            Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
-                Ok(serde_json::Value::Object(m)) => m,
+            Some(s) => match crate::core::json::from_str(s) {
+                Ok(crate::core::json::Value::Object(m)) => m,
                 Ok(_) => return Err(ConnectionError::BadPayload("auth must be an object".into())),
-                Err(e) => return Err(ConnectionError::BadPayload(e.to_string())),
+                Err(e) => return Err(ConnectionError::BadPayload(e.describe())),
             },
-            None => serde_json::Map::new(),
+            None => crate::core::json::Map::new(),
         };
         auth.insert("token".into(), token.into());
-        self.auth = Some(serde_json::Value::Object(auth).to_string());
+        self.auth = Some(crate::core::json::Value::Object(auth).to_text());
         self.user_id = jwt_user_id(token);
         self.want = true;
         if self.phase != Phase::Down {
@@ -336,7 +344,7 @@ impl Connection {
 
     pub(super) fn protocol_error(&mut self, e: CodecError) {
         self.effects.push_back(Effect::ProtocolError {
-            message: e.to_string(),
+            message: e.message(),
         });
     }
 

@@ -64,7 +64,7 @@ impl Connection {
     }
 
     fn send_probe(&mut self, request: u64, now: Millis) {
-        let arg = format!("{{\"timestamp\":{now}}}");
+        let arg = crate::core::decimal::cat!("{\"timestamp\":", now, '}');
         let data = event_payload(PROBE_EVENT, Some(&arg));
         self.send_event(&data, Some(request));
     }

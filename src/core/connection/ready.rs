@@ -13,10 +13,6 @@ const AUTHENTICATED_EVENT: &str = "authenticated";
 
 impl Connection {
     pub(super) fn on_namespace_connected(&mut self, data: Option<&str>, now: Millis) {
-        #[derive(serde::Deserialize)]
-        struct Ok {
-            sid: Option<String>,
-        }
         if self.phase != Phase::Handshaken {
             return self.protocol_error(crate::core::codec::CodecError::BadPayload {
                 kind: "CONNECT",
@@ -24,8 +20,8 @@ impl Connection {
             });
         }
         let sid = data
-            .and_then(|d| serde_json::from_str::<Ok>(d).ok())
-            .and_then(|o| o.sid)
+            .and_then(|d| crate::core::json::from_str(d).ok())
+            .and_then(|o| o.get("sid").and_then(|s| s.as_str()).map(str::to_owned))
             .unwrap_or_default();
         self.sid = Some(sid);
         self.phase = Phase::AwaitingReady;
@@ -132,7 +128,13 @@ impl Connection {
                 self.effects.push_back(Effect::RejoinFailed {
                     room: room.to_owned(),
                     code: REJOIN_TIMEOUT_CODE.into(),
-                    message: format!("no answer to {JOIN_EVENT} within {timeout_ms} ms"),
+                    message: crate::core::decimal::cat!(
+                        "no answer to ",
+                        JOIN_EVENT,
+                        " within ",
+                        timeout_ms,
+                        " ms"
+                    ),
                 });
             }
             for request in parked {

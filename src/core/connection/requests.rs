@@ -1,8 +1,6 @@
 //! App emits and the requests waiting for an answer: buffering while not
 //! connected, ack ids, deadlines, and what a lost link does to each request.
 
-use serde::Deserialize;
-
 use super::{AckError, Buffered, Connection, ConnectionError, Effect, Kind, Phase, Request};
 use crate::core::ack::{classify_ack, AckOutcome};
 use crate::core::codec::{event_payload, SocketKind, SocketPacket};
@@ -26,15 +24,12 @@ const LEFT_WITH_THE_LINK: &str = r#"[{"success":true}]"#;
 /// `clientMessageId`: the server de-duplicates those, so they are re-sent
 /// after a lost link instead of failing.
 fn carries_client_message_id(arg_json: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Arg<'a> {
-        #[serde(rename = "clientMessageId", borrow)]
-        id: Option<std::borrow::Cow<'a, str>>,
-    }
-    // A derived struct would also read a JSON array positionally: objects only.
     arg_json.trim_start().starts_with('{')
-        && serde_json::from_str::<Arg>(arg_json)
-            .is_ok_and(|a| a.id.is_some_and(|id| !id.is_empty()))
+        && crate::core::json::from_str(arg_json).is_ok_and(|a| {
+            a.get("clientMessageId")
+                .and_then(|id| id.as_str())
+                .is_some_and(|id| !id.is_empty())
+        })
 }
 
 impl Connection {
@@ -101,7 +96,7 @@ impl Connection {
         let data = match arg_json {
             Some(a) => {
                 Self::check_json(a)?;
-                format!("[{a}]")
+                crate::core::decimal::cat!('[', a, ']')
             }
             None => "[]".into(),
         };
@@ -129,9 +124,7 @@ impl Connection {
     }
 
     fn check_json(text: &str) -> Result<(), ConnectionError> {
-        serde_json::from_str::<serde::de::IgnoredAny>(text)
-            .map(|_| ())
-            .map_err(|e| ConnectionError::BadPayload(e.to_string()))
+        crate::core::json::validate(text).map_err(|e| ConnectionError::BadPayload(e.describe()))
     }
 
     fn buffer_event(&mut self, name: &str, data: String, request: Option<u64>) -> bool {

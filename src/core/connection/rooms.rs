@@ -14,7 +14,7 @@ const LEFT_OFFLINE: &str = r#"[{"success":true}]"#;
 
 /// The `[event, {roomName}]` payload.
 pub(super) fn room_payload(event: &str, room: &str) -> String {
-    let arg = serde_json::json!({ "roomName": room }).to_string();
+    let arg = crate::core::json::json!({ "roomName": room }).to_text();
     event_payload(event, Some(&arg))
 }
 

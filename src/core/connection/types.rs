@@ -1,16 +1,14 @@
 //! The connection's public vocabulary: states, reasons, errors, options and
 //! the effects the host carries out.
 
-use serde::Serialize;
-use thiserror::Error;
-
 use crate::core::backoff::BackoffConfig;
+use crate::core::decimal::{cat, display_for_tests};
+use crate::core::json::quote;
 use crate::core::quality::Quality;
 use crate::core::Millis;
 
 /// Where the connection stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnState {
     /// No connection and none wanted (initial, after `disconnect`, an auth refusal or giving up).
     Disconnected,
@@ -75,10 +73,9 @@ impl DisconnectReason {
 }
 
 /// Why an `emitAsync` did not get its ack.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AckError {
     /// No ack within the timeout.
-    #[error("no acknowledgement for {event:?} within {timeout_ms} ms")]
     Timeout {
         /// The event name.
         event: String,
@@ -86,19 +83,16 @@ pub enum AckError {
         timeout_ms: Millis,
     },
     /// The connection dropped after the event was sent.
-    #[error("the connection closed before {event:?} was acknowledged")]
     Disconnected {
         /// The event name.
         event: String,
     },
     /// The emit buffer is full while disconnected.
-    #[error("the emit buffer is full ({limit} events waiting for a connection)")]
     BufferFull {
         /// The buffer limit.
         limit: usize,
     },
     /// The server answered `{success:false, error:{code, message}}`.
-    #[error("{event} was rejected by the server ({code}): {message}")]
     Rejected {
         /// The event name.
         event: String,
@@ -108,7 +102,6 @@ pub enum AckError {
         message: String,
     },
     /// The app left the room before its join was answered.
-    #[error("{event} for {room:?} was cancelled: the room was left before the join was answered")]
     Cancelled {
         /// The event name.
         event: String,
@@ -117,25 +110,103 @@ pub enum AckError {
     },
 }
 
+impl AckError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AckError::Timeout { .. } => "timeout",
+            AckError::Disconnected { .. } => "disconnected",
+            AckError::BufferFull { .. } => "buffer_full",
+            AckError::Rejected { .. } => "rejected",
+            AckError::Cancelled { .. } => "cancelled",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            AckError::Timeout { event, timeout_ms } => cat!(
+                "no acknowledgement for ",
+                quote(event),
+                " within ",
+                timeout_ms,
+                " ms"
+            ),
+            AckError::Disconnected { event } => cat!(
+                "the connection closed before ",
+                quote(event),
+                " was acknowledged"
+            ),
+            AckError::BufferFull { limit } => cat!(
+                "the emit buffer is full (",
+                limit,
+                " events waiting for a connection)"
+            ),
+            AckError::Rejected {
+                event,
+                code,
+                message,
+            } => cat!(event, " was rejected by the server (", code, "): ", message),
+            AckError::Cancelled { event, room } => cat!(
+                event,
+                " for ",
+                quote(room),
+                " was cancelled: the room was left before the join was answered"
+            ),
+        }
+    }
+}
+
 /// Errors of the connection's own API.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionError {
     /// The URL is not http(s) or ws(s).
-    #[error("invalid server URL {0:?}: expected http://, https://, ws:// or wss://")]
     BadUrl(String),
     /// The event name is empty or reserved.
-    #[error("invalid event name {0:?}: {1}")]
     BadEventName(String, &'static str),
     /// The payload is not valid JSON.
-    #[error("the payload is not valid JSON: {0}")]
     BadPayload(String),
     /// The token is empty.
-    #[error("connect needs a non-empty token")]
     EmptyToken,
     /// The room name is empty or blank.
-    #[error("invalid room name {0:?}: it must be a non-empty string")]
     BadRoomName(String),
 }
+
+impl ConnectionError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConnectionError::BadUrl(_) => "bad_url",
+            ConnectionError::BadEventName(..) => "bad_event_name",
+            ConnectionError::BadPayload(_) => "bad_payload",
+            ConnectionError::EmptyToken => "empty_token",
+            ConnectionError::BadRoomName(_) => "bad_room_name",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            ConnectionError::BadUrl(url) => cat!(
+                "invalid server URL ",
+                quote(url),
+                ": expected http://, https://, ws:// or wss://"
+            ),
+            ConnectionError::BadEventName(name, why) => {
+                cat!("invalid event name ", quote(name), ": ", why)
+            }
+            ConnectionError::BadPayload(why) => cat!("the payload is not valid JSON: ", why),
+            ConnectionError::EmptyToken => "connect needs a non-empty token".into(),
+            ConnectionError::BadRoomName(room) => cat!(
+                "invalid room name ",
+                quote(room),
+                ": it must be a non-empty string"
+            ),
+        }
+    }
+}
+
+display_for_tests!(AckError, ConnectionError);
 
 /// Options of the connection, with the seeds' defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,8 +281,13 @@ impl ConnectionConfig {
         let Some((scheme, host)) = rest.filter(|(_, r)| !r.is_empty()) else {
             return Err(ConnectionError::BadUrl(self.url.clone()));
         };
-        let path = format!("/{}", self.path.trim_matches('/'));
-        Ok(format!("{scheme}{host}{path}/?EIO=4&transport=websocket"))
+        Ok(cat!(
+            scheme,
+            host,
+            '/',
+            self.path.trim_matches('/'),
+            "/?EIO=4&transport=websocket"
+        ))
     }
 }
 

@@ -221,7 +221,7 @@ impl DeliveryEventHandler {
                 event: "delivery:status".into(),
                 reason: r,
             },
-            other => DeliveryError::RequestFailed(other.to_string()),
+            other => DeliveryError::RequestFailed(other.message()),
         })?;
         let statuses = data
             .get("statuses")

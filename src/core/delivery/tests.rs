@@ -1,6 +1,7 @@
 use super::*;
+use crate::core::json::json;
+use crate::core::test_support::Tagged;
 use proptest::prelude::*;
-use serde_json::json;
 
 fn events(h: &mut DeliveryEventHandler) -> Vec<DeliveryEvent> {
     h.drain_effects()
@@ -55,7 +56,7 @@ fn sent_ack_maps_ids_and_emits_sent() {
     let ev = events(&mut h);
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].name(), "message:sent");
-    let data = serde_json::to_value(&ev[0]).unwrap();
+    let data = ev[0].tagged();
     assert_eq!(data["event"], "message:sent");
     assert_eq!(data["data"]["clientMessageId"], "c1");
     assert_eq!(data["data"]["messageId"], "m1");
@@ -154,7 +155,7 @@ fn failure_and_retry() {
     h.on_failed("c1", "timeout", 2).unwrap();
     let ev = events(&mut h);
     assert_eq!(ev[0].name(), "message:failed");
-    let data = serde_json::to_value(&ev[0]).unwrap();
+    let data = ev[0].tagged();
     assert_eq!(data["data"]["error"], "timeout");
     h.mark_sending("c1", 3).unwrap();
     assert_eq!(h.status("c1").unwrap().state, DeliveryState::Sending);
@@ -436,7 +437,7 @@ fn an_ack_without_a_server_id_still_moves_pending_to_sent() {
     h.on_sent("c1", None, 30, 30).unwrap();
     let ev = events(&mut h);
     assert_eq!(ev.len(), 1);
-    let data = serde_json::to_value(&ev[0]).unwrap();
+    let data = ev[0].tagged();
     assert_eq!(data["event"], "message:sent");
     assert_eq!(data["data"]["state"], "sent");
     assert_eq!(data["data"]["messageId"], Value::Null);

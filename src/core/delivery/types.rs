@@ -32,8 +32,7 @@ impl Default for DeliveryConfig {
 }
 
 /// Delivery state of an outgoing message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryState {
     /// Tracked, not yet handed to the socket (e.g. queued offline).
     Pending,
@@ -87,15 +86,8 @@ impl DeliveryState {
     }
 }
 
-impl fmt::Display for DeliveryState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Snapshot of one tracked message (camelCase when serialized).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryStatus {
     /// Client-generated id given to `track_outgoing`.
     pub client_message_id: String,
@@ -127,11 +119,9 @@ pub struct DeliveryStatus {
 
 /// Data of every delivery event: the message's status plus, for receipts,
 /// who and when.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryUpdate {
     /// The message after the change.
-    #[serde(flatten)]
     pub status: DeliveryStatus,
     /// Recipient behind a receipt (`None` for acks and status syncs).
     pub user_id: Option<String>,
@@ -140,20 +130,15 @@ pub struct DeliveryUpdate {
 }
 
 /// Events for subscribers; serializes as `{event: "message:sent", data: {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", content = "data")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryEvent {
     /// The server acknowledged the message.
-    #[serde(rename = "message:sent")]
     Sent(DeliveryUpdate),
     /// A (new) recipient received the message.
-    #[serde(rename = "message:delivered")]
     Delivered(DeliveryUpdate),
     /// A (new) recipient read the message.
-    #[serde(rename = "message:read")]
     Read(DeliveryUpdate),
     /// Sending failed; `status.error` says why.
-    #[serde(rename = "message:failed")]
     Failed(DeliveryUpdate),
 }
 
@@ -206,19 +191,15 @@ pub enum DeliveryEffect {
 }
 
 /// Errors of the delivery machine. State is unchanged when one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryError {
     /// An argument was empty or out of range.
-    #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// `track_outgoing` for an id already tracked.
-    #[error("message {0} is already tracked; use mark_sending to retry it")]
     AlreadyTracked(String),
     /// No tracked message matches (never tracked, or forgotten).
-    #[error("unknown message {0}: it is not tracked by this client")]
     UnknownMessage(String),
     /// The transition would move backwards.
-    #[error("message {id} cannot go from {from} to {to}: delivery states only move forward")]
     InvalidTransition {
         /// Client message id.
         id: String,
@@ -228,7 +209,6 @@ pub enum DeliveryError {
         to: DeliveryState,
     },
     /// A server payload did not have the documented shape; it was dropped.
-    #[error("malformed {event} payload dropped: {reason}")]
     MalformedPayload {
         /// Event or request name.
         event: String,
@@ -236,9 +216,57 @@ pub enum DeliveryError {
         reason: String,
     },
     /// `on_response` with an id that is not pending.
-    #[error("no pending delivery request {0} (already answered or timed out)")]
     UnknownRequest(u64),
     /// The `delivery:status` request failed; statuses are re-requested on reconnect.
-    #[error("delivery:status failed: {0}")]
     RequestFailed(String),
 }
+
+impl DeliveryError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeliveryError::InvalidArgument(_) => "invalid_argument",
+            DeliveryError::AlreadyTracked(_) => "already_tracked",
+            DeliveryError::UnknownMessage(_) => "unknown_message",
+            DeliveryError::InvalidTransition { .. } => "invalid_transition",
+            DeliveryError::MalformedPayload { .. } => "malformed_payload",
+            DeliveryError::UnknownRequest(_) => "unknown_request",
+            DeliveryError::RequestFailed(_) => "request_failed",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            DeliveryError::InvalidArgument(why) => cat!("invalid argument: ", why),
+            DeliveryError::AlreadyTracked(id) => cat!(
+                "message ",
+                id,
+                " is already tracked; use mark_sending to retry it"
+            ),
+            DeliveryError::UnknownMessage(id) => {
+                cat!("unknown message ", id, ": it is not tracked by this client")
+            }
+            DeliveryError::InvalidTransition { id, from, to } => cat!(
+                "message ",
+                id,
+                " cannot go from ",
+                from.as_str(),
+                " to ",
+                to.as_str(),
+                ": delivery states only move forward"
+            ),
+            DeliveryError::MalformedPayload { event, reason } => {
+                cat!("malformed ", event, " payload dropped: ", reason)
+            }
+            DeliveryError::UnknownRequest(id) => cat!(
+                "no pending delivery request ",
+                id,
+                " (already answered or timed out)"
+            ),
+            DeliveryError::RequestFailed(why) => cat!("delivery:status failed: ", why),
+        }
+    }
+}
+
+display_for_tests!(DeliveryError);

@@ -1,15 +1,15 @@
 //! Small helpers shared by the delivery, queue and sync machines: Socket.IO
 //! ack parsing, string fields and the FNV-1a checksum.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::ack::{classify_ack_value, AckOutcome};
+use crate::core::decimal::{cat, display_for_tests};
 
 /// Why a request did not produce usable data.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AckError {
     /// The server answered `{success:false, error:{code, message}}`.
-    #[error("server rejected the request ({code}): {message}")]
     Rejected {
         /// The server's error code.
         code: String,
@@ -17,12 +17,34 @@ pub enum AckError {
         message: String,
     },
     /// The ack did not have the expected shape.
-    #[error("malformed server answer: {0}")]
     Malformed(String),
     /// The host reported a transport failure (timeout, disconnect, ...).
-    #[error("request failed: {0}")]
     Transport(String),
 }
+
+impl AckError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AckError::Rejected { .. } => "rejected",
+            AckError::Malformed(_) => "malformed",
+            AckError::Transport(_) => "transport",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            AckError::Rejected { code, message } => {
+                cat!("server rejected the request (", code, "): ", message)
+            }
+            AckError::Malformed(why) => cat!("malformed server answer: ", why),
+            AckError::Transport(why) => cat!("request failed: ", why),
+        }
+    }
+}
+
+display_for_tests!(AckError);
 
 /// Parses a Socket.IO ack `{success:true, data}` and returns `data`
 /// (`null` when absent). `Err` for `{success:false, ...}`, a non-object, or a

@@ -1,7 +1,7 @@
 //! The current user's presence: chosen status, custom status, invisible
 //! mode, idle and hidden-tab auto-away, and what is sent about it.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use super::{update_payload, CustomStatus, PresenceError, PresenceService, PresenceStatus};
 use super::{PresenceEffect, PrivacySettings, PrivacySettingsUpdate, EVENT_UPDATE};
@@ -229,7 +229,7 @@ impl PresenceService {
 
     pub(super) fn evaluate_idle(&mut self, now: Millis) {
         if self.away_deadline().is_some_and(|d| now >= d) {
-            self.log(|| format!("auto-away at {now}"));
+            self.log(|| crate::core::decimal::cat!("auto-away at ", now));
             self.change_own(now, |s| s.auto_away = true);
         }
     }
@@ -250,7 +250,7 @@ impl PresenceService {
         self.last_handled_activity = Some(now);
         self.note_activity(now);
         if self.auto_away {
-            self.log(|| format!("activity ends auto-away at {now}"));
+            self.log(|| crate::core::decimal::cat!("activity ends auto-away at ", now));
             self.change_own(now, |s| s.auto_away = false);
         }
     }

@@ -1,10 +1,9 @@
 //! Privacy: contacts, other users' settings and what the current user may
 //! see of each cached presence.
 
-use std::collections::HashSet;
-
 use super::{CachedPresence, PresenceError, PresenceService, UserPresence};
 use super::{PresenceEffect, PresenceStatus, PresenceVisibility, PrivacySettings, Visibility};
+use crate::core::vecmap::VecSet;
 
 impl PresenceService {
     /// Replace the current user's contacts. Emits `PresenceChanged` for cached
@@ -14,7 +13,7 @@ impl PresenceService {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let contacts: HashSet<String> = contact_ids.into_iter().map(Into::into).collect();
+        let contacts: VecSet<String> = contact_ids.into_iter().map(Into::into).collect();
         let before = self.all_views();
         self.contacts = contacts;
         self.emit_view_changes(before);

@@ -1,17 +1,13 @@
 //! Value types of the presence service: statuses, custom status, privacy
 //! settings and the results handed to the app.
 
-use std::fmt;
 use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 use super::PresenceError;
 use crate::core::Millis;
 
 /// A user's availability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PresenceStatus {
     /// Actively using the app.
     Online,
@@ -35,12 +31,6 @@ impl PresenceStatus {
     }
 }
 
-impl fmt::Display for PresenceStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for PresenceStatus {
     type Err = PresenceError;
 
@@ -57,8 +47,7 @@ impl FromStr for PresenceStatus {
 }
 
 /// Who may see presence (and, in the typing service, typing indicators).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Visibility {
     /// Anyone.
     #[default]
@@ -80,12 +69,6 @@ impl Visibility {
     }
 }
 
-impl fmt::Display for Visibility {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for Visibility {
     type Err = PresenceError;
 
@@ -100,17 +83,13 @@ impl FromStr for Visibility {
 }
 
 /// A custom status such as `📅 In a meeting`, optionally expiring.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CustomStatus {
     /// Free text, e.g. "In a meeting".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// An emoji, e.g. "📅".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
     /// When it clears itself (ms).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Millis>,
 }
 
@@ -127,24 +106,20 @@ impl CustomStatus {
 }
 
 /// A user's presence as the app sees it (already filtered by privacy rules).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPresence {
     /// The user.
     pub user_id: String,
     /// Status; `offline` when the online status is hidden from the viewer.
     pub status: PresenceStatus,
     /// Custom status; omitted when presence is hidden from the viewer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_status: Option<CustomStatus>,
     /// Last seen (ms); omitted when unknown or hidden from the viewer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen_at: Option<Millis>,
 }
 
 /// Privacy settings of one user. Defaults: everyone, shown, shown, allowed, not invisible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PrivacySettings {
     /// Who may see presence at all.
     pub visibility: Visibility,
@@ -171,23 +146,17 @@ impl Default for PrivacySettings {
 }
 
 /// A partial update of [`PrivacySettings`]; `None` fields are left as they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PrivacySettingsUpdate {
     /// New visibility.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
     /// New `showOnlineStatus`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_online_status: Option<bool>,
     /// New `showLastSeen`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_last_seen: Option<bool>,
     /// New `allowReadReceipts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_read_receipts: Option<bool>,
     /// New `invisibleMode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invisible_mode: Option<bool>,
 }
 
@@ -209,8 +178,7 @@ impl PrivacySettingsUpdate {
 }
 
 /// What a viewer may see of a target's presence (`canViewPresence` in the seeds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PresenceVisibility {
     /// Presence (including custom status) is visible at all.
     pub can_view_presence: bool,

@@ -14,7 +14,9 @@
 //! types it `Date` and hands it to a Postgres `TIMESTAMPTZ` column, where a
 //! number crashes the handler.
 
-use serde_json::{json, Map, Value};
+use crate::core::decimal::cat;
+use crate::core::json::quote;
+use crate::core::json::{json, Map, Value};
 
 use super::{CustomStatus, PresenceError, PresenceStatus, EVENT_CHANGED, EVENT_SUBSCRIBE};
 use crate::core::{describe_json as describe, required_str, time, Millis};
@@ -26,20 +28,21 @@ fn invalid(reason: impl Into<String>) -> PresenceError {
     }
 }
 
-fn opt_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+fn opt_string(obj: &Map, key: &str) -> Result<Option<String>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.trim().is_empty())),
-        other => Err(format!("{key} must be a string, got {}", describe(other))),
+        other => Err(cat!(key, " must be a string, got ", describe(other))),
     }
 }
 
-fn opt_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<Millis>, String> {
+fn opt_timestamp(obj: &Map, key: &str) -> Result<Option<Millis>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => time::parse(v).map(Some).ok_or_else(|| {
-            format!(
-                "{key} must be a Date, a number of ms since the epoch or an ISO-8601 string, got {}",
+            cat!(
+                key,
+                " must be a Date, a number of ms since the epoch or an ISO-8601 string, got ",
                 describe(Some(v))
             )
         }),
@@ -66,7 +69,7 @@ pub fn encode_custom_status(custom_status: &CustomStatus) -> Value {
 /// status encoded or `null` (which clears it on every server).
 pub fn update_payload(status: PresenceStatus, custom_status: Option<&CustomStatus>) -> Value {
     json!({
-        "status": status,
+        "status": status.as_str(),
         "customStatus": custom_status.map_or(Value::Null, encode_custom_status),
     })
 }
@@ -81,8 +84,8 @@ pub const CUSTOM_STATUS_KEYS: &[&str] = &["text", "emoji", "expiresAt"];
 pub fn parse_custom_status_input(value: &Value) -> Result<CustomStatus, PresenceError> {
     let bad = PresenceError::InvalidCustomStatus;
     let obj = value.as_object().ok_or_else(|| {
-        bad(format!(
-            "a custom status must be an object {{text?, emoji?, expiresAt?}}, got {}",
+        bad(cat!(
+            "a custom status must be an object {text?, emoji?, expiresAt?}, got ",
             describe(Some(value))
         ))
     })?;
@@ -90,8 +93,10 @@ pub fn parse_custom_status_input(value: &Value) -> Result<CustomStatus, Presence
         .keys()
         .find(|k| !CUSTOM_STATUS_KEYS.contains(&k.as_str()))
     {
-        return Err(bad(format!(
-            "unknown option {k:?} (known: text, emoji, expiresAt)"
+        return Err(bad(cat!(
+            "unknown option ",
+            quote(k),
+            " (known: text, emoji, expiresAt)"
         )));
     }
     Ok(CustomStatus {
@@ -101,7 +106,7 @@ pub fn parse_custom_status_input(value: &Value) -> Result<CustomStatus, Presence
     })
 }
 
-fn custom_status_fields(cs: &Map<String, Value>) -> Result<CustomStatus, PresenceError> {
+fn custom_status_fields(cs: &Map) -> Result<CustomStatus, PresenceError> {
     Ok(CustomStatus {
         text: opt_string(cs, "text").map_err(invalid)?,
         emoji: opt_string(cs, "emoji").map_err(invalid)?,
@@ -122,7 +127,7 @@ pub fn decode_custom_status(value: &Value) -> Result<Option<CustomStatus>, Prese
             let structured = text
                 .trim_start()
                 .starts_with('{')
-                .then(|| serde_json::from_str::<Value>(text).ok())
+                .then(|| crate::core::json::from_str(text).ok())
                 .flatten()
                 .and_then(|v| match v {
                     Value::Object(cs) => custom_status_fields(&cs).ok(),
@@ -136,8 +141,8 @@ pub fn decode_custom_status(value: &Value) -> Result<Option<CustomStatus>, Prese
             })
         }
         other => {
-            return Err(invalid(format!(
-                "customStatus must be an object or a string, got {}",
+            return Err(invalid(cat!(
+                "customStatus must be an object or a string, got ",
                 describe(Some(other))
             )))
         }
@@ -158,20 +163,17 @@ pub(crate) struct PresenceChanged {
 /// `customEmoji` joins its text into one custom status; an object's own
 /// `emoji` wins over it.
 pub(crate) fn parse_presence_changed(payload: &Value) -> Result<PresenceChanged, PresenceError> {
-    let obj = payload.as_object().ok_or_else(|| {
-        invalid(format!(
-            "expected an object, got {}",
-            describe(Some(payload))
-        ))
-    })?;
+    let obj = payload
+        .as_object()
+        .ok_or_else(|| invalid(cat!("expected an object, got ", describe(Some(payload)))))?;
     let user_id = required_str(obj, "userId").map_err(invalid)?.to_owned();
     let status = match obj.get("status") {
         Some(Value::String(s)) => s
             .parse::<PresenceStatus>()
-            .map_err(|e| invalid(e.to_string()))?,
+            .map_err(|e| invalid(e.message()))?,
         other => {
-            return Err(invalid(format!(
-                "status must be a string, got {}",
+            return Err(invalid(cat!(
+                "status must be a string, got ",
                 describe(other)
             )))
         }
@@ -207,26 +209,24 @@ pub(crate) fn subscribe_answer(
         reason,
     };
     let value = answer.as_ref().map_err(|e| {
-        fail(format!(
-            "no answer ({e}); presence still follows presence:changed"
+        fail(cat!(
+            "no answer (",
+            e,
+            "); presence still follows presence:changed"
         ))
     })?;
     if value.get("success") == Some(&Value::Bool(false)) {
-        return Err(fail(format!(
-            "refused: {}",
+        return Err(fail(cat!(
+            "refused: ",
             value
                 .get("error")
-                .map_or_else(|| "no reason".into(), Value::to_string)
+                .map_or_else(|| "no reason".into(), Value::to_text)
         )));
     }
     value
-        .pointer("/data/presences")
+        .get("data")
+        .and_then(|d| d.get("presences"))
         .or_else(|| value.get("presences"))
         .and_then(Value::as_array)
-        .ok_or_else(|| {
-            fail(format!(
-                "answer without presences: {}",
-                describe(Some(value))
-            ))
-        })
+        .ok_or_else(|| fail(cat!("answer without presences: ", describe(Some(value)))))
 }

@@ -8,7 +8,7 @@
 //! (timeout, transport), anything malformed, or an ack naming another
 //! clientMessageId.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::ack::{classify_ack_value, AckOutcome};
 use crate::core::delivery::wire::{parse_ack, str_field, AckError};
@@ -46,7 +46,7 @@ pub fn classify_send_ack(
             AckError::Rejected { code, .. } => Some(code.clone()),
             AckError::Malformed(_) | AckError::Transport(_) => None,
         },
-        error: e.to_string(),
+        error: e.message(),
     })?;
     // `parse_ack` has checked `{success:true}`; the id may sit at the top
     // level or in `data`.
@@ -56,8 +56,11 @@ pub fn classify_send_ack(
     if let Some(acked) = acked_cid {
         if acked != client_message_id {
             return Err(SendFailure {
-                error: format!(
-                    "malformed server answer: ack is for clientMessageId {acked}, expected {client_message_id}"
+                error: crate::core::decimal::cat!(
+                    "malformed server answer: ack is for clientMessageId ",
+                    acked,
+                    ", expected ",
+                    client_message_id
                 ),
                 code: None,
             });

@@ -1,7 +1,7 @@
 //! Flushing: the flush state machine, one `message:send` at a time, acks,
 //! retries with backoff, timeouts.
 
-use serde_json::{Map, Value};
+use crate::core::json::{Map, Value};
 
 use super::ack::{classify_send_ack, SendAck, SendFailure};
 use super::{
@@ -47,9 +47,10 @@ impl OfflineQueueService {
         if self.in_flight.as_ref().is_some_and(|f| f.deadline <= now) {
             if let Some(inf) = self.in_flight.take() {
                 let failure = SendFailure {
-                    error: format!(
-                        "no answer from the server within {} ms",
-                        self.config.request_timeout_ms
+                    error: crate::core::decimal::cat!(
+                        "no answer from the server within ",
+                        self.config.request_timeout_ms,
+                        " ms"
                     ),
                     code: None,
                 };

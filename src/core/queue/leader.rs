@@ -22,6 +22,7 @@
 //!   missing, the next holder cannot know it is behind.
 
 use super::{Flush, Lock, OfflineQueueService, QueueEffect};
+use crate::core::decimal::cat;
 use crate::core::Millis;
 
 /// How long a new holder of the flush lock waits, at most, for the previous
@@ -31,7 +32,7 @@ pub const TAKEOVER_WAIT_MS: Millis = 1_000;
 
 impl OfflineQueueService {
     fn leader_key(&self) -> String {
-        format!("{}:leader", self.config.storage_key)
+        cat!(self.config.storage_key, ":leader")
     }
 
     /// Whether `key` is the store key of the leader record.
@@ -142,7 +143,7 @@ impl OfflineQueueService {
                 // lease this tab had lost without hearing it yet).
                 if self.other_leader().is_none() {
                     let key = self.leader_key();
-                    let record = format!("released {}", self.leader_id);
+                    let record = cat!("released ", self.leader_id);
                     let _ = self.store.set(&key, &record);
                 }
                 id
@@ -158,7 +159,7 @@ impl OfflineQueueService {
             return;
         }
         let key = self.leader_key();
-        let record = format!("held {}", self.leader_id);
+        let record = cat!("held ", self.leader_id);
         self.record_pending = self.store.set(&key, &record).is_err();
     }
 

@@ -18,11 +18,10 @@
 //!   `status = queued`, `clientMessageId ??= id`, `type ??= "text"`,
 //!   `mentions ??= []`.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 use super::{QueuedMessage, QueuedStatus};
+use crate::core::decimal::{concat, push_hex16};
 use crate::core::delivery::wire::fnv1a64;
+use crate::core::json::{self, FieldError, Map, ToJson, Value};
 use crate::core::Millis;
 
 /// Schema version written by this build (one key per message).
@@ -51,64 +50,26 @@ pub(super) enum Parsed {
     Unparsable { reason: String },
 }
 
-/// The stored fields in declaration order: what the checksum covers (the
-/// same text the v2 layout checksummed, so migrated entries verify).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Canonical<'a> {
-    id: &'a str,
-    client_message_id: &'a str,
-    channel_id: &'a str,
-    content: &'a str,
-    #[serde(rename = "type")]
-    message_type: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thread_id: &'a Option<String>,
-    mentions: &'a [String],
-    created_at: Millis,
-    updated_at: Millis,
-    retry_count: u32,
-    status: QueuedStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_error: &'a Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_error_code: &'a Option<String>,
-}
-
-impl<'a> From<&'a QueuedMessage> for Canonical<'a> {
-    fn from(m: &'a QueuedMessage) -> Self {
-        Canonical {
-            id: &m.id,
-            client_message_id: &m.client_message_id,
-            channel_id: &m.channel_id,
-            content: &m.content,
-            message_type: &m.message_type,
-            thread_id: &m.thread_id,
-            mentions: &m.mentions,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            retry_count: m.retry_count,
-            status: m.status,
-            last_error: &m.last_error,
-            last_error_code: &m.last_error_code,
-        }
-    }
-}
-
-/// The checksum of one entry (16 lowercase hex digits).
+/// The checksum of one entry (16 lowercase hex digits) over its canonical
+/// JSON text ([`QueuedMessage::canonical`]).
 pub(super) fn checksum(msg: &QueuedMessage) -> String {
-    let canonical = serde_json::to_string(&Canonical::from(msg)).unwrap_or_default();
-    format!("{:016x}", fnv1a64(canonical.as_bytes()))
+    let canonical = Value::Object(msg.canonical()).to_text();
+    let mut out = String::with_capacity(16);
+    push_hex16(&mut out, fnv1a64(canonical.as_bytes()));
+    out
 }
 
 /// The stored text of one entry (v3).
 pub(super) fn encode_entry(msg: &QueuedMessage) -> String {
-    let mut v = serde_json::to_value(Canonical::from(msg)).unwrap_or_default();
-    if let Value::Object(obj) = &mut v {
-        obj.insert("version".into(), Value::from(QUEUE_SCHEMA_VERSION));
-        obj.insert("checksum".into(), Value::String(checksum(msg)));
-    }
-    v.to_string()
+    let mut obj = msg.canonical();
+    obj.push("version", QUEUE_SCHEMA_VERSION);
+    obj.push("checksum", checksum(msg));
+    Value::Object(obj).to_text()
+}
+
+/// `"not valid JSON (<why>)"`.
+fn not_json(e: json::Error) -> String {
+    concat(&["not valid JSON (", &e.describe(), ")"])
 }
 
 /// Parses the text stored under an entry key; `key_id` is the id in the key.
@@ -118,35 +79,38 @@ pub(super) fn parse_entry(text: &str, key_id: &str) -> Result<QueuedMessage, Bad
         reason,
         id: Some(key_id.to_owned()),
     };
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON ({e})")))?;
+    let value = json::from_str(text).map_err(|e| bad(not_json(e)))?;
     if let Some(v) = value.get("version") {
         match v.as_u64() {
             Some(v) if (2..=QUEUE_SCHEMA_VERSION).contains(&v) => {}
             _ => {
-                return Err(bad(format!(
-                    "unsupported entry version {v} (this build reads 2 and 3)"
-                )))
+                return Err(bad(concat(&[
+                    "unsupported entry version ",
+                    &v.to_text(),
+                    " (this build reads 2 and 3)",
+                ])))
             }
         }
     }
     let msg = verified_entry(&value).map_err(|b| bad(b.reason))?;
     if msg.id != key_id {
-        return Err(bad(format!(
-            "entry {} is stored under the key of {key_id}",
-            msg.id
-        )));
+        return Err(bad(concat(&[
+            "entry ",
+            &msg.id,
+            " is stored under the key of ",
+            key_id,
+        ])));
     }
     Ok(msg)
 }
 
 /// Parses an old whole document (v1 or v2) for the migration.
 pub(super) fn parse_document(text: &str) -> Parsed {
-    let value: Value = match serde_json::from_str(text) {
+    let value = match json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             return Parsed::Unparsable {
-                reason: format!("not valid JSON ({e})"),
+                reason: not_json(e),
             }
         }
     };
@@ -156,11 +120,15 @@ pub(super) fn parse_document(text: &str) -> Parsed {
         };
     };
     let (field, version) = match obj.get("version").and_then(Value::as_u64) {
-        Some(2) => ("messages", 2),
-        Some(1) => ("items", 1),
+        Some(2) => ("messages", "2"),
+        Some(1) => ("items", "1"),
         Some(v) => {
             return Parsed::Unparsable {
-                reason: format!("unsupported schema version {v} (this build migrates 1 and 2)"),
+                reason: concat(&[
+                    "unsupported schema version ",
+                    &crate::core::decimal::u64_text(v),
+                    " (this build migrates 1 and 2)",
+                ]),
             }
         }
         None => {
@@ -171,20 +139,20 @@ pub(super) fn parse_document(text: &str) -> Parsed {
     };
     let Some(items) = obj.get(field).and_then(Value::as_array) else {
         return Parsed::Unparsable {
-            reason: format!("version {version} document without `{field}` array"),
+            reason: concat(&["version ", version, " document without `", field, "` array"]),
         };
     };
     let mut messages: Vec<QueuedMessage> = Vec::new();
     let mut bad = Vec::new();
     for item in items {
-        let parsed = if version == 2 {
+        let parsed = if version == "2" {
             verified_entry(item)
         } else {
             migrate_v1_entry(item)
         };
         match parsed {
             Ok(m) if messages.iter().any(|x| x.id == m.id) => bad.push(BadEntry {
-                raw: item.to_string(),
+                raw: item.to_text(),
                 reason: "duplicate entry id".into(),
                 id: Some(m.id),
             }),
@@ -197,7 +165,7 @@ pub(super) fn parse_document(text: &str) -> Parsed {
 
 fn bad_entry(item: &Value, reason: impl Into<String>) -> BadEntry {
     BadEntry {
-        raw: item.to_string(),
+        raw: item.to_text(),
         reason: reason.into(),
         id: item
             .get("id")
@@ -236,13 +204,9 @@ fn verified_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
     let Some(sum) = obj.get("checksum").and_then(Value::as_str) else {
         return Err(bad_entry(item, "entry has no checksum"));
     };
-    let mut fields = obj.clone();
-    fields.remove("checksum");
-    fields.remove("version");
-    fields.remove("persisted");
-    let mut msg: QueuedMessage = serde_json::from_value(Value::Object(fields))
-        .map_err(|e| bad_entry(item, format!("invalid entry ({e})")))?;
-    validate(&msg).map_err(|e| bad_entry(item, format!("invalid entry ({e})")))?;
+    let invalid = |why: &str| bad_entry(item, concat(&["invalid entry (", why, ")"]));
+    let mut msg = read_message(obj).map_err(|e| invalid(&e.describe()))?;
+    validate(&msg).map_err(|e| invalid(&e))?;
     if checksum(&msg) != sum {
         return Err(bad_entry(
             item,
@@ -256,32 +220,59 @@ fn verified_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
     Ok(msg)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct V1Item {
-    id: String,
-    channel_id: String,
-    content: String,
-    #[serde(rename = "type", default)]
-    message_type: Option<String>,
-    timestamp: Millis,
-    #[serde(default)]
-    retries: u64,
-    #[serde(default)]
-    thread_id: Option<String>,
-    #[serde(default)]
-    mentions: Option<Vec<String>>,
-    #[serde(default)]
-    client_message_id: Option<String>,
-    #[serde(default)]
-    last_error: Option<String>,
-    #[serde(default)]
-    last_retry_at: Option<Millis>,
+/// The stored fields of a message (`persisted` is not among them: what
+/// was read from storage is stored).
+fn read_message(o: &Map) -> Result<QueuedMessage, FieldError> {
+    let status = o.str_field("status")?;
+    Ok(QueuedMessage {
+        id: o.str_field("id")?,
+        client_message_id: o.str_field("clientMessageId")?,
+        channel_id: o.str_field("channelId")?,
+        content: o.str_field("content")?,
+        message_type: o.str_field("type")?,
+        thread_id: o.opt_str_field("threadId")?,
+        mentions: o.opt_strings_field("mentions")?.unwrap_or_default(),
+        created_at: o.u64_field("createdAt")?,
+        updated_at: o.u64_field("updatedAt")?,
+        retry_count: match o.opt_u64_field("retryCount")? {
+            None => 0,
+            Some(n) => u32::try_from(n).map_err(|_| FieldError {
+                key: "retryCount",
+                expected: "at most 4294967295",
+            })?,
+        },
+        status: QueuedStatus::from_name(&status).ok_or(FieldError {
+            key: "status",
+            expected: "one of queued, sending, failed",
+        })?,
+        last_error: o.opt_str_field("lastError")?,
+        last_error_code: o.opt_str_field("lastErrorCode")?,
+        persisted: true,
+    })
 }
 
+/// A v1 item (the TypeScript service's), migrated.
 fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
-    let v1: V1Item = serde_json::from_value(item.clone())
-        .map_err(|e| bad_entry(item, format!("invalid v1 entry ({e})")))?;
+    let invalid = |why: &str| bad_entry(item, concat(&["invalid v1 entry (", why, ")"]));
+    let o = item
+        .as_object()
+        .ok_or_else(|| invalid("entry is not an object"))?;
+    let read = || -> Result<V1Item, FieldError> {
+        Ok(V1Item {
+            id: o.str_field("id")?,
+            channel_id: o.str_field("channelId")?,
+            content: o.str_field("content")?,
+            message_type: o.opt_str_field("type")?,
+            timestamp: o.u64_field("timestamp")?,
+            retries: o.opt_u64_field("retries")?.unwrap_or(0),
+            thread_id: o.opt_str_field("threadId")?,
+            mentions: o.opt_strings_field("mentions")?,
+            client_message_id: o.opt_str_field("clientMessageId")?,
+            last_error: o.opt_str_field("lastError")?,
+            last_retry_at: o.opt_u64_field("lastRetryAt")?,
+        })
+    };
+    let v1 = read().map_err(|e| invalid(&e.describe()))?;
     let msg = QueuedMessage {
         client_message_id: v1
             .client_message_id
@@ -304,13 +295,27 @@ fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
         last_error_code: None,
         persisted: true,
     };
-    validate(&msg).map_err(|e| bad_entry(item, format!("invalid v1 entry ({e})")))?;
+    validate(&msg).map_err(|e| invalid(&e))?;
     Ok(msg)
 }
 
+/// The fields of a v1 item.
+struct V1Item {
+    id: String,
+    channel_id: String,
+    content: String,
+    message_type: Option<String>,
+    timestamp: Millis,
+    retries: u64,
+    thread_id: Option<String>,
+    mentions: Option<Vec<String>>,
+    client_message_id: Option<String>,
+    last_error: Option<String>,
+    last_retry_at: Option<Millis>,
+}
+
 /// Something set aside because it could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantinedEntry {
     /// When it was set aside.
     pub quarantined_at: Millis,
@@ -319,27 +324,50 @@ pub struct QuarantinedEntry {
     /// The original text (one entry, or the whole document when unreadable).
     pub raw: String,
     /// The entry's id when it could be read.
-    #[serde(default)]
     pub id: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct QuarantineDoc {
-    version: u64,
-    entries: Vec<QuarantinedEntry>,
+impl ToJson for QuarantinedEntry {
+    fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.push("quarantinedAt", self.quarantined_at);
+        o.push("reason", self.reason.as_str());
+        o.push("raw", self.raw.as_str());
+        o.push("id", self.id.as_deref());
+        Value::Object(o)
+    }
+}
+
+/// The entries of a quarantine document `{version, entries: [...]}`.
+fn read_quarantine(text: &str) -> Option<Vec<QuarantinedEntry>> {
+    let doc = json::from_str(text).ok()?;
+    let doc = doc.as_object()?;
+    doc.u64_field("version").ok()?;
+    doc.get("entries")?
+        .as_array()?
+        .iter()
+        .map(|e| {
+            let e = e.as_object()?;
+            Some(QuarantinedEntry {
+                quarantined_at: e.u64_field("quarantinedAt").ok()?,
+                reason: e.str_field("reason").ok()?,
+                raw: e.str_field("raw").ok()?,
+                id: e.opt_str_field("id").ok()?,
+            })
+        })
+        .collect()
 }
 
 /// Reads a quarantine document; unreadable text becomes one entry itself.
 pub(super) fn parse_quarantine(text: &str, now: Millis) -> Vec<QuarantinedEntry> {
-    match serde_json::from_str::<QuarantineDoc>(text) {
-        Ok(doc) => doc.entries,
-        Err(_) => vec![QuarantinedEntry {
+    read_quarantine(text).unwrap_or_else(|| {
+        vec![QuarantinedEntry {
             quarantined_at: now,
             reason: "unreadable quarantine document".into(),
             raw: text.to_owned(),
             id: None,
-        }],
-    }
+        }]
+    })
 }
 
 /// Appends `new` to `existing` (deduplicated by raw text, capped).
@@ -354,9 +382,8 @@ pub(super) fn append_quarantine(
     }
     let excess = existing.len().saturating_sub(QUARANTINE_CAP);
     existing.drain(..excess);
-    serde_json::to_string(&QuarantineDoc {
-        version: 1,
-        entries: existing,
-    })
-    .unwrap_or_default()
+    let mut doc = Map::new();
+    doc.push("version", 1u64);
+    doc.push("entries", existing.to_json());
+    Value::Object(doc).to_text()
 }

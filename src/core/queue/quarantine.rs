@@ -3,6 +3,7 @@
 
 use super::persist::{self, BadEntry, Parsed};
 use super::{Entry, OfflineQueueService, QuarantinedEntry, QueueErrorReason, QueueEvent};
+use crate::core::decimal::cat;
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::Millis;
 
@@ -41,9 +42,12 @@ impl OfflineQueueService {
                         },
                         key: Some(doc_key),
                     }]);
-                    let message = format!(
-                        "the stored offline queue is unreadable ({reason}); it was set aside under '{}' and the queue continues without it",
-                        self.config.quarantine_key
+                    let message = cat!(
+                        "the stored offline queue is unreadable (",
+                        reason,
+                        "); it was set aside under '",
+                        self.config.quarantine_key,
+                        "' and the queue continues without it"
                     );
                     self.emit(QueueEvent::Error {
                         reason: QueueErrorReason::Corrupt,
@@ -88,16 +92,21 @@ impl OfflineQueueService {
     }
 
     pub(super) fn report_bad(&mut self, bad: Vec<(BadEntry, Option<String>)>, now: Millis) {
-        let message = format!(
-            "{} stored queue entr{} failed the integrity check ({}) and {} set aside under '{}'; the other entries were loaded",
+        let one = bad.len() == 1;
+        let message = cat!(
             bad.len(),
-            if bad.len() == 1 { "y" } else { "ies" },
+            " stored queue entr",
+            if one { "y" } else { "ies" },
+            " failed the integrity check (",
             bad.iter()
                 .map(|(b, _)| b.reason.as_str())
                 .collect::<Vec<_>>()
                 .join("; "),
-            if bad.len() == 1 { "was" } else { "were" },
-            self.config.quarantine_key
+            ") and ",
+            if one { "was" } else { "were" },
+            " set aside under '",
+            self.config.quarantine_key,
+            "'; the other entries were loaded"
         );
         let message_id = match bad.as_slice() {
             [(one, _)] => one.id.clone(),

@@ -3,12 +3,12 @@
 //! refused writes, and reading other tabs' changes (the one-time migration
 //! of the old layout and the quarantine are `quarantine.rs`).
 
-use std::collections::BTreeSet;
-
 use super::persist;
 use super::{Entry, OfflineQueueService, QueueErrorReason, QueueEvent, QueuedMessage};
+use crate::core::decimal::cat;
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::store::StoreError;
+use crate::core::vecmap::VecSet;
 use crate::core::Millis;
 
 /// What the store holds under one entry key.
@@ -33,11 +33,11 @@ impl OfflineQueueService {
     // ------------------------------------------------------------------
 
     fn entry_prefix(&self) -> String {
-        format!("{}:m:", self.config.storage_key)
+        cat!(self.config.storage_key, ":m:")
     }
 
     pub(super) fn entry_key(&self, id: &str) -> String {
-        format!("{}:m:{id}", self.config.storage_key)
+        cat!(self.config.storage_key, ":m:", id)
     }
 
     /// The message id stored under `key`, if it is one of this queue's entry keys.
@@ -59,8 +59,12 @@ impl OfflineQueueService {
             self.store_error = Some(reason);
             self.emit(QueueEvent::Error {
                 reason,
-                message: format!(
-                    "could not {action} the offline queue: {err}; messages stay in memory and are still sent"
+                message: cat!(
+                    "could not ",
+                    action,
+                    " the offline queue: ",
+                    err.message(),
+                    "; messages stay in memory and are still sent"
                 ),
                 message_id: None,
             });
@@ -71,12 +75,20 @@ impl OfflineQueueService {
     /// would lose it) or not in its latest state (`dirty == true`).
     pub(super) fn report_unstored(&mut self, id: &str, err: &StoreError, dirty: bool) {
         let message = if dirty {
-            format!(
-                "the latest change of queued message {id} could not be stored: {err}; the stored copy is older (a reload keeps the message in that state); it is stored again as soon as the storage accepts it"
+            cat!(
+                "the latest change of queued message ",
+                id,
+                " could not be stored: ",
+                err.message(),
+                "; the stored copy is older (a reload keeps the message in that state); it is stored again as soon as the storage accepts it"
             )
         } else {
-            format!(
-                "queued message {id} could not be stored: {err}; it is kept in memory (persisted: false) and still sent, and stored as soon as the storage accepts it (a reload before that would lose it)"
+            cat!(
+                "queued message ",
+                id,
+                " could not be stored: ",
+                err.message(),
+                "; it is kept in memory (persisted: false) and still sent, and stored as soon as the storage accepts it (a reload before that would lose it)"
             )
         };
         self.emit(QueueEvent::Error {
@@ -341,7 +353,7 @@ impl OfflineQueueService {
         let Some(ids) = self.list_ids() else {
             return;
         };
-        let listed: BTreeSet<String> = ids.into_iter().collect();
+        let listed: VecSet<String> = ids.into_iter().collect();
         for id in &listed {
             if self.pending_removals.contains(id) {
                 continue;

@@ -1,7 +1,7 @@
 use super::*;
+use crate::core::json::{json, Value};
 use crate::core::store::MemoryStore;
 use proptest::prelude::*;
-use serde_json::{json, Value};
 
 mod leader;
 mod migration;
@@ -76,7 +76,7 @@ fn stored(store: &MemoryStore) -> Vec<Value> {
         .keys()
         .into_iter()
         .filter(|k| k.starts_with(PREFIX))
-        .map(|k| serde_json::from_str(&store.raw(&k).unwrap()).unwrap())
+        .map(|k| crate::core::json::from_str(&store.raw(&k).unwrap()).unwrap())
         .collect();
     v.sort_by_key(|e| (e["createdAt"].as_u64(), e["id"].as_str().map(str::to_owned)));
     v
@@ -217,8 +217,8 @@ fn ids_are_unique_and_the_client_id_is_reused_on_every_attempt() {
         ..QueueConfig::default()
     };
     let mut q = open_with(&store, config, 1);
-    let mut ids = BTreeSet::new();
-    let mut cids = BTreeSet::new();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut cids = std::collections::BTreeSet::new();
     for i in 0..300 {
         let m = queue(&mut q, &format!("m{i}"), 5);
         assert!(ids.insert(m.id));

@@ -1,9 +1,9 @@
 //! The queue's public types: configuration, messages, events, effects, errors.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::backoff::BackoffConfig;
+use crate::core::decimal::{cat, display_for_tests};
 use crate::core::Millis;
 
 /// Tunables of the offline queue.
@@ -46,8 +46,7 @@ impl Default for QueueConfig {
 }
 
 /// Status of a queued message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueuedStatus {
     /// Waiting to be sent (possibly for a retry delay).
     Queued,
@@ -58,8 +57,7 @@ pub enum QueuedStatus {
 }
 
 /// A message in the queue (camelCase when serialized).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMessage {
     /// Queue entry id.
     pub id: String,
@@ -70,40 +68,29 @@ pub struct QueuedMessage {
     /// Message text.
     pub content: String,
     /// Message type (`text`, `file`, `image`, `voice`, `system`, ...).
-    #[serde(rename = "type")]
     pub message_type: String,
     /// Thread of a reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
     /// Mentioned user ids.
-    #[serde(default)]
     pub mentions: Vec<String>,
     /// When it was queued.
     pub created_at: Millis,
     /// Last change.
     pub updated_at: Millis,
     /// Failed attempts so far.
-    #[serde(default)]
     pub retry_count: u32,
     /// Current status.
     pub status: QueuedStatus,
     /// Error of the last failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     /// The server's error code of the last failed attempt (`RATE_LIMITED`,
     /// `ROOM_NOT_FOUND`, ...), when the server rejected it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error_code: Option<String>,
     /// Whether the message is in storage, so a reload keeps it. `false` while
     /// the storage refuses it (full or unavailable): it is still sent from
     /// memory, and written as soon as the storage accepts it
     /// (`message:persisted`). Never part of the stored entry itself.
-    #[serde(default = "stored_default")]
     pub persisted: bool,
-}
-
-fn stored_default() -> bool {
-    true
 }
 
 fn default_type() -> String {
@@ -111,24 +98,19 @@ fn default_type() -> String {
 }
 
 /// Input of [`OfflineQueueService::queue_message`] (camelCase from JS).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
     /// Target channel.
     pub channel_id: String,
     /// Message text (must not be blank).
     pub content: String,
     /// Message type, `text` by default.
-    #[serde(rename = "type", default = "default_type")]
     pub message_type: String,
     /// Thread of a reply.
-    #[serde(default)]
     pub thread_id: Option<String>,
     /// Mentioned user ids.
-    #[serde(default)]
     pub mentions: Vec<String>,
     /// A client message id chosen by the app; generated when absent.
-    #[serde(default)]
     pub client_message_id: Option<String>,
 }
 
@@ -147,8 +129,7 @@ impl NewMessage {
 }
 
 /// Why a `queue:error` was emitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueErrorReason {
     /// The storage quota is full.
     Quota,
@@ -161,17 +142,14 @@ pub enum QueueErrorReason {
 }
 
 /// Events for subscribers; serialize as `{event: "queue:flushed", data: {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", content = "data", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum QueueEvent {
     /// A message was added.
-    #[serde(rename = "message:queued")]
     Queued {
         /// The new entry.
         message: QueuedMessage,
     },
     /// The server acknowledged a queued message; it left the queue.
-    #[serde(rename = "message:sent")]
     Sent {
         /// The entry as it was sent.
         message: QueuedMessage,
@@ -186,7 +164,6 @@ pub enum QueueEvent {
         flush_id: Option<u64>,
     },
     /// A message gave up after all retries (kept as `failed`).
-    #[serde(rename = "message:failed")]
     Failed {
         /// The entry, now `failed`.
         message: QueuedMessage,
@@ -197,13 +174,11 @@ pub enum QueueEvent {
     },
     /// A message the storage had refused (`persisted: false`, reported with
     /// `queue:error`) is stored now: a reload keeps it.
-    #[serde(rename = "message:persisted")]
     Persisted {
         /// The entry, now `persisted`.
         message: QueuedMessage,
     },
     /// A flush started.
-    #[serde(rename = "queue:flushing")]
     Flushing {
         /// Id returned by `flush_queue`.
         flush_id: u64,
@@ -211,7 +186,6 @@ pub enum QueueEvent {
         count: usize,
     },
     /// A flush ended: the result of `flushQueue()`.
-    #[serde(rename = "queue:flushed")]
     Flushed {
         /// Id returned by `flush_queue`.
         flush_id: u64,
@@ -221,7 +195,6 @@ pub enum QueueEvent {
         failed: u32,
     },
     /// `clear_queue` removed messages.
-    #[serde(rename = "queue:cleared")]
     Cleared {
         /// How many.
         count: usize,
@@ -230,7 +203,6 @@ pub enum QueueEvent {
     /// `message_id` and reason `quota` / `unavailable` / `storage`, that
     /// message is not (or not in its latest state) stored: one event per
     /// message, each time it happens.
-    #[serde(rename = "queue:error")]
     Error {
         /// Machine-readable reason.
         reason: QueueErrorReason,
@@ -291,10 +263,9 @@ pub enum QueueEffect {
 }
 
 /// Errors of the queue API. Nothing is changed or lost when one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueueError {
     /// The message-count limit is reached; the oldest are never dropped.
-    #[error("offline queue is full ({count} of {max} messages): wait for it to flush, or remove or retry failed messages")]
     Full {
         /// Messages held.
         count: usize,
@@ -302,7 +273,6 @@ pub enum QueueError {
         max: usize,
     },
     /// The byte budget would be exceeded.
-    #[error("offline queue storage budget exceeded ({bytes} > {max} bytes of stored entries): wait for it to flush, remove messages or shorten this one")]
     TooLarge {
         /// Size the queue would have.
         bytes: usize,
@@ -310,23 +280,71 @@ pub enum QueueError {
         max: usize,
     },
     /// The input is not a valid message.
-    #[error("invalid message: {0}")]
     InvalidMessage(String),
     /// The chosen clientMessageId is already queued.
-    #[error("a queued message already uses clientMessageId {0}")]
     Duplicate(String),
     /// No entry with this id.
-    #[error("no queued message with id {0}")]
     NotFound(String),
     /// The entry is being sent right now.
-    #[error("message {0} is being sent right now; wait for the server's answer")]
     InFlight(String),
     /// Only `failed` entries can be retried by hand.
-    #[error("message {0} has not failed; only failed messages can be retried")]
     NotFailed(String),
     /// `on_response` with an id that is not pending.
-    #[error(
-        "no pending queue request {0} (already answered, timed out or cancelled by a disconnect)"
-    )]
     UnknownRequest(u64),
 }
+
+impl QueueError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            QueueError::Full { .. } => "queue_full",
+            QueueError::TooLarge { .. } => "queue_too_large",
+            QueueError::InvalidMessage(_) => "invalid_message",
+            QueueError::Duplicate(_) => "duplicate",
+            QueueError::NotFound(_) => "not_found",
+            QueueError::InFlight(_) => "in_flight",
+            QueueError::NotFailed(_) => "not_failed",
+            QueueError::UnknownRequest(_) => "unknown_request",
+        }
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            QueueError::Full { count, max } => cat!(
+                "offline queue is full (",
+                count,
+                " of ",
+                max,
+                " messages): wait for it to flush, or remove or retry failed messages"
+            ),
+            QueueError::TooLarge { bytes, max } => cat!(
+                "offline queue storage budget exceeded (",
+                bytes,
+                " > ",
+                max,
+                " bytes of stored entries): wait for it to flush, remove messages or shorten this one"
+            ),
+            QueueError::InvalidMessage(why) => cat!("invalid message: ", why),
+            QueueError::Duplicate(id) => cat!("a queued message already uses clientMessageId ", id),
+            QueueError::NotFound(id) => cat!("no queued message with id ", id),
+            QueueError::InFlight(id) => cat!(
+                "message ",
+                id,
+                " is being sent right now; wait for the server's answer"
+            ),
+            QueueError::NotFailed(id) => cat!(
+                "message ",
+                id,
+                " has not failed; only failed messages can be retried"
+            ),
+            QueueError::UnknownRequest(id) => cat!(
+                "no pending queue request ",
+                id,
+                " (already answered, timed out or cancelled by a disconnect)"
+            ),
+        }
+    }
+}
+
+display_for_tests!(QueueError);

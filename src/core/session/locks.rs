@@ -9,9 +9,8 @@
 //! could not renew in time (a throttled timer) and finds another owner has
 //! lost it: its queue is told, so two tabs never send as leaders.
 
-use serde::{Deserialize, Serialize};
-
 use super::{relay, Handle, LockId, Output, Session};
+use crate::core::json;
 use crate::core::store::KeyValueStore;
 use crate::core::Millis;
 
@@ -30,11 +29,30 @@ pub const LEASE_MS: Millis = 10_000;
 /// How often a waiting lease looks again.
 pub const LEASE_POLL_MS: Millis = 250;
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The stored lease: `{owner, expiresAt}`.
 struct LeaseDoc {
     owner: String,
     expires_at: Millis,
+}
+
+impl LeaseDoc {
+    /// Reads a stored lease; `None` for anything else.
+    fn parse(text: &str) -> Option<Self> {
+        let doc = json::from_str(text).ok()?;
+        let doc = doc.as_object()?;
+        Some(LeaseDoc {
+            owner: doc.str_field("owner").ok()?,
+            expires_at: doc.u64_field("expiresAt").ok()?,
+        })
+    }
+
+    /// The stored text.
+    fn text(&self) -> String {
+        let mut o = json::Map::new();
+        o.push("owner", self.owner.as_str());
+        o.push("expiresAt", self.expires_at);
+        json::Value::Object(o).to_text()
+    }
 }
 
 /// A lease, waiting or held.
@@ -58,7 +76,7 @@ impl Lease {
         match store.get(key) {
             Err(_) => return true,
             Ok(Some(text)) => {
-                if let Ok(doc) = serde_json::from_str::<LeaseDoc>(&text) {
+                if let Some(doc) = LeaseDoc::parse(&text) {
                     if doc.owner != self.owner && doc.expires_at > now {
                         self.other_expires_at = Some(doc.expires_at);
                         return false;
@@ -72,14 +90,14 @@ impl Lease {
             owner: self.owner.clone(),
             expires_at,
         };
-        let text = serde_json::to_string(&doc).unwrap_or_default();
+        let text = doc.text();
         if store.set(key, &text).is_err() {
             return true;
         }
         self.expires_at = expires_at;
         // Read back: the last writer of a race wins.
         matches!(store.get(key), Ok(Some(t))
-            if serde_json::from_str::<LeaseDoc>(&t).is_ok_and(|d| d.owner == self.owner))
+            if LeaseDoc::parse(&t).is_some_and(|d| d.owner == self.owner))
     }
 
     /// Removes the lease if this owner holds it.
@@ -88,7 +106,7 @@ impl Lease {
             return;
         }
         if let Ok(Some(text)) = store.get(key) {
-            if serde_json::from_str::<LeaseDoc>(&text).is_ok_and(|d| d.owner == self.owner) {
+            if LeaseDoc::parse(&text).is_some_and(|d| d.owner == self.owner) {
                 let _ = store.remove(key);
             }
         }

@@ -2,7 +2,7 @@
 //! effects go (`presence:update` through the connection, `presence:subscribe`
 //! as a request whose answer fills the cache, changes to the app).
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use super::{Event, Handle, Session, SessionError, Waiter};
 use crate::core::presence::{
@@ -96,7 +96,7 @@ impl Session {
                 PresenceEffect::Send { event, payload } if event == EVENT_SUBSCRIBE => {
                     let sent = self.request_for(Waiter::Subscribe(handle), event, &payload, None);
                     if let Err(e) = sent {
-                        self.subscribe_answer(handle, Err(e.to_string()));
+                        self.subscribe_answer(handle, Err(e.message()));
                     }
                 }
                 PresenceEffect::Send { event, payload } => {

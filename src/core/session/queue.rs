@@ -82,12 +82,12 @@ impl Session {
         let handle = self.add_service(Machine::Queue(Box::new(QueueSlot {
             core,
             lock: attach.lock,
-            lock_name: format!("{storage_key}:flush-lock"),
+            lock_name: crate::core::decimal::cat!(storage_key, ":flush-lock"),
             owner: attach.owner,
             locks: Vec::new(),
             waiters: Vec::new(),
-            entry_prefix: format!("{storage_key}:m:"),
-            leader_key: format!("{storage_key}:leader"),
+            entry_prefix: crate::core::decimal::cat!(storage_key, ":m:"),
+            leader_key: crate::core::decimal::cat!(storage_key, ":leader"),
             storage_key,
         })));
         self.route();

@@ -2,7 +2,7 @@
 //! services; the services' effects through the connection; answers back to
 //! whoever asked.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use super::delivery::DeliverySlot;
 use super::queue::QueueSlot;
@@ -15,11 +15,14 @@ use crate::core::connection::{Connection, Effect};
 /// The first argument of an ack (`Ok` is the JSON array of its arguments):
 /// `null` when there is none; an error for text that is not an array.
 pub(super) fn first_ack_arg(result: Result<String, SessionError>) -> Result<Value, String> {
-    let text = result.map_err(|e| e.to_string())?;
-    match serde_json::from_str::<Value>(&text) {
+    let text = result.map_err(|e| e.message())?;
+    match crate::core::json::from_str(&text) {
         Ok(Value::Array(mut args)) if !args.is_empty() => Ok(args.swap_remove(0)),
         Ok(Value::Array(_)) => Ok(Value::Null),
-        _ => Err(format!("malformed acknowledgement: {text}")),
+        _ => Err(crate::core::decimal::cat!(
+            "malformed acknowledgement: ",
+            text
+        )),
     }
 }
 
@@ -186,7 +189,7 @@ impl Session {
         volatile: bool,
     ) {
         let now = self.now;
-        let text = payload.to_string();
+        let text = payload.to_text();
         let r = match self.conn.as_mut() {
             None => Err(SessionError::NotInitialized),
             Some(c) if volatile => c.emit_volatile(event, Some(&text)).map_err(Into::into),
@@ -207,7 +210,7 @@ impl Session {
     ) -> Result<(), SessionError> {
         let now = self.now;
         let conn = self.conn.as_mut().ok_or(SessionError::NotInitialized)?;
-        let id = conn.emit_with_ack(event, Some(&payload.to_string()), timeout_ms, now)?;
+        let id = conn.emit_with_ack(event, Some(&payload.to_text()), timeout_ms, now)?;
         self.requests.insert(id, waiter);
         Ok(())
     }

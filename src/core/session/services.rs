@@ -1,7 +1,7 @@
 //! The attached services: their slots, lookup by handle, what every one of
 //! them hears from the connection, their deadlines, and detaching.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use super::delivery::DeliverySlot;
 use super::presence::PresenceSlot;
@@ -116,7 +116,7 @@ slot!(SyncSlot, Sync);
 /// The first argument of an event (`data` is `["name", arg, ...]`); `null`
 /// when there is none.
 pub(super) fn first_arg(data: &str) -> Value {
-    match serde_json::from_str::<Value>(data) {
+    match crate::core::json::from_str(data) {
         Ok(Value::Array(mut a)) if a.len() > 1 => a.swap_remove(1),
         _ => Value::Null,
     }

@@ -2,7 +2,7 @@
 //! (its queue step flushes the attached queue, its requests go through the
 //! connection) and the calls waiting for a sync or a channel's messages.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use super::services::Machine;
 use super::{Answer, Event, Handle, ServiceKind, Session, SessionError, Ticket, Waiter};
@@ -161,7 +161,7 @@ impl Session {
                 } => {
                     let waiter = Waiter::Service(handle, request_id);
                     if let Err(e) = self.request_for(waiter, &event, &payload, Some(timeout_ms)) {
-                        self.sync_answer(handle, request_id, Err(e.to_string()));
+                        self.sync_answer(handle, request_id, Err(e.message()));
                     }
                 }
                 SyncEffect::FlushQueue { .. } => {

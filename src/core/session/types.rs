@@ -2,7 +2,7 @@
 //! ([`Output`]), what it tells the app ([`Event`], [`Answer`]) and its typed
 //! errors ([`SessionError`], each with a stable [`SessionError::code`]).
 
-use thiserror::Error;
+use crate::core::decimal::{cat, display_for_tests};
 
 use crate::core::connection::{AckError, ConnState, ConnectionError, DisconnectReason};
 use crate::core::delivery::{DeliveryError, DeliveryEvent, DeliveryStatus};
@@ -198,22 +198,19 @@ pub enum Event {
 }
 
 /// The errors the client reports through `onError`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
     /// The server refused authentication.
-    #[error("{message}")]
     Auth {
         /// The server's message.
         message: String,
     },
     /// A malformed frame (the connection goes on).
-    #[error("{message}")]
     Protocol {
         /// What was wrong.
         message: String,
     },
     /// An emit was refused: the buffer is full.
-    #[error("emit of {event:?} refused: {limit} events already wait for a connection")]
     BufferOverflow {
         /// The refused event.
         event: String,
@@ -221,23 +218,16 @@ pub enum ClientError {
         limit: usize,
     },
     /// The WebSocket could not be opened.
-    #[error("{message}")]
     Transport {
         /// Why.
         message: String,
     },
     /// Reconnection gave up.
-    #[error("gave up reconnecting after {attempts} attempts")]
     ReconnectFailed {
         /// Attempts made.
         attempts: u32,
     },
     /// The ready event did not come in time.
-    #[error(
-        "the server did not send {event:?} within {timeout_ms} ms of connecting; \
-         retrying. For a plain Socket.IO server without a ready event, pass \
-         readyEvent: null to initialize()"
-    )]
     ReadyTimeout {
         /// The awaited event.
         event: String,
@@ -245,7 +235,6 @@ pub enum ClientError {
         timeout_ms: Millis,
     },
     /// A room could not be re-joined.
-    #[error("re-joining room {room:?} failed ({code}): {message}")]
     RejoinFailed {
         /// The room.
         room: String,
@@ -257,6 +246,45 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            ClientError::Auth { message }
+            | ClientError::Protocol { message }
+            | ClientError::Transport { message } => message.clone(),
+            ClientError::BufferOverflow { event, limit } => cat!(
+                "emit of \"",
+                event,
+                "\" refused: ",
+                limit,
+                " events already wait for a connection"
+            ),
+            ClientError::ReconnectFailed { attempts } => {
+                cat!("gave up reconnecting after ", attempts, " attempts")
+            }
+            ClientError::ReadyTimeout { event, timeout_ms } => cat!(
+                "the server did not send \"",
+                event,
+                "\" within ",
+                timeout_ms,
+                " ms of connecting; retrying. For a plain Socket.IO server without a \
+                 ready event, pass readyEvent: null to initialize()"
+            ),
+            ClientError::RejoinFailed {
+                room,
+                code,
+                message,
+            } => cat!(
+                "re-joining room \"",
+                room,
+                "\" failed (",
+                code,
+                "): ",
+                message
+            ),
+        }
+    }
+
     /// The stable code of `RealtimeError.code`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -272,84 +300,126 @@ impl ClientError {
 }
 
 /// Why a pending `connect` failed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectFailure {
     /// The server refused the token.
-    #[error("authentication failed: {message}")]
     Auth {
         /// The server's message.
         message: String,
     },
     /// Reconnection gave up.
-    #[error("gave up reconnecting after {attempts} attempts")]
     ReconnectFailed {
         /// Attempts made.
         attempts: u32,
     },
     /// The ready event did not come in time (`ClientError::ReadyTimeout`).
-    #[error("{0}")]
     ReadyTimeout(ClientError),
     /// `connect` was called again.
-    #[error("connect() was called again with a new token")]
     Superseded,
     /// `disconnect` was called.
-    #[error("disconnect() was called")]
     Disconnected,
 }
 
-/// Every refusal and failure of the session, typed to the end.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum SessionError {
-    /// No `initialize` yet.
-    #[error("RealtimeClient is not initialized: call initialize({{ url }}) first")]
-    NotInitialized,
-    /// The handle names no attached service of that kind (disposed).
-    #[error("this {} was disposed; create a new one", .0.class_name())]
-    Disposed(ServiceKind),
-    /// A queue of another client was given.
-    #[error("the OfflineQueueService belongs to another RealtimeClient")]
-    ForeignQueue,
-    /// `initialize` was called again while this waited.
-    #[error("initialize() was called again")]
-    Reinitialized,
+impl ConnectFailure {
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            ConnectFailure::Auth { message } => cat!("authentication failed: ", message),
+            ConnectFailure::ReconnectFailed { attempts } => {
+                cat!("gave up reconnecting after ", attempts, " attempts")
+            }
+            ConnectFailure::ReadyTimeout(e) => e.message(),
+            ConnectFailure::Superseded => "connect() was called again with a new token".into(),
+            ConnectFailure::Disconnected => "disconnect() was called".into(),
+        }
+    }
+}
+
+/// Declares [`SessionError`]: its own variants, then one per service error
+/// it wraps, each with the `From` that lets `?` lift it.
+macro_rules! session_error {
+    ($($(#[doc = $doc:literal])* $variant:ident($t:ty),)*) => {
+        /// Every refusal and failure of the session, typed to the end.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum SessionError {
+            /// No `initialize` yet.
+            NotInitialized,
+            /// The handle names no attached service of that kind (disposed).
+            Disposed(ServiceKind),
+            /// A queue of another client was given.
+            ForeignQueue,
+            /// `initialize` was called again while this waited.
+            Reinitialized,
+            /// A sync step failed (its `sync:error` says the same).
+            SyncStep {
+                /// The step.
+                stage: SyncStage,
+                /// What went wrong.
+                message: String,
+            },
+            $($(#[doc = $doc])* $variant($t),)*
+        }
+
+        $(impl From<$t> for SessionError {
+            fn from(e: $t) -> Self {
+                SessionError::$variant(e)
+            }
+        })*
+    };
+}
+
+session_error! {
     /// A refused connection call.
-    #[error(transparent)]
-    Connection(#[from] ConnectionError),
+    Connection(ConnectionError),
     /// A request without its answer (timeout, disconnect, refusal, full buffer).
-    #[error(transparent)]
-    Ack(#[from] AckError),
+    Ack(AckError),
     /// `connect` did not get connected.
-    #[error(transparent)]
-    Connect(#[from] ConnectFailure),
+    Connect(ConnectFailure),
     /// A refused presence call.
-    #[error(transparent)]
-    Presence(#[from] PresenceError),
+    Presence(PresenceError),
     /// A refused typing call.
-    #[error(transparent)]
-    Typing(#[from] TypingError),
+    Typing(TypingError),
     /// A refused delivery call or a failed status request.
-    #[error(transparent)]
-    Delivery(#[from] DeliveryError),
+    Delivery(DeliveryError),
     /// A refused queue call.
-    #[error(transparent)]
-    Queue(#[from] QueueError),
+    Queue(QueueError),
     /// A refused sync call.
-    #[error(transparent)]
-    Sync(#[from] SyncError),
-    /// A sync step failed (its `sync:error` says the same).
-    #[error("{message}")]
-    SyncStep {
-        /// The step.
-        stage: SyncStage,
-        /// What went wrong.
-        message: String,
-    },
+    Sync(SyncError),
     /// The storage refused.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
 }
 
 impl SessionError {
+    /// What went wrong, in words.
+    pub fn message(&self) -> String {
+        match self {
+            SessionError::NotInitialized => {
+                "RealtimeClient is not initialized: call initialize({ url }) first".into()
+            }
+            SessionError::Disposed(kind) => {
+                cat!(
+                    "this ",
+                    kind.class_name(),
+                    " was disposed; create a new one"
+                )
+            }
+            SessionError::ForeignQueue => {
+                "the OfflineQueueService belongs to another RealtimeClient".into()
+            }
+            SessionError::Reinitialized => "initialize() was called again".into(),
+            SessionError::Connection(e) => e.message(),
+            SessionError::Ack(e) => e.message(),
+            SessionError::Connect(e) => e.message(),
+            SessionError::Presence(e) => e.message(),
+            SessionError::Typing(e) => e.message(),
+            SessionError::Delivery(e) => e.message(),
+            SessionError::Queue(e) => e.message(),
+            SessionError::Sync(e) => e.message(),
+            SessionError::SyncStep { message, .. } => message.clone(),
+            SessionError::Store(e) => e.message(),
+        }
+    }
+
     /// A stable machine-readable code (never a message).
     pub fn code(&self) -> &'static str {
         match self {
@@ -382,3 +452,5 @@ impl SessionError {
         }
     }
 }
+
+display_for_tests!(ClientError, ConnectFailure, SessionError);

@@ -48,7 +48,7 @@ impl SyncService {
                     request_id: Some(request_id),
                     stage: SyncStage::Channels,
                     channel_id: None,
-                    message: format!("{message}; syncing the channels known from earlier syncs"),
+                    message: cat!(message, "; syncing the channels known from earlier syncs"),
                 });
                 (self.channel_times.keys().cloned().collect(), 0, 1)
             }
@@ -143,7 +143,7 @@ impl SyncService {
         let mut apply: Vec<SyncedMessage> = Vec::new();
         let mut conflicts: Vec<Conflict> = Vec::new();
         let mut newest: Option<Millis> = None;
-        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut seen: VecSet<String> = VecSet::new();
         for v in list {
             let Some(msg) = parse_message(v, channel_id) else {
                 counts.errors = counts.errors.saturating_add(1);
@@ -307,8 +307,12 @@ impl SyncService {
                 request_id: None,
                 stage: SyncStage::Storage,
                 channel_id: None,
-                message: format!(
-                    "could not {action} the sync timestamps: {err}; they are kept in memory"
+                message: cat!(
+                    "could not ",
+                    action,
+                    " the sync timestamps: ",
+                    err.message(),
+                    "; they are kept in memory"
                 ),
             });
         }
@@ -317,7 +321,7 @@ impl SyncService {
     /// Read-merge-write of the timestamps (later times win across tabs).
     pub(super) fn persist(&mut self, _now: Millis) {
         if let Ok(Some(text)) = self.store.get(&self.config.storage_key) {
-            if let Ok(state) = serde_json::from_str::<StoredState>(&text) {
+            if let Ok(state) = StoredState::parse(&text) {
                 self.merge_stored(state);
             }
         }
@@ -330,7 +334,7 @@ impl SyncService {
             "lastSyncAt": self.last_sync_at,
             "channels": channels,
         });
-        match self.store.set(&self.config.storage_key, &doc.to_string()) {
+        match self.store.set(&self.config.storage_key, &doc.to_text()) {
             Ok(()) => self.store_error = None,
             Err(e) => self.report_store_error(&e, "save"),
         }

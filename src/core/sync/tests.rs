@@ -1,7 +1,8 @@
 use super::*;
+use crate::core::json::json;
 use crate::core::store::MemoryStore;
+use crate::core::test_support::Tagged;
 use proptest::prelude::*;
-use serde_json::json;
 
 const KEY: &str = "chat-realtime:sync";
 
@@ -14,10 +15,7 @@ fn label(e: &SyncEffect) -> String {
         SyncEffect::Event(SyncEvent::Progress {
             progress, stage, ..
         }) => {
-            format!(
-                "progress {progress} {}",
-                serde_json::to_value(stage).unwrap().as_str().unwrap()
-            )
+            format!("progress {progress} {}", stage.as_str())
         }
         SyncEffect::Event(ev) => ev.name().to_string(),
         SyncEffect::Request { event, .. } => format!("REQUEST {event}"),
@@ -185,7 +183,7 @@ fn reconnect_runs_the_steps_in_order_with_progress_and_the_result_shape() {
     let (done_id, result) = completed(&fx).unwrap();
     assert_eq!(done_id, sync_id);
     assert_eq!(
-        serde_json::to_value(result).unwrap(),
+        crate::core::json::ToJson::to_json(&result),
         json!({
             "messages": {"synced": 3, "conflicts": 0, "errors": 0},
             "channels": {"synced": 2, "errors": 1},
@@ -279,7 +277,7 @@ fn failing_steps_are_counted_and_the_sequence_continues() {
             "REQUEST sync:messages"
         ]
     );
-    let json = serde_json::to_value(&events(&fx)[0]).unwrap();
+    let json = events(&fx)[0].tagged();
     assert_eq!(json["data"]["stage"], "channels");
     let (id, _, payload) = request(&fx);
     assert_eq!(payload, json!({"roomName": "channel:known", "since": 100}));
@@ -300,7 +298,7 @@ fn failing_steps_are_counted_and_the_sequence_continues() {
             "REQUEST presence:subscribe"
         ]
     );
-    let json = serde_json::to_value(&events(&fx)[0]).unwrap();
+    let json = events(&fx)[0].tagged();
     assert_eq!(json["data"]["channelId"], "known");
     assert!(json["data"]["message"]
         .as_str()
@@ -396,7 +394,7 @@ fn conflicts_last_write_wins_but_server_edits_win() {
             ("m5".into(), Resolution::Server),
         ]
     );
-    let conflict_json = serde_json::to_value(&evs[0]).unwrap();
+    let conflict_json = evs[0].tagged();
     assert_eq!(
         conflict_json,
         json!({"event": "sync:conflict", "data": {

@@ -31,8 +31,7 @@ impl Default for SyncConfig {
 }
 
 /// Step of the reconnect sequence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncStage {
     /// Offline queue flush.
     Queue,
@@ -49,7 +48,7 @@ pub enum SyncStage {
 }
 
 /// `messages` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MessageCounts {
     /// Valid server messages received.
     pub synced: u32,
@@ -60,7 +59,7 @@ pub struct MessageCounts {
 }
 
 /// `channels` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChannelCounts {
     /// Channels received.
     pub synced: u32,
@@ -69,14 +68,14 @@ pub struct ChannelCounts {
 }
 
 /// `presence` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PresenceCounts {
     /// Users whose presence subscription was acknowledged.
     pub synced: u32,
 }
 
 /// `queueFlushed` part of [`SyncResult`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueFlushCounts {
     /// Queued messages sent.
     pub sent: u32,
@@ -85,8 +84,7 @@ pub struct QueueFlushCounts {
 }
 
 /// Result of a reconnect sync (the seeds' shape, camelCase).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncResult {
     /// Message counts.
     pub messages: MessageCounts,
@@ -103,8 +101,7 @@ pub struct SyncResult {
 }
 
 /// A channel from `sync:channels`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SyncedChannel {
     /// Channel id (from `roomName`, or `channelId` when given).
     pub channel_id: String,
@@ -117,8 +114,7 @@ pub struct SyncedChannel {
 }
 
 /// A message from `sync:messages`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncedMessage {
     /// Server id.
     pub id: String,
@@ -141,21 +137,18 @@ pub struct SyncedMessage {
 }
 
 /// A message the app shows, registered for conflict checks (camelCase from JS).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalMessage {
     /// Server id.
     pub id: String,
     /// Text as the app has it.
     pub content: String,
     /// When the local edit was made.
-    #[serde(default)]
     pub edited_at: Option<Millis>,
 }
 
 /// Which side won a conflict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     /// The server's version is kept.
     Server,
@@ -164,8 +157,7 @@ pub enum Resolution {
 }
 
 /// One side of a conflict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConflictSide {
     /// Text.
     pub content: String,
@@ -176,8 +168,7 @@ pub struct ConflictSide {
 }
 
 /// A resolved conflict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     /// Message id.
     pub message_id: String,
@@ -192,11 +183,9 @@ pub struct Conflict {
 }
 
 /// Events for subscribers; serialize as `{event: "sync:progress", data: {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", content = "data", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
     /// A reconnect sync started.
-    #[serde(rename = "sync:started")]
     Started {
         /// Id returned by `sync_on_reconnect`.
         sync_id: u64,
@@ -204,7 +193,6 @@ pub enum SyncEvent {
         timestamp: Millis,
     },
     /// Progress 0–100 and the current step.
-    #[serde(rename = "sync:progress")]
     Progress {
         /// Sync id.
         sync_id: u64,
@@ -214,7 +202,6 @@ pub enum SyncEvent {
         stage: SyncStage,
     },
     /// The channel list arrived.
-    #[serde(rename = "sync:channels")]
     Channels {
         /// Sync id.
         sync_id: u64,
@@ -222,7 +209,6 @@ pub enum SyncEvent {
         channels: Vec<SyncedChannel>,
     },
     /// Messages of one channel to merge into the app.
-    #[serde(rename = "sync:messages")]
     Messages {
         /// Sync id, `None` for a manual `sync_messages`.
         sync_id: Option<u64>,
@@ -238,7 +224,6 @@ pub enum SyncEvent {
         conflicts: Vec<Conflict>,
     },
     /// A conflict was resolved.
-    #[serde(rename = "sync:conflict")]
     Conflict {
         /// Sync id, `None` for a manual `sync_messages`.
         sync_id: Option<u64>,
@@ -255,7 +240,6 @@ pub enum SyncEvent {
     },
     /// The presence subscription was acknowledged; `data` is the ack's data
     /// for the presence machine.
-    #[serde(rename = "sync:presence")]
     Presence {
         /// Sync id.
         sync_id: u64,
@@ -265,7 +249,6 @@ pub enum SyncEvent {
         data: Value,
     },
     /// The sync finished: the result of `syncOnReconnect()`.
-    #[serde(rename = "sync:completed")]
     Completed {
         /// Sync id.
         sync_id: u64,
@@ -273,7 +256,6 @@ pub enum SyncEvent {
         result: SyncResult,
     },
     /// A step failed (the sequence continues) or storage failed.
-    #[serde(rename = "sync:error")]
     Error {
         /// Sync id, if during a reconnect sync.
         sync_id: Option<u64>,
@@ -330,12 +312,10 @@ pub enum SyncEffect {
 }
 
 /// Errors of the sync API (nothing changes when one is returned).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncError {
     /// An argument was empty.
-    #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// `on_response` with an id that is not pending.
-    #[error("no pending sync request {0} (already answered or timed out)")]
     UnknownRequest(u64),
 }

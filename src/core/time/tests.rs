@@ -1,6 +1,6 @@
 use super::*;
+use crate::core::json::json;
 use proptest::prelude::*;
-use serde_json::json;
 
 #[test]
 fn formats_like_to_iso_string() {

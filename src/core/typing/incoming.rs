@@ -35,7 +35,7 @@ impl TypingService {
     }
 
     pub(super) fn mark_all_dirty(&mut self, now: Millis) {
-        let keys: BTreeSet<String> = self
+        let keys: VecSet<String> = self
             .remote
             .keys()
             .chain(self.notified.keys())
@@ -66,7 +66,7 @@ impl TypingService {
         }
         let me = self.current_user_id.as_deref();
         let previous = self.remote.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let by_id: HashMap<&str, &TypingUser> = previous
+        let by_id: VecMap<&str, &TypingUser> = previous
             .iter()
             .map(|p| (p.user.user_id.as_str(), &p.user))
             .collect();
@@ -96,7 +96,7 @@ impl TypingService {
                 list
             }
         };
-        next.sort_by(|a, b| {
+        next.sort_unstable_by(|a, b| {
             (a.user.started_at, &a.user.user_id).cmp(&(b.user.started_at, &b.user.user_id))
         });
         if next.is_empty() {
@@ -113,7 +113,8 @@ impl TypingService {
             return;
         }
         if self.names.len() >= MAX_KNOWN_NAMES && !self.names.contains_key(user_id) {
-            if let Some(old) = self.names.keys().next().cloned() {
+            let evicted = self.names.keys().next().cloned();
+            if let Some(old) = evicted {
                 self.names.remove(&old);
             }
         }

@@ -138,7 +138,7 @@ impl TypingService {
     }
 
     pub(super) fn room_entry(&mut self, target: Target, now: Millis) -> &mut OwnRoom {
-        self.own.entry(target.key.clone()).or_insert(OwnRoom {
+        self.own.get_or_insert_with(target.key.clone(), || OwnRoom {
             target,
             debounce_at: None,
             burst_start: now,
@@ -152,9 +152,10 @@ impl TypingService {
     pub(super) fn start(&mut self, target: Target, now: Millis) {
         if !self.can_send() {
             self.log(|| {
-                format!(
-                    "not sending typing in {}: offline or not broadcasting",
-                    target.key
+                crate::core::decimal::cat!(
+                    "not sending typing in ",
+                    target.key,
+                    ": offline or not broadcasting"
                 )
             });
             return;

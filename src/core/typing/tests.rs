@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use crate::core::json::json;
 
 mod order;
 

@@ -1,31 +1,26 @@
 //! Value types of the typing service: users, privacy, changes, effects and timing.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 use super::{
     RoomType, Visibility, BATCH_MS, DEBOUNCE_MS, KEEPALIVE_MS, THROTTLE_MS, TYPING_TIMEOUT_MS,
 };
+use crate::core::json::Value;
 use crate::core::Millis;
 
 /// Another user typing in a room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypingUser {
     /// The user.
     pub user_id: String,
     /// Display name (the user id when the server sent none).
     pub user_name: String,
     /// Avatar URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_avatar: Option<String>,
     /// When they started typing (ms).
     pub started_at: Millis,
 }
 
 /// Typing privacy of the current user. Defaults: broadcast, everyone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TypingPrivacy {
     /// Send our typing at all.
     pub broadcast_typing: bool,
@@ -43,8 +38,7 @@ impl Default for TypingPrivacy {
 }
 
 /// The new list of typing users of one room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomTypingChange {
     /// Room name, e.g. `channel:c1:thread:t9`.
     pub room_name: String,
@@ -53,7 +47,6 @@ pub struct RoomTypingChange {
     /// Channel id (DM id for DMs).
     pub channel_id: String,
     /// Thread id for thread rooms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
     /// Users typing now (privacy-filtered, without the current user); may be empty.
     pub users: Vec<TypingUser>,

@@ -6,9 +6,9 @@
 //! send a single `{roomName, userId, isTyping}`. Room names follow
 //! [`crate::core::room`].
 
-use std::collections::HashMap;
-
-use serde_json::{json, Map, Value};
+use crate::core::decimal::cat;
+use crate::core::json::{json, Map, Value};
+use crate::core::vecmap::VecMap;
 
 use super::{TypingError, TypingUser};
 use crate::core::{describe_json as describe, optional_str, required_str, room, time, Millis};
@@ -81,7 +81,7 @@ impl ParsedUser {
     pub fn into_user(
         self,
         previous: Option<&TypingUser>,
-        names: &HashMap<String, String>,
+        names: &VecMap<String, String>,
         now: Millis,
     ) -> TypingUser {
         let user_name = self
@@ -122,28 +122,29 @@ fn parse_user(item: &Value) -> Result<ParsedUser, TypingError> {
             started_at: None,
         }),
         Value::Object(obj) => parse_user_fields(obj),
-        other => Err(invalid(format!(
-            "each user must be an object or a user id string, got {}",
+        other => Err(invalid(cat!(
+            "each user must be an object or a user id string, got ",
             describe(Some(other))
         ))),
     }
 }
 
-fn parse_user_fields(obj: &Map<String, Value>) -> Result<ParsedUser, TypingError> {
+fn parse_user_fields(obj: &Map) -> Result<ParsedUser, TypingError> {
     let user_id = required_str(obj, "userId").map_err(invalid)?.to_owned();
     let opt_str = |key: &str| match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
-        other => Err(invalid(format!(
-            "{key} must be a string, got {}",
+        other => Err(invalid(cat!(
+            key,
+            " must be a string, got ",
             describe(other)
         ))),
     };
     let started_at = match obj.get("startedAt") {
         None | Some(Value::Null) => None,
         Some(v) => Some(time::parse(v).ok_or_else(|| {
-            invalid(format!(
-                "startedAt must be a number of ms or an ISO-8601 string, got {}",
+            invalid(cat!(
+                "startedAt must be a number of ms or an ISO-8601 string, got ",
                 describe(Some(v))
             ))
         })?),
@@ -159,12 +160,9 @@ fn parse_user_fields(obj: &Map<String, Value>) -> Result<ParsedUser, TypingError
 /// The room key (the thread key with a `threadId`) and update of a
 /// `typing:event` payload.
 pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate), TypingError> {
-    let obj = payload.as_object().ok_or_else(|| {
-        invalid(format!(
-            "expected an object, got {}",
-            describe(Some(payload))
-        ))
-    })?;
+    let obj = payload
+        .as_object()
+        .ok_or_else(|| invalid(cat!("expected an object, got ", describe(Some(payload)))))?;
     let room = required_str(obj, "roomName").map_err(invalid)?;
     let thread_id = optional_str(obj, "threadId").map_err(invalid)?;
     let key = match thread_id {
@@ -176,7 +174,7 @@ pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate)
             // The real server lists a user once per `typing:start` outside a
             // thread: one entry each, started at their earliest row.
             let mut users: Vec<ParsedUser> = Vec::new();
-            let mut index: HashMap<String, usize> = HashMap::new();
+            let mut index: VecMap<String, usize> = VecMap::new();
             for item in items {
                 let user = parse_user(item)?;
                 match index.get(&user.user_id).and_then(|&i| users.get_mut(i)) {
@@ -195,8 +193,8 @@ pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate)
             RoomUpdate::Replace(users)
         }
         Some(other) => {
-            return Err(invalid(format!(
-                "users must be an array, got {}",
+            return Err(invalid(cat!(
+                "users must be an array, got ",
                 describe(Some(other))
             )))
         }
@@ -206,8 +204,8 @@ pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate)
                 None | Some(Value::Null) => true,
                 Some(Value::Bool(b)) => *b,
                 other => {
-                    return Err(invalid(format!(
-                        "isTyping must be a boolean, got {}",
+                    return Err(invalid(cat!(
+                        "isTyping must be a boolean, got ",
                         describe(other)
                     )))
                 }
@@ -225,17 +223,23 @@ pub(super) fn parse_typing_event(payload: &Value) -> Result<(String, RoomUpdate)
 pub fn format_typing_text(users: &[TypingUser]) -> String {
     match users {
         [] => String::new(),
-        [a] => format!("{} is typing...", a.user_name),
-        [a, b] => format!("{} and {} are typing...", a.user_name, b.user_name),
-        [a, b, c] => format!(
-            "{}, {}, and {} are typing...",
-            a.user_name, b.user_name, c.user_name
-        ),
-        [a, b, rest @ ..] => format!(
-            "{}, {}, and {} others are typing...",
+        [a] => cat!(a.user_name, " is typing..."),
+        [a, b] => cat!(a.user_name, " and ", b.user_name, " are typing..."),
+        [a, b, c] => cat!(
             a.user_name,
+            ", ",
             b.user_name,
-            rest.len()
+            ", and ",
+            c.user_name,
+            " are typing..."
+        ),
+        [a, b, rest @ ..] => cat!(
+            a.user_name,
+            ", ",
+            b.user_name,
+            ", and ",
+            rest.len(),
+            " others are typing..."
         ),
     }
 }

@@ -208,6 +208,33 @@ async function twoTabsShareOneQueue(lock) {
   }
 }
 
+test('a listener added after the queue had none hears its events, and one removed hears none', async () => {
+  await clearStorage();
+  const c = client();
+  const q = queue(c);
+  // No listener yet: the wasm skips building the events.
+  push(q, 'general', 'unheard');
+  const early = new EventRecorder();
+  const off = q.subscribe(early.f);
+  push(q, 'general', 'heard');
+  deepEqual(early.names(), ['message:queued']);
+  equal(early.of('message:queued')[0].message.content, 'heard');
+  off();
+  push(q, 'general', 'unheard again');
+  equal(early.calls.length, 1, `events after unsubscribing: ${JSON.stringify(early.names())}`);
+  // Two listeners, one removed: the other still hears.
+  const a = new EventRecorder();
+  const b = new EventRecorder();
+  const offA = q.subscribe(a.f);
+  q.subscribe(b.f);
+  offA();
+  push(q, 'general', 'for b');
+  equal(a.calls.length, 0);
+  deepEqual(b.names(), ['message:queued']);
+  equal(b.of('message:queued')[0].message.content, 'for b');
+  equal(q.getQueueLength(), 4);
+});
+
 test('two tabs with one queue send each message exactly once web locks', () => twoTabsShareOneQueue('auto'));
 
 test('two tabs with one queue send each message exactly once lease fallback', () => twoTabsShareOneQueue('lease'));

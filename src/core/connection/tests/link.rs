@@ -36,7 +36,7 @@ fn connects_with_auth_and_answers_pings() {
     assert_eq!(opens(&fx), 1);
     let frames = sent(&fx);
     assert_eq!(frames.len(), 1);
-    let auth: serde_json::Value = serde_json::from_str(&frames[0][2..]).unwrap();
+    let auth = crate::core::json::from_str(&frames[0][2..]).unwrap();
     assert_eq!(auth["token"], "tok");
     assert_eq!(auth["device"]["type"], "web");
     assert!(c.is_connected());

@@ -2,6 +2,7 @@
 //! disconnects and flush ids.
 
 use super::*;
+use crate::core::test_support::Tagged;
 
 #[test]
 fn every_success_ack_shape_counts_as_sent() {
@@ -29,7 +30,7 @@ fn every_success_ack_shape_counts_as_sent() {
             panic!("{evs:?}")
         };
         assert_eq!(message_id.as_deref(), id);
-        let json = serde_json::to_value(&evs[0]).unwrap();
+        let json = evs[0].tagged();
         assert_eq!(json["data"]["messageId"], json!(id));
     }
     assert_eq!(q.get_queue_length(), 0);
@@ -61,7 +62,7 @@ fn an_error_ack_is_a_failed_attempt_carrying_the_server_code() {
     let (rid, _) = requests(&q.drain_effects())[0].clone();
     q.on_response(rid, rejected(), 5_000).unwrap();
     let evs = events(&q.drain_effects());
-    let json = serde_json::to_value(&evs[0]).unwrap();
+    let json = evs[0].tagged();
     assert_eq!(json["event"], "message:failed");
     assert_eq!(json["data"]["errorCode"], "ROOM_NOT_FOUND");
     assert_eq!(json["data"]["message"]["lastErrorCode"], "ROOM_NOT_FOUND");

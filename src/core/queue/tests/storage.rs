@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::core::store::StoreError;
+use crate::core::test_support::Tagged;
 
 /// Arbitrary JSON shaped like stored queues and acks.
 pub(super) fn arb_json() -> impl Strategy<Value = Value> {
@@ -49,7 +50,7 @@ fn each_message_has_its_own_key_and_an_enqueue_is_one_write() {
     assert_eq!(keys.len(), 100);
     assert_eq!(store.raw(KEY), None, "no whole document");
     let entry: Value =
-        serde_json::from_str(&store.raw(&format!("{PREFIX}{}", ms[7].id)).unwrap()).unwrap();
+        crate::core::json::from_str(&store.raw(&format!("{PREFIX}{}", ms[7].id)).unwrap()).unwrap();
     assert_eq!(entry["version"], 3);
     assert_eq!(entry["content"], "m7");
     assert_eq!(entry["checksum"].as_str().unwrap().len(), 16);
@@ -141,7 +142,7 @@ fn a_tampered_entry_is_quarantined_reported_and_the_others_kept() {
     assert_eq!(*reason, QueueErrorReason::Corrupt);
     assert_eq!(message_id.as_deref(), Some(victim.id.as_str()));
     assert!(message.contains("checksum mismatch"), "{message}");
-    let json = serde_json::to_value(&evs[0]).unwrap();
+    let json = evs[0].tagged();
     assert_eq!(json["event"], "queue:error");
     assert_eq!(json["data"]["reason"], "corrupt");
     // Set aside, not lost; its key is gone, so a further load is clean.
@@ -229,13 +230,13 @@ fn a_full_storage_reports_every_message_and_stores_them_when_space_returns() {
             .map(|m| (QueueErrorReason::Quota, Some(m.id.clone())))
             .collect::<Vec<_>>()
     );
-    let json = serde_json::to_value(&events(&fx)[1]).unwrap();
+    let json = events(&fx)[1].tagged();
     assert_eq!(json["data"]["messageId"], json!(ms[0].id));
     assert!(json["data"]["message"]
         .as_str()
         .unwrap()
         .contains("persisted: false"));
-    let json = serde_json::to_value(&events(&fx)[0]).unwrap();
+    let json = events(&fx)[0].tagged();
     assert_eq!(json["data"]["message"]["persisted"], false);
     assert!(q.get_queued_messages()[1..].iter().all(|m| !m.persisted));
     assert_eq!(stored(&store).len(), 1);
@@ -292,7 +293,7 @@ fn a_change_the_storage_refuses_is_reported_and_the_older_copy_kept() {
     .unwrap();
     let fx = q.drain_effects();
     assert_eq!(errors(&fx), [(QueueErrorReason::Quota, Some(m.id.clone()))]);
-    let json = serde_json::to_value(&events(&fx)[0]).unwrap();
+    let json = events(&fx)[0].tagged();
     assert!(json["data"]["message"]
         .as_str()
         .unwrap()
@@ -312,7 +313,7 @@ fn unavailable_storage_reports_each_message_and_still_sends() {
     store.set_failure(Some(StoreError::Unavailable));
     let mut q = open(&store);
     let fx = q.drain_effects();
-    let json = serde_json::to_value(&events(&fx)[0]).unwrap();
+    let json = events(&fx)[0].tagged();
     assert_eq!(json["data"]["reason"], "unavailable");
     assert_eq!(json["data"]["messageId"], Value::Null);
     let m = queue(&mut q, "private mode", 1);

@@ -18,7 +18,7 @@ fn presence_goes_out_on_connect_and_hears_the_server() {
     let out = connect(&mut s, 10);
     let sent: Vec<String> = frames(&out).into_iter().skip(1).collect();
     assert!(
-        sent[0].contains(r#"["presence:update",{"customStatus":null,"status":"online"}]"#),
+        sent[0].contains(r#"["presence:update",{"status":"online","customStatus":null}]"#),
         "{sent:?}"
     );
     assert!(
@@ -146,7 +146,7 @@ fn receipts_reach_delivery_and_read_acks_go_out_batched() {
     s.handle_timeout(1_003);
     assert_eq!(
         frames(&drain(&mut s)),
-        [r#"42["message:read",{"messageIds":["m9"],"roomName":"channel:general"}]"#]
+        [r#"42["message:read",{"roomName":"channel:general","messageIds":["m9"]}]"#]
     );
 }
 

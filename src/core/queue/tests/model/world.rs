@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use serde_json::{json, Value};
+use crate::core::json::{json, Value};
 
 use super::shared::{Shared, TabStore};
 use super::{config, Op, Reply, TABS};
