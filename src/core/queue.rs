@@ -164,10 +164,9 @@ pub struct OfflineQueueService {
     flush: Flush,
     lock: Lock,
     next_lock_id: u64,
-    /// This instance's name in the leader record.
+    /// The leader record's key, and this instance's name in it.
+    leader_key: String,
     leader_id: String,
-    /// Its `held` record is not written yet (the store refused it).
-    record_pending: bool,
     next_flush_id: u64,
     next_request: u64,
     counter: u64,
@@ -201,6 +200,7 @@ impl OfflineQueueService {
         seed: u64,
         now: Millis,
     ) -> Self {
+        let leader_key = cat!(config.storage_key, ":leader");
         let mut q = Self {
             config,
             store,
@@ -213,12 +213,12 @@ impl OfflineQueueService {
             next_lock_id: 0,
             // From the seed without drawing from `rng` (ids and jitter stay
             // as they were for a seed).
+            leader_key,
             leader_id: {
                 let mut id = String::new();
                 push_hex(&mut id, Rng::new(!seed).next_u64(), 16);
                 id
             },
-            record_pending: false,
             next_flush_id: 0,
             next_request: 0,
             counter: 0,

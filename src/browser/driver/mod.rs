@@ -46,8 +46,6 @@ struct Inner {
     /// Services whose events wait for a microtask (see [`Driver::hold`]).
     held: Vec<Handle>,
     deferred: Vec<Output>,
-    /// Keys this session wrote, for the page's other drivers.
-    written: Vec<String>,
     pumping: bool,
     debug: bool,
 }
@@ -55,6 +53,11 @@ struct Inner {
 thread_local! {
     /// The page's drivers (see the module docs).
     static PAGE: RefCell<Vec<WeakDriver>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` in a microtask, after the JavaScript that called in returned.
+fn later(f: Box<dyn FnOnce()>) {
+    wasm_bindgen_futures::spawn_local(async move { f() });
 }
 
 /// A client's driver; clones share it.
@@ -89,15 +92,19 @@ impl Driver {
             sink,
             held: Vec::new(),
             deferred: Vec::new(),
-            written: Vec::new(),
             pumping: false,
             debug: false,
         })));
         driver.listen();
-        PAGE.with(|page| {
+        let weak = driver.weak();
+        // `try_with`: no panic path (and no formatting) in the wasm.
+        let _ = PAGE.try_with(|page| {
             if let Ok(mut page) = page.try_borrow_mut() {
-                page.retain(|d| d.0.strong_count() > 0);
-                page.push(driver.weak());
+                // In the place of a driver that is gone, if any.
+                match page.iter_mut().find(|d| d.0.strong_count() == 0) {
+                    Some(slot) => *slot = weak,
+                    None => page.push(weak),
+                }
             }
         });
         driver
@@ -170,48 +177,33 @@ impl Driver {
             }
         }
         self.arm_timer();
-        let written = match self.0.try_borrow_mut() {
-            Ok(mut inner) => {
-                inner.pumping = false;
-                std::mem::take(&mut inner.written)
-            }
-            Err(_) => Vec::new(),
-        };
-        self.tell_page(written);
+        if let Ok(mut inner) = self.0.try_borrow_mut() {
+            inner.pumping = false;
+        }
     }
 
-    /// Tells the page's other drivers, in a microtask, the keys this
-    /// session wrote (nothing to do for a page with one client).
-    fn tell_page(&self, mut keys: Vec<String>) {
-        if keys.is_empty() {
-            return;
-        }
+    /// Tells the page's other drivers, in a microtask, that this session
+    /// wrote `key` (nothing to do for a page with one client).
+    pub(super) fn tell_page(&self, key: String) {
         let me = Rc::downgrade(&self.0);
-        let others: Vec<WeakDriver> = PAGE.with(|page| {
-            page.try_borrow()
-                .map(|page| {
-                    page.iter()
-                        .filter(|d| d.0.strong_count() > 0 && !d.0.ptr_eq(&me))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default()
+        let mut others: Vec<WeakDriver> = Vec::new();
+        let _ = PAGE.try_with(|page| {
+            if let Ok(page) = page.try_borrow() {
+                for d in page.iter() {
+                    if d.0.strong_count() > 0 && !d.0.ptr_eq(&me) {
+                        others.push(d.clone());
+                    }
+                }
+            }
         });
         if others.is_empty() {
             return;
         }
-        keys.dedup();
-        wasm_bindgen_futures::spawn_local(async move {
-            for other in others {
-                other.with(|d| {
-                    d.input(|s, now| {
-                        for key in &keys {
-                            s.handle_storage_changed(Some(key), now);
-                        }
-                    })
-                });
+        later(Box::new(move || {
+            for other in &others {
+                other.with(|d| d.storage_changed(Some(&key)));
             }
-        });
+        }));
     }
 
     /// Holds the events of `handle` until a microtask or the first command
@@ -222,12 +214,12 @@ impl Driver {
             inner.held.push(handle);
         }
         let weak = self.weak();
-        wasm_bindgen_futures::spawn_local(async move {
+        later(Box::new(move || {
             weak.with(|d| {
                 d.unhold(handle);
                 d.pump();
-            });
-        });
+            })
+        }));
     }
 
     /// Delivers what was held for `handle` (before a command on it runs).
@@ -283,6 +275,12 @@ impl Driver {
         self.pump();
     }
 
+    /// `key` changed in `localStorage` (`None`: cleared), written by another
+    /// page or by another client of this one.
+    fn storage_changed(&self, key: Option<&str>) {
+        self.input(|s, now| s.handle_storage_changed(key, now));
+    }
+
     /// Feeds the session from a browser callback, then pumps.
     fn input(&self, f: impl FnOnce(&mut Session, Millis)) {
         self.run(f);
@@ -314,9 +312,7 @@ impl Driver {
         let weak = self.weak();
         let storage = StorageListener::watching(
             |_| true,
-            move |key| {
-                weak.with(|d| d.input(|s, now| s.handle_storage_changed(key.as_deref(), now)))
-            },
+            move |key| weak.with(|d| d.storage_changed(key.as_deref())),
         );
         if let Ok(mut inner) = self.0.try_borrow_mut() {
             inner.listeners = listeners;

@@ -17,9 +17,8 @@
 //!   leader's `held` is behind that leader's release, or the leader went
 //!   away without writing it (a closed or crashed tab): it waits until the
 //!   record changes (a storage event) or for [`TAKEOVER_WAIT_MS`], then
-//!   re-reads the store and leads. A `held` the store refuses (full) is
-//!   written again before each send, as refused entries are; while it is
-//!   missing, the next holder cannot know it is behind.
+//!   re-reads the store and leads. While the store refuses the record (it
+//!   is full), the next holder cannot know it is behind.
 
 use super::{Flush, Lock, OfflineQueueService, QueueEffect};
 use crate::core::decimal::cat;
@@ -31,26 +30,28 @@ use crate::core::Millis;
 pub const TAKEOVER_WAIT_MS: Millis = 1_000;
 
 impl OfflineQueueService {
-    fn leader_key(&self) -> String {
-        cat!(self.config.storage_key, ":leader")
-    }
-
     /// Whether `key` is the store key of the leader record.
     pub(super) fn is_leader_key(&self, key: &str) -> bool {
-        key.strip_prefix(self.config.storage_key.as_str()) == Some(":leader")
+        key == self.leader_key
     }
 
-    /// Who this tab's view says leads now: another tab's id, if any.
-    fn other_leader(&self) -> Option<String> {
-        let text = self.store.get(&self.leader_key()).ok()??;
-        let id = text.strip_prefix("held ")?;
-        (id != self.leader_id).then(|| id.to_owned())
+    /// Whether this tab's view says another tab leads now.
+    fn other_leads(&self) -> bool {
+        matches!(self.store.get(&self.leader_key), Ok(Some(text))
+            if text.strip_prefix("held ").is_some_and(|id| id != self.leader_id))
+    }
+
+    /// Writes the leader record `<state> <id>` (best effort, see the module
+    /// docs).
+    fn record(&mut self, state: &str) {
+        let text = cat!(state, ' ', self.leader_id);
+        let _ = self.store.set(&self.leader_key, &text);
     }
 
     /// Asks for the flush lock unless it is held or asked for (connected,
     /// with `use_flush_lock`).
     pub(super) fn request_lock(&mut self) {
-        if !self.config.use_flush_lock || !self.connected || self.lock != Lock::Free {
+        if !self.config.use_flush_lock || !self.connected || !matches!(self.lock, Lock::Free) {
             return;
         }
         self.next_lock_id = self.next_lock_id.wrapping_add(1);
@@ -65,15 +66,16 @@ impl OfflineQueueService {
     /// it (see the module docs). A stale id (withdrawn meanwhile) is
     /// answered with `ReleaseFlushLock`.
     pub fn on_flush_lock_acquired(&mut self, lock_id: u64, now: Millis) {
-        if self.lock != Lock::Requested(lock_id) || !self.connected {
-            if self.lock == Lock::Requested(lock_id) {
+        let asked = matches!(self.lock, Lock::Requested(id) if id == lock_id);
+        if !asked || !self.connected {
+            if asked {
                 self.lock = Lock::Free;
             }
             self.effects
                 .push_back(QueueEffect::ReleaseFlushLock { lock_id });
             return;
         }
-        if self.other_leader().is_some() {
+        if self.other_leads() {
             self.lock = Lock::Settling {
                 lock_id,
                 until: now.saturating_add(TAKEOVER_WAIT_MS),
@@ -88,7 +90,7 @@ impl OfflineQueueService {
     /// leader.
     pub(super) fn on_leader_record_changed(&mut self, now: Millis) {
         if let Lock::Settling { lock_id, .. } = self.lock {
-            if self.other_leader().is_none() {
+            if !self.other_leads() {
                 self.lead(lock_id, now);
             }
         }
@@ -98,8 +100,7 @@ impl OfflineQueueService {
     /// the store) and flushes.
     pub(super) fn lead(&mut self, lock_id: u64, now: Millis) {
         self.lock = Lock::Held(lock_id);
-        self.record_pending = true;
-        self.retry_record();
+        self.record("held");
         match self.flush {
             Flush::AwaitingLock { flush_id } => self.start_flush(flush_id, now),
             Flush::Running { .. } => self.pump(now),
@@ -141,26 +142,14 @@ impl OfflineQueueService {
             Lock::Held(id) => {
                 // Not over another leader's record (one that took over a
                 // lease this tab had lost without hearing it yet).
-                if self.other_leader().is_none() {
-                    let key = self.leader_key();
-                    let record = cat!("released ", self.leader_id);
-                    let _ = self.store.set(&key, &record);
+                if !self.other_leads() {
+                    self.record("released");
                 }
                 id
             }
         };
         self.effects
             .push_back(QueueEffect::ReleaseFlushLock { lock_id });
-    }
-
-    /// Writes the leader record `held` if it is due (see the module docs).
-    pub(super) fn retry_record(&mut self) {
-        if !self.record_pending || !matches!(self.lock, Lock::Held(_)) {
-            return;
-        }
-        let key = self.leader_key();
-        let record = cat!("held ", self.leader_id);
-        self.record_pending = self.store.set(&key, &record).is_err();
     }
 
     /// Whether this tab holds the flush lock and leads (sends).

@@ -192,12 +192,10 @@ impl OfflineQueueService {
         }
     }
 
-    /// Retries what the store refused before: removals, the quarantine, the
-    /// leader record, then every entry that is not (or not in its latest
-    /// state) stored, oldest first. Runs before every store operation and
-    /// before each send.
+    /// Retries what the store refused before: removals, the quarantine, then
+    /// every entry that is not (or not in its latest state) stored, oldest
+    /// first. Runs before every store operation and before each send.
     pub(super) fn retry_unwritten(&mut self, _now: Millis) {
-        self.retry_record();
         if !self.pending_removals.is_empty() {
             for id in std::mem::take(&mut self.pending_removals) {
                 self.remove_stored(&id);
@@ -288,7 +286,9 @@ impl OfflineQueueService {
     fn supersedes(&self, stored: &QueuedMessage, p: usize, ties: bool) -> bool {
         let mine = &self.entries[p].msg;
         let newer = stored.updated_at > mine.updated_at
-            || (ties && stored.updated_at == mine.updated_at && stored != mine);
+            || (ties
+                && stored.updated_at == mine.updated_at
+                && persist::checksum(stored) != persist::checksum(mine));
         newer && !self.is_in_flight(&stored.id)
     }
 

@@ -48,18 +48,6 @@ pub(super) struct QueueSlot {
     locks: Vec<(u64, LockId)>,
     /// Who waits for which flush.
     pub waiters: Vec<(u64, FlushWaiter)>,
-    storage_key: String,
-    entry_prefix: String,
-    leader_key: String,
-}
-
-impl QueueSlot {
-    /// Whether a change of `key` (`None`: the storage was cleared) concerns it.
-    pub(super) fn watches(&self, key: Option<&str>) -> bool {
-        key.is_none_or(|k| {
-            k == self.storage_key || k == self.leader_key || k.starts_with(&self.entry_prefix)
-        })
-    }
 }
 
 impl Session {
@@ -86,9 +74,6 @@ impl Session {
             owner: attach.owner,
             locks: Vec::new(),
             waiters: Vec::new(),
-            entry_prefix: crate::core::decimal::cat!(storage_key, ":m:"),
-            leader_key: crate::core::decimal::cat!(storage_key, ":leader"),
-            storage_key,
         })));
         self.route();
         Ok(handle)
@@ -173,7 +158,8 @@ impl Session {
         self.now = now;
         for s in &mut self.services {
             match &mut s.machine {
-                Machine::Queue(q) if q.watches(key) => q.core.on_storage_changed(key, now),
+                // The queue tells its keys from others itself.
+                Machine::Queue(q) => q.core.on_storage_changed(key, now),
                 Machine::Sync(y) if y.watches(key) => y.core.reload_from_store(now),
                 _ => {}
             }

@@ -79,7 +79,7 @@ impl Session {
         for (by, key) in &written {
             for s in &mut self.services {
                 match &mut s.machine {
-                    Machine::Queue(q) if s.handle != *by && q.watches(Some(key)) => {
+                    Machine::Queue(q) if s.handle != *by => {
                         q.core.on_storage_changed(Some(key), now)
                     }
                     _ => {}
@@ -87,12 +87,8 @@ impl Session {
             }
             self.leases_storage_changed(Some(key), now);
         }
-        let mut last: Option<String> = None;
         for (_, key) in written {
-            if last.as_ref() != Some(&key) {
-                last = Some(key.clone());
-                self.outputs.push_back(Output::StorageChanged { key });
-            }
+            self.outputs.push_back(Output::StorageChanged { key });
         }
         true
     }
