@@ -92,6 +92,13 @@ pub enum Output {
         /// The request.
         lock: LockId,
     },
+    /// This session wrote `key` in the shared storage: tell the page's
+    /// other sessions (`handle_storage_changed(Some(key))`), which the
+    /// browser's `storage` event does not reach (it goes to other pages).
+    StorageChanged {
+        /// The key written or removed.
+        key: String,
+    },
     /// Tell the app.
     Event {
         /// The client or the service the event belongs to.
