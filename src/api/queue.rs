@@ -142,11 +142,7 @@ impl OfflineQueueService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<OfflineQueueService, JsValue> {
         let what = "new OfflineQueueService()";
         let hub = hub.clone();
-        let options = args::opt_fields(
-            &options,
-            "new OfflineQueueService(): options",
-            QUEUE_OPTIONS,
-        )?;
+        let options = args::opt_fields(&options, "options", QUEUE_OPTIONS)?;
         let opts = args::Record::new(options);
         let opts_debug = opts.flag("debug").unwrap_or(false);
         let max_messages = opts.int("maxMessages").map(|n| n as usize);
@@ -225,11 +221,7 @@ impl OfflineQueueService {
     /// nothing, when the input is invalid or the queue is full (count or
     /// byte budget): the oldest messages are never dropped.
     pub fn queue_message(&self, message: JsValue) -> Result<JsValue, JsValue> {
-        let r = args::Record::new(Some(args::fields(
-            &message,
-            "queueMessage(): message",
-            NEW_MESSAGE,
-        )?));
+        let r = args::Record::new(Some(args::fields(&message, "message", NEW_MESSAGE)?));
         let new = NewMessage {
             channel_id: r.str("channelId").unwrap_or_default(),
             content: r.str("content").unwrap_or_default(),
@@ -254,14 +246,14 @@ impl OfflineQueueService {
 
     /// Removes a message that is not being sent; returns it.
     pub fn remove_message(&self, id: JsValue) -> Result<JsValue, JsValue> {
-        let id = &args::id(&id, "removeMessage(): id")?;
+        let id = &args::id(&id, "id")?;
         let msg = self.run("removeMessage()", |s, h, now| s.queue_remove(h, id, now))?;
         Ok(to_js(&msg))
     }
 
     /// Puts a `failed` message back in line with its retry count reset.
     pub fn retry_message(&self, id: JsValue) -> Result<(), JsValue> {
-        let id = &args::id(&id, "retryMessage(): id")?;
+        let id = &args::id(&id, "id")?;
         self.run("retryMessage()", |s, h, now| s.queue_retry(h, id, now))
     }
 

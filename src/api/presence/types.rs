@@ -167,13 +167,6 @@ pub(crate) fn presence_js(p: &UserPresence) -> JsValue {
 pub(super) fn api_error(method: &str, e: ApiError) -> JsValue {
     match e {
         ApiError::Session(SessionError::Presence(e)) => presence_error(method, e),
-        ApiError::Session(SessionError::Disposed(_)) => coded(
-            "disposed",
-            &cat!(
-                method,
-                ": this PresenceService was disposed; create a new one"
-            ),
-        ),
         e => e.to_js(Some(method)),
     }
 }

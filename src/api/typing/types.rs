@@ -132,13 +132,6 @@ pub(super) fn typing_error(method: &str, e: TypingError) -> JsValue {
 pub(super) fn api_error(method: &str, e: ApiError) -> JsValue {
     match e {
         ApiError::Session(SessionError::Typing(e)) => typing_error(method, e),
-        ApiError::Session(SessionError::Disposed(_)) => coded(
-            "disposed",
-            &cat!(
-                method,
-                ": this TypingService was disposed; create a new one"
-            ),
-        ),
         e => e.to_js(Some(method)),
     }
 }
