@@ -157,7 +157,7 @@ export interface OfflineQueueOptions {
   retryDelayMaxMs?: number;
   /** Time allowed for the server's ack of one send. Default 10000. */
   requestTimeoutMs?: number;
-  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
+  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`, the sending tab's record under `<key>:leader`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
   storageKey?: string;
   /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
   crossTabLock?: 'auto' | 'lease' | 'none';

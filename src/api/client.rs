@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{ApiError, Hub, Settle};
-use super::js::debug_log;
+use super::js::{coded, debug_log, INVALID};
 use super::types::{ClientOptions, CLIENT_OPTIONS, PRESENCE_STATUSES};
 use crate::browser::device;
 use crate::browser::driver::online_now;
@@ -74,9 +74,9 @@ impl RealtimeClient {
     /// options; listeners are kept. The object is required: a call without
     /// one throws rather than silently resetting a configured URL.
     pub fn initialize(&self, options: JsValue) -> Result<(), JsValue> {
-        let checked = args::fields(&options, "initialize(): options", CLIENT_OPTIONS)?;
+        let checked = args::fields(&options, "options", CLIENT_OPTIONS)?;
         let mut opts = ClientOptions::read(&args::Record::new(Some(checked)))
-            .map_err(|e| JsError::new(&cat!("initialize(): invalid options: ", e)))?;
+            .map_err(|e| coded(INVALID, &cat!("initialize(): invalid options: ", e)))?;
         opts.null_ready_event_means_none(&options);
         let mut auth = Map::new();
         auth.push("device", device::current().to_json());
@@ -103,7 +103,7 @@ impl RealtimeClient {
     /// event does not come in time (`readyEvent`), or when reconnection gives
     /// up. Network failures are retried with backoff.
     pub fn connect(&self, token: JsValue) -> Result<f64, JsValue> {
-        let token = &args::id(&token, "connect(): token")?;
+        let token = &args::id(&token, "token")?;
         self.hub
             .request(|s, now| s.connect(token, now), Settle::Plain)
             .map_err(|e| client_error(e, Some("connect()")))
@@ -118,15 +118,15 @@ impl RealtimeClient {
     /// Sends `event` with `data` (any JSON value); buffered while disconnected.
     /// A full buffer is reported through `onError` (`buffer_overflow`).
     pub fn emit(&self, event: JsValue, data: JsValue) -> Result<(), JsValue> {
-        let event = &args::id(&event, "emit(): event")?;
-        let json = args::json(&data, "emit(): data")?;
+        let event = &args::id(&event, "event")?;
+        let json = args::json(&data, "data")?;
         self.command(|s, now| s.emit(event, json.as_deref(), now).map(|_| ()))
     }
 
     /// Sends `event` only if connected; returns whether it was sent.
     pub fn emit_volatile(&self, event: JsValue, data: JsValue) -> Result<bool, JsValue> {
-        let event = &args::id(&event, "emitVolatile(): event")?;
-        let json = args::json(&data, "emitVolatile(): data")?;
+        let event = &args::id(&event, "event")?;
+        let json = args::json(&data, "data")?;
         self.command(|s, now| s.emit_volatile(event, json.as_deref(), now))
     }
 
@@ -138,9 +138,9 @@ impl RealtimeClient {
         data: JsValue,
         timeout_ms: JsValue,
     ) -> Result<f64, JsValue> {
-        let event = &args::id(&event, "emitAsync(): event")?;
-        let json = args::json(&data, "emitAsync(): data")?;
-        let timeout = args::opt_ms(&timeout_ms, "emitAsync(): timeoutMs")?;
+        let event = &args::id(&event, "event")?;
+        let json = args::json(&data, "data")?;
+        let timeout = args::opt_ms(&timeout_ms, "timeoutMs")?;
         self.hub
             .request(
                 |s, now| s.emit_with_ack(event, json.as_deref(), timeout, now),
@@ -156,7 +156,7 @@ impl RealtimeClient {
     /// `Error` whose `code` is the server's (e.g. `ROOM_NOT_FOUND`: the room
     /// is dropped) and `event` is `room:join`, or on timeout.
     pub fn join_channel(&self, channel_id: JsValue) -> Result<f64, JsValue> {
-        let channel_id = &args::id(&channel_id, "joinChannel(): channelId")?;
+        let channel_id = &args::id(&channel_id, "channelId")?;
         self.hub
             .request(|s, now| s.join_channel(channel_id, now), Settle::Ack)
             .map_err(|e| client_error(e, None))
@@ -166,7 +166,7 @@ impl RealtimeClient {
     /// disconnected it resolves at once with `{ success: true }`; a server
     /// refusal rejects with an `Error` with `code` and `event`.
     pub fn leave_channel(&self, channel_id: JsValue) -> Result<f64, JsValue> {
-        let channel_id = &args::id(&channel_id, "leaveChannel(): channelId")?;
+        let channel_id = &args::id(&channel_id, "channelId")?;
         self.hub
             .request(|s, now| s.leave_channel(channel_id, now), Settle::Ack)
             .map_err(|e| client_error(e, None))
@@ -174,9 +174,9 @@ impl RealtimeClient {
 
     /// Sends `typing:start` or `typing:stop` for a channel (volatile).
     pub fn send_typing(&self, channel_id: JsValue, is_typing: JsValue) -> Result<(), JsValue> {
-        let channel_id = &args::id(&channel_id, "sendTyping(): channelId")?;
-        let is_typing = args::boolean(&is_typing, "sendTyping(): isTyping")?;
-        let room = crate::core::room_name(channel_id).map_err(|e| JsError::new(&e))?;
+        let channel_id = &args::id(&channel_id, "channelId")?;
+        let is_typing = args::boolean(&is_typing, "isTyping")?;
+        let room = crate::core::room_name(channel_id).map_err(|e| coded("bad_room_name", &e))?;
         let mut payload = Map::new();
         payload.push("roomName", room);
         let arg = Value::Object(payload).to_text();
@@ -194,27 +194,25 @@ impl RealtimeClient {
     pub fn update_presence(&self, status: JsValue, custom_status: JsValue) -> Result<(), JsValue> {
         use crate::core::presence::{update_payload, PresenceStatus};
         let what = "updatePresence()";
-        let status = args::one_of(&status, "updatePresence(): status", PRESENCE_STATUSES)?;
+        let status = args::one_of(&status, "status", PRESENCE_STATUSES)?;
         let status: PresenceStatus = status.parse().map_err(|_| {
-            JsError::new(&cat!(
-                what,
-                ": unknown status ",
-                crate::core::json::quote(&status)
-            ))
+            coded(
+                INVALID,
+                &cat!(what, ": unknown status ", crate::core::json::quote(&status)),
+            )
         })?;
         let mut payload = if args::absent(&custom_status) {
             update_payload(status, None)
         } else {
-            let cs = super::presence::custom_status_input(
-                &custom_status,
-                "updatePresence(): customStatus",
-            )?;
+            let cs = super::presence::custom_status_input(&custom_status, "customStatus")?;
             if cs.is_empty() {
-                return Err(JsError::new(&cat!(
-                    what,
-                    ": customStatus needs a text or an emoji; pass null to clear it"
-                ))
-                .into());
+                return Err(coded(
+                    "empty_custom_status",
+                    &cat!(
+                        what,
+                        ": customStatus needs a text or an emoji; pass null to clear it"
+                    ),
+                ));
             }
             update_payload(status, Some(&cs))
         };
@@ -231,17 +229,17 @@ impl RealtimeClient {
     }
 
     /// Measures the round trip now; resolves with it in ms.
-    pub fn measure_latency(&self) -> Result<f64, JsError> {
+    pub fn measure_latency(&self) -> Result<f64, JsValue> {
         self.hub
             .request(|s, now| s.measure_latency(now), Settle::Plain)
-            .map_err(|e| e.to_error(None))
+            .map_err(|e| e.to_js(None))
     }
 
     /// Checks the link now (as on `pageshow` or when the tab becomes visible).
-    pub fn check_connection(&self) -> Result<(), JsError> {
+    pub fn check_connection(&self) -> Result<(), JsValue> {
         self.hub
             .run(|s, now| s.check_connection(now))
-            .map_err(|e| e.to_error(None))
+            .map_err(|e| e.to_js(None))
     }
 
     /// Connected to the server.

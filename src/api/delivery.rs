@@ -17,7 +17,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
-use super::js::to_js;
+use super::js::{coded, to_js};
 use super::queue::{queue_arg, queue_option};
 use crate::core::delivery::{DeliveryConfig, DeliveryError};
 use crate::core::session::{DeliveryCommands, Handle, ServiceKind, SessionError};
@@ -53,7 +53,7 @@ impl DeliveryEventHandler {
             .run(|s, h, now| s.delivery_do(h, now, f))
             .map_err(|e| match e {
                 ApiError::Session(SessionError::Delivery(e)) => {
-                    JsError::new(&cat!(method, ": ", e)).into()
+                    coded(e.code(), &cat!(method, ": ", e))
                 }
                 e => e.to_js(None),
             })
@@ -71,11 +71,7 @@ impl DeliveryEventHandler {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<DeliveryEventHandler, JsValue> {
         let what = "new DeliveryEventHandler()";
         let hub = hub.clone();
-        let opts = args::Record::new(args::opt_fields(
-            &options,
-            "new DeliveryEventHandler(): options",
-            DELIVERY_OPTIONS,
-        )?);
+        let opts = args::Record::new(args::opt_fields(&options, "options", DELIVERY_OPTIONS)?);
         let queue = queue_option(&options, "new DeliveryEventHandler()", &hub)?;
         let d = DeliveryConfig::default();
         let config = DeliveryConfig {
@@ -102,14 +98,10 @@ impl DeliveryEventHandler {
         total_recipients: JsValue,
     ) -> Result<JsValue, JsValue> {
         let m = "trackOutgoing()";
-        let client_message_id = &args::id(&client_message_id, "trackOutgoing(): clientMessageId")?;
-        let channel_id = &args::id(&channel_id, "trackOutgoing(): channelId")?;
-        let total = args::opt_count(
-            &total_recipients,
-            "trackOutgoing(): totalRecipients",
-            U32_MAX,
-        )?
-        .map_or(0, |t| t as u32);
+        let client_message_id = &args::id(&client_message_id, "clientMessageId")?;
+        let channel_id = &args::id(&channel_id, "channelId")?;
+        let total =
+            args::opt_count(&total_recipients, "totalRecipients", U32_MAX)?.map_or(0, |t| t as u32);
         let status = self.run(m, |c, now| {
             c.track_outgoing(client_message_id, channel_id, total, now)
         })?;
@@ -125,9 +117,9 @@ impl DeliveryEventHandler {
         timestamp: JsValue,
     ) -> Result<(), JsValue> {
         let m = "markSent()";
-        let client_message_id = &args::id(&client_message_id, "markSent(): clientMessageId")?;
-        let message_id = &args::id(&message_id, "markSent(): messageId")?;
-        let timestamp = args::opt_ms(&timestamp, "markSent(): timestamp")?;
+        let client_message_id = &args::id(&client_message_id, "clientMessageId")?;
+        let message_id = &args::id(&message_id, "messageId")?;
+        let timestamp = args::opt_ms(&timestamp, "timestamp")?;
         self.run(m, |c, now| {
             let at = timestamp.unwrap_or(now);
             c.mark_sent(client_message_id, message_id, at, now)
@@ -137,8 +129,8 @@ impl DeliveryEventHandler {
     /// Sending failed: `failed` with `error` (emits `message:failed`).
     /// Refused once the server has the message.
     pub fn mark_failed(&self, client_message_id: JsValue, error: JsValue) -> Result<(), JsValue> {
-        let client_message_id = &args::id(&client_message_id, "markFailed(): clientMessageId")?;
-        let error = &args::string(&error, "markFailed(): error")?;
+        let client_message_id = &args::id(&client_message_id, "clientMessageId")?;
+        let error = &args::string(&error, "error")?;
         self.run("markFailed()", |c, now| {
             c.mark_failed(client_message_id, error, now)
         })
@@ -146,7 +138,7 @@ impl DeliveryEventHandler {
 
     /// A `pending` or `failed` message is being (re-)sent: `sending`.
     pub fn mark_sending(&self, client_message_id: JsValue) -> Result<(), JsValue> {
-        let client_message_id = &args::id(&client_message_id, "markSending(): clientMessageId")?;
+        let client_message_id = &args::id(&client_message_id, "clientMessageId")?;
         self.run("markSending()", |c, now| {
             c.mark_sending(client_message_id, now)
         })
@@ -160,15 +152,15 @@ impl DeliveryEventHandler {
         message_id: JsValue,
         channel_id: JsValue,
     ) -> Result<(), JsValue> {
-        let message_id = &args::id(&message_id, "acknowledgeRead(): messageId")?;
-        let channel_id = &args::id(&channel_id, "acknowledgeRead(): channelId")?;
+        let message_id = &args::id(&message_id, "messageId")?;
+        let channel_id = &args::id(&channel_id, "channelId")?;
         self.run("acknowledgeRead()", |c, now| {
             c.acknowledge_read(message_id, channel_id, now)
         })
     }
 
     /// Sends the batched read acks now (e.g. before the page is hidden).
-    pub fn flush_read_acks(&self) -> Result<(), JsError> {
+    pub fn flush_read_acks(&self) -> Result<(), JsValue> {
         self.svc
             .run(|s, h, now| {
                 s.delivery_do(h, now, |c, now| {
@@ -176,14 +168,14 @@ impl DeliveryEventHandler {
                     Ok(())
                 })
             })
-            .map_err(|e| e.to_error(None))
+            .map_err(|e| e.to_js(None))
     }
 
     /// Asks the server for the statuses of `ids` (client or server ids).
     /// Resolves with the statuses of those that are tracked, after applying
     /// the answer; rejects when the request fails.
     pub fn sync_delivery_status(&self, ids: JsValue) -> Result<f64, JsValue> {
-        let ids = args::ids(&ids, "syncDeliveryStatus(): ids")?;
+        let ids = args::ids(&ids, "ids")?;
         self.svc
             .request(
                 |s, h, now| s.delivery_sync_status(h, ids, now),
@@ -194,7 +186,7 @@ impl DeliveryEventHandler {
 
     /// The status of a message by client or server id.
     pub fn get_status(&self, id: JsValue) -> Result<JsValue, JsValue> {
-        let id = &args::id(&id, "getStatus(): id")?;
+        let id = &args::id(&id, "id")?;
         if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }
@@ -206,7 +198,7 @@ impl DeliveryEventHandler {
 
     /// Stops tracking a message; returns whether it was tracked.
     pub fn untrack(&self, id: JsValue) -> Result<bool, JsValue> {
-        let id = &args::id(&id, "untrack(): id")?;
+        let id = &args::id(&id, "id")?;
         self.run("untrack()", |c, _| Ok(c.untrack(id)))
     }
 
@@ -214,7 +206,7 @@ impl DeliveryEventHandler {
     /// `pending`, and the queue's `message:sent` / `message:failed` move them
     /// to `sent` / `failed`. Replaces a previously attached queue.
     pub fn attach_queue(&self, queue: JsValue) -> Result<(), JsValue> {
-        let queue = queue_arg(&queue, "attachQueue(): queue", &self.svc.hub)?;
+        let queue = queue_arg(&queue, "queue", &self.svc.hub)?;
         if self.svc.is_disposed() {
             return Err(Self::disposed_error());
         }

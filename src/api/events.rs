@@ -77,6 +77,7 @@ fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsV
 
 fn reject(settle: Settle, e: SessionError) -> JsValue {
     use SessionError as E;
+    let code = e.code();
     let message = match (settle, e) {
         (Settle::Ack, E::Ack(error)) => return ack_error(&error),
         (Settle::Flush, E::Disposed(_)) => "the OfflineQueueService was disposed".into(),
@@ -93,7 +94,7 @@ fn reject(settle: Settle, e: SessionError) -> JsValue {
         (Settle::Statuses, e) => cat!("syncDeliveryStatus(): ", e),
         (_, e) => e.message(),
     };
-    js_sys::Error::new(&message).into()
+    super::js::coded(code, &message)
 }
 /// The `Error` a failed request's promise rejects with: the message, the
 /// `event`, and for a server rejection its `code` (e.g. `ROOM_NOT_FOUND`).
@@ -109,9 +110,13 @@ fn ack_error(error: &AckError) -> JsValue {
     if let Some(e) = event {
         let _ = js_sys::Reflect::set(&err, &"event".into(), &e.into());
     }
-    if let AckError::Rejected { code, .. } = error {
-        let _ = js_sys::Reflect::set(&err, &"code".into(), &code.as_str().into());
-    }
+    // The server's code for a rejection (e.g. `ROOM_NOT_FOUND`), else ours
+    // (`timeout`, `disconnected`, ...).
+    let code = match error {
+        AckError::Rejected { code, .. } => code.as_str(),
+        other => other.code(),
+    };
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
     err.into()
 }
 

@@ -77,13 +77,8 @@ impl From<SessionError> for ApiError {
 
 impl ApiError {
     /// An `Error` with the message, `method` (e.g. `queueMessage()`) in front
-    /// when given.
+    /// when given, and the stable `code`.
     pub fn to_js(&self, method: Option<&str>) -> JsValue {
-        self.to_error(method).into()
-    }
-
-    /// [`Self::to_js`] as a `JsError`.
-    pub fn to_error(&self, method: Option<&str>) -> JsError {
         let message = match self {
             ApiError::Busy => {
                 "RealtimeClient is busy: it cannot be called from inside itself".into()
@@ -94,7 +89,15 @@ impl ApiError {
             Some(m) => cat!(m, ": ", message),
             None => message,
         };
-        JsError::new(&message)
+        super::js::coded(self.code(), &message)
+    }
+
+    /// The stable code of the refusal (`busy`, or the session error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Busy => "busy",
+            ApiError::Session(e) => e.code(),
+        }
     }
 }
 

@@ -75,7 +75,10 @@ fn res<T: Value, E: Into<JsValue>>(r: Result<T, E>) -> Result<JsValue, JsValue> 
 
 /// The error of an operation code that does not apply to the handle.
 fn unknown_op() -> JsValue {
-    JsError::new("chat-realtime: an operation the wasm does not know (a mismatched build?)").into()
+    super::js::coded(
+        "unknown_op",
+        "chat-realtime: an operation the wasm does not know (a mismatched build?)",
+    )
 }
 
 #[wasm_bindgen]

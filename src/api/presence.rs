@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{Hub, ServiceRef};
-use super::js::{debug_log, to_js};
+use super::js::{coded, debug_log, to_js};
 use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, ActivityMonitor, RelayKind};
 use crate::core::presence::{
@@ -94,7 +94,7 @@ pub(crate) fn custom_status_input(value: &JsValue, what: &str) -> Res<CustomStat
         };
         obj.insert(key.to_owned(), json);
     }
-    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e).into())
+    core::parse_custom_status_input(&Value::Object(obj)).map_err(|e| presence_error(what, e))
 }
 
 impl PresenceService {
@@ -104,8 +104,7 @@ impl PresenceService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<PresenceService, JsValue> {
         let what = "new PresenceService()";
         let hub = hub.clone();
-        let options =
-            args::opt_fields(&options, "new PresenceService(): options", PRESENCE_OPTIONS)?;
+        let options = args::opt_fields(&options, "options", PRESENCE_OPTIONS)?;
         let mut opts = PresenceOptions::read(&args::Record::new(options));
         let debug = opts.debug.unwrap_or_else(|| hub.debug(Handle::CLIENT));
         opts.debug = Some(debug);
@@ -142,7 +141,7 @@ impl PresenceService {
     /// Chooses a status. A chosen `busy`, `away` or `offline` is never
     /// overridden by idle detection; `online` ends auto-away.
     pub fn set_status(&self, status: JsValue) -> Result<(), JsValue> {
-        let s = args::one_of(&status, "setStatus(): status", PRESENCE_STATUSES)?;
+        let s = args::one_of(&status, "status", PRESENCE_STATUSES)?;
         self.act("setStatus()", |c, now| c.set_status_str(&s, now))
     }
 
@@ -169,7 +168,7 @@ impl PresenceService {
     /// Sets the custom status (`{text?, emoji?, expiresAt?}`); it clears
     /// itself at `expiresAt`. Throws for an empty one or an expiry not in the future.
     pub fn set_custom_status(&self, custom_status: JsValue) -> Result<(), JsValue> {
-        let cs = custom_status_input(&custom_status, "setCustomStatus(): customStatus")?;
+        let cs = custom_status_input(&custom_status, "customStatus")?;
         self.act("setCustomStatus()", |c, now| c.set_custom_status(cs, now))
     }
 
@@ -191,7 +190,7 @@ impl PresenceService {
 
     /// Appear offline to everyone (`true`) or show the real status again.
     pub fn set_invisible_mode(&self, invisible: JsValue) -> Result<(), JsValue> {
-        let on = args::boolean(&invisible, "setInvisibleMode(): invisible")?;
+        let on = args::boolean(&invisible, "invisible")?;
         self.act("setInvisibleMode()", |c, now| {
             c.set_invisible_mode(on, now);
             Ok(())
@@ -215,35 +214,28 @@ impl PresenceService {
     ) -> Result<JsValue, JsValue> {
         let what = "updatePresenceSettings()";
         let (user_id, update) = if user_id_or_settings.is_string() {
-            let id = args::id(
-                &user_id_or_settings,
-                "updatePresenceSettings(): userIdOrSettings",
-            )?;
-            (
-                Some(id),
-                settings_update(&settings, "updatePresenceSettings(): settings")?,
-            )
+            let id = args::id(&user_id_or_settings, "userIdOrSettings")?;
+            (Some(id), settings_update(&settings, "settings")?)
         } else if args::absent(&settings) {
-            let update = settings_update(
-                &user_id_or_settings,
-                "updatePresenceSettings(): userIdOrSettings",
-            )?;
+            let update = settings_update(&user_id_or_settings, "userIdOrSettings")?;
             (None, update)
         } else {
-            return Err(args::invalid("updatePresenceSettings(): userIdOrSettings"));
+            return Err(args::invalid("userIdOrSettings"));
         };
         if let Some(id) = user_id {
             let me = self.user_id();
             if me.as_deref().is_some_and(|me| me != id) {
-                return Err(JsError::new(&cat!(
-                    what,
-                    ": ",
-                    quote(&id),
-                    " is not the current user (",
-                    quote(&me.unwrap_or_default()),
-                    "); give other users' settings with setUserSettings()"
-                ))
-                .into());
+                return Err(coded(
+                    "own_settings",
+                    &cat!(
+                        what,
+                        ": ",
+                        quote(&id),
+                        " is not the current user (",
+                        quote(&me.unwrap_or_default()),
+                        "); give other users' settings with setUserSettings()"
+                    ),
+                ));
             }
         }
         let new = self.act(what, |c, now| Ok(c.update_settings(update, now)))?;
@@ -257,7 +249,7 @@ impl PresenceService {
 
     /// Replaces the current user's contacts (for `visibility: 'contacts'`).
     pub fn set_contacts(&self, contact_ids: JsValue) -> Result<(), JsValue> {
-        let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
+        let ids = args::ids(&contact_ids, "contactIds")?;
         self.act("setContacts()", |c, _| {
             c.set_contacts(ids);
             Ok(())
@@ -268,9 +260,8 @@ impl PresenceService {
     /// what the current user sees of them follows.
     pub fn set_user_settings(&self, user_id: JsValue, settings: JsValue) -> Result<(), JsValue> {
         let what = "setUserSettings()";
-        let id = args::id(&user_id, "setUserSettings(): userId")?;
-        let settings = settings_update(&settings, "setUserSettings(): settings")?
-            .apply_to(PrivacySettings::default());
+        let id = args::id(&user_id, "userId")?;
+        let settings = settings_update(&settings, "settings")?.apply_to(PrivacySettings::default());
         self.act(what, |c, _| c.set_user_settings(&id, settings))
     }
 
@@ -280,8 +271,8 @@ impl PresenceService {
         viewer_id: JsValue,
         target_id: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let viewer = args::id(&viewer_id, "canViewPresence(): viewerId")?;
-        let target = args::id(&target_id, "canViewPresence(): targetId")?;
+        let viewer = args::id(&viewer_id, "viewerId")?;
+        let target = args::id(&target_id, "targetId")?;
         let seen = self.svc.read(|s, h| {
             s.presence(h)
                 .ok()
@@ -293,7 +284,7 @@ impl PresenceService {
     /// A user's presence as the current user may see it, `undefined` when
     /// unknown (subscribe to learn it).
     pub fn get_presence(&self, user_id: JsValue) -> Result<JsValue, JsValue> {
-        let id = args::id(&user_id, "getPresence(): userId")?;
+        let id = args::id(&user_id, "userId")?;
         Ok(self.read(|c| {
             c.get_presence(&id)
                 .map_or(JsValue::UNDEFINED, |p| presence_js(&p))
@@ -304,7 +295,7 @@ impl PresenceService {
     /// nothing is subscribed). Their current presence arrives with the
     /// server's answer. Returns how many were new.
     pub fn subscribe_to_users(&self, user_ids: JsValue) -> Result<u32, JsValue> {
-        let ids = args::ids(&user_ids, "subscribeToUsers(): userIds")?;
+        let ids = args::ids(&user_ids, "userIds")?;
         self.act("subscribeToUsers()", |c, _| {
             c.subscribe_to_users(&ids).map(|n| n as u32)
         })
@@ -313,7 +304,7 @@ impl PresenceService {
     /// Stops following users (not re-subscribed after a reconnect). Returns
     /// how many were followed.
     pub fn unsubscribe_from_users(&self, user_ids: JsValue) -> Result<u32, JsValue> {
-        let ids = args::ids(&user_ids, "unsubscribeFromUsers(): userIds")?;
+        let ids = args::ids(&user_ids, "userIds")?;
         self.act("unsubscribeFromUsers()", |c, _| {
             Ok(c.unsubscribe_from_users(&ids) as u32)
         })

@@ -25,7 +25,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
-use super::js::{debug_log, to_js};
+use super::js::{coded, debug_log, to_js, INVALID};
 use crate::core::backoff::BackoffConfig;
 use crate::core::queue::{NewMessage, OfflineQueueService as QueueCore, QueueConfig};
 use crate::core::session::{Handle, LockMode, QueueAttach, ServiceKind, Session, SessionError};
@@ -114,19 +114,18 @@ impl OfflineQueueService {
         &self,
         method: &str,
         f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
-    ) -> Result<T, JsError> {
+    ) -> Result<T, JsValue> {
         self.svc.run(f).map_err(|e| match e {
             ApiError::Session(e @ (SessionError::Queue(_) | SessionError::Store(_))) => {
-                JsError::new(&cat!(method, ": ", e))
+                coded(e.code(), &cat!(method, ": ", e))
             }
-            e => e.to_error(None),
+            e => e.to_js(None),
         })
     }
 
     /// Reads the live queue.
-    fn read<T>(&self, f: impl FnOnce(&QueueCore) -> T) -> Result<T, JsError> {
-        let disposed =
-            || ApiError::Session(SessionError::Disposed(ServiceKind::Queue)).to_error(None);
+    fn read<T>(&self, f: impl FnOnce(&QueueCore) -> T) -> Result<T, JsValue> {
+        let disposed = || ApiError::Session(SessionError::Disposed(ServiceKind::Queue)).to_js(None);
         if self.svc.is_disposed() {
             return Err(disposed());
         }
@@ -143,11 +142,7 @@ impl OfflineQueueService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<OfflineQueueService, JsValue> {
         let what = "new OfflineQueueService()";
         let hub = hub.clone();
-        let options = args::opt_fields(
-            &options,
-            "new OfflineQueueService(): options",
-            QUEUE_OPTIONS,
-        )?;
+        let options = args::opt_fields(&options, "options", QUEUE_OPTIONS)?;
         let opts = args::Record::new(options);
         let opts_debug = opts.flag("debug").unwrap_or(false);
         let max_messages = opts.int("maxMessages").map(|n| n as usize);
@@ -158,19 +153,21 @@ impl OfflineQueueService {
             Some("lease") => Some(LockMode::Lease),
             Some("none") => None,
             Some(other) => {
-                return Err(JsError::new(&cat!(
+                return Err(coded(
+                    INVALID,
+                    &cat!(
                 "new OfflineQueueService(): crossTabLock must be 'auto', 'lease' or 'none', not ",
                 crate::core::json::quote(other)
-            ))
-                .into())
+            ),
+                ))
             }
         };
         let storage_key = match opts.str("storageKey") {
             Some(k) if k.trim().is_empty() => {
-                return Err(JsError::new(
+                return Err(coded(
+                    INVALID,
                     "new OfflineQueueService(): storageKey must be a non-empty string",
-                )
-                .into())
+                ))
             }
             Some(k) => k,
             None => d.storage_key.clone(),
@@ -224,11 +221,7 @@ impl OfflineQueueService {
     /// nothing, when the input is invalid or the queue is full (count or
     /// byte budget): the oldest messages are never dropped.
     pub fn queue_message(&self, message: JsValue) -> Result<JsValue, JsValue> {
-        let r = args::Record::new(Some(args::fields(
-            &message,
-            "queueMessage(): message",
-            NEW_MESSAGE,
-        )?));
+        let r = args::Record::new(Some(args::fields(&message, "message", NEW_MESSAGE)?));
         let new = NewMessage {
             channel_id: r.str("channelId").unwrap_or_default(),
             content: r.str("content").unwrap_or_default(),
@@ -242,30 +235,30 @@ impl OfflineQueueService {
     }
 
     /// The messages in order (queued, sending and failed).
-    pub fn get_queued_messages(&self) -> Result<JsValue, JsError> {
+    pub fn get_queued_messages(&self) -> Result<JsValue, JsValue> {
         self.read(|c| to_js(&c.get_queued_messages()))
     }
 
     /// Number of messages held (queued, sending and failed).
-    pub fn get_queue_length(&self) -> Result<u32, JsError> {
+    pub fn get_queue_length(&self) -> Result<u32, JsValue> {
         self.read(|c| u32::try_from(c.get_queue_length()).unwrap_or(u32::MAX))
     }
 
     /// Removes a message that is not being sent; returns it.
     pub fn remove_message(&self, id: JsValue) -> Result<JsValue, JsValue> {
-        let id = &args::id(&id, "removeMessage(): id")?;
+        let id = &args::id(&id, "id")?;
         let msg = self.run("removeMessage()", |s, h, now| s.queue_remove(h, id, now))?;
         Ok(to_js(&msg))
     }
 
     /// Puts a `failed` message back in line with its retry count reset.
     pub fn retry_message(&self, id: JsValue) -> Result<(), JsValue> {
-        let id = &args::id(&id, "retryMessage(): id")?;
-        Ok(self.run("retryMessage()", |s, h, now| s.queue_retry(h, id, now))?)
+        let id = &args::id(&id, "id")?;
+        self.run("retryMessage()", |s, h, now| s.queue_retry(h, id, now))
     }
 
     /// Removes every message except one being sent; returns how many.
-    pub fn clear_queue(&self) -> Result<u32, JsError> {
+    pub fn clear_queue(&self) -> Result<u32, JsValue> {
         let n = self.run("clearQueue()", |s, h, now| s.queue_clear(h, now))?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
@@ -273,10 +266,10 @@ impl OfflineQueueService {
     /// Sends everything sendable now, in order (joining a running flush).
     /// Resolves with `{sent, failed}` when the flush ends; with zeros at once
     /// when disconnected or empty.
-    pub fn flush_queue(&self) -> Result<f64, JsError> {
+    pub fn flush_queue(&self) -> Result<f64, JsValue> {
         self.svc
             .request(|s, h, now| s.queue_flush(h, now), Settle::Flush)
-            .map_err(|e| e.to_error(None))
+            .map_err(|e| e.to_js(None))
     }
 
     /// Whether a flush is running or waiting for the cross-tab lock.
@@ -285,12 +278,12 @@ impl OfflineQueueService {
     }
 
     /// Entries set aside because they were corrupt or tampered with.
-    pub fn get_quarantined(&self) -> Result<JsValue, JsError> {
+    pub fn get_quarantined(&self) -> Result<JsValue, JsValue> {
         self.read(|c| to_js(&c.quarantined(crate::browser::clock::now_ms())))
     }
 
     /// Deletes the entries set aside as corrupt.
-    pub fn clear_quarantine(&self) -> Result<(), JsError> {
+    pub fn clear_quarantine(&self) -> Result<(), JsValue> {
         self.run("clearQuarantine()", |s, h, now| {
             s.queue_clear_quarantine(h, now)
         })

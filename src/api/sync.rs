@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
+use super::js::{coded, INVALID};
 use super::queue::queue_option;
 use crate::core::session::{Handle, ServiceKind, Session, SessionError, SyncAttach};
 use crate::core::sync::{LocalMessage, SyncConfig, SyncService as SyncCore};
@@ -54,9 +55,7 @@ impl SyncService {
         f: impl FnOnce(&mut Session, Handle, Millis) -> Result<T, SessionError>,
     ) -> Result<T, JsValue> {
         self.svc.run(f).map_err(|e| match e {
-            ApiError::Session(e @ SessionError::Sync(_)) => {
-                JsError::new(&cat!(method, ": ", e)).into()
-            }
+            ApiError::Session(e @ SessionError::Sync(_)) => coded(e.code(), &cat!(method, ": ", e)),
             e => e.to_js(None),
         })
     }
@@ -79,16 +78,16 @@ impl SyncService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<SyncService, JsValue> {
         let what = "new SyncService()";
         let hub = hub.clone();
-        let checked = args::opt_fields(&options, "new SyncService(): options", SYNC_OPTIONS)?;
+        let checked = args::opt_fields(&options, "options", SYNC_OPTIONS)?;
         let opts = args::Record::new(checked);
         let queue = queue_option(&options, "new SyncService()", &hub)?;
         let d = SyncConfig::default();
         let storage_key = match opts.str("storageKey") {
             Some(k) if k.trim().is_empty() => {
-                return Err(JsError::new(
+                return Err(coded(
+                    INVALID,
                     "new SyncService(): storageKey must be a non-empty string",
-                )
-                .into())
+                ))
             }
             Some(k) => k,
             None => d.storage_key.clone(),
@@ -123,7 +122,7 @@ impl SyncService {
     pub fn sync_on_reconnect(&self, presence_user_ids: JsValue) -> Result<f64, JsValue> {
         let explicit = !args::absent(&presence_user_ids);
         let ids = if explicit {
-            args::strings(&presence_user_ids, "syncOnReconnect(): presenceUserIds")?
+            args::strings(&presence_user_ids, "presenceUserIds")?
         } else {
             Vec::new()
         };
@@ -137,7 +136,7 @@ impl SyncService {
     /// `{messages, conflicts}` (server versions that lost a conflict left
     /// out), rejects when the request fails.
     pub fn sync_messages(&self, channel_id: JsValue) -> Result<f64, JsValue> {
-        let channel_id = &args::id(&channel_id, "syncMessages(): channelId")?;
+        let channel_id = &args::id(&channel_id, "channelId")?;
         self.svc
             .request(
                 |s, h, now| s.sync_messages(h, channel_id, now),
@@ -145,7 +144,7 @@ impl SyncService {
             )
             .map_err(|e| match e {
                 ApiError::Session(e @ SessionError::Sync(_)) => {
-                    JsError::new(&cat!("syncMessages(): ", e)).into()
+                    coded(e.code(), &cat!("syncMessages(): ", e))
                 }
                 e => e.to_js(None),
             })
@@ -154,11 +153,7 @@ impl SyncService {
     /// Registers (or updates) a message the app shows, `{id, content,
     /// editedAt?}`, so a differing server version is detected as a conflict.
     pub fn record_local_message(&self, message: JsValue) -> Result<(), JsValue> {
-        let r = args::Record::new(Some(args::fields(
-            &message,
-            "recordLocalMessage(): message",
-            LOCAL_MESSAGE,
-        )?));
+        let r = args::Record::new(Some(args::fields(&message, "message", LOCAL_MESSAGE)?));
         let msg = LocalMessage {
             id: r.str("id").unwrap_or_default(),
             content: r.str("content").unwrap_or_default(),
@@ -171,7 +166,7 @@ impl SyncService {
 
     /// Forgets a registered local message; returns whether it was known.
     pub fn forget_local_message(&self, id: JsValue) -> Result<bool, JsValue> {
-        let id = &args::id(&id, "forgetLocalMessage(): id")?;
+        let id = &args::id(&id, "id")?;
         self.run("forgetLocalMessage()", |s, h, now| {
             s.sync_forget_local(h, id, now)
         })
@@ -179,7 +174,7 @@ impl SyncService {
 
     /// Replaces the users whose presence is re-subscribed after a reconnect.
     pub fn set_presence_user_ids(&self, ids: JsValue) -> Result<(), JsValue> {
-        let ids = args::strings(&ids, "setPresenceUserIds(): ids")?;
+        let ids = args::strings(&ids, "ids")?;
         self.run("setPresenceUserIds()", |s, h, _| {
             s.sync_set_presence_ids(h, ids)
         })
@@ -188,7 +183,7 @@ impl SyncService {
     /// The last sync time of `channelId`, or of the last completed reconnect
     /// sync without an argument; `undefined` if never synced.
     pub fn get_last_sync_time(&self, channel_id: JsValue) -> Result<Option<f64>, JsValue> {
-        let channel_id = args::opt_id(&channel_id, "getLastSyncTime(): channelId")?;
+        let channel_id = args::opt_id(&channel_id, "channelId")?;
         let t = self.read(|core| match channel_id {
             Some(c) => core.channel_sync_timestamp(&c),
             None => core.last_sync_timestamp(),

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{Hub, ServiceRef};
-use super::js::{debug_log, to_js};
+use super::js::{coded, debug_log, to_js, INVALID};
 use crate::core::room;
 use crate::core::session::{Handle, ServiceKind, TypingCommands};
 use crate::core::typing::{
@@ -59,7 +59,7 @@ impl TypingService {
     pub(crate) fn new(hub: &Hub, options: JsValue) -> Result<TypingService, JsValue> {
         let what = "new TypingService()";
         let hub = hub.clone();
-        let options = args::opt_fields(&options, "new TypingService(): options", TYPING_OPTIONS)?;
+        let options = args::opt_fields(&options, "options", TYPING_OPTIONS)?;
         let (mut opts, privacy) = match options {
             None => (TypingOptions::default(), TypingPrivacy::default()),
             Some(options) => {
@@ -72,7 +72,7 @@ impl TypingService {
                     privacy_update(
                         &privacy_value,
                         TypingPrivacy::default(),
-                        "new TypingService(): options.privacySettings",
+                        "options.privacySettings",
                     )?
                 };
                 let opts = TypingOptions::read(&args::Record::new(Some(options)));
@@ -100,8 +100,8 @@ impl TypingService {
     /// by itself `typingTimeoutMs` later. Nothing is sent while disconnected.
     pub fn start_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "startTyping()";
-        let channel = args::id(&channel_id, "startTyping(): channelId")?;
-        let thread = args::opt_id(&thread_id, "startTyping(): threadId")?;
+        let channel = args::id(&channel_id, "channelId")?;
+        let thread = args::opt_id(&thread_id, "threadId")?;
         self.act(m, |c, now| c.start_typing(&channel, thread.as_deref(), now))
     }
 
@@ -112,8 +112,8 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "startTypingInThread()";
-        let channel = args::id(&channel_id, "startTypingInThread(): channelId")?;
-        let thread = args::id(&thread_id, "startTypingInThread(): threadId")?;
+        let channel = args::id(&channel_id, "channelId")?;
+        let thread = args::id(&thread_id, "threadId")?;
         self.act(m, |c, now| c.start_typing_in_thread(&channel, &thread, now))
     }
 
@@ -121,16 +121,16 @@ impl TypingService {
     /// seeds' signature; the server routes DM typing by room.
     pub fn start_typing_in_dm(&self, dm_id: JsValue, recipient_id: JsValue) -> Result<(), JsValue> {
         let m = "startTypingInDM()";
-        let dm = args::id(&dm_id, "startTypingInDM(): dmId")?;
-        args::opt_id(&recipient_id, "startTypingInDM(): recipientId")?;
+        let dm = args::id(&dm_id, "dmId")?;
+        args::opt_id(&recipient_id, "recipientId")?;
         self.act(m, |c, now| c.start_typing_in_dm(&dm, now))
     }
 
     /// Stops typing in a channel (or its thread), or everywhere without arguments.
     pub fn stop_typing(&self, channel_id: JsValue, thread_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTyping()";
-        let channel = args::opt_id(&channel_id, "stopTyping(): channelId")?;
-        let thread = args::opt_id(&thread_id, "stopTyping(): threadId")?;
+        let channel = args::opt_id(&channel_id, "channelId")?;
+        let thread = args::opt_id(&thread_id, "threadId")?;
         self.act(m, |c, now| {
             c.stop_typing(channel.as_deref(), thread.as_deref(), now)
         })
@@ -139,7 +139,7 @@ impl TypingService {
     /// Stops typing in a DM.
     pub fn stop_typing_in_dm(&self, dm_id: JsValue) -> Result<(), JsValue> {
         let m = "stopTypingInDM()";
-        let dm = args::id(&dm_id, "stopTypingInDM(): dmId")?;
+        let dm = args::id(&dm_id, "dmId")?;
         self.act(m, |c, now| c.stop_typing_in_dm(&dm, now))
     }
 
@@ -153,9 +153,9 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<(), JsValue> {
         let m = "handleInputChange()";
-        let channel = args::id(&channel_id, "handleInputChange(): channelId")?;
-        let text = args::string(&value, "handleInputChange(): value")?;
-        let thread = args::opt_id(&thread_id, "handleInputChange(): threadId")?;
+        let channel = args::id(&channel_id, "channelId")?;
+        let text = args::string(&value, "value")?;
+        let thread = args::opt_id(&thread_id, "threadId")?;
         self.act(m, |c, now| {
             c.handle_input_change(&channel, &text, thread.as_deref(), now)
         })
@@ -164,8 +164,8 @@ impl TypingService {
     /// `handleInputChange` for a DM.
     pub fn handle_dm_input_change(&self, dm_id: JsValue, value: JsValue) -> Result<(), JsValue> {
         let m = "handleDMInputChange()";
-        let dm = args::id(&dm_id, "handleDMInputChange(): dmId")?;
-        let text = args::string(&value, "handleDMInputChange(): value")?;
+        let dm = args::id(&dm_id, "dmId")?;
+        let text = args::string(&value, "value")?;
         self.act(m, |c, now| c.handle_input_change_in_dm(&dm, &text, now))
     }
 
@@ -182,7 +182,7 @@ impl TypingService {
 
     /// Users typing in a DM.
     pub fn get_typing_users_in_dm(&self, dm_id: JsValue) -> Result<Array, JsValue> {
-        let dm = args::id(&dm_id, "getTypingUsersInDM(): dmId")?;
+        let dm = args::id(&dm_id, "dmId")?;
         Ok(users_js(
             &self.read(|c| c.get_typing_users_in_room(&room::dm_room(&dm))),
         ))
@@ -202,7 +202,7 @@ impl TypingService {
 
     /// `getTypingText` for a DM.
     pub fn get_typing_text_in_dm(&self, dm_id: JsValue) -> Result<JsValue, JsValue> {
-        let dm = args::id(&dm_id, "getTypingTextInDM(): dmId")?;
+        let dm = args::id(&dm_id, "dmId")?;
         Ok(self.read(|c| text_or_null(&c.get_typing_users_in_room(&room::dm_room(&dm)))))
     }
 
@@ -218,28 +218,27 @@ impl TypingService {
         thread_id: JsValue,
     ) -> Result<JsValue, JsValue> {
         let m = "onRoomTypingChange()";
-        let channel = args::id(&channel_id, "onRoomTypingChange(): channelId")?;
-        let room_type = args::one_of(&room_type, "onRoomTypingChange(): roomType", ROOM_TYPES)?;
-        let thread = args::opt_id(&thread_id, "onRoomTypingChange(): threadId")?;
+        let channel = args::id(&channel_id, "channelId")?;
+        let room_type = args::one_of(&room_type, "roomType", ROOM_TYPES)?;
+        let thread = args::opt_id(&thread_id, "threadId")?;
         let room = match (room_type.as_str(), thread.as_deref()) {
             ("channel", None) => room::channel_room(&channel),
             ("dm", None) => room::dm_room(&channel),
             ("thread", Some(t)) => room::key(&channel, Some(t)),
             ("thread", None) => {
-                return Err(JsError::new(&cat!(
-                    m,
-                    ": roomType 'thread' needs a threadId (the fourth argument)"
+                return Err(coded(
+                    INVALID,
+                    &cat!(
+                        m,
+                        ": roomType 'thread' needs a threadId (the fourth argument)"
+                    ),
                 ))
-                .into())
             }
             (kind, _) => {
-                return Err(JsError::new(&cat!(
-                    m,
-                    ": roomType '",
-                    kind,
-                    "' takes no threadId; use 'thread'"
+                return Err(coded(
+                    INVALID,
+                    &cat!(m, ": roomType '", kind, "' takes no threadId; use 'thread'"),
                 ))
-                .into())
             }
         };
         let users = self.read(|c| c.get_typing_users_in_room(&room));
@@ -262,7 +261,7 @@ impl TypingService {
         let privacy = privacy_update(
             &settings,
             self.read(core::TypingService::privacy),
-            "updatePrivacySettings(): settings",
+            "settings",
         )?;
         self.act(m, |c, now| {
             c.set_privacy(privacy, now);
@@ -278,7 +277,7 @@ impl TypingService {
 
     /// Replaces the current user's contacts (for `typingVisibility: 'contacts'`).
     pub fn set_contacts(&self, contact_ids: JsValue) -> Result<(), JsValue> {
-        let ids = args::ids(&contact_ids, "setContacts(): contactIds")?;
+        let ids = args::ids(&contact_ids, "contactIds")?;
         self.act("setContacts()", |c, now| {
             c.set_contacts(ids, now);
             Ok(())
@@ -291,7 +290,7 @@ impl TypingService {
     pub fn set_user_names(&self, names: JsValue) -> Result<(), JsValue> {
         let m = "setUserNames()";
         if !names.is_object() {
-            return Err(args::invalid("setUserNames(): names"));
+            return Err(args::invalid("names"));
         }
         let mut pairs: Vec<(String, String)> = Vec::new();
         for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {

@@ -33,20 +33,31 @@
 //!   (`message:persisted` when it succeeds). Corrupt entries are moved to the
 //!   quarantine key and reported; the healthy ones load. The old whole-document
 //!   layout is migrated once.
-//! * **Multi-tab.** With `use_flush_lock`, a flush first emits
-//!   [`QueueEffect::AcquireFlushLock`] and waits for
-//!   [`on_flush_lock_acquired`](OfflineQueueService::on_flush_lock_acquired);
-//!   it emits [`QueueEffect::ReleaseFlushLock`] when it ends. The flush re-reads
-//!   the store when it starts, lists the stored keys before each send and
-//!   re-reads the message it is about to send, so storage events that arrive
-//!   late or never cannot make it skip, reorder or repeat another tab's
-//!   messages.
+//! * **Multi-tab** (with `use_flush_lock`; rules in `leader.rs`). Only the
+//!   tab holding the cross-tab flush lock sends: the leader. A connected tab
+//!   asks for the lock ([`QueueEffect::AcquireFlushLock`], granted with
+//!   [`on_flush_lock_acquired`](OfflineQueueService::on_flush_lock_acquired))
+//!   and keeps it while it stays connected, sending every tab's messages (it
+//!   hears of them by storage events and re-reads the store before each
+//!   send). It lets go ([`QueueEffect::ReleaseFlushLock`]) only when it
+//!   cannot send: its link dropped, or it is disposed or unloaded. The lock
+//!   does not change hands between flushes because `localStorage` changes
+//!   reach other tabs in no order with the lock's grant: a new holder could
+//!   still see an entry the old one was acked for and removed, and send it
+//!   again. When it does change hands, the new leader waits until its view
+//!   shows the old leader's release (the leader record, written after all
+//!   of the old leader's changes, so it arrives after them) or, if the old
+//!   leader went away without writing it, for [`TAKEOVER_WAIT_MS`]. A flush
+//!   in another tab waits for the lock and ends as soon as nothing it sees is
+//!   sendable (the leader sent it).
 
 pub mod ack;
 mod flush;
 mod forms;
+mod leader;
 mod multitab;
 mod persist;
+mod quarantine;
 mod storage;
 mod types;
 
@@ -55,6 +66,7 @@ use std::collections::VecDeque;
 use crate::core::vecmap::VecSet;
 
 pub use flush::send_payload;
+pub use leader::TAKEOVER_WAIT_MS;
 pub use persist::{QuarantinedEntry, QUEUE_SCHEMA_VERSION};
 pub use types::*;
 
@@ -107,6 +119,25 @@ struct InFlight {
     deadline: Millis,
 }
 
+/// This tab's hold on the cross-tab flush lock (with `use_flush_lock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    /// Not asked for (disconnected, or no lock in use).
+    Free,
+    /// Asked for with this id, not granted yet.
+    Requested(u64),
+    /// Granted, but this tab's view still shows another leader: it waits
+    /// for that leader's release to reach it, until `until` at the latest.
+    Settling {
+        /// The request's id.
+        lock_id: u64,
+        /// When it leads anyway.
+        until: Millis,
+    },
+    /// Held under this id: this tab is the leader that sends.
+    Held(u64),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flush {
     Idle,
@@ -131,13 +162,18 @@ pub struct OfflineQueueService {
     pending_removals: VecSet<String>,
     in_flight: Option<InFlight>,
     flush: Flush,
+    lock: Lock,
+    next_lock_id: u64,
+    /// The leader record's key, and this instance's name in it.
+    leader_key: String,
+    leader_id: String,
     next_flush_id: u64,
     next_request: u64,
     counter: u64,
     last_created_at: Millis,
     connected: bool,
     store_error: Option<QueueErrorReason>,
-    quarantine_backlog: Vec<storage::Quarantine>,
+    quarantine_backlog: Vec<quarantine::Quarantine>,
     seen_bad: VecSet<u64>,
     effects: VecDeque<QueueEffect>,
 }
@@ -147,6 +183,7 @@ impl std::fmt::Debug for OfflineQueueService {
         f.debug_struct("OfflineQueueService")
             .field("entries", &self.entries.len())
             .field("flush", &self.flush)
+            .field("lock", &self.lock)
             .field("connected", &self.connected)
             .finish_non_exhaustive()
     }
@@ -163,6 +200,7 @@ impl OfflineQueueService {
         seed: u64,
         now: Millis,
     ) -> Self {
+        let leader_key = cat!(config.storage_key, ":leader");
         let mut q = Self {
             config,
             store,
@@ -171,6 +209,16 @@ impl OfflineQueueService {
             pending_removals: VecSet::new(),
             in_flight: None,
             flush: Flush::Idle,
+            lock: Lock::Free,
+            next_lock_id: 0,
+            // From the seed without drawing from `rng` (ids and jitter stay
+            // as they were for a seed).
+            leader_key,
+            leader_id: {
+                let mut id = String::new();
+                push_hex(&mut id, Rng::new(!seed).next_u64(), 16);
+                id
+            },
             next_flush_id: 0,
             next_request: 0,
             counter: 0,
@@ -391,11 +439,13 @@ impl OfflineQueueService {
     /// running flush is joined; when disconnected or empty the result is
     /// emitted at once with zeros).
     pub fn flush_queue(&mut self, now: Millis) -> u64 {
-        if self.flush == Flush::Idle {
+        if !matches!(self.flush, Flush::Running { .. }) {
             self.retry_unwritten(now);
             self.reload_all(now);
         }
-        self.trigger(now, true).unwrap_or_default()
+        let id = self.trigger(now, true).unwrap_or_default();
+        self.settle_waiting_flush();
+        id
     }
 
     /// Whether a flush is running or waiting for the lock.
@@ -412,9 +462,11 @@ impl OfflineQueueService {
     // Connection, answers and time
     // ------------------------------------------------------------------
 
-    /// The socket is (re)connected: starts a flush when anything is sendable.
+    /// The socket is (re)connected: asks for the flush lock (to lead), and
+    /// starts a flush when anything is sendable.
     pub fn on_connected(&mut self, now: Millis) {
         self.connected = true;
+        self.request_lock();
         self.trigger(now, false);
     }
 
@@ -427,7 +479,8 @@ impl OfflineQueueService {
 
     /// The socket dropped: the in-flight message goes back to `queued`
     /// without using an attempt (its late answer is ignored), retry delays are
-    /// cleared and a running flush ends with its counts so far.
+    /// cleared, a running flush ends with its counts so far, and the flush
+    /// lock goes to a tab that can send.
     pub fn on_disconnected(&mut self, _now: Millis) {
         self.connected = false;
         if let Some(inf) = self.in_flight.take() {
@@ -442,6 +495,7 @@ impl OfflineQueueService {
         if self.flush != Flush::Idle {
             self.finish();
         }
+        self.release_lock();
     }
 
     /// The next effect for the host.

@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::api::args::{self, opt, Field, Kind, Res};
 use crate::api::hub::ApiError;
+use crate::api::js::coded;
 use crate::core::presence::{CustomStatus, PresenceConfig, PresenceError, UserPresence};
 use crate::core::session::SessionError;
 use crate::core::Millis;
@@ -91,7 +92,8 @@ impl PresenceOptions {
 }
 
 /// The error of a refused call, in the words of the JavaScript API.
-pub(super) fn presence_error(method: &str, e: PresenceError) -> JsError {
+pub(super) fn presence_error(method: &str, e: PresenceError) -> JsValue {
+    let code = e.code();
     let message = match e {
         PresenceError::EmptyCustomStatus => cat!(
             method,
@@ -128,7 +130,7 @@ pub(super) fn presence_error(method: &str, e: PresenceError) -> JsError {
         ),
         other => cat!(method, ": ", other),
     };
-    JsError::new(&message)
+    coded(code, &message)
 }
 
 /// A custom status as a JavaScript object (`expiresAt` a `Date`).
@@ -164,12 +166,7 @@ pub(crate) fn presence_js(p: &UserPresence) -> JsValue {
 /// JavaScript API.
 pub(super) fn api_error(method: &str, e: ApiError) -> JsValue {
     match e {
-        ApiError::Session(SessionError::Presence(e)) => presence_error(method, e).into(),
-        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&cat!(
-            method,
-            ": this PresenceService was disposed; create a new one"
-        ))
-        .into(),
+        ApiError::Session(SessionError::Presence(e)) => presence_error(method, e),
         e => e.to_js(Some(method)),
     }
 }

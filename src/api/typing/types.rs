@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::api::args::{self, opt, Field, Kind, Res};
 use crate::api::hub::ApiError;
+use crate::api::js::coded;
 use crate::core::session::SessionError;
 use crate::core::typing::{
     RoomTypingChange, TypingConfig, TypingError, TypingPrivacy, TypingUser, Visibility,
@@ -113,25 +114,24 @@ pub(super) fn privacy_update(
     Ok(privacy)
 }
 
-pub(super) fn typing_error(method: &str, e: TypingError) -> JsError {
-    JsError::new(&match e {
-        TypingError::ThreadWithoutChannel => cat!(
-            method,
-            ": a threadId needs its channelId: call stopTyping(channelId, threadId)"
-        ),
-        other => cat!(method, ": ", other),
-    })
+pub(super) fn typing_error(method: &str, e: TypingError) -> JsValue {
+    let code = e.code();
+    coded(
+        code,
+        &match e {
+            TypingError::ThreadWithoutChannel => cat!(
+                method,
+                ": a threadId needs its channelId: call stopTyping(channelId, threadId)"
+            ),
+            other => cat!(method, ": ", other),
+        },
+    )
 }
 
 /// The error of a refused call, `method` named.
 pub(super) fn api_error(method: &str, e: ApiError) -> JsValue {
     match e {
-        ApiError::Session(SessionError::Typing(e)) => typing_error(method, e).into(),
-        ApiError::Session(SessionError::Disposed(_)) => JsError::new(&cat!(
-            method,
-            ": this TypingService was disposed; create a new one"
-        ))
-        .into(),
+        ApiError::Session(SessionError::Typing(e)) => typing_error(method, e),
         e => e.to_js(Some(method)),
     }
 }

@@ -38,6 +38,7 @@ impl Driver {
                 // Released (a JavaScript call) after the borrow.
                 drop(held);
             }
+            Output::StorageChanged { key } => self.tell_page(key),
             Output::Event { target, .. } if self.is_held(target) => {
                 if let Ok(mut inner) = self.0.try_borrow_mut() {
                     inner.deferred.push(output);

@@ -11,6 +11,10 @@
 //! the sink is called). A call made from inside the sink (a listener calling
 //! back into the API) only feeds the session: the pump on the stack drains
 //! what it produced, in order.
+//!
+//! The page's drivers know each other: what one session wrote to
+//! `localStorage` ([`Output::StorageChanged`]) reaches the others' sessions
+//! in a microtask, as the `storage` event does for other pages.
 
 mod io;
 
@@ -44,6 +48,16 @@ struct Inner {
     deferred: Vec<Output>,
     pumping: bool,
     debug: bool,
+}
+
+thread_local! {
+    /// The page's drivers (see the module docs).
+    static PAGE: RefCell<Vec<WeakDriver>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` in a microtask, after the JavaScript that called in returned.
+fn later(f: Box<dyn FnOnce()>) {
+    wasm_bindgen_futures::spawn_local(async move { f() });
 }
 
 /// A client's driver; clones share it.
@@ -82,6 +96,17 @@ impl Driver {
             debug: false,
         })));
         driver.listen();
+        let weak = driver.weak();
+        // `try_with`: no panic path (and no formatting) in the wasm.
+        let _ = PAGE.try_with(|page| {
+            if let Ok(mut page) = page.try_borrow_mut() {
+                // In the place of a driver that is gone, if any.
+                match page.iter_mut().find(|d| d.0.strong_count() == 0) {
+                    Some(slot) => *slot = weak,
+                    None => page.push(weak),
+                }
+            }
+        });
         driver
     }
 
@@ -157,6 +182,30 @@ impl Driver {
         }
     }
 
+    /// Tells the page's other drivers, in a microtask, that this session
+    /// wrote `key` (nothing to do for a page with one client).
+    pub(super) fn tell_page(&self, key: String) {
+        let me = Rc::downgrade(&self.0);
+        let mut others: Vec<WeakDriver> = Vec::new();
+        let _ = PAGE.try_with(|page| {
+            if let Ok(page) = page.try_borrow() {
+                for d in page.iter() {
+                    if d.0.strong_count() > 0 && !d.0.ptr_eq(&me) {
+                        others.push(d.clone());
+                    }
+                }
+            }
+        });
+        if others.is_empty() {
+            return;
+        }
+        later(Box::new(move || {
+            for other in &others {
+                other.with(|d| d.storage_changed(Some(&key)));
+            }
+        }));
+    }
+
     /// Holds the events of `handle` until a microtask or the first command
     /// on it ([`Self::unhold`]), so that the app can subscribe after the
     /// constructor returned (a queue's load-time reports); then pumps.
@@ -165,12 +214,12 @@ impl Driver {
             inner.held.push(handle);
         }
         let weak = self.weak();
-        wasm_bindgen_futures::spawn_local(async move {
+        later(Box::new(move || {
             weak.with(|d| {
                 d.unhold(handle);
                 d.pump();
-            });
-        });
+            })
+        }));
     }
 
     /// Delivers what was held for `handle` (before a command on it runs).
@@ -226,6 +275,12 @@ impl Driver {
         self.pump();
     }
 
+    /// `key` changed in `localStorage` (`None`: cleared), written by another
+    /// page or by another client of this one.
+    fn storage_changed(&self, key: Option<&str>) {
+        self.input(|s, now| s.handle_storage_changed(key, now));
+    }
+
     /// Feeds the session from a browser callback, then pumps.
     fn input(&self, f: impl FnOnce(&mut Session, Millis)) {
         self.run(f);
@@ -257,9 +312,7 @@ impl Driver {
         let weak = self.weak();
         let storage = StorageListener::watching(
             |_| true,
-            move |key| {
-                weak.with(|d| d.input(|s, now| s.handle_storage_changed(key.as_deref(), now)))
-            },
+            move |key| weak.with(|d| d.storage_changed(key.as_deref())),
         );
         if let Ok(mut inner) = self.0.try_borrow_mut() {
             inner.listeners = listeners;

@@ -5,7 +5,7 @@ use crate::core::json::{Map, Value};
 
 use super::ack::{classify_send_ack, SendAck, SendFailure};
 use super::{
-    touch, Flush, InFlight, OfflineQueueService, QueueEffect, QueueError, QueueEvent,
+    touch, Flush, InFlight, Lock, OfflineQueueService, QueueEffect, QueueError, QueueEvent,
     QueuedMessage, QueuedStatus, QUEUE_REQUEST_TAG,
 };
 use crate::core::room::key as room_name;
@@ -36,8 +36,14 @@ impl OfflineQueueService {
     }
 
     /// Call at [`next_deadline`](Self::next_deadline): times out the request in
-    /// flight (a failed attempt) and sends what a retry delay was holding.
+    /// flight (a failed attempt), sends what a retry delay was holding, and
+    /// leads after a takeover's wait.
     pub fn handle_timeout(&mut self, now: Millis) {
+        if let Lock::Settling { lock_id, until } = self.lock {
+            if until <= now {
+                self.lead(lock_id, now);
+            }
+        }
         if self.in_flight.as_ref().is_some_and(|f| f.deadline <= now) {
             if let Some(inf) = self.in_flight.take() {
                 let failure = SendFailure {
@@ -56,6 +62,9 @@ impl OfflineQueueService {
 
     /// When to call `handle_timeout` next (`None`: nothing pending).
     pub fn next_deadline(&self) -> Option<Millis> {
+        if let Lock::Settling { until, .. } = self.lock {
+            return Some(until);
+        }
         if let Some(inf) = &self.in_flight {
             return Some(inf.deadline);
         }
@@ -74,6 +83,10 @@ impl OfflineQueueService {
 
     fn is_sendable(&self, m: &QueuedMessage) -> bool {
         m.status != QueuedStatus::Failed && !self.is_in_flight(&m.id)
+    }
+
+    pub(super) fn has_sendable(&self) -> bool {
+        self.entries.iter().any(|e| self.is_sendable(&e.msg))
     }
 
     fn sendable_count(&self) -> usize {
@@ -105,10 +118,11 @@ impl OfflineQueueService {
                         sent: 0,
                         failed: 0,
                     });
-                } else if self.config.use_flush_lock {
+                } else if self.config.use_flush_lock && !matches!(self.lock, Lock::Held(_)) {
+                    // The leader sends; this flush ends when it has (or
+                    // when this tab becomes the leader).
                     self.flush = Flush::AwaitingLock { flush_id };
-                    self.effects
-                        .push_back(QueueEffect::AcquireFlushLock { flush_id });
+                    self.request_lock();
                 } else {
                     self.start_flush(flush_id, now);
                 }
@@ -131,15 +145,17 @@ impl OfflineQueueService {
         self.pump(now);
     }
 
+    /// Ends the flush. The flush lock stays with this tab (see the module
+    /// docs): only [`Self::release_lock`] lets it go.
     pub(super) fn finish(&mut self) {
-        let (flush_id, sent, failed, locked) = match self.flush {
+        let (flush_id, sent, failed) = match self.flush {
             Flush::Idle => return,
-            Flush::AwaitingLock { flush_id } => (flush_id, 0, 0, false),
+            Flush::AwaitingLock { flush_id } => (flush_id, 0, 0),
             Flush::Running {
                 flush_id,
                 sent,
                 failed,
-            } => (flush_id, sent, failed, self.config.use_flush_lock),
+            } => (flush_id, sent, failed),
         };
         self.flush = Flush::Idle;
         self.emit(QueueEvent::Flushed {
@@ -147,10 +163,6 @@ impl OfflineQueueService {
             sent,
             failed,
         });
-        if locked {
-            self.effects
-                .push_back(QueueEffect::ReleaseFlushLock { flush_id });
-        }
     }
 
     /// Sends the next message when nothing is in flight and no retry delay

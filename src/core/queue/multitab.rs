@@ -1,7 +1,7 @@
-//! What other tabs do: storage events, the cross-tab flush lock, and the
-//! quarantine they share.
+//! What other tabs do: storage events and the quarantine they share (the
+//! cross-tab flush lock is `leader.rs`).
 
-use super::{persist, Flush, OfflineQueueService, QuarantinedEntry, QueueEffect};
+use super::{persist, OfflineQueueService, QuarantinedEntry};
 use crate::core::store::StoreError;
 use crate::core::Millis;
 
@@ -17,13 +17,15 @@ impl OfflineQueueService {
         if self.connected {
             self.trigger(now, false);
         }
+        self.settle_waiting_flush();
     }
 
     /// Another tab changed `key` in the store (a `storage` event; `None`:
     /// the whole storage was cleared). Only that entry is re-read, so a late
     /// event is harmless (the key's current value counts, not the event's)
     /// and a lost one is caught up by the next flush, which re-reads the
-    /// store. Keys that are not the queue's are ignored.
+    /// store. The leader record (`leader.rs`) may let a waiting holder lead.
+    /// Other keys are ignored.
     pub fn on_storage_changed(&mut self, key: Option<&str>, now: Millis) {
         match key.map(|k| self.entry_id(k)) {
             Some(Some(id)) => {
@@ -32,24 +34,18 @@ impl OfflineQueueService {
                 if self.connected {
                     self.trigger(now, false);
                 }
+                self.settle_waiting_flush();
+            }
+            Some(None) if key.is_some_and(|k| self.is_leader_key(k)) => {
+                self.on_leader_record_changed(now)
             }
             Some(None) if key != Some(self.config.storage_key.as_str()) => {}
             // A cleared storage, or an old-layout document from an older build.
             _ => {
                 self.migrate(now);
                 self.reload_from_store(now);
+                self.on_leader_record_changed(now);
             }
-        }
-    }
-
-    /// The host acquired the lock requested by `AcquireFlushLock { flush_id }`.
-    /// A stale id (the flush already ended) is answered with `ReleaseFlushLock`.
-    pub fn on_flush_lock_acquired(&mut self, flush_id: u64, now: Millis) {
-        match self.flush {
-            Flush::AwaitingLock { flush_id: id } if id == flush_id => self.start_flush(id, now),
-            _ => self
-                .effects
-                .push_back(QueueEffect::ReleaseFlushLock { flush_id }),
         }
     }
 

@@ -1,24 +1,15 @@
 //! The queue's side of the store: one key per message, what a tab may write
 //! (only what it changes, never an entry another tab removed), retries of
-//! refused writes, reading other tabs' changes, the one-time migration of the
-//! old layout, and the quarantine.
+//! refused writes, and reading other tabs' changes (the one-time migration
+//! of the old layout and the quarantine are `quarantine.rs`).
 
-use super::persist::{self, BadEntry, Parsed};
-use super::{
-    Entry, OfflineQueueService, QuarantinedEntry, QueueErrorReason, QueueEvent, QueuedMessage,
-};
+use super::persist;
+use super::{Entry, OfflineQueueService, QueueErrorReason, QueueEvent, QueuedMessage};
 use crate::core::decimal::cat;
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::store::StoreError;
 use crate::core::vecmap::VecSet;
 use crate::core::Millis;
-
-/// Something set aside, and the key to delete once the quarantine holds it.
-#[derive(Debug, Clone)]
-pub(super) struct Quarantine {
-    pub entry: QuarantinedEntry,
-    pub key: Option<String>,
-}
 
 /// What the store holds under one entry key.
 enum Read {
@@ -45,7 +36,7 @@ impl OfflineQueueService {
         cat!(self.config.storage_key, ":m:")
     }
 
-    fn entry_key(&self, id: &str) -> String {
+    pub(super) fn entry_key(&self, id: &str) -> String {
         cat!(self.config.storage_key, ":m:", id)
     }
 
@@ -62,7 +53,7 @@ impl OfflineQueueService {
 
     /// A store failure not tied to one message: reported once until the
     /// store works again or the reason changes.
-    fn report_store_error(&mut self, err: &StoreError, action: &str) {
+    pub(super) fn report_store_error(&mut self, err: &StoreError, action: &str) {
         let reason = reason_of(err);
         if self.store_error != Some(reason) {
             self.store_error = Some(reason);
@@ -129,8 +120,9 @@ impl OfflineQueueService {
 
     /// Writes a changed entry. A stored entry is re-read first: when its key
     /// is gone another tab sent or removed it, so it is dropped here too
-    /// instead of being brought back (returns false). A refused write keeps
-    /// the change in memory (reported, retried later).
+    /// instead of being brought back; when another tab stored a newer
+    /// version, that one is taken instead (both return false). A refused
+    /// write keeps the change in memory (reported, retried later).
     pub(super) fn write_update(&mut self, id: &str) -> bool {
         let Some(p) = self.position(id) else {
             return false;
@@ -142,9 +134,21 @@ impl OfflineQueueService {
             return true;
         }
         let key = self.entry_key(id);
-        if let Ok(None) = self.store.get(&key) {
-            self.entries.remove(p);
-            return false;
+        match self.store.get(&key) {
+            Ok(None) => {
+                self.entries.remove(p);
+                return false;
+            }
+            Ok(Some(text)) => {
+                if let Ok(stored) = persist::parse_entry(&text, id) {
+                    if self.supersedes(&stored, p, false) {
+                        self.entries.remove(p);
+                        self.insert(Entry::new(stored));
+                        return false;
+                    }
+                }
+            }
+            Err(_) => {}
         }
         let text = persist::encode_entry(&self.entries[p].msg);
         match self.store.set(&key, &text) {
@@ -274,8 +278,25 @@ impl OfflineQueueService {
         }
     }
 
+    /// Whether the `stored` version replaces the one at `p` in memory: it is
+    /// newer, and that one is not in flight. With `ties`, of two different
+    /// versions changed in the same millisecond (two tabs) the stored one
+    /// wins on reading: it is what every tab reads in the end, so they agree
+    /// (only the leader sends what a tab holds).
+    fn supersedes(&self, stored: &QueuedMessage, p: usize, ties: bool) -> bool {
+        let mine = &self.entries[p].msg;
+        let newer = stored.updated_at > mine.updated_at
+            || (ties
+                && stored.updated_at == mine.updated_at
+                && persist::checksum(stored) != persist::checksum(mine));
+        newer && !self.is_in_flight(&stored.id)
+    }
+
     /// Takes a stored message into memory: an unknown one is added, a known
-    /// one is replaced by a newer stored version (never while in flight).
+    /// one is replaced by a newer stored version (see [`Self::supersedes`]).
+    /// An older stored version (another tab wrote it from a view that had
+    /// not seen this one) is written over again, so the tabs agree on the
+    /// newer one.
     fn adopt(&mut self, stored: QueuedMessage) {
         let Some(p) = self.position(&stored.id) else {
             if !self.pending_removals.contains(&stored.id) {
@@ -285,8 +306,7 @@ impl OfflineQueueService {
         };
         let newly_persisted = !self.entries[p].msg.persisted;
         self.entries[p].msg.persisted = true;
-        let newer = stored.updated_at > self.entries[p].msg.updated_at;
-        if newer && !self.is_in_flight(&stored.id) {
+        if self.supersedes(&stored, p, true) {
             self.entries.remove(p);
             let id = stored.id.clone();
             self.insert(Entry::new(stored));
@@ -296,6 +316,11 @@ impl OfflineQueueService {
         } else if newly_persisted {
             let id = stored.id;
             self.emit_persisted(&id);
+        } else {
+            let e = &self.entries[p];
+            if stored.updated_at < e.msg.updated_at && !e.dirty && !self.is_in_flight(&stored.id) {
+                self.write_update(&stored.id);
+            }
         }
     }
 
@@ -354,163 +379,5 @@ impl OfflineQueueService {
     /// of the keys; reads only the entries it has not seen).
     pub(super) fn sync_ids(&mut self, now: Millis) {
         self.refresh(now, false);
-    }
-
-    // ------------------------------------------------------------------
-    // Migration and quarantine
-    // ------------------------------------------------------------------
-
-    /// Moves the old whole document (v1 or v2) under `storage_key` into one
-    /// key per message, then deletes it. Entries already migrated (by another
-    /// tab) are left as they are; an entry the store refuses stays in memory
-    /// (`persisted: false`, reported) after the old document is deleted, which
-    /// frees the space it needs on the next try.
-    pub(super) fn migrate(&mut self, now: Millis) {
-        let doc_key = self.config.storage_key.clone();
-        let text = match self.store.get(&doc_key) {
-            Ok(Some(text)) => text,
-            Ok(None) => return,
-            Err(e) => {
-                self.report_store_error(&e, "read");
-                return;
-            }
-        };
-        let (messages, bad) = match persist::parse_document(&text) {
-            Parsed::Unparsable { reason } => {
-                if self.seen_bad.insert(fnv1a64(text.as_bytes())) {
-                    self.quarantine(vec![Quarantine {
-                        entry: QuarantinedEntry {
-                            quarantined_at: now,
-                            reason: reason.clone(),
-                            raw: text,
-                            id: None,
-                        },
-                        key: Some(doc_key),
-                    }]);
-                    let message = cat!(
-                        "the stored offline queue is unreadable (",
-                        reason,
-                        "); it was set aside under '",
-                        self.config.quarantine_key,
-                        "' and the queue continues without it"
-                    );
-                    self.emit(QueueEvent::Error {
-                        reason: QueueErrorReason::Corrupt,
-                        message,
-                        message_id: None,
-                    });
-                }
-                return;
-            }
-            Parsed::Doc { messages, bad } => (messages, bad),
-        };
-        let new_bad: Vec<(BadEntry, Option<String>)> = bad
-            .into_iter()
-            .filter(|b| self.seen_bad.insert(fnv1a64(b.raw.as_bytes())))
-            .map(|b| (b, None))
-            .collect();
-        if !new_bad.is_empty() {
-            self.report_bad(new_bad, now);
-        }
-        let mut refused = Vec::new();
-        for msg in messages {
-            let key = self.entry_key(&msg.id);
-            if let Ok(Some(_)) = self.store.get(&key) {
-                continue;
-            }
-            if self.store.set(&key, &persist::encode_entry(&msg)).is_err() {
-                refused.push(msg);
-            }
-        }
-        if let Err(e) = self.store.remove(&doc_key) {
-            self.report_store_error(&e, "remove the old stored form of");
-        }
-        for mut msg in refused {
-            let key = self.entry_key(&msg.id);
-            if let Err(e) = self.store.set(&key, &persist::encode_entry(&msg)) {
-                msg.persisted = false;
-                let id = msg.id.clone();
-                self.insert(Entry::new(msg));
-                self.report_unstored(&id, &e, false);
-            }
-        }
-    }
-
-    fn report_bad(&mut self, bad: Vec<(BadEntry, Option<String>)>, now: Millis) {
-        let one = bad.len() == 1;
-        let message = cat!(
-            bad.len(),
-            " stored queue entr",
-            if one { "y" } else { "ies" },
-            " failed the integrity check (",
-            bad.iter()
-                .map(|(b, _)| b.reason.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-            ") and ",
-            if one { "was" } else { "were" },
-            " set aside under '",
-            self.config.quarantine_key,
-            "'; the other entries were loaded"
-        );
-        let message_id = match bad.as_slice() {
-            [(one, _)] => one.id.clone(),
-            _ => None,
-        };
-        self.quarantine(
-            bad.into_iter()
-                .map(|(b, key)| Quarantine {
-                    entry: QuarantinedEntry {
-                        quarantined_at: now,
-                        reason: b.reason,
-                        raw: b.raw,
-                        id: b.id,
-                    },
-                    key,
-                })
-                .collect(),
-        );
-        self.emit(QueueEvent::Error {
-            reason: QueueErrorReason::Corrupt,
-            message,
-            message_id,
-        });
-    }
-
-    /// Adds entries to the quarantine document, then deletes their keys
-    /// (kept in memory, and the keys kept, until the document is written).
-    pub(super) fn quarantine(&mut self, mut new: Vec<Quarantine>) {
-        let mut pending = std::mem::take(&mut self.quarantine_backlog);
-        pending.append(&mut new);
-        let existing = match self.store.get(&self.config.quarantine_key) {
-            Ok(Some(text)) => persist::parse_quarantine(
-                &text,
-                pending.first().map_or(0, |q| q.entry.quarantined_at),
-            ),
-            Ok(None) => Vec::new(),
-            Err(e) => {
-                self.report_store_error(&e, "set aside corrupt data of");
-                self.quarantine_backlog = pending;
-                return;
-            }
-        };
-        let entries: Vec<QuarantinedEntry> = pending.iter().map(|q| q.entry.clone()).collect();
-        let text = persist::append_quarantine(existing, &entries);
-        if let Err(e) = self.store.set(&self.config.quarantine_key, &text) {
-            self.report_store_error(&e, "set aside corrupt data of");
-            self.quarantine_backlog = pending;
-            return;
-        }
-        for q in pending {
-            let Some(key) = q.key else { continue };
-            // Only if it still holds what was set aside (a sound copy may
-            // have been written over it meanwhile).
-            if self.store.get(&key).ok().flatten().as_deref() != Some(q.entry.raw.as_str()) {
-                continue;
-            }
-            if let Err(e) = self.store.remove(&key) {
-                self.report_store_error(&e, "set aside corrupt data of");
-            }
-        }
     }
 }

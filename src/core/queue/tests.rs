@@ -3,6 +3,7 @@ use crate::core::json::{json, Value};
 use crate::core::store::MemoryStore;
 use proptest::prelude::*;
 
+mod leader;
 mod migration;
 mod model;
 mod sending;

@@ -25,7 +25,8 @@ pub struct QueueConfig {
     pub storage_key: String,
     /// Store key of the quarantine document (`chat-realtime:queue:quarantine`).
     pub quarantine_key: String,
-    /// Ask the host for a cross-tab lock before each flush (false).
+    /// Send only while holding the cross-tab flush lock, kept while
+    /// connected (false).
     pub use_flush_lock: bool,
 }
 
@@ -247,15 +248,17 @@ pub enum QueueEffect {
     },
     /// Deliver to subscribers.
     Event(QueueEvent),
-    /// Acquire the cross-tab flush lock, then call `on_flush_lock_acquired(flush_id, now)`.
+    /// Ask for the cross-tab flush lock, then call
+    /// `on_flush_lock_acquired(lock_id, now)` (and `on_flush_lock_lost` if it
+    /// is taken away). Held until `ReleaseFlushLock` with the same id.
     AcquireFlushLock {
-        /// Flush waiting for the lock.
-        flush_id: u64,
+        /// Id of this request.
+        lock_id: u64,
     },
-    /// Release the cross-tab flush lock taken for `flush_id`.
+    /// Release the cross-tab flush lock `lock_id`, or withdraw the request.
     ReleaseFlushLock {
-        /// Flush that held the lock.
-        flush_id: u64,
+        /// Id of the request.
+        lock_id: u64,
     },
 }
 

@@ -1,12 +1,15 @@
 //! The queues' cross-tab flush lock: Web Locks through the host, or a lease
 //! in the storage that the session runs itself on deadlines (no periodic
 //! timer: a held lease is renewed at its half-life, a waiting one looks
-//! again every [`LEASE_POLL_MS`] and when another tab changes its key).
+//! again when the holder's lease would expire, at least [`LEASE_POLL_MS`]
+//! apart, and when another tab changes its key).
 //!
 //! The lease stores `{owner, expiresAt}` under the lock's name; a tab that
-//! dies holding it blocks the others for at most [`LEASE_MS`].
+//! dies holding it blocks the others for at most [`LEASE_MS`]. A holder that
+//! could not renew in time (a throttled timer) and finds another owner has
+//! lost it: its queue is told, so two tabs never send as leaders.
 
-use super::{Handle, LockId, Output, Session};
+use super::{relay, Handle, LockId, Output, Session};
 use crate::core::json;
 use crate::core::store::KeyValueStore;
 use crate::core::Millis;
@@ -60,6 +63,8 @@ struct Lease {
     expires_at: Millis,
     /// When to try (waiting) or renew (held) next.
     check_at: Millis,
+    /// When the other owner's lease seen last expires.
+    other_expires_at: Option<Millis>,
 }
 
 impl Lease {
@@ -73,6 +78,7 @@ impl Lease {
             Ok(Some(text)) => {
                 if let Some(doc) = LeaseDoc::parse(&text) {
                     if doc.owner != self.owner && doc.expires_at > now {
+                        self.other_expires_at = Some(doc.expires_at);
                         return false;
                     }
                 }
@@ -119,7 +125,8 @@ enum Kind {
 struct Lock {
     id: LockId,
     queue: Handle,
-    flush_id: u64,
+    /// The queue's id of this request.
+    lock_id: u64,
     name: String,
     owner: String,
     kind: Kind,
@@ -154,15 +161,16 @@ fn lease(owner: &str, now: Millis) -> Kind {
         // The first try is a deadline due now: the grant comes after the
         // call that asked for it, as a Web Lock's would.
         check_at: now,
+        other_expires_at: None,
     })
 }
 
 impl Session {
-    /// Asks for the flush lock `name` of `queue`'s flush `flush_id`.
+    /// Asks for the flush lock `name` for `queue`'s request `lock_id`.
     pub(super) fn request_lock(
         &mut self,
         queue: Handle,
-        flush_id: u64,
+        lock_id: u64,
         name: String,
         owner: String,
         mode: LockMode,
@@ -182,7 +190,7 @@ impl Session {
         self.locks.entries.push(Lock {
             id,
             queue,
-            flush_id,
+            lock_id,
             name,
             owner,
             kind,
@@ -198,7 +206,10 @@ impl Session {
         let lock = self.locks.entries.remove(pos);
         match lock.kind {
             Kind::Web => self.outputs.push_back(Output::ReleaseLock { lock: id }),
-            Kind::Lease(mut lease) => lease.release((self.store)().as_mut(), &lock.name),
+            Kind::Lease(mut lease) => lease.release(
+                relay::noting(&self.store, &self.written, Handle::CLIENT).as_mut(),
+                &lock.name,
+            ),
         }
     }
 
@@ -207,8 +218,8 @@ impl Session {
         self.now = now;
         match self.locks.entries.iter().find(|l| l.id == lock) {
             Some(l) => {
-                let (queue, flush_id) = (l.queue, l.flush_id);
-                self.queue_lock_granted(queue, flush_id);
+                let (queue, lock_id) = (l.queue, l.lock_id);
+                self.queue_lock_granted(queue, lock_id);
             }
             // Released meanwhile: give it back.
             None => self.outputs.push_back(Output::ReleaseLock { lock }),
@@ -227,9 +238,11 @@ impl Session {
         self.route();
     }
 
-    /// Tries waiting leases and renews held ones that are due.
+    /// Tries waiting leases and renews held ones that are due; a held one
+    /// found under another owner is lost.
     pub(super) fn leases_timeout(&mut self, now: Millis) {
         let mut granted = Vec::new();
+        let mut lost = Vec::new();
         let mut store = None;
         for lock in self.locks.entries.iter_mut() {
             let Kind::Lease(lease) = &mut lock.kind else {
@@ -238,12 +251,16 @@ impl Session {
             if lease.check_at > now {
                 continue;
             }
-            let store = store.get_or_insert_with(|| (self.store)());
-            if lease.held {
-                lease.try_take(store.as_mut(), &lock.name, now);
-            } else if lease.try_take(store.as_mut(), &lock.name, now) {
+            let store = store
+                .get_or_insert_with(|| relay::noting(&self.store, &self.written, Handle::CLIENT));
+            lease.other_expires_at = None;
+            let taken = lease.try_take(store.as_mut(), &lock.name, now);
+            if lease.held && !taken && lease.other_expires_at.is_some() {
+                lease.held = false;
+                lost.push((lock.queue, lock.lock_id));
+            } else if !lease.held && taken {
                 lease.held = true;
-                granted.push((lock.queue, lock.flush_id));
+                granted.push((lock.queue, lock.lock_id));
             }
             lease.check_at = if lease.held {
                 lease
@@ -251,11 +268,20 @@ impl Session {
                     .saturating_sub(LEASE_MS / 2)
                     .max(now.saturating_add(1))
             } else {
-                now.saturating_add(LEASE_POLL_MS)
+                // Another tab's lease lasts until it expires or is removed
+                // (a storage event): no need to look before.
+                let poll = now.saturating_add(LEASE_POLL_MS);
+                lease
+                    .other_expires_at
+                    .map_or(poll, |t| t.min(now.saturating_add(LEASE_MS)))
+                    .max(poll)
             };
         }
-        for (queue, flush_id) in granted {
-            self.queue_lock_granted(queue, flush_id);
+        for (queue, lock_id) in lost {
+            self.queue_lock_lost(queue, lock_id);
+        }
+        for (queue, lock_id) in granted {
+            self.queue_lock_granted(queue, lock_id);
         }
     }
 

@@ -25,12 +25,16 @@
 //! * **Online again**: the queues flush (when connected).
 //! * **Visibility**: presence hears it; becoming visible checks the link.
 //! * **Storage changes** (another tab): the queue re-reads the entry, sync
-//!   re-reads its times, a lease waiter looks again.
+//!   re-reads its times, a lease waiter looks again. The session's own
+//!   writes of queue entries and leases reach its other queues and lease
+//!   waiters at once, and the page's other sessions through the host
+//!   (`relay.rs`).
 //! * **Requests** of services go out as acked emits; a queue send while not
 //!   connected, or failed with the link, is not an attempt.
 //! * **Queue events** move the receipts of every attached delivery handler;
-//!   a flush's end releases its lock and answers who waited for it (a
-//!   `flushQueue()`, a sync's queue step).
+//!   a flush's end answers who waited for it (a `flushQueue()`, a sync's
+//!   queue step). A queue's flush lock is held while it leads (connected),
+//!   not per flush (`core::queue`).
 //!
 //! Timers: [`Session::next_deadline`] is the minimum over the machines and
 //! the storage leases; presence and typing report a bound that may be early
@@ -41,6 +45,7 @@ mod delivery;
 mod locks;
 mod presence;
 mod queue;
+mod relay;
 mod route;
 mod services;
 mod sync;
@@ -88,6 +93,8 @@ pub struct Session {
     conn: Option<Connection>,
     auth_extra: Option<String>,
     store: StoreFactory,
+    /// What the queues and leases wrote, to tell the others (`relay.rs`).
+    written: relay::WriteLog,
     services: Vec<Service>,
     /// Detached services, kept readable until forgotten.
     retired: Vec<Service>,
@@ -119,6 +126,7 @@ impl Session {
             conn: None,
             auth_extra: None,
             store,
+            written: relay::WriteLog::default(),
             services: Vec::new(),
             retired: Vec::new(),
             next_handle: 1,

@@ -1,9 +1,11 @@
 //! Offline queues on the session: attach, commands, sends through the
 //! connection (never while disconnected, and a lost link is not an
-//! attempt), the cross-tab flush lock, storage events of other tabs, and
-//! who waits for the end of a flush.
+//! attempt), the cross-tab flush lock (held while the queue leads, see
+//! `core::queue`), storage events of other tabs, and who waits for the end
+//! of a flush.
 
 use super::locks::LockMode;
+use super::relay;
 use super::services::Machine;
 use super::sync::SyncSlot;
 use super::{
@@ -42,19 +44,10 @@ pub(super) struct QueueSlot {
     lock: Option<LockMode>,
     lock_name: String,
     owner: String,
-    /// Lock requests by flush.
+    /// Lock requests by the queue's lock id.
     locks: Vec<(u64, LockId)>,
     /// Who waits for which flush.
     pub waiters: Vec<(u64, FlushWaiter)>,
-    storage_key: String,
-    entry_prefix: String,
-}
-
-impl QueueSlot {
-    /// Whether a change of `key` (`None`: the storage was cleared) concerns it.
-    fn watches(&self, key: Option<&str>) -> bool {
-        key.is_none_or(|k| k == self.storage_key || k.starts_with(&self.entry_prefix))
-    }
 }
 
 impl Session {
@@ -69,7 +62,8 @@ impl Session {
     ) -> Result<Handle, SessionError> {
         self.now = now;
         let storage_key = config.storage_key.clone();
-        let mut core = OfflineQueueService::open(config, (self.store)(), attach.seed, now);
+        let store = relay::noting(&self.store, &self.written, self.next_service_handle());
+        let mut core = OfflineQueueService::open(config, store, attach.seed, now);
         if self.is_connected() {
             core.on_connected(now);
         }
@@ -80,8 +74,6 @@ impl Session {
             owner: attach.owner,
             locks: Vec::new(),
             waiters: Vec::new(),
-            entry_prefix: crate::core::decimal::cat!(storage_key, ":m:"),
-            storage_key,
         })));
         self.route();
         Ok(handle)
@@ -166,7 +158,8 @@ impl Session {
         self.now = now;
         for s in &mut self.services {
             match &mut s.machine {
-                Machine::Queue(q) if q.watches(key) => q.core.on_storage_changed(key, now),
+                // The queue tells its keys from others itself.
+                Machine::Queue(q) => q.core.on_storage_changed(key, now),
                 Machine::Sync(y) if y.watches(key) => y.core.reload_from_store(now),
                 _ => {}
             }
@@ -221,20 +214,19 @@ impl Session {
                         self.flush_ended(handle, flush_id, sent, failed);
                     }
                 }
-                QueueEffect::AcquireFlushLock { flush_id } => {
-                    self.acquire_flush_lock(handle, flush_id)
+                QueueEffect::AcquireFlushLock { lock_id } => {
+                    self.acquire_flush_lock(handle, lock_id)
                 }
-                QueueEffect::ReleaseFlushLock { flush_id } => {
-                    self.release_flush_lock(handle, flush_id)
+                QueueEffect::ReleaseFlushLock { lock_id } => {
+                    self.release_flush_lock(handle, lock_id)
                 }
             }
         }
     }
 
-    /// A flush ended: its lock goes (one that ended while waiting for it
-    /// gives the request up), and who waited for it hears `{sent, failed}`.
+    /// A flush ended: who waited for it hears `{sent, failed}`. The flush
+    /// lock stays (the queue lets it go when it cannot send any more).
     fn flush_ended(&mut self, handle: Handle, flush_id: u64, sent: u32, failed: u32) {
-        self.release_flush_lock(handle, flush_id);
         let Ok(q) = self.slot::<QueueSlot>(handle) else {
             return;
         };
@@ -266,38 +258,43 @@ impl Session {
         }
     }
 
-    fn acquire_flush_lock(&mut self, handle: Handle, flush_id: u64) {
+    fn acquire_flush_lock(&mut self, handle: Handle, lock_id: u64) {
         let now = self.now;
         let Ok(q) = self.slot::<QueueSlot>(handle) else {
             return;
         };
         let Some(mode) = q.lock else {
-            q.core.on_flush_lock_acquired(flush_id, now);
+            q.core.on_flush_lock_acquired(lock_id, now);
             return;
         };
         let (name, owner) = (q.lock_name.clone(), q.owner.clone());
-        let lock = self.request_lock(handle, flush_id, name, owner, mode);
+        let lock = self.request_lock(handle, lock_id, name, owner, mode);
         if let Ok(q) = self.slot::<QueueSlot>(handle) {
-            q.locks.push((flush_id, lock));
+            q.locks.push((lock_id, lock));
         }
     }
 
-    fn release_flush_lock(&mut self, handle: Handle, flush_id: u64) {
+    fn release_flush_lock(&mut self, handle: Handle, lock_id: u64) {
         let Ok(q) = self.slot::<QueueSlot>(handle) else {
             return;
         };
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut q.locks)
             .into_iter()
-            .partition(|(id, _)| *id == flush_id);
+            .partition(|(id, _)| *id == lock_id);
         q.locks = rest;
         for (_, lock) in mine {
             self.release_lock(lock);
         }
     }
 
-    /// The lock `flush_id` waited for is held.
-    pub(super) fn queue_lock_granted(&mut self, handle: Handle, flush_id: u64) {
-        self.with_queue(handle, |q, now| q.on_flush_lock_acquired(flush_id, now));
+    /// The queue's lock request `lock_id` is granted.
+    pub(super) fn queue_lock_granted(&mut self, handle: Handle, lock_id: u64) {
+        self.with_queue(handle, |q, now| q.on_flush_lock_acquired(lock_id, now));
+    }
+
+    /// The queue's lock `lock_id` was taken over by another tab.
+    pub(super) fn queue_lock_lost(&mut self, handle: Handle, lock_id: u64) {
+        self.with_queue(handle, |q, now| q.on_flush_lock_lost(lock_id, now));
     }
 
     /// The answer of a `message:send`; a failure while the link is down is
@@ -325,9 +322,12 @@ impl Session {
         }
     }
 
-    /// A queue goes: its locks are released, flush waiters hear it, and the
-    /// handlers following it stop.
+    /// A queue goes: it lets its lock go (a leader records its release
+    /// first), flush waiters hear it, and the handlers following it stop.
     pub(super) fn queue_detached(&mut self, handle: Handle, slot: &mut QueueSlot) {
+        slot.core.release_lock();
+        // Its ReleaseFlushLock is carried out here, for every request.
+        let _ = slot.core.drain_effects();
         for (_, lock) in std::mem::take(&mut slot.locks) {
             self.release_lock(lock);
         }

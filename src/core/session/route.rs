@@ -38,6 +38,7 @@ impl Session {
             for handle in self.services.iter().map(|s| s.handle).collect::<Vec<_>>() {
                 busy |= self.drain_service(handle);
             }
+            busy |= self.relay_writes();
             if !busy {
                 break;
             }

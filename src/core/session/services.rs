@@ -123,6 +123,11 @@ pub(super) fn first_arg(data: &str) -> Value {
 }
 
 impl Session {
+    /// The handle [`Self::add_service`] gives next.
+    pub(super) fn next_service_handle(&self) -> Handle {
+        Handle(self.next_handle)
+    }
+
     /// Adds a service; returns its handle.
     pub(super) fn add_service(&mut self, machine: Machine) -> Handle {
         let handle = Handle(self.next_handle);

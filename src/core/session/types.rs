@@ -92,6 +92,13 @@ pub enum Output {
         /// The request.
         lock: LockId,
     },
+    /// This session wrote `key` in the shared storage: tell the page's
+    /// other sessions (`handle_storage_changed(Some(key))`), which the
+    /// browser's `storage` event does not reach (it goes to other pages).
+    StorageChanged {
+        /// The key written or removed.
+        key: String,
+    },
     /// Tell the app.
     Event {
         /// The client or the service the event belongs to.
@@ -413,21 +420,17 @@ impl SessionError {
         }
     }
 
-    /// A stable machine-readable code (never a message).
+    /// A stable machine-readable code (never a message): the wrapped
+    /// error's own code, so a refusal keeps what it was to the end
+    /// (`queue_full`, `timeout`, `ROOM_NOT_FOUND`'s `rejected`, ...).
     pub fn code(&self) -> &'static str {
         match self {
             SessionError::NotInitialized => "not_initialized",
             SessionError::Disposed(_) => "disposed",
             SessionError::ForeignQueue => "foreign_queue",
             SessionError::Reinitialized => "reinitialized",
-            SessionError::Connection(_) => "invalid_argument",
-            SessionError::Ack(e) => match e {
-                AckError::Timeout { .. } => "timeout",
-                AckError::Disconnected { .. } => "disconnected",
-                AckError::BufferFull { .. } => "buffer_full",
-                AckError::Rejected { .. } => "rejected",
-                AckError::Cancelled { .. } => "cancelled",
-            },
+            SessionError::Connection(e) => e.code(),
+            SessionError::Ack(e) => e.code(),
             SessionError::Connect(e) => match e {
                 ConnectFailure::Auth { .. } => "auth",
                 ConnectFailure::ReconnectFailed { .. } => "reconnect_failed",
@@ -435,11 +438,11 @@ impl SessionError {
                 ConnectFailure::Superseded => "superseded",
                 ConnectFailure::Disconnected => "disconnected",
             },
-            SessionError::Presence(_) => "presence",
-            SessionError::Typing(_) => "typing",
-            SessionError::Delivery(_) => "delivery",
-            SessionError::Queue(_) => "queue",
-            SessionError::Sync(_) => "sync",
+            SessionError::Presence(e) => e.code(),
+            SessionError::Typing(e) => e.code(),
+            SessionError::Delivery(e) => e.code(),
+            SessionError::Queue(e) => e.code(),
+            SessionError::Sync(e) => e.code(),
             SessionError::SyncStep { .. } => "sync_failed",
             SessionError::Store(e) => e.reason(),
         }

@@ -1,6 +1,6 @@
 // RealtimeClient in a real browser against the real Socket.IO test server.
 import { test, assert, equal, deepEqual, rejects, throws } from './harness.js';
-import { RealtimeClient } from './pkg.js';
+import { RealtimeClient, OfflineQueueService, PresenceService, DeliveryEventHandler } from './pkg.js';
 import {
   reset, client, connected, own, token, get, post, sleep, waitUntil, Recorder, fireWindowEvent, json,
 } from './support.js';
@@ -214,6 +214,30 @@ test('malformed frames are reported and the connection keeps working', async () 
   c.on('still', got.f);
   await post('/emit', { event: 'still', data: 'ok' });
   await waitUntil('event after garbage', 3000, () => got.len() === 1);
+});
+
+test('every refusal and failure of the wasm carries its stable code', async () => {
+  await reset();
+  const fresh = own(new RealtimeClient());
+  equal(throws(() => fresh.emit('x', null), Error, 'initialize').code, 'not_initialized');
+  equal(throws(() => fresh.initialize({ url: 'ftp://nope' }), Error, 'invalid server URL').code, 'bad_url');
+  const c = await connected('coder');
+  equal(throws(() => c.emit('connect', null), Error).code, 'bad_event_name');
+  // A request nobody answers: the connection's own code.
+  equal((await rejects(c.emitAsync('nobody-answers', null, 150), Error)).code, 'timeout');
+  // The server's code for a rejection.
+  equal((await rejects(c.joinChannel('no-such-room'), Error)).code, 'ROOM_NOT_FOUND');
+  const q = own(new OfflineQueueService(c, { maxMessages: 1, storageKey: 'codes-test' }));
+  c.disconnect();
+  q.queueMessage({ channelId: 'general', content: 'one' });
+  equal(throws(() => q.queueMessage({ channelId: 'general', content: 'two' }), Error).code, 'queue_full');
+  q.clearQueue();
+  const d = own(new DeliveryEventHandler(c));
+  d.trackOutgoing('cid-1', 'general');
+  equal(throws(() => d.trackOutgoing('cid-1', 'general'), Error).code, 'already_tracked');
+  const p = own(new PresenceService(c));
+  p.dispose();
+  equal(throws(() => p.setStatus('busy'), Error, 'disposed').code, 'disposed');
 });
 
 test('bad input gives clear errors', async () => {

@@ -197,8 +197,15 @@ async function twoTabsShareOneQueue(lock) {
   const flushed = [...ea.of('queue:flushed'), ...eb.of('queue:flushed')].reduce((sum, f) => sum + f.sent, 0);
   equal(flushed, 6);
   deepEqual(storedMessages(), []);
+  // The leader keeps the lock while it is connected, and lets go with its link.
+  a.disconnect();
+  b.disconnect();
   await sleep(300);
   equal(localStorage.getItem(`${KEY}:flush-lock`), null, 'the lease is released');
+  if (lock === 'auto') {
+    const snap = await lockSnapshot();
+    equal(snap.held.filter((l) => l.name === `${KEY}:flush-lock`).length, 0, 'the Web Lock is released');
+  }
 }
 
 test('a listener added after the queue had none hears its events, and one removed hears none', async () => {

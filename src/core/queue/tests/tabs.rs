@@ -1,4 +1,5 @@
-//! Several tabs on one store: stale views, storage events, the flush lock.
+//! Several tabs on one store: stale views and storage events (the flush
+//! lock is `leader.rs`).
 
 use super::*;
 use crate::core::store::StoreError;
@@ -224,39 +225,39 @@ fn clear_and_remove_reach_entries_this_tab_has_not_heard_of() {
 }
 
 #[test]
-fn flush_lock_handshake() {
+fn tabs_agree_on_the_newest_version_of_an_entry() {
     let store = MemoryStore::new();
     let config = QueueConfig {
-        use_flush_lock: true,
+        max_retries: 0,
         ..QueueConfig::default()
     };
-    let mut q = open_with(&store, config.clone(), 1);
-    queue(&mut q, "x", 0);
-    q.drain_effects();
-    q.on_connected(1);
-    let fx = q.drain_effects();
-    let [QueueEffect::AcquireFlushLock { flush_id }] = fx[..] else {
-        panic!("{fx:?}")
-    };
-    assert_eq!(q.flush_queue(2), flush_id, "joins the waiting flush");
-    assert!(q.drain_effects().is_empty());
-    // Meanwhile another tab (holding the lock) sent "x" and queued "y".
-    let mut other = open_with(&store, config, 2);
-    let x = other.get_queued_messages().remove(0);
-    other.remove_message(&x.id, 3).unwrap();
-    queue(&mut other, "y", 3);
-    q.on_flush_lock_acquired(flush_id, 4);
-    let fx = q.drain_effects();
-    assert_eq!(names(&fx), ["queue:flushing", "REQUEST"]);
-    let (id, p) = requests(&fx)[0].clone();
-    assert_eq!(p["content"], "y");
-    q.on_response(id, ok_ack(&p, "s"), 5).unwrap();
-    let fx = q.drain_effects();
-    assert_eq!(names(&fx), ["message:sent", "queue:flushed", "RELEASE"]);
-    // A stale grant is handed back.
-    q.on_flush_lock_acquired(99, 6);
-    assert_eq!(
-        q.drain_effects(),
-        [QueueEffect::ReleaseFlushLock { flush_id: 99 }]
-    );
+    let mut a = open_with(&store, config.clone(), 1);
+    let x = queue(&mut a, "x", 1);
+    let mut b = open_with(&store, config, 2);
+    a.on_connected(2);
+    let (rid, _) = requests(&a.drain_effects())[0].clone();
+    a.on_response(rid, Err("boom".into()), 3).unwrap();
+    let failed = a.get_message(&x.id).unwrap();
+    assert_eq!(failed.status, QueuedStatus::Failed);
+    // A tab that had not seen it wrote an older version over it: the tab
+    // holding the newer one writes it again when it reads the older.
+    let older = b.get_message(&x.id).unwrap();
+    store.put_raw(&key_of(&x), &persist::encode_entry(&older));
+    a.on_storage_changed(Some(&key_of(&x)), 4);
+    assert_eq!(stored(&store)[0]["status"], "failed");
+    b.on_storage_changed(Some(&key_of(&x)), 5);
+    assert_eq!(b.get_message(&x.id).unwrap().status, QueuedStatus::Failed);
+    // Two versions of the same millisecond: the stored one wins in both.
+    let mut tie = failed.clone();
+    tie.last_error = Some("other".into());
+    store.put_raw(&key_of(&x), &persist::encode_entry(&tie));
+    a.on_storage_changed(Some(&key_of(&x)), 6);
+    b.on_storage_changed(Some(&key_of(&x)), 6);
+    for q in [&a, &b] {
+        assert_eq!(
+            q.get_message(&x.id).unwrap().last_error.as_deref(),
+            Some("other")
+        );
+    }
+    assert_eq!(stored(&store)[0]["lastError"], "other");
 }

@@ -110,7 +110,7 @@ fn completions_keep_their_typed_errors() {
         other => panic!("{other:?}"),
     }
     let err = s.join_channel(" ", 2_002).unwrap_err();
-    assert_eq!(err.code(), "invalid_argument");
+    assert_eq!(err.code(), "bad_room_name");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use crate::core::store::MemoryStore;
 mod client;
 mod deadlines;
 mod queue;
+mod relay;
 mod services;
 mod sync;
 

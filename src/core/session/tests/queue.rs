@@ -34,7 +34,7 @@ fn a_flush_while_disconnected_completes_at_once_with_zeros() {
 }
 
 #[test]
-fn the_lease_is_taken_on_a_deadline_renewed_at_half_life_and_released() {
+fn the_lease_is_taken_on_a_deadline_renewed_at_half_life_and_released_with_the_link() {
     let store = MemoryStore::new();
     let mut s = session_on(&store);
     let q = attach_queue(&mut s, Some(LockMode::Lease), "tab-a");
@@ -43,26 +43,29 @@ fn the_lease_is_taken_on_a_deadline_renewed_at_half_life_and_released() {
         .unwrap();
     let out = drain(&mut s);
     assert!(frames(&out).iter().all(|f| !f.contains("message:send")));
-    assert_eq!(s.next_deadline(), Some(100), "the first try is due now");
+    assert_eq!(s.next_deadline(), Some(0), "asked for on connect, due now");
     s.handle_timeout(100);
     let sent = frames(&drain(&mut s));
     assert!(sent.iter().any(|f| f.contains("message:send")));
     let doc: Value = serde_json::from_str(&store.raw(&lease_key()).unwrap()).unwrap();
     assert_eq!(doc, json!({"owner": "tab-a", "expiresAt": 100 + LEASE_MS}));
-    // Held while the send waits: renewed at half-life, no periodic timer.
+    // Held while connected: renewed at half-life, no periodic timer.
     assert_eq!(s.next_deadline(), Some(100 + LEASE_MS / 2));
     s.handle_timeout(100 + LEASE_MS / 2);
     let doc: Value = serde_json::from_str(&store.raw(&lease_key()).unwrap()).unwrap();
     assert_eq!(doc["expiresAt"], 100 + LEASE_MS / 2 + LEASE_MS);
     answer(&mut s, &sent, "message:send", ok(), 5_200);
     drain(&mut s);
-    assert_eq!(store.raw(&lease_key()), None, "released with the flush");
-    // Idle and connected: only the connection's liveness deadline is left.
-    assert_eq!(s.next_deadline(), Some(45_000));
+    assert!(store.raw(&lease_key()).is_some(), "kept after the flush");
+    assert_eq!(s.next_deadline(), Some(100 + LEASE_MS));
+    // Only a lost link lets it go.
+    s.disconnect(5_300).unwrap();
+    drain(&mut s);
+    assert_eq!(store.raw(&lease_key()), None, "released with the link");
 }
 
 #[test]
-fn a_lease_held_by_another_tab_is_waited_for() {
+fn a_lease_held_by_another_tab_is_waited_for_until_it_expires_or_goes() {
     let store = MemoryStore::new();
     store.put_raw(
         &lease_key(),
@@ -77,25 +80,67 @@ fn a_lease_held_by_another_tab_is_waited_for() {
     assert!(frames(&drain(&mut s))
         .iter()
         .all(|f| !f.contains("message:send")));
-    assert_eq!(s.next_deadline(), Some(LEASE_POLL_MS));
+    assert_eq!(s.next_deadline(), Some(1_000), "when tab-b's lease expires");
+    // Renewed meanwhile: it looks again at the new expiry, at least
+    // LEASE_POLL_MS later.
+    store.put_raw(
+        &lease_key(),
+        &json!({"owner": "tab-b", "expiresAt": 1_100}).to_string(),
+    );
+    s.handle_timeout(1_000);
+    assert_eq!(s.next_deadline(), Some(1_000 + LEASE_POLL_MS));
     // The other tab lets go: its storage event makes this one look now.
     store.remove_raw(&lease_key());
-    s.handle_storage_changed(Some(&lease_key()), 10);
-    assert_eq!(s.next_deadline(), Some(10));
-    s.handle_timeout(10);
+    s.handle_storage_changed(Some(&lease_key()), 1_010);
+    assert_eq!(s.next_deadline(), Some(1_010));
+    s.handle_timeout(1_010);
     assert!(frames(&drain(&mut s))
         .iter()
         .any(|f| f.contains("message:send")));
 }
 
 #[test]
-fn web_locks_go_through_the_host_with_a_lease_where_it_has_none() {
+fn a_lease_taken_over_while_its_renewal_was_late_stops_the_sends() {
+    let store = MemoryStore::new();
+    let mut s = session_on(&store);
+    let q = attach_queue(&mut s, Some(LockMode::Lease), "tab-a");
+    connect(&mut s, 0);
+    s.handle_timeout(0);
+    drain(&mut s);
+    assert!(s.queue(q).unwrap().holds_flush_lock());
+    // The renewal was due at 5 s, but the tab slept until 12 s, and tab-b
+    // took the expired lease meanwhile.
+    store.put_raw(
+        &lease_key(),
+        &json!({"owner": "tab-b", "expiresAt": 22_000}).to_string(),
+    );
+    s.handle_timeout(12_000);
+    drain(&mut s);
+    assert!(!s.queue(q).unwrap().holds_flush_lock());
+    s.queue_message(q, NewMessage::text("general", "x"), 12_001)
+        .unwrap();
+    s.handle_timeout(12_001);
+    assert!(
+        frames(&drain(&mut s))
+            .iter()
+            .all(|f| !f.contains("message:send")),
+        "not the leader any more"
+    );
+    assert_eq!(
+        s.next_deadline(),
+        Some(22_000),
+        "looks again when tab-b's lease expires"
+    );
+}
+
+#[test]
+fn web_locks_go_through_the_host_kept_while_connected_with_a_lease_where_it_has_none() {
     let mut s = session();
     let q = attach_queue(&mut s, Some(LockMode::Auto), "tab-a");
-    connect(&mut s, 0);
+    let mut out = connect(&mut s, 0);
     s.queue_message(q, NewMessage::text("general", "x"), 1)
         .unwrap();
-    let out = drain(&mut s);
+    out.extend(drain(&mut s));
     let lock = out
         .iter()
         .find_map(|o| match o {
@@ -110,20 +155,31 @@ fn web_locks_go_through_the_host_with_a_lease_where_it_has_none() {
     s.handle_lock_granted(lock, 2);
     let sent = frames(&drain(&mut s));
     answer(&mut s, &sent, "message:send", ok(), 3);
-    assert!(drain(&mut s).contains(&Output::ReleaseLock { lock }));
+    assert!(
+        !drain(&mut s).contains(&Output::ReleaseLock { lock }),
+        "kept"
+    );
+    s.disconnect(4).unwrap();
+    assert!(
+        drain(&mut s).contains(&Output::ReleaseLock { lock }),
+        "released with the link"
+    );
 
-    s.queue_message(q, NewMessage::text("general", "y"), 4)
+    // No Web Locks: the next request becomes a lease.
+    let mut out = connect(&mut s, 5);
+    s.queue_message(q, NewMessage::text("general", "y"), 6)
         .unwrap();
-    let lock = drain(&mut s)
+    out.extend(drain(&mut s));
+    let lock = out
         .iter()
         .find_map(|o| match o {
             Output::AcquireLock { lock, .. } => Some(*lock),
             _ => None,
         })
-        .unwrap();
-    s.handle_lock_unavailable(lock, 5);
-    assert_eq!(s.next_deadline(), Some(5));
-    s.handle_timeout(5);
+        .expect("asked for again on the reconnect");
+    s.handle_lock_unavailable(lock, 7);
+    assert_eq!(s.next_deadline(), Some(7));
+    s.handle_timeout(7);
     assert!(frames(&drain(&mut s))
         .iter()
         .any(|f| f.contains(r#""content":"y""#)));

@@ -42,7 +42,7 @@ fn presence_goes_out_on_connect_and_hears_the_server() {
     assert!(matches!(&seen[..], [Event::PresenceChanged(u)] if u.status == PresenceStatus::Away));
     server_event(&mut s, "presence:changed", json!({"status": "away"}), 13);
     let seen = events_of(&drain(&mut s), p);
-    assert!(matches!(&seen[..], [Event::Dropped(e)] if e.code() == "presence"));
+    assert!(matches!(&seen[..], [Event::Dropped(e)] if e.code() == "invalid_payload"));
     s.presence_do(p, 14, |c, now| {
         c.set_status(PresenceStatus::Busy, now);
         Ok(())

@@ -21,6 +21,14 @@ pub(super) struct Shared {
     /// Storage events not yet delivered to each tab: `(seq, key)`.
     pub(super) events: Vec<VecDeque<(u64, String)>>,
     pub(super) seq: u64,
+    /// Each tab's latest own write per key: an older change of another tab
+    /// reaching its cache later does not undo it (the caches converge to the
+    /// truth, as a browser's do).
+    pub(super) own: Vec<BTreeMap<String, u64>>,
+    /// Entry keys written back after another tab removed them, by a tab
+    /// whose view still showed them (a re-read that could not know), with
+    /// how often.
+    pub(super) resurrected: BTreeMap<String, u32>,
     pub(super) quota: Option<usize>,
 }
 
@@ -39,6 +47,10 @@ impl Shared {
 
     fn write(&mut self, tab: usize, key: &str, value: Option<&str>) {
         self.seq += 1;
+        if self.own.len() <= tab {
+            self.own.resize(tab + 1, BTreeMap::new());
+        }
+        self.own[tab].insert(key.to_owned(), self.seq);
         match value {
             Some(v) => {
                 self.truth.insert(key.to_owned(), v.to_owned());
@@ -60,7 +72,15 @@ impl Shared {
     /// Brings tab `tab`'s cache up to change `upto` (inclusive).
     pub(super) fn propagate(&mut self, tab: usize, upto: u64) {
         while self.unseen[tab].front().is_some_and(|c| c.0 <= upto) {
-            if let Some((_, k, v)) = self.unseen[tab].pop_front() {
+            if let Some((seq, k, v)) = self.unseen[tab].pop_front() {
+                let mine_later = self
+                    .own
+                    .get(tab)
+                    .and_then(|o| o.get(&k))
+                    .is_some_and(|&s| s > seq);
+                if mine_later {
+                    continue;
+                }
                 match v {
                     Some(v) => self.caches[tab].insert(k, v),
                     None => self.caches[tab].remove(&k),
@@ -88,6 +108,9 @@ impl KeyValueStore for TabStore {
             if s.used() - old + key.len() + value.len() > quota {
                 return Err(StoreError::QuotaExceeded);
             }
+        }
+        if s.stale && !s.truth.contains_key(key) && s.caches[self.tab].contains_key(key) {
+            *s.resurrected.entry(key.to_owned()).or_default() += 1;
         }
         s.write(self.tab, key, Some(value));
         Ok(())

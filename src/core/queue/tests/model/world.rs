@@ -11,10 +11,21 @@ use super::{config, Op, Reply, TABS};
 use crate::core::queue::*;
 use crate::core::Millis;
 
+const LEADER: &str = "chat-realtime:queue:leader";
+
 pub(super) struct Tab {
     pub(super) q: OfflineQueueService,
     pub(super) inst: usize,
     pub(super) connected: bool,
+    /// Whether its queue led after its last action.
+    leading: bool,
+    /// When it was last granted the lock, and whether it could not know
+    /// then that its view was behind (see `World::check_takeover`).
+    granted: Option<(Millis, bool)>,
+    /// After a takeover it could not judge: the changes (up to this global
+    /// sequence number) its view lacked then. Until they reach it, its own
+    /// later records hide them from it.
+    unsure_upto: Option<u64>,
 }
 
 struct Req {
@@ -42,9 +53,18 @@ pub(super) struct World {
     pub(super) signalled: BTreeSet<String>,
     /// Client ids that were `failed` at some point or retried by hand.
     pub(super) troubled: BTreeSet<String>,
+
     pub(super) removed: BTreeSet<String>,
+    /// Entry ids removed by hand (not by a send).
+    removed_ids: BTreeSet<String>,
     pub(super) first_delivery: Vec<String>,
     pub(super) handoffs: u64,
+    /// Times a tab started leading with a stale view without being able to
+    /// know it (see `check_takeover`): only then can a sent entry be sent
+    /// again.
+    pub(super) stale_takeovers: u32,
+    /// The current tenure sent while its `held` record was not stored.
+    unrecorded: bool,
     pub(super) reloads: u64,
     pub(super) not_stored_reports: u64,
 }
@@ -72,9 +92,13 @@ impl World {
             queued: Vec::new(),
             signalled: BTreeSet::new(),
             troubled: BTreeSet::new(),
+
             removed: BTreeSet::new(),
+            removed_ids: BTreeSet::new(),
             first_delivery: Vec::new(),
             handoffs: 0,
+            stale_takeovers: 0,
+            unrecorded: false,
             reloads: 0,
             not_stored_reports: 0,
         };
@@ -86,6 +110,9 @@ impl World {
                 q,
                 inst,
                 connected: false,
+                leading: false,
+                granted: None,
+                unsure_upto: None,
             });
             w.after(t);
         }
@@ -121,6 +148,7 @@ impl World {
     }
 
     fn after(&mut self, t: usize) {
+        self.check_takeover(t);
         let inst = self.tabs[t].inst;
         for fx in self.tabs[t].q.drain_effects() {
             match fx {
@@ -132,6 +160,13 @@ impl World {
                 } => {
                     assert_eq!(event, "message:send");
                     assert!(self.tabs[t].connected, "sent while disconnected");
+                    let recorded = self
+                        .store
+                        .borrow()
+                        .truth
+                        .get(LEADER)
+                        .is_some_and(|r| r.starts_with("held "));
+                    self.unrecorded |= !recorded;
                     let cid = payload["clientMessageId"].as_str().unwrap().to_owned();
                     assert_eq!(payload["metadata"]["clientMessageId"], json!(cid));
                     self.reqs.push(Req {
@@ -142,15 +177,15 @@ impl World {
                     });
                 }
                 QueueEffect::Event(ev) => self.record(&ev),
-                QueueEffect::AcquireFlushLock { flush_id } => {
-                    self.waiters.push((inst, t, flush_id));
+                QueueEffect::AcquireFlushLock { lock_id } => {
+                    self.waiters.push((inst, t, lock_id));
                 }
-                QueueEffect::ReleaseFlushLock { flush_id } => {
-                    if self.lock == Some((inst, flush_id)) {
+                QueueEffect::ReleaseFlushLock { lock_id } => {
+                    if self.lock == Some((inst, lock_id)) {
                         self.lock = None;
                     }
                     self.waiters
-                        .retain(|&(i, _, f)| !(i == inst && f == flush_id));
+                        .retain(|&(i, _, f)| !(i == inst && f == lock_id));
                 }
             }
         }
@@ -275,6 +310,7 @@ impl World {
                     let m = list[pick % list.len()].clone();
                     if self.act(tab, |q, now| q.remove_message(&m.id, now)).is_ok() {
                         self.removed.insert(m.client_message_id);
+                        self.removed_ids.insert(m.id);
                     }
                 }
             }
@@ -326,16 +362,66 @@ impl World {
         if self.lock.is_some() || self.waiters.is_empty() {
             return;
         }
-        let (inst, tab, flush_id) = self.waiters.remove(0);
+        let (inst, tab, lock_id) = self.waiters.remove(0);
         if self.tabs[tab].inst != inst {
             return;
         }
-        self.lock = Some((inst, flush_id));
+        self.lock = Some((inst, lock_id));
         self.handoffs += 1;
-        // Model assumption: the lock's new holder sees what the previous
-        // holder wrote before releasing it.
-        self.sync_cache(tab);
-        self.act(tab, |q, now| q.on_flush_lock_acquired(flush_id, now));
+        // No cache sync here: a browser's lock grant is not ordered with the
+        // storage changes the previous holder made before releasing it.
+        let blind = {
+            let s = self.store.borrow();
+            let still_unsure = self.tabs[tab]
+                .unsure_upto
+                .is_some_and(|upto| s.unseen[tab].front().is_some_and(|c| c.0 <= upto));
+            s.stale
+                && (self.unrecorded
+                    || still_unsure
+                    || s.unseen[tab].iter().any(|(_, k, v)| {
+                        k == LEADER && v.as_deref().is_some_and(|v| v.starts_with("held "))
+                    }))
+        };
+        self.tabs[tab].granted = Some((self.now, blind));
+        self.act(tab, |q, now| q.on_flush_lock_acquired(lock_id, now));
+    }
+
+    /// Tab `t` starts leading. With a stale cache it could not know it was
+    /// behind the previous leader when its view lacked that leader's `held`
+    /// record at the grant (or the leader sent without one stored, or the
+    /// tab's view is still behind an earlier such takeover of its own), or
+    /// when it led because the wait ran out (the leader went away without
+    /// its release): such a takeover is counted, and what its view still
+    /// lacks may be sent again (now, or once a late change adds it back).
+    /// Any other new leader must see every entry the previous one removed.
+    fn check_takeover(&mut self, t: usize) {
+        let leading = self.tabs[t].q.holds_flush_lock();
+        if leading && !self.tabs[t].leading {
+            let behind = {
+                let s = self.store.borrow();
+                s.stale
+                    && s.unseen[t].iter().any(|(_, k, v)| {
+                        v.is_none()
+                            && s.caches[t].contains_key(k)
+                            && k.split(":m:")
+                                .nth(1)
+                                .is_some_and(|id| !self.removed_ids.contains(id))
+                    })
+            };
+            let (at, blind) = self.tabs[t].granted.unwrap_or((self.now, false));
+            let forced = self.store.borrow().stale && self.now >= at + TAKEOVER_WAIT_MS;
+            if blind || forced {
+                self.stale_takeovers += 1;
+                self.tabs[t].unsure_upto = Some(self.store.borrow().seq);
+            }
+            assert!(
+                !behind || blind || forced,
+                "tab {t} leads {} ms after its grant with a view behind a removal",
+                self.now - at
+            );
+            self.unrecorded = false;
+        }
+        self.tabs[t].leading = leading;
     }
 
     fn reload(&mut self, tab: usize, delivered: bool) {
@@ -353,13 +439,16 @@ impl World {
             q,
             inst: self.next_inst,
             connected: false,
+            leading: false,
+            granted: None,
+            unsure_upto: None,
         };
         self.next_inst += 1;
         self.after(tab);
     }
 
-    /// Space back, every event delivered, every tab connected; answers and
-    /// hands the lock over until nothing moves.
+    /// Space back, every event delivered, every cache up to date, every tab
+    /// connected; answers and hands the lock over until nothing moves.
     pub(super) fn drain(&mut self) {
         self.store.borrow_mut().quota = None;
         for t in 0..TABS {
@@ -370,6 +459,9 @@ impl World {
         for _ in 0..20_000 {
             for t in 0..TABS {
                 self.events(t, usize::MAX);
+                // Every change reaches every cache in the end, also the
+                // changes whose storage events were lost.
+                self.sync_cache(t);
             }
             if self.lock.is_none() && !self.waiters.is_empty() {
                 self.grant();
