@@ -9,10 +9,12 @@
 //! * The queue flushes when the client connects or reconnects, when the
 //!   browser comes back online (while connected) and on `flushQueue()`.
 //! * Tabs share the queue through `localStorage`, one key per message
-//!   (`<storageKey>:m:<id>`), so no tab can erase another's message: every
-//!   flush first takes the cross-tab lock (Web Locks, or a `localStorage`
-//!   lease where `navigator.locks` is missing), and a `storage` event from
-//!   another tab re-reads the one entry it changed (`on_storage_changed`).
+//!   (`<storageKey>:m:<id>`), so no tab can erase another's message. Only
+//!   the holder of the cross-tab lock (Web Locks, or a `localStorage` lease
+//!   where `navigator.locks` is missing) sends: it keeps the lock while
+//!   connected and sends every tab's messages (`core::queue`'s leader
+//!   rules); a `storage` event from another tab re-reads the one entry it
+//!   changed (`on_storage_changed`).
 //! * A message the storage refuses (full, disabled) is still sent; it carries
 //!   `persisted: false`, gets its own `queue:error`, and is written as soon as
 //!   the storage accepts it (`message:persisted`).
