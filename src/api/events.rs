@@ -80,14 +80,7 @@ fn reject(settle: Settle, e: SessionError) -> JsValue {
     let code = e.code();
     let message = match (settle, e) {
         (Settle::Ack, E::Ack(error)) => return ack_error(&error),
-        (Settle::Flush, E::Disposed(_)) => "the OfflineQueueService was disposed".into(),
-        (Settle::Sync | Settle::SyncMessages, E::Disposed(_)) => {
-            "the SyncService was disposed".into()
-        }
         (Settle::SyncMessages, E::SyncStep { message, .. }) => cat!("syncMessages(): ", message),
-        (Settle::Statuses, E::Disposed(_)) => {
-            "syncDeliveryStatus(): the DeliveryEventHandler was disposed".into()
-        }
         (Settle::Statuses, E::Delivery(DeliveryError::UnknownRequest(_))) => {
             "syncDeliveryStatus(): delivery:status got no answer in time; statuses are re-requested on reconnect".into()
         }
@@ -96,6 +89,7 @@ fn reject(settle: Settle, e: SessionError) -> JsValue {
     };
     super::js::coded(code, &message)
 }
+
 /// The `Error` a failed request's promise rejects with: the message, the
 /// `event`, and for a server rejection its `code` (e.g. `ROOM_NOT_FOUND`).
 fn ack_error(error: &AckError) -> JsValue {

@@ -77,7 +77,7 @@ fn res<T: Value, E: Into<JsValue>>(r: Result<T, E>) -> Result<JsValue, JsValue> 
 fn unknown_op() -> JsValue {
     super::js::coded(
         "unknown_op",
-        "chat-realtime: an operation the wasm does not know (a mismatched build?)",
+        "chat-realtime: unknown operation (a mismatched build?)",
     )
 }
 

@@ -470,6 +470,24 @@ impl OfflineQueueService {
         self.trigger(now, false);
     }
 
+    /// The page is going away (closed, reloaded, or into the back/forward
+    /// cache): a leader lets the flush lock go now, its release recorded
+    /// after all its other changes, so the next tab leads at once instead of
+    /// after [`TAKEOVER_WAIT_MS`].
+    pub fn on_page_hide(&mut self) {
+        if self.flush != Flush::Idle {
+            self.finish();
+        }
+        self.release_lock();
+    }
+
+    /// The page is shown again (back from the cache): a connected queue asks
+    /// to lead again and flushes what is sendable.
+    pub fn on_page_show(&mut self, now: Millis) {
+        self.request_lock();
+        self.trigger(now, false);
+    }
+
     /// The browser is back online: flushes if the socket is connected.
     pub fn on_online(&mut self, now: Millis) {
         if self.connected {

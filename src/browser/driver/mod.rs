@@ -287,7 +287,7 @@ impl Driver {
         self.pump();
     }
 
-    /// The page's listeners: online, offline, pageshow, visibility and
+    /// The page's listeners: online, offline, pageshow, pagehide, visibility and
     /// other tabs' storage changes.
     fn listen(&self) {
         let Some(window) = web_sys::window() else {
@@ -301,6 +301,7 @@ impl Driver {
         listeners.extend(on("online", |s, now| s.handle_online(true, now)));
         listeners.extend(on("offline", |s, now| s.handle_online(false, now)));
         listeners.extend(on("pageshow", |s, now| s.handle_page_show(now)));
+        listeners.extend(on("pagehide", |s, now| s.handle_page_hide(now)));
         if let Some(doc) = window.document() {
             let weak = self.weak();
             let d = doc.clone();

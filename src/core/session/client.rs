@@ -2,8 +2,10 @@
 //! completes later) and the inputs of the socket and the browser.
 
 use super::presence::PresenceSlot;
+use super::queue::QueueSlot;
 use super::{Output, Session, SessionError, Ticket, Waiter};
 use crate::core::connection::{Connection, ConnectionConfig, ConnectionError};
+use crate::core::queue::OfflineQueueService;
 use crate::core::room;
 use crate::core::Millis;
 
@@ -207,7 +209,27 @@ impl Session {
 
     /// `pageshow`: timers may have been throttled; the link is checked.
     pub fn handle_page_show(&mut self, now: Millis) {
+        self.now = now;
+        self.each_queue(|q| q.on_page_show(now));
         let _ = self.check_connection(now);
+        self.route();
+    }
+
+    /// The page is going away (`pagehide`): the queues let the flush lock
+    /// go, so another tab leads at once.
+    pub fn handle_page_hide(&mut self, now: Millis) {
+        self.now = now;
+        self.each_queue(OfflineQueueService::on_page_hide);
+        self.route();
+    }
+
+    /// Runs `f` on every attached queue.
+    fn each_queue(&mut self, f: impl Fn(&mut OfflineQueueService)) {
+        for h in self.handles::<QueueSlot>() {
+            if let Ok(q) = self.slot::<QueueSlot>(h) {
+                f(&mut q.core);
+            }
+        }
     }
 
     /// The page became hidden or visible: presence hears it; becoming

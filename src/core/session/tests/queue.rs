@@ -254,3 +254,35 @@ fn a_send_lost_with_the_link_goes_out_once_after_the_reconnect() {
         .any(|e| matches!(e, Event::Queue(QueueEvent::Sent { .. }))));
     assert_eq!(s.queue(q).unwrap().get_queue_length(), 0);
 }
+
+#[test]
+fn a_hidden_page_lets_the_lock_go_with_its_release_recorded_and_asks_again_when_shown() {
+    let store = MemoryStore::new();
+    let mut s = session_on(&store);
+    attach_queue(&mut s, Some(LockMode::Auto), "tab-a");
+    let out = connect(&mut s, 0);
+    let lock = out
+        .iter()
+        .find_map(|o| match o {
+            Output::AcquireLock { lock, .. } => Some(*lock),
+            _ => None,
+        })
+        .expect("a lock request on connect");
+    s.handle_lock_granted(lock, 1);
+    drain(&mut s);
+    let leader_key = format!("{}:leader", QueueConfig::default().storage_key);
+    let record = store.raw(&leader_key).expect("the leader's record");
+    assert!(record.starts_with("held "), "{record}");
+    s.handle_page_hide(2);
+    assert!(
+        drain(&mut s).contains(&Output::ReleaseLock { lock }),
+        "let go on pagehide, still connected"
+    );
+    let record = store.raw(&leader_key).expect("the leader's record");
+    assert!(record.starts_with("released "), "{record}");
+    // Back from the back/forward cache: asks to lead again.
+    s.handle_page_show(3);
+    assert!(drain(&mut s)
+        .iter()
+        .any(|o| matches!(o, Output::AcquireLock { .. })));
+}
