@@ -179,6 +179,15 @@ impl Hub {
         }
     }
 
+    /// Forgets what the app side kept of `handle` (a dropped service): its
+    /// kind, `debug` option and listening state.
+    pub fn unregister(&self, handle: Handle) {
+        if let Ok(mut app) = self.app.try_borrow_mut() {
+            app.info.retain(|(h, ..)| *h != handle);
+            app.silent.retain(|h| *h != handle);
+        }
+    }
+
     /// Whether a service has listeners in JavaScript (`native.ts` says so
     /// when the count goes from or to zero). No borrow of the app is held
     /// while JavaScript runs, so this always lands.
@@ -272,5 +281,6 @@ impl Drop for ServiceRef {
             s.forget(h, now);
             Ok(())
         });
+        self.hub.unregister(h);
     }
 }
