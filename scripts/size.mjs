@@ -61,7 +61,8 @@ export function measure(pkgDir = join(root, 'pkg')) {
 }
 
 /**
- * The entry bundled into one module by esbuild (minified, ESM, es2020), plus
+ * The entry bundled into one module by esbuild (minified, ESM, es2020 with
+ * top-level await, which the entry uses to load the wasm with the module), plus
  * the other assets it fetches (the wasm), and their total.
  */
 export function measureBundled(pkgDir = join(root, 'pkg')) {
@@ -71,7 +72,8 @@ export function measureBundled(pkgDir = join(root, 'pkg')) {
   try {
     const out = join(dir, 'bundle.js');
     execFileSync(join(root, 'js', 'node_modules', '.bin', 'esbuild'), [
-      entry, '--bundle', '--minify', '--format=esm', '--target=es2020', '--platform=browser',
+      entry, '--bundle', '--minify', '--format=esm', '--target=es2020', '--supported:top-level-await=true',
+      '--platform=browser',
       '--log-level=error', `--outfile=${out}`,
     ]);
     const bundle = sizeOf(out);

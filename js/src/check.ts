@@ -11,8 +11,7 @@
 //   initialized, disposed, queue full) are the wasm's, as `Error`s.
 //
 // Messages read `method(): param must be <expected>, got <what came>`; a key
-// of an object is `param.key`, an array item `param[i]`. They are the ones
-// src/api/args.rs gives, word for word.
+// of an object is `param.key`, an array item `param[i]`.
 
 /** The largest integer a JavaScript number holds exactly. */
 export const MAX_SAFE = 9_007_199_254_740_991;
@@ -53,25 +52,8 @@ export const req = (kind: Kind): Required => ({ required: kind });
 /** `undefined` or `null`: not given. */
 export const absent = (v: unknown): v is undefined | null => v === undefined || v === null;
 
-/** An `f64` as Rust's `Display` writes it (no exponent, `inf`, `-0`). */
-function f64(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
-  if (Object.is(n, -0)) return '-0';
-  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(String(n));
-  if (!m) return String(n);
-  const [, sign, lead, frac = '', e] = m;
-  const exp = Number(e);
-  const digits = lead + frac;
-  return exp > 0 ? sign + digits.padEnd(exp + 1, '0') : `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-}
-
-/** A string quoted as Rust's `Debug` writes it. */
-export function quote(s: string): string {
-  const named: Record<string, string> = { '\t': '\\t', '\r': '\\r', '\n': '\\n', '\\': '\\\\', '"': '\\"', '\0': '\\0' };
-  const body = Array.from(s, (c) => named[c] ?? (/[\x00-\x1f\x7f-\x9f]/.test(c) ? `\\u{${c.codePointAt(0)!.toString(16)}}` : c));
-  return `"${body.join('')}"`;
-}
+/** A string quoted for a message (as JSON writes it). */
+export const quote = (s: string): string => JSON.stringify(s);
 
 /** An object literal (or `Object.create(null)`): not an array, function, Date or class instance. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -96,7 +78,7 @@ export function describe(v: unknown): string {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'string': return `the string ${quote(Array.from(v).slice(0, 40).join(''))}`;
-    case 'number': return `the number ${f64(v)}`;
+    case 'number': return `the number ${v}`;
     case 'boolean': return String(v);
     case 'symbol': return 'a symbol';
     case 'bigint': return `the bigint ${v}n`;
@@ -196,7 +178,7 @@ export function optMs(v: unknown, what: string): number | undefined {
 
 /** A non-negative integer up to `max`. */
 export function count(v: unknown, what: string, max: number): number {
-  const expected = `a non-negative integer (at most ${f64(max)})`;
+  const expected = `a non-negative integer (at most ${max})`;
   const n = number(v, what, expected);
   if (n < 0 || !Number.isInteger(n) || n > max) throw rangeError(what, expected, v);
   return n;

@@ -48,8 +48,8 @@ const SERVICE_CALLBACKS: Record<string, string> = {
 
 /** A client and what JavaScript waits on; shared by the client's services. */
 export class Hub {
-  /** The wasm side. */
-  readonly native: WasmNative;
+  /** The wasm side, once made. */
+  private wasm?: WasmNative;
   /** Live holders (the client and its services); the wasm goes with the last. */
   private refs = 0;
   private subs: Sub[] = [];
@@ -59,9 +59,12 @@ export class Hub {
   /** What the wasm was last told about each service: has it listeners? */
   private told = new Map<number, boolean>();
 
-  /** A client: `create` makes its wasm object, given the sink. */
-  constructor(create: (sink: Sink) => WasmNative) {
-    this.native = create((id, topic, payload, flag) => this.sink(id, topic, payload, flag));
+  /** A client: `create` makes its wasm object, given the sink, on first use. */
+  constructor(private readonly create: (sink: Sink) => WasmNative) {}
+
+  /** The wasm side (made now if this is its first use). */
+  get native(): WasmNative {
+    return (this.wasm ??= this.create((id, topic, payload, flag) => this.sink(id, topic, payload, flag)));
   }
 
   /** One more holder. */
@@ -73,7 +76,7 @@ export class Hub {
   /** One holder fewer; the last frees the wasm object. */
   release(): void {
     this.refs -= 1;
-    if (this.refs === 0) this.native.free();
+    if (this.refs === 0) this.wasm?.free();
   }
 
   /** Adds a listener; returns its idempotent unsubscribe function. */

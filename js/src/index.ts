@@ -1,6 +1,7 @@
 // The package's entry: the classes users see, their types, and the wasm
 // loader (`init`, the default export, and `initSync`), re-exported from
-// src/native.ts, the only module that touches the wasm.
+// src/native.ts, the only module that touches the wasm. In a browser the
+// wasm loads with the module, so importing is enough.
 export { default, initSync } from './native.js';
 export type { InitInput, InitOutput, SyncInitInput } from './native.js';
 export { RealtimeClient } from './client.js';

@@ -8,12 +8,64 @@
 // each class of the layer its native side: an object with the class's
 // method names, each turned into an operation code (./ops.ts, the mirror of
 // src/api/ops.rs) on the client's `Native`.
-import init, { initSync, Native } from './chat_realtime.js';
+import glueInit, { initSync as glueInitSync, Native, type InitOutput } from './chat_realtime.js';
 import { Hub, type Listener } from './hub.js';
 import { Op } from './ops.js';
 
-export { init as default, initSync };
 export type { InitInput, InitOutput, SyncInitInput } from './chat_realtime.js';
+
+/** The wasm is instantiated: instances reach it. */
+let loaded = false;
+/** Why loading the wasm with the module failed, if it did. */
+let failure: unknown;
+
+/**
+ * Loads the wasm from `input` (its URL, a `Response`, bytes or a compiled
+ * module; by default `chat_realtime_bg.wasm` next to this module). In a
+ * browser the module already did at import, so this only waits; elsewhere
+ * (Node, a worker, a failed load) it is what makes the classes work.
+ * Idempotent.
+ */
+export default async function init(input?: Parameters<typeof glueInit>[0]): Promise<InitOutput> {
+  const output = await glueInit(input);
+  loaded = true;
+  return output;
+}
+
+/** `init` from the wasm's bytes or compiled module, synchronously. Idempotent. */
+export function initSync(input: Parameters<typeof glueInitSync>[0]): InitOutput {
+  const output = glueInitSync(input);
+  loaded = true;
+  return output;
+}
+
+// In a browser the wasm loads with the module, so importing is enough:
+// whatever imports the package runs once it is ready. Elsewhere (server-side
+// rendering, a worker) nothing is touched until `init`/`initSync`.
+if (typeof window === 'object' && typeof document === 'object') {
+  try {
+    await init();
+  } catch (e) {
+    failure = e;
+  }
+}
+
+/** @internal What each getter reads before the wasm is loaded (server-side rendering): a new instance's values. */
+export const UNLOADED: Record<number, unknown> = {
+  [Op.ClientIsConnected]: false, [Op.ClientState]: 'disconnected', [Op.ClientConnectionQuality]: 'unknown',
+  [Op.ClientReconnectAttempts]: 0, [Op.ClientWasOffline]: false, [Op.ClientIsOnline]: true,
+  [Op.ClientTimerWakeups]: 0, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
+  [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
+  [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
+  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
+};
+
+/** The error of an instance used before the wasm is loaded. */
+function notLoaded(): Error {
+  const why = failure === undefined ? '' : ` (loading it with the module failed: ${String(failure)})`;
+  const e = new Error(`chat-realtime: the wasm is not loaded${why}: await init() first, with its URL or bytes`);
+  return Object.assign(e, { code: 'not_loaded' });
+}
 
 /** How a method reaches the wasm. */
 type Kind = 'call' | 'get' | 'promise' | 'dispose' | 'subscribe';
@@ -41,9 +93,23 @@ class Base {
   /** `dispose()` was called. */
   disposed = false;
   private freed = false;
+  /** The wasm's handle, once attached (the client's is 0). */
+  private h?: number;
 
-  constructor(readonly hub: Hub, readonly handle: number) {
+  /** `attach` makes the wasm side of a service, on first use once the wasm is loaded. */
+  constructor(readonly hub: Hub, private readonly attach?: () => number) {
     hub.retain();
+    if (!attach) this.h = 0;
+    else if (loaded) void this.handle;
+  }
+
+  /** The wasm's handle (a service is attached now if it was made before the wasm loaded). */
+  get handle(): number {
+    if (this.h === undefined) {
+      this.h = this.attach!();
+      this.hub.tell(this.h);
+    }
+    return this.h;
   }
 
   /** Runs `op` with up to three arguments. */
@@ -60,26 +126,31 @@ class Base {
   free(): void {
     if (this.freed) return;
     this.freed = true;
-    if (this.handle !== 0) {
-      this.hub.forget(this.handle);
-      this.hub.native.detach(this.handle);
+    if (this.h) {
+      this.hub.forget(this.h);
+      this.hub.native.detach(this.h);
     }
     this.hub.release();
   }
 }
 
+/** The operation codes by lower-cased name (`clientinitialize`). */
+const OPS: Record<string, number> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [k.toLowerCase(), v]));
+
 /**
- * Adds the methods of `table` (name: [op, kind]) to `cls`'s prototype:
- * plain calls, getters, promises (the wasm returns a ticket), `dispose`
- * (listeners dropped too) and `subscribe` (the wasm checks, then the
- * listener is added).
+ * Adds the methods of `table` (name: kind) to `cls`'s prototype, each on the
+ * operation `<cls><Name>` of ./ops.ts: plain calls, getters, promises (the
+ * wasm returns a ticket), `dispose` (listeners dropped too) and `subscribe`
+ * (the wasm checks, then the listener is added).
  */
-function methods(cls: { prototype: object }, table: Record<string, [number, Kind]>): void {
-  for (const [name, [op, kind]] of Object.entries(table)) {
+function methods(cls: { prototype: object }, prefix: string, table: Record<string, Kind>): void {
+  for (const [name, kind] of Object.entries(table)) {
+    const op = OPS[(prefix + name).toLowerCase()];
+    if (op === undefined) throw new Error(`chat-realtime: no operation ${prefix}.${name}`);
     if (kind === 'get') {
       Object.defineProperty(cls.prototype, name, {
         get(this: Base) {
-          return this.op(op);
+          return loaded ? this.op(op) : UNLOADED[op];
         },
       });
       continue;
@@ -107,7 +178,10 @@ function methods(cls: { prototype: object }, table: Record<string, [number, Kind
 
 class Client extends Base {
   constructor() {
-    super(new Hub((sink) => new Native(sink)), 0);
+    super(new Hub((sink) => {
+      if (!loaded) throw notLoaded();
+      return new Native(sink);
+    }));
   }
 
   on(event: string, callback: Listener): () => void {
@@ -142,26 +216,25 @@ class Client extends Base {
     return this.listen('disconnect', callback);
   }
 }
-methods(Client, {
-  initialize: [Op.ClientInitialize, 'call'], connect: [Op.ClientConnect, 'promise'],
-  disconnect: [Op.ClientDisconnect, 'call'], emit: [Op.ClientEmit, 'call'],
-  emitVolatile: [Op.ClientEmitVolatile, 'call'], emitAsync: [Op.ClientEmitAsync, 'promise'],
-  joinChannel: [Op.ClientJoinChannel, 'promise'], leaveChannel: [Op.ClientLeaveChannel, 'promise'],
-  sendTyping: [Op.ClientSendTyping, 'call'], updatePresence: [Op.ClientUpdatePresence, 'call'],
-  measureLatency: [Op.ClientMeasureLatency, 'promise'], checkConnection: [Op.ClientCheckConnection, 'call'],
-  isConnected: [Op.ClientIsConnected, 'get'], state: [Op.ClientState, 'get'],
-  connectionQuality: [Op.ClientConnectionQuality, 'get'], averageLatency: [Op.ClientAverageLatency, 'get'],
-  reconnectAttempts: [Op.ClientReconnectAttempts, 'get'], wasOffline: [Op.ClientWasOffline, 'get'],
-  isOnline: [Op.ClientIsOnline, 'get'], userId: [Op.ClientUserId, 'get'], socketId: [Op.ClientSocketId, 'get'],
-  timerWakeups: [Op.ClientTimerWakeups, 'get'],
+methods(Client, 'Client', {
+  initialize: 'call', connect: 'promise',
+  disconnect: 'call', emit: 'call',
+  emitVolatile: 'call', emitAsync: 'promise',
+  joinChannel: 'promise', leaveChannel: 'promise',
+  sendTyping: 'call', updatePresence: 'call',
+  measureLatency: 'promise', checkConnection: 'call',
+  isConnected: 'get', state: 'get',
+  connectionQuality: 'get', averageLatency: 'get',
+  reconnectAttempts: 'get', wasOffline: 'get',
+  isOnline: 'get', userId: 'get', socketId: 'get',
+  timerWakeups: 'get',
 });
 
-/** A service of a client: attached on construction. */
+/** A service of a client: attached on construction, or on first use once the wasm is loaded. */
 class Service extends Base {
-  constructor(client: NativeClient, kind: number, options: unknown) {
+  constructor(client: NativeClient, kind: number, options: () => unknown) {
     const hub = (client as Base).hub;
-    super(hub, hub.native.attach(kind, options));
-    hub.tell(this.handle);
+    super(hub, () => hub.native.attach(kind, options()));
   }
 }
 
@@ -178,18 +251,18 @@ class Presence extends Service {
     return this.listen('customStatus', callback);
   }
 }
-methods(Presence, {
-  setStatus: [Op.PresenceSetStatus, 'call'], getStatus: [Op.PresenceGetStatus, 'call'],
-  status: [Op.PresenceStatus, 'get'], isAutoAway: [Op.PresenceIsAutoAway, 'get'], userId: [Op.PresenceUserId, 'get'],
-  setCustomStatus: [Op.PresenceSetCustomStatus, 'call'], clearCustomStatus: [Op.PresenceClearCustomStatus, 'call'],
-  getCustomStatus: [Op.PresenceGetCustomStatus, 'call'], setInvisibleMode: [Op.PresenceSetInvisibleMode, 'call'],
-  isInvisible: [Op.PresenceIsInvisible, 'get'], updatePresenceSettings: [Op.PresenceUpdatePresenceSettings, 'call'],
-  getPresenceSettings: [Op.PresenceGetPresenceSettings, 'call'], setContacts: [Op.PresenceSetContacts, 'call'],
-  setUserSettings: [Op.PresenceSetUserSettings, 'call'], canViewPresence: [Op.PresenceCanViewPresence, 'call'],
-  getPresence: [Op.PresenceGetPresence, 'call'], subscribeToUsers: [Op.PresenceSubscribeToUsers, 'call'],
-  unsubscribeFromUsers: [Op.PresenceUnsubscribeFromUsers, 'call'],
-  getSubscriptions: [Op.PresenceGetSubscriptions, 'call'], activityRelay: [Op.PresenceActivityRelay, 'get'],
-  timerWakeups: [Op.PresenceTimerWakeups, 'get'], dispose: [Op.PresenceDispose, 'dispose'],
+methods(Presence, 'Presence', {
+  setStatus: 'call', getStatus: 'call',
+  status: 'get', isAutoAway: 'get', userId: 'get',
+  setCustomStatus: 'call', clearCustomStatus: 'call',
+  getCustomStatus: 'call', setInvisibleMode: 'call',
+  isInvisible: 'get', updatePresenceSettings: 'call',
+  getPresenceSettings: 'call', setContacts: 'call',
+  setUserSettings: 'call', canViewPresence: 'call',
+  getPresence: 'call', subscribeToUsers: 'call',
+  unsubscribeFromUsers: 'call',
+  getSubscriptions: 'call', activityRelay: 'get',
+  timerWakeups: 'get', dispose: 'dispose',
 });
 
 class Typing extends Service {
@@ -213,81 +286,84 @@ class Typing extends Service {
     return this.listen('typing', callback);
   }
 }
-methods(Typing, {
-  startTyping: [Op.TypingStartTyping, 'call'], startTypingInThread: [Op.TypingStartTypingInThread, 'call'],
-  startTypingInDM: [Op.TypingStartTypingInDm, 'call'], stopTyping: [Op.TypingStopTyping, 'call'],
-  stopTypingInDM: [Op.TypingStopTypingInDm, 'call'], handleInputChange: [Op.TypingHandleInputChange, 'call'],
-  handleDMInputChange: [Op.TypingHandleDmInputChange, 'call'], getTypingUsers: [Op.TypingGetTypingUsers, 'call'],
-  getTypingUsersInDM: [Op.TypingGetTypingUsersInDm, 'call'], getTypingText: [Op.TypingGetTypingText, 'call'],
-  getTypingTextInDM: [Op.TypingGetTypingTextInDm, 'call'],
-  updatePrivacySettings: [Op.TypingUpdatePrivacySettings, 'call'], privacySettings: [Op.TypingPrivacySettings, 'get'],
-  setContacts: [Op.TypingSetContacts, 'call'], setUserNames: [Op.TypingSetUserNames, 'call'],
-  clearAllTypingState: [Op.TypingClearAllTypingState, 'call'], isTyping: [Op.TypingIsTyping, 'get'],
-  userId: [Op.TypingUserId, 'get'], timerWakeups: [Op.TypingTimerWakeups, 'get'], dispose: [Op.TypingDispose, 'dispose'],
+methods(Typing, 'Typing', {
+  startTyping: 'call', startTypingInThread: 'call',
+  startTypingInDM: 'call', stopTyping: 'call',
+  stopTypingInDM: 'call', handleInputChange: 'call',
+  handleDMInputChange: 'call', getTypingUsers: 'call',
+  getTypingUsersInDM: 'call', getTypingText: 'call',
+  getTypingTextInDM: 'call',
+  updatePrivacySettings: 'call', privacySettings: 'get',
+  setContacts: 'call', setUserNames: 'call',
+  clearAllTypingState: 'call', isTyping: 'get',
+  userId: 'get', timerWakeups: 'get', dispose: 'dispose',
 });
 
 /**
- * The handle of a native queue given as `what`: it must be a queue of the
- * same client that is not disposed.
+ * The native queue given as `what`: it must be a queue of the same client
+ * that is not disposed.
  */
-function queueHandle(client: Base, queue: unknown, what: string): number | undefined {
-  if (queue === undefined) return undefined;
+function queueOf(client: Base, queue: unknown, what: string): Queue {
   const q = queue as Queue;
   if (!(q instanceof Queue) || q.hub !== client.hub || q.disposed) {
     throw new TypeError(`${what} must be an OfflineQueueService of the same RealtimeClient that is not disposed`);
   }
-  return q.handle;
+  return q;
 }
 
-/** `options` with its native `queue` replaced by the queue's handle. */
-function withQueue(client: NativeClient, options: any, what: string): unknown {
-  if (options === undefined || options === null || options.queue === undefined) return options;
-  return { ...options, queue: queueHandle(client as Base, options.queue, `${what}: options.queue`) };
+/** `options` (checked now), with its native `queue` replaced by the queue's handle when attached. */
+function withQueue(client: NativeClient, options: any, what: string): () => unknown {
+  if (options === undefined || options === null || options.queue === undefined) return () => options;
+  const q = queueOf(client as Base, options.queue, `${what}: options.queue`);
+  return () => ({ ...options, queue: q.handle });
 }
 
 class Delivery extends Service {
   attachQueue(queue: NativeQueue): void {
-    this.op(Op.DeliveryAttachQueue, queueHandle(this, queue, 'attachQueue(): queue'));
+    this.op(Op.DeliveryAttachQueue, queueOf(this, queue, 'attachQueue(): queue').handle);
   }
 }
-methods(Delivery, {
-  trackOutgoing: [Op.DeliveryTrackOutgoing, 'call'], markSent: [Op.DeliveryMarkSent, 'call'],
-  markFailed: [Op.DeliveryMarkFailed, 'call'], markSending: [Op.DeliveryMarkSending, 'call'],
-  acknowledgeRead: [Op.DeliveryAcknowledgeRead, 'call'], flushReadAcks: [Op.DeliveryFlushReadAcks, 'call'],
-  syncDeliveryStatus: [Op.DeliverySyncDeliveryStatus, 'promise'], getStatus: [Op.DeliveryGetStatus, 'call'],
-  untrack: [Op.DeliveryUntrack, 'call'], detachQueue: [Op.DeliveryDetachQueue, 'call'],
-  subscribe: [Op.DeliverySubscribe, 'subscribe'], dispose: [Op.DeliveryDispose, 'dispose'],
+methods(Delivery, 'Delivery', {
+  trackOutgoing: 'call', markSent: 'call',
+  markFailed: 'call', markSending: 'call',
+  acknowledgeRead: 'call', flushReadAcks: 'call',
+  syncDeliveryStatus: 'promise', getStatus: 'call',
+  untrack: 'call', detachQueue: 'call',
+  subscribe: 'subscribe', dispose: 'dispose',
 });
 
 class Queue extends Service {}
-methods(Queue, {
-  queueMessage: [Op.QueueQueueMessage, 'call'], getQueuedMessages: [Op.QueueGetQueuedMessages, 'call'],
-  getQueueLength: [Op.QueueGetQueueLength, 'call'], removeMessage: [Op.QueueRemoveMessage, 'call'],
-  retryMessage: [Op.QueueRetryMessage, 'call'], clearQueue: [Op.QueueClearQueue, 'call'],
-  flushQueue: [Op.QueueFlushQueue, 'promise'], isFlushing: [Op.QueueIsFlushing, 'get'],
-  getQuarantined: [Op.QueueGetQuarantined, 'call'], clearQuarantine: [Op.QueueClearQuarantine, 'call'],
-  subscribe: [Op.QueueSubscribe, 'subscribe'], dispose: [Op.QueueDispose, 'dispose'],
+methods(Queue, 'Queue', {
+  queueMessage: 'call', getQueuedMessages: 'call',
+  getQueueLength: 'call', removeMessage: 'call',
+  retryMessage: 'call', clearQueue: 'call',
+  flushQueue: 'promise', isFlushing: 'get',
+  getQuarantined: 'call', clearQuarantine: 'call',
+  subscribe: 'subscribe', dispose: 'dispose',
 });
 
 class Sync extends Service {}
-methods(Sync, {
-  syncOnReconnect: [Op.SyncSyncOnReconnect, 'promise'], syncMessages: [Op.SyncSyncMessages, 'promise'],
-  recordLocalMessage: [Op.SyncRecordLocalMessage, 'call'], forgetLocalMessage: [Op.SyncForgetLocalMessage, 'call'],
-  setPresenceUserIds: [Op.SyncSetPresenceUserIds, 'call'], getLastSyncTime: [Op.SyncGetLastSyncTime, 'call'],
-  isSyncing: [Op.SyncIsSyncing, 'get'], subscribe: [Op.SyncSubscribe, 'subscribe'], dispose: [Op.SyncDispose, 'dispose'],
+methods(Sync, 'Sync', {
+  syncOnReconnect: 'promise', syncMessages: 'promise',
+  recordLocalMessage: 'call', forgetLocalMessage: 'call',
+  setPresenceUserIds: 'call', getLastSyncTime: 'call',
+  isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose',
 });
 
 /** A new native client. */
 export const newClient = (): NativeClient => new Client();
 /** A new native presence service on a native client. */
-export const newPresence = (client: NativeClient, options: unknown): NativePresence => new Presence(client, 1, options);
+export const newPresence = (client: NativeClient, options: unknown): NativePresence =>
+  new Presence(client, 1, () => options);
 /** A new native typing service. */
-export const newTyping = (client: NativeClient, options: unknown): NativeTyping => new Typing(client, 2, options);
+export const newTyping = (client: NativeClient, options: unknown): NativeTyping =>
+  new Typing(client, 2, () => options);
 /** A new native delivery handler (`options.queue` a native queue). */
 export const newDelivery = (client: NativeClient, options: unknown): NativeDelivery =>
   new Delivery(client, 3, withQueue(client, options, 'new DeliveryEventHandler()'));
 /** A new native offline queue. */
-export const newQueue = (client: NativeClient, options: unknown): NativeQueue => new Queue(client, 4, options);
+export const newQueue = (client: NativeClient, options: unknown): NativeQueue =>
+  new Queue(client, 4, () => options);
 /** A new native sync service (`options.queue` a native queue). */
 export const newSync = (client: NativeClient, options: unknown): NativeSync =>
   new Sync(client, 5, withQueue(client, options, 'new SyncService()'));

@@ -1,6 +1,6 @@
-// Loads the wasm package, connects with a development token from the local
+// Imports the package (the wasm loads with it), connects with a development token from the local
 // server's control API and shows the connection state live.
-import init, { RealtimeClient } from '/pkg/index.js';
+import { RealtimeClient } from '/pkg/index.js';
 
 const params = new URLSearchParams(location.search);
 const server = params.get('server') ?? 'http://127.0.0.1:3101';
@@ -18,7 +18,6 @@ function render(client) {
   $('online').textContent = String(client.isOnline);
 }
 
-await init();
 const client = new RealtimeClient();
 window.__client = client;
 client.initialize({ url: server, debug: params.has('debug'), qualityIntervalMs: 5000 });

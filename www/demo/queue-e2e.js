@@ -1,13 +1,12 @@
 // Page of the offline-queue end-to-end tests: a client and an offline queue,
 // driven by the test through `window.app`.
-import init, { RealtimeClient, OfflineQueueService } from '/pkg/index.js';
+import { RealtimeClient, OfflineQueueService } from '/pkg/index.js';
 
 const params = new URLSearchParams(location.search);
 const control = params.get('control');
 const user = params.get('user') ?? 'e2e';
 const maxMessages = Number(params.get('max') ?? 100);
 
-await init();
 const client = new RealtimeClient();
 client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 1000 });
 const queue = new OfflineQueueService(client, { maxMessages });

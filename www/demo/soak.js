@@ -1,14 +1,13 @@
 // Page of the fault soak: one client and one offline queue of user `user`,
 // driven by www/tests/soak.test.mjs through `window.app`. It records what
 // the queue signals, and what arrives in the soak room, by clientMessageId.
-import init, { RealtimeClient, OfflineQueueService } from '/pkg/index.js';
+import { RealtimeClient, OfflineQueueService } from '/pkg/index.js';
 
 const params = new URLSearchParams(location.search);
 const control = params.get('control');
 const user = params.get('user') ?? 'soak';
 const room = params.get('room') ?? 'channel:soak';
 
-await init();
 const client = new RealtimeClient();
 client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 2000, ackTimeoutMs: 4000 });
 const queue = new OfflineQueueService(client);
