@@ -12,7 +12,7 @@
 //! re-joined and answered, and only then is the connection `Connected` and
 //! the buffer flushed, so no app traffic reaches a server that would drop it.
 
-use std::collections::VecDeque;
+use crate::core::fifo::Fifo;
 
 use crate::core::vecmap::{VecMap, VecSet};
 
@@ -115,10 +115,10 @@ pub struct Connection {
     requests: VecMap<u64, Request>,
     deadlines: VecSet<(Millis, u64)>,
     ack_to_request: VecMap<u64, u64>,
-    buffer: VecDeque<Buffered>,
+    buffer: Fifo<Buffered>,
     rooms: Vec<String>,
     rejoin_wait: VecSet<u64>,
-    effects: VecDeque<Effect>,
+    effects: Fifo<Effect>,
 }
 
 impl Connection {
@@ -152,10 +152,10 @@ impl Connection {
             requests: VecMap::new(),
             deadlines: VecSet::new(),
             ack_to_request: VecMap::new(),
-            buffer: VecDeque::new(),
+            buffer: Fifo::new(),
             rooms: Vec::new(),
             rejoin_wait: VecSet::new(),
-            effects: VecDeque::new(),
+            effects: Fifo::new(),
             cfg,
         })
     }

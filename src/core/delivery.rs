@@ -18,8 +18,8 @@
 mod forms;
 pub mod wire;
 
+use crate::core::fifo::Fifo;
 use crate::core::vecmap::{VecMap, VecSet};
-use std::collections::VecDeque;
 
 use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{json, Value};
@@ -106,7 +106,7 @@ pub struct DeliveryEventHandler {
     next_request: u64,
     next_seq: u64,
     connected: bool,
-    effects: VecDeque<DeliveryEffect>,
+    effects: Fifo<DeliveryEffect>,
 }
 
 impl Default for DeliveryEventHandler {
@@ -140,7 +140,7 @@ impl DeliveryEventHandler {
             next_request: 0,
             next_seq: 0,
             connected: false,
-            effects: VecDeque::new(),
+            effects: Fifo::new(),
         }
     }
 
@@ -390,7 +390,7 @@ impl DeliveryEventHandler {
     /// All tracked messages, oldest first.
     pub fn statuses(&self) -> Vec<DeliveryStatus> {
         let mut v: Vec<&Record> = self.records.values().collect();
-        v.sort_unstable_by_key(|r| r.seq);
+        crate::core::sort::sort_by(&mut v, |a, b| a.seq < b.seq);
         v.into_iter().map(Record::status).collect()
     }
 
@@ -414,7 +414,7 @@ impl DeliveryEventHandler {
                     && r.message_id.is_some()
             })
             .collect();
-        pending.sort_unstable_by_key(|r| r.seq);
+        crate::core::sort::sort_by(&mut pending, |a, b| a.seq < b.seq);
         let ids: Vec<String> = pending
             .into_iter()
             .filter_map(|r| r.message_id.clone())
@@ -452,7 +452,7 @@ impl DeliveryEventHandler {
 
     /// All pending effects, in order.
     pub fn drain_effects(&mut self) -> Vec<DeliveryEffect> {
-        self.effects.drain(..).collect()
+        self.effects.take_all()
     }
 }
 

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod connection;
 pub mod decimal;
 pub mod delivery;
+pub mod fifo;
 pub mod json;
 pub mod presence;
 pub mod quality;
@@ -17,6 +18,7 @@ pub mod queue;
 pub mod rng;
 pub mod room;
 pub mod session;
+pub mod sort;
 pub mod store;
 pub mod sync;
 #[cfg(all(test, not(target_arch = "wasm32")))]

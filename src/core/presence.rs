@@ -11,7 +11,7 @@
 //! [`PresenceService::next_deadline`]. Re-read `next_deadline()` after every
 //! call and keep a single timer armed for it.
 
-use std::collections::VecDeque;
+use crate::core::fifo::Fifo;
 
 use crate::core::vecmap::{VecMap, VecSet};
 
@@ -149,7 +149,7 @@ pub struct PresenceService {
     contacts: VecSet<String>,
     user_settings: VecMap<String, PrivacySettings>,
     cache: VecMap<String, CachedPresence>,
-    effects: VecDeque<PresenceEffect>,
+    effects: Fifo<PresenceEffect>,
 }
 
 impl Default for PresenceService {
@@ -178,7 +178,7 @@ impl PresenceService {
             contacts: VecSet::new(),
             user_settings: VecMap::new(),
             cache: VecMap::new(),
-            effects: VecDeque::new(),
+            effects: Fifo::new(),
         }
     }
 
@@ -453,6 +453,6 @@ impl PresenceService {
 
     /// All queued effects, oldest first.
     pub fn drain_effects(&mut self) -> Vec<PresenceEffect> {
-        self.effects.drain(..).collect()
+        self.effects.take_all()
     }
 }

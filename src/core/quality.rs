@@ -1,6 +1,6 @@
 //! Connection quality from round-trip samples over a rolling window.
 
-use std::collections::VecDeque;
+use crate::core::fifo::Fifo;
 
 /// Quality bands of the seeds: `excellent` < 100 ms, `good` 100–300,
 /// `fair` 300–600, `poor` > 600, `unknown` before the first sample.
@@ -47,7 +47,7 @@ impl Quality {
 /// A rolling window of round-trip times.
 #[derive(Debug, Clone)]
 pub struct LatencyWindow {
-    samples: VecDeque<u64>,
+    samples: Fifo<u64>,
     size: usize,
 }
 
@@ -55,7 +55,7 @@ impl LatencyWindow {
     /// A window keeping the last `size` samples (at least one).
     pub fn new(size: usize) -> Self {
         Self {
-            samples: VecDeque::new(),
+            samples: Fifo::new(),
             size: size.max(1),
         }
     }

@@ -61,7 +61,7 @@ mod quarantine;
 mod storage;
 mod types;
 
-use std::collections::VecDeque;
+use crate::core::fifo::Fifo;
 
 use crate::core::vecmap::VecSet;
 
@@ -175,7 +175,7 @@ pub struct OfflineQueueService {
     store_error: Option<QueueErrorReason>,
     quarantine_backlog: Vec<quarantine::Quarantine>,
     seen_bad: VecSet<u64>,
-    effects: VecDeque<QueueEffect>,
+    effects: Fifo<QueueEffect>,
 }
 
 impl std::fmt::Debug for OfflineQueueService {
@@ -227,7 +227,7 @@ impl OfflineQueueService {
             store_error: None,
             quarantine_backlog: Vec::new(),
             seen_bad: VecSet::new(),
-            effects: VecDeque::new(),
+            effects: Fifo::new(),
         };
         q.migrate(now);
         q.reload_all(now);
@@ -523,7 +523,7 @@ impl OfflineQueueService {
 
     /// All pending effects, in order.
     pub fn drain_effects(&mut self) -> Vec<QueueEffect> {
-        self.effects.drain(..).collect()
+        self.effects.take_all()
     }
 
     // ------------------------------------------------------------------

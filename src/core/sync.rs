@@ -29,8 +29,8 @@
 //! `sync:messages` leaves out the server versions that lost, so merging it
 //! never overwrites a winning local edit.
 
+use crate::core::fifo::Fifo;
 use crate::core::vecmap::{VecMap, VecSet};
-use std::collections::VecDeque;
 
 use crate::core::json::{self, json, Map, Value};
 
@@ -59,7 +59,7 @@ struct Run {
     started_at: Millis,
     result: SyncResult,
     presence_ids: Vec<String>,
-    todo: VecDeque<String>,
+    todo: Fifo<String>,
     total: usize,
     done: usize,
     waiting: Waiting,
@@ -115,7 +115,7 @@ pub struct SyncService {
     next_request: u64,
     next_sync_id: u64,
     store_error: Option<&'static str>,
-    effects: VecDeque<SyncEffect>,
+    effects: Fifo<SyncEffect>,
 }
 
 impl std::fmt::Debug for SyncService {
@@ -147,7 +147,7 @@ impl SyncService {
             next_request: 0,
             next_sync_id: 0,
             store_error: None,
-            effects: VecDeque::new(),
+            effects: Fifo::new(),
         };
         s.reload_from_store(now);
         s
@@ -180,7 +180,7 @@ impl SyncService {
                 ..SyncResult::default()
             },
             presence_ids,
-            todo: VecDeque::new(),
+            todo: Fifo::new(),
             total: 0,
             done: 0,
             waiting: Waiting::Flush {
@@ -312,7 +312,7 @@ impl SyncService {
 
     /// All pending effects, in order.
     pub fn drain_effects(&mut self) -> Vec<SyncEffect> {
-        self.effects.drain(..).collect()
+        self.effects.take_all()
     }
 
     /// Registers (or updates) a message the app shows, for conflict checks.

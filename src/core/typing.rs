@@ -23,7 +23,7 @@
 //! [`TypingService::next_deadline`] (re-read after every call). Nothing is
 //! periodic: with nobody typing there is no deadline.
 
-use std::collections::VecDeque;
+use crate::core::fifo::Fifo;
 
 use crate::core::vecmap::{VecMap, VecSet};
 
@@ -120,7 +120,7 @@ pub struct TypingService {
     notified: VecMap<String, Vec<TypingUser>>,
     dirty: VecSet<String>,
     batch_at: Option<Millis>,
-    effects: VecDeque<TypingEffect>,
+    effects: Fifo<TypingEffect>,
 }
 
 impl Default for TypingService {
@@ -145,7 +145,7 @@ impl TypingService {
             notified: VecMap::new(),
             dirty: VecSet::new(),
             batch_at: None,
-            effects: VecDeque::new(),
+            effects: Fifo::new(),
         }
     }
 
@@ -363,6 +363,6 @@ impl TypingService {
 
     /// All queued effects, oldest first.
     pub fn drain_effects(&mut self) -> Vec<TypingEffect> {
-        self.effects.drain(..).collect()
+        self.effects.take_all()
     }
 }

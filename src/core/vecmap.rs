@@ -327,7 +327,7 @@ impl<T: Ord> VecSet<T> {
 impl<T: Ord> FromIterator<T> for VecSet<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let mut items: Vec<T> = iter.into_iter().collect();
-        items.sort_unstable();
+        crate::core::sort::sort_by(&mut items, |a, b| a < b);
         items.dedup();
         Self { items }
     }

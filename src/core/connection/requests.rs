@@ -252,13 +252,13 @@ impl Connection {
     /// emits; an app join waits for the next re-join phase; a leave is done;
     /// a re-join is forgotten.
     pub(super) fn requests_on_link_lost(&mut self) {
-        let mut sent: Vec<u64> = self
+        let sent: Vec<u64> = self
             .requests
             .iter()
             .filter(|(_, r)| r.ack_id.is_some())
             .map(|(id, _)| *id)
             .collect();
-        sent.sort_unstable();
+        // In id order already: the map iterates by key.
         self.ack_to_request.clear();
         self.rejoin_wait.clear();
         let mut resend = Vec::new();
@@ -305,8 +305,8 @@ impl Connection {
     /// included (plain buffered emits stay for the next `connect`).
     pub(super) fn fail_all_requests(&mut self) {
         self.cancel_probe();
-        let mut ids: Vec<u64> = self.requests.keys().copied().collect();
-        ids.sort_unstable();
+        let ids: Vec<u64> = self.requests.keys().copied().collect();
+        // In id order already: the map iterates by key.
         for id in ids {
             let Some(r) = self.remove_request(id) else {
                 continue;

@@ -113,7 +113,7 @@ impl Connection {
     /// Removes the app's joins of `room` waiting for the re-join phase; their
     /// ids in order.
     pub(super) fn take_parked_joins(&mut self, room: &str) -> Vec<u64> {
-        let mut ids: Vec<u64> = self
+        let ids: Vec<u64> = self
             .requests
             .iter()
             .filter(|(_, r)| {
@@ -121,7 +121,7 @@ impl Connection {
             })
             .map(|(id, _)| *id)
             .collect();
-        ids.sort_unstable();
+        // In id order already: the map iterates by key.
         for id in &ids {
             self.remove_request(*id);
         }

@@ -55,7 +55,7 @@ mod typing;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-use std::collections::VecDeque;
+use crate::core::fifo::Fifo;
 
 pub use client::ClientConfig;
 pub use delivery::DeliveryCommands;
@@ -103,7 +103,7 @@ pub struct Session {
     requests: Requests,
     connect_waiters: Vec<Ticket>,
     locks: locks::Locks,
-    outputs: VecDeque<Output>,
+    outputs: Fifo<Output>,
     now: Millis,
     /// The next deadline and whose it is.
     deadline: Option<(Millis, Handle)>,
@@ -134,7 +134,7 @@ impl Session {
             requests: Requests::default(),
             connect_waiters: Vec::new(),
             locks: locks::Locks::default(),
-            outputs: VecDeque::new(),
+            outputs: Fifo::new(),
             now: 0,
             deadline: None,
         }

@@ -34,8 +34,7 @@ impl SyncService {
                         None => bad = bad.saturating_add(1),
                     }
                 }
-                let todo: VecDeque<String> =
-                    channels.iter().map(|c| c.channel_id.clone()).collect();
+                let todo: Fifo<String> = channels.iter().map(|c| c.channel_id.clone()).collect();
                 let synced = to_u32(channels.len());
                 if let Some(sync_id) = sync_id {
                     self.emit(SyncEvent::Channels { sync_id, channels });

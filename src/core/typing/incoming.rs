@@ -96,8 +96,8 @@ impl TypingService {
                 list
             }
         };
-        next.sort_unstable_by(|a, b| {
-            (a.user.started_at, &a.user.user_id).cmp(&(b.user.started_at, &b.user.user_id))
+        crate::core::sort::sort_by(&mut next, |a, b| {
+            (a.user.started_at, &a.user.user_id) < (b.user.started_at, &b.user.user_id)
         });
         if next.is_empty() {
             self.remote.remove(&key);
