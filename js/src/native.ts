@@ -144,6 +144,7 @@ class Client extends Base {
 }
 methods(Client, {
   initialize: [Op.ClientInitialize, 'call'], connect: [Op.ClientConnect, 'promise'],
+  updateToken: [Op.ClientUpdateToken, 'call'],
   disconnect: [Op.ClientDisconnect, 'call'], emit: [Op.ClientEmit, 'call'],
   emitVolatile: [Op.ClientEmitVolatile, 'call'], emitAsync: [Op.ClientEmitAsync, 'promise'],
   joinChannel: [Op.ClientJoinChannel, 'promise'], leaveChannel: [Op.ClientLeaveChannel, 'promise'],
@@ -190,6 +191,7 @@ methods(Presence, {
   unsubscribeFromUsers: [Op.PresenceUnsubscribeFromUsers, 'call'],
   getSubscriptions: [Op.PresenceGetSubscriptions, 'call'], activityRelay: [Op.PresenceActivityRelay, 'get'],
   timerWakeups: [Op.PresenceTimerWakeups, 'get'], dispose: [Op.PresenceDispose, 'dispose'],
+  fetchPresence: [Op.PresenceFetchPresence, 'promise'],
 });
 
 class Typing extends Service {

@@ -11,10 +11,13 @@ use super::typing::TypingSlot;
 use super::{Event, Handle, ServiceKind, Session, SessionError};
 use crate::core::connection::event_user_id;
 use crate::core::delivery::DeliveryEffect;
-use crate::core::presence::{PresenceEffect, EVENT_CHANGED};
+use crate::core::delivery::{
+    EVENT_ACK, EVENT_BATCH_READ, EVENT_FAILED, EVENT_SENT, EVENT_SYNC_RESPONSE,
+};
+use crate::core::presence::{PresenceEffect, EVENT_BULK, EVENT_CHANGED};
 use crate::core::queue::QueueEffect;
 use crate::core::sync::SyncEffect;
-use crate::core::typing::{TypingEffect, EVENT_TYPING};
+use crate::core::typing::{TypingEffect, EVENT_BATCH, EVENT_TYPING};
 use crate::core::Millis;
 
 /// The event that names the authenticated user on older servers.
@@ -286,9 +289,16 @@ impl Session {
         let wanted = [
             AUTHENTICATED,
             EVENT_CHANGED,
+            EVENT_BULK,
             EVENT_TYPING,
+            EVENT_BATCH,
             "message:delivered",
             "message:read",
+            EVENT_BATCH_READ,
+            EVENT_ACK,
+            EVENT_SENT,
+            EVENT_FAILED,
+            EVENT_SYNC_RESPONSE,
         ];
         if !wanted.contains(&name) || self.services.is_empty() {
             return;
@@ -299,6 +309,7 @@ impl Session {
             .flatten();
         let payload = first_arg(data);
         let mut dropped: Vec<(Handle, SessionError)> = Vec::new();
+        let mut synced: Vec<(Handle, u64)> = Vec::new();
         for s in &mut self.services {
             let r: Result<(), SessionError> = match &mut s.machine {
                 Machine::Presence(p) if name == AUTHENTICATED && !p.fixed_user => {
@@ -317,9 +328,18 @@ impl Session {
                     .core
                     .handle_presence_changed(&payload, now)
                     .map_err(Into::into),
+                Machine::Presence(p) if name == EVENT_BULK => p
+                    .core
+                    .handle_presences(EVENT_BULK, &Ok(payload.clone()), now)
+                    .map(drop)
+                    .map_err(Into::into),
                 Machine::Typing(t) if name == EVENT_TYPING => t
                     .core
                     .handle_typing_event(&payload, now)
+                    .map_err(Into::into),
+                Machine::Typing(t) if name == EVENT_BATCH => t
+                    .core
+                    .handle_typing_batch(&payload, now)
                     .map_err(Into::into),
                 Machine::Delivery(d) if name == "message:delivered" => {
                     d.core.on_delivered(&payload, now).map_err(Into::into)
@@ -327,11 +347,31 @@ impl Session {
                 Machine::Delivery(d) if name == "message:read" => {
                     d.core.on_read(&payload, now).map_err(Into::into)
                 }
+                Machine::Delivery(d) if name == EVENT_SYNC_RESPONSE => {
+                    match d.core.on_sync_response(&payload, now) {
+                        Ok(id) => {
+                            synced.extend(id.map(|id| (s.handle, id)));
+                            Ok(())
+                        }
+                        Err(e) => Err(e.into()),
+                    }
+                }
+                Machine::Delivery(d) if name.starts_with("message:") => d
+                    .core
+                    .on_message_event(name, &payload, now)
+                    .map_err(Into::into),
+                Machine::Queue(q) => {
+                    q.core.on_message_event(name, &payload, now);
+                    Ok(())
+                }
                 _ => Ok(()),
             };
             if let Err(e) = r {
                 dropped.push((s.handle, e));
             }
+        }
+        for (handle, id) in synced {
+            self.delivery_settle(handle, id, None);
         }
         for (handle, e) in dropped {
             self.event(handle, Event::Dropped(e));

@@ -108,6 +108,24 @@ impl TypingService {
         Ok(())
     }
 
+    /// A `typing:batch` payload (`{updates: [...]}`): every update goes
+    /// through [`Self::handle_typing_event`]; a malformed one is skipped and
+    /// reported (the first error), the others still apply.
+    pub fn handle_typing_batch(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
+        let updates = payload
+            .get("updates")
+            .and_then(Value::as_array)
+            .ok_or_else(|| TypingError::InvalidPayload("typing:batch without updates".into()))?;
+        let mut first = Ok(());
+        for u in updates {
+            let r = self.handle_typing_event(u, now);
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+
     pub(super) fn remember_name(&mut self, user_id: &str, name: &str) {
         if name.is_empty() || self.names.get(user_id).is_some_and(|n| n == name) {
             return;
