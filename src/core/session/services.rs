@@ -333,13 +333,9 @@ impl Session {
                     .handle_presences(EVENT_BULK, &Ok(payload.clone()), now)
                     .map(drop)
                     .map_err(Into::into),
-                Machine::Typing(t) if name == EVENT_TYPING => t
+                Machine::Typing(t) if name == EVENT_TYPING || name == EVENT_BATCH => t
                     .core
                     .handle_typing_event(&payload, now)
-                    .map_err(Into::into),
-                Machine::Typing(t) if name == EVENT_BATCH => t
-                    .core
-                    .handle_typing_batch(&payload, now)
                     .map_err(Into::into),
                 Machine::Delivery(d) if name == "message:delivered" => {
                     d.core.on_delivered(&payload, now).map_err(Into::into)

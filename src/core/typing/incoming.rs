@@ -54,7 +54,26 @@ impl TypingService {
     /// user id), whatever the order on the wire: the real server's is
     /// unspecified, and the typing text must not reorder names between two
     /// events. Malformed payloads are dropped with an error and change nothing.
+    ///
+    /// nchat's `typing:batch` (`{updates: [...]}`) comes here too: each
+    /// update counts as one `typing:event`; a malformed one is skipped and
+    /// reported (the first error), the others still apply.
     pub fn handle_typing_event(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
+        let updates = match payload.get("updates") {
+            Some(Value::Array(list)) => list.as_slice(),
+            _ => std::slice::from_ref(payload),
+        };
+        let mut first = Ok(());
+        for u in updates {
+            let r = self.room_event(u, now);
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+
+    fn room_event(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
         let (key, update) = parse_typing_event(payload)?;
         match &update {
             RoomUpdate::Replace(users) => {
@@ -106,24 +125,6 @@ impl TypingService {
         }
         self.mark_dirty(&key, now);
         Ok(())
-    }
-
-    /// A `typing:batch` payload (`{updates: [...]}`): every update goes
-    /// through [`Self::handle_typing_event`]; a malformed one is skipped and
-    /// reported (the first error), the others still apply.
-    pub fn handle_typing_batch(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
-        let updates = payload
-            .get("updates")
-            .and_then(Value::as_array)
-            .ok_or_else(|| TypingError::InvalidPayload("typing:batch without updates".into()))?;
-        let mut first = Ok(());
-        for u in updates {
-            let r = self.handle_typing_event(u, now);
-            if first.is_ok() {
-                first = r;
-            }
-        }
-        first
     }
 
     pub(super) fn remember_name(&mut self, user_id: &str, name: &str) {
