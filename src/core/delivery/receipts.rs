@@ -252,27 +252,15 @@ impl DeliveryEventHandler {
         Ok(())
     }
 
-    /// A `delivery:sync-response` event: the answer of the oldest pending
-    /// `delivery:sync` (whose id is returned, the server answering in
-    /// order), or unasked news; its statuses apply as an ack's would.
-    pub fn on_sync_response(
-        &mut self,
-        payload: &Value,
-        now: Millis,
-    ) -> Result<Option<u64>, DeliveryError> {
-        let id = self.requests.keys().next().copied();
-        if let Some(id) = id {
-            self.requests.remove(&id);
-        }
-        self.apply_statuses(payload, now).map(|()| id)
-    }
-
-    /// nchat's server events about the app's own messages, by name:
+    /// A server event for delivery, by name: the receipts `message:delivered`
+    /// and `message:read`; nchat's `delivery:sync-response` (the answer of
+    /// the oldest pending `delivery:sync`, the server answering in order,
+    /// which then ends with [`DeliveryEffect::Settled`]; or unasked news),
     /// `message:batch-read` (each id read by `userId`), `message:ack` (a
     /// status), `message:sent` (the server's id) and `message:failed`.
-    /// Unknown messages are ignored, except `message:sent`/`message:failed`,
-    /// which name the client's own id (an error).
-    pub fn on_message_event(
+    /// Unknown messages are ignored, except where the client's own id is
+    /// named (receipts, `message:sent`, `message:failed`: an error).
+    pub fn on_server_event(
         &mut self,
         name: &str,
         p: &Value,
@@ -280,6 +268,15 @@ impl DeliveryEventHandler {
     ) -> Result<(), DeliveryError> {
         let cid = str_field(p, "clientMessageId").unwrap_or_default();
         match name {
+            "message:delivered" => self.on_receipt(Receipt::Delivered, p, now)?,
+            "message:read" => self.on_receipt(Receipt::Read, p, now)?,
+            EVENT_SYNC_RESPONSE => {
+                self.apply_statuses(p, now)?;
+                if let Some((request_id, _)) = self.requests.pop_first() {
+                    self.effects
+                        .push_back(DeliveryEffect::Settled { request_id });
+                }
+            }
             EVENT_ACK => self.apply_status(p, now),
             EVENT_SENT => {
                 let at = p.get("sentAt").and_then(time::parse).unwrap_or(now);

@@ -209,6 +209,12 @@ pub enum DeliveryEffect {
     },
     /// Deliver to subscribers.
     Event(DeliveryEvent),
+    /// Request `request_id` was answered by a `delivery:sync-response`
+    /// event (its statuses already applied), not by its ack.
+    Settled {
+        /// The request it answered.
+        request_id: u64,
+    },
 }
 
 /// Errors of the delivery machine. State is unchanged when one is returned.

@@ -129,6 +129,9 @@ impl Session {
                     }
                 }
                 DeliveryEffect::Event(ev) => self.event(handle, Event::Delivery(ev)),
+                DeliveryEffect::Settled { request_id } => {
+                    self.delivery_settle(handle, request_id, None)
+                }
             }
         }
     }

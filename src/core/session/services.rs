@@ -309,7 +309,6 @@ impl Session {
             .flatten();
         let payload = first_arg(data);
         let mut dropped: Vec<(Handle, SessionError)> = Vec::new();
-        let mut synced: Vec<(Handle, u64)> = Vec::new();
         for s in &mut self.services {
             let r: Result<(), SessionError> = match &mut s.machine {
                 Machine::Presence(p) if name == AUTHENTICATED && !p.fixed_user => {
@@ -337,25 +336,13 @@ impl Session {
                     .core
                     .handle_typing_event(&payload, now)
                     .map_err(Into::into),
-                Machine::Delivery(d) if name == "message:delivered" => {
-                    d.core.on_delivered(&payload, now).map_err(Into::into)
+                Machine::Delivery(d)
+                    if name.starts_with("message:") || name == EVENT_SYNC_RESPONSE =>
+                {
+                    d.core
+                        .on_server_event(name, &payload, now)
+                        .map_err(Into::into)
                 }
-                Machine::Delivery(d) if name == "message:read" => {
-                    d.core.on_read(&payload, now).map_err(Into::into)
-                }
-                Machine::Delivery(d) if name == EVENT_SYNC_RESPONSE => {
-                    match d.core.on_sync_response(&payload, now) {
-                        Ok(id) => {
-                            synced.extend(id.map(|id| (s.handle, id)));
-                            Ok(())
-                        }
-                        Err(e) => Err(e.into()),
-                    }
-                }
-                Machine::Delivery(d) if name.starts_with("message:") => d
-                    .core
-                    .on_message_event(name, &payload, now)
-                    .map_err(Into::into),
                 Machine::Queue(q) => {
                     q.core.on_message_event(name, &payload, now);
                     Ok(())
@@ -365,9 +352,6 @@ impl Session {
             if let Err(e) = r {
                 dropped.push((s.handle, e));
             }
-        }
-        for (handle, id) in synced {
-            self.delivery_settle(handle, id, None);
         }
         for (handle, e) in dropped {
             self.event(handle, Event::Dropped(e));
