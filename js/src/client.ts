@@ -80,6 +80,14 @@ export class RealtimeClient {
   }
 
   /**
+   * nchat's `updateToken`: later (re)connects authenticate with `token`; a
+   * live connection sends it at once as `auth:refresh {token}`.
+   */
+  updateToken(token: string): void {
+    of(this).updateToken(id(token, 'updateToken(): token'));
+  }
+
+  /**
    * Disconnects and stops reconnecting. Pending `connect` and `emitAsync`
    * promises reject; plain emits stay buffered for the next `connect`.
    */

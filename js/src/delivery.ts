@@ -10,7 +10,7 @@ import { queueArg, type OfflineQueueService } from './queue.js';
 import type { DeliveryListener, DeliveryOptions, DeliveryStatus } from './types.js';
 
 const OPTIONS: SchemaOf<DeliveryOptions> = {
-  readBatchMs: 'intMs', requestTimeoutMs: 'intMs', maxRecords: { max: U32_MAX }, queue: 'any', debug: 'bool',
+  readBatchMs: 'intMs', batchReadAck: 'bool', requestTimeoutMs: 'intMs', maxRecords: { max: U32_MAX }, queue: 'any', debug: 'bool',
 };
 
 const of = (self: DeliveryEventHandler): native.NativeDelivery => native.deliveries.of(self);
@@ -78,7 +78,8 @@ export class DeliveryEventHandler {
   /**
    * Acknowledges that this user read `messageId` (server id) in
    * `channelId`. Acks are batched per channel and sent every
-   * `readBatchMs` as one `message:read`; held while disconnected.
+   * `readBatchMs` as one `message:batch-read-ack` (`batchReadAck: false`:
+   * each at once as `message:read-ack`); held while disconnected.
    */
   acknowledgeRead(messageId: string, channelId: string): void {
     of(this).acknowledgeRead(id(messageId, 'acknowledgeRead(): messageId'), id(channelId, 'acknowledgeRead(): channelId'));

@@ -228,6 +228,7 @@ methods(Client, 'Client', {
   reconnectAttempts: 'get', wasOffline: 'get',
   isOnline: 'get', userId: 'get', socketId: 'get',
   timerWakeups: 'get',
+  updateToken: 'call',
 });
 
 /** A service of a client: attached on construction, or on first use once the wasm is loaded. */
@@ -263,6 +264,7 @@ methods(Presence, 'Presence', {
   unsubscribeFromUsers: 'call',
   getSubscriptions: 'call', activityRelay: 'get',
   timerWakeups: 'get', dispose: 'dispose',
+  fetchPresence: 'promise',
 });
 
 class Typing extends Service {

@@ -104,4 +104,6 @@ export const Op = {
   SyncSubscribe: 97,
   SyncDispose: 98,
   Listening: 99,
+  ClientUpdateToken: 100,
+  PresenceFetchPresence: 101,
 } as const;

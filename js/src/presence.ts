@@ -172,11 +172,22 @@ export class PresenceService {
   }
 
   /**
-   * Stops following users (not re-subscribed after a reconnect). Returns
-   * how many were followed.
+   * Stops following users (not re-subscribed after a reconnect) and drops
+   * their cached presence; those followed go to the server as
+   * `presence:unsubscribe` when connected. Returns how many were followed.
    */
   unsubscribeFromUsers(userIds: string[]): number {
     return of(this).unsubscribeFromUsers(ids(userIds, 'unsubscribeFromUsers(): userIds'));
+  }
+
+  /**
+   * nchat's `fetchPresence`: asks the server for these users' presence
+   * (`presence:get`) and resolves with every cached presence by user id;
+   * never rejects (disconnected or unanswered, with the cache as it is).
+   */
+  fetchPresence(userIds: string[]): Promise<Map<string, UserPresence>> {
+    return of(this).fetchPresence(ids(userIds, 'fetchPresence(): userIds'))
+      .then((list: UserPresence[]) => new Map(list.map((p) => [p.userId, p])));
   }
 
   /** The followed user ids, sorted. */

@@ -84,9 +84,11 @@ export type DeliveryState = 'pending' | 'sending' | 'sent' | 'delivered' | 'read
 
 /** Options of `new DeliveryEventHandler(client, options)`. Unknown keys are an error. */
 export interface DeliveryOptions {
-  /** How long read acks are collected before one `message:read` per channel. Default 1000. */
+  /** How long read acks are collected before one `message:batch-read-ack` per channel. Default 1000. */
   readBatchMs?: number;
-  /** Timeout of `delivery:status` requests. Default 10000. */
+  /** nchat's `batchReadAck`: false sends each read ack at once as `message:read-ack`. Default true. */
+  batchReadAck?: boolean;
+  /** Timeout of `delivery:sync` requests. Default 10000. */
   requestTimeoutMs?: number;
   /** Above this many tracked messages the oldest `read` ones are forgotten. Default 1000. */
   maxRecords?: number;

@@ -109,6 +109,13 @@ impl RealtimeClient {
             .map_err(|e| client_error(e, Some("connect()")))
     }
 
+    /// nchat's `updateToken`: later (re)connects use `token`; a live
+    /// connection sends it at once as `auth:refresh {token}`.
+    pub fn update_token(&self, token: JsValue) -> Result<(), JsValue> {
+        let token = &args::id(&token, "token")?;
+        self.command(|s, now| s.update_token(token, now))
+    }
+
     /// Disconnects and stops reconnecting. Pending `connect` and `emitAsync`
     /// promises reject; plain emits stay buffered for the next `connect`.
     pub fn disconnect(&self) -> Result<(), JsValue> {

@@ -4,9 +4,12 @@
 //! * Incoming `message:delivered` / `message:read` server events move tracked
 //!   messages forward (never backward).
 //! * Read acknowledgements are batched per channel (1 s by default) and sent
-//!   as one `message:read` per channel; held while disconnected.
+//!   as one `message:batch-read-ack` per channel (`batchReadAck: false`: one
+//!   `message:read-ack` each, at once); held while disconnected.
 //! * On every (re)connect, statuses of messages that can still move are
-//!   re-requested with `delivery:status`.
+//!   re-requested with `delivery:sync` (answered by `delivery:sync-response`).
+//! * nchat's `message:sent`, `message:failed`, `message:ack` and
+//!   `message:batch-read` from the server move tracked messages too.
 //! * Messages the app sends itself are tracked with `trackOutgoing` and
 //!   reported with `markSent` / `markFailed`. With a queue (`options.queue`
 //!   or `attachQueue`), queued messages are tracked as `pending` and the
@@ -25,6 +28,7 @@ use crate::core::Millis;
 
 const DELIVERY_OPTIONS: &[Field] = &[
     opt("readBatchMs", Kind::IntMs),
+    opt("batchReadAck", Kind::Bool),
     opt("requestTimeoutMs", Kind::IntMs),
     opt("maxRecords", Kind::UInt(U32_MAX)),
     opt("queue", Kind::Any),
@@ -76,6 +80,7 @@ impl DeliveryEventHandler {
         let d = DeliveryConfig::default();
         let config = DeliveryConfig {
             read_batch_ms: opts.int("readBatchMs").unwrap_or(d.read_batch_ms),
+            batch_read_ack: opts.flag("batchReadAck").unwrap_or(d.batch_read_ack),
             request_timeout_ms: opts.int("requestTimeoutMs").unwrap_or(d.request_timeout_ms),
             max_records: opts.int("maxRecords").map_or(d.max_records, |n| n as usize),
         };

@@ -70,6 +70,11 @@ fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsV
             to_js(&Value::Object(o))
         }
         Ok(Answer::Statuses(list)) => to_js(&list),
+        Ok(Answer::Presences(list)) => list
+            .iter()
+            .map(super::presence::presence_js)
+            .collect::<Array>()
+            .into(),
         Err(e) => return (false, reject(settle, e)),
     };
     (true, value)
@@ -82,7 +87,7 @@ fn reject(settle: Settle, e: SessionError) -> JsValue {
         (Settle::Ack, E::Ack(error)) => return ack_error(&error),
         (Settle::SyncMessages, E::SyncStep { message, .. }) => cat!("syncMessages(): ", message),
         (Settle::Statuses, E::Delivery(DeliveryError::UnknownRequest(_))) => {
-            "syncDeliveryStatus(): delivery:status got no answer in time; statuses are re-requested on reconnect".into()
+            "syncDeliveryStatus(): delivery:sync got no answer in time; statuses are re-requested on reconnect".into()
         }
         (Settle::Statuses, e) => cat!("syncDeliveryStatus(): ", e),
         (_, e) => e.message(),

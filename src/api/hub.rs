@@ -156,6 +156,22 @@ impl Hub {
         f: impl FnOnce(&mut Session, Millis) -> Result<Ticket, SessionError>,
         settle: Settle,
     ) -> Result<f64, ApiError> {
+        let mut f = Some(f);
+        self.request_dyn(
+            &mut |s, now| {
+                f.take()
+                    .map_or(Err(SessionError::NotInitialized), |f| f(s, now))
+            },
+            settle,
+        )
+    }
+
+    /// [`Self::request`]'s body, once for every command (not per closure).
+    fn request_dyn(
+        &self,
+        f: &mut dyn FnMut(&mut Session, Millis) -> Result<Ticket, SessionError>,
+        settle: Settle,
+    ) -> Result<f64, ApiError> {
         let ticket = self.run_quiet(f);
         let ticket = match ticket {
             Ok(t) => t,

@@ -194,6 +194,7 @@ fn client_op(
         Op::ClientUserId => Ok(s.user_id().js()),
         Op::ClientSocketId => Ok(s.socket_id().js()),
         Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
+        Op::ClientUpdateToken => res(s.update_token(a)),
         _ => Err(unknown_op()),
     }
 }
@@ -219,6 +220,7 @@ fn presence_op(s: &PresenceService, op: Op, a: JsValue, b: JsValue) -> Result<Js
         Op::PresenceSubscribeToUsers => res(s.subscribe_to_users(a)),
         Op::PresenceUnsubscribeFromUsers => res(s.unsubscribe_from_users(a)),
         Op::PresenceGetSubscriptions => Ok(s.get_subscriptions().js()),
+        Op::PresenceFetchPresence => res(s.fetch_presence(a)),
         Op::PresenceActivityRelay => Ok(s.activity_relay().js()),
         Op::PresenceTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::PresenceDispose => {

@@ -128,4 +128,6 @@ ops! {
     SyncSubscribe = 97,
     SyncDispose = 98,
     Listening = 99,
+    ClientUpdateToken = 100,
+    PresenceFetchPresence = 101,
 }

@@ -13,7 +13,7 @@ use crate::core::json::{quote, Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
-use super::hub::{Hub, ServiceRef};
+use super::hub::{Hub, ServiceRef, Settle};
 use super::js::{coded, debug_log, to_js};
 use super::types::PRESENCE_STATUSES;
 use crate::browser::activity::{self, ActivityMonitor, RelayKind};
@@ -308,6 +308,16 @@ impl PresenceService {
         self.act("unsubscribeFromUsers()", |c, _| {
             Ok(c.unsubscribe_from_users(&ids) as u32)
         })
+    }
+
+    /// nchat's `fetchPresence`: asks the server (`presence:get`) and
+    /// resolves with every cached presence (the layer makes it a `Map`),
+    /// also when disconnected or unanswered.
+    pub fn fetch_presence(&self, user_ids: JsValue) -> Result<f64, JsValue> {
+        let ids = args::ids(&user_ids, "userIds")?;
+        self.svc
+            .request(|s, h, now| s.presence_fetch(h, ids, now), Settle::Plain)
+            .map_err(|e| api_error("fetchPresence()", e))
     }
 
     /// The followed user ids, sorted.

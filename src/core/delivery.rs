@@ -24,8 +24,8 @@ use crate::core::vecmap::{VecMap, VecSet};
 use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{json, Value};
 
+use super::time;
 use super::Millis;
-use super::{room, time};
 use wire::{parse_ack, str_field, AckError};
 
 mod receipts;

@@ -53,6 +53,16 @@ pub const EVENT_SUBSCRIBE: &str = "presence:subscribe";
 /// status, customStatus?: {text?, emoji?, expiresAt?}, lastSeenAt?}`; see
 /// `wire.rs`.
 pub const EVENT_CHANGED: &str = "presence:changed";
+/// Client → server: `{userIds}` of users no longer followed (nchat's; sent
+/// only when connected, as nchat does).
+pub const EVENT_UNSUBSCRIBE: &str = "presence:unsubscribe";
+/// Client → server with an ack: `{userIds}`, answered `{success, data:
+/// {presences: [{userId, status, customStatus?, lastSeen?}]}}` (nchat's
+/// `fetchPresence`).
+pub const EVENT_GET: &str = "presence:get";
+/// Server → client: `{presences: [...]}` as in a `presence:get` answer; each
+/// goes through the cache like a `presence:changed`.
+pub const EVENT_BULK: &str = "presence:bulk";
 
 /// Why a presence call was refused. The service state is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,18 +300,39 @@ impl PresenceService {
         Ok(new.len())
     }
 
-    /// Stop tracking users: they are not re-subscribed on reconnect. Local
-    /// only (the server contract has no unsubscribe event); cached presence is
-    /// kept. Returns how many were subscribed.
+    /// Stop tracking users: they are not re-subscribed on reconnect and
+    /// their cached presence goes (as nchat's). Those that were subscribed
+    /// are sent as `presence:unsubscribe {userIds}` when connected. Returns
+    /// how many were subscribed.
     pub fn unsubscribe_from_users<I, S>(&mut self, user_ids: I) -> usize
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        user_ids
-            .into_iter()
-            .filter(|id| self.subscriptions.remove(id.as_ref()))
-            .count()
+        let mut gone: Vec<String> = Vec::new();
+        for id in user_ids {
+            let id = id.as_ref();
+            if self.subscriptions.remove(id) {
+                self.cache.remove(id);
+                gone.push(id.to_owned());
+            }
+        }
+        if self.connected && !gone.is_empty() {
+            self.effects.push_back(PresenceEffect::Send {
+                event: EVENT_UNSUBSCRIBE,
+                payload: json!({ "userIds": gone }),
+            });
+        }
+        gone.len()
+    }
+
+    /// Every other user's cached presence (filtered), sorted by user id:
+    /// what nchat's `fetchPresence` resolves with.
+    pub fn presences(&self) -> Vec<UserPresence> {
+        self.cache
+            .iter()
+            .map(|(id, raw)| self.view(id, raw))
+            .collect()
     }
 
     /// Subscribed user ids, sorted.
@@ -384,7 +415,19 @@ impl PresenceService {
         answer: &Result<Value, String>,
         now: Millis,
     ) -> Result<usize, PresenceError> {
-        let list = subscribe_answer(answer)?.clone();
+        self.handle_presences(EVENT_SUBSCRIBE, answer, now)
+    }
+
+    /// A list of presences under `event`: the answer of `presence:subscribe`
+    /// or `presence:get`, or a `presence:bulk` payload (`Ok` of it); as
+    /// [`Self::handle_subscribe_answer`].
+    pub fn handle_presences(
+        &mut self,
+        event: &'static str,
+        answer: &Result<Value, String>,
+        now: Millis,
+    ) -> Result<usize, PresenceError> {
+        let list = subscribe_answer(event, answer)?.clone();
         Ok(list
             .iter()
             .filter(|p| self.handle_presence_changed(p, now).is_ok())

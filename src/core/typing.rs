@@ -69,6 +69,10 @@ pub const EVENT_START: &str = "typing:start";
 pub const EVENT_STOP: &str = "typing:stop";
 /// Server → client: `{roomName, threadId?, users: [{userId, startedAt, userName?, userAvatar?}]}`.
 pub const EVENT_TYPING: &str = "typing:event";
+/// Server → client (nchat's): `{updates: [typing:event payload + roomType]}`,
+/// several rooms at once; each update counts as one `typing:event`
+/// ([`TypingService::handle_typing_event`] takes both).
+pub const EVENT_BATCH: &str = "typing:batch";
 
 /// Why a typing call was refused. The service state is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -157,6 +157,8 @@ function routes(ctx) {
         device: s.data.device,
         latencyMs: s.data.latencyMs ?? null,
         rooms: [...s.rooms].filter((r) => r !== s.id && !r.startsWith('\u0000')).sort(),
+        presenceSubscriptions: [...(s.data.presenceSubs ?? [])].sort(),
+        authRefreshes: s.data.authRefreshes ?? 0,
       })),
     }),
     'GET /faults': () => ({

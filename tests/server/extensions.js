@@ -1,11 +1,12 @@
 // The extensions: what this server offers beyond the real one (on by default,
 // `POST /extensions {on:false}` turns them off until /reset). message:send
 // with ids, de-duplication and delivery receipts; read receipts; delivery
-// status; edits; sync; presence:subscribe; echo.
+// status; edits; sync; presence:subscribe; nchat's events (nchat.js); echo.
 import { iso, log, sleep } from './config.js';
 import {
   ApiError, optionalTime, requireObject, requireString, requireStringArray, splitArgs,
 } from './validate.js';
+import { nchatPresences, registerNchatHandlers } from './nchat.js';
 import { on, userRoom, wireMessage } from './wire.js';
 
 /** The message a duplicate clientMessageId points at (its first send may still be saving). */
@@ -30,6 +31,7 @@ export async function sendExtended(ctx, socket, p, f, ack) {
       const m = await originalOf(store, existing);
       if (!m) throw new ApiError('INTERNAL_ERROR', `message ${existing} vanished`);
       ack?.({ success: true, data: { id: m.id, clientMessageId, roomName: m.roomName, timestamp: iso(m.timestamp), duplicate: true } });
+      socket.emit('message:sent', { clientMessageId, messageId: m.id, sentAt: iso(m.timestamp) });
       return;
     }
   }
@@ -43,6 +45,8 @@ export async function sendExtended(ctx, socket, p, f, ack) {
   inst.received.push({ id, clientMessageId: m.clientMessageId, roomName, userId, content: m.content, timestamp: iso(timestamp) });
   io.to(roomName).emit('message:new', wireMessage(m, true));
   ack?.({ success: true, data: { id, clientMessageId: m.clientMessageId, roomName, timestamp: iso(timestamp), duplicate: false } });
+  // nchat's confirmation to the sender, after the ack.
+  if (clientMessageId) socket.emit('message:sent', { clientMessageId, messageId: id, sentAt: iso(timestamp) });
 
   // Delivery receipts: every other user with a live socket in the room, on any instance.
   let sockets;
@@ -137,9 +141,16 @@ export function registerExtensionHandlers(ctx, socket) {
     ack?.({ success: true, data: { messages, serverTime: iso(Date.now()) } });
   }, ext);
 
+  // Without an ack (nchat's way) the answer is a `presence:bulk` event in nchat's shape.
   on(ctx, socket, 'presence:subscribe', async (p, ack) => {
     requireObject(p);
     const ids = requireStringArray(p, 'userIds');
+    socket.data.presenceSubs ??= new Set();
+    for (const id of ids) socket.data.presenceSubs.add(id);
+    if (!ack) {
+      socket.emit('presence:bulk', { presences: await nchatPresences(store, ids) });
+      return;
+    }
     const presences = [];
     for (const id of ids) {
       const rec = await store.presenceGet(id);
@@ -149,6 +160,8 @@ export function registerExtensionHandlers(ctx, socket) {
     }
     ack?.({ success: true, data: { presences } });
   }, ext);
+
+  registerNchatHandlers(ctx, socket);
 
   // Benchmark baseline: acks with exactly the arguments it got, nothing else.
   socket.on('echo', (...args) => {

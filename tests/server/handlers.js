@@ -63,7 +63,14 @@ export function registerRealHandlers(ctx, socket) {
     const clientMessageId = clientMessageIdOf(p);
     if (clientMessageId) inst.sendCounts[clientMessageId] = (inst.sendCounts[clientMessageId] ?? 0) + 1;
     const f = messageFields(p);
-    if (!(await store.hasRoom(f.roomName))) { ack?.(ROOM_NOT_FOUND); return; }
+    if (!(await store.hasRoom(f.roomName))) {
+      ack?.(ROOM_NOT_FOUND);
+      // Extension: nchat's `message:failed` to the sender, after the ack.
+      if (inst.extensions && clientMessageId) {
+        socket.emit('message:failed', { clientMessageId, errorCode: 'ROOM_NOT_FOUND', errorMessage: 'Room not found', retryable: false });
+      }
+      return;
+    }
     if (inst.extensions) {
       await sendExtended(ctx, socket, p, { ...f, clientMessageId }, ack);
       return;

@@ -85,6 +85,24 @@ impl Connection {
         Ok(())
     }
 
+    /// nchat's `updateToken`: the next connects authenticate with `token`,
+    /// and a live connection sends it now as `auth:refresh {token}` (never
+    /// buffered: a reconnect carries the new token in its CONNECT anyway).
+    pub fn update_token(&mut self, token: &str) -> Result<(), super::ConnectionError> {
+        use crate::core::json::{from_str, Map, Value};
+        if token.is_empty() {
+            return Err(super::ConnectionError::EmptyToken);
+        }
+        let mut auth = match self.auth.as_deref().map(from_str) {
+            Some(Ok(Value::Object(m))) => m,
+            _ => Map::new(),
+        };
+        auth.insert("token".into(), token.into());
+        self.auth = Some(Value::Object(auth).to_text());
+        let payload = crate::core::json::json!({ "token": token }).to_text();
+        self.emit_volatile("auth:refresh", Some(&payload)).map(drop)
+    }
+
     /// Closes the connection and stops reconnecting. Buffered plain emits and
     /// the set of rooms are kept for the next `connect`; every request
     /// waiting for an answer fails.

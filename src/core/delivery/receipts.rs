@@ -1,5 +1,6 @@
-//! Incoming receipts (`message:delivered`, `message:read`), read acks and
-//! the `delivery:status` re-sync.
+//! Incoming receipts (`message:delivered`, `message:read`, nchat's
+//! `message:batch-read`, `message:ack`, `message:sent`, `message:failed`),
+//! read acks and the `delivery:sync` re-sync.
 
 use super::*;
 
@@ -121,8 +122,10 @@ impl DeliveryEventHandler {
 
     /// Queues a read ack for `message_id` (server id) in `channel_id`. Acks are
     /// collected for `read_batch_ms` after the first one, then one
-    /// `message:read {roomName, messageIds}` is emitted per channel; duplicate
-    /// ids in a batch are folded.
+    /// `message:batch-read-ack {messageIds, channelId, readAt}` is emitted per
+    /// channel; duplicate ids in a batch are folded. Without `batch_read_ack`
+    /// each goes at once as `message:read-ack {messageId, channelId, readAt}`.
+    /// Held while disconnected.
     pub fn acknowledge_read(
         &mut self,
         message_id: &str,
@@ -135,7 +138,9 @@ impl DeliveryEventHandler {
         if !ids.iter().any(|i| i == message_id) {
             ids.push(message_id.to_owned());
         }
-        if self.read_deadline.is_none() {
+        if !self.config.batch_read_ack {
+            self.flush_read_acks(now);
+        } else if self.read_deadline.is_none() {
             self.read_deadline = Some(now.saturating_add(self.config.read_batch_ms));
         }
         Ok(())
@@ -143,19 +148,26 @@ impl DeliveryEventHandler {
 
     /// Emits the pending read acks now (e.g. before the page is hidden). Held
     /// back while disconnected.
-    pub fn flush_read_acks(&mut self, _now: Millis) {
+    pub fn flush_read_acks(&mut self, now: Millis) {
         self.read_deadline = None;
         if !self.connected {
             return;
         }
+        let read_at = time::to_json(now);
         for (channel, ids) in std::mem::take(&mut self.read_batch) {
-            if ids.is_empty() {
+            if self.config.batch_read_ack {
+                self.effects.push_back(DeliveryEffect::Send {
+                    event: "message:batch-read-ack".into(),
+                    payload: json!({ "messageIds": ids, "channelId": channel, "readAt": read_at.clone() }),
+                });
                 continue;
             }
-            self.effects.push_back(DeliveryEffect::Send {
-                event: "message:read".into(),
-                payload: json!({ "roomName": room::channel_room(&channel), "messageIds": ids }),
-            });
+            for id in ids {
+                self.effects.push_back(DeliveryEffect::Send {
+                    event: "message:read-ack".into(),
+                    payload: json!({ "messageId": id, "channelId": channel.as_str(), "readAt": read_at.clone() }),
+                });
+            }
         }
     }
 
@@ -196,7 +208,7 @@ impl DeliveryEventHandler {
             );
             self.effects.push_back(DeliveryEffect::Request {
                 request_id,
-                event: "delivery:status".into(),
+                event: EVENT_SYNC.into(),
                 payload: json!({ "messageIds": chunk }),
                 timeout_ms: self.config.request_timeout_ms,
             });
@@ -205,7 +217,7 @@ impl DeliveryEventHandler {
         out
     }
 
-    /// The ack of a `delivery:status` request (`Err(text)` for a timeout or
+    /// The ack of a `delivery:sync` request (`Err(text)` for a timeout or
     /// disconnect). Statuses only move forward; unknown ids are ignored.
     pub fn on_response(
         &mut self,
@@ -218,20 +230,79 @@ impl DeliveryEventHandler {
         }
         let data = parse_ack(&result).map_err(|e| match e {
             AckError::Malformed(r) => DeliveryError::MalformedPayload {
-                event: "delivery:status".into(),
+                event: EVENT_SYNC.into(),
                 reason: r,
             },
             other => DeliveryError::RequestFailed(other.message()),
         })?;
+        self.apply_statuses(data, now)
+    }
+
+    fn apply_statuses(&mut self, data: &Value, now: Millis) -> Result<(), DeliveryError> {
         let statuses = data
             .get("statuses")
             .and_then(Value::as_array)
             .ok_or_else(|| DeliveryError::MalformedPayload {
-                event: "delivery:status".into(),
-                reason: "missing data.statuses array".into(),
+                event: EVENT_SYNC.into(),
+                reason: "missing statuses array".into(),
             })?;
         for st in statuses {
             self.apply_status(st, now);
+        }
+        Ok(())
+    }
+
+    /// A server event for delivery, by name: the receipts `message:delivered`
+    /// and `message:read`; nchat's `delivery:sync-response` (the answer of
+    /// the oldest pending `delivery:sync`, the server answering in order,
+    /// which then ends with [`DeliveryEffect::Settled`]; or unasked news),
+    /// `message:batch-read` (each id read by `userId`), `message:ack` (a
+    /// status), `message:sent` (the server's id) and `message:failed`.
+    /// Unknown messages are ignored, except where the client's own id is
+    /// named (receipts, `message:sent`, `message:failed`: an error).
+    pub fn on_server_event(
+        &mut self,
+        name: &str,
+        p: &Value,
+        now: Millis,
+    ) -> Result<(), DeliveryError> {
+        let cid = str_field(p, "clientMessageId").unwrap_or_default();
+        match name {
+            "message:delivered" => self.on_receipt(Receipt::Delivered, p, now)?,
+            "message:read" => self.on_receipt(Receipt::Read, p, now)?,
+            EVENT_SYNC_RESPONSE => {
+                self.apply_statuses(p, now)?;
+                if let Some((request_id, _)) = self.requests.pop_first() {
+                    self.effects
+                        .push_back(DeliveryEffect::Settled { request_id });
+                }
+            }
+            EVENT_ACK => self.apply_status(p, now),
+            EVENT_SENT => {
+                let at = p.get("sentAt").and_then(time::parse).unwrap_or(now);
+                self.on_sent(cid, str_field(p, "messageId"), at, now)?
+            }
+            EVENT_FAILED => {
+                let why = str_field(p, "errorMessage").or(str_field(p, "errorCode"));
+                self.on_failed(cid, why.unwrap_or_default(), now)?
+            }
+            _ => {
+                let user = str_field(p, "userId").map(str::to_owned);
+                let ids = p.get("messageIds").and_then(Value::as_array);
+                let (Some(user), Some(ids)) = (user, ids) else {
+                    return Err(DeliveryError::MalformedPayload {
+                        event: name.into(),
+                        reason: "missing userId or messageIds".into(),
+                    });
+                };
+                let at = p.get("readAt").and_then(time::parse).unwrap_or(now);
+                for id in ids.iter().filter_map(Value::as_str) {
+                    if let Some(key) = self.resolve(id) {
+                        let users = std::slice::from_ref(&user);
+                        self.apply_receipts(&key, Receipt::Read, users, at, Some(&user), now);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -263,7 +334,14 @@ impl DeliveryEventHandler {
         };
         let delivered = users("deliveredTo");
         let read = users("readBy");
-        let state = st.get("status").and_then(Value::as_str).unwrap_or("");
+        let state = st
+            .get("status")
+            .or_else(|| st.get("state"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if state == "failed" {
+            let _ = self.on_failed(&key, "Sync reported failure", now);
+        }
         if state == "sent" {
             if let Some(rec) = self.records.get_mut(&key) {
                 if let Some(update) = rec.become_sent(now, now) {

@@ -210,12 +210,12 @@ fn read_acks_are_batched_per_channel_once_per_second() {
         fx,
         vec![
             DeliveryEffect::Send {
-                event: "message:read".into(),
-                payload: json!({"roomName": "channel:ch-1", "messageIds": ["m1", "m2"]}),
+                event: "message:batch-read-ack".into(),
+                payload: json!({"messageIds": ["m1", "m2"], "channelId": "ch-1", "readAt": "1970-01-01T00:00:02.000Z"}),
             },
             DeliveryEffect::Send {
-                event: "message:read".into(),
-                payload: json!({"roomName": "channel:ch-2", "messageIds": ["m9"]}),
+                event: "message:batch-read-ack".into(),
+                payload: json!({"messageIds": ["m9"], "channelId": "ch-2", "readAt": "1970-01-01T00:00:02.000Z"}),
             },
         ]
     );
@@ -238,8 +238,8 @@ fn read_acks_are_held_while_disconnected() {
     assert_eq!(
         fx,
         vec![DeliveryEffect::Send {
-            event: "message:read".into(),
-            payload: json!({"roomName": "dm:7", "messageIds": ["m1"]}),
+            event: "message:batch-read-ack".into(),
+            payload: json!({"messageIds": ["m1"], "channelId": "dm:7", "readAt": "1970-01-01T00:00:03.000Z"}),
         }]
     );
 }
@@ -266,7 +266,7 @@ fn reconnect_re_requests_unconfirmed_and_applies_response() {
         fx,
         vec![DeliveryEffect::Request {
             request_id: ids[0],
-            event: "delivery:status".into(),
+            event: "delivery:sync".into(),
             payload: json!({"messageIds": ["m1", "m2"]}),
             timeout_ms: 10_000,
         }]
@@ -356,10 +356,10 @@ fn receipt_times_are_iso_or_ms_and_out_of_range_ones_fall_back_to_now() {
         h.on_delivered(&receipt, 500).unwrap();
         assert_eq!(events(&mut h)[0].update().at, expected, "{at}");
     }
-    // Read acks go to the channel's room by the shared rule.
+    // Read acks carry the channel id as given and `readAt` as ISO-8601.
     let mut h = sent_handler();
     h.acknowledge_read("m1", "dm:7", 0).unwrap();
-    h.flush_read_acks(0);
+    h.flush_read_acks(1_500);
     let sends: Vec<Value> = h
         .drain_effects()
         .into_iter()
@@ -368,7 +368,10 @@ fn receipt_times_are_iso_or_ms_and_out_of_range_ones_fall_back_to_now() {
             _ => None,
         })
         .collect();
-    assert_eq!(sends, [json!({"roomName": "dm:7", "messageIds": ["m1"]})]);
+    assert_eq!(
+        sends,
+        [json!({"messageIds": ["m1"], "channelId": "dm:7", "readAt": "1970-01-01T00:00:01.500Z"})]
+    );
 }
 
 fn arb_json() -> impl Strategy<Value = Value> {

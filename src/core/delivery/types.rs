@@ -7,15 +7,35 @@ use super::*;
 /// (`request_id >> 48 == 1`), so the host can route acks by id.
 pub const DELIVERY_REQUEST_TAG: u64 = 1 << 48;
 
-/// Most ids sent in one `delivery:status` request.
+/// Most ids sent in one `delivery:sync` request.
 pub(super) const STATUS_CHUNK: usize = 200;
+
+/// Client → server (nchat's): `{messageIds}`, answered by a
+/// [`EVENT_SYNC_RESPONSE`] event (or by the ack's `data`, the same shape).
+pub const EVENT_SYNC: &str = "delivery:sync";
+/// Server → client (nchat's): `{statuses: [{messageId, state, deliveredCount?,
+/// readCount?, totalRecipients?, updatedAt}]}` (`status`, `clientMessageId`,
+/// `deliveredTo`, `readBy` also read).
+pub const EVENT_SYNC_RESPONSE: &str = "delivery:sync-response";
+/// Server → client (nchat's): `{channelId, userId, messageIds, readAt}`.
+pub const EVENT_BATCH_READ: &str = "message:batch-read";
+/// Server → client (nchat's): `{messageId, status: sent|delivered|read}`.
+pub const EVENT_ACK: &str = "message:ack";
+/// Server → client (nchat's): `{clientMessageId, messageId, sentAt}`.
+pub const EVENT_SENT: &str = "message:sent";
+/// Server → client (nchat's): `{clientMessageId, errorCode, errorMessage, retryable}`.
+pub const EVENT_FAILED: &str = "message:failed";
 
 /// Tunables of the delivery machine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryConfig {
-    /// How long read acks are collected before one `message:read` per channel (1 s).
+    /// How long read acks are collected before one `message:batch-read-ack`
+    /// per channel (1 s).
     pub read_batch_ms: Millis,
-    /// Timeout given to `delivery:status` requests (10 s).
+    /// Batch read acks (nchat's `batchReadAck`, true); false sends one
+    /// `message:read-ack` per message at once.
+    pub batch_read_ack: bool,
+    /// Timeout given to `delivery:sync` requests (10 s).
     pub request_timeout_ms: Millis,
     /// Above this many tracked messages the oldest `read` ones are forgotten (1000).
     pub max_records: usize,
@@ -25,6 +45,7 @@ impl Default for DeliveryConfig {
     fn default() -> Self {
         Self {
             read_batch_ms: 1_000,
+            batch_read_ack: true,
             request_timeout_ms: 10_000,
             max_records: 1_000,
         }
@@ -188,6 +209,12 @@ pub enum DeliveryEffect {
     },
     /// Deliver to subscribers.
     Event(DeliveryEvent),
+    /// Request `request_id` was answered by a `delivery:sync-response`
+    /// event (its statuses already applied), not by its ack.
+    Settled {
+        /// The request it answered.
+        request_id: u64,
+    },
 }
 
 /// Errors of the delivery machine. State is unchanged when one is returned.
@@ -217,7 +244,7 @@ pub enum DeliveryError {
     },
     /// `on_response` with an id that is not pending.
     UnknownRequest(u64),
-    /// The `delivery:status` request failed; statuses are re-requested on reconnect.
+    /// The `delivery:sync` request failed; statuses are re-requested on reconnect.
     RequestFailed(String),
 }
 
@@ -264,7 +291,7 @@ impl DeliveryError {
                 id,
                 " (already answered or timed out)"
             ),
-            DeliveryError::RequestFailed(why) => cat!("delivery:status failed: ", why),
+            DeliveryError::RequestFailed(why) => cat!("delivery:sync failed: ", why),
         }
     }
 }

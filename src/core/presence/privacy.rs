@@ -14,7 +14,7 @@ impl PresenceService {
         S: Into<String>,
     {
         let contacts: VecSet<String> = contact_ids.into_iter().map(Into::into).collect();
-        let before = self.all_views();
+        let before = self.presences();
         self.contacts = contacts;
         self.emit_view_changes(before);
     }
@@ -37,7 +37,7 @@ impl PresenceService {
         if self.current_user_id.as_deref() == Some(user_id) {
             return Err(PresenceError::OwnSettings(user_id.to_owned()));
         }
-        let before = self.all_views();
+        let before = self.presences();
         self.user_settings.insert(user_id.to_owned(), settings);
         self.emit_view_changes(before);
         Ok(())
@@ -119,15 +119,8 @@ impl PresenceService {
         }
     }
 
-    pub(super) fn all_views(&self) -> Vec<UserPresence> {
-        self.cache
-            .iter()
-            .map(|(id, raw)| self.view(id, raw))
-            .collect()
-    }
-
     pub(super) fn emit_view_changes(&mut self, before: Vec<UserPresence>) {
-        let after = self.all_views();
+        let after = self.presences();
         for (old, new) in before.iter().zip(after) {
             if *old != new {
                 self.effects.push_back(PresenceEffect::PresenceChanged(new));

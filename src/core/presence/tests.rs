@@ -601,6 +601,12 @@ fn subscribe_deduplicates_and_sends_only_new_ids() {
     assert!(s.drain_effects().is_empty());
     assert_eq!(s.unsubscribe_from_users(["a", "zz"]), 1);
     assert_eq!(s.subscriptions(), ["b", "c"]);
+    // Only the ids that were subscribed go out (nchat's presence:unsubscribe).
+    assert_eq!(
+        sends(&s.drain_effects()),
+        [(EVENT_UNSUBSCRIBE, json!({"userIds": ["a"]}))]
+    );
+    assert_eq!(s.unsubscribe_from_users(["a"]), 0);
     assert!(s.drain_effects().is_empty());
 }
 

@@ -18,7 +18,7 @@ use crate::core::decimal::cat;
 use crate::core::json::quote;
 use crate::core::json::{json, Map, Value};
 
-use super::{CustomStatus, PresenceError, PresenceStatus, EVENT_CHANGED, EVENT_SUBSCRIBE};
+use super::{CustomStatus, PresenceError, PresenceStatus, EVENT_CHANGED};
 use crate::core::{describe_json as describe, required_str, time, Millis};
 
 fn invalid(reason: impl Into<String>) -> PresenceError {
@@ -201,13 +201,11 @@ pub(crate) fn parse_presence_changed(payload: &Value) -> Result<PresenceChanged,
 /// The presences of a `presence:subscribe` answer (an extension of the test
 /// server): `{success, data: {presences}}` or `{presences}`. `Err` with the
 /// reason when there is no usable answer (timeout, refusal, other shape).
-pub(crate) fn subscribe_answer(
-    answer: &Result<Value, String>,
-) -> Result<&Vec<Value>, PresenceError> {
-    let fail = |reason: String| PresenceError::InvalidPayload {
-        event: EVENT_SUBSCRIBE,
-        reason,
-    };
+pub(crate) fn subscribe_answer<'a>(
+    event: &'static str,
+    answer: &'a Result<Value, String>,
+) -> Result<&'a Vec<Value>, PresenceError> {
+    let fail = |reason: String| PresenceError::InvalidPayload { event, reason };
     let value = answer.as_ref().map_err(|e| {
         fail(cat!(
             "no answer (",

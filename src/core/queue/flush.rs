@@ -8,6 +8,8 @@ use super::{
     touch, Flush, InFlight, Lock, OfflineQueueService, QueueEffect, QueueError, QueueEvent,
     QueuedMessage, QueuedStatus, QUEUE_REQUEST_TAG,
 };
+use crate::core::delivery::wire::str_field;
+use crate::core::delivery::{EVENT_FAILED, EVENT_SENT};
 use crate::core::room::key as room_name;
 use crate::core::Millis;
 
@@ -33,6 +35,49 @@ impl OfflineQueueService {
         }
         self.pump(now);
         Ok(())
+    }
+
+    /// nchat's server events `message:sent {clientMessageId, messageId,
+    /// sentAt}` and `message:failed {clientMessageId, errorCode, errorMessage,
+    /// retryable}` about the message in flight: taken as its ack (a late ack
+    /// is then ignored). A failure not `retryable` is final; others are an
+    /// attempt like a refused ack.
+    pub fn on_message_event(&mut self, name: &str, p: &Value, now: Millis) {
+        let cid = str_field(p, "clientMessageId");
+        let ours = self
+            .in_flight
+            .as_ref()
+            .map(|f| f.message.client_message_id.as_str());
+        if cid.is_none() || cid != ours || !matches!(name, EVENT_SENT | EVENT_FAILED) {
+            return;
+        }
+        let Some(inf) = self.in_flight.take() else {
+            return;
+        };
+        if name == EVENT_SENT {
+            let ack = SendAck {
+                message_id: str_field(p, "messageId").map(str::to_owned),
+                timestamp: p.get("sentAt").and_then(crate::core::time::parse),
+                duplicate: false,
+            };
+            self.on_sent(inf, ack, now);
+        } else {
+            let id = &inf.message.id;
+            if p.get("retryable") == Some(&Value::Bool(false)) {
+                let max = self.config.max_retries;
+                if let Some(e) = self.position(id).and_then(|i| self.entries.get_mut(i)) {
+                    e.msg.retry_count = e.msg.retry_count.max(max);
+                }
+            }
+            let failure = SendFailure {
+                error: str_field(p, "errorMessage")
+                    .unwrap_or("message:failed")
+                    .to_owned(),
+                code: str_field(p, "errorCode").map(str::to_owned),
+            };
+            self.attempt_failed(id, failure, now);
+        }
+        self.pump(now);
     }
 
     /// Call at [`next_deadline`](Self::next_deadline): times out the request in

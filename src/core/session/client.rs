@@ -65,6 +65,12 @@ impl Session {
         Ok(ticket)
     }
 
+    /// nchat's `updateToken`: later connects use `token`; a live connection
+    /// sends it as `auth:refresh`.
+    pub fn update_token(&mut self, token: &str, now: Millis) -> Result<(), SessionError> {
+        self.with_conn(now, |c, _| Ok(c.update_token(token)?))
+    }
+
     /// Disconnects and stops reconnecting; pending requests and `connect`s fail.
     pub fn disconnect(&mut self, now: Millis) -> Result<(), SessionError> {
         let waiters = std::mem::take(&mut self.connect_waiters);

@@ -129,6 +129,9 @@ impl Session {
                     }
                 }
                 DeliveryEffect::Event(ev) => self.event(handle, Event::Delivery(ev)),
+                DeliveryEffect::Settled { request_id } => {
+                    self.delivery_settle(handle, request_id, None)
+                }
             }
         }
     }
@@ -145,11 +148,26 @@ impl Session {
         let Ok(s) = self.slot::<DeliverySlot>(handle) else {
             return;
         };
-        let mut error = s
+        let error = s
             .core
             .on_response(request_id, first_ack_arg(result), now)
             .err()
             .map(SessionError::from);
+        self.delivery_settle(handle, request_id, error);
+    }
+
+    /// Request `request_id` of `handle` is over (`error` when it failed):
+    /// the `syncDeliveryStatus` calls waiting for it complete once all
+    /// theirs are.
+    pub(super) fn delivery_settle(
+        &mut self,
+        handle: Handle,
+        request_id: u64,
+        mut error: Option<SessionError>,
+    ) {
+        let Ok(s) = self.slot::<DeliverySlot>(handle) else {
+            return;
+        };
         let mut done = Vec::new();
         for mut w in std::mem::take(&mut s.waiters) {
             if let Some(pos) = w.pending.iter().position(|id| *id == request_id) {

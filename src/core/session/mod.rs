@@ -84,6 +84,8 @@ enum Waiter {
     Latency(Ticket),
     /// A presence service's `presence:subscribe`.
     Subscribe(Handle),
+    /// A presence service's `presence:get` (`fetchPresence`).
+    Fetch(Handle, Ticket),
     /// A service request (delivery, queue or sync) with the service's id.
     Service(Handle, u64),
 }

@@ -4,10 +4,11 @@
 
 use crate::core::json::Value;
 
-use super::{Event, Handle, Session, SessionError, Waiter};
+use super::{Answer, Event, Handle, Session, SessionError, Ticket, Waiter};
+use crate::core::json::json;
 use crate::core::presence::{
     CustomStatus, PresenceConfig, PresenceEffect, PresenceError, PresenceService, PresenceStatus,
-    PrivacySettings, PrivacySettingsUpdate, EVENT_SUBSCRIBE,
+    PrivacySettings, PrivacySettingsUpdate, EVENT_GET, EVENT_SUBSCRIBE,
 };
 use crate::core::Millis;
 
@@ -117,13 +118,75 @@ impl Session {
     /// The answer to `presence:subscribe` (an extension; the real server
     /// never answers): a missing one is only reported, not retried.
     pub(super) fn subscribe_answer(&mut self, handle: Handle, answer: Result<Value, String>) {
+        self.presences_in(handle, EVENT_SUBSCRIBE, &answer);
+    }
+
+    /// Presences for the cache of `handle` (an answer, or a `presence:bulk`
+    /// payload as `Ok`); a bad one reaches the app as [`Event::Dropped`].
+    pub(super) fn presences_in(
+        &mut self,
+        handle: Handle,
+        event: &'static str,
+        answer: &Result<Value, String>,
+    ) {
         let now = self.now;
         let Ok(s) = self.slot::<PresenceSlot>(handle) else {
             return;
         };
-        if let Err(e) = s.core.handle_subscribe_answer(&answer, now) {
+        if let Err(e) = s.core.handle_presences(event, answer, now) {
             self.event(handle, Event::Dropped(e.into()));
         }
+        self.drain_service(handle);
+    }
+
+    /// nchat's `fetchPresence`: asks `presence:get {userIds}` and completes
+    /// with every cached presence once answered. Never fails once started:
+    /// disconnected, refused or unanswered, it completes with the cache as
+    /// it is (as nchat's does).
+    pub fn presence_fetch(
+        &mut self,
+        handle: Handle,
+        user_ids: Vec<String>,
+        now: Millis,
+    ) -> Result<Ticket, SessionError> {
+        self.now = now;
+        if user_ids.iter().any(String::is_empty) {
+            return Err(PresenceError::EmptyUserId.into());
+        }
+        let connected = self.slot::<PresenceSlot>(handle)?.core.is_connected();
+        let ticket = self.ticket();
+        let sent = connected
+            && self
+                .request_for(
+                    Waiter::Fetch(handle, ticket),
+                    EVENT_GET,
+                    &json!({ "userIds": user_ids }),
+                    None,
+                )
+                .is_ok();
+        if !sent {
+            self.fetch_answer(handle, ticket, Err(String::new()));
+        }
+        self.route();
+        Ok(ticket)
+    }
+
+    /// A `presence:get` answer: taken into the cache (a bad one only
+    /// reported), then the ticket completes with the whole cache.
+    pub(super) fn fetch_answer(
+        &mut self,
+        handle: Handle,
+        ticket: Ticket,
+        answer: Result<Value, String>,
+    ) {
+        if answer.is_ok() {
+            self.presences_in(handle, EVENT_GET, &answer);
+        }
+        let list = self
+            .slot_ref::<PresenceSlot>(handle)
+            .map(|s| s.core.presences())
+            .unwrap_or_default();
+        self.done(ticket, Ok(Answer::Presences(list)));
     }
 }
 

@@ -167,6 +167,7 @@ impl Session {
                 }
             }
             Waiter::Subscribe(h) => self.subscribe_answer(h, first_ack_arg(result)),
+            Waiter::Fetch(h, t) => self.fetch_answer(h, t, first_ack_arg(result)),
             Waiter::Service(h, id) => {
                 if self.active::<DeliverySlot>(h).is_ok() {
                     self.delivery_answer(h, id, result);

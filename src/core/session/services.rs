@@ -11,10 +11,13 @@ use super::typing::TypingSlot;
 use super::{Event, Handle, ServiceKind, Session, SessionError};
 use crate::core::connection::event_user_id;
 use crate::core::delivery::DeliveryEffect;
-use crate::core::presence::{PresenceEffect, EVENT_CHANGED};
+use crate::core::delivery::{
+    EVENT_ACK, EVENT_BATCH_READ, EVENT_FAILED, EVENT_SENT, EVENT_SYNC_RESPONSE,
+};
+use crate::core::presence::{PresenceEffect, EVENT_BULK, EVENT_CHANGED};
 use crate::core::queue::QueueEffect;
 use crate::core::sync::SyncEffect;
-use crate::core::typing::{TypingEffect, EVENT_TYPING};
+use crate::core::typing::{TypingEffect, EVENT_BATCH, EVENT_TYPING};
 use crate::core::Millis;
 
 /// The event that names the authenticated user on older servers.
@@ -286,9 +289,16 @@ impl Session {
         let wanted = [
             AUTHENTICATED,
             EVENT_CHANGED,
+            EVENT_BULK,
             EVENT_TYPING,
+            EVENT_BATCH,
             "message:delivered",
             "message:read",
+            EVENT_BATCH_READ,
+            EVENT_ACK,
+            EVENT_SENT,
+            EVENT_FAILED,
+            EVENT_SYNC_RESPONSE,
         ];
         if !wanted.contains(&name) || self.services.is_empty() {
             return;
@@ -317,15 +327,25 @@ impl Session {
                     .core
                     .handle_presence_changed(&payload, now)
                     .map_err(Into::into),
-                Machine::Typing(t) if name == EVENT_TYPING => t
+                Machine::Presence(p) if name == EVENT_BULK => p
+                    .core
+                    .handle_presences(EVENT_BULK, &Ok(payload.clone()), now)
+                    .map(drop)
+                    .map_err(Into::into),
+                Machine::Typing(t) if name == EVENT_TYPING || name == EVENT_BATCH => t
                     .core
                     .handle_typing_event(&payload, now)
                     .map_err(Into::into),
-                Machine::Delivery(d) if name == "message:delivered" => {
-                    d.core.on_delivered(&payload, now).map_err(Into::into)
+                Machine::Delivery(d)
+                    if name.starts_with("message:") || name == EVENT_SYNC_RESPONSE =>
+                {
+                    d.core
+                        .on_server_event(name, &payload, now)
+                        .map_err(Into::into)
                 }
-                Machine::Delivery(d) if name == "message:read" => {
-                    d.core.on_read(&payload, now).map_err(Into::into)
+                Machine::Queue(q) => {
+                    q.core.on_message_event(name, &payload, now);
+                    Ok(())
                 }
                 _ => Ok(()),
             };

@@ -142,6 +142,8 @@ pub enum Answer {
     },
     /// The statuses asked for with `syncDeliveryStatus` (those tracked).
     Statuses(Vec<DeliveryStatus>),
+    /// Every cached presence, after a `fetchPresence`.
+    Presences(Vec<UserPresence>),
 }
 
 /// Something the app hears about (the class's listeners of `target`).

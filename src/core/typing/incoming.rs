@@ -54,7 +54,26 @@ impl TypingService {
     /// user id), whatever the order on the wire: the real server's is
     /// unspecified, and the typing text must not reorder names between two
     /// events. Malformed payloads are dropped with an error and change nothing.
+    ///
+    /// nchat's `typing:batch` (`{updates: [...]}`) comes here too: each
+    /// update counts as one `typing:event`; a malformed one is skipped and
+    /// reported (the first error), the others still apply.
     pub fn handle_typing_event(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
+        let updates = match payload.get("updates") {
+            Some(Value::Array(list)) => list.as_slice(),
+            _ => std::slice::from_ref(payload),
+        };
+        let mut first = Ok(());
+        for u in updates {
+            let r = self.room_event(u, now);
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+
+    fn room_event(&mut self, payload: &Value, now: Millis) -> Result<(), TypingError> {
         let (key, update) = parse_typing_event(payload)?;
         match &update {
             RoomUpdate::Replace(users) => {

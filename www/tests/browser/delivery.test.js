@@ -25,7 +25,7 @@ test('ticks reach read when the other user reads', async () => {
   const events = new EventRecorder();
   da.subscribe(events.f);
   const rawReads = new Recorder();
-  alice.on('message:read', rawReads.f);
+  alice.on('message:batch-read', rawReads.f);
   const bobGot = new Recorder();
   bob.on('message:new', bobGot.f);
 
@@ -63,7 +63,8 @@ test('ticks reach read when the other user reads', async () => {
   deepEqual(read.readBy, ['bob']);
   equal(read.readCount, 1);
   await sleep(300);
-  equal(rawReads.len(), 1, 'one message:read emit for the batch');
+  equal(rawReads.len(), 1, 'one message:batch-read-ack for the batch, answered by one message:batch-read');
+  deepEqual(rawReads.all()[0].messageIds, [id]);
   deepEqual(events.names(), ['message:sent', 'message:delivered', 'message:read']);
 
   // A late `delivered` never undoes `read`.
@@ -106,7 +107,7 @@ test('a reconnect resyncs receipts missed while disconnected', async () => {
   await sleep(400);
   assert(!alice.isConnected);
   equal(events.count('message:read'), 0);
-  // Alice reconnects: delivery:status brings the read she missed.
+  // Alice reconnects: delivery:sync brings the read she missed.
   await waitUntil('read after reconnect', 8000, () => events.count('message:read') === 1);
   equal(status(da, 'resync-1').state, 'read');
   deepEqual(status(da, 'resync-1').readBy, ['bob2']);

@@ -14,6 +14,7 @@ mod queue;
 mod relay;
 mod services;
 mod sync;
+mod wire;
 
 /// The Engine.IO handshake: 25 s pings, 20 s timeout (a 45 s window).
 const OPEN: &str =

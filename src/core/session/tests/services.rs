@@ -146,7 +146,9 @@ fn receipts_reach_delivery_and_read_acks_go_out_batched() {
     s.handle_timeout(1_003);
     assert_eq!(
         frames(&drain(&mut s)),
-        [r#"42["message:read",{"roomName":"channel:general","messageIds":["m9"]}]"#]
+        [
+            r#"42["message:batch-read-ack",{"messageIds":["m9"],"channelId":"general","readAt":"1970-01-01T00:00:01.003Z"}]"#
+        ]
     );
 }
 
@@ -166,7 +168,7 @@ fn a_status_request_completes_with_the_statuses() {
     let t = s.delivery_sync_status(d, vec!["c1".into()], 1).unwrap();
     let sent = frames(&drain(&mut s));
     let statuses = json!({"success": true, "data": {"statuses": [{"messageId": "m1", "status": "read", "readBy": ["u2"]}]}});
-    answer(&mut s, &sent, "delivery:status", statuses, 2);
+    answer(&mut s, &sent, "delivery:sync", statuses, 2);
     match outcome(&drain(&mut s), t) {
         Ok(Answer::Statuses(list)) => assert_eq!(list[0].state, DeliveryState::Read),
         other => panic!("{other:?}"),
