@@ -141,6 +141,16 @@ class Client extends Base {
   onDisconnect(callback: Listener): () => void {
     return this.listen('disconnect', callback);
   }
+
+  onReconnection(callback: Listener): () => void {
+    return this.listen('reconnection', callback);
+  }
+
+  /** nchat's `destroy()`: disconnected, the client's own listeners dropped. */
+  destroy(): void {
+    this.op(Op.ClientDisconnect);
+    this.hub.forget(0);
+  }
 }
 methods(Client, {
   initialize: [Op.ClientInitialize, 'call'], connect: [Op.ClientConnect, 'promise'],
@@ -153,7 +163,7 @@ methods(Client, {
   connectionQuality: [Op.ClientConnectionQuality, 'get'], averageLatency: [Op.ClientAverageLatency, 'get'],
   reconnectAttempts: [Op.ClientReconnectAttempts, 'get'], wasOffline: [Op.ClientWasOffline, 'get'],
   isOnline: [Op.ClientIsOnline, 'get'], userId: [Op.ClientUserId, 'get'], socketId: [Op.ClientSocketId, 'get'],
-  timerWakeups: [Op.ClientTimerWakeups, 'get'],
+  timerWakeups: [Op.ClientTimerWakeups, 'get'], clearWasOffline: [Op.ClientClearWasOffline, 'call'],
 });
 
 /** A service of a client: attached on construction. */
@@ -294,8 +304,8 @@ export const newSync = (client: NativeClient, options: unknown): NativeSync =>
 
 /** The native objects behind the layer's instances of one class. */
 export interface Natives<N> {
-  /** Ties a new instance to its native object. */
-  bind(self: object, native: N): void;
+  /** Ties a new instance to its native object, or to the function that makes it at first use (no wasm needed before). */
+  bind(self: object, native: N | (() => N)): void;
   /** The native object of `self`; throws for a freed instance or another object. */
   of(self: object): N;
   /** The native object of `value` when it is a live instance, else `undefined`. */
@@ -310,10 +320,18 @@ export interface Natives<N> {
  * the instance is collected) or at `free()`.
  */
 function natives<N extends { free(): void }>(cls: string): Natives<N> {
-  const map = new WeakMap<object, N | null>();
+  const map = new WeakMap<object, N | null | (() => N)>();
   const collected = new FinalizationRegistry<N>((native) => native.free());
-  const find = (value: unknown): N | undefined =>
-    (typeof value === 'object' && value !== null ? map.get(value) ?? undefined : undefined);
+  const bind = (self: object, native: N | (() => N)): N | undefined => {
+    map.set(self, native);
+    if (typeof native === 'function') return undefined;
+    collected.register(self, native, self);
+    return native;
+  };
+  const find = (value: unknown): N | undefined => {
+    const native = typeof value === 'object' && value !== null ? map.get(value) : undefined;
+    return typeof native === 'function' ? bind(value as object, native()) : native ?? undefined;
+  };
   const of = (self: object): N => {
     const native = find(self);
     if (native) return native;
@@ -322,14 +340,13 @@ function natives<N extends { free(): void }>(cls: string): Natives<N> {
       : new TypeError(`a method of ${cls} was called on an object that is not a ${cls}`);
   };
   return {
-    bind(self, native) {
-      map.set(self, native);
-      collected.register(self, native, self);
-    },
+    bind,
     of,
     find,
     free(self) {
-      if (map.get(self) === null) return;
+      const lazy = map.get(self);
+      if (lazy === null) return;
+      if (typeof lazy === 'function') return void map.set(self, null);
       const native = of(self);
       map.set(self, null);
       collected.unregister(self);

@@ -104,4 +104,6 @@ export const Op = {
   SyncSubscribe: 97,
   SyncDispose: 98,
   Listening: 99,
+  // nchat's names without an operation of their own before.
+  ClientClearWasOffline: 100,
 } as const;

@@ -194,6 +194,7 @@ fn client_op(
         Op::ClientUserId => Ok(s.user_id().js()),
         Op::ClientSocketId => Ok(s.socket_id().js()),
         Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
+        Op::ClientClearWasOffline => res(s.clear_was_offline()),
         _ => Err(unknown_op()),
     }
 }

@@ -128,4 +128,6 @@ ops! {
     SyncSubscribe = 97,
     SyncDispose = 98,
     Listening = 99,
+    // nchat's names without an operation of their own before.
+    ClientClearWasOffline = 100,
 }
