@@ -208,7 +208,7 @@ export interface OfflineQueueOptions {
   retryDelayMaxMs?: number;
   /** Time allowed for the server's ack of one send. Default 10000. */
   requestTimeoutMs?: number;
-  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`, the sending tab's record under `<key>:leader`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
+  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`, the sending tab's record under `<key>:leader`; an old whole-queue document under `<key>` (nchat's service wrote one) is migrated once. Default `nchat:offline-queue` (nchat's); without this option, what earlier builds stored under `chat-realtime:queue` moves there once. */
   storageKey?: string;
   /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
   crossTabLock?: 'auto' | 'lease' | 'none';
@@ -300,7 +300,7 @@ export interface SyncServiceOptions {
   autoSyncOnReconnect?: boolean;
   /** Users whose presence is re-subscribed after a reconnect. */
   presenceUserIds?: string[];
-  /** localStorage key of the last-sync times. Default `chat-realtime:sync`. */
+  /** localStorage key of the last-sync times (nchat's stored form is read too). Default `nchat:sync-state` (nchat's); without this option, times earlier builds stored under `chat-realtime:sync` are read once. */
   storageKey?: string;
   /** Timeout of each request. Default 30000. */
   requestTimeoutMs?: number;

@@ -10,7 +10,7 @@ const room = params.get('room') ?? 'channel:soak';
 
 await init();
 const client = new RealtimeClient();
-client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 2000, ackTimeoutMs: 4000 });
+client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 2000, ackTimeoutMs: 4000, maxReconnectAttempts: 100000 });
 const queue = new OfflineQueueService(client);
 const signals = { failed: [], notPersisted: [], errors: [] };
 queue.subscribe((event, data) => {

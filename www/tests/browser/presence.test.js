@@ -451,7 +451,8 @@ test('bad input is refused clearly and changes nothing', async () => {
   throws(() => service(a, { idleTimeout: 5 }), TypeError, 'unknown key "idleTimeout"');
   throws(() => service(a, { idleTimeoutMs: -1 }), RangeError, 'non-negative');
   throws(() => service(a, { idleTimeoutMs: '5' }), TypeError, 'options.idleTimeoutMs');
-  throws(() => new PresenceService(null, undefined), TypeError, 'new PresenceService(): client must be a RealtimeClient');
+  // No client: nchat's form, on `realtimeClient`; anything else but a client or a config object is refused.
+  throws(() => new PresenceService(7, undefined), TypeError, 'new PresenceService(): clientOrConfig must be a RealtimeClient');
 
   // Malformed presence:changed from the server: dropped, nothing changes.
   const changes = new Recorder();
