@@ -40,8 +40,20 @@ import type {
   Room, RoomMember, RoomVisibility, MessageEvent, RoomsServiceConfig, SyncMessage, SyncChannel, ConflictResolution,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: IntegrationStatus, RealtimeIntegrationConfig (integration service)
-  IntegrationStatus, RealtimeIntegrationConfig,
+  // @ts-expect-error missing: IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener (integration service)
+  IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing: the rooms service's listener types
+  RoomJoinListener, RoomLeaveListener, MessageListener, RoomStateListener,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing: PresenceSubscriptionOptions
+  PresenceSubscriptionOptions,
+} from '../../pkg/index.js';
+import {
+  // @ts-expect-error missing: DEFAULT_PRESENCE_SETTINGS (nchat's GraphQL module's defaults)
+  DEFAULT_PRESENCE_SETTINGS,
 } from '../../pkg/index.js';
 import type {
   // @ts-expect-error missing: FilteredUserPresence (getVisiblePresence), TypingContext, TypingUserWithPrivacy, QueuedAttachment
@@ -365,4 +377,5 @@ use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegrat
 use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
   a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(), a<FilteredUserPresence>(),
   a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),
-  a<DeliverySyncResponse>());
+  a<DeliverySyncResponse>(), a<StatusChangeListener>(), a<RoomJoinListener>(), a<RoomLeaveListener>(), a<MessageListener>(),
+  a<RoomStateListener>(), a<PresenceSubscriptionOptions>(), DEFAULT_PRESENCE_SETTINGS);
