@@ -448,7 +448,7 @@ test('bad input is refused clearly and changes nothing', async () => {
   throws(() => p.onPresenceChange(5), TypeError, 'a function');
   throws(() => p.canViewPresence('ann', Symbol.for('x')), TypeError);
 
-  throws(() => service(a, { idleTimeout: 5 }), TypeError, 'unknown key "idleTimeout"');
+  throws(() => service(a, { idleTimeoutSeconds: 5 }), TypeError, 'unknown key "idleTimeoutSeconds"');
   throws(() => service(a, { idleTimeoutMs: -1 }), RangeError, 'non-negative');
   throws(() => service(a, { idleTimeoutMs: '5' }), TypeError, 'options.idleTimeoutMs');
   // No client: nchat's form, on `realtimeClient`; anything else but a client or a config object is refused.
