@@ -200,6 +200,7 @@ methods(Presence, {
   unsubscribeFromUsers: [Op.PresenceUnsubscribeFromUsers, 'call'],
   getSubscriptions: [Op.PresenceGetSubscriptions, 'call'], activityRelay: [Op.PresenceActivityRelay, 'get'],
   timerWakeups: [Op.PresenceTimerWakeups, 'get'], dispose: [Op.PresenceDispose, 'dispose'],
+  setCurrentUserId: [Op.PresenceSetCurrentUserId, 'call'],
 });
 
 class Typing extends Service {
@@ -234,6 +235,7 @@ methods(Typing, {
   setContacts: [Op.TypingSetContacts, 'call'], setUserNames: [Op.TypingSetUserNames, 'call'],
   clearAllTypingState: [Op.TypingClearAllTypingState, 'call'], isTyping: [Op.TypingIsTyping, 'get'],
   userId: [Op.TypingUserId, 'get'], timerWakeups: [Op.TypingTimerWakeups, 'get'], dispose: [Op.TypingDispose, 'dispose'],
+  setCurrentUserId: [Op.TypingSetCurrentUserId, 'call'],
 });
 
 /**

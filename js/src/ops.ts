@@ -106,4 +106,6 @@ export const Op = {
   Listening: 99,
   // nchat's names without an operation of their own before.
   ClientClearWasOffline: 100,
+  PresenceSetCurrentUserId: 101,
+  TypingSetCurrentUserId: 102,
 } as const;

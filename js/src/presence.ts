@@ -7,7 +7,7 @@ import {
 } from './client.js';
 import * as native from './native.js';
 import type {
-  ActivityRelay, CustomStatus, CustomStatusChangeCallback, CustomStatusInput, PresenceChangeCallback,
+  ActivityRelay, CustomStatus, CustomStatusChangeCallback, CustomStatusInput, FilteredUserPresence, PresenceChangeCallback,
   PresenceServiceConfig, PresenceServiceOptions, PresenceSettings, PresenceStatus, PresenceVisibilityResult,
   StatusChangeCallback,
   UserPresence,
@@ -246,6 +246,11 @@ export class PresenceService {
     return !of(this).disposed;
   }
 
+  /** nchat: the current user is `userId` from now on, over the client's; `null`: the client's again. */
+  setCurrentUserId(userId: string | null): void {
+    of(this).setCurrentUserId(userId === null ? null : id(userId, 'setCurrentUserId(): userId'));
+  }
+
   /** nchat's name of `getSubscriptions()`. */
   getSubscribedUserIds(): string[] {
     return of(this).getSubscriptions();
@@ -260,6 +265,28 @@ export class PresenceService {
       if (p) all.set(u, p);
     }
     return all;
+  }
+
+  /**
+   * nchat: the known presences of `targetIds` (as the current user may see
+   * them) with `viewerId`'s privacy verdicts on each.
+   */
+  getVisiblePresence(viewerId: string, targetIds: string[]): Promise<Map<string, FilteredUserPresence>> {
+    const n = of(this);
+    const m = 'getVisiblePresence()';
+    const viewer = id(viewerId, `${m}: viewerId`);
+    const all = new Map<string, FilteredUserPresence>();
+    for (const target of ids(targetIds, `${m}: targetIds`)) {
+      const p: UserPresence | undefined = n.getPresence(target);
+      const v: PresenceVisibilityResult = n.canViewPresence(viewer, target);
+      if (p) {
+        all.set(target, {
+          ...p, canViewOnlineStatus: v.canViewOnlineStatus, canViewLastSeen: v.canViewLastSeen, isContact: v.isContact,
+          isFiltered: !v.canViewPresence || v.isInvisible,
+        });
+      }
+    }
+    return Promise.resolve(all);
   }
 
   /** nchat's name of `isInvisible`. */

@@ -490,6 +490,15 @@ export interface UserPresence {
   lastSeenAt?: Date;
 }
 
+/** nchat: a presence with the privacy verdicts of one viewer (`getVisiblePresence`). */
+export interface FilteredUserPresence extends UserPresence {
+  canViewOnlineStatus: boolean;
+  canViewLastSeen: boolean;
+  isContact: boolean;
+  /** The viewer may not see this user's presence, or the user is invisible. */
+  isFiltered?: boolean;
+}
+
 /** A user's presence privacy settings. Defaults: everyone, true, true, true, false. */
 export interface PresenceSettings {
   visibility: PresenceVisibility;

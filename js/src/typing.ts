@@ -207,6 +207,11 @@ export class TypingService {
     return !of(this).disposed;
   }
 
+  /** nchat: the current user (never shown typing) is `userId` from now on; `null`: the client's again. */
+  setCurrentUserId(userId: string | null): void {
+    of(this).setCurrentUserId(userId === null ? null : id(userId, 'setCurrentUserId(): userId'));
+  }
+
   /** nchat: the typing users of a room given by its type. */
   getTypingUsersInRoom(roomName: string, roomType: TypingRoomType, threadId?: string): TypingUser[] {
     const m = 'getTypingUsersInRoom()';

@@ -12,7 +12,7 @@ import {
   resetTypingService,
 } from '../../pkg/index.js';
 import type {
-  AuthResponse, ConnectionQuality, ConnectionStateListener, CustomStatus, DeliveryEventListener, DeliveryHandlerConfig,
+  AuthResponse, ConnectionQuality, ConnectionStateListener, CustomStatus, FilteredUserPresence, DeliveryEventListener, DeliveryHandlerConfig,
   DeviceInfo, ErrorListener, OfflineQueueConfig, OfflineStatusListener, PresenceServiceConfig, PresenceSettings,
   PresenceSettingsInput, PresenceStatus, PresenceVisibility, PresenceVisibilityResult, QueueEventListener,
   QueueEventType, QueuedMessage, QueuedMessageType, RealtimeClientConfig, RealtimeConnectionState, RealtimeError,
@@ -56,8 +56,8 @@ import {
   DEFAULT_PRESENCE_SETTINGS,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: FilteredUserPresence (getVisiblePresence), TypingContext, TypingUserWithPrivacy, QueuedAttachment
-  FilteredUserPresence, TypingContext, TypingUserWithPrivacy, QueuedAttachment,
+  // @ts-expect-error missing: TypingContext, TypingUserWithPrivacy, QueuedAttachment
+  TypingContext, TypingUserWithPrivacy, QueuedAttachment,
 } from '../../pkg/index.js';
 import type {
   // @ts-expect-error missing (branch wire): the delivery wire payloads
@@ -146,8 +146,8 @@ declare function use(...values: unknown[]): void;
   const p4 = new PresenceService(config);
   // @ts-expect-error missing: enablePrivacyFiltering, graphqlEndpoint, getAuthToken (settings and contacts come from the app, not GraphQL)
   getPresenceService({ enablePrivacyFiltering: true, graphqlEndpoint: '/api/graphql' });
-  // @ts-expect-error missing: setCurrentUserId (the current user is the client's, or the `userId` option)
   p.setCurrentUserId('u1');
+  p.setCurrentUserId(null);
   p.initialize();
   p.destroy();
   p.setStatus('busy');
@@ -174,8 +174,8 @@ declare function use(...values: unknown[]): void;
   const settingsOf: Promise<PresenceSettings | null> = p.getPresenceSettings('u2');
   const updated: Promise<PresenceSettings | null> = p.updatePresenceSettings('u1', { invisibleMode: true } as PresenceSettingsInput);
   const view: Promise<PresenceVisibilityResult> = p.canViewPresence('u1', 'u2');
-  // @ts-expect-error missing: getVisiblePresence (getPresence gives what the current user may see)
-  const visible = p.getVisiblePresence('u1', ['u2']);
+  const visible: Promise<Map<string, FilteredUserPresence>> = p.getVisiblePresence('u1', ['u2']);
+  visible.then((m) => use(m.get('u2')?.canViewLastSeen, m.get('u2')?.isFiltered));
   const invisible: Promise<boolean> = p.setInvisibleMode(true);
   const isInvisible: boolean = p.isInvisibleModeEnabled();
   const own: PresenceSettings | null = p.getOwnPresenceSettings();
@@ -212,8 +212,8 @@ declare function use(...values: unknown[]): void;
   const t3 = new TypingService();
   // @ts-expect-error missing: enablePrivacyFiltering (privacy always applies)
   getTypingService({ enablePrivacyFiltering: false });
-  // @ts-expect-error missing: setCurrentUserId (the current user is the client's, or the `userId` option)
   t.setCurrentUserId('u1');
+  t.setCurrentUserId(null);
   t.updatePrivacySettings({ broadcastTyping: false });
   t.setContacts(['u2']);
   // @ts-expect-error missing: addContact (setContacts replaces the list)
@@ -375,7 +375,7 @@ declare function use(...values: unknown[]): void;
 use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration, getRoomManager, initializeRoomManager,
   resetRoomManager, getConflictResolutionService);
 use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
-  a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(), a<FilteredUserPresence>(),
+  a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(),
   a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),
   a<DeliverySyncResponse>(), a<StatusChangeListener>(), a<RoomJoinListener>(), a<RoomLeaveListener>(), a<MessageListener>(),
   a<RoomStateListener>(), a<PresenceSubscriptionOptions>(), DEFAULT_PRESENCE_SETTINGS);

@@ -130,4 +130,6 @@ ops! {
     Listening = 99,
     // nchat's names without an operation of their own before.
     ClientClearWasOffline = 100,
+    PresenceSetCurrentUserId = 101,
+    TypingSetCurrentUserId = 102,
 }

@@ -133,6 +133,7 @@ test('module services: get returns one instance, initialize runs it, reset destr
   equal(p.getOwnPresenceSettings().invisibleMode, true);
   await waitUntil('B sees ann offline', 3000, () => pb.getPresence('ann')?.status === 'offline');
   await p.setInvisibleMode(false);
+  await waitUntil('B sees ann busy again', 3000, () => pb.getPresence('ann')?.status === 'busy');
   const view = pb.canViewPresence('ben', 'ann');
   assert(view instanceof Promise, 'a promise, as in nchat');
   equal((await view).canViewPresence, true);
@@ -141,6 +142,21 @@ test('module services: get returns one instance, initialize runs it, reset destr
   equal(pb.isUserContact('ann'), true);
   pb.clearContactsCache();
   equal(pb.isUserContact('ann'), false);
+  let visible = await pb.getVisiblePresence('ben', ['ann', 'nobody']);
+  deepEqual([...visible.keys()], ['ann'], 'only known presences');
+  const seen = visible.get('ann');
+  equal(seen.status, 'busy');
+  equal(seen.canViewOnlineStatus, true);
+  equal(seen.isFiltered, false);
+  pb.setUserSettings('ann', { visibility: 'nobody' });
+  visible = await pb.getVisiblePresence('ben', ['ann']);
+  equal(visible.get('ann').status, 'offline');
+  equal(visible.get('ann').isFiltered, true);
+  // The current user set by the app wins over the client's, until null.
+  p.setCurrentUserId('zed');
+  equal(p.userId, 'zed');
+  p.setCurrentUserId(null);
+  equal(p.userId, 'ann');
   resetPresenceService();
   equal(p.initialized, false, 'destroyed');
   const p2 = getPresenceService();
@@ -167,6 +183,14 @@ test('typing made from a config on realtimeClient: who types where, by room type
   deepEqual(tb.getTypingUsersInRoom('d1', 'dm'), []);
   t.stopTypingInDM();
   await waitUntil('stopped', 3000, () => !tb.hasTypingUsers('general'));
+  // Set as the current user, tia's own typing is not shown to tom's service.
+  t.startTyping('general');
+  await waitUntil('tia typing again', 3000, () => tb.hasTypingUsers('general'));
+  tb.setCurrentUserId('tia');
+  equal(tb.hasTypingUsers('general'), false);
+  tb.setCurrentUserId(null);
+  equal(tb.hasTypingUsers('general'), true);
+  t.stopTyping();
   equal(TypingService.getDMRoomKey('u2', 'u1'), 'u1:u2');
   equal(TypingService.getDMRoomKey('u1', 'u2'), 'u1:u2');
   resetAll();
