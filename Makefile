@@ -20,7 +20,7 @@ BENCH_REALTIME_PORT_B ?= 39133
 BENCH_CONTROL_PORT_B ?= 39134
 BENCH_REDIS_PORT ?= 39139
 
-.PHONY: setup test lint host-test server-test browser-test www-test bench-smoke build size demo bench soak clean
+.PHONY: setup test lint host-test server-test browser-test www-test surface-test bench-smoke build size demo bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -57,7 +57,13 @@ soak: build
 bench-smoke: build
 	bash scripts/with-server.sh node www/bench/run.mjs --smoke
 
-test: lint host-test server-test browser-test www-test bench-smoke size
+# nchat's public surface (js/test/nchat-surface.ts) compiled with `tsc --strict`
+# against pkg/: a missing or changed member fails (docs/nchat-surface.md).
+surface-test: build
+	js/node_modules/.bin/tsc -p js/test
+	@echo "surface-test: nchat's surface compiles against pkg/"
+
+test: lint host-test server-test surface-test browser-test www-test bench-smoke size
 	@echo "make test: all suites passed"
 
 # The wasm and its glue, then the TypeScript layer users import (js/src ->

@@ -2,25 +2,46 @@
 // the native client (src/native.ts); connection, reconnection, quality and
 // offline detection live in the wasm.
 import {
-  U32_MAX, MAX_SAFE, absent, boolean, callback as fn, fields, id, instance, json, oneOf, optCallback, optMs,
-  type SchemaOf,
+  U32_MAX, MAX_SAFE, absent, boolean, callback as fn, fields, id, instance, isPlainObject, json, oneOf, optCallback,
+  optFields, optId, optMs, type Schema, type SchemaOf,
 } from './check.js';
 import * as native from './native.js';
 import type {
-  ConnectionQuality, ConnectionState, CustomStatusInput, DisconnectReason, PresenceStatus, RealtimeClientOptions,
-  RealtimeError,
+  AckResponse, ConnectionQuality, ConnectionState, ConnectionStateListener, CustomStatusInput, DisconnectReason,
+  PresenceStatus, RealtimeClientConfig, RealtimeError, RealtimeRequestError, ReconnectionListener,
 } from './types.js';
 
 /** @internal The values of `PresenceStatus`. */
 export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['online', 'away', 'busy', 'offline'];
 
-const OPTIONS: SchemaOf<RealtimeClientOptions> = {
+const OPTIONS: SchemaOf<RealtimeClientConfig> = {
   url: 'str', path: 'str', namespace: 'str', debug: 'bool', reconnection: 'bool',
   maxReconnectAttempts: { max: U32_MAX }, reconnectDelayMs: 'intMs', reconnectDelayMaxMs: 'intMs',
   randomizationFactor: 'num', seed: { max: MAX_SAFE }, connectTimeoutMs: 'intMs', qualityIntervalMs: 'intMs',
   latencyWindow: { max: U32_MAX }, probeTimeoutMs: 'intMs', bufferLimit: { max: U32_MAX }, ackTimeoutMs: 'intMs',
-  readyEvent: 'str',
+  readyEvent: 'str', autoReconnect: 'bool', reconnectDelay: 'intMs', maxReconnectDelay: 'intMs', timeout: 'intMs',
 };
+
+/** @internal nchat's option names and this package's, per class: `[nchat, ours]` pairs. */
+export type Renames = readonly (readonly [string, string])[];
+
+const RENAMES: Renames = [
+  ['autoReconnect', 'reconnection'], ['reconnectDelay', 'reconnectDelayMs'], ['maxReconnectDelay', 'reconnectDelayMaxMs'],
+  ['timeout', 'connectTimeoutMs'],
+];
+
+/** @internal A checked options object with nchat's keys given this package's names. */
+export function renamed<T>(options: T, renames: Renames): T {
+  if (options === undefined || options === null) return options;
+  const out: Record<string, unknown> = { ...(options as object) };
+  for (const [from, to] of renames) {
+    if (from in out) {
+      if (out[from] !== undefined) out[to] = out[from];
+      delete out[from];
+    }
+  }
+  return out as T;
+}
 
 /** @internal The keys of `CustomStatusInput` (also `PresenceService.setCustomStatus`). */
 export const CUSTOM_STATUS: SchemaOf<CustomStatusInput> = { text: 'str', emoji: 'str', expiresAt: 'timestamp' };
@@ -59,24 +80,23 @@ export class RealtimeClient {
   }
 
   /**
-   * Configures the client (`RealtimeClientOptions`; `{}` for the
-   * defaults). Calling it again disconnects and starts over with the new
-   * options; listeners are kept. The object is required: a call without
-   * one throws rather than silently resetting a configured URL.
+   * Configures the client (`RealtimeClientOptions`, nchat's key names
+   * too; none for the defaults). Calling it again disconnects and starts
+   * over with the new options; listeners are kept.
    */
-  initialize(options: RealtimeClientOptions): void {
-    of(this).initialize(fields(options, 'initialize(): options', OPTIONS));
+  initialize(options?: Partial<RealtimeClientConfig>): void {
+    of(this).initialize(renamed(fields(options === undefined ? {} : options, 'initialize(): options', OPTIONS), RENAMES));
   }
 
   /**
-   * Connects with a JWT; resolves when connected (the server's ready
+   * Connects with a JWT (without one: the last one again); resolves when connected (the server's ready
    * event arrived and the rooms are re-joined), rejects on an
    * authentication refusal (not retried), `disconnect()`, when the ready
    * event does not come in time (`readyEvent`), or when reconnection gives
    * up. Network failures are retried with backoff.
    */
-  connect(token: string): Promise<void> {
-    return of(this).connect(id(token, 'connect(): token'));
+  connect(token?: string): Promise<void> {
+    return of(this).connect(optId(token, 'connect(): token'));
   }
 
   /**
@@ -99,26 +119,33 @@ export class RealtimeClient {
    * Listens to server event `event`; returns an unsubscribe function.
    * Listeners survive reconnects. One that throws is reported via `onError`.
    */
-  on(event: string, callback: (...args: any[]) => void): () => void {
+  on<T = any>(event: string, callback: (data: T, ...rest: any[]) => void): () => void {
     return of(this).on(id(event, 'on(): event'), fn(callback, 'on(): callback'));
   }
 
   /** Listens to the next `event` only. */
-  once(event: string, callback: (...args: any[]) => void): () => void {
+  once<T = any>(event: string, callback: (data: T, ...rest: any[]) => void): () => void {
     return of(this).once(id(event, 'once(): event'), fn(callback, 'once(): callback'));
   }
 
   /** Removes `callback` from `event`, or every listener of `event` without one. */
-  off(event: string, callback?: (...args: any[]) => void): void {
+  off<T = any>(event: string, callback?: (data: T, ...rest: any[]) => void): void {
     of(this).off(id(event, 'off(): event'), optCallback(callback, 'off(): callback'));
   }
 
   /**
    * Sends `event` with `data` (any JSON value); buffered while disconnected.
-   * A full buffer is reported through `onError` (`buffer_overflow`).
+   * A full buffer is reported through `onError` (`buffer_overflow`). With
+   * `callback` (nchat's form) it is `emitAsync`, and `callback` gets the
+   * server's answer, or `{success: false, error: {code, message}}`.
    */
-  emit(event: string, data: unknown): void {
-    of(this).emit(id(event, 'emit(): event'), json(data, 'emit(): data'));
+  emit<T = unknown, R = unknown>(event: string, data?: T, callback?: (response: AckResponse<R>) => void): void {
+    const cb = optCallback<(r: AckResponse<R>) => void>(callback, 'emit(): callback');
+    const n = of(this);
+    const args = [id(event, 'emit(): event'), json(data, 'emit(): data')] as const;
+    if (!cb) return n.emit(...args);
+    (n.emitAsync(...args) as Promise<unknown>).then((r) => cb(r as AckResponse<R>),
+      (e: RealtimeRequestError) => cb({ success: false, error: { code: e.code ?? 'error', message: e.message } }));
   }
 
   /** Sends `event` only if connected; returns whether it was sent. */
@@ -130,7 +157,7 @@ export class RealtimeClient {
    * Sends `event` and resolves with the server's acknowledgement; rejects
    * on timeout (default `ackTimeoutMs`), on disconnect or with a full buffer.
    */
-  emitAsync(event: string, data: unknown, timeoutMs?: number): Promise<unknown> {
+  emitAsync<T = unknown, R = any>(event: string, data?: T, timeoutMs?: number): Promise<R> {
     return of(this).emitAsync(id(event, 'emitAsync(): event'), json(data, 'emitAsync(): data'),
       optMs(timeoutMs, 'emitAsync(): timeoutMs'));
   }
@@ -225,9 +252,9 @@ export class RealtimeClient {
     return of(this).connectionQuality;
   }
 
-  /** Average round trip over the window in ms, `undefined` before a sample. */
-  get averageLatency(): number | undefined {
-    return of(this).averageLatency;
+  /** Average round trip over the window in ms, `null` before a sample (as in nchat). */
+  get averageLatency(): number | null {
+    return of(this).averageLatency ?? null;
   }
 
   /** Reconnect attempts in the current sequence. */
@@ -235,7 +262,7 @@ export class RealtimeClient {
     return of(this).reconnectAttempts;
   }
 
-  /** The browser was offline since the last connection. */
+  /** The browser went offline since `clearWasOffline()` (it stays set after the reconnect). */
   get wasOffline(): boolean {
     return of(this).wasOffline;
   }
@@ -263,4 +290,87 @@ export class RealtimeClient {
   get timerWakeups(): number {
     return of(this).timerWakeups;
   }
+
+  // ---- nchat's names (services/realtime/realtime-client.ts) -------------------
+
+  /** nchat: `listener(state)` now and on every change; returns an unsubscribe function. */
+  onConnectionStateChange(listener: ConnectionStateListener): () => void {
+    const n = of(this);
+    const off: () => void = n.onStateChange(fn(listener, 'onConnectionStateChange(): listener'));
+    listener(n.state);
+    return off;
+  }
+
+  /**
+   * nchat: `listener(attempts, wasOffline)` when connected again after a
+   * lost connection or an offline period; returns an unsubscribe function.
+   */
+  onReconnection(listener: ReconnectionListener): () => void {
+    return of(this).onReconnection(fn(listener, 'onReconnection(): listener'));
+  }
+
+  /** nchat: `disconnect()`, then `connect()` with the last token. */
+  reconnect(): Promise<void> {
+    const n = of(this);
+    n.disconnect();
+    return n.connect();
+  }
+
+  /** nchat: clears `wasOffline` (after the app has synced). */
+  clearWasOffline(): void {
+    of(this).clearWasOffline();
+  }
+
+  /** nchat: disconnects and drops every listener of the client; `initialize` and `connect` may follow. */
+  destroy(): void {
+    of(this).destroy();
+  }
+
+  /** nchat: connected, so the server accepted the token (it authenticates in the handshake). */
+  get isAuthenticated(): boolean {
+    return of(this).isConnected;
+  }
+
+  /** nchat's name of `reconnectAttempts`. */
+  get reconnectAttemptCount(): number {
+    return of(this).reconnectAttempts;
+  }
+}
+
+// ---- nchat's module singletons ---------------------------------------------------
+
+/** nchat's module client, shared by the services made without a client; its wasm side is made at first use. */
+export const realtimeClient: RealtimeClient = new RealtimeClient();
+
+/**
+ * @internal A service constructor's arguments: `(client, options)`, or
+ * nchat's `(config)` on `realtimeClient`; nchat's key names renamed.
+ */
+export function serviceArgs<O>(
+  a: unknown, b: unknown, what: string, schema: Schema, renames: Renames,
+): [native.NativeClient, O | undefined] {
+  const client = native.clients.find(a);
+  const config = !client && !absent(a) && isPlainObject(a) && absent(b);
+  if (!client && !config && !absent(a)) clientArg(a, `${what}: clientOrConfig`);
+  return [client ?? of(realtimeClient),
+    renamed(optFields<O>(config ? a : b, `${what}: ${config ? 'clientOrConfig' : 'options'}`, schema), renames)];
+}
+
+/** @internal nchat's `get…`, `initialize…` and `reset…` of one service's module instance. */
+export function singleton<S extends { initialize(): void; destroy(): void }, C>(make: (config?: C) => S) {
+  let one: S | null = null;
+  const get = (config?: C): S => (one ??= make(config));
+  return [get, (config?: C): S => {
+    const s = get(config);
+    s.initialize();
+    return s;
+  }, (): void => {
+    one?.destroy();
+    one = null;
+  }] as const;
+}
+
+/** @internal nchat's `initialize()` of a service, which runs from construction: refused once disposed. */
+export function live(n: native.NativeObject, cls: string): void {
+  if (n.disposed) throw Object.assign(new Error(`this ${cls} was disposed`), { code: 'disposed' });
 }

@@ -2,16 +2,19 @@
 // to the native handler (src/native.ts); delivery states, read-ack batching
 // and status syncs live in the wasm.
 import {
-  U32_MAX, absent, callback as fn, id, id as nonEmpty, ids as nonEmptyIds, optCount, optFields, optMs, string, type SchemaOf,
+  U32_MAX, absent, callback as fn, id, id as nonEmpty, ids as nonEmptyIds, optCount, optMs, string, type SchemaOf,
 } from './check.js';
-import { clientArg, type RealtimeClient } from './client.js';
+import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from './client.js';
 import * as native from './native.js';
 import { queueArg, type OfflineQueueService } from './queue.js';
-import type { DeliveryListener, DeliveryOptions, DeliveryStatus } from './types.js';
+import type { DeliveryHandlerConfig, DeliveryListener, DeliveryOptions, DeliveryStatus } from './types.js';
 
-const OPTIONS: SchemaOf<DeliveryOptions> = {
-  readBatchMs: 'intMs', batchReadAck: 'bool', requestTimeoutMs: 'intMs', maxRecords: { max: U32_MAX }, queue: 'any', debug: 'bool',
+const OPTIONS: SchemaOf<DeliveryHandlerConfig> = {
+  readBatchMs: 'intMs', batchReadAck: 'bool', requestTimeoutMs: 'intMs', maxRecords: { max: U32_MAX }, queue: 'any',
+  debug: 'bool', batchReadInterval: 'intMs',
 };
+
+const RENAMES: Renames = [['batchReadInterval', 'readBatchMs']];
 
 const of = (self: DeliveryEventHandler): native.NativeDelivery => native.deliveries.of(self);
 
@@ -24,10 +27,9 @@ export class DeliveryEventHandler {
    * A handler listening to `client` (`DeliveryOptions`; unknown keys are
    * an error). With `options.queue`, see `attachQueue`.
    */
-  constructor(client: RealtimeClient, options?: DeliveryOptions) {
+  constructor(clientOrConfig?: RealtimeClient | DeliveryHandlerConfig, options?: DeliveryOptions) {
     const what = 'new DeliveryEventHandler()';
-    const n = clientArg(client, `${what}: client`);
-    const checked = optFields<DeliveryOptions>(options, `${what}: options`, OPTIONS);
+    const [n, checked] = serviceArgs<DeliveryOptions>(clientOrConfig, options, what, OPTIONS, RENAMES);
     const queue = absent(checked?.queue) ? undefined : queueArg(checked?.queue, `${what}: options.queue`);
     native.deliveries.bind(this, native.newDelivery(n, checked && { ...checked, queue }));
   }
@@ -131,6 +133,30 @@ export class DeliveryEventHandler {
     return of(this).subscribe(fn(callback, 'subscribe(): callback'));
   }
 
+  // ---- nchat's names (services/realtime/delivery.ts) -------------------------
+
+  /** nchat: the handler runs from construction; this only refuses a disposed one. */
+  initialize(): void {
+    live(of(this), 'DeliveryEventHandler');
+  }
+
+  /** nchat's name of `dispose()`. */
+  destroy(): void {
+    of(this).dispose();
+  }
+
+  /** nchat: not disposed. */
+  isReady(): boolean {
+    return !of(this).disposed;
+  }
+
+  /** nchat's name of `trackOutgoing` (one recipient by default, as in nchat). */
+  trackOutgoingMessage(clientMessageId: string, channelId: string, totalRecipients?: number): void {
+    const m = 'trackOutgoingMessage()';
+    of(this).trackOutgoing(id(clientMessageId, `${m}: clientMessageId`), id(channelId, `${m}: channelId`),
+      optCount(totalRecipients, `${m}: totalRecipients`, U32_MAX) ?? 1);
+  }
+
   /**
    * Stops listening to the client and the queue, drops pending read acks
    * and rejects pending `syncDeliveryStatus()` promises. Idempotent.
@@ -139,3 +165,7 @@ export class DeliveryEventHandler {
     of(this).dispose();
   }
 }
+
+/** nchat's module delivery handler (on `realtimeClient`): get, initialize, reset. */
+export const [getDeliveryEventHandler, initializeDeliveryHandler, resetDeliveryHandler] =
+  singleton((config?: DeliveryHandlerConfig) => new DeliveryEventHandler(config));

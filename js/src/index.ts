@@ -4,10 +4,12 @@
 // wasm loads with the module, so importing is enough.
 export { default, initSync } from './native.js';
 export type { InitInput, InitOutput, SyncInitInput } from './native.js';
-export { RealtimeClient } from './client.js';
-export { PresenceService } from './presence.js';
-export { TypingService } from './typing.js';
-export { DeliveryEventHandler } from './delivery.js';
-export { OfflineQueueService } from './queue.js';
-export { SyncService } from './sync.js';
+export { RealtimeClient, realtimeClient } from './client.js';
+export { PresenceService, getPresenceService, initializePresenceService, resetPresenceService } from './presence.js';
+export { TypingService, getTypingService, initializeTypingService, resetTypingService } from './typing.js';
+export {
+  DeliveryEventHandler, getDeliveryEventHandler, initializeDeliveryHandler, resetDeliveryHandler,
+} from './delivery.js';
+export { OfflineQueueService, getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue } from './queue.js';
+export { SyncService, getSyncService, initializeSyncService, resetSyncService } from './sync.js';
 export type * from './types.js';

@@ -215,6 +215,16 @@ class Client extends Base {
   onDisconnect(callback: Listener): () => void {
     return this.listen('disconnect', callback);
   }
+
+  onReconnection(callback: Listener): () => void {
+    return this.listen('reconnection', callback);
+  }
+
+  /** nchat's `destroy()`: disconnected, the client's own listeners dropped. */
+  destroy(): void {
+    this.op(Op.ClientDisconnect);
+    this.hub.forget(0);
+  }
 }
 methods(Client, 'Client', {
   initialize: 'call', connect: 'promise',
@@ -229,6 +239,7 @@ methods(Client, 'Client', {
   isOnline: 'get', userId: 'get', socketId: 'get',
   timerWakeups: 'get',
   updateToken: 'call',
+  clearWasOffline: 'call',
 });
 
 /** A service of a client: attached on construction, or on first use once the wasm is loaded. */
@@ -265,6 +276,7 @@ methods(Presence, 'Presence', {
   getSubscriptions: 'call', activityRelay: 'get',
   timerWakeups: 'get', dispose: 'dispose',
   fetchPresence: 'promise',
+  setCurrentUserId: 'call',
 });
 
 class Typing extends Service {
@@ -299,6 +311,7 @@ methods(Typing, 'Typing', {
   setContacts: 'call', setUserNames: 'call',
   clearAllTypingState: 'call', isTyping: 'get',
   userId: 'get', timerWakeups: 'get', dispose: 'dispose',
+  setCurrentUserId: 'call',
 });
 
 /**

@@ -106,4 +106,8 @@ export const Op = {
   Listening: 99,
   ClientUpdateToken: 100,
   PresenceFetchPresence: 101,
+  // nchat's names without an operation of their own before.
+  ClientClearWasOffline: 102,
+  PresenceSetCurrentUserId: 103,
+  TypingSetCurrentUserId: 104,
 } as const;

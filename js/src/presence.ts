@@ -1,19 +1,25 @@
 // `PresenceService`: each method checks its arguments and forwards them to
 // the native service (src/native.ts); statuses, idle detection, privacy and
 // the heartbeat live in the wasm.
-import { callback as fn, absent, boolean, fields, id, ids, oneOf, optFields, typeError, type SchemaOf } from './check.js';
-import { CUSTOM_STATUS, PRESENCE_STATUSES, clientArg, type RealtimeClient } from './client.js';
+import { callback as fn, absent, boolean, fields, id, ids, oneOf, typeError, type SchemaOf } from './check.js';
+import {
+  CUSTOM_STATUS, PRESENCE_STATUSES, live, serviceArgs, singleton, type RealtimeClient, type Renames,
+} from './client.js';
 import * as native from './native.js';
 import type {
-  ActivityRelay, CustomStatus, CustomStatusChangeCallback, CustomStatusInput, PresenceChangeCallback,
-  PresenceServiceOptions, PresenceSettings, PresenceStatus, PresenceVisibilityResult, StatusChangeCallback,
+  ActivityRelay, CustomStatus, CustomStatusChangeCallback, CustomStatusInput, FilteredUserPresence, PresenceChangeCallback,
+  PresenceServiceConfig, PresenceServiceOptions, PresenceSettings, PresenceStatus, PresenceVisibilityResult,
+  StatusChangeCallback,
   UserPresence,
 } from './types.js';
 
-const OPTIONS: SchemaOf<PresenceServiceOptions> = {
+const OPTIONS: SchemaOf<PresenceServiceConfig> = {
   idleTimeoutMs: 'ms', hiddenAwayDelayMs: 'ms', heartbeatIntervalMs: 'ms', activityThrottleMs: 'ms',
-  debug: 'bool', userId: 'id', detectActivity: 'bool',
+  debug: 'bool', userId: 'id', detectActivity: 'bool', enableIdleDetection: 'bool', idleTimeout: 'ms',
+  heartbeatInterval: 'ms',
 };
+
+const RENAMES: Renames = [['idleTimeout', 'idleTimeoutMs'], ['heartbeatInterval', 'heartbeatIntervalMs']];
 
 const SETTINGS: SchemaOf<PresenceSettings> = {
   visibility: { oneOf: ['everyone', 'contacts', 'nobody'] }, showOnlineStatus: 'bool', showLastSeen: 'bool',
@@ -34,10 +40,11 @@ export class PresenceService {
    * the one the server authenticates unless `userId` is given. Status is
    * sent on every (re)connection and every `heartbeatIntervalMs`.
    */
-  constructor(client: RealtimeClient, options?: PresenceServiceOptions) {
-    const what = 'new PresenceService()';
-    const n = clientArg(client, `${what}: client`);
-    native.presences.bind(this, native.newPresence(n, optFields(options, `${what}: options`, OPTIONS)));
+  constructor(clientOrConfig?: RealtimeClient | PresenceServiceConfig, options?: PresenceServiceOptions) {
+    const [n, o] = serviceArgs<PresenceServiceConfig>(clientOrConfig, options, 'new PresenceService()', OPTIONS, RENAMES);
+    // nchat's `enableIdleDetection: false`: no auto-away.
+    const { enableIdleDetection, ...rest } = o ?? {};
+    native.presences.bind(this, native.newPresence(n, o && (enableIdleDetection === false ? { ...rest, idleTimeoutMs: 0 } : rest)));
   }
 
   /** Frees the service's wasm memory now (it is disposed first). */
@@ -80,9 +87,11 @@ export class PresenceService {
 
   /**
    * Sets the custom status (`{text?, emoji?, expiresAt?}`); it clears
-   * itself at `expiresAt`. Throws for an empty one or an expiry not in the future.
+   * itself at `expiresAt`. Throws for an empty one or an expiry not in the
+   * future. `null` removes it (nchat).
    */
-  setCustomStatus(customStatus: CustomStatusInput): void {
+  setCustomStatus(customStatus: CustomStatusInput | null): void {
+    if (customStatus === null) return this.clearCustomStatus();
     of(this).setCustomStatus(fields(customStatus, 'setCustomStatus(): customStatus', CUSTOM_STATUS));
   }
 
@@ -91,14 +100,18 @@ export class PresenceService {
     of(this).clearCustomStatus();
   }
 
-  /** The current user's custom status. */
-  getCustomStatus(): CustomStatus | undefined {
-    return of(this).getCustomStatus();
+  /** The current user's custom status, `null` when none (as in nchat). */
+  getCustomStatus(): CustomStatus | null {
+    return of(this).getCustomStatus() ?? null;
   }
 
-  /** Appear offline to everyone (`true`) or show the real status again. */
-  setInvisibleMode(invisible: boolean): void {
+  /**
+   * Appear offline to everyone (`true`) or show the real status again; in
+   * effect at once, the promise (nchat's signature) resolves with `true`.
+   */
+  setInvisibleMode(invisible: boolean): Promise<boolean> {
     of(this).setInvisibleMode(boolean(invisible, 'setInvisibleMode(): invisible'));
+    return Promise.resolve(true);
   }
 
   /** Whether invisible mode is on. */
@@ -149,9 +162,10 @@ export class PresenceService {
     of(this).setUserSettings(id(userId, 'setUserSettings(): userId'), fields(settings, 'setUserSettings(): settings', SETTINGS));
   }
 
-  /** What `viewerId` may see of `targetId`'s presence. */
-  canViewPresence(viewerId: string, targetId: string): PresenceVisibilityResult {
-    return of(this).canViewPresence(id(viewerId, 'canViewPresence(): viewerId'), id(targetId, 'canViewPresence(): targetId'));
+  /** What `viewerId` may see of `targetId`'s presence (known at once; a promise, as in nchat). */
+  canViewPresence(viewerId: string, targetId: string): Promise<PresenceVisibilityResult> {
+    return Promise.resolve(of(this).canViewPresence(id(viewerId, 'canViewPresence(): viewerId'),
+      id(targetId, 'canViewPresence(): targetId')));
   }
 
   /**
@@ -226,6 +240,89 @@ export class PresenceService {
     return of(this).timerWakeups;
   }
 
+  // ---- nchat's names (services/realtime/presence.service.ts) ------------------
+
+  /** nchat: the service runs from construction; this only refuses a disposed one. */
+  initialize(): void {
+    live(of(this), 'PresenceService');
+  }
+
+  /** nchat's name of `dispose()`. */
+  destroy(): void {
+    of(this).dispose();
+  }
+
+  /** nchat: not disposed. */
+  get initialized(): boolean {
+    return !of(this).disposed;
+  }
+
+  /** nchat: the current user is `userId` from now on, over the client's; `null`: the client's again. */
+  setCurrentUserId(userId: string | null): void {
+    of(this).setCurrentUserId(userId === null ? null : id(userId, 'setCurrentUserId(): userId'));
+  }
+
+  /** nchat's name of `getSubscriptions()`. */
+  getSubscribedUserIds(): string[] {
+    return of(this).getSubscriptions();
+  }
+
+  /** nchat: the known presences of the followed users, by user id. */
+  getAllPresences(): Map<string, UserPresence> {
+    const n = of(this);
+    const all = new Map<string, UserPresence>();
+    for (const u of n.getSubscriptions() as string[]) {
+      const p: UserPresence | undefined = n.getPresence(u);
+      if (p) all.set(u, p);
+    }
+    return all;
+  }
+
+  /**
+   * nchat: the known presences of `targetIds` (as the current user may see
+   * them) with `viewerId`'s privacy verdicts on each.
+   */
+  getVisiblePresence(viewerId: string, targetIds: string[]): Promise<Map<string, FilteredUserPresence>> {
+    const n = of(this);
+    const m = 'getVisiblePresence()';
+    const viewer = id(viewerId, `${m}: viewerId`);
+    const all = new Map<string, FilteredUserPresence>();
+    for (const target of ids(targetIds, `${m}: targetIds`)) {
+      const p: UserPresence | undefined = n.getPresence(target);
+      const v: PresenceVisibilityResult = n.canViewPresence(viewer, target);
+      if (p) {
+        all.set(target, {
+          ...p, canViewOnlineStatus: v.canViewOnlineStatus, canViewLastSeen: v.canViewLastSeen, isContact: v.isContact,
+          isFiltered: !v.canViewPresence || v.isInvisible,
+        });
+      }
+    }
+    return Promise.resolve(all);
+  }
+
+  /** nchat's name of `isInvisible`. */
+  isInvisibleModeEnabled(): boolean {
+    return of(this).isInvisible;
+  }
+
+  /** nchat: the current user's privacy settings (`getPresenceSettings()`). */
+  getOwnPresenceSettings(): PresenceSettings | null {
+    return of(this).getPresenceSettings();
+  }
+
+  /** nchat: whether `userId` is among the current user's contacts (`setContacts`). */
+  isUserContact(userId: string): boolean {
+    const n = of(this);
+    const other = id(userId, 'isUserContact(): userId');
+    const me: string | undefined = n.userId;
+    return me !== undefined && n.canViewPresence(me, other).isContact;
+  }
+
+  /** nchat: forgets the contacts (`setContacts([])`). */
+  clearContactsCache(): void {
+    of(this).setContacts([]);
+  }
+
   /**
    * Stops the service: listeners, timer and client hook are removed and
    * callbacks dropped; nothing more is sent. Later calls that change state
@@ -235,3 +332,7 @@ export class PresenceService {
     of(this).dispose();
   }
 }
+
+/** nchat's module presence service (on `realtimeClient`): get, initialize, reset. */
+export const [getPresenceService, initializePresenceService, resetPresenceService] =
+  singleton((config?: PresenceServiceConfig) => new PresenceService(config));

@@ -2,19 +2,23 @@
 // to the native queue (src/native.ts); storage, retries, the cross-tab lock
 // and sending live in the wasm.
 import {
-  MAX_SAFE, U32_MAX, callback as fn, fields, id as nonEmpty, instance, optFields, req, type SchemaOf,
+  MAX_SAFE, U32_MAX, callback as fn, fields, id as nonEmpty, instance, req, type SchemaOf,
 } from './check.js';
-import { clientArg, type RealtimeClient } from './client.js';
+import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from './client.js';
 import * as native from './native.js';
 import type {
-  NewQueuedMessage, OfflineQueueOptions, QuarantinedEntry, QueueFlushResult, QueueListener, QueuedMessage,
+  NewQueuedMessage, OfflineQueueConfig, OfflineQueueOptions, QuarantinedEntry, QueueEventName, QueueFlushResult,
+  QueueListener, QueuedMessage,
 } from './types.js';
 
-const OPTIONS: SchemaOf<OfflineQueueOptions> = {
+const OPTIONS: SchemaOf<OfflineQueueConfig> = {
   maxMessages: { max: U32_MAX }, maxBytes: { max: U32_MAX }, maxRetries: { max: U32_MAX },
   retryDelayMs: 'intMs', retryDelayMaxMs: 'intMs', requestTimeoutMs: 'intMs', storageKey: 'id',
   crossTabLock: { oneOf: ['auto', 'lease', 'none'] }, seed: { max: MAX_SAFE }, debug: 'bool',
+  maxQueueSize: { max: U32_MAX }, baseRetryDelay: 'intMs', maxRetryDelay: 'intMs',
 };
+
+const RENAMES: Renames = [['maxQueueSize', 'maxMessages'], ['baseRetryDelay', 'retryDelayMs'], ['maxRetryDelay', 'retryDelayMaxMs']];
 
 const NEW_MESSAGE: SchemaOf<NewQueuedMessage> = {
   channelId: req('id'), content: req('str'), type: 'id', threadId: 'id', mentions: 'strings', clientMessageId: 'id',
@@ -37,10 +41,9 @@ export class OfflineQueueService {
    * (`OfflineQueueOptions`; unknown keys are an error). It flushes when the
    * client (re)connects and when the browser comes back online.
    */
-  constructor(client: RealtimeClient, options?: OfflineQueueOptions) {
+  constructor(clientOrConfig?: RealtimeClient | OfflineQueueConfig, options?: OfflineQueueOptions) {
     const what = 'new OfflineQueueService()';
-    const n = clientArg(client, `${what}: client`);
-    const checked = optFields<OfflineQueueOptions>(options, `${what}: options`, OPTIONS);
+    const [n, checked] = serviceArgs<OfflineQueueOptions>(clientOrConfig, options, what, OPTIONS, RENAMES);
     if (checked?.maxMessages === 0) throw new RangeError(`${what}: options.maxMessages must be at least 1`);
     native.queues.bind(this, native.newQueue(n, checked));
   }
@@ -115,8 +118,59 @@ export class OfflineQueueService {
   }
 
   /** `callback(event, data)` for every queue event; returns an unsubscribe function. */
-  subscribe(callback: QueueListener): () => void {
+  subscribe(callback: QueueListener): () => void;
+  /** nchat's form: a callback of the event name only. */
+  subscribe(callback: (event: QueueEventName) => void): () => void;
+  subscribe(callback: Function): () => void {
     return of(this).subscribe(fn(callback, 'subscribe(): callback'));
+  }
+
+  // ---- nchat's names (services/realtime/offline-queue.ts) ---------------------
+
+  /** nchat: the queue runs from construction; this only refuses a disposed one. */
+  initialize(): void {
+    live(of(this), 'OfflineQueueService');
+  }
+
+  /** nchat's name of `dispose()` (what is stored stays). */
+  destroy(): void {
+    of(this).dispose();
+  }
+
+  /** nchat: not disposed. */
+  get initialized(): boolean {
+    return !of(this).disposed;
+  }
+
+  /** nchat's name of `isFlushing`. */
+  get flushing(): boolean {
+    return of(this).isFlushing;
+  }
+
+  /** nchat: the messages of one channel, in order. */
+  getQueuedMessagesForChannel(channelId: string): QueuedMessage[] {
+    const n = of(this);
+    nonEmpty(channelId, 'getQueuedMessagesForChannel(): channelId');
+    return (n.getQueuedMessages() as QueuedMessage[]).filter((m) => m.channelId === channelId);
+  }
+
+  /** nchat: a message by id. */
+  getQueuedMessage(id: string): QueuedMessage | undefined {
+    const n = of(this);
+    nonEmpty(id, 'getQueuedMessage(): id');
+    return (n.getQueuedMessages() as QueuedMessage[]).find((m) => m.id === id);
+  }
+
+  /** nchat: removes a message; `false` when there is none with `id` (one being sent throws, as `removeMessage`). */
+  removeFromQueue(id: string): boolean {
+    const n = of(this);
+    nonEmpty(id, 'removeFromQueue(): id');
+    return (n.getQueuedMessages() as QueuedMessage[]).some((m) => m.id === id) && (n.removeMessage(id), true);
+  }
+
+  /** nchat: nothing held. */
+  isEmpty(): boolean {
+    return of(this).getQueueLength() === 0;
   }
 
   /**
@@ -128,3 +182,7 @@ export class OfflineQueueService {
     of(this).dispose();
   }
 }
+
+/** nchat's module offline queue (on `realtimeClient`): get, initialize, reset. */
+export const [getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue] =
+  singleton((config?: OfflineQueueConfig) => new OfflineQueueService(config));

@@ -2,17 +2,21 @@
 // native service (src/native.ts); the reconnect sequence, conflict rules and
 // stored sync times live in the wasm.
 import {
-  MAX_SAFE, absent, callback as fn, fields, id, id as nonEmpty, optFields, optId, req, strings, type SchemaOf,
+  MAX_SAFE, absent, callback as fn, fields, id, id as nonEmpty, optId, req, strings, type SchemaOf,
 } from './check.js';
-import { clientArg, type RealtimeClient } from './client.js';
+import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from './client.js';
 import * as native from './native.js';
 import { queueArg } from './queue.js';
-import type { LocalMessage, SyncListener, SyncMessagesResult, SyncResult, SyncServiceOptions } from './types.js';
+import type {
+  LocalMessage, SyncListener, SyncMessagesResult, SyncResult, SyncServiceConfig, SyncServiceOptions,
+} from './types.js';
 
-const OPTIONS: SchemaOf<SyncServiceOptions> = {
+const OPTIONS: SchemaOf<SyncServiceConfig> = {
   queue: 'any', autoSyncOnReconnect: 'bool', presenceUserIds: 'strings', storageKey: 'id',
-  requestTimeoutMs: 'intMs', queueFlushTimeoutMs: 'intMs', debug: 'bool',
+  requestTimeoutMs: 'intMs', queueFlushTimeoutMs: 'intMs', debug: 'bool', syncTimeout: 'intMs',
 };
+
+const RENAMES: Renames = [['syncTimeout', 'requestTimeoutMs']];
 
 const LOCAL_MESSAGE: SchemaOf<LocalMessage> = { id: req('id'), content: req('str'), editedAt: { max: MAX_SAFE } };
 
@@ -28,10 +32,9 @@ export class SyncService {
    * A sync service on `client` (`SyncServiceOptions`; unknown keys are an
    * error). `options.queue` is flushed first in every reconnect sync.
    */
-  constructor(client: RealtimeClient, options?: SyncServiceOptions) {
+  constructor(clientOrConfig?: RealtimeClient | SyncServiceConfig, options?: SyncServiceOptions) {
     const what = 'new SyncService()';
-    const n = clientArg(client, `${what}: client`);
-    const checked = optFields<SyncServiceOptions>(options, `${what}: options`, OPTIONS);
+    const [n, checked] = serviceArgs<SyncServiceOptions>(clientOrConfig, options, what, OPTIONS, RENAMES);
     const queue = absent(checked?.queue) ? undefined : queueArg(checked?.queue, `${what}: options.queue`);
     native.syncs.bind(this, native.newSync(n, checked && { ...checked, queue }));
   }
@@ -101,6 +104,33 @@ export class SyncService {
     return of(this).subscribe(fn(callback, 'subscribe(): callback'));
   }
 
+  // ---- nchat's names (services/realtime/sync.service.ts) ----------------------
+
+  /** nchat: the service runs from construction; this only refuses a disposed one. */
+  initialize(): void {
+    live(of(this), 'SyncService');
+  }
+
+  /** nchat's name of `dispose()` (stored sync times stay). */
+  destroy(): void {
+    of(this).dispose();
+  }
+
+  /** nchat: not disposed. */
+  get initialized(): boolean {
+    return !of(this).disposed;
+  }
+
+  /** nchat: when the last reconnect sync completed, `null` if never. */
+  getLastSyncTimestamp(): number | null {
+    return of(this).getLastSyncTime() ?? null;
+  }
+
+  /** nchat: when `channelId` was last synced, `null` if never. */
+  getChannelSyncTimestamp(channelId: string): number | null {
+    return of(this).getLastSyncTime(id(channelId, 'getChannelSyncTimestamp(): channelId')) ?? null;
+  }
+
   /**
    * Stops listening to the client and other tabs and rejects pending
    * promises. Stored sync times stay. Idempotent.
@@ -109,3 +139,7 @@ export class SyncService {
     of(this).dispose();
   }
 }
+
+/** nchat's module sync service (on `realtimeClient`): get, initialize, reset. */
+export const [getSyncService, initializeSyncService, resetSyncService] =
+  singleton((config?: SyncServiceConfig) => new SyncService(config));

@@ -23,7 +23,7 @@ export interface RealtimeClientOptions {
   debug?: boolean;
   /** Reconnect after a lost link. Default true. */
   reconnection?: boolean;
-  /** Give up after this many attempts. Default: never. */
+  /** Give up after this many attempts in a row. Default 10 (nchat's). */
   maxReconnectAttempts?: number;
   /** First reconnect delay. Default 1000. */
   reconnectDelayMs?: number;
@@ -54,12 +54,63 @@ export interface RealtimeClientOptions {
   bufferLimit?: number;
   /** Default `emitAsync` timeout. Default 10000. */
   ackTimeoutMs?: number;
+  /** nchat's name of `reconnection`. */
+  autoReconnect?: boolean;
+  /** nchat's name of `reconnectDelayMs`. */
+  reconnectDelay?: number;
+  /** nchat's name of `reconnectDelayMaxMs`. */
+  maxReconnectDelay?: number;
+  /** nchat's name of `connectTimeoutMs`. */
+  timeout?: number;
+}
+
+// ---- nchat's names (services/realtime/realtime-client.ts) ---------------------
+
+/** nchat's connection states: this client reports those of `ConnectionState` (connected means authenticated). */
+export type RealtimeConnectionState = ConnectionState | 'authenticated' | 'error';
+/** nchat's client configuration (what this client accepts of it). */
+export type RealtimeClientConfig = RealtimeClientOptions & { url: string };
+/** nchat: `onConnectionStateChange` listener. */
+export type ConnectionStateListener = (state: RealtimeConnectionState) => void;
+/** nchat: `onError` listener. */
+export type ErrorListener = (error: RealtimeError) => void;
+/** nchat: `onOfflineStatusChange` listener. */
+export type OfflineStatusListener = (isOnline: boolean) => void;
+/** nchat: `onReconnection` listener. */
+export type ReconnectionListener = (attemptNumber: number, wasOffline: boolean) => void;
+/** A server's answer to a request, as `emit`'s callback gets it. */
+export interface AckResponse<R = unknown> {
+  success: boolean;
+  data?: R;
+  error?: { code: string; message: string };
+}
+/** nchat: device info sent with the CONNECT auth (this client detects it itself). */
+export interface DeviceInfo {
+  type: 'web' | 'ios' | 'android' | 'desktop' | 'unknown';
+  os?: string;
+  browser?: string;
+  version?: string;
+}
+/** nchat: the server's `connected` event. */
+export interface ServerHandshake {
+  socketId: string;
+  serverTime: string;
+  protocolVersion: string;
+}
+/** nchat: the server's `authenticated` event. */
+export interface AuthResponse {
+  userId: string;
+  sessionId: string;
+  rooms: string[];
 }
 
 /** Errors reported through `onError`. */
 export interface RealtimeError {
-  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed' | 'ready_timeout' | 'rejoin_failed';
+  /** This client's codes; any string in nchat's type (apps make their own). */
+  code: 'auth' | 'protocol' | 'listener' | 'buffer_overflow' | 'transport' | 'reconnect_failed' | 'ready_timeout' | 'rejoin_failed' | (string & {});
   message: string;
+  /** nchat: more about the error. */
+  details?: Record<string, unknown>;
   /** The event concerned (`ready_timeout`: the awaited ready event). */
   event?: string;
   /** `rejoin_failed`: the room that could not be re-joined (it is dropped on a refusal). */
@@ -159,7 +210,7 @@ export interface OfflineQueueOptions {
   retryDelayMaxMs?: number;
   /** Time allowed for the server's ack of one send. Default 10000. */
   requestTimeoutMs?: number;
-  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`, the sending tab's record under `<key>:leader`; an old whole-queue document under `<key>` is migrated once. Default `chat-realtime:queue`. */
+  /** localStorage key prefix of the queue: each message under `<key>:m:<id>`, corrupt entries under `<key>:quarantine`, the lease under `<key>:flush-lock`, the sending tab's record under `<key>:leader`; an old whole-queue document under `<key>` (nchat's service wrote one) is migrated once. Default `nchat:offline-queue` (nchat's); without this option, what earlier builds stored under `chat-realtime:queue` moves there once. */
   storageKey?: string;
   /** Cross-tab flush lock: Web Locks with a localStorage lease fallback (`auto`, default), always the lease, or none (single tab). */
   crossTabLock?: 'auto' | 'lease' | 'none';
@@ -251,7 +302,7 @@ export interface SyncServiceOptions {
   autoSyncOnReconnect?: boolean;
   /** Users whose presence is re-subscribed after a reconnect. */
   presenceUserIds?: string[];
-  /** localStorage key of the last-sync times. Default `chat-realtime:sync`. */
+  /** localStorage key of the last-sync times (nchat's stored form is read too). Default `nchat:sync-state` (nchat's); without this option, times earlier builds stored under `chat-realtime:sync` are read once. */
   storageKey?: string;
   /** Timeout of each request. Default 30000. */
   requestTimeoutMs?: number;
@@ -426,8 +477,8 @@ export interface CustomStatus {
 export interface CustomStatusInput {
   text?: string;
   emoji?: string;
-  /** ms since the epoch, an ISO-8601 string, or a Date. */
-  expiresAt?: number | string | Date;
+  /** ms since the epoch, an ISO-8601 string, or a Date; `null`: none. */
+  expiresAt?: number | string | Date | null;
 }
 
 /** A user's presence as the current user may see it (privacy rules applied). */
@@ -439,6 +490,15 @@ export interface UserPresence {
   customStatus?: CustomStatus;
   /** Omitted when unknown or hidden from you. */
   lastSeenAt?: Date;
+}
+
+/** nchat: a presence with the privacy verdicts of one viewer (`getVisiblePresence`). */
+export interface FilteredUserPresence extends UserPresence {
+  canViewOnlineStatus: boolean;
+  canViewLastSeen: boolean;
+  isContact: boolean;
+  /** The viewer may not see this user's presence, or the user is invisible. */
+  isFiltered?: boolean;
 }
 
 /** A user's presence privacy settings. Defaults: everyone, true, true, true, false. */
@@ -486,3 +546,67 @@ export type PresenceChangeCallback = (presence: UserPresence) => void;
 export type StatusChangeCallback = (status: PresenceStatus, auto: boolean) => void;
 /** `onCustomStatusChange` callback: the current user's custom status, `null` when cleared or expired. */
 export type CustomStatusChangeCallback = (customStatus: CustomStatus | null) => void;
+
+/** nchat's presence configuration (what this package accepts of it): its keys or this package's. */
+export interface PresenceServiceConfig extends PresenceServiceOptions {
+  /** `false`: no auto-away (`idleTimeoutMs: 0`). Default true. */
+  enableIdleDetection?: boolean;
+  /** nchat's name of `idleTimeoutMs`. */
+  idleTimeout?: number;
+  /** nchat's name of `heartbeatIntervalMs`. */
+  heartbeatInterval?: number;
+}
+
+/** nchat's typing configuration (what this package accepts of it). */
+export interface TypingServiceConfig extends TypingServiceOptions {
+  /** nchat's name of `typingTimeoutMs`. */
+  typingTimeout?: number;
+  /** nchat's name of `debounceMs`. */
+  debounceInterval?: number;
+  /** nchat's name of `throttleMs`. */
+  throttleInterval?: number;
+  /** nchat's name of `batchMs`. */
+  batchUpdateInterval?: number;
+}
+/** nchat's name of `RoomType` for typing rooms. */
+export type TypingRoomType = RoomType;
+/** nchat: `onTypingChange` listener. */
+export type TypingChangeListener = TypingChangeCallback;
+
+/** nchat's queue configuration (what this package accepts of it). */
+export interface OfflineQueueConfig extends OfflineQueueOptions {
+  /** nchat's name of `maxMessages`. */
+  maxQueueSize?: number;
+  /** nchat's name of `retryDelayMs`. */
+  baseRetryDelay?: number;
+  /** nchat's name of `retryDelayMaxMs`. */
+  maxRetryDelay?: number;
+}
+/** nchat's name of `MessageType`. */
+export type QueuedMessageType = MessageType;
+/** nchat's name of `QueueEventName`. */
+export type QueueEventType = QueueEventName;
+/** nchat's name of `QueueListener`. */
+export type QueueEventListener = QueueListener;
+
+/** nchat's sync configuration (what this package accepts of it). */
+export interface SyncServiceConfig extends SyncServiceOptions {
+  /** nchat's name of `requestTimeoutMs`. */
+  syncTimeout?: number;
+}
+
+/** nchat's delivery configuration (what this package accepts of it). */
+export interface DeliveryHandlerConfig extends DeliveryOptions {
+  /** nchat's name of `readBatchMs`. */
+  batchReadInterval?: number;
+}
+/** nchat's name of `DeliveryListener`. */
+export type DeliveryEventListener = DeliveryListener;
+/** nchat's name of the input of `updatePresenceSettings`. */
+export type PresenceSettingsInput = Partial<PresenceSettings>;
+/** nchat's name of `SyncEventName`. */
+export type SyncEventType = SyncEventName;
+/** nchat's sync statuses. */
+export type SyncStatus = 'idle' | 'syncing' | 'completed' | 'failed';
+/** nchat's name of `DeliveryEventName`. */
+export type DeliveryEventType = DeliveryEventName;

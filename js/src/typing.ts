@@ -2,23 +2,30 @@
 // the native service (src/native.ts); debounce, throttle, expiry and the
 // typing text live in the wasm.
 import {
-  callback as fn, id, ids, isPlainObject, oneOf, optFields, optId, string, typeError, quote, fields,
+  callback as fn, id, ids, isPlainObject, oneOf, optId, string, typeError, quote, fields,
   type SchemaOf,
 } from './check.js';
-import { clientArg, type RealtimeClient } from './client.js';
+import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from './client.js';
 import * as native from './native.js';
 import type {
-  RoomType, TypingChangeCallback, TypingPrivacySettings, TypingServiceOptions, TypingUser,
+  RoomType, TypingChangeCallback, TypingPrivacySettings, TypingRoomType, TypingServiceConfig, TypingServiceOptions,
+  TypingUser,
 } from './types.js';
 
 const PRIVACY: SchemaOf<TypingPrivacySettings> = {
   broadcastTyping: 'bool', typingVisibility: { oneOf: ['everyone', 'contacts', 'nobody'] },
 };
 
-const OPTIONS: SchemaOf<TypingServiceOptions> = {
+const OPTIONS: SchemaOf<TypingServiceConfig> = {
   typingTimeoutMs: 'ms', debounceMs: 'ms', debounceMaxWaitMs: 'ms', throttleMs: 'ms', batchMs: 'ms',
-  keepAliveMs: 'ms', privacySettings: { fields: PRIVACY }, debug: 'bool', userId: 'id',
+  keepAliveMs: 'ms', privacySettings: { fields: PRIVACY }, debug: 'bool', userId: 'id', typingTimeout: 'ms',
+  debounceInterval: 'ms', throttleInterval: 'ms', batchUpdateInterval: 'ms',
 };
+
+const RENAMES: Renames = [
+  ['typingTimeout', 'typingTimeoutMs'], ['debounceInterval', 'debounceMs'], ['throttleInterval', 'throttleMs'],
+  ['batchUpdateInterval', 'batchMs'],
+];
 
 const ROOM_TYPES: readonly RoomType[] = ['channel', 'thread', 'dm'];
 
@@ -34,10 +41,8 @@ export class TypingService {
    * Typing on `client` (`TypingServiceOptions`). The current user is the
    * one the server authenticates unless `userId` is given.
    */
-  constructor(client: RealtimeClient, options?: TypingServiceOptions) {
-    const what = 'new TypingService()';
-    const n = clientArg(client, `${what}: client`);
-    native.typings.bind(this, native.newTyping(n, optFields(options, `${what}: options`, OPTIONS)));
+  constructor(clientOrConfig?: RealtimeClient | TypingServiceConfig, options?: TypingServiceOptions) {
+    native.typings.bind(this, native.newTyping(...serviceArgs(clientOrConfig, options, 'new TypingService()', OPTIONS, RENAMES)));
   }
 
   /** Frees the service's wasm memory now (it is disposed first). */
@@ -77,8 +82,9 @@ export class TypingService {
     of(this).stopTyping(optId(channelId, 'stopTyping(): channelId'), optId(threadId, 'stopTyping(): threadId'));
   }
 
-  /** Stops typing in a DM. */
-  stopTypingInDM(dmId: string): void {
+  /** Stops typing in a DM; without one, everywhere (nchat: the current room). */
+  stopTypingInDM(dmId?: string): void {
+    if (dmId === undefined) return of(this).stopTyping();
     of(this).stopTypingInDM(id(dmId, 'stopTypingInDM(): dmId'));
   }
 
@@ -92,9 +98,11 @@ export class TypingService {
     of(this).handleInputChange(id(channelId, `${m}: channelId`), string(value, `${m}: value`), optId(threadId, `${m}: threadId`));
   }
 
-  /** `handleInputChange` for a DM. */
-  handleDMInputChange(dmId: string, value: string): void {
-    of(this).handleDMInputChange(id(dmId, 'handleDMInputChange(): dmId'), string(value, 'handleDMInputChange(): value'));
+  /** `handleInputChange` for a DM (`recipientId` as in `startTypingInDM`). */
+  handleDMInputChange(dmId: string, value: string, recipientId?: string): void {
+    const m = 'handleDMInputChange()';
+    optId(recipientId, `${m}: recipientId`);
+    of(this).handleDMInputChange(id(dmId, `${m}: dmId`), string(value, `${m}: value`));
   }
 
   /**
@@ -182,6 +190,54 @@ export class TypingService {
     n.setUserNames(names);
   }
 
+  // ---- nchat's names (services/realtime/typing.service.ts) --------------------
+
+  /** nchat: the service runs from construction; this only refuses a disposed one. */
+  initialize(): void {
+    live(of(this), 'TypingService');
+  }
+
+  /** nchat's name of `dispose()`. */
+  destroy(): void {
+    of(this).dispose();
+  }
+
+  /** nchat: not disposed. */
+  get initialized(): boolean {
+    return !of(this).disposed;
+  }
+
+  /** nchat: the current user (never shown typing) is `userId` from now on; `null`: the client's again. */
+  setCurrentUserId(userId: string | null): void {
+    of(this).setCurrentUserId(userId === null ? null : id(userId, 'setCurrentUserId(): userId'));
+  }
+
+  /** nchat: the typing users of a room given by its type. */
+  getTypingUsersInRoom(roomName: string, roomType: TypingRoomType, threadId?: string): TypingUser[] {
+    const m = 'getTypingUsersInRoom()';
+    const n = of(this);
+    const room = id(roomName, `${m}: roomName`);
+    const thread = optId(threadId, `${m}: threadId`);
+    return oneOf(roomType, `${m}: roomType`, ROOM_TYPES) === 'dm' ? n.getTypingUsersInDM(room) : n.getTypingUsers(room, thread);
+  }
+
+  /** nchat: whether someone is typing in a channel or thread. */
+  hasTypingUsers(roomName: string, threadId?: string): boolean {
+    const m = 'hasTypingUsers()';
+    return of(this).getTypingUsers(id(roomName, `${m}: roomName`), optId(threadId, `${m}: threadId`)).length > 0;
+  }
+
+  /** nchat: whether someone is typing in a DM. */
+  hasTypingUsersInDM(dmId: string): boolean {
+    return of(this).getTypingUsersInDM(id(dmId, 'hasTypingUsersInDM(): dmId')).length > 0;
+  }
+
+  /** nchat: the id of the DM between two users, the same from both sides. */
+  static getDMRoomKey(userId1: string, userId2: string): string {
+    const m = 'getDMRoomKey()';
+    return [id(userId1, `${m}: userId1`), id(userId2, `${m}: userId2`)].sort().join(':');
+  }
+
   /** Forgets everyone's typing (callbacks hear the empty lists) and stops our own. */
   clearAllTypingState(): void {
     of(this).clearAllTypingState();
@@ -211,3 +267,7 @@ export class TypingService {
     of(this).dispose();
   }
 }
+
+/** nchat's module typing service (on `realtimeClient`): get, initialize, reset. */
+export const [getTypingService, initializeTypingService, resetTypingService] =
+  singleton((config?: TypingServiceConfig) => new TypingService(config));

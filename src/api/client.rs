@@ -102,10 +102,11 @@ impl RealtimeClient {
     /// authentication refusal (not retried), `disconnect()`, when the ready
     /// event does not come in time (`readyEvent`), or when reconnection gives
     /// up. Network failures are retried with backoff.
+    /// Without a token: the last one again (nchat's `connect()`).
     pub fn connect(&self, token: JsValue) -> Result<f64, JsValue> {
-        let token = &args::id(&token, "token")?;
+        let token = args::opt_id(&token, "token")?;
         self.hub
-            .request(|s, now| s.connect(token, now), Settle::Plain)
+            .request(|s, now| s.connect(token.as_deref(), now), Settle::Plain)
             .map_err(|e| client_error(e, Some("connect()")))
     }
 
@@ -247,6 +248,11 @@ impl RealtimeClient {
         self.hub
             .run(|s, now| s.check_connection(now))
             .map_err(|e| e.to_js(None))
+    }
+
+    /// Clears `wasOffline` once the app has caught up after being offline.
+    pub fn clear_was_offline(&self) -> Result<(), JsValue> {
+        self.command(|s, now| s.clear_was_offline(now))
     }
 
     /// Connected to the server.

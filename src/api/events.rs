@@ -172,6 +172,13 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
         Event::Online(online) => client("online", Array::of1(&online.into())),
         Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
         Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
+        Event::Reconnected {
+            attempts,
+            was_offline,
+        } => client(
+            "reconnection",
+            Array::of2(&attempts.into(), &was_offline.into()),
+        ),
         Event::ReconnectAttempt(n) => {
             if debug {
                 debug_log(&cat!("reconnect attempt ", n));

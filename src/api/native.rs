@@ -195,6 +195,7 @@ fn client_op(
         Op::ClientSocketId => Ok(s.socket_id().js()),
         Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::ClientUpdateToken => res(s.update_token(a)),
+        Op::ClientClearWasOffline => res(s.clear_was_offline()),
         _ => Err(unknown_op()),
     }
 }
@@ -214,6 +215,7 @@ fn presence_op(s: &PresenceService, op: Op, a: JsValue, b: JsValue) -> Result<Js
         Op::PresenceUpdatePresenceSettings => res(s.update_presence_settings(a, b)),
         Op::PresenceGetPresenceSettings => Ok(s.get_presence_settings().js()),
         Op::PresenceSetContacts => res(s.set_contacts(a)),
+        Op::PresenceSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::PresenceSetUserSettings => res(s.set_user_settings(a, b)),
         Op::PresenceCanViewPresence => res(s.can_view_presence(a, b)),
         Op::PresenceGetPresence => res(s.get_presence(a)),
@@ -254,6 +256,7 @@ fn typing_op(
         Op::TypingUpdatePrivacySettings => res(s.update_privacy_settings(a)),
         Op::TypingPrivacySettings => Ok(s.privacy_settings().js()),
         Op::TypingSetContacts => res(s.set_contacts(a)),
+        Op::TypingSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::TypingSetUserNames => res(s.set_user_names(a)),
         Op::TypingClearAllTypingState => res(s.clear_all_typing_state()),
         Op::TypingIsTyping => Ok(s.is_typing().js()),

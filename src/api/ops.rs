@@ -130,4 +130,8 @@ ops! {
     Listening = 99,
     ClientUpdateToken = 100,
     PresenceFetchPresence = 101,
+    // nchat's names without an operation of their own before.
+    ClientClearWasOffline = 102,
+    PresenceSetCurrentUserId = 103,
+    TypingSetCurrentUserId = 104,
 }

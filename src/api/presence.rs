@@ -247,6 +247,15 @@ impl PresenceService {
         to_js(&self.read(|c| *c.settings()))
     }
 
+    /// nchat's `setCurrentUserId`: the current user is `userId` from now on,
+    /// over the connection's (`null`: the connection's again).
+    pub fn set_current_user_id(&self, user_id: JsValue) -> Result<(), JsValue> {
+        let id = args::opt_id(&user_id, "userId")?;
+        self.svc
+            .run(|s, h, now| s.presence_set_user(h, id.as_deref(), now))
+            .map_err(|e| api_error("setCurrentUserId()", e))
+    }
+
     /// Replaces the current user's contacts (for `visibility: 'contacts'`).
     pub fn set_contacts(&self, contact_ids: JsValue) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "contactIds")?;

@@ -191,6 +191,9 @@ impl OfflineQueueService {
             },
             request_timeout_ms: opts.int("requestTimeoutMs").unwrap_or(d.request_timeout_ms),
             quarantine_key: cat!(storage_key, ":quarantine"),
+            legacy_key: opts
+                .str("storageKey")
+                .map_or(d.legacy_key.clone(), |_| None),
             storage_key: storage_key.clone(),
             use_flush_lock: lock_mode.is_some(),
         };

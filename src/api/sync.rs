@@ -97,6 +97,9 @@ impl SyncService {
             queue_flush_timeout_ms: opts
                 .int("queueFlushTimeoutMs")
                 .unwrap_or(d.queue_flush_timeout_ms),
+            legacy_key: opts
+                .str("storageKey")
+                .map_or(d.legacy_key.clone(), |_| None),
             storage_key: storage_key.clone(),
             max_local_messages: d.max_local_messages,
         };

@@ -275,6 +275,15 @@ impl TypingService {
         to_js(&self.read(core::TypingService::privacy))
     }
 
+    /// nchat's `setCurrentUserId`: the current user (never shown typing) is
+    /// `userId` from now on (`null`: the connection's again).
+    pub fn set_current_user_id(&self, user_id: JsValue) -> Result<(), JsValue> {
+        let id = args::opt_id(&user_id, "userId")?;
+        self.svc
+            .run(|s, h, now| s.typing_set_user(h, id.as_deref(), now))
+            .map_err(|e| api_error("setCurrentUserId()", e))
+    }
+
     /// Replaces the current user's contacts (for `typingVisibility: 'contacts'`).
     pub fn set_contacts(&self, contact_ids: JsValue) -> Result<(), JsValue> {
         let ids = args::ids(&contact_ids, "contactIds")?;

@@ -180,9 +180,16 @@ impl Connection {
         self.attempts
     }
 
-    /// The browser was offline since the last connection.
+    /// The browser went offline since this was last cleared: it stays set
+    /// after the reconnect (as in nchat's client) so the app can sync and
+    /// then call [`Connection::clear_was_offline`].
     pub fn was_offline(&self) -> bool {
         self.was_offline
+    }
+
+    /// Clears [`Connection::was_offline`] (the app has caught up).
+    pub fn clear_was_offline(&mut self) {
+        self.was_offline = false;
     }
 
     /// The browser's last reported online status.

@@ -78,7 +78,8 @@ struct Pending {
     kind: Kind,
 }
 
-/// The stored timestamps: `{version, lastSyncAt?, channels: {id: ms}}`.
+/// The stored timestamps: `{version, lastSyncAt?, channels: {id: ms}}`, or
+/// nchat's `{lastSyncTimestamp, channelSyncTimestamps: {id: ms}}`.
 #[derive(Debug, Default)]
 struct StoredState {
     last_sync_at: Option<Millis>,
@@ -91,13 +92,25 @@ impl StoredState {
         let doc = json::from_str(text).map_err(|e| e.describe())?;
         let doc = doc.as_object().ok_or("not a JSON object")?;
         doc.opt_u64_field("version").map_err(|e| e.describe())?;
+        let at = |k: &'static str| match doc.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => doc.opt_u64_field(k).map_err(|e| e.describe()),
+        };
+        let mut channels = Map::new();
+        for k in ["channelSyncTimestamps", "channels"] {
+            match doc.get(k) {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(m)) => {
+                    for (channel, t) in m.clone() {
+                        channels.insert(channel, t);
+                    }
+                }
+                Some(_) => return Err(cat!(k, " must be an object")),
+            }
+        }
         Ok(StoredState {
-            last_sync_at: doc.opt_u64_field("lastSyncAt").map_err(|e| e.describe())?,
-            channels: match doc.get("channels") {
-                None => Map::new(),
-                Some(Value::Object(m)) => m.clone(),
-                Some(_) => return Err("channels must be an object".into()),
-            },
+            last_sync_at: at("lastSyncAt")?.or(at("lastSyncTimestamp")?),
+            channels,
         })
     }
 }
@@ -150,6 +163,7 @@ impl SyncService {
             effects: Fifo::new(),
         };
         s.reload_from_store(now);
+        s.migrate_legacy(now);
         s
     }
 

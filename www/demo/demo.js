@@ -13,7 +13,7 @@ function render(client) {
   $('state').textContent = client.state;
   $('state').dataset.state = client.state;
   $('quality').textContent = client.connectionQuality;
-  $('latency').textContent = client.averageLatency === undefined ? '–' : `${client.averageLatency.toFixed(1)} ms`;
+  $('latency').textContent = client.averageLatency === null ? '–' : `${client.averageLatency.toFixed(1)} ms`;
   $('attempts').textContent = String(client.reconnectAttempts);
   $('online').textContent = String(client.isOnline);
 }

@@ -8,12 +8,12 @@ const user = params.get('user') ?? 'e2e';
 const maxMessages = Number(params.get('max') ?? 100);
 
 const client = new RealtimeClient();
-client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 1000 });
+client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 1000, maxReconnectAttempts: 100000 });
 const queue = new OfflineQueueService(client, { maxMessages });
 const events = [];
 // Each event with the time, and for flushes and sends what this tab's
 // localStorage held then (the diagnosis of a message sent twice).
-const stored = () => Object.keys(localStorage).filter((k) => k.startsWith('chat-realtime:queue:m:')).length;
+const stored = () => Object.keys(localStorage).filter((k) => k.startsWith('nchat:offline-queue:m:')).length;
 queue.subscribe((event, data) => events.push({
   event,
   at: Date.now(),

@@ -9,7 +9,7 @@ const user = params.get('user') ?? 'soak';
 const room = params.get('room') ?? 'channel:soak';
 
 const client = new RealtimeClient();
-client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 2000, ackTimeoutMs: 4000 });
+client.initialize({ url: params.get('server'), reconnectDelayMs: 200, reconnectDelayMaxMs: 2000, ackTimeoutMs: 4000, maxReconnectAttempts: 100000 });
 const queue = new OfflineQueueService(client);
 const signals = { failed: [], notPersisted: [], errors: [] };
 queue.subscribe((event, data) => {

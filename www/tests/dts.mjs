@@ -101,6 +101,11 @@ function parseMember(raw) {
   if (!head) throw new Error(`cannot read the member ${raw}`);
   const name = head[1].replace(/^(['"])(.*)\1$/, '$2');
   s = s.slice(head[0].length).trim();
+  // A generic method's type parameters (`on<T = any>(…)`): skipped, its parameters read as declared.
+  for (let depth = 0, i = 0; s.startsWith('<') && i < s.length; i++) {
+    if (s[i] === '<') depth++;
+    else if (s[i] === '>' && s[i - 1] !== '=' && --depth === 0) s = s.slice(i + 1).trim();
+  }
   if (s.startsWith('(')) {
     const close = matching(s, 0);
     const kind = mods.has('get') ? 'get' : mods.has('set') ? 'set' : name === 'constructor' ? 'ctor' : 'method';
@@ -135,7 +140,9 @@ export function parseDts(text) {
       const skip = new Set(['free', '[Symbol.dispose]']);
       model.classes[name] = {
         ctor: members.find((x) => x.kind === 'ctor') ?? null,
-        methods: members.filter((x) => x.kind === 'method' && !skip.has(x.name)),
+        // An overloaded method once, as its first signature.
+        methods: members.filter((x, i) => x.kind === 'method' && !skip.has(x.name)
+          && members.findIndex((y) => y.kind === 'method' && y.name === x.name) === i),
         getters: members.filter((x) => x.kind === 'get' || x.kind === 'prop').map((x) => x.name),
         setters: members.filter((x) => x.kind === 'set' || (x.kind === 'prop' && !x.readonly))
           .map((x) => ({ name: x.name, type: x.type ?? x.params[0].type })),

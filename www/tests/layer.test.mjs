@@ -24,7 +24,7 @@ function declared(model, name) {
   const body = new RegExp(`export declare class ${name} \\{([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? '';
   const cls = model.classes[name];
   return {
-    methods: Object.fromEntries([...cls.methods.map((m) => [m.name, m.params.length]),
+    methods: Object.fromEntries([...cls.methods.filter((m) => !m.static).map((m) => [m.name, m.params.length]),
       ...(/^\s*free\(\): void;/m.test(body) ? [['free', 0]] : [])]),
     getters: [...cls.getters].sort(),
     dispose: /^\s*\[Symbol\.dispose\]\(\): void;/m.test(body),
@@ -50,8 +50,13 @@ test('the entry declares exactly the members its classes implement', async () =>
   const classes = Object.keys(model.classes).sort();
   assert.deepEqual(classes, ['DeliveryEventHandler', 'OfflineQueueService', 'PresenceService', 'RealtimeClient',
   'SyncService', 'TypingService']);
-  // The entry's values: the classes and the wasm loader, nothing else.
-  assert.deepEqual(Object.keys(pkg).sort(), [...classes, 'default', 'initSync'].sort());
+  // The entry's values: the classes, the wasm loader, and nchat's module
+  // client and get/initialize/reset functions, nothing else.
+  const nchat = ['realtimeClient', ...[['PresenceService'], ['TypingService'], ['SyncService'],
+    ['OfflineQueueService', 'OfflineQueue'], ['DeliveryEventHandler', 'DeliveryHandler']]
+    .flatMap(([get, init = get]) => [`get${get}`, `initialize${init}`, `reset${init}`])];
+  assert.equal(nchat.length, 16);
+  assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...nchat, 'default', 'initSync'].sort());
   for (const name of classes) {
     const d = declared(model, name);
     const i = implemented(pkg[name]);

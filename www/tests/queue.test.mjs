@@ -119,7 +119,7 @@ test('two tabs queueing 100 each at the same time, one reloading midway, lose no
   const all = [...aIds, ...bIds];
   assert.equal(new Set(all).size, 200);
   // Nothing was erased: 200 entries stored, and both tabs come to see them all.
-  const stored = await a.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('chat-realtime:queue:m:')).length);
+  const stored = await a.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('nchat:offline-queue:m:')).length);
   assert.equal(stored, 200, 'one stored entry per message');
   for (const t of [a, b]) await t.page.waitForFunction(() => window.app.queue.getQueueLength() === 200, null, { timeout: 5000 });
   const notStored = await Promise.all([a, b].map((t) => t.page.evaluate(() => window.app.events.filter((e) => e.event === 'queue:error').length)));
@@ -217,7 +217,7 @@ test('in Firefox too: two tabs queueing 100 each, one reloading midway, lose not
     const aIds = [...a1, ...a2];
     const all = [...aIds, ...bIds];
     assert.equal(new Set(all).size, 200);
-    const stored = await ff.execute(() => Object.keys(localStorage).filter((k) => k.startsWith('chat-realtime:queue:m:')).length);
+    const stored = await ff.execute(() => Object.keys(localStorage).filter((k) => k.startsWith('nchat:offline-queue:m:')).length);
     assert.equal(stored, 200, 'one stored entry per message');
     for (const t of [tabA, tabB]) {
       await ff.switchTo(t);

@@ -70,6 +70,22 @@ impl Connection {
         auth.insert("token".into(), token.into());
         self.auth = Some(crate::core::json::Value::Object(auth).to_text());
         self.user_id = jwt_user_id(token);
+        self.start(now);
+        Ok(())
+    }
+
+    /// Connects again with the token of the last [`Connection::connect`]
+    /// (nchat's `connect()` without a token, and its `reconnect()`).
+    pub fn connect_again(&mut self, now: Millis) -> Result<(), super::ConnectionError> {
+        if self.auth.is_none() {
+            return Err(super::ConnectionError::EmptyToken);
+        }
+        self.start(now);
+        Ok(())
+    }
+
+    /// Wants the connection and starts an attempt (or waits for the network).
+    fn start(&mut self, now: Millis) {
         self.want = true;
         if self.phase != Phase::Down {
             // A new token on a live or pending connection: start over with it.
@@ -82,7 +98,6 @@ impl Connection {
         } else {
             self.set_state(ConnState::Offline);
         }
-        Ok(())
     }
 
     /// nchat's `updateToken`: the next connects authenticate with `token`,

@@ -161,14 +161,14 @@ impl Connection {
         self.phase = Phase::Live;
         let reconnected = self.ever_connected;
         self.ever_connected = true;
-        self.attempts = 0;
+        let attempts = std::mem::take(&mut self.attempts);
         self.set_state(ConnState::Connected);
         self.effects.push_back(Effect::Connected {
             sid: self.sid.clone().unwrap_or_default(),
             reconnected,
+            attempts,
             was_offline: self.was_offline,
         });
-        self.was_offline = false;
         if self.cfg.quality_interval_ms > 0 {
             self.quality_at = Some(now);
         }

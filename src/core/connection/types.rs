@@ -219,7 +219,7 @@ pub struct ConnectionConfig {
     pub namespace: String,
     /// Reconnect automatically after a lost link.
     pub reconnection: bool,
-    /// Give up after this many reconnect attempts (`None`: never).
+    /// Give up after this many reconnect attempts (`None`: never). Default 10, as in nchat.
     pub max_reconnect_attempts: Option<u32>,
     /// Reconnect delays: 1 s doubling to 30 s, 0–10 % jitter.
     pub backoff: BackoffConfig,
@@ -252,7 +252,7 @@ impl Default for ConnectionConfig {
             path: "/socket.io".into(),
             namespace: "/".into(),
             reconnection: true,
-            max_reconnect_attempts: None,
+            max_reconnect_attempts: Some(10),
             backoff: BackoffConfig::default(),
             seed: 0x5EED,
             connect_timeout_ms: 20_000,
@@ -317,7 +317,9 @@ pub enum Effect {
         sid: String,
         /// This follows a lost connection.
         reconnected: bool,
-        /// The browser was offline since the last connection.
+        /// Reconnect attempts it took (0 for the first connection).
+        attempts: u32,
+        /// The browser went offline since `clear_was_offline`.
         was_offline: bool,
     },
     /// The namespace connection ended.

@@ -15,13 +15,58 @@ pub(super) struct Quarantine {
 }
 
 impl OfflineQueueService {
-    /// Moves the old whole document (v1 or v2) under `storage_key` into one
-    /// key per message, then deletes it. Entries already migrated (by another
+    /// Moves what an earlier build stored under `legacy_key` (see
+    /// `migrate_legacy`), then the old whole document (v1, nchat's, or v2)
+    /// under `storage_key` into one key per message, then deletes it.
+    /// Entries already migrated (by another
     /// tab) are left as they are; an entry the store refuses stays in memory
     /// (`persisted: false`, reported) after the old document is deleted, which
     /// frees the space it needs on the next try.
     pub(super) fn migrate(&mut self, now: Millis) {
-        let doc_key = self.config.storage_key.clone();
+        if let Some(old) = self.config.legacy_key.clone() {
+            if old != self.config.storage_key {
+                self.migrate_doc(old.clone(), now);
+                self.migrate_legacy(&old);
+            }
+        }
+        self.migrate_doc(self.config.storage_key.clone(), now);
+    }
+
+    /// Moves the entries and the quarantine an earlier build stored under
+    /// its default prefix `old` to this queue's keys (entries already there
+    /// win), then deletes them; one the store refuses stays for the next try.
+    fn migrate_legacy(&mut self, old: &str) {
+        let prefix = cat!(old, ":m:");
+        let keys = match self.store.keys_with_prefix(&prefix) {
+            Ok(keys) => keys,
+            Err(e) => return self.report_store_error(&e, "read"),
+        };
+        let moves = keys.into_iter().filter_map(|key| {
+            let id = key.strip_prefix(&prefix).filter(|id| !id.is_empty())?;
+            let to = self.entry_key(id);
+            Some((key, to))
+        });
+        let quarantine = (cat!(old, ":quarantine"), self.config.quarantine_key.clone());
+        for (from, to) in moves.collect::<Vec<_>>().into_iter().chain([quarantine]) {
+            let text = match self.store.get(&from) {
+                Ok(Some(text)) => text,
+                Ok(None) => continue,
+                Err(e) => return self.report_store_error(&e, "read"),
+            };
+            let kept = match self.store.get(&to) {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => self.store.set(&to, &text),
+                Err(e) => Err(e),
+            };
+            let moved = kept.and_then(|()| self.store.remove(&from));
+            if let Err(e) = moved {
+                self.report_store_error(&e, "move an entry of an earlier build into");
+            }
+        }
+    }
+
+    /// Moves the whole document under `doc_key` (see [`Self::migrate`]).
+    fn migrate_doc(&mut self, doc_key: String, now: Millis) {
         let text = match self.store.get(&doc_key) {
             Ok(Some(text)) => text,
             Ok(None) => return,

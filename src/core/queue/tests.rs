@@ -10,9 +10,9 @@ mod sending;
 mod storage;
 mod tabs;
 
-const KEY: &str = "chat-realtime:queue";
-const PREFIX: &str = "chat-realtime:queue:m:";
-const QKEY: &str = "chat-realtime:queue:quarantine";
+const KEY: &str = "nchat:offline-queue";
+const PREFIX: &str = "nchat:offline-queue:m:";
+const QKEY: &str = "nchat:offline-queue:quarantine";
 
 fn open_with(store: &MemoryStore, config: QueueConfig, seed: u64) -> OfflineQueueService {
     OfflineQueueService::open(config, Box::new(store.clone()), seed, 0)

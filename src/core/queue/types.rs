@@ -21,10 +21,15 @@ pub struct QueueConfig {
     pub request_timeout_ms: Millis,
     /// Prefix of the store keys: each message is stored under
     /// `<storage_key>:m:<id>`; a whole document under `<storage_key>` itself is
-    /// the old layout, migrated once (`chat-realtime:queue`).
+    /// the old layout (nchat's service wrote one there), migrated once
+    /// (`nchat:offline-queue`, nchat's key).
     pub storage_key: String,
-    /// Store key of the quarantine document (`chat-realtime:queue:quarantine`).
+    /// Store key of the quarantine document (`nchat:offline-queue:quarantine`).
     pub quarantine_key: String,
+    /// The prefix earlier builds used by default (`chat-realtime:queue`):
+    /// what they stored there moves to `storage_key` once. `None` with a
+    /// key of the app's own.
+    pub legacy_key: Option<String>,
     /// Send only while holding the cross-tab flush lock, kept while
     /// connected (false).
     pub use_flush_lock: bool,
@@ -38,8 +43,9 @@ impl Default for QueueConfig {
             max_retries: 5,
             backoff: BackoffConfig::default(),
             request_timeout_ms: 10_000,
-            storage_key: "chat-realtime:queue".into(),
-            quarantine_key: "chat-realtime:queue:quarantine".into(),
+            storage_key: "nchat:offline-queue".into(),
+            quarantine_key: "nchat:offline-queue:quarantine".into(),
+            legacy_key: Some("chat-realtime:queue".into()),
             use_flush_lock: false,
         }
     }

@@ -51,11 +51,15 @@ impl Session {
     /// Connects with `token`; the ticket completes when connected (ready,
     /// rooms re-joined) or fails (refused, given up, ready timeout, a new
     /// `connect`, `disconnect`). A pending `connect` fails as superseded.
-    pub fn connect(&mut self, token: &str, now: Millis) -> Result<Ticket, SessionError> {
+    /// `None`: the last token again (an error before any).
+    pub fn connect(&mut self, token: Option<&str>, now: Millis) -> Result<Ticket, SessionError> {
         self.now = now;
         let extra = self.auth_extra.clone();
         let conn = self.conn.as_mut().ok_or(SessionError::NotInitialized)?;
-        conn.connect(token, extra.as_deref(), now)?;
+        match token {
+            Some(token) => conn.connect(token, extra.as_deref(), now)?,
+            None => conn.connect_again(now)?,
+        }
         for t in std::mem::take(&mut self.connect_waiters) {
             self.done(t, Err(super::ConnectFailure::Superseded.into()));
         }
@@ -141,6 +145,14 @@ impl Session {
     pub fn check_connection(&mut self, now: Millis) -> Result<(), SessionError> {
         self.with_conn(now, |c, now| {
             c.check_liveness(now);
+            Ok(())
+        })
+    }
+
+    /// Clears the connection's `was_offline` (nchat's `clearWasOffline()`).
+    pub fn clear_was_offline(&mut self, now: Millis) -> Result<(), SessionError> {
+        self.with_conn(now, |c, _| {
+            c.clear_was_offline();
             Ok(())
         })
     }

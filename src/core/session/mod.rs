@@ -206,6 +206,15 @@ impl Session {
         r
     }
 
+    /// `user_id`, else the connection's user.
+    fn client_user(&self, user_id: Option<&str>) -> Option<String> {
+        user_id.map(str::to_owned).or_else(|| {
+            self.conn
+                .as_ref()
+                .and_then(|c| c.user_id().map(str::to_owned))
+        })
+    }
+
     fn is_connected(&self) -> bool {
         self.conn.as_ref().is_some_and(Connection::is_connected)
     }

@@ -82,6 +82,25 @@ impl Session {
         })
     }
 
+    /// Makes `user_id` the service's current user (nchat's
+    /// `setCurrentUserId`), kept over the connection's; `None` follows the
+    /// connection's user again.
+    pub fn presence_set_user(
+        &mut self,
+        handle: Handle,
+        user_id: Option<&str>,
+        now: Millis,
+    ) -> Result<(), SessionError> {
+        let user = self.client_user(user_id);
+        self.on_slot(handle, now, |s: &mut PresenceSlot, _| {
+            if let Some(id) = user {
+                s.core.set_current_user_id(&id)?;
+            }
+            s.fixed_user = user_id.is_some();
+            Ok(())
+        })
+    }
+
     /// User activity heard by the service's monitor (this page or a relay
     /// from another tab).
     pub fn presence_activity(&mut self, handle: Handle, now: Millis) -> Result<(), SessionError> {

@@ -55,9 +55,23 @@ impl Session {
             Effect::StateChanged { state, previous } => {
                 self.event(client, Event::State { state, previous })
             }
-            Effect::Connected { reconnected, .. } => {
+            Effect::Connected {
+                reconnected,
+                attempts,
+                was_offline,
+                ..
+            } => {
                 for t in std::mem::take(&mut self.connect_waiters) {
                     self.done(t, Ok(Answer::Unit));
+                }
+                if reconnected || was_offline {
+                    self.event(
+                        client,
+                        Event::Reconnected {
+                            attempts,
+                            was_offline,
+                        },
+                    );
                 }
                 self.services_connected(reconnected);
             }

@@ -164,6 +164,14 @@ pub enum Event {
     Disconnected(DisconnectReason),
     /// A reconnect attempt starts (for debug logs).
     ReconnectAttempt(u32),
+    /// Connected again after a lost connection or an offline period
+    /// (nchat's `onReconnection(attempts, wasOffline)`).
+    Reconnected {
+        /// Reconnect attempts it took.
+        attempts: u32,
+        /// The browser went offline since `clearWasOffline()`.
+        was_offline: bool,
+    },
     /// A server event: `data` is the JSON array `["name", ...args]`.
     Server {
         /// The event name.

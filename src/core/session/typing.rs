@@ -53,6 +53,23 @@ impl Session {
         self.slot_ref::<TypingSlot>(handle).map(|s| &s.core)
     }
 
+    /// As [`Session::presence_set_user`], for a typing service.
+    pub fn typing_set_user(
+        &mut self,
+        handle: Handle,
+        user_id: Option<&str>,
+        now: Millis,
+    ) -> Result<(), SessionError> {
+        let user = self.client_user(user_id);
+        self.on_slot(handle, now, |s: &mut TypingSlot, _| {
+            if let Some(id) = user {
+                s.core.set_current_user_id(&id)?;
+            }
+            s.fixed_user = user_id.is_some();
+            Ok(())
+        })
+    }
+
     /// Runs a typing command `f` (any of the machine's own typing calls:
     /// start, stop, input, privacy, contacts, names, clear), then routes.
     pub fn typing_do<T>(

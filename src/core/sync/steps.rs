@@ -317,6 +317,32 @@ impl SyncService {
         }
     }
 
+    /// Reads what an earlier build stored under its default key once: merged
+    /// (later times win), saved under `storage_key`, then removed.
+    pub(super) fn migrate_legacy(&mut self, now: Millis) {
+        let Some(old) = self.config.legacy_key.clone() else {
+            return;
+        };
+        if old == self.config.storage_key {
+            return;
+        }
+        match self.store.get(&old) {
+            Ok(Some(text)) => {
+                if let Ok(state) = StoredState::parse(&text) {
+                    self.merge_stored(state);
+                    self.persist(now);
+                }
+                if self.store_error.is_none() {
+                    if let Err(e) = self.store.remove(&old) {
+                        self.report_store_error(&e, "remove the old copy of");
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.report_store_error(&e, "read"),
+        }
+    }
+
     /// Read-merge-write of the timestamps (later times win across tabs).
     pub(super) fn persist(&mut self, _now: Millis) {
         if let Ok(Some(text)) = self.store.get(&self.config.storage_key) {

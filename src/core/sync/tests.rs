@@ -4,7 +4,7 @@ use crate::core::store::MemoryStore;
 use crate::core::test_support::Tagged;
 use proptest::prelude::*;
 
-const KEY: &str = "chat-realtime:sync";
+const KEY: &str = "nchat:sync-state";
 
 fn open(store: &MemoryStore) -> SyncService {
     SyncService::open(SyncConfig::default(), Box::new(store.clone()), 0)
@@ -691,4 +691,37 @@ proptest! {
         prop_assert!(done, "sync {} did not complete", id);
         prop_assert!(!s.is_syncing());
     }
+}
+
+#[test]
+fn sync_times_of_an_earlier_build_and_of_nchat_are_read() {
+    // nchat's own document under its key.
+    let store = MemoryStore::new();
+    store.put_raw(
+        KEY,
+        r#"{"lastSyncTimestamp":1700000000000,"channelSyncTimestamps":{"general":1700000000500}}"#,
+    );
+    let s = open(&store);
+    assert_eq!(s.last_sync_timestamp(), Some(1_700_000_000_000));
+    assert_eq!(s.channel_sync_timestamp("general"), Some(1_700_000_000_500));
+    // An earlier build's key: merged once (later times win), then removed.
+    let store = MemoryStore::new();
+    store.put_raw(
+        "chat-realtime:sync",
+        r#"{"version":1,"lastSyncAt":1700000000900,"channels":{"general":1700000000100,"team":1700000000200}}"#,
+    );
+    store.put_raw(
+        KEY,
+        r#"{"lastSyncTimestamp":null,"channelSyncTimestamps":{"general":1700000000500}}"#,
+    );
+    let s = open(&store);
+    assert_eq!(s.last_sync_timestamp(), Some(1_700_000_000_900));
+    assert_eq!(s.channel_sync_timestamp("general"), Some(1_700_000_000_500));
+    assert_eq!(s.channel_sync_timestamp("team"), Some(1_700_000_000_200));
+    assert_eq!(store.raw("chat-realtime:sync"), None);
+    let saved = store.raw(KEY).unwrap();
+    assert!(
+        saved.contains("1700000000200") && saved.contains("1700000000900"),
+        "{saved}"
+    );
 }

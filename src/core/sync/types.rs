@@ -13,8 +13,11 @@ pub struct SyncConfig {
     pub request_timeout_ms: Millis,
     /// How long to wait for the host's queue-flush report (120 s).
     pub queue_flush_timeout_ms: Millis,
-    /// Store key of the sync timestamps (`chat-realtime:sync`).
+    /// Store key of the sync timestamps (`nchat:sync-state`, nchat's key).
     pub storage_key: String,
+    /// The key earlier builds used by default (`chat-realtime:sync`): read
+    /// once into `storage_key`, then removed. `None` with a key of the app's own.
+    pub legacy_key: Option<String>,
     /// Most local messages remembered for conflict checks (oldest dropped) (5000).
     pub max_local_messages: usize,
 }
@@ -24,7 +27,8 @@ impl Default for SyncConfig {
         Self {
             request_timeout_ms: 30_000,
             queue_flush_timeout_ms: 120_000,
-            storage_key: "chat-realtime:sync".into(),
+            storage_key: "nchat:sync-state".into(),
+            legacy_key: Some("chat-realtime:sync".into()),
             max_local_messages: 5_000,
         }
     }

@@ -7,6 +7,10 @@ impl TypingService {
     // ----- incoming -----------------------------------------------------------
 
     pub(super) fn is_visible(&self, user_id: &str) -> bool {
+        // The current user is never shown, also when set after their typing arrived.
+        if self.current_user_id.as_deref() == Some(user_id) {
+            return false;
+        }
         match self.privacy.typing_visibility {
             Visibility::Everyone => true,
             Visibility::Contacts => self.contacts.contains(user_id),

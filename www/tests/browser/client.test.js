@@ -247,8 +247,9 @@ test('bad input gives clear errors', async () => {
   throws(() => c.initialize({ ulr: 'http://x' }), TypeError, 'unknown key "ulr"');
   throws(() => c.initialize({ url: 42 }), TypeError, 'initialize(): options.url must be a string, got the number 42');
   throws(() => c.initialize({ reconnectDelayMs: -1 }), RangeError, 'options.reconnectDelayMs');
-  // No options object: refused, it does not reset the client to the defaults.
-  throws(() => c.initialize(undefined), TypeError, 'options must be a plain object, got undefined');
+  // No options object: the defaults, as nchat's `initialize(config = {})`; `null` is refused.
+  c.initialize();
+  equal(c.state, 'disconnected');
   for (const notPlain of [[], new Date(), () => {}]) {
     throws(() => c.initialize(notPlain), TypeError);
   }

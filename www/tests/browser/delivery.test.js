@@ -148,8 +148,8 @@ test('bad input gives clear errors', async () => {
   throws(() => handler(c, { batchMs: 5 }), TypeError, 'unknown key "batchMs"');
   throws(() => handler(c, { queue: {} }), TypeError, 'options.queue must be an OfflineQueueService');
   throws(() => handler(c, { readBatchMs: '1s' }), TypeError, 'options.readBatchMs');
-  throws(() => new DeliveryEventHandler(undefined, undefined), TypeError, 'new DeliveryEventHandler(): client must be a RealtimeClient');
-  throws(() => new DeliveryEventHandler({}, undefined), TypeError);
+  throws(() => new DeliveryEventHandler(7, undefined), TypeError, 'new DeliveryEventHandler(): clientOrConfig must be a RealtimeClient');
+  throws(() => new DeliveryEventHandler({}, {}), TypeError);
   const d = handler(c);
   throws(() => d.trackOutgoing('', 'general'), RangeError);
   const e = throws(() => d.trackOutgoing(42, 'general'), TypeError);

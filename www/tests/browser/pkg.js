@@ -7,6 +7,11 @@ await init();
 
 export const {
   RealtimeClient, PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, SyncService,
+  // nchat's module client and services (nchat.test.js).
+  realtimeClient, getPresenceService, initializePresenceService, resetPresenceService, getTypingService,
+  initializeTypingService, resetTypingService, getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue,
+  getSyncService, initializeSyncService, resetSyncService, getDeliveryEventHandler, initializeDeliveryHandler,
+  resetDeliveryHandler,
 } = pkg;
 
 /**

@@ -97,7 +97,7 @@ test('status and custom status reach the other user', async () => {
   const took = await waitUntil('the custom status expires for B', 4000, () => (presence(pb, 'ann')?.customStatus ?? null) === null);
   const clearedAfter = Date.now() - setAt;
   assert(clearedAfter >= 1400 && clearedAfter < 3000, `cleared ${clearedAfter} ms after it was set (expiry 1500 ms; waited ${took})`);
-  equal(pa.getCustomStatus(), undefined);
+  equal(pa.getCustomStatus(), null);
   equal(ownChanges.all().at(-1), null, JSON.stringify(ownChanges.all()));
 
   // Without an expiry it stays until cleared; clearing reaches B.
@@ -188,7 +188,7 @@ test('invisible user appears offline', async () => {
 
   // B's privacy view of A, once B knows A's settings: hidden.
   pb.setUserSettings('ann', { invisibleMode: true });
-  deepEqual(json(pb.canViewPresence('ben', 'ann')), {
+  deepEqual(json(await pb.canViewPresence('ben', 'ann')), {
     canViewPresence: false, canViewOnlineStatus: false, canViewLastSeen: false, isContact: false, isInvisible: true,
   });
   equal(presence(pb, 'ann').lastSeenAt ?? null, null);
@@ -206,7 +206,7 @@ test('privacy settings filter what the other user sees', async () => {
   pb.setUserSettings('ann', { visibility: 'contacts' });
   equal(statusOf(pb, 'ann'), 'offline');
   equal(changes.all().at(-1).status, 'offline');
-  const view = json(pb.canViewPresence('ben', 'ann'));
+  const view = json(await pb.canViewPresence('ben', 'ann'));
   equal(view.canViewPresence, false);
   equal(view.isContact, false);
   pb.setContacts(['ann']);
@@ -429,7 +429,7 @@ test('bad input is refused clearly and changes nothing', async () => {
   throws(() => p.setCustomStatus({}), undefined, 'clearCustomStatus');
   throws(() => p.setCustomStatus({ text: 'x', colour: 'red' }), TypeError, 'unknown key "colour"');
   throws(() => p.setCustomStatus({ text: 7 }), TypeError, 'text must be a string');
-  equal(p.getCustomStatus(), undefined);
+  equal(p.getCustomStatus(), null);
 
   throws(() => p.setInvisibleMode('yes'), TypeError, 'true or false');
   throws(() => p.updatePresenceSettings({ visibility: 'friends' }, undefined), RangeError, 'friends');
@@ -448,10 +448,11 @@ test('bad input is refused clearly and changes nothing', async () => {
   throws(() => p.onPresenceChange(5), TypeError, 'a function');
   throws(() => p.canViewPresence('ann', Symbol.for('x')), TypeError);
 
-  throws(() => service(a, { idleTimeout: 5 }), TypeError, 'unknown key "idleTimeout"');
+  throws(() => service(a, { idleTimeoutSeconds: 5 }), TypeError, 'unknown key "idleTimeoutSeconds"');
   throws(() => service(a, { idleTimeoutMs: -1 }), RangeError, 'non-negative');
   throws(() => service(a, { idleTimeoutMs: '5' }), TypeError, 'options.idleTimeoutMs');
-  throws(() => new PresenceService(null, undefined), TypeError, 'new PresenceService(): client must be a RealtimeClient');
+  // No client: nchat's form, on `realtimeClient`; anything else but a client or a config object is refused.
+  throws(() => new PresenceService(7, undefined), TypeError, 'new PresenceService(): clientOrConfig must be a RealtimeClient');
 
   // Malformed presence:changed from the server: dropped, nothing changes.
   const changes = new Recorder();

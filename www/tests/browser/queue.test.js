@@ -8,7 +8,7 @@ import {
   clearStorage, fireStorageEvent, fireWindowEvent, received, spawnControl, waitServerDown,
 } from './support.js';
 
-const KEY = 'chat-realtime:queue';
+const KEY = 'nchat:offline-queue';
 
 /** An OfflineQueueService of `c`, released after the test. */
 const queue = (c, options = {}) => own(new OfflineQueueService(c, options));
@@ -404,7 +404,7 @@ test('limits and bad input give clear errors and lose nothing', async () => {
   throws(() => queue(c, { maxMessages: '2' }), TypeError, 'options.maxMessages');
   throws(() => queue(c, { maxMessages: 0 }), RangeError);
   throws(() => queue(c, { maxMessages: 2.5 }), RangeError);
-  throws(() => new OfflineQueueService(42, undefined), TypeError, 'client must be a RealtimeClient');
+  throws(() => new OfflineQueueService(42, undefined), TypeError, 'clientOrConfig must be a RealtimeClient');
 
   const q = queue(c, { maxMessages: 2 });
   push(q, 'general', 'one');

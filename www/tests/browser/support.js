@@ -174,7 +174,9 @@ export function own(obj) {
 /** A client initialized against instance A with `extra` options, released after the test. */
 export function client(extra = {}) {
   const c = own(new RealtimeClient());
-  c.initialize({ url: serverUrl, qualityIntervalMs: 0, ...extra });
+  // The suites ride out server restarts with short reconnect delays: more
+  // attempts than nchat's default of 10 (tested in nchat.test.js).
+  c.initialize({ url: serverUrl, qualityIntervalMs: 0, maxReconnectAttempts: 1000, ...extra });
   return c;
 }
 
@@ -191,7 +193,7 @@ export async function connected(sub, extra = {}) {
  */
 export async function connectedB(sub) {
   const c = own(new RealtimeClient());
-  c.initialize({ url: serverUrlB, qualityIntervalMs: 0, reconnectDelayMs: 100, reconnectDelayMaxMs: 300 });
+  c.initialize({ url: serverUrlB, qualityIntervalMs: 0, reconnectDelayMs: 100, reconnectDelayMaxMs: 300, maxReconnectAttempts: 1000 });
   await c.connect(await token(sub));
   return c;
 }

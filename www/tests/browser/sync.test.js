@@ -36,7 +36,7 @@ test('reconnect sync flushes the queue then fetches what was missed', async () =
   deepEqual(contents(first.messages), ['before']);
   const since = sync.getLastSyncTime('general');
   assert(typeof since === 'number', `a last-sync time: ${since}`);
-  assert((localStorage.getItem('chat-realtime:sync') ?? '').includes('general'), 'persisted');
+  assert((localStorage.getItem('nchat:sync-state') ?? '').includes('general'), 'persisted');
   equal(events.count('sync:started'), 0, 'no sync on the first connect');
 
   // Everyone drops; bob is back quickly and writes while alice is away,

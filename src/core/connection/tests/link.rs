@@ -44,6 +44,7 @@ fn connects_with_auth_and_answers_pings() {
     assert!(fx.contains(&Effect::Connected {
         sid: "s1".into(),
         reconnected: false,
+        attempts: 0,
         was_offline: false
     }));
     c.on_frame("2", 900);
@@ -112,6 +113,7 @@ fn lost_link_reconnects_with_backoff_then_resets() {
     assert!(fx.contains(&Effect::Connected {
         sid: String::new(),
         reconnected: true,
+        attempts: 8,
         was_offline: false
     }));
     assert_eq!(c.reconnect_attempts(), 0);
@@ -202,8 +204,12 @@ fn offline_stops_attempts_and_online_tries_at_once() {
     assert!(drain(&mut c).contains(&Effect::Connected {
         sid: String::new(),
         reconnected: true,
+        attempts: 1,
         was_offline: true
     }));
+    // It stays set after the reconnect until the app clears it.
+    assert!(c.was_offline());
+    c.clear_was_offline();
     assert!(!c.was_offline());
 }
 

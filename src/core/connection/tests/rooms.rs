@@ -129,6 +129,7 @@ fn rooms_are_rejoined_in_order_before_connected_and_before_buffered_emits() {
     assert!(fx.contains(&Effect::Connected {
         sid: "s1".into(),
         reconnected: true,
+        attempts: 1,
         was_offline: false
     }));
     // The re-join answers are the connection's own: no app ack.

@@ -6,7 +6,7 @@
 use super::*;
 use crate::core::store::{KeyValueStore, StoreError};
 
-const LEADER: &str = "chat-realtime:queue:leader";
+const LEADER: &str = "nchat:offline-queue:leader";
 
 fn locked() -> QueueConfig {
     QueueConfig {

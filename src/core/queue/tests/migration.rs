@@ -120,3 +120,81 @@ fn migration_into_a_full_storage_uses_the_space_of_the_old_document() {
     assert_eq!(names(&q.drain_effects()), ["message:persisted"; 2]);
     assert_eq!(stored_contents(&store), ["first v2", "second v2"]);
 }
+
+#[test]
+fn what_an_earlier_build_stored_under_its_default_prefix_moves_to_nchats_key_once() {
+    const OLD: &str = "chat-realtime:queue";
+    // Entries written by an earlier build: queued under the old prefix.
+    let before = MemoryStore::new();
+    let mut old = open_with(
+        &before,
+        QueueConfig {
+            storage_key: OLD.into(),
+            quarantine_key: format!("{OLD}:quarantine"),
+            legacy_key: None,
+            ..QueueConfig::default()
+        },
+        7,
+    );
+    queue(&mut old, "one", 1);
+    queue(&mut old, "two", 2);
+    let old_keys: Vec<String> = before.keys();
+    assert_eq!(old_keys.len(), 2, "{old_keys:?}");
+    let store = MemoryStore::new();
+    for k in &old_keys {
+        store.put_raw(k, &before.raw(k).unwrap());
+    }
+    store.put_raw(&format!("{OLD}:quarantine"), "[]");
+    // An entry with the same id already under the new key wins (the same
+    // seed and clock give the same ids).
+    let newer = MemoryStore::new();
+    let mut q = open_with(
+        &newer,
+        QueueConfig {
+            legacy_key: None,
+            ..QueueConfig::default()
+        },
+        7,
+    );
+    queue(&mut q, "one", 1);
+    queue(&mut q, "two (newer)", 2);
+    let kept = old_keys[1].replace(OLD, KEY);
+    store.put_raw(&kept, &newer.raw(&kept).unwrap());
+    let q = open(&store);
+    assert_eq!(contents(&q), ["one", "two (newer)"]);
+    assert!(
+        store.keys().iter().all(|k| !k.starts_with(OLD)),
+        "{:?}",
+        store.keys()
+    );
+    assert_eq!(store.raw(QKEY).as_deref(), Some("[]"));
+    assert_eq!(stored(&store).len(), 2);
+    // With a key of the app's own, nothing of the old prefix is read.
+    let own = MemoryStore::new();
+    own.put_raw(&old_keys[0], &before.raw(&old_keys[0]).unwrap());
+    let q = open_with(
+        &own,
+        QueueConfig {
+            storage_key: "app:queue".into(),
+            quarantine_key: "app:queue:quarantine".into(),
+            legacy_key: None,
+            ..QueueConfig::default()
+        },
+        8,
+    );
+    assert!(contents(&q).is_empty());
+    assert!(own.raw(&old_keys[0]).is_some());
+}
+
+#[test]
+fn nchats_own_stored_queue_under_its_key_is_picked_up() {
+    let store = MemoryStore::new();
+    store.put_raw(
+        "nchat:offline-queue",
+        r#"{"version":1,"items":[{"id":"q_1_a","channelId":"general","content":"from nchat","type":"text","timestamp":1700000000000,"retries":0}]}"#,
+    );
+    let q = open(&store);
+    assert_eq!(contents(&q), ["from nchat"]);
+    assert_eq!(store.raw("nchat:offline-queue"), None);
+    assert_eq!(stored_contents(&store), ["from nchat"]);
+}

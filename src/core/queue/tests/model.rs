@@ -158,7 +158,7 @@ impl World {
             let ambiguous = self.ambiguous.get(cid).copied().unwrap_or(0);
             // With stale caches, a change written on a view that still shows
             // an entry another tab sent and removed brings it back.
-            let key = format!("chat-realtime:queue:m:{id}");
+            let key = format!("nchat:offline-queue:m:{id}");
             let resurrected = self
                 .store
                 .borrow()

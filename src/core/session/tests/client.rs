@@ -13,7 +13,7 @@ fn nothing_goes_out_before_the_ready_event_then_the_queue_flushes() {
         .unwrap();
     s.emit("custom", Some(r#"{"a":1}"#), 1).unwrap();
     drain(&mut s);
-    s.connect("tok", 2).unwrap();
+    s.connect(Some("tok"), 2).unwrap();
     handshake(&mut s, 3);
     let before = frames(&drain(&mut s));
     assert!(before.iter().all(|f| !f.starts_with("42")), "{before:?}");
@@ -116,7 +116,7 @@ fn completions_keep_their_typed_errors() {
 #[test]
 fn a_refused_token_fails_connect_and_reports_auth() {
     let mut s = session();
-    let t = s.connect("bad", 0).unwrap();
+    let t = s.connect(Some("bad"), 0).unwrap();
     s.handle_socket_open(0);
     s.handle_socket_frame(OPEN, 0);
     s.handle_socket_frame(r#"44{"message":"invalid token"}"#, 1);
@@ -136,7 +136,10 @@ fn commands_before_initialize_and_on_gone_services_are_refused() {
         s.emit("x", None, 0).unwrap_err(),
         SessionError::NotInitialized
     );
-    assert_eq!(s.connect("t", 0).unwrap_err().code(), "not_initialized");
+    assert_eq!(
+        s.connect(Some("t"), 0).unwrap_err().code(),
+        "not_initialized"
+    );
     let p = s
         .attach_presence(Default::default(), PresenceAttach::default(), 0)
         .unwrap();
@@ -166,7 +169,7 @@ fn initializing_again_fails_what_waited_and_keeps_the_services() {
         .unwrap();
     connect(&mut s, 0);
     let pending = s.emit_with_ack("x", None, None, 1).unwrap();
-    let waiting = s.connect("tok2", 2).unwrap();
+    let waiting = s.connect(Some("tok2"), 2).unwrap();
     s.initialize(
         ClientConfig {
             connection: ConnectionConfig {
@@ -195,7 +198,7 @@ fn initializing_again_fails_what_waited_and_keeps_the_services() {
 #[test]
 fn a_socket_that_cannot_open_is_a_transport_error_then_a_retry() {
     let mut s = session();
-    s.connect("tok", 0).unwrap();
+    s.connect(Some("tok"), 0).unwrap();
     assert!(drain(&mut s)
         .iter()
         .any(|o| matches!(o, Output::Open { .. })));
@@ -208,4 +211,64 @@ fn a_socket_that_cannot_open_is_a_transport_error_then_a_retry() {
     );
     assert_eq!(s.connection().unwrap().state(), ConnState::Reconnecting);
     assert!(s.next_deadline().is_some());
+}
+
+#[test]
+fn reconnection_is_reported_with_its_attempts_and_was_offline_stays_until_cleared() {
+    let reconnected = |out: &[Output]| -> Vec<Event> {
+        events_of(out, Handle::CLIENT)
+            .into_iter()
+            .filter(|e| matches!(e, Event::Reconnected { .. }))
+            .collect()
+    };
+    let mut s = session();
+    // The first connection is not a reconnection.
+    assert!(reconnected(&connect(&mut s, 1)).is_empty());
+    // A lost link, one attempt later connected again.
+    let at = drop_and_reconnect(&mut s, 10);
+    s.handle_socket_frame(READY, at);
+    assert_eq!(
+        reconnected(&drain(&mut s)),
+        [Event::Reconnected {
+            attempts: 1,
+            was_offline: false
+        }]
+    );
+    // Offline, then online: reported with wasOffline, which stays set
+    // after the reconnect until the app clears it.
+    s.handle_online(false, at + 1);
+    s.handle_online(true, at + 2);
+    open_until_ready(&mut s, at + 2);
+    let out = drain(&mut s);
+    assert!(matches!(
+        reconnected(&out)[..],
+        [Event::Reconnected {
+            was_offline: true,
+            ..
+        }]
+    ));
+    assert!(s.connection().is_some_and(|c| c.was_offline()));
+    s.clear_was_offline(at + 3).unwrap();
+    assert!(s.connection().is_some_and(|c| !c.was_offline()));
+}
+
+#[test]
+fn connect_without_a_token_reuses_the_last_one() {
+    let mut s = session();
+    assert!(s.connect(None, 1).is_err(), "no token yet");
+    connect(&mut s, 2);
+    s.disconnect(3).unwrap();
+    drain(&mut s);
+    let t = s.connect(None, 4).unwrap();
+    handshake(&mut s, 4);
+    let out = drain(&mut s);
+    assert!(
+        frames(&out)
+            .iter()
+            .any(|f| f.starts_with("40") && f.contains(r#""token":"tok""#)),
+        "{:?}",
+        frames(&out)
+    );
+    s.handle_socket_frame(READY, 5);
+    assert_eq!(outcome(&drain(&mut s), t), Ok(Answer::Unit));
 }

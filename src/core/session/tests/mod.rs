@@ -110,7 +110,7 @@ fn has_outcome(outputs: &[Output], ticket: Ticket) -> bool {
 /// Connects at `now` up to the ready event (answering no room); returns
 /// the outputs from the ready event on.
 fn connect(s: &mut Session, now: Millis) -> Vec<Output> {
-    let t = s.connect("tok", now).unwrap();
+    let t = s.connect(Some("tok"), now).unwrap();
     open_until_ready(s, now);
     let out = drain(s);
     assert_eq!(outcome(&out, t), Ok(Answer::Unit));

@@ -229,3 +229,27 @@ fn delivery_follows_its_queue_from_pending_to_sent() {
     s.detach(q, 4);
     assert!(s.delivery_attach_queue(d, Some(q)).is_err());
 }
+
+#[test]
+fn the_app_can_set_the_current_user_over_the_connections_and_give_it_back() {
+    let mut s = session();
+    let p = s
+        .attach_presence(PresenceConfig::default(), PresenceAttach::default(), 0)
+        .unwrap();
+    let t = s
+        .attach_typing(TypingConfig::default(), None, TypingPrivacy::default(), 0)
+        .unwrap();
+    s.presence_set_user(p, Some("u7"), 1).unwrap();
+    s.typing_set_user(t, Some("u7"), 1).unwrap();
+    // The connection's user (the ready event names "me") does not replace it.
+    connect(&mut s, 10);
+    assert_eq!(s.presence(p).unwrap().current_user_id(), Some("u7"));
+    assert_eq!(s.typing(t).unwrap().current_user_id(), Some("u7"));
+    // None: the connection's user again.
+    s.presence_set_user(p, None, 11).unwrap();
+    s.typing_set_user(t, None, 11).unwrap();
+    assert_eq!(s.presence(p).unwrap().current_user_id(), Some("me"));
+    assert_eq!(s.typing(t).unwrap().current_user_id(), Some("me"));
+    // An empty id is refused.
+    assert!(s.presence_set_user(p, Some(""), 12).is_err());
+}

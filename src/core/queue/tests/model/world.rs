@@ -11,7 +11,7 @@ use super::{config, Op, Reply, TABS};
 use crate::core::queue::*;
 use crate::core::Millis;
 
-const LEADER: &str = "chat-realtime:queue:leader";
+const LEADER: &str = "nchat:offline-queue:leader";
 
 pub(super) struct Tab {
     pub(super) q: OfflineQueueService,

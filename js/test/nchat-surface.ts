@@ -1,0 +1,379 @@
+// nchat's public surface (nself-org/chat, frontend/src/services/realtime/), used the way nchat's
+// services and hooks use it, compiled with `tsc --strict --noEmit` against the built package
+// (`make surface-test`). A member that is missing, or whose signature or return type differs from
+// nchat's, fails to compile. Each known gap is one line after a `@ts-expect-error` saying why (the
+// same as docs/nchat-surface.md): once it is implemented the marker is unused, which fails too, so
+// the marker goes and the line becomes a check.
+import {
+  realtimeClient, DeliveryEventHandler, OfflineQueueService, PresenceService, SyncService, TypingService,
+  getDeliveryEventHandler, getOfflineQueueService, getPresenceService, getSyncService, getTypingService,
+  initializeDeliveryHandler, initializeOfflineQueue, initializePresenceService, initializeSyncService,
+  initializeTypingService, resetDeliveryHandler, resetOfflineQueue, resetPresenceService, resetSyncService,
+  resetTypingService,
+} from '../../pkg/index.js';
+import type {
+  AuthResponse, ConnectionQuality, ConnectionStateListener, CustomStatus, FilteredUserPresence, DeliveryEventListener, DeliveryHandlerConfig,
+  DeviceInfo, ErrorListener, OfflineQueueConfig, OfflineStatusListener, PresenceServiceConfig, PresenceSettings,
+  PresenceSettingsInput, PresenceStatus, PresenceVisibility, PresenceVisibilityResult, QueueEventListener,
+  QueueEventType, QueuedMessage, QueuedMessageType, RealtimeClientConfig, RealtimeConnectionState, RealtimeError,
+  ReconnectionListener, RoomType, ServerHandshake, SyncEventType, SyncResult, SyncServiceConfig, SyncStatus,
+  TypingChangeListener, TypingPrivacySettings, TypingRoomType, TypingServiceConfig, TypingUser, UserPresence,
+} from '../../pkg/index.js';
+import {
+  // @ts-expect-error missing: RoomsService (room membership, members and messages need a rooms service in Rust core)
+  RoomsService, getRoomsService, initializeRoomsService, resetRoomsService,
+} from '../../pkg/index.js';
+import {
+  // @ts-expect-error missing: the integration service (it orchestrates RoomsService and RoomManager, missing)
+  getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
+} from '../../pkg/index.js';
+import {
+  // @ts-expect-error missing: RoomManager (room-manager.service.ts)
+  getRoomManager, initializeRoomManager, resetRoomManager,
+} from '../../pkg/index.js';
+import {
+  // @ts-expect-error missing: conflict resolution (conflict-resolution.service.ts)
+  getConflictResolutionService,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing: nchat's room, sync-message and integration types (with the services above)
+  Room, RoomMember, RoomVisibility, MessageEvent, RoomsServiceConfig, SyncMessage, SyncChannel, ConflictResolution,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing: IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener (integration service)
+  IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing: the rooms service's listener types
+  RoomJoinListener, RoomLeaveListener, MessageListener, RoomStateListener,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing: PresenceSubscriptionOptions
+  PresenceSubscriptionOptions,
+} from '../../pkg/index.js';
+import {
+  // @ts-expect-error missing: DEFAULT_PRESENCE_SETTINGS (nchat's GraphQL module's defaults)
+  DEFAULT_PRESENCE_SETTINGS,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing: TypingContext, TypingUserWithPrivacy, QueuedAttachment
+  TypingContext, TypingUserWithPrivacy, QueuedAttachment,
+} from '../../pkg/index.js';
+import type {
+  // @ts-expect-error missing (branch wire): the delivery wire payloads
+  BatchReadPayload, DeliverySyncRequest, DeliverySyncResponse,
+} from '../../pkg/index.js';
+
+/** A value of type `T` to use as an argument (never called at run time: this file is only compiled). */
+declare function a<T>(): T;
+/** Consumes a value. */
+declare function use(...values: unknown[]): void;
+
+// ---- realtime-client.ts ---------------------------------------------------------------------------
+
+{
+  const c = realtimeClient;
+  const config: RealtimeClientConfig = {
+    url: 'http://localhost:3101', autoReconnect: true, maxReconnectAttempts: 10, reconnectDelay: 1000,
+    maxReconnectDelay: 30000, timeout: 20000, debug: false,
+  };
+  c.initialize(config);
+  c.initialize();
+  c.initialize({ debug: true, ...a<Partial<RealtimeClientConfig>>() });
+  // @ts-expect-error missing: `token` in the config (pass it to connect(token))
+  c.initialize({ token: 'jwt' });
+  // @ts-expect-error missing: `device` in the config (the client detects the device itself)
+  c.initialize({ device: a<DeviceInfo>() });
+  // @ts-expect-error missing: `transports` (this client speaks WebSocket only)
+  c.initialize({ transports: ['websocket'] });
+  const connected: Promise<void> = c.connect('jwt');
+  const again: Promise<void> = c.connect();
+  const reconnected: Promise<void> = c.reconnect();
+  c.disconnect();
+  c.updateToken('jwt');
+  const off1: () => void = c.on<{ id: string }>('message:new', (data) => use(data.id));
+  const off2: () => void = c.on('message:new', (data) => use(data));
+  c.off<{ id: string }>('message:new', (data) => use(data.id));
+  c.once<{ id: string }>('message:new', (data) => use(data.id));
+  c.emit('typing:start');
+  c.emit<{ roomName: string }>('room:join', { roomName: 'channel:general' });
+  c.emit<{ roomName: string }, { id: string }>('room:join', { roomName: 'channel:general' }, (response) => {
+    const ok: boolean = response.success;
+    const data: { id: string } | undefined = response.data;
+    const code: string | undefined = response.error?.code;
+    const message: string | undefined = response.error?.message;
+    use(ok, data, code, message);
+  });
+  const acked: Promise<{ id: string }> = c.emitAsync<{ content: string }, { id: string }>('message:send', { content: 'x' });
+  const acked2: Promise<unknown> = c.emitAsync('ping', undefined, 5000);
+  const offState: () => void = c.onConnectionStateChange((state: RealtimeConnectionState) => use(state === 'authenticated'));
+  const offError: () => void = c.onError((error: RealtimeError) => use(error.code, error.message, error.details));
+  const offOnline: () => void = c.onOfflineStatusChange((isOnline: boolean) => use(isOnline));
+  const offReconnect: () => void = c.onReconnection((attemptNumber: number, wasOffline: boolean) => use(attemptNumber, wasOffline));
+  const isOnline: boolean = c.isOnline;
+  const wasOffline: boolean = c.wasOffline;
+  c.clearWasOffline();
+  const quality: ConnectionQuality = c.connectionQuality;
+  const latency: number | null = c.averageLatency;
+  const isConnected: boolean = c.isConnected;
+  const isAuthenticated: boolean = c.isAuthenticated;
+  const state: RealtimeConnectionState = c.state;
+  const socketId: string | undefined = c.socketId;
+  // @ts-expect-error missing: `auth` (the server's authenticated event is not kept; userId is)
+  const auth: AuthResponse | null = c.auth;
+  const attempts: number = c.reconnectAttemptCount;
+  c.destroy();
+  const error: RealtimeError = { code: 'CONNECTION_FAILED', message: 'Failed to connect' };
+  const listeners: [ConnectionStateListener, ErrorListener, OfflineStatusListener, ReconnectionListener] = [
+    (s) => use(s), (e) => use(e.code), (o) => use(o), (n, w) => use(n, w),
+  ];
+  const handshake: ServerHandshake = { socketId: 's', serverTime: 't', protocolVersion: '1' };
+  const device: DeviceInfo = { type: 'web', os: 'Linux', browser: 'Firefox' };
+  const states: RealtimeConnectionState[] = ['disconnected', 'connecting', 'connected', 'authenticated', 'reconnecting', 'error', 'offline'];
+  use(connected, again, reconnected, off1, off2, acked, acked2, offState, offError, offOnline, offReconnect, isOnline, wasOffline,
+    quality, latency, isConnected, isAuthenticated, state, socketId, auth, attempts, error, listeners, handshake, device, states);
+}
+
+// ---- presence.service.ts --------------------------------------------------------------------------
+
+{
+  const config: PresenceServiceConfig = { enableIdleDetection: true, idleTimeout: 300_000, heartbeatInterval: 30_000, debug: false };
+  const p: PresenceService = getPresenceService(config);
+  const p2: PresenceService = initializePresenceService({ debug: true });
+  resetPresenceService();
+  const p3 = new PresenceService();
+  const p4 = new PresenceService(config);
+  // @ts-expect-error missing: enablePrivacyFiltering, graphqlEndpoint, getAuthToken (settings and contacts come from the app, not GraphQL)
+  getPresenceService({ enablePrivacyFiltering: true, graphqlEndpoint: '/api/graphql' });
+  p.setCurrentUserId('u1');
+  p.setCurrentUserId(null);
+  p.initialize();
+  p.destroy();
+  p.setStatus('busy');
+  p.setCustomStatus({ text: 'In a meeting', emoji: '📅', expiresAt: new Date() });
+  p.setCustomStatus({ text: 'Lunch', expiresAt: null });
+  p.setCustomStatus(null);
+  p.clearCustomStatus();
+  const status: PresenceStatus = p.getStatus();
+  const custom: CustomStatus | null = p.getCustomStatus();
+  p.subscribeToUsers(['u2']);
+  p.unsubscribeFromUsers(['u2']);
+  const presence: UserPresence | undefined = p.getPresence('u2');
+  const fetched: Promise<Map<string, UserPresence>> = p.fetchPresence(['u2']);
+  const offPresence: () => void = p.onPresenceChange((changed: UserPresence) => use(changed.userId, changed.status, changed.lastSeenAt));
+  // @ts-expect-error missing: startHeartbeat (the heartbeat runs by itself while connected)
+  p.startHeartbeat();
+  // @ts-expect-error missing: stopHeartbeat
+  p.stopHeartbeat();
+  const initialized: boolean = p.initialized;
+  const all: Map<string, UserPresence> = p.getAllPresences();
+  const subscribed: string[] = p.getSubscribedUserIds();
+  // @ts-expect-error missing: getPresenceSettings(userId) (other users' settings are given by the app: setUserSettings)
+  const settingsOf: Promise<PresenceSettings | null> = p.getPresenceSettings('u2');
+  const updated: Promise<PresenceSettings | null> = p.updatePresenceSettings('u1', { invisibleMode: true } as PresenceSettingsInput);
+  const view: Promise<PresenceVisibilityResult> = p.canViewPresence('u1', 'u2');
+  const visible: Promise<Map<string, FilteredUserPresence>> = p.getVisiblePresence('u1', ['u2']);
+  visible.then((m) => use(m.get('u2')?.canViewLastSeen, m.get('u2')?.isFiltered));
+  const invisible: Promise<boolean> = p.setInvisibleMode(true);
+  const isInvisible: boolean = p.isInvisibleModeEnabled();
+  const own: PresenceSettings | null = p.getOwnPresenceSettings();
+  // @ts-expect-error missing: refreshContacts (contacts come from the app: setContacts)
+  const refreshed: Promise<void> = p.refreshContacts();
+  const isContact: boolean = p.isUserContact('u2');
+  // @ts-expect-error missing: getCachedContacts
+  const contacts: string[] = p.getCachedContacts();
+  // @ts-expect-error missing: clearPresenceSettingsCache
+  p.clearPresenceSettingsCache();
+  p.clearContactsCache();
+  // @ts-expect-error missing: clearPrivacyCaches
+  p.clearPrivacyCaches();
+  // @ts-expect-error missing: UserPresence.device (the real server sends none)
+  use(presence?.device);
+  // @ts-expect-error missing: UserPresence.isFiltered
+  use(presence?.isFiltered);
+  const visibility: PresenceVisibility = 'contacts';
+  use(p2, p3, p4, status, custom, fetched, offPresence, initialized, all, subscribed, settingsOf, updated, view, visible,
+    invisible, isInvisible, own, refreshed, isContact, contacts, visibility);
+}
+
+// ---- typing.service.ts ----------------------------------------------------------------------------
+
+{
+  const privacy: TypingPrivacySettings = { broadcastTyping: true, typingVisibility: 'everyone' };
+  const config: TypingServiceConfig = {
+    typingTimeout: 5000, debounceInterval: 300, throttleInterval: 1000, batchUpdateInterval: 500, debug: false,
+    privacySettings: privacy,
+  };
+  const t: TypingService = getTypingService(config);
+  const t2: TypingService = initializeTypingService({ debug: true });
+  resetTypingService();
+  const t3 = new TypingService();
+  // @ts-expect-error missing: enablePrivacyFiltering (privacy always applies)
+  getTypingService({ enablePrivacyFiltering: false });
+  t.setCurrentUserId('u1');
+  t.setCurrentUserId(null);
+  t.updatePrivacySettings({ broadcastTyping: false });
+  t.setContacts(['u2']);
+  // @ts-expect-error missing: addContact (setContacts replaces the list)
+  t.addContact('u3');
+  // @ts-expect-error missing: removeContact
+  t.removeContact('u3');
+  // @ts-expect-error missing: isContact
+  const isContact: boolean = t.isContact('u2');
+  t.initialize();
+  t.destroy();
+  t.startTyping('general');
+  t.startTyping('general', 't1');
+  t.startTypingInDM('d1');
+  t.startTypingInDM('d1', 'u2');
+  t.startTypingInThread('general', 't1');
+  t.stopTyping();
+  t.stopTyping('general', 't1');
+  t.stopTypingInDM();
+  t.stopTypingInDM('d1');
+  t.handleInputChange('general', 'hi');
+  t.handleInputChange('general', 'hi', 't1');
+  t.handleDMInputChange('d1', 'hi', 'u2');
+  const users: TypingUser[] = t.getTypingUsers('general', 't1');
+  const dmUsers: TypingUser[] = t.getTypingUsersInDM('d1');
+  const roomUsers: TypingUser[] = t.getTypingUsersInRoom('general', 'thread', 't1');
+  const text: string | null = t.getTypingText('general');
+  const dmText: string | null = t.getTypingTextInDM('d1');
+  const has: boolean = t.hasTypingUsers('general', 't1');
+  const hasDm: boolean = t.hasTypingUsersInDM('d1');
+  const listener: TypingChangeListener = (roomName: string, changed: TypingUser[], threadId?: string) => use(roomName, changed, threadId);
+  const offTyping: () => void = t.onTypingChange(listener);
+  const offRoom: () => void = t.onRoomTypingChange('general', 'channel', listener, undefined);
+  const dmKey: string = TypingService.getDMRoomKey('u2', 'u1');
+  const initialized: boolean = t.initialized;
+  const isTyping: boolean = t.isTyping;
+  // @ts-expect-error missing: currentContext
+  const context = t.currentContext;
+  const settings: TypingPrivacySettings = t.privacySettings;
+  // @ts-expect-error missing: getActiveTypingRooms
+  const rooms: string[] = t.getActiveTypingRooms();
+  // @ts-expect-error missing: clearRoomTypingState
+  t.clearRoomTypingState('general', 'channel');
+  t.clearAllTypingState();
+  const roomType: TypingRoomType = 'dm';
+  const user = users[0];
+  use(user.userId, user.userName, user.userAvatar, user.startedAt.getTime());
+  use(t2, t3, isContact, dmUsers, roomUsers, text, dmText, has, hasDm, offTyping, offRoom, dmKey, initialized, isTyping,
+    context, settings, rooms, roomType);
+}
+
+// ---- rooms.service.ts -----------------------------------------------------------------------------
+
+{
+  // @ts-expect-error differs: RoomType here is the typing room's ('channel' | 'thread' | 'dm'); RoomsService is missing
+  const roomType: RoomType = 'group-dm';
+  use(roomType, RoomsService, getRoomsService, initializeRoomsService, resetRoomsService);
+}
+
+// ---- offline-queue.ts -----------------------------------------------------------------------------
+
+{
+  const config: OfflineQueueConfig = { maxQueueSize: 100, maxRetries: 5, baseRetryDelay: 1000, maxRetryDelay: 30000, debug: false, storageKey: 'nchat:offline-queue' };
+  const q: OfflineQueueService = getOfflineQueueService(config);
+  const q2: OfflineQueueService = initializeOfflineQueue({ debug: true });
+  resetOfflineQueue();
+  const q3 = new OfflineQueueService();
+  q.initialize();
+  q.destroy();
+  const type: QueuedMessageType = 'text';
+  const queued: QueuedMessage = q.queueMessage({ channelId: 'general', content: 'hi', type, threadId: 't1', mentions: ['u2'], clientMessageId: 'c1' });
+  // @ts-expect-error missing: attachments on queued messages
+  q.queueMessage({ channelId: 'general', content: 'hi', type: 'file', attachments: [] });
+  use(queued.id, queued.channelId, queued.content, queued.type, queued.threadId, queued.mentions, queued.clientMessageId, queued.lastError);
+  // @ts-expect-error differs: QueuedMessage has createdAt, not timestamp
+  use(queued.timestamp);
+  // @ts-expect-error differs: QueuedMessage has retryCount, not retries
+  use(queued.retries);
+  // @ts-expect-error missing: lastRetryAt
+  use(queued.lastRetryAt);
+  const all: QueuedMessage[] = q.getQueuedMessages();
+  const ofChannel: QueuedMessage[] = q.getQueuedMessagesForChannel('general');
+  const one: QueuedMessage | undefined = q.getQueuedMessage('q1');
+  const removed: boolean = q.removeFromQueue('q1');
+  // @ts-expect-error missing: updateQueuedMessage (stored entries are the queue's own)
+  const changed: boolean = q.updateQueuedMessage('q1', { content: 'edited' });
+  const length: number = q.getQueueLength();
+  const empty: boolean = q.isEmpty();
+  q.clearQueue();
+  const flushed: Promise<{ sent: number; failed: number }> = q.flushQueue();
+  const offQueue: () => void = q.subscribe((event: QueueEventType) => use(event === 'queue:flushed'));
+  q.subscribe(a<(event: QueueEventType, data?: { message?: QueuedMessage; error?: string; count?: number }) => void>());
+  const listener: QueueEventListener = (event, data) => use(event, data);
+  const initialized: boolean = q.initialized;
+  const flushing: boolean = q.flushing;
+  use(q2, q3, all, ofChannel, one, removed, changed, length, empty, flushed, offQueue, listener, initialized, flushing);
+}
+
+// ---- sync.service.ts ------------------------------------------------------------------------------
+
+{
+  const config: SyncServiceConfig = { autoSyncOnReconnect: true, syncTimeout: 30000, debug: false, storageKey: 'nchat:sync-state' };
+  const s: SyncService = getSyncService(config);
+  const s2: SyncService = initializeSyncService({ debug: true });
+  resetSyncService();
+  const s3 = new SyncService();
+  // @ts-expect-error missing: maxMessagesPerChannel (the server's page size applies)
+  getSyncService({ maxMessagesPerChannel: 50 });
+  s.initialize();
+  s.destroy();
+  const result: Promise<SyncResult> = s.syncOnReconnect();
+  const last: number | null = s.getLastSyncTimestamp();
+  const channelLast: number | null = s.getChannelSyncTimestamp('general');
+  const messages = s.syncMessages('general');
+  // @ts-expect-error missing: syncMessages' `since` (each channel's last sync time is kept)
+  s.syncMessages('general', 0);
+  // @ts-expect-error missing: syncChannels (one step of syncOnReconnect)
+  const channels: Promise<{ synced: number; errors: number }> = s.syncChannels();
+  // @ts-expect-error missing: syncPresence (one step of syncOnReconnect)
+  const presence: Promise<{ synced: number }> = s.syncPresence();
+  // @ts-expect-error missing: reconcileConflicts (conflicts are resolved by syncMessages)
+  const resolution = s.reconcileConflicts(a<SyncMessage>(), a<SyncMessage>());
+  const off: () => void = s.subscribe((event: SyncEventType, data) => use(event, data));
+  // @ts-expect-error differs: a failed sync is 'sync:error' here, not 'sync:failed'
+  const failed: SyncEventType = 'sync:failed';
+  const initialized: boolean = s.initialized;
+  // @ts-expect-error missing: syncStatus
+  const status: SyncStatus = s.syncStatus;
+  const syncing: boolean = s.isSyncing;
+  // @ts-expect-error missing: cancelSync
+  s.cancelSync();
+  const statuses: SyncStatus[] = ['idle', 'syncing', 'completed', 'failed'];
+  use(s2, s3, result, last, channelLast, messages, channels, presence, resolution, off, failed, initialized, status, syncing, statuses);
+}
+
+// ---- delivery.ts ----------------------------------------------------------------------------------
+
+{
+  const config: DeliveryHandlerConfig = { debug: false, batchReadInterval: 1000 };
+  const d: DeliveryEventHandler = getDeliveryEventHandler(config);
+  const d2: DeliveryEventHandler = initializeDeliveryHandler({ debug: true });
+  resetDeliveryHandler();
+  const d3 = new DeliveryEventHandler();
+  // @ts-expect-error missing (branch wire): autoSyncOnReconnect, batchReadAck
+  getDeliveryEventHandler({ autoSyncOnReconnect: true, batchReadAck: true });
+  d.initialize();
+  d.destroy();
+  const ready: boolean = d.isReady();
+  const listener: DeliveryEventListener = (event, data) => use(event, data);
+  const off: () => void = d.subscribe(listener);
+  d.trackOutgoingMessage('c1', 'general');
+  d.trackOutgoingMessage('c2', 'general', 3);
+  d.acknowledgeRead('m1', 'general');
+  const synced: Promise<unknown> = d.syncDeliveryStatus(['m1']);
+  use(d2, d3, ready, off, synced);
+}
+
+// ---- realtime-integration.service.ts, room-manager.service.ts, conflict-resolution.service.ts -----
+
+use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration, getRoomManager, initializeRoomManager,
+  resetRoomManager, getConflictResolutionService);
+use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
+  a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(),
+  a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),
+  a<DeliverySyncResponse>(), a<StatusChangeListener>(), a<RoomJoinListener>(), a<RoomLeaveListener>(), a<MessageListener>(),
+  a<RoomStateListener>(), a<PresenceSubscriptionOptions>(), DEFAULT_PRESENCE_SETTINGS);
