@@ -11,3 +11,7 @@ export { DeliveryEventHandler } from './delivery.js';
 export { OfflineQueueService } from './queue.js';
 export { SyncService } from './sync.js';
 export type * from './types.js';
+export {
+  ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
+} from './conflict.js';
+export type * from './conflict.js';
