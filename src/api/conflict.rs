@@ -2,16 +2,17 @@
 //! ([`crate::core::conflict`]) of the client's session, its history in
 //! `localStorage`. Entities, detections and choices come as JavaScript
 //! values and go into the core as JSON; results come back the same way.
+//! Every operation is one [`Command`] through one path (small wasm).
 
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, Field, Kind, U32_MAX};
-use super::hub::{ApiError, Hub, ServiceRef};
+use super::hub::{Hub, ServiceRef};
 use super::js::to_js;
-use crate::core::conflict::{ConflictConfig, ConflictError, ConflictService, STRATEGIES};
+use super::ops::Op;
+use crate::core::conflict::{Command, ConflictConfig, STRATEGIES};
 use crate::core::json::{self, Value};
-use crate::core::session::{Handle, ServiceKind, SessionError};
-use crate::core::Millis;
+use crate::core::session::{Handle, ServiceKind};
 
 const OPTIONS: &[Field] = &[
     opt("defaultStrategy", Kind::OneOf(&STRATEGIES)),
@@ -68,95 +69,53 @@ impl ConflictResolutionService {
         })
     }
 
-    /// Runs a command on the machine, then pumps (its events go out now).
-    fn run<T>(
+    /// Runs operation `op` (a `Conflict…` code) with its arguments: its
+    /// value (`undefined` for none; `subscribe` only checks the service is
+    /// live before JavaScript adds the listener).
+    pub(crate) fn call(
         &self,
-        f: impl FnOnce(&mut ConflictService, Millis) -> Result<T, ConflictError>,
-    ) -> Result<T, JsValue> {
-        self.svc
-            .run(|s, h, now| s.conflict(h, now, f))
-            .map_err(|e| e.to_js(None))
-    }
-
-    /// Reads the machine.
-    fn read<T>(&self, f: impl FnOnce(&ConflictService) -> T) -> Result<T, JsValue> {
-        self.svc
-            .read(|s, h| s.conflict_ref(h).ok().map(f))
-            .ok_or_else(|| {
-                ApiError::Session(SessionError::Disposed(ServiceKind::Conflict)).to_js(None)
-            })
-    }
-
-    /// Loads the stored history (once).
-    pub fn initialize(&self) -> Result<(), JsValue> {
-        self.run(|c, _| Ok(c.initialize()))
-    }
-
-    /// Stores the history; `initialize` may run again.
-    pub fn destroy(&self) -> Result<(), JsValue> {
-        self.run(|c, _| Ok(c.destroy()))
-    }
-
-    /// Whether it is initialized.
-    pub fn initialized(&self) -> bool {
-        self.read(ConflictService::initialized).unwrap_or(false)
-    }
-
-    /// `ConflictDetectionResult` of an entity.
-    pub fn detect_conflict(&self, entity: JsValue) -> Result<JsValue, JsValue> {
-        let e = value(&entity, "entity")?;
-        self.run(|c, _| c.detect(e)).map(|v| to_js(&v))
-    }
-
-    /// `ConflictResolutionResult` of a detection.
-    pub fn resolve_conflict(
-        &self,
-        detection: JsValue,
-        strategy: JsValue,
-        choice: JsValue,
+        op: Op,
+        a: JsValue,
+        b: JsValue,
+        c: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let d = value(&detection, "detection")?;
-        let strategy = args::opt_id(&strategy, "strategy")?;
-        let choice = match choice.is_undefined() {
-            true => None,
-            false => Some(value(&choice, "userChoice")?),
+        let command = match op {
+            Op::ConflictInitialize => Command::Initialize,
+            Op::ConflictDestroy => Command::Destroy,
+            Op::ConflictInitialized => Command::Initialized,
+            Op::ConflictSubscribe => Command::Initialized,
+            Op::ConflictDetectConflict => Command::Detect(value(&a, "entity")?),
+            Op::ConflictResolveConflict => Command::Resolve(
+                value(&a, "detection")?,
+                args::opt_id(&b, "strategy")?,
+                match c.is_undefined() {
+                    true => None,
+                    false => Some(value(&c, "userChoice")?),
+                },
+            ),
+            Op::ConflictAutoResolve => Command::AutoResolve(value(&a, "detection")?),
+            Op::ConflictGetHistory => Command::History(
+                args::opt_id(&a, "filter.type")?,
+                args::opt_count(&b, "filter.limit", U32_MAX)?.map(|n| n as usize),
+            ),
+            Op::ConflictGetHistoryEntry => Command::Entry(args::string(&a, "id")?),
+            Op::ConflictClearHistory => Command::Clear,
+            Op::ConflictGetStats => Command::Stats,
+            _ => {
+                return Err(super::js::coded(
+                    "unknown_op",
+                    "chat-realtime: unknown operation",
+                ))
+            }
         };
-        self.run(|c, now| c.resolve(&d, strategy.as_deref(), choice, now))
-            .map(|v| to_js(&v))
-    }
-
-    /// The resolution of a low-severity detection, else `null`.
-    pub fn auto_resolve(&self, detection: JsValue) -> Result<JsValue, JsValue> {
-        let d = value(&detection, "detection")?;
-        self.run(|c, now| c.auto_resolve(&d, now))
-            .map(|v| v.map_or(JsValue::NULL, |v| to_js(&v)))
-    }
-
-    /// The history, newest first, of one type and at most `limit` entries.
-    pub fn get_history(&self, kind: JsValue, limit: JsValue) -> Result<JsValue, JsValue> {
-        let kind = args::opt_id(&kind, "filter.type")?;
-        let limit = args::opt_count(&limit, "filter.limit", U32_MAX)?;
-        self.read(|c| to_js(&c.history(kind.as_deref(), limit.map(|n| n as usize))))
-    }
-
-    /// The newest history entry of `id`, else `undefined`.
-    pub fn get_history_entry(&self, id: JsValue) -> Result<JsValue, JsValue> {
-        let id = args::string(&id, "id")?;
-        self.read(|c| c.history_entry(&id).map_or(JsValue::UNDEFINED, to_js))
-    }
-
-    /// Empties the history, in storage too.
-    pub fn clear_history(&self) -> Result<(), JsValue> {
-        self.run(|c, _| Ok(c.clear_history()))
-    }
-
-    /// The counts over the history.
-    pub fn get_stats(&self) -> Result<JsValue, JsValue> {
-        self.read(|c| to_js(&c.stats()))
-    }
-
-    /// Checks the service is live before JavaScript adds a listener.
-    pub fn subscribe(&self) -> Result<(), JsValue> {
-        self.read(|_| ())
+        let subscribe = op == Op::ConflictSubscribe;
+        let out = self
+            .svc
+            .run(|s, h, now| s.conflict(h, command, now))
+            .map_err(|e| e.to_js(None))?;
+        Ok(match out {
+            Some(v) if !subscribe => to_js(&v),
+            _ => JsValue::UNDEFINED,
+        })
     }
 }

@@ -153,7 +153,7 @@ impl Native {
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
             Some(Service::Queue(s)) => queue_op(s, op, a),
             Some(Service::Sync(s)) => sync_op(s, op, a),
-            Some(Service::Conflict(s)) => conflict_op(s, op, a, b, c),
+            Some(Service::Conflict(s)) => s.call(op, a, b, c),
             None => Err(unknown_op()),
         }
     }
@@ -336,29 +336,6 @@ fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
             s.dispose();
             Ok(JsValue::UNDEFINED)
         }
-        _ => Err(unknown_op()),
-    }
-}
-
-fn conflict_op(
-    s: &ConflictResolutionService,
-    op: Op,
-    a: JsValue,
-    b: JsValue,
-    c: JsValue,
-) -> Result<JsValue, JsValue> {
-    match op {
-        Op::ConflictInitialize => res(s.initialize()),
-        Op::ConflictDestroy => res(s.destroy()),
-        Op::ConflictInitialized => Ok(s.initialized().js()),
-        Op::ConflictDetectConflict => s.detect_conflict(a),
-        Op::ConflictResolveConflict => s.resolve_conflict(a, b, c),
-        Op::ConflictAutoResolve => s.auto_resolve(a),
-        Op::ConflictGetHistory => s.get_history(a, b),
-        Op::ConflictGetHistoryEntry => s.get_history_entry(a),
-        Op::ConflictClearHistory => res(s.clear_history()),
-        Op::ConflictGetStats => s.get_stats(),
-        Op::ConflictSubscribe => res(s.subscribe()),
         _ => Err(unknown_op()),
     }
 }

@@ -19,8 +19,6 @@
 
 mod rules;
 
-use std::collections::VecDeque;
-
 use crate::core::decimal::{cat, display_for_tests};
 use crate::core::json::{self, json, Map, Value};
 use crate::core::store::{KeyValueStore, StoreError};
@@ -73,6 +71,32 @@ impl ConflictError {
 
 display_for_tests!(ConflictError);
 
+/// A call of the JavaScript API, run by [`ConflictService::command`] (one
+/// entry keeps the wasm small).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// [`ConflictService::initialize`].
+    Initialize,
+    /// [`ConflictService::destroy`].
+    Destroy,
+    /// [`ConflictService::initialized`].
+    Initialized,
+    /// [`ConflictService::detect`] of the entity.
+    Detect(Value),
+    /// [`ConflictService::resolve`]: detection, strategy, user choice.
+    Resolve(Value, Option<String>, Option<Value>),
+    /// [`ConflictService::auto_resolve`] of the detection.
+    AutoResolve(Value),
+    /// [`ConflictService::history`]: type and limit.
+    History(Option<String>, Option<usize>),
+    /// [`ConflictService::history_entry`] of the id.
+    Entry(String),
+    /// [`ConflictService::clear_history`].
+    Clear,
+    /// [`ConflictService::stats`].
+    Stats,
+}
+
 /// An event for the app's listeners: `listener(name, data)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConflictEvent {
@@ -90,7 +114,7 @@ pub struct ConflictService {
     /// Newest first, at most `max_history_size`.
     history: Vec<Value>,
     initialized: bool,
-    effects: VecDeque<ConflictEvent>,
+    effects: Vec<ConflictEvent>,
 }
 
 impl std::fmt::Debug for ConflictService {
@@ -125,7 +149,7 @@ impl ConflictService {
             store,
             history: Vec::new(),
             initialized: false,
-            effects: VecDeque::new(),
+            effects: Vec::new(),
         }
     }
 
@@ -150,6 +174,37 @@ impl ConflictService {
         self.initialized = false;
     }
 
+    /// Runs `command`: its value, `None` for none (`undefined`).
+    pub fn command(
+        &mut self,
+        command: Command,
+        now: Millis,
+    ) -> Result<Option<Value>, ConflictError> {
+        Ok(Some(match command {
+            Command::Initialize => {
+                self.initialize();
+                return Ok(None);
+            }
+            Command::Destroy => {
+                self.destroy();
+                return Ok(None);
+            }
+            Command::Clear => {
+                self.clear_history();
+                return Ok(None);
+            }
+            Command::Initialized => Value::Bool(self.initialized),
+            Command::Detect(entity) => self.detect(entity)?,
+            Command::Resolve(d, strategy, choice) => {
+                self.resolve(&d, strategy.as_deref(), choice, now)?
+            }
+            Command::AutoResolve(d) => self.auto_resolve(&d, now)?.unwrap_or_default(),
+            Command::History(kind, limit) => self.history(kind.as_deref(), limit),
+            Command::Entry(id) => return Ok(self.history_entry(&id).cloned()),
+            Command::Stats => self.stats(),
+        }))
+    }
+
     /// Whether [`Self::initialize`] ran (and no [`Self::destroy`] since).
     pub fn initialized(&self) -> bool {
         self.initialized
@@ -157,13 +212,13 @@ impl ConflictService {
 
     /// The events since the last call.
     pub fn drain_effects(&mut self) -> Vec<ConflictEvent> {
-        self.effects.drain(..).collect()
+        std::mem::take(&mut self.effects)
     }
 
     fn emit(&mut self, name: &'static str, key: &str, value: Value) {
         let mut data = Map::new();
         data.push(key, value);
-        self.effects.push_back(ConflictEvent {
+        self.effects.push(ConflictEvent {
             name,
             data: Value::Object(data),
         });
@@ -369,7 +424,10 @@ impl ConflictService {
         self.history.truncate(self.config.max_history_size);
         let dropped = total - self.history.len();
         if dropped > 0 {
-            let message = cat!(dropped, " stored conflict history entries were unreadable or over the limit and were dropped");
+            let message = cat!(
+                dropped,
+                " stored conflict history entries dropped (unreadable or over the limit)"
+            );
             self.emit(
                 "conflict:error",
                 "error",

@@ -171,12 +171,13 @@ impl<'a> Entity<'a> {
 fn pairs(v: Option<&Value>) -> Option<Map> {
     match v? {
         Value::Object(m) => Some(m.clone()),
-        Value::Array(a) => Some(
-            a.iter()
-                .enumerate()
-                .map(|(i, x)| (crate::core::decimal::cat!(i), x.clone()))
-                .collect(),
-        ),
+        Value::Array(a) => {
+            let mut m = Map::new();
+            for (i, x) in a.iter().enumerate() {
+                m.push(&crate::core::decimal::cat!(i), x.clone());
+            }
+            Some(m)
+        }
         _ => None,
     }
 }

@@ -3,7 +3,8 @@
 
 use super::services::{Machine, Slot};
 use super::{Event, Handle, ServiceKind, Session, SessionError};
-use crate::core::conflict::{ConflictConfig, ConflictError, ConflictEvent, ConflictService};
+use crate::core::conflict::{Command, ConflictConfig, ConflictEvent, ConflictService};
+use crate::core::json::Value;
 use crate::core::Millis;
 
 impl Slot for ConflictService {
@@ -30,22 +31,17 @@ impl Session {
         self.add_service(Machine::Conflict(Box::new(core)))
     }
 
-    /// Runs `f` on the conflict service `handle` at `now`; its events
-    /// follow in [`Session::poll`].
-    pub fn conflict<T>(
+    /// Runs `command` on the conflict service `handle` at `now`: its value
+    /// (`None`: none); its events follow in [`Session::poll`].
+    pub fn conflict(
         &mut self,
         handle: Handle,
+        command: Command,
         now: Millis,
-        f: impl FnOnce(&mut ConflictService, Millis) -> Result<T, ConflictError>,
-    ) -> Result<T, SessionError> {
+    ) -> Result<Option<Value>, SessionError> {
         self.on_slot(handle, now, |s: &mut ConflictService, now| {
-            f(s, now).map_err(Into::into)
+            s.command(command, now).map_err(Into::into)
         })
-    }
-
-    /// The conflict service `handle` (for reads).
-    pub fn conflict_ref(&self, handle: Handle) -> Result<&ConflictService, SessionError> {
-        self.slot_ref::<ConflictService>(handle)
     }
 
     pub(super) fn conflict_effects(&mut self, handle: Handle, events: Vec<ConflictEvent>) {

@@ -8,6 +8,9 @@ await init();
 export const {
   RealtimeClient, PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, SyncService,
 } = pkg;
+export const {
+  ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
+} = pkg;
 
 /**
  * Releases an object of the package at the end of a test, as Rust's Drop did
