@@ -2,7 +2,7 @@
 // them to the native service (src/native.ts); detection, the strategies and
 // the stored history live in the wasm.
 import {
-  MAX_SAFE, U32_MAX, absent, callback as fn, fields, json, oneOf, optFields, req, string, type SchemaOf,
+  MAX_SAFE, U32_MAX, absent, callback as fn, fields, id as nonEmpty, json, oneOf, optFields, req, type SchemaOf,
 } from './check.js';
 import { clientArg, type RealtimeClient } from './client.js';
 import { defaultClient } from './default-client.js';
@@ -119,9 +119,9 @@ const CONFIG: SchemaOf<ConflictResolutionConfig> = {
 };
 
 const ENTITY: SchemaOf<ConflictEntity> = {
-  id: req('id'), type: req({ oneOf: TYPES }), localData: 'any', remoteData: 'any',
+  id: req('id'), type: req({ oneOf: TYPES }), localData: 'json', remoteData: 'json',
   localTimestamp: req({ max: MAX_SAFE }), remoteTimestamp: req({ max: MAX_SAFE }), localVersion: 'num',
-  remoteVersion: 'num', localHash: 'str', remoteHash: 'str', metadata: 'any',
+  remoteVersion: 'num', localHash: 'str', remoteHash: 'str', metadata: 'json',
 };
 
 const DETECTION: SchemaOf<ConflictDetectionResult> = {
@@ -131,8 +131,9 @@ const DETECTION: SchemaOf<ConflictDetectionResult> = {
 
 const FILTER: SchemaOf<{ type?: ConflictType; limit?: number }> = { type: { oneOf: TYPES }, limit: { max: U32_MAX } };
 
-/** An object checked against `schema` that JSON can carry. */
-const checked = (v: unknown, what: string, schema: SchemaOf<any>): unknown => json(fields(v, what, schema), what);
+/** The config argument of `what`. */
+const configArg = (v: unknown, what: string): ConflictResolutionConfig | undefined =>
+  optFields<ConflictResolutionConfig>(v, `${what}: config`, CONFIG);
 
 const of = (self: ConflictResolutionService): native.NativeConflict => native.conflicts.of(self);
 
@@ -149,7 +150,7 @@ export class ConflictResolutionService {
    */
   constructor(config?: ConflictResolutionConfig, client?: RealtimeClient) {
     const what = 'new ConflictResolutionService()';
-    const options = optFields<ConflictResolutionConfig>(config, `${what}: config`, CONFIG);
+    const options = configArg(config, what);
     native.conflicts.bind(this, native.newConflict(clientArg(client ?? defaultClient(), `${what}: client`), options));
   }
 
@@ -180,7 +181,7 @@ export class ConflictResolutionService {
    * `conflict:detected`.
    */
   detectConflict(entity: ConflictEntity): ConflictDetectionResult {
-    return of(this).detectConflict(checked(entity, 'detectConflict(): entity', ENTITY));
+    return of(this).detectConflict(fields(entity, 'detectConflict(): entity', ENTITY));
   }
 
   /**
@@ -192,7 +193,7 @@ export class ConflictResolutionService {
     detection: ConflictDetectionResult, strategy?: ResolutionStrategy, userChoice?: unknown,
   ): ConflictResolutionResult {
     return of(this).resolveConflict(
-      checked(detection, 'resolveConflict(): detection', DETECTION),
+      fields(detection, 'resolveConflict(): detection', DETECTION),
       absent(strategy) ? undefined : oneOf(strategy, 'resolveConflict(): strategy', STRATEGIES),
       json(userChoice, 'resolveConflict(): userChoice'),
     );
@@ -200,7 +201,7 @@ export class ConflictResolutionService {
 
   /** Resolves a low-severity detection not suggested `manual` (with `autoResolveLowSeverity`); else `null`. */
   autoResolve(detection: ConflictDetectionResult): ConflictResolutionResult | null {
-    return of(this).autoResolve(checked(detection, 'autoResolve(): detection', DETECTION));
+    return of(this).autoResolve(fields(detection, 'autoResolve(): detection', DETECTION));
   }
 
   /** The history, newest first; `filter.type` keeps one type, `filter.limit` the first entries. */
@@ -211,7 +212,7 @@ export class ConflictResolutionService {
 
   /** The newest history entry of `id`. */
   getHistoryEntry(id: string): ConflictHistoryEntry | undefined {
-    return of(this).getHistoryEntry(string(id, 'getHistoryEntry(): id'));
+    return of(this).getHistoryEntry(nonEmpty(id, 'getHistoryEntry(): id'));
   }
 
   /** Empties the history, in `localStorage` too. */
@@ -239,12 +240,13 @@ let instance: ConflictResolutionService | null = null;
 
 /** The module's service, made with `config` on first call. */
 export function getConflictResolutionService(config?: ConflictResolutionConfig): ConflictResolutionService {
-  return (instance ??= new ConflictResolutionService(config));
+  const options = configArg(config, 'getConflictResolutionService()');
+  return (instance ??= new ConflictResolutionService(options));
 }
 
 /** The module's service, initialized. */
 export function initializeConflictResolution(config?: ConflictResolutionConfig): ConflictResolutionService {
-  const service = getConflictResolutionService(config);
+  const service = getConflictResolutionService(configArg(config, 'initializeConflictResolution()'));
   service.initialize();
   return service;
 }
