@@ -229,24 +229,25 @@ impl ConflictService {
     /// `conflict:detected`.
     pub fn detect(&mut self, entity: Value) -> Result<Value, ConflictError> {
         let e = Entity::read(&entity).map_err(ConflictError)?;
-        if !e.has_conflict() {
-            return Ok(json!({
-                "hasConflict": false,
-                "severity": "low",
-                "entity": entity,
-                "suggestedStrategy": self.config.default_strategy,
-            }));
+        let conflict = e.has_conflict();
+        let severity = if conflict { e.severity() } else { "low" };
+        let mut d = Map::new();
+        d.push("hasConflict", conflict);
+        d.push_opt("conflictType", conflict.then(|| e.type_name()));
+        d.push("severity", severity);
+        d.push(
+            "suggestedStrategy",
+            match conflict {
+                true => e.suggested(severity),
+                false => self.config.default_strategy,
+            },
+        );
+        d.push_opt("reason", conflict.then(|| e.reason()));
+        d.push("entity", entity.clone());
+        let detection = Value::Object(d);
+        if !conflict {
+            return Ok(detection);
         }
-        let severity = e.severity();
-        let (kind, strategy, reason) = (e.type_name(), e.suggested(severity), e.reason());
-        let detection = json!({
-            "hasConflict": true,
-            "conflictType": kind,
-            "severity": severity,
-            "entity": entity,
-            "suggestedStrategy": strategy,
-            "reason": reason,
-        });
         self.emit("conflict:detected", "detection", detection.clone());
         Ok(detection)
     }
@@ -298,15 +299,15 @@ impl ConflictService {
         let result = Value::Object(result);
         self.emit("conflict:resolved", "resolution", result.clone());
         if self.config.enable_history {
-            let entry = json!({
-                "id": e.id(),
-                "type": e.type_name(),
-                "detectedAt": now,
-                "resolvedAt": now,
-                "strategy": *strategy,
-                "entity": entity,
-                "resolution": result,
-            });
+            let mut entry = Map::new();
+            entry.push("id", e.id());
+            entry.push("type", e.type_name());
+            entry.push("detectedAt", now);
+            entry.push("resolvedAt", now);
+            entry.push("strategy", *strategy);
+            entry.push("entity", entity.clone());
+            entry.push("resolution", result.clone());
+            let entry = Value::Object(entry);
             self.history.insert(0, entry.clone());
             self.history.truncate(self.config.max_history_size);
             self.save();

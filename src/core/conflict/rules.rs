@@ -132,10 +132,11 @@ impl<'a> Entity<'a> {
 
     /// `low`, `medium`, `high` or `critical`.
     pub fn severity(&self) -> &'static str {
-        match TYPES.get(self.kind).copied().unwrap_or("") {
-            "message:delete" | "channel:settings" => "critical",
-            "user:settings" if self.critical_settings() => "high",
-            "message:edit" | "thread:reply" => "medium",
+        // Indexes of TYPES.
+        match self.kind {
+            1 | 2 => "critical",
+            3 if self.critical_settings() => "high",
+            0 | 5 => "medium",
             _ => "low",
         }
     }
