@@ -233,7 +233,10 @@ impl ConflictService {
         let severity = if conflict { e.severity() } else { "low" };
         let mut d = Map::new();
         d.push("hasConflict", conflict);
-        d.push_opt("conflictType", conflict.then(|| e.type_name()));
+        if conflict {
+            d.push("conflictType", e.type_name());
+            d.push("reason", e.reason());
+        }
         d.push("severity", severity);
         d.push(
             "suggestedStrategy",
@@ -242,7 +245,6 @@ impl ConflictService {
                 false => self.config.default_strategy,
             },
         );
-        d.push_opt("reason", conflict.then(|| e.reason()));
         d.push("entity", entity.clone());
         let detection = Value::Object(d);
         if !conflict {
@@ -289,10 +291,7 @@ impl ConflictService {
         result.push("strategy", *strategy);
         result.push_opt("resolvedData", data);
         if !fields.is_empty() {
-            result.push(
-                "conflictedFields",
-                Value::Array(fields.into_iter().map(Value::from).collect()),
-            );
+            result.push("conflictedFields", Value::Array(fields));
         }
         result.push("timestamp", now);
         result.push("requiresUserAction", user_action);
@@ -334,12 +333,14 @@ impl ConflictService {
     /// The history, newest first: only entries of `kind` when given, at
     /// most `limit` when given and not 0.
     pub fn history(&self, kind: Option<&str>, limit: Option<usize>) -> Value {
-        let matching = self
-            .history
-            .iter()
-            .filter(|e| kind.is_none_or(|k| text(e, "type") == k));
         let limit = limit.filter(|n| *n > 0).unwrap_or(usize::MAX);
-        Value::Array(matching.take(limit).cloned().collect())
+        let mut out = Vec::new();
+        for e in &self.history {
+            if out.len() < limit && kind.is_none_or(|k| text(e, "type") == k) {
+                out.push(e.clone());
+            }
+        }
+        Value::Array(out)
     }
 
     /// The newest entry of `id`.
@@ -378,13 +379,17 @@ impl ConflictService {
 
     // ----- storage -----------------------------------------------------
 
+    /// A `conflict:error` with `code` and `message`.
+    fn report(&mut self, code: &str, message: String) {
+        let mut error = Map::new();
+        error.push("code", code);
+        error.push("message", message);
+        self.emit("conflict:error", "error", Value::Object(error));
+    }
+
     fn store_failed(&mut self, what: &str, e: &StoreError) {
         let message = cat!("could not ", what, " the conflict history: ", e.message());
-        self.emit(
-            "conflict:error",
-            "error",
-            json!({"code": e.reason(), "message": message}),
-        );
+        self.report(e.reason(), message);
     }
 
     /// Reads the stored history: an unreadable document is removed, entries
@@ -407,33 +412,28 @@ impl ConflictService {
         };
         let Some(list) = list else {
             let _ = self.store.remove(&key);
-            let message = "the stored conflict history was unreadable and was removed";
-            self.emit(
-                "conflict:error",
-                "error",
-                json!({"code": "storage", "message": message}),
+            return self.report(
+                "storage",
+                "stored conflict history unreadable: removed".into(),
             );
-            return;
         };
         let total = list.len();
-        let fits = |e: &Value| {
-            !text(e, "id").is_empty()
-                && TYPES.contains(&text(e, "type"))
-                && STRATEGIES.contains(&text(e, "strategy"))
-        };
-        self.history = list.into_iter().filter(fits).collect();
-        self.history.truncate(self.config.max_history_size);
+        self.history.clear();
+        for e in list {
+            let fits = !text(&e, "id").is_empty()
+                && TYPES.contains(&text(&e, "type"))
+                && STRATEGIES.contains(&text(&e, "strategy"));
+            if fits && self.history.len() < self.config.max_history_size {
+                self.history.push(e);
+            }
+        }
         let dropped = total - self.history.len();
         if dropped > 0 {
             let message = cat!(
                 dropped,
                 " stored conflict history entries dropped (unreadable or over the limit)"
             );
-            self.emit(
-                "conflict:error",
-                "error",
-                json!({"code": "storage", "message": message}),
-            );
+            self.report("storage", message);
         }
     }
 

@@ -192,7 +192,7 @@ pub fn merge(
     local: Option<&Value>,
     remote: Option<&Value>,
     prefix: &str,
-    fields: &mut Vec<String>,
+    fields: &mut Vec<Value>,
 ) -> Option<Value> {
     let (Some(l), Some(r)) = (pairs(local), pairs(remote)) else {
         return remote.cloned();
@@ -208,7 +208,7 @@ pub fn merge(
                 merge(Some(a), Some(b), &nested, fields).unwrap_or_default()
             }
             (Some(Value::Array(a)), Some(Value::Array(b))) => {
-                fields.push(path);
+                fields.push(Value::String(path));
                 let mut union: Vec<Value> = Vec::new();
                 for x in a.iter().chain(b) {
                     if x.is_object() || x.is_array() || !union.contains(x) {
@@ -218,7 +218,7 @@ pub fn merge(
                 Value::Array(union)
             }
             (Some(_), Some(b)) => {
-                fields.push(path);
+                fields.push(Value::String(path));
                 b.clone()
             }
             (Some(v), None) | (None, Some(v)) => v.clone(),

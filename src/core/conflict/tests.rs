@@ -373,7 +373,7 @@ fn merge_keeps_one_sided_keys_unites_arrays_and_lets_remote_win() {
     // Two arrays merge as objects keyed by index (as `Object.keys` reads them).
     assert_eq!(
         m(json!([1, 2]), json!([1, 3, 4])),
-        (Some(json!({"0": 1, "1": 3, "2": 4})), vec!["1".to_owned()])
+        (Some(json!({"0": 1, "1": 3, "2": 4})), vec![json!("1")])
     );
 
     // Through resolve: conflictedFields listed.
