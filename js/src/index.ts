@@ -13,3 +13,7 @@ export {
 export { OfflineQueueService, getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue } from './queue.js';
 export { SyncService, getSyncService, initializeSyncService, resetSyncService } from './sync.js';
 export type * from './types.js';
+export {
+  ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
+} from './conflict.js';
+export type * from './conflict.js';

@@ -58,6 +58,7 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
   [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
+  [Op.ConflictInitialized]: false,
 };
 
 /** The error of an instance used before the wasm is loaded. */
@@ -85,6 +86,8 @@ export type NativeDelivery = NativeObject;
 export type NativeQueue = NativeObject;
 /** …of a `SyncService`. */
 export type NativeSync = NativeObject;
+/** …of a `ConflictResolutionService`. */
+export type NativeConflict = NativeObject;
 
 /** The base of every native object: its hub and handle. */
 class Base {
@@ -365,6 +368,20 @@ methods(Sync, 'Sync', {
   isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose',
 });
 
+class Conflict extends Service {
+  destroy(): void {
+    this.op(Op.ConflictDestroy);
+    this.hub.unlisten(this.handle, 'all');
+  }
+}
+methods(Conflict, 'Conflict', {
+  initialize: 'call', initialized: 'get',
+  detectConflict: 'call', resolveConflict: 'call',
+  autoResolve: 'call', getHistory: 'call',
+  getHistoryEntry: 'call', clearHistory: 'call',
+  getStats: 'call', subscribe: 'subscribe',
+});
+
 /** A new native client. */
 export const newClient = (): NativeClient => new Client();
 /** A new native presence service on a native client. */
@@ -382,6 +399,10 @@ export const newQueue = (client: NativeClient, options: unknown): NativeQueue =>
 /** A new native sync service (`options.queue` a native queue). */
 export const newSync = (client: NativeClient, options: unknown): NativeSync =>
   new Sync(client, 5, withQueue(client, options, 'new SyncService()'));
+
+/** A new native conflict resolution service. */
+export const newConflict = (client: NativeClient, options: unknown): NativeConflict =>
+  new Conflict(client, 6, () => options);
 
 /** The native objects behind the layer's instances of one class. */
 export interface Natives<N> {
@@ -441,3 +462,5 @@ export const deliveries = natives<NativeDelivery>('DeliveryEventHandler');
 export const queues = natives<NativeQueue>('OfflineQueueService');
 /** The live `SyncService`s. */
 export const syncs = natives<NativeSync>('SyncService');
+/** The live `ConflictResolutionService`s. */
+export const conflicts = natives<NativeConflict>('ConflictResolutionService');

@@ -32,8 +32,11 @@ import {
   getRoomManager, initializeRoomManager, resetRoomManager,
 } from '../../pkg/index.js';
 import {
-  // @ts-expect-error missing: conflict resolution (conflict-resolution.service.ts)
-  getConflictResolutionService,
+  ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
+} from '../../pkg/index.js';
+import type {
+  ConflictType, ResolutionStrategy, ConflictSeverity, ConflictEntity, ConflictDetectionResult, ConflictResolutionResult,
+  ConflictHistoryEntry, ConflictEventType, ConflictEventListener, ConflictResolutionConfig,
 } from '../../pkg/index.js';
 import type {
   // @ts-expect-error missing: nchat's room, sync-message and integration types (with the services above)
@@ -368,10 +371,43 @@ declare function use(...values: unknown[]): void;
   use(d2, d3, ready, off, synced);
 }
 
-// ---- realtime-integration.service.ts, room-manager.service.ts, conflict-resolution.service.ts -----
+// ---- conflict-resolution.service.ts ----------------------------------------------------------------
+
+{
+  const config: ConflictResolutionConfig = {
+    defaultStrategy: 'last-write-wins', enableHistory: true, maxHistorySize: 100, autoResolveLowSeverity: true,
+    debug: false, storageKey: 'nchat:conflict-history',
+  };
+  const cr: ConflictResolutionService = new ConflictResolutionService(config);
+  const cr2: ConflictResolutionService = getConflictResolutionService(config);
+  const cr3: ConflictResolutionService = initializeConflictResolution();
+  resetConflictResolution();
+  cr.initialize();
+  const type: ConflictType = 'message:edit';
+  const entity: ConflictEntity = {
+    id: 'm1', type, localData: { a: 1 }, remoteData: { a: 2 }, localTimestamp: 1, remoteTimestamp: 5000,
+    localVersion: 1, remoteVersion: 2, localHash: 'x', remoteHash: 'y', metadata: {},
+  };
+  const detection: ConflictDetectionResult = cr.detectConflict(entity);
+  const severity: ConflictSeverity = detection.severity;
+  const strategy: ResolutionStrategy = detection.suggestedStrategy;
+  const resolved: ConflictResolutionResult = cr.resolveConflict(detection, 'merge', { a: 3 });
+  const auto: ConflictResolutionResult | null = cr.autoResolve(detection);
+  const history: ConflictHistoryEntry[] = cr.getHistory({ type, limit: 10 });
+  const entry: ConflictHistoryEntry | undefined = cr.getHistoryEntry('m1');
+  const listener: ConflictEventListener = (event: ConflictEventType, data) => use(event, data?.detection, data?.resolution);
+  const off: () => void = cr.subscribe(listener);
+  const stats: { totalConflicts: number; resolvedConflicts: number; pendingConflicts: number } = cr.getStats();
+  const ready: boolean = cr.initialized;
+  cr.clearHistory();
+  cr.destroy();
+  use(cr2, cr3, severity, strategy, resolved.resolvedData, resolved.conflictedFields, auto, history, entry, off, stats, ready);
+}
+
+// ---- realtime-integration.service.ts, room-manager.service.ts -------------------------------------
 
 use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration, getRoomManager, initializeRoomManager,
-  resetRoomManager, getConflictResolutionService);
+  resetRoomManager);
 use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
   a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(),
   a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),

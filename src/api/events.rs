@@ -134,6 +134,7 @@ fn prefix(kind: ServiceKind) -> &'static str {
         ServiceKind::Delivery => "delivery",
         ServiceKind::Queue => "queue",
         ServiceKind::Sync => "sync",
+        ServiceKind::Conflict => "conflict",
     }
 }
 
@@ -152,6 +153,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
                 | Event::Delivery(_)
                 | Event::Queue(_)
                 | Event::Sync(_)
+                | Event::Conflict(_)
         )
     {
         return;
@@ -229,6 +231,9 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
         }
         Event::Queue(ev) => service_event(sink, id, debug, "queue", ev.name(), &to_js(&ev)),
         Event::Sync(ev) => service_event(sink, id, debug, "sync", ev.name(), &to_js(&ev)),
+        Event::Conflict(ev) => {
+            service_event(sink, id, debug, "conflict", ev.name, &to_js(&ev.data))
+        }
         Event::Dropped(e) => {
             if debug {
                 debug_log(&cat!(prefix(kind), ": ", e));

@@ -11,6 +11,7 @@
 
 mod args;
 pub mod client;
+mod conflict;
 mod delivery;
 mod events;
 mod hub;

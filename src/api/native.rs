@@ -11,6 +11,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::client::RealtimeClient;
+use super::conflict::ConflictResolutionService;
 use super::delivery::DeliveryEventHandler;
 use super::ops::Op;
 use super::presence::PresenceService;
@@ -25,6 +26,7 @@ enum Service {
     Delivery(DeliveryEventHandler),
     Queue(OfflineQueueService),
     Sync(SyncService),
+    Conflict(ConflictResolutionService),
 }
 
 /// One client and its services, as JavaScript holds them.
@@ -94,7 +96,7 @@ impl Native {
     }
 
     /// Attaches a service of `kind` (1 presence, 2 typing, 3 delivery,
-    /// 4 queue, 5 sync) with its options (`options.queue` a queue's handle);
+    /// 4 queue, 5 sync, 6 conflict resolution) with its options (`options.queue` a queue's handle);
     /// returns its handle.
     pub fn attach(&self, kind: u8, options: JsValue) -> Result<u32, JsValue> {
         let hub = self.client.hub();
@@ -106,6 +108,8 @@ impl Native {
             }
             4 => OfflineQueueService::new(hub, options).map(|s| (s.handle(), Service::Queue(s))),
             5 => SyncService::new(hub, options).map(|s| (s.handle(), Service::Sync(s))),
+            6 => ConflictResolutionService::new(hub, options)
+                .map(|s| (s.handle(), Service::Conflict(s))),
             _ => Err(unknown_op()),
         }?;
         self.services
@@ -149,6 +153,7 @@ impl Native {
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
             Some(Service::Queue(s)) => queue_op(s, op, a),
             Some(Service::Sync(s)) => sync_op(s, op, a),
+            Some(Service::Conflict(s)) => s.call(op, a, b, c),
             None => Err(unknown_op()),
         }
     }

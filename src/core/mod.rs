@@ -7,6 +7,7 @@
 pub mod ack;
 pub mod backoff;
 pub mod codec;
+pub mod conflict;
 pub mod connection;
 pub mod decimal;
 pub mod delivery;

@@ -48,14 +48,15 @@ test('the entry declares exactly the members its classes implement', async () =>
   const model = parseDts(entryDeclarations(pkgDir));
   const pkg = await import(join(pkgDir, 'index.js'));
   const classes = Object.keys(model.classes).sort();
-  assert.deepEqual(classes, ['DeliveryEventHandler', 'OfflineQueueService', 'PresenceService', 'RealtimeClient',
-  'SyncService', 'TypingService']);
+  assert.deepEqual(classes, ['ConflictResolutionService', 'DeliveryEventHandler', 'OfflineQueueService',
+    'PresenceService', 'RealtimeClient', 'SyncService', 'TypingService']);
   // The entry's values: the classes, the wasm loader, and nchat's module
   // client and get/initialize/reset functions, nothing else.
   const nchat = ['realtimeClient', ...[['PresenceService'], ['TypingService'], ['SyncService'],
-    ['OfflineQueueService', 'OfflineQueue'], ['DeliveryEventHandler', 'DeliveryHandler']]
+    ['OfflineQueueService', 'OfflineQueue'], ['DeliveryEventHandler', 'DeliveryHandler'],
+    ['ConflictResolutionService', 'ConflictResolution']]
     .flatMap(([get, init = get]) => [`get${get}`, `initialize${init}`, `reset${init}`])];
-  assert.equal(nchat.length, 16);
+  assert.equal(nchat.length, 19);
   assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...nchat, 'default', 'initSync'].sort());
   for (const name of classes) {
     const d = declared(model, name);

@@ -24,6 +24,7 @@ function family(pkg) {
     typing: new pkg.TypingService(client),
     delivery: new pkg.DeliveryEventHandler(client, { queue }),
     sync: new pkg.SyncService(client, { queue }),
+    conflict: new pkg.ConflictResolutionService({}, client),
   };
 }
 
@@ -55,6 +56,15 @@ test('instances made before the wasm loads read a new instance\'s values and wor
   assert.equal(early.presence.status, 'busy');
   assert.equal(early.delivery.getStatus('nope'), undefined);
   assert.equal(early.sync.isSyncing, false);
+  // Without storage the history stays in memory (a conflict:error says so).
+  const conflictEvents = [];
+  early.conflict.subscribe((e, d) => conflictEvents.push([e, d?.error?.code]));
+  early.conflict.initialize();
+  assert.equal(early.conflict.initialized, true);
+  const entity = { id: 'c', type: 'file:upload', localData: 1, remoteData: 2, localTimestamp: 0, remoteTimestamp: 5000 };
+  assert.equal(early.conflict.autoResolve(early.conflict.detectConflict(entity))?.resolvedData, 2);
+  assert.equal(early.conflict.getHistory().length, 1);
+  assert.deepEqual(conflictEvents[0], ['conflict:error', 'unavailable']);
   for (const o of [...Object.values(early), ...Object.values(fresh)].reverse()) o.free();
   assert.deepEqual(states, []);
 });

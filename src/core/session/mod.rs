@@ -41,6 +41,7 @@
 //! (an early wake finds nothing due) so activity does not move it per event.
 
 mod client;
+mod conflict;
 mod delivery;
 mod locks;
 mod presence;

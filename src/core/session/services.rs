@@ -9,6 +9,7 @@ use super::queue::QueueSlot;
 use super::sync::SyncSlot;
 use super::typing::TypingSlot;
 use super::{Event, Handle, ServiceKind, Session, SessionError};
+use crate::core::conflict::{ConflictEvent, ConflictService};
 use crate::core::connection::event_user_id;
 use crate::core::delivery::DeliveryEffect;
 use crate::core::delivery::{
@@ -30,6 +31,7 @@ pub(super) enum Machine {
     Delivery(Box<DeliverySlot>),
     Queue(Box<QueueSlot>),
     Sync(Box<SyncSlot>),
+    Conflict(Box<ConflictService>),
 }
 
 /// An attached service.
@@ -45,6 +47,7 @@ pub(super) enum Effects {
     Delivery(Vec<DeliveryEffect>),
     Queue(Vec<QueueEffect>),
     Sync(Vec<SyncEffect>),
+    Conflict(Vec<ConflictEvent>),
 }
 
 impl Service {
@@ -66,6 +69,7 @@ impl Service {
             Machine::Delivery(s) => s.core.next_deadline(),
             Machine::Queue(s) => s.core.next_deadline(),
             Machine::Sync(s) => s.core.next_deadline(),
+            Machine::Conflict(_) => None,
         }
     }
 
@@ -76,6 +80,7 @@ impl Service {
             Machine::Delivery(s) => Effects::Delivery(s.core.drain_effects()),
             Machine::Queue(s) => Effects::Queue(s.core.drain_effects()),
             Machine::Sync(s) => Effects::Sync(s.core.drain_effects()),
+            Machine::Conflict(s) => Effects::Conflict(s.drain_effects()),
         }
     }
 }
@@ -208,6 +213,7 @@ impl Session {
             Effects::Delivery(v) if !v.is_empty() => self.delivery_effects(handle, v),
             Effects::Queue(v) if !v.is_empty() => self.queue_effects(handle, v),
             Effects::Sync(v) if !v.is_empty() => self.sync_effects(handle, v),
+            Effects::Conflict(v) if !v.is_empty() => self.conflict_effects(handle, v),
             _ => return false,
         }
         true
@@ -222,6 +228,7 @@ impl Session {
                 Machine::Delivery(s) => s.core.handle_timeout(now),
                 Machine::Queue(s) => s.core.handle_timeout(now),
                 Machine::Sync(s) => s.core.handle_timeout(now),
+                Machine::Conflict(_) => {}
             }
         }
     }
@@ -252,7 +259,7 @@ impl Session {
                     d.core.on_reconnected(now);
                 }
                 Machine::Queue(q) => q.core.on_connected(now),
-                Machine::Sync(_) => {}
+                Machine::Sync(_) | Machine::Conflict(_) => {}
             }
         }
         if reconnected {
@@ -269,7 +276,7 @@ impl Session {
                 Machine::Typing(t) => t.core.on_disconnected(now),
                 Machine::Delivery(d) => d.core.on_disconnected(now),
                 Machine::Queue(q) => q.core.on_disconnected(now),
-                Machine::Sync(_) => {}
+                Machine::Sync(_) | Machine::Conflict(_) => {}
             }
         }
     }
@@ -377,7 +384,7 @@ impl Session {
             Machine::Delivery(d) => self.delivery_detached(d),
             Machine::Queue(q) => self.queue_detached(handle, q),
             Machine::Sync(s) => self.sync_detached(s),
-            Machine::Presence(_) | Machine::Typing(_) => {}
+            Machine::Presence(_) | Machine::Typing(_) | Machine::Conflict(_) => {}
         }
         self.retired.push(service);
         self.route();

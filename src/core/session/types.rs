@@ -4,6 +4,7 @@
 
 use crate::core::decimal::{cat, display_for_tests};
 
+use crate::core::conflict::{ConflictError, ConflictEvent};
 use crate::core::connection::{AckError, ConnState, ConnectionError, DisconnectReason};
 use crate::core::delivery::{DeliveryError, DeliveryEvent, DeliveryStatus};
 use crate::core::presence::{CustomStatus, PresenceError, PresenceStatus, UserPresence};
@@ -48,6 +49,8 @@ pub enum ServiceKind {
     Queue,
     /// `SyncService`.
     Sync,
+    /// `ConflictResolutionService`.
+    Conflict,
 }
 
 impl ServiceKind {
@@ -60,6 +63,7 @@ impl ServiceKind {
             ServiceKind::Delivery => "DeliveryEventHandler",
             ServiceKind::Queue => "OfflineQueueService",
             ServiceKind::Sync => "SyncService",
+            ServiceKind::Conflict => "ConflictResolutionService",
         }
     }
 }
@@ -200,6 +204,8 @@ pub enum Event {
     Queue(QueueEvent),
     /// A sync event.
     Sync(SyncEvent),
+    /// A conflict resolution event.
+    Conflict(ConflictEvent),
     /// A server payload or answer was dropped, or an emit refused; the
     /// service goes on (for debug logs).
     Dropped(SessionError),
@@ -397,6 +403,8 @@ session_error! {
     Sync(SyncError),
     /// The storage refused.
     Store(StoreError),
+    /// A conflict entity or detection that does not fit.
+    Conflict(ConflictError),
 }
 
 impl SessionError {
@@ -427,6 +435,7 @@ impl SessionError {
             SessionError::Sync(e) => e.message(),
             SessionError::SyncStep { message, .. } => message.clone(),
             SessionError::Store(e) => e.message(),
+            SessionError::Conflict(e) => e.message(),
         }
     }
 
@@ -455,6 +464,7 @@ impl SessionError {
             SessionError::Sync(e) => e.code(),
             SessionError::SyncStep { .. } => "sync_failed",
             SessionError::Store(e) => e.reason(),
+            SessionError::Conflict(e) => e.code(),
         }
     }
 }

@@ -13,6 +13,9 @@ export const {
   getSyncService, initializeSyncService, resetSyncService, getDeliveryEventHandler, initializeDeliveryHandler,
   resetDeliveryHandler,
 } = pkg;
+export const {
+  ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
+} = pkg;
 
 /**
  * Releases an object of the package at the end of a test, as Rust's Drop did

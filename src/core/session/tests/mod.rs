@@ -9,6 +9,7 @@ use crate::core::connection::ConnectionConfig;
 use crate::core::store::MemoryStore;
 
 mod client;
+mod conflict;
 mod deadlines;
 mod queue;
 mod relay;
