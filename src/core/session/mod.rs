@@ -46,6 +46,7 @@ mod locks;
 mod presence;
 mod queue;
 mod relay;
+mod rooms;
 mod route;
 mod services;
 mod sync;

@@ -6,6 +6,7 @@ use crate::core::json::Value;
 use super::delivery::DeliverySlot;
 use super::presence::PresenceSlot;
 use super::queue::QueueSlot;
+use super::rooms::RoomsSlot;
 use super::sync::SyncSlot;
 use super::typing::TypingSlot;
 use super::{Event, Handle, ServiceKind, Session, SessionError};
@@ -27,6 +28,7 @@ pub(super) enum Machine {
     Delivery(Box<DeliverySlot>),
     Queue(Box<QueueSlot>),
     Sync(Box<SyncSlot>),
+    Rooms(Box<RoomsSlot>),
 }
 
 /// An attached service.
@@ -42,6 +44,7 @@ pub(super) enum Effects {
     Delivery(Vec<DeliveryEffect>),
     Queue(Vec<QueueEffect>),
     Sync(Vec<SyncEffect>),
+    Rooms(Vec<crate::core::rooms::RoomsEffect>),
 }
 
 impl Service {
@@ -63,6 +66,7 @@ impl Service {
             Machine::Delivery(s) => s.core.next_deadline(),
             Machine::Queue(s) => s.core.next_deadline(),
             Machine::Sync(s) => s.core.next_deadline(),
+            Machine::Rooms(s) => s.core.next_deadline(),
         }
     }
 
@@ -73,6 +77,7 @@ impl Service {
             Machine::Delivery(s) => Effects::Delivery(s.core.drain_effects()),
             Machine::Queue(s) => Effects::Queue(s.core.drain_effects()),
             Machine::Sync(s) => Effects::Sync(s.core.drain_effects()),
+            Machine::Rooms(s) => Effects::Rooms(s.core.drain_effects()),
         }
     }
 }
@@ -112,6 +117,7 @@ slot!(TypingSlot, Typing);
 slot!(DeliverySlot, Delivery);
 slot!(QueueSlot, Queue);
 slot!(SyncSlot, Sync);
+slot!(RoomsSlot, Rooms);
 
 /// The first argument of an event (`data` is `["name", arg, ...]`); `null`
 /// when there is none.
@@ -205,6 +211,7 @@ impl Session {
             Effects::Delivery(v) if !v.is_empty() => self.delivery_effects(handle, v),
             Effects::Queue(v) if !v.is_empty() => self.queue_effects(handle, v),
             Effects::Sync(v) if !v.is_empty() => self.sync_effects(handle, v),
+            Effects::Rooms(v) if !v.is_empty() => self.rooms_effects(handle, v),
             _ => return false,
         }
         true
@@ -219,6 +226,7 @@ impl Session {
                 Machine::Delivery(s) => s.core.handle_timeout(now),
                 Machine::Queue(s) => s.core.handle_timeout(now),
                 Machine::Sync(s) => s.core.handle_timeout(now),
+                Machine::Rooms(s) => s.core.handle_timeout(now),
             }
         }
     }
@@ -249,6 +257,7 @@ impl Session {
                     d.core.on_reconnected(now);
                 }
                 Machine::Queue(q) => q.core.on_connected(now),
+                Machine::Rooms(r) => r.core.on_connected(reconnected),
                 Machine::Sync(_) => {}
             }
         }
@@ -266,9 +275,10 @@ impl Session {
                 Machine::Typing(t) => t.core.on_disconnected(now),
                 Machine::Delivery(d) => d.core.on_disconnected(now),
                 Machine::Queue(q) => q.core.on_disconnected(now),
-                Machine::Sync(_) => {}
+                Machine::Sync(_) | Machine::Rooms(_) => {}
             }
         }
+        self.rooms_disconnected();
     }
 
     /// The browser is back online: the queues flush (when connected).
@@ -289,6 +299,10 @@ impl Session {
             EVENT_TYPING,
             "message:delivered",
             "message:read",
+            "message:new",
+            "user:joined",
+            "user:left",
+            "room:joined",
         ];
         if !wanted.contains(&name) || self.services.is_empty() {
             return;
@@ -327,6 +341,10 @@ impl Session {
                 Machine::Delivery(d) if name == "message:read" => {
                     d.core.on_read(&payload, now).map_err(Into::into)
                 }
+                Machine::Rooms(r) => {
+                    r.core.on_event(name, &payload, now);
+                    Ok(())
+                }
                 _ => Ok(()),
             };
             if let Err(e) = r {
@@ -357,7 +375,7 @@ impl Session {
             Machine::Delivery(d) => self.delivery_detached(d),
             Machine::Queue(q) => self.queue_detached(handle, q),
             Machine::Sync(s) => self.sync_detached(s),
-            Machine::Presence(_) | Machine::Typing(_) => {}
+            Machine::Presence(_) | Machine::Typing(_) | Machine::Rooms(_) => {}
         }
         self.retired.push(service);
         self.route();

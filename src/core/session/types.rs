@@ -48,6 +48,10 @@ pub enum ServiceKind {
     Queue,
     /// `SyncService`.
     Sync,
+    /// `RoomsService`.
+    Rooms,
+    /// `RoomManagerService`.
+    RoomManager,
 }
 
 impl ServiceKind {
@@ -60,6 +64,8 @@ impl ServiceKind {
             ServiceKind::Delivery => "DeliveryEventHandler",
             ServiceKind::Queue => "OfflineQueueService",
             ServiceKind::Sync => "SyncService",
+            ServiceKind::Rooms => "RoomsService",
+            ServiceKind::RoomManager => "RoomManagerService",
         }
     }
 }
@@ -142,6 +148,8 @@ pub enum Answer {
     },
     /// The statuses asked for with `syncDeliveryStatus` (those tracked).
     Statuses(Vec<DeliveryStatus>),
+    /// A JSON value (a rooms service's room, or `{messageId}`).
+    Json(crate::core::json::Value),
 }
 
 /// Something the app hears about (the class's listeners of `target`).
@@ -190,6 +198,8 @@ pub enum Event {
     Queue(QueueEvent),
     /// A sync event.
     Sync(SyncEvent),
+    /// A rooms service's event.
+    Rooms(crate::core::rooms::RoomsEvent),
     /// A server payload or answer was dropped, or an emit refused; the
     /// service goes on (for debug logs).
     Dropped(SessionError),
@@ -387,6 +397,8 @@ session_error! {
     Sync(SyncError),
     /// The storage refused.
     Store(StoreError),
+    /// A refused rooms call.
+    Rooms(crate::core::rooms::RoomsError),
 }
 
 impl SessionError {
@@ -417,6 +429,7 @@ impl SessionError {
             SessionError::Sync(e) => e.message(),
             SessionError::SyncStep { message, .. } => message.clone(),
             SessionError::Store(e) => e.message(),
+            SessionError::Rooms(e) => e.message(),
         }
     }
 
@@ -445,6 +458,7 @@ impl SessionError {
             SessionError::Sync(e) => e.code(),
             SessionError::SyncStep { .. } => "sync_failed",
             SessionError::Store(e) => e.reason(),
+            SessionError::Rooms(e) => e.code(),
         }
     }
 }

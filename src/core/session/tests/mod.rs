@@ -12,6 +12,7 @@ mod client;
 mod deadlines;
 mod queue;
 mod relay;
+mod rooms;
 mod services;
 mod sync;
 
