@@ -10,4 +10,7 @@ export { TypingService } from './typing.js';
 export { DeliveryEventHandler } from './delivery.js';
 export { OfflineQueueService } from './queue.js';
 export { SyncService } from './sync.js';
+export * from './rooms.js';
+export * from './room-manager.js';
+export * from './room-names.js';
 export type * from './types.js';

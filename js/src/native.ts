@@ -58,6 +58,7 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
   [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
+  [Op.RoomsInitialized]: false,
 };
 
 /** The error of an instance used before the wasm is loaded. */
@@ -350,6 +351,41 @@ methods(Sync, 'Sync', {
   isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose',
 });
 
+/** A rooms service or room manager: its promises reject (never throw) on a refusal, as nchat's async methods. */
+class Rooms extends Service {
+  join(name: unknown, options?: unknown): Promise<any> {
+    try {
+      return this.hub.request(this.op(Op.RoomsJoinRoom, name, options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  send(room: unknown, payload: unknown): Promise<any> {
+    try {
+      return this.hub.request(this.op(Op.RoomsSendMessage, room, payload));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  destroy(): void {
+    this.op(Op.RoomsDestroy);
+    this.hub.forget(this.handle);
+  }
+
+  unlisten(topic: string): void {
+    this.hub.unlisten(this.handle, topic);
+  }
+}
+methods(Rooms, 'Rooms', {
+  initialize: 'call', initialized: 'get',
+  leaveRoom: 'call', isInRoom: 'call',
+  getRoom: 'call', getRooms: 'call',
+  getRoomMembers: 'call', addRoomListener: 'call',
+  removeRoomListener: 'call', setCurrentUserId: 'call',
+});
+
 /** A new native client. */
 export const newClient = (): NativeClient => new Client();
 /** A new native presence service on a native client. */
@@ -367,6 +403,10 @@ export const newQueue = (client: NativeClient, options: unknown): NativeQueue =>
 /** A new native sync service (`options.queue` a native queue). */
 export const newSync = (client: NativeClient, options: unknown): NativeSync =>
   new Sync(client, 5, withQueue(client, options, 'new SyncService()'));
+
+/** A new native rooms service (`manager`: a room manager). */
+export const newRooms = (client: NativeClient, manager: boolean, options: unknown): NativeObject =>
+  new Rooms(client, manager ? 7 : 6, () => options);
 
 /** The native objects behind the layer's instances of one class. */
 export interface Natives<N> {
@@ -426,3 +466,7 @@ export const deliveries = natives<NativeDelivery>('DeliveryEventHandler');
 export const queues = natives<NativeQueue>('OfflineQueueService');
 /** The live `SyncService`s. */
 export const syncs = natives<NativeSync>('SyncService');
+/** The live `RoomsService`s and `RoomManagerService`s. */
+export const rooms = natives<NativeObject>('RoomsService');
+/** The live `RoomManagerService`s. */
+export const roomManagers = natives<NativeObject>('RoomManagerService');

@@ -15,6 +15,7 @@ use super::delivery::DeliveryEventHandler;
 use super::ops::Op;
 use super::presence::PresenceService;
 use super::queue::OfflineQueueService;
+use super::rooms::RoomsService;
 use super::sync::SyncService;
 use super::typing::TypingService;
 
@@ -25,6 +26,7 @@ enum Service {
     Delivery(DeliveryEventHandler),
     Queue(OfflineQueueService),
     Sync(SyncService),
+    Rooms(RoomsService),
 }
 
 /// One client and its services, as JavaScript holds them.
@@ -94,7 +96,7 @@ impl Native {
     }
 
     /// Attaches a service of `kind` (1 presence, 2 typing, 3 delivery,
-    /// 4 queue, 5 sync) with its options (`options.queue` a queue's handle);
+    /// 4 queue, 5 sync, 6 rooms, 7 room manager) with its options (`options.queue` a queue's handle);
     /// returns its handle.
     pub fn attach(&self, kind: u8, options: JsValue) -> Result<u32, JsValue> {
         let hub = self.client.hub();
@@ -106,6 +108,9 @@ impl Native {
             }
             4 => OfflineQueueService::new(hub, options).map(|s| (s.handle(), Service::Queue(s))),
             5 => SyncService::new(hub, options).map(|s| (s.handle(), Service::Sync(s))),
+            6 | 7 => {
+                RoomsService::new(hub, options, kind == 7).map(|s| (s.handle(), Service::Rooms(s)))
+            }
             _ => Err(unknown_op()),
         }?;
         self.services
@@ -149,6 +154,7 @@ impl Native {
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
             Some(Service::Queue(s)) => queue_op(s, op, a),
             Some(Service::Sync(s)) => sync_op(s, op, a),
+            Some(Service::Rooms(s)) => rooms_op(s, op, a, b),
             None => Err(unknown_op()),
         }
     }
@@ -328,6 +334,29 @@ fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
         Op::SyncIsSyncing => Ok(s.is_syncing().js()),
         Op::SyncSubscribe => res(s.subscribe()),
         Op::SyncDispose => {
+            s.dispose();
+            Ok(JsValue::UNDEFINED)
+        }
+        _ => Err(unknown_op()),
+    }
+}
+
+fn rooms_op(s: &RoomsService, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+    match op {
+        Op::RoomsInitialize => res(s.initialize()),
+        Op::RoomsDestroy => res(s.destroy()),
+        Op::RoomsInitialized => Ok(s.initialized().js()),
+        Op::RoomsJoinRoom => res(s.join_room(a, b)),
+        Op::RoomsLeaveRoom => res(s.leave_room(a)),
+        Op::RoomsIsInRoom => res(s.is_in_room(a)),
+        Op::RoomsGetRoom => res(s.get_room(a)),
+        Op::RoomsGetRooms => Ok(s.get_rooms()),
+        Op::RoomsGetRoomMembers => res(s.get_room_members(a)),
+        Op::RoomsSendMessage => res(s.send_message(a, b)),
+        Op::RoomsAddRoomListener => res(s.room_listener(a, true)),
+        Op::RoomsRemoveRoomListener => res(s.room_listener(a, false)),
+        Op::RoomsSetCurrentUserId => res(s.set_current_user_id(a)),
+        Op::RoomsDispose => {
             s.dispose();
             Ok(JsValue::UNDEFINED)
         }
