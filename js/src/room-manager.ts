@@ -170,7 +170,9 @@ export class RoomManagerService {
 
   /** A room could not be (re-)joined. */
   onRoomError(listener: RoomErrorListener): () => void {
-    return of(this).listen('roomError', fn(listener, 'onRoomError(): listener'));
+    const f = fn<RoomErrorListener>(listener, 'onRoomError(): listener');
+    return of(this).listen('roomError', (room: string, e: { code: string; message: string }) =>
+      f(room, Object.assign(new Error(e.message), { code: e.code })));
   }
 
   /** Rooms re-joined after a reconnect. */

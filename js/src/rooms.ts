@@ -160,7 +160,8 @@ export class RoomsService {
 
   /** A user joined a room. */
   onUserJoin(listener: RoomJoinListener): () => void {
-    return of(this).listen('userJoin', fn(listener, 'onUserJoin(): listener'));
+    const f = fn<RoomJoinListener>(listener, 'onUserJoin(): listener');
+    return of(this).listen('userJoin', (room: string, m: { joinedAt: number }) => f(room, members([m])[0]!));
   }
 
   /** A user left a room. */

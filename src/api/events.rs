@@ -15,7 +15,6 @@ use super::js::{debug_log, parse_json, to_js};
 use crate::core::connection::AckError;
 use crate::core::delivery::DeliveryError;
 use crate::core::json::{Map, ToJson, Value};
-use crate::core::rooms::RoomsEvent;
 use crate::core::session::{Answer, ClientError, Event, Handle, Output, ServiceKind, SessionError};
 
 /// Calls the sink (a throwing sink is ignored: listeners' throws are caught
@@ -227,46 +226,12 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             }
         }
         Event::Log(m) => debug_log(&cat!(prefix(kind), ": ", m)),
-        Event::Rooms(e) => rooms_event(&send, e),
+        Event::Rooms(e) => {
+            let (topic, args, room) = e.wire();
+            let room = room.map_or(JsValue::UNDEFINED, |r| JsValue::from_str(&r));
+            send(topic, &to_js(&args), &room)
+        }
     }
-}
-
-/// A rooms service's event: `topic(...args)`; a room message's `flag` is
-/// its room (for `onRoomMessage`).
-fn rooms_event(send: &dyn Fn(&str, &JsValue, &JsValue), event: RoomsEvent) {
-    let names = |v: Vec<String>| to_js(&Value::Array(v.into_iter().map(Value::String).collect()));
-    let none = JsValue::UNDEFINED;
-    let s = |x: &str| JsValue::from_str(x);
-    let (topic, args, flag) = match event {
-        RoomsEvent::State(v) => ("roomState", Array::of1(&names(v)), none),
-        RoomsEvent::UserJoined { room, member } => {
-            let m = to_js(&member.to_value());
-            super::args::set(
-                m.unchecked_ref(),
-                "joinedAt",
-                &super::args::date(member.joined_at),
-            );
-            ("userJoin", Array::of2(&s(&room), &m), none)
-        }
-        RoomsEvent::UserLeft { room, user_id } => {
-            ("userLeave", Array::of2(&s(&room), &s(&user_id)), none)
-        }
-        RoomsEvent::Message { room, message } => {
-            ("message", Array::of1(&to_js(&message)), s(&room))
-        }
-        RoomsEvent::Joined(v) => ("roomJoined", Array::of1(&to_js(&v)), none),
-        RoomsEvent::Left(room) => ("roomLeft", Array::of1(&s(&room)), none),
-        RoomsEvent::Error {
-            room,
-            code,
-            message,
-        } => {
-            let e = super::js::coded(&code, &message);
-            ("roomError", Array::of2(&s(&room), &e), none)
-        }
-        RoomsEvent::Reconnected(v) => ("reconnected", Array::of1(&names(v)), none),
-    };
-    send(topic, &args, &flag);
 }
 
 /// A queue or sync event: logged with `debug`, then to the sink.

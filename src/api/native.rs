@@ -154,7 +154,7 @@ impl Native {
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
             Some(Service::Queue(s)) => queue_op(s, op, a),
             Some(Service::Sync(s)) => sync_op(s, op, a),
-            Some(Service::Rooms(s)) => rooms_op(s, op, a, b),
+            Some(Service::Rooms(s)) => s.op(op, a, b),
             None => Err(unknown_op()),
         }
     }
@@ -334,29 +334,6 @@ fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
         Op::SyncIsSyncing => Ok(s.is_syncing().js()),
         Op::SyncSubscribe => res(s.subscribe()),
         Op::SyncDispose => {
-            s.dispose();
-            Ok(JsValue::UNDEFINED)
-        }
-        _ => Err(unknown_op()),
-    }
-}
-
-fn rooms_op(s: &RoomsService, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
-    match op {
-        Op::RoomsInitialize => res(s.initialize()),
-        Op::RoomsDestroy => res(s.destroy()),
-        Op::RoomsInitialized => Ok(s.initialized().js()),
-        Op::RoomsJoinRoom => res(s.join_room(a, b)),
-        Op::RoomsLeaveRoom => res(s.leave_room(a)),
-        Op::RoomsIsInRoom => res(s.is_in_room(a)),
-        Op::RoomsGetRoom => res(s.get_room(a)),
-        Op::RoomsGetRooms => Ok(s.get_rooms()),
-        Op::RoomsGetRoomMembers => res(s.get_room_members(a)),
-        Op::RoomsSendMessage => res(s.send_message(a, b)),
-        Op::RoomsAddRoomListener => res(s.room_listener(a, true)),
-        Op::RoomsRemoveRoomListener => res(s.room_listener(a, false)),
-        Op::RoomsSetCurrentUserId => res(s.set_current_user_id(a)),
-        Op::RoomsDispose => {
             s.dispose();
             Ok(JsValue::UNDEFINED)
         }

@@ -8,9 +8,10 @@ use wasm_bindgen::prelude::*;
 use super::args::{self, opt, Field, Kind, U32_MAX};
 use super::hub::{Hub, ServiceRef, Settle};
 use super::js::to_js;
+use super::ops::Op;
 use crate::core::json::{from_str, Value};
-use crate::core::rooms::{Room, RoomsConfig};
-use crate::core::session::{Handle, ServiceKind};
+use crate::core::rooms::{RoomsConfig, RoomsQuery};
+use crate::core::session::{Handle, RoomsCmd, ServiceKind, Session};
 use crate::core::Millis;
 
 const ROOMS_OPTIONS: &[Field] = &[
@@ -89,131 +90,80 @@ impl RoomsService {
         })
     }
 
-    /// Runs a command on the machine.
-    fn run<T>(
-        &self,
-        f: impl FnOnce(&mut crate::core::rooms::RoomsMachine, Millis) -> T,
-    ) -> Result<T, JsValue> {
+    /// Runs one operation (`a`: a room name, user id or join payload).
+    pub(crate) fn op(&self, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        let query = match op {
+            Op::RoomsInitialized => Some(RoomsQuery::Initialized),
+            Op::RoomsIsInRoom => Some(RoomsQuery::IsInRoom),
+            Op::RoomsGetRoom => Some(RoomsQuery::Room),
+            Op::RoomsGetRooms => Some(RoomsQuery::Rooms),
+            Op::RoomsGetRoomMembers => Some(RoomsQuery::Members),
+            _ => None,
+        };
+        if let Some(q) = query {
+            let name = a.as_string().unwrap_or_default();
+            let v = self
+                .svc
+                .read(|s, h| s.rooms(h).ok().map(|m| m.query(q, &name)));
+            return Ok(to_js(&v.unwrap_or_default()));
+        }
+        if op == Op::RoomsDispose {
+            self.svc.dispose();
+            return Ok(JsValue::UNDEFINED);
+        }
+        let metadata;
+        let set_user = op == Op::RoomsSetCurrentUserId;
+        let user = if set_user {
+            args::opt_id(&a, "userId")?
+        } else {
+            None
+        };
+        let owned = if set_user || matches!(op, Op::RoomsInitialize | Op::RoomsDestroy) {
+            String::new()
+        } else {
+            args::id(&a, "roomName")?
+        };
+        let name = owned.as_str();
+        let cmd = match op {
+            Op::RoomsInitialize => RoomsCmd::Initialize,
+            Op::RoomsDestroy => RoomsCmd::Destroy,
+            Op::RoomsLeaveRoom => RoomsCmd::Leave(name),
+            Op::RoomsAddRoomListener => RoomsCmd::Listener(name, true),
+            Op::RoomsRemoveRoomListener => RoomsCmd::Listener(name, false),
+            Op::RoomsSetCurrentUserId => RoomsCmd::SetUser(user),
+            Op::RoomsJoinRoom => {
+                let opts = args::Record::new(args::opt_fields(&b, "options", JOIN_OPTIONS)?);
+                // `metadata` (any JSON) is not in the checked copy.
+                let raw = js_sys::Reflect::get(&b, &"metadata".into()).unwrap_or_default();
+                metadata = json_arg(&raw, "options.metadata")?;
+                RoomsCmd::Join {
+                    name,
+                    metadata,
+                    force: opts.flag("force").unwrap_or(false),
+                    timeout: self.join_timeout,
+                }
+            }
+            Op::RoomsSendMessage => RoomsCmd::Send {
+                room: name,
+                payload: json_arg(&b, "payload")?.unwrap_or_default(),
+            },
+            _ => return Err(JsValue::UNDEFINED),
+        };
+        let ticketed = matches!(cmd, RoomsCmd::Join { .. } | RoomsCmd::Send { .. });
+        if ticketed {
+            let ticket = |s: &mut Session, h, now| {
+                s.rooms_do(h, cmd, now)
+                    .map(|t| t.unwrap_or(crate::core::session::Ticket(0)))
+            };
+            return self
+                .svc
+                .request(ticket, Settle::Ack)
+                .map(JsValue::from_f64)
+                .map_err(|e| e.to_js(None));
+        }
         self.svc
-            .run(|s, h, now| s.rooms_do(h, now, f))
+            .run(|s, h, now| s.rooms_do(h, cmd, now))
+            .map(|_| JsValue::UNDEFINED)
             .map_err(|e| e.to_js(None))
-    }
-
-    /// Reads the machine (`None` once dropped).
-    fn read<T>(&self, f: impl FnOnce(&crate::core::rooms::RoomsMachine) -> T) -> Option<T> {
-        self.svc.read(|s, h| s.rooms(h).ok().map(f))
-    }
-
-    fn manager(&self) -> bool {
-        self.read(|m| m.config().manager).unwrap_or(false)
-    }
-
-    /// A room as nchat's object.
-    fn room_js(&self, room: &Room) -> JsValue {
-        to_js(&room.to_value(self.manager()))
-    }
-
-    /// `initialize()`.
-    pub fn initialize(&self) -> Result<(), JsValue> {
-        self.run(|m, _| m.initialize())
-    }
-
-    /// `destroy()`: leaves every room and forgets them.
-    pub fn destroy(&self) -> Result<(), JsValue> {
-        self.run(|m, _| m.destroy())
-    }
-
-    /// `initialized`.
-    pub fn initialized(&self) -> bool {
-        self.read(|m| m.initialized()).unwrap_or(false)
-    }
-
-    /// `joinRoom(name, options?)`: a ticket resolving with the room.
-    pub fn join_room(&self, name: JsValue, options: JsValue) -> Result<f64, JsValue> {
-        let name = &args::id(&name, "roomName")?;
-        let opts = args::Record::new(args::opt_fields(&options, "options", JOIN_OPTIONS)?);
-        let metadata = json_arg(&opts.get("metadata"), "options.metadata")?;
-        let force = opts.flag("force").unwrap_or(false);
-        let timeout = self.join_timeout;
-        self.svc
-            .request(
-                |s, h, now| s.rooms_join(h, name, metadata, force, timeout, now),
-                Settle::Ack,
-            )
-            .map_err(|e| e.to_js(None))
-    }
-
-    /// `leaveRoom(name)`.
-    pub fn leave_room(&self, name: JsValue) -> Result<(), JsValue> {
-        let name = &args::id(&name, "roomName")?;
-        self.run(|m, _| {
-            m.leave(name);
-        })
-    }
-
-    /// `isInRoom(name)`.
-    pub fn is_in_room(&self, name: JsValue) -> Result<bool, JsValue> {
-        let name = &args::string(&name, "roomName")?;
-        Ok(self.read(|m| m.is_in_room(name)).unwrap_or(false))
-    }
-
-    /// `getRoom(name)`: the room, or `undefined`.
-    pub fn get_room(&self, name: JsValue) -> Result<JsValue, JsValue> {
-        let name = &args::string(&name, "roomName")?;
-        let room = self.read(|m| m.room(name).cloned()).flatten();
-        Ok(room.map_or(JsValue::UNDEFINED, |r| self.room_js(&r)))
-    }
-
-    /// Every room, in join order.
-    pub fn get_rooms(&self) -> JsValue {
-        let manager = self.manager();
-        let list: Vec<Value> = self
-            .read(|m| m.rooms().iter().map(|r| r.to_value(manager)).collect())
-            .unwrap_or_default();
-        to_js(&Value::Array(list))
-    }
-
-    /// `getRoomMembers(name)`: `[{userId, userName?, userAvatar?, joinedAt}]`.
-    pub fn get_room_members(&self, name: JsValue) -> Result<JsValue, JsValue> {
-        let name = &args::string(&name, "roomName")?;
-        let list: Vec<Value> = self
-            .read(|m| {
-                m.room(name)
-                    .map(|r| r.members.iter().map(|m| m.to_value()).collect())
-            })
-            .flatten()
-            .unwrap_or_default();
-        Ok(to_js(&Value::Array(list)))
-    }
-
-    /// `sendMessage(room, payload)`: a ticket resolving with `{messageId}`.
-    pub fn send_message(&self, room: JsValue, payload: JsValue) -> Result<f64, JsValue> {
-        let room = &args::id(&room, "roomName")?;
-        let payload = json_arg(&payload, "payload")?.unwrap_or_default();
-        self.svc
-            .request(
-                |s, h, now| s.rooms_send(h, room, &payload, now),
-                Settle::Ack,
-            )
-            .map_err(|e| e.to_js(None))
-    }
-
-    /// `addRoomListener(name)` (`add`) or `removeRoomListener(name)`.
-    pub fn room_listener(&self, name: JsValue, add: bool) -> Result<(), JsValue> {
-        let name = &args::string(&name, "roomName")?;
-        self.run(|m, now| m.listener(name, add, now))
-    }
-
-    /// `setCurrentUserId(userId | null)`.
-    pub fn set_current_user_id(&self, user: JsValue) -> Result<(), JsValue> {
-        let user = args::opt_id(&user, "userId")?;
-        self.svc
-            .run(|s, h, now| s.rooms_set_user(h, user, now))
-            .map_err(|e| e.to_js(None))
-    }
-
-    /// Detaches the service (its rooms stay joined on the connection).
-    pub fn dispose(&self) {
-        self.svc.dispose();
     }
 }

@@ -194,6 +194,52 @@ pub enum RoomsEvent {
     Reconnected(Vec<String>),
 }
 
+impl RoomsEvent {
+    /// The event as the app's listeners get it: a topic, the listener's
+    /// arguments and, for a room message, its room (`onRoomMessage`).
+    pub fn wire(self) -> (&'static str, Value, Option<String>) {
+        let names = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
+        let (topic, args, room) = match self {
+            Self::State(v) => ("roomState", vec![names(v)], None),
+            Self::UserJoined { room, member } => {
+                ("userJoin", vec![room.into(), member.to_value()], None)
+            }
+            Self::UserLeft { room, user_id } => {
+                ("userLeave", vec![room.into(), user_id.into()], None)
+            }
+            Self::Message { room, message } => ("message", vec![message], Some(room)),
+            Self::Joined(v) => ("roomJoined", vec![v], None),
+            Self::Left(room) => ("roomLeft", vec![room.into()], None),
+            Self::Error {
+                room,
+                code,
+                message,
+            } => (
+                "roomError",
+                vec![room.into(), json!({"code": code, "message": message})],
+                None,
+            ),
+            Self::Reconnected(v) => ("reconnected", vec![names(v)], None),
+        };
+        (topic, Value::Array(args), room)
+    }
+}
+
+/// A read of a rooms machine (by the room name given with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomsQuery {
+    /// `initialized`.
+    Initialized,
+    /// `isInRoom(name)`.
+    IsInRoom,
+    /// `getRoom(name)`: the room or `null`.
+    Room,
+    /// Every room, in join order.
+    Rooms,
+    /// `getRoomMembers(name)`.
+    Members,
+}
+
 /// What the machine asks of the session.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RoomsEffect {
@@ -317,6 +363,22 @@ impl RoomsMachine {
     pub fn is_in_room(&self, name: &str) -> bool {
         self.room(name)
             .is_some_and(|r| r.is_joined || !self.cfg.manager)
+    }
+
+    /// Answers a read as JSON.
+    pub fn query(&self, q: RoomsQuery, name: &str) -> Value {
+        let m = self.cfg.manager;
+        let room = self.room(name);
+        match q {
+            RoomsQuery::Initialized => self.initialized.into(),
+            RoomsQuery::IsInRoom => self.is_in_room(name).into(),
+            RoomsQuery::Room => room.map_or(Value::Null, |r| r.to_value(m)),
+            RoomsQuery::Rooms => Value::Array(self.rooms.iter().map(|r| r.to_value(m)).collect()),
+            RoomsQuery::Members => Value::Array(
+                room.map(|r| r.members.iter().map(Member::to_value).collect())
+                    .unwrap_or_default(),
+            ),
+        }
     }
 
     /// The current user (manager's `setCurrentUserId`).
@@ -626,9 +688,13 @@ impl RoomsMachine {
                     return;
                 };
                 if let Some(r) = self.room_mut(&room) {
+                    // A known member joining again (a re-join) is not one more.
+                    let before = r.members.len();
                     r.members.retain(|m| m.user_id != member.user_id);
+                    if r.members.len() == before {
+                        r.member_count = r.member_count.map(|n| n.saturating_add(1));
+                    }
                     r.members.push(member.clone());
-                    r.member_count = r.member_count.map(|n| n.saturating_add(1));
                 }
                 self.event(RoomsEvent::UserJoined { room, member });
             }

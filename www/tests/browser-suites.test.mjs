@@ -15,7 +15,7 @@ import { launch, staticServer, serverUrl, controlUrl, realtimePort, controlPort 
 import { firefox } from './firefox.mjs';
 
 /** The suites, in the order they run: the one list. */
-export const SUITES = ['client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync'];
+export const SUITES = ['client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync', 'rooms'];
 
 const serverUrlB = `http://127.0.0.1:${process.env.REALTIME_PORT_B ?? Number(realtimePort) + 2}`;
 const controlUrlB = `http://127.0.0.1:${process.env.CONTROL_PORT_B ?? Number(controlPort) + 2}`;

@@ -72,6 +72,10 @@ fn members_follow_the_events_and_counts_never_underflow() {
     assert!(
         matches!(&seen[..], [RoomsEvent::UserLeft { .. }, RoomsEvent::UserJoined { member, .. }] if member.user_name.as_deref() == Some("U"))
     );
+    // The same user again (re-joining after a reconnect) is not one more.
+    m.on_event("user:joined", &joined, 6);
+    assert_eq!(m.room("r").unwrap().member_count, Some(1));
+    events(&mut m);
     // Not initialized: the server's events are not heard.
     m.destroy();
     m.on_event("user:joined", &joined, 6);

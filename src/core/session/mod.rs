@@ -63,6 +63,7 @@ pub use delivery::DeliveryCommands;
 pub use locks::{LockMode, LEASE_MS, LEASE_POLL_MS};
 pub use presence::{PresenceAttach, PresenceCommands};
 pub use queue::QueueAttach;
+pub use rooms::RoomsCmd;
 pub use sync::SyncAttach;
 pub use types::*;
 pub use typing::TypingCommands;

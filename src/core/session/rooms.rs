@@ -11,6 +11,39 @@ use crate::core::connection::ConnectionError;
 use crate::core::rooms::{sent_value, JoinStep, RoomsConfig, RoomsEffect, RoomsMachine};
 use crate::core::Millis;
 
+/// A command of a rooms service (see [`Session::rooms_do`]).
+#[derive(Debug)]
+pub enum RoomsCmd<'a> {
+    /// `initialize()`.
+    Initialize,
+    /// `destroy()`.
+    Destroy,
+    /// `joinRoom(name, {metadata, force})`, with the join timeout.
+    Join {
+        /// The room.
+        name: &'a str,
+        /// The app's metadata.
+        metadata: Option<Value>,
+        /// Again even when joined.
+        force: bool,
+        /// The join's timeout (default: the client's ack timeout).
+        timeout: Option<Millis>,
+    },
+    /// `sendMessage`: `message:send` with `payload`.
+    Send {
+        /// The room (must be joined).
+        room: &'a str,
+        /// The whole payload.
+        payload: Value,
+    },
+    /// `leaveRoom(name)`.
+    Leave(&'a str),
+    /// `addRoomListener` (`true`) or `removeRoomListener`.
+    Listener(&'a str, bool),
+    /// The manager's `setCurrentUserId`.
+    SetUser(Option<String>),
+}
+
 /// A join or send waiting for its answer.
 #[derive(Debug)]
 struct Wait {
@@ -43,54 +76,88 @@ impl Session {
         self.slot_ref::<RoomsSlot>(handle).map(|s| &s.core)
     }
 
-    /// Runs a plain command on the machine, then routes.
-    pub fn rooms_do<T>(
+    /// Runs a command of the rooms service `handle`; a join or send gives
+    /// the ticket of its answer (`Answer::Json`: the room, or `{messageId}`).
+    pub fn rooms_do(
         &mut self,
         handle: Handle,
+        cmd: RoomsCmd<'_>,
         now: Millis,
-        f: impl FnOnce(&mut RoomsMachine, Millis) -> T,
-    ) -> Result<T, SessionError> {
-        self.on_slot(handle, now, |s: &mut RoomsSlot, now| {
-            Ok(f(&mut s.core, now))
-        })
-    }
-
-    /// `joinRoom(name, {metadata, force})`: the ticket resolves with the room
-    /// (`Answer::Json`) or fails with the server's refusal.
-    pub fn rooms_join(
-        &mut self,
-        handle: Handle,
-        name: &str,
-        metadata: Option<Value>,
-        force: bool,
-        timeout_ms: Option<Millis>,
-        now: Millis,
-    ) -> Result<Ticket, SessionError> {
+    ) -> Result<Option<Ticket>, SessionError> {
         self.now = now;
-        if name.trim().is_empty() {
-            return Err(ConnectionError::BadRoomName(name.into()).into());
-        }
         let connected = self.is_connected();
-        let step = self
-            .slot::<RoomsSlot>(handle)?
-            .core
-            .join(name, metadata, force, connected, now)?;
-        let ticket = self.ticket();
-        match step {
-            JoinStep::Done(v) => self.done(ticket, Ok(Answer::Json(v))),
-            JoinStep::Send(now_value) => {
-                let wait = match now_value {
-                    Some(v) => {
-                        self.done(ticket, Ok(Answer::Json(v)));
-                        None
+        let m = &mut self.slot::<RoomsSlot>(handle)?.core;
+        let mut ticket = None;
+        match cmd {
+            RoomsCmd::Initialize => m.initialize(),
+            RoomsCmd::Destroy => m.destroy(),
+            RoomsCmd::Leave(name) => {
+                m.leave(name);
+            }
+            RoomsCmd::Listener(name, add) => m.listener(name, add, now),
+            RoomsCmd::SetUser(user) => {
+                let (old, new) = m.set_user(user);
+                if let Some(old) = old {
+                    m.leave(&old);
+                }
+                if let Some(new) = new {
+                    let join = RoomsCmd::Join {
+                        name: &new,
+                        metadata: None,
+                        force: false,
+                        timeout: None,
+                    };
+                    if let Err(e) = self.rooms_do(handle, join, now) {
+                        self.event(handle, Event::Dropped(e));
                     }
-                    None => Some(ticket),
+                }
+            }
+            RoomsCmd::Join {
+                name,
+                metadata,
+                force,
+                timeout,
+            } => {
+                if name.trim().is_empty() {
+                    return Err(ConnectionError::BadRoomName(name.into()).into());
+                }
+                let step = m.join(name, metadata, force, connected, now)?;
+                let t = self.ticket();
+                ticket = Some(t);
+                let (send, wait) = match step {
+                    JoinStep::Done(v) => {
+                        self.done(t, Ok(Answer::Json(v)));
+                        (false, None)
+                    }
+                    JoinStep::Send(Some(v)) => {
+                        self.done(t, Ok(Answer::Json(v)));
+                        (true, None)
+                    }
+                    JoinStep::Send(None) => (true, Some(t)),
                 };
-                self.rooms_send_join(handle, name, wait, timeout_ms);
+                if send {
+                    self.rooms_send_join(handle, name, wait, timeout);
+                }
+            }
+            RoomsCmd::Send { room, payload } => {
+                m.check_send(room, connected)?;
+                let conn = self.conn.as_mut().ok_or(SessionError::NotInitialized)?;
+                let id = conn.emit_with_ack("message:send", Some(&payload.to_text()), None, now)?;
+                let t = self.ticket();
+                ticket = Some(t);
+                self.wait(handle, id, Some(t), None);
             }
         }
         self.route();
         Ok(ticket)
+    }
+
+    /// `id` is answered to the rooms service `handle`.
+    fn wait(&mut self, handle: Handle, id: u64, ticket: Option<Ticket>, room: Option<String>) {
+        self.requests.insert(id, Waiter::Service(handle, id));
+        if let Ok(s) = self.slot::<RoomsSlot>(handle) {
+            s.waits.push(Wait { id, ticket, room });
+        }
     }
 
     /// Sends `room:join` through the connection for the machine's join.
@@ -108,74 +175,17 @@ impl Session {
                 .map_err(SessionError::from),
             None => Err(SessionError::NotInitialized),
         };
-        let room = Some(name.to_owned());
         match sent {
-            Ok(id) => {
-                self.requests.insert(id, Waiter::Service(handle, id));
-                if let Ok(s) = self.slot::<RoomsSlot>(handle) {
-                    s.waits.push(Wait { id, ticket, room });
-                }
-            }
+            Ok(id) => self.wait(handle, id, ticket, Some(name.to_owned())),
             Err(e) => {
                 if let Ok(s) = self.slot::<RoomsSlot>(handle) {
-                    let _ = s.core.on_join_answer(name, Err((e.code(), "")), true, now);
+                    s.core.on_join_answer(name, Err((e.code(), "")), true, now);
                 }
                 if let Some(t) = ticket {
                     self.done(t, Err(e));
                 }
             }
         }
-    }
-
-    /// `sendMessage(room, payload)`: `message:send` once the checks pass;
-    /// the ticket resolves with `{messageId}`.
-    pub fn rooms_send(
-        &mut self,
-        handle: Handle,
-        room: &str,
-        payload: &Value,
-        now: Millis,
-    ) -> Result<Ticket, SessionError> {
-        self.now = now;
-        let connected = self.is_connected();
-        self.slot::<RoomsSlot>(handle)?
-            .core
-            .check_send(room, connected)?;
-        let conn = self.conn.as_mut().ok_or(SessionError::NotInitialized)?;
-        let id = conn.emit_with_ack("message:send", Some(&payload.to_text()), None, now)?;
-        self.requests.insert(id, Waiter::Service(handle, id));
-        let ticket = self.ticket();
-        let wait = Wait {
-            id,
-            ticket: Some(ticket),
-            room: None,
-        };
-        self.slot::<RoomsSlot>(handle)?.waits.push(wait);
-        self.route();
-        Ok(ticket)
-    }
-
-    /// The manager's `setCurrentUserId`: leaves the previous user's room,
-    /// joins the new user's (its outcome is only reported).
-    pub fn rooms_set_user(
-        &mut self,
-        handle: Handle,
-        user: Option<String>,
-        now: Millis,
-    ) -> Result<(), SessionError> {
-        self.now = now;
-        let (old, new) = self.slot::<RoomsSlot>(handle)?.core.set_user(user);
-        if let Some(old) = old {
-            self.slot::<RoomsSlot>(handle)?.core.leave(&old);
-        }
-        if let Some(new) = new {
-            let r = self.rooms_join(handle, &new, None, false, None, now);
-            if let Err(e) = r {
-                self.event(handle, Event::Dropped(e));
-            }
-        }
-        self.route();
-        Ok(())
     }
 
     pub(super) fn rooms_effects(&mut self, handle: Handle, effects: Vec<RoomsEffect>) {
@@ -207,25 +217,26 @@ impl Session {
             return;
         };
         let wait = slot.waits.remove(pos);
-        let answer = match &result {
-            Ok(_) => first_ack_arg(result.clone()).unwrap_or(Value::Null),
-            Err(_) => Value::Null,
-        };
-        let outcome = match (&wait.room, result) {
-            (Some(room), Ok(_)) => slot
-                .core
-                .on_join_answer(room, Ok(&answer), wait.ticket.is_some(), now)
-                .map(Answer::Json)
-                .ok_or(SessionError::Disposed(super::ServiceKind::Rooms)),
-            (Some(room), Err(e)) => {
-                let explicit = wait.ticket.is_some();
-                let message = e.message();
-                let _ = slot
-                    .core
-                    .on_join_answer(room, Err((e.code(), &message)), explicit, now);
+        let outcome = match result {
+            Err(e) => {
+                if let Some(room) = &wait.room {
+                    let explicit = wait.ticket.is_some();
+                    let message = e.message();
+                    slot.core
+                        .on_join_answer(room, Err((e.code(), &message)), explicit, now);
+                }
                 Err(e)
             }
-            (None, r) => r.map(|_| Answer::Json(sent_value(&answer))),
+            Ok(text) => {
+                let answer = first_ack_arg(Ok(text)).unwrap_or_default();
+                Ok(Answer::Json(match &wait.room {
+                    Some(room) => slot
+                        .core
+                        .on_join_answer(room, Ok(&answer), wait.ticket.is_some(), now)
+                        .unwrap_or_default(),
+                    None => sent_value(&answer),
+                }))
+            }
         };
         if let Some(t) = wait.ticket {
             self.done(t, outcome);

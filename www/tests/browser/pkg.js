@@ -7,6 +7,9 @@ await init();
 
 export const {
   RealtimeClient, PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, SyncService,
+  RoomsService, RoomManagerService, getRoomsService, initializeRoomsService, resetRoomsService, getRoomManager,
+  initializeRoomManager, resetRoomManager, getChannelRoom, getThreadRoom, getUserRoom, getDMRoom, parseRoomName,
+  REALTIME_EVENTS,
 } = pkg;
 
 /**

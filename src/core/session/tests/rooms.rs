@@ -11,8 +11,24 @@ fn rooms(s: &mut Session, manager: bool) -> Handle {
         ..Default::default()
     };
     let h = s.attach_rooms(cfg, 0);
-    s.rooms_do(h, 0, |m, _| m.initialize()).unwrap();
+    s.rooms_do(h, RoomsCmd::Initialize, 0).unwrap();
     h
+}
+
+fn join(s: &mut Session, h: Handle, name: &str, now: Millis) -> Result<Ticket, SessionError> {
+    let cmd = RoomsCmd::Join {
+        name,
+        metadata: None,
+        force: false,
+        timeout: None,
+    };
+    s.rooms_do(h, cmd, now).map(Option::unwrap)
+}
+
+fn send(s: &mut Session, h: Handle, room: &str, now: Millis) -> Result<Ticket, SessionError> {
+    let payload = crate::core::json::json!({"roomName": room, "content": "x"});
+    s.rooms_do(h, RoomsCmd::Send { room, payload }, now)
+        .map(Option::unwrap)
 }
 
 fn joined(count: u64) -> Value {
@@ -24,15 +40,11 @@ fn a_join_is_answered_kept_and_rejoined_after_a_reconnect() {
     let mut s = session();
     let h = rooms(&mut s, false);
     // Not connected: refused with nchat's message.
-    let e = s
-        .rooms_join(h, "channel:a", None, false, None, 0)
-        .unwrap_err();
+    let e = join(&mut s, h, "channel:a", 0).unwrap_err();
     assert_eq!(e.message(), "Not connected to realtime server");
     connect(&mut s, 10);
-    let t = s.rooms_join(h, "channel:a", None, false, None, 11).unwrap();
-    let e = s
-        .rooms_join(h, "channel:a", None, false, None, 11)
-        .unwrap_err();
+    let t = join(&mut s, h, "channel:a", 11).unwrap();
+    let e = join(&mut s, h, "channel:a", 11).unwrap_err();
     assert_eq!(e.code(), "join_pending");
     let out = drain(&mut s);
     answer(&mut s, &frames(&out), "room:join", joined(2), 12);
@@ -117,7 +129,7 @@ fn a_refused_rejoin_drops_the_room_and_a_leave_goes_out() {
     let h = rooms(&mut s, false);
     connect(&mut s, 10);
     for (i, room) in ["channel:a", "channel:b"].iter().enumerate() {
-        s.rooms_join(h, room, None, false, None, 11).unwrap();
+        join(&mut s, h, room, 11).unwrap();
         let out = drain(&mut s);
         answer(&mut s, &frames(&out), room, ok(), 12 + i as u64);
     }
@@ -137,7 +149,7 @@ fn a_refused_rejoin_drops_the_room_and_a_leave_goes_out() {
         .map(|r| r.name.as_str())
         .collect();
     assert_eq!(names, ["channel:b"]);
-    assert!(s.rooms_do(h, at + 2, |m, _| m.leave("channel:b")).unwrap());
+    s.rooms_do(h, RoomsCmd::Leave("channel:b"), at + 2).unwrap();
     let out = drain(&mut s);
     assert!(frames(&out)[0].contains(r#"["room:leave",{"roomName":"channel:b"}]"#));
     assert_eq!(s.connection().unwrap().rooms(), [] as [String; 0]);
@@ -147,16 +159,14 @@ fn a_refused_rejoin_drops_the_room_and_a_leave_goes_out() {
 fn the_manager_keeps_offline_joins_and_leaves_after_its_deadline() {
     let mut s = session();
     let h = rooms(&mut s, true);
-    let t = s.rooms_join(h, "channel:a", None, false, None, 0).unwrap();
+    let t = join(&mut s, h, "channel:a", 0).unwrap();
     let out = drain(&mut s);
     let Ok(Answer::Json(info)) = outcome(&out, t) else {
         panic!("{out:?}")
     };
     assert_eq!(info.get("isJoined").and_then(|v| v.as_bool()), Some(false));
     assert_eq!(
-        s.rooms_join(h, "general", None, false, None, 0)
-            .unwrap_err()
-            .code(),
+        join(&mut s, h, "general", 0).unwrap_err().code(),
         "invalid_room"
     );
     // The connection sends the kept join with its re-joins.
@@ -172,15 +182,16 @@ fn the_manager_keeps_offline_joins_and_leaves_after_its_deadline() {
         "{seen:?}"
     );
     // A listener comes and goes: the room is left 5 s later, on the deadline.
-    s.rooms_do(h, 20, |m, now| m.listener("channel:a", true, now))
+    s.rooms_do(h, RoomsCmd::Listener("channel:a", true), 20)
         .unwrap();
-    assert!(!s.rooms_do(h, 20, |m, _| m.leave("channel:a")).unwrap());
-    s.rooms_do(h, 30, |m, now| m.listener("channel:a", false, now))
-        .unwrap();
-    assert_eq!(
-        s.next_deadline(),
-        Some(30 + AUTO_LEAVE_MS).min(s.next_deadline())
+    s.rooms_do(h, RoomsCmd::Leave("channel:a"), 20).unwrap();
+    assert!(
+        s.rooms(h).unwrap().is_in_room("channel:a"),
+        "kept: it has a listener"
     );
+    s.rooms_do(h, RoomsCmd::Listener("channel:a", false), 30)
+        .unwrap();
+    assert_eq!(s.next_deadline(), Some(30 + AUTO_LEAVE_MS));
     s.handle_timeout(29 + AUTO_LEAVE_MS);
     assert!(s.rooms(h).unwrap().room("channel:a").is_some());
     s.handle_timeout(30 + AUTO_LEAVE_MS);
@@ -198,7 +209,7 @@ fn the_manager_reports_rooms_back_after_a_reconnect() {
     let mut s = session();
     let h = rooms(&mut s, true);
     connect(&mut s, 10);
-    s.rooms_join(h, "thread:t1", None, false, None, 11).unwrap();
+    join(&mut s, h, "thread:t1", 11).unwrap();
     let out = drain(&mut s);
     answer(&mut s, &frames(&out), "room:join", ok(), 12);
     drain(&mut s);
@@ -218,25 +229,20 @@ fn the_manager_reports_rooms_back_after_a_reconnect() {
 fn send_message_checks_then_answers_the_id() {
     let mut s = session();
     let h = rooms(&mut s, false);
-    let payload = crate::core::json::json!({"roomName": "channel:a", "content": "x"});
     assert_eq!(
-        s.rooms_send(h, "channel:a", &payload, 0)
-            .unwrap_err()
-            .code(),
+        send(&mut s, h, "channel:a", 0).unwrap_err().code(),
         "not_connected"
     );
     connect(&mut s, 10);
     assert_eq!(
-        s.rooms_send(h, "channel:a", &payload, 11)
-            .unwrap_err()
-            .message(),
+        send(&mut s, h, "channel:a", 11).unwrap_err().message(),
         "Not in room: channel:a"
     );
-    s.rooms_join(h, "channel:a", None, false, None, 11).unwrap();
+    join(&mut s, h, "channel:a", 11).unwrap();
     let f = frames(&drain(&mut s));
     answer(&mut s, &f, "room:join", ok(), 12);
     drain(&mut s);
-    let t = s.rooms_send(h, "channel:a", &payload, 13).unwrap();
+    let t = send(&mut s, h, "channel:a", 13).unwrap();
     let f = frames(&drain(&mut s));
     answer(
         &mut s,
