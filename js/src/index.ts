@@ -12,5 +12,8 @@ export { OfflineQueueService } from './queue.js';
 export { SyncService } from './sync.js';
 export * from './rooms.js';
 export * from './room-manager.js';
-export * from './room-names.js';
+export {
+  REALTIME_EVENTS, getChannelRoom, getDMRoom, getThreadRoom, getUserRoom, parseRoomName,
+} from './room-names.js';
+export type { RealtimeEventName, RealtimeRoomType } from './room-names.js';
 export type * from './types.js';

@@ -3,11 +3,11 @@
 // (src/native.ts); joins kept while offline, the re-join after a reconnect,
 // listener counts and the auto-leave 5 s after the last listener live in
 // the wasm.
-import { U32_MAX, absent, callback as fn, id, json, oneOf, optFields, string, type SchemaOf } from './check.js';
+import { U32_MAX, callback as fn, id, json, oneOf, optFields, string, type SchemaOf } from './check.js';
 import { clientArg, type RealtimeClient } from './client.js';
 import { defaultClient } from './default-client.js';
 import * as native from './native.js';
-import { getChannelRoom, getThreadRoom, type RealtimeRoomType } from './room-names.js';
+import { room, type RealtimeRoomType } from './room-names.js';
 
 /** `RoomManagerService` options (nchat's defaults: false, true, 100, 10000, true). */
 export interface RoomManagerConfig {
@@ -66,6 +66,14 @@ const TYPES: readonly RealtimeRoomType[] = ['channel', 'thread', 'user', 'dm'];
 
 const of = (self: RoomManagerService): native.NativeObject => native.roomManagers.of(self);
 
+/** `joinRoom` of `name` (checked) with `options`, checked for `method`. */
+function join(self: RoomManagerService, name: string, options: unknown, method: string): Promise<RoomInfo> {
+  const n = of(self);
+  const o = optFields<RoomJoinOptions>(options, `${method}: options`, JOIN);
+  json(o?.metadata, `${method}: options.metadata`);
+  return n.join(name, o);
+}
+
 /** Room membership with listener counts, kept across reconnects. */
 export class RoomManagerService {
   /** A room manager on `client` (default: the module's client). */
@@ -82,7 +90,7 @@ export class RoomManagerService {
 
   /** The current user: leaves the previous user's room, joins `user:<id>`. */
   setCurrentUserId(userId: string | null): void {
-    of(this).setCurrentUserId(absent(userId) ? null : id(userId, 'setCurrentUserId(): userId'));
+    of(this).setCurrentUserId(userId === null ? null : id(userId, 'setCurrentUserId(): userId'));
   }
 
   /** Leaves every room, drops every listener; `initialize()` starts it again. */
@@ -92,9 +100,7 @@ export class RoomManagerService {
 
   /** Joins `type:id` (kept and joined on connect when offline); rejects when refused. */
   joinRoom(roomName: string, options?: RoomJoinOptions): Promise<RoomInfo> {
-    const o = optFields<RoomJoinOptions>(options, 'joinRoom(): options', JOIN);
-    json(o?.metadata, 'joinRoom(): options.metadata');
-    return of(this).join(id(roomName, 'joinRoom(): roomName'), o);
+    return join(this, id(roomName, 'joinRoom(): roomName'), options, 'joinRoom()');
   }
 
   /** Leaves a room (not while it has listeners). */
@@ -104,22 +110,22 @@ export class RoomManagerService {
 
   /** Joins a channel's room. */
   joinChannel(channelId: string, options?: RoomJoinOptions): Promise<RoomInfo> {
-    return this.joinRoom(getChannelRoom(channelId), options);
+    return join(this, room('channel', channelId, 'joinChannel(): channelId', true), options, 'joinChannel()');
   }
 
   /** Leaves a channel's room. */
   leaveChannel(channelId: string): void {
-    this.leaveRoom(getChannelRoom(channelId));
+    of(this).leaveRoom(room('channel', channelId, 'leaveChannel(): channelId', true));
   }
 
   /** Joins a thread's room. */
   joinThread(threadId: string, options?: RoomJoinOptions): Promise<RoomInfo> {
-    return this.joinRoom(getThreadRoom(threadId), options);
+    return join(this, room('thread', threadId, 'joinThread(): threadId'), options, 'joinThread()');
   }
 
   /** Leaves a thread's room. */
   leaveThread(threadId: string): void {
-    this.leaveRoom(getThreadRoom(threadId));
+    of(this).leaveRoom(room('thread', threadId, 'leaveThread(): threadId'));
   }
 
   /** Whether `roomName` is joined now. */
@@ -205,12 +211,12 @@ let instance: RoomManagerService | undefined;
 
 /** The module's room manager (made with `config` on first call). */
 export function getRoomManager(config?: RoomManagerConfig): RoomManagerService {
-  return (instance ??= new RoomManagerService(config));
+  return (instance ??= new RoomManagerService(optFields(config, 'getRoomManager(): config', OPTIONS)));
 }
 
 /** The module's room manager, initialized. */
 export function initializeRoomManager(config?: RoomManagerConfig): RoomManagerService {
-  const m = getRoomManager(config);
+  const m = getRoomManager(optFields(config, 'initializeRoomManager(): config', OPTIONS));
   m.initialize();
   return m;
 }

@@ -3,7 +3,7 @@
 // room name as it is (the package's one rule, src/core/room.rs, which
 // `RealtimeClient.joinChannel` follows too); threads and users have rooms
 // of their own here only if the server has them (`thread:<id>`, `user:<id>`).
-import { string } from './check.js';
+import { id, string } from './check.js';
 
 /** Socket.IO event names (nchat's `REALTIME_EVENTS`). */
 export const REALTIME_EVENTS = {
@@ -30,8 +30,9 @@ export type RealtimeEventName = (typeof REALTIME_EVENTS)[keyof typeof REALTIME_E
 /** The types of room names: `channel:<id>`, `thread:<id>`, `user:<id>`, `dm:<id>`. */
 export type RealtimeRoomType = 'channel' | 'thread' | 'user' | 'dm';
 
-const room = (type: string, id: unknown, what: string, keep: boolean): string => {
-  const s = string(id, what);
+/** @internal `<type>:<id>` (with `keep`, an id holding a `:` as it is); `what` names the parameter. */
+export const room = (type: string, value: unknown, what: string, keep = false): string => {
+  const s = id(value, what);
   return keep && s.includes(':') ? s : `${type}:${s}`;
 };
 
@@ -40,10 +41,10 @@ export const getChannelRoom = (channelId: string): string =>
   room('channel', channelId, 'getChannelRoom(): channelId', true);
 
 /** The room of a thread: `thread:<id>`. */
-export const getThreadRoom = (threadId: string): string => room('thread', threadId, 'getThreadRoom(): threadId', false);
+export const getThreadRoom = (threadId: string): string => room('thread', threadId, 'getThreadRoom(): threadId');
 
 /** A user's own room (notifications): `user:<id>`. */
-export const getUserRoom = (userId: string): string => room('user', userId, 'getUserRoom(): userId', false);
+export const getUserRoom = (userId: string): string => room('user', userId, 'getUserRoom(): userId');
 
 /** The room of a DM: `dm:<id>` (an id holding a `:` is a room name already). */
 export const getDMRoom = (dmId: string): string => room('dm', dmId, 'getDMRoom(): dmId', true);

@@ -68,7 +68,7 @@ export interface SendMessageOptions {
 const OPTIONS: SchemaOf<RoomsServiceConfig> = {
   autoRejoinOnReconnect: 'bool', maxTrackedRooms: { max: U32_MAX }, debug: 'bool',
 };
-const SEND: SchemaOf<SendMessageOptions> = { threadId: 'str', replyTo: 'str', metadata: 'any' };
+const SEND: SchemaOf<SendMessageOptions> = { threadId: 'id', replyTo: 'str', metadata: 'any' };
 
 const of = (self: RoomsService): native.NativeObject => native.rooms.of(self);
 
@@ -101,11 +101,12 @@ export class RoomsService {
   }
 
   /** Joins rooms; resolves with those joined. */
-  async joinRooms(roomNames: string[]): Promise<Map<string, Room>> {
+  joinRooms(roomNames: string[]): Promise<Map<string, Room>> {
+    const n = of(this);
     const names = strings(roomNames, 'joinRooms(): roomNames');
     const joined = new Map<string, Room>();
-    await Promise.all(names.map((r) => this.joinRoom(r).then((room) => joined.set(r, room), () => undefined)));
-    return joined;
+    const one = (r: string): Promise<unknown> => n.join(r).then((room: Room) => joined.set(r, room), () => undefined);
+    return Promise.all(names.map(one)).then(() => joined);
   }
 
   /** Leaves a room (no-op when not in it); its room listeners go. */
@@ -117,6 +118,7 @@ export class RoomsService {
 
   /** Leaves rooms. */
   leaveRooms(roomNames: string[]): void {
+    of(this);
     strings(roomNames, 'leaveRooms(): roomNames').forEach((r) => this.leaveRoom(r));
   }
 
@@ -207,12 +209,12 @@ let instance: RoomsService | undefined;
 
 /** The module's rooms service (made with `config` on first call). */
 export function getRoomsService(config?: RoomsServiceConfig): RoomsService {
-  return (instance ??= new RoomsService(config));
+  return (instance ??= new RoomsService(optFields(config, 'getRoomsService(): config', OPTIONS)));
 }
 
 /** The module's rooms service, initialized. */
 export function initializeRoomsService(config?: RoomsServiceConfig): RoomsService {
-  const s = getRoomsService(config);
+  const s = getRoomsService(optFields(config, 'initializeRoomsService(): config', OPTIONS));
   s.initialize();
   return s;
 }

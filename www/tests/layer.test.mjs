@@ -49,9 +49,13 @@ test('the entry declares exactly the members its classes implement', async () =>
   const pkg = await import(join(pkgDir, 'index.js'));
   const classes = Object.keys(model.classes).sort();
   assert.deepEqual(classes, ['DeliveryEventHandler', 'OfflineQueueService', 'PresenceService', 'RealtimeClient',
-  'SyncService', 'TypingService']);
-  // The entry's values: the classes and the wasm loader, nothing else.
-  assert.deepEqual(Object.keys(pkg).sort(), [...classes, 'default', 'initSync'].sort());
+  'RoomManagerService', 'RoomsService', 'SyncService', 'TypingService']);
+  // nchat's functions and constants (singletons, room names, event names).
+  const functions = ['REALTIME_EVENTS', 'getChannelRoom', 'getDMRoom', 'getRoomManager', 'getRoomsService',
+    'getThreadRoom', 'getUserRoom', 'initializeRoomManager', 'initializeRoomsService', 'parseRoomName',
+    'resetRoomManager', 'resetRoomsService'];
+  // The entry's values: the classes, those and the wasm loader, nothing else.
+  assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...functions, 'default', 'initSync'].sort());
   for (const name of classes) {
     const d = declared(model, name);
     const i = implemented(pkg[name]);
