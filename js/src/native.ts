@@ -353,9 +353,10 @@ methods(Sync, 'Sync', {
 
 /** A rooms service or room manager: its promises reject (never throw) on a refusal, as nchat's async methods. */
 class Rooms extends Service {
-  join(name: unknown, options?: unknown): Promise<any> {
+  join(name: unknown, options?: { metadata?: unknown; force?: boolean }): Promise<any> {
     try {
-      return this.hub.request(this.op(Op.RoomsJoinRoom, name, options));
+      const metadata = options?.metadata === undefined ? undefined : JSON.stringify(options.metadata);
+      return this.hub.request(this.op(Op.RoomsJoinRoom, name, metadata, options?.force));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -363,7 +364,7 @@ class Rooms extends Service {
 
   send(room: unknown, payload: unknown): Promise<any> {
     try {
-      return this.hub.request(this.op(Op.RoomsSendMessage, room, payload));
+      return this.hub.request(this.op(Op.RoomsSendMessage, room, JSON.stringify(payload)));
     } catch (e) {
       return Promise.reject(e);
     }

@@ -76,7 +76,7 @@ fn res<T: Value, E: Into<JsValue>>(r: Result<T, E>) -> Result<JsValue, JsValue> 
 }
 
 /// The error of an operation code that does not apply to the handle.
-fn unknown_op() -> JsValue {
+pub(super) fn unknown_op() -> JsValue {
     super::js::coded(
         "unknown_op",
         "chat-realtime: unknown operation (a mismatched build?)",
@@ -154,7 +154,7 @@ impl Native {
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
             Some(Service::Queue(s)) => queue_op(s, op, a),
             Some(Service::Sync(s)) => sync_op(s, op, a),
-            Some(Service::Rooms(s)) => s.op(op, a, b),
+            Some(Service::Rooms(s)) => s.op(op, a, b, c),
             None => Err(unknown_op()),
         }
     }

@@ -9,7 +9,7 @@ use super::args::{self, opt, Field, Kind, U32_MAX};
 use super::hub::{Hub, ServiceRef, Settle};
 use super::js::to_js;
 use super::ops::Op;
-use crate::core::json::{from_str, Value};
+use crate::core::json::from_str;
 use crate::core::rooms::{RoomsConfig, RoomsQuery};
 use crate::core::session::{Handle, RoomsCmd, ServiceKind, Session};
 use crate::core::Millis;
@@ -28,24 +28,10 @@ const MANAGER_OPTIONS: &[Field] = &[
     opt("enableSubscriptionBridge", Kind::Bool),
 ];
 
-const JOIN_OPTIONS: &[Field] = &[
-    opt("subscribeToUpdates", Kind::Bool),
-    opt("metadata", Kind::Any),
-    opt("force", Kind::Bool),
-];
-
 /// A rooms service (or room manager) of a client.
 pub struct RoomsService {
     svc: ServiceRef,
     join_timeout: Option<Millis>,
-}
-
-/// A JSON object argument (`undefined`: none).
-fn json_arg(value: &JsValue, what: &str) -> Result<Option<Value>, JsValue> {
-    match args::json(value, what)? {
-        Some(text) => from_str(&text).map(Some).map_err(|_| args::invalid(what)),
-        None => Ok(None),
-    }
 }
 
 impl RoomsService {
@@ -90,8 +76,18 @@ impl RoomsService {
         })
     }
 
-    /// Runs one operation (`a`: a room name, user id or join payload).
-    pub(crate) fn op(&self, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+    /// Runs one operation. The layer checked the arguments (js/src/rooms.ts,
+    /// room-manager.ts): `a` a room name (or the user id, or `null`), `b`
+    /// JSON text (the join's metadata, or the message payload), `c` a join's
+    /// `force`.
+    pub(crate) fn op(
+        &self,
+        op: Op,
+        a: JsValue,
+        b: JsValue,
+        c: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let name = a.as_string().unwrap_or_default();
         let query = match op {
             Op::RoomsInitialized => Some(RoomsQuery::Initialized),
             Op::RoomsIsInRoom => Some(RoomsQuery::IsInRoom),
@@ -101,69 +97,47 @@ impl RoomsService {
             _ => None,
         };
         if let Some(q) = query {
-            let name = a.as_string().unwrap_or_default();
             let v = self
                 .svc
                 .read(|s, h| s.rooms(h).ok().map(|m| m.query(q, &name)));
             return Ok(to_js(&v.unwrap_or_default()));
         }
-        if op == Op::RoomsDispose {
-            self.svc.dispose();
-            return Ok(JsValue::UNDEFINED);
-        }
-        let metadata;
-        let set_user = op == Op::RoomsSetCurrentUserId;
-        let user = if set_user {
-            args::opt_id(&a, "userId")?
-        } else {
-            None
-        };
-        let owned = if set_user || matches!(op, Op::RoomsInitialize | Op::RoomsDestroy) {
-            String::new()
-        } else {
-            args::id(&a, "roomName")?
-        };
-        let name = owned.as_str();
+        let json = b.as_string().and_then(|t| from_str(&t).ok());
         let cmd = match op {
             Op::RoomsInitialize => RoomsCmd::Initialize,
             Op::RoomsDestroy => RoomsCmd::Destroy,
-            Op::RoomsLeaveRoom => RoomsCmd::Leave(name),
-            Op::RoomsAddRoomListener => RoomsCmd::Listener(name, true),
-            Op::RoomsRemoveRoomListener => RoomsCmd::Listener(name, false),
-            Op::RoomsSetCurrentUserId => RoomsCmd::SetUser(user),
-            Op::RoomsJoinRoom => {
-                let opts = args::Record::new(args::opt_fields(&b, "options", JOIN_OPTIONS)?);
-                // `metadata` (any JSON) is not in the checked copy.
-                let raw = js_sys::Reflect::get(&b, &"metadata".into()).unwrap_or_default();
-                metadata = json_arg(&raw, "options.metadata")?;
-                RoomsCmd::Join {
-                    name,
-                    metadata,
-                    force: opts.flag("force").unwrap_or(false),
-                    timeout: self.join_timeout,
-                }
-            }
-            Op::RoomsSendMessage => RoomsCmd::Send {
-                room: name,
-                payload: json_arg(&b, "payload")?.unwrap_or_default(),
+            Op::RoomsLeaveRoom => RoomsCmd::Leave(&name),
+            Op::RoomsAddRoomListener => RoomsCmd::Listener(&name, true),
+            Op::RoomsRemoveRoomListener => RoomsCmd::Listener(&name, false),
+            Op::RoomsSetCurrentUserId => RoomsCmd::SetUser(a.as_string()),
+            Op::RoomsJoinRoom => RoomsCmd::Join {
+                name: &name,
+                metadata: json,
+                force: c.as_bool() == Some(true),
+                timeout: self.join_timeout,
             },
-            _ => return Err(JsValue::UNDEFINED),
+            Op::RoomsSendMessage => RoomsCmd::Send {
+                room: &name,
+                payload: json.unwrap_or_default(),
+            },
+            Op::RoomsDispose => {
+                self.svc.dispose();
+                return Ok(JsValue::UNDEFINED);
+            }
+            _ => return Err(super::native::unknown_op()),
         };
         let ticketed = matches!(cmd, RoomsCmd::Join { .. } | RoomsCmd::Send { .. });
-        if ticketed {
+        let r = if ticketed {
             let ticket = |s: &mut Session, h, now| {
                 s.rooms_do(h, cmd, now)
                     .map(|t| t.unwrap_or(crate::core::session::Ticket(0)))
             };
-            return self
-                .svc
-                .request(ticket, Settle::Ack)
-                .map(JsValue::from_f64)
-                .map_err(|e| e.to_js(None));
-        }
-        self.svc
-            .run(|s, h, now| s.rooms_do(h, cmd, now))
-            .map(|_| JsValue::UNDEFINED)
-            .map_err(|e| e.to_js(None))
+            self.svc.request(ticket, Settle::Ack).map(JsValue::from_f64)
+        } else {
+            self.svc
+                .run(|s, h, now| s.rooms_do(h, cmd, now))
+                .map(|_| JsValue::UNDEFINED)
+        };
+        r.map_err(|e| e.to_js(None))
     }
 }
