@@ -191,7 +191,9 @@ export class Hub {
         if (event !== undefined) {
           this.callClient(event, this.take(id, is(topic)), payload as unknown[], flag === true);
         } else {
-          this.callEach(this.take(id, is(topic)), payload as unknown[], SERVICE_CALLBACKS[topic] ?? topic);
+          // A string flag names a sub-topic too (a room's messages: `message:<room>`).
+          const sub = typeof flag === 'string' ? `${topic}:${flag}` : topic;
+          this.callEach(this.take(id, (t) => t === topic || t === sub), payload as unknown[], SERVICE_CALLBACKS[topic] ?? topic);
         }
       }
     }

@@ -12,6 +12,12 @@ export {
 } from './delivery.js';
 export { OfflineQueueService, getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue } from './queue.js';
 export { SyncService, getSyncService, initializeSyncService, resetSyncService } from './sync.js';
+export * from './rooms.js';
+export * from './room-manager.js';
+export {
+  REALTIME_EVENTS, getChannelRoom, getDMRoom, getThreadRoom, getUserRoom, parseRoomName,
+} from './room-names.js';
+export type { RealtimeEventName, RealtimeRoomType } from './room-names.js';
 export type * from './types.js';
 export {
   ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,

@@ -59,6 +59,7 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
   [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
   [Op.ConflictInitialized]: false,
+  [Op.RoomsInitialized]: false,
 };
 
 /** The error of an instance used before the wasm is loaded. */
@@ -368,6 +369,42 @@ methods(Sync, 'Sync', {
   isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose',
 });
 
+/** A rooms service or room manager: its promises reject (never throw) on a refusal, as nchat's async methods. */
+class Rooms extends Service {
+  join(name: unknown, options?: { metadata?: unknown; force?: boolean }): Promise<any> {
+    try {
+      const metadata = options?.metadata === undefined ? undefined : JSON.stringify(options.metadata);
+      return this.hub.request(this.op(Op.RoomsJoinRoom, name, metadata, options?.force));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  send(room: unknown, payload: unknown): Promise<any> {
+    try {
+      return this.hub.request(this.op(Op.RoomsSendMessage, room, JSON.stringify(payload)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  destroy(): void {
+    this.op(Op.RoomsDestroy);
+    this.hub.forget(this.handle);
+  }
+
+  unlisten(topic: string): void {
+    this.hub.unlisten(this.handle, topic);
+  }
+}
+methods(Rooms, 'Rooms', {
+  initialize: 'call', initialized: 'get',
+  leaveRoom: 'call', isInRoom: 'call',
+  getRoom: 'call', getRooms: 'call',
+  getRoomMembers: 'call', addRoomListener: 'call',
+  removeRoomListener: 'call', setCurrentUserId: 'call',
+});
+
 class Conflict extends Service {
   destroy(): void {
     this.op(Op.ConflictDestroy);
@@ -403,6 +440,9 @@ export const newSync = (client: NativeClient, options: unknown): NativeSync =>
 /** A new native conflict resolution service. */
 export const newConflict = (client: NativeClient, options: unknown): NativeConflict =>
   new Conflict(client, 6, () => options);
+/** A new native rooms service (`manager`: a room manager). */
+export const newRooms = (client: NativeClient, manager: boolean, options: unknown): NativeObject =>
+  new Rooms(client, manager ? 8 : 7, () => options);
 
 /** The native objects behind the layer's instances of one class. */
 export interface Natives<N> {
@@ -464,3 +504,7 @@ export const queues = natives<NativeQueue>('OfflineQueueService');
 export const syncs = natives<NativeSync>('SyncService');
 /** The live `ConflictResolutionService`s. */
 export const conflicts = natives<NativeConflict>('ConflictResolutionService');
+/** The live `RoomsService`s and `RoomManagerService`s. */
+export const rooms = natives<NativeObject>('RoomsService');
+/** The live `RoomManagerService`s. */
+export const roomManagers = natives<NativeObject>('RoomManagerService');

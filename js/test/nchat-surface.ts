@@ -20,17 +20,15 @@ import type {
   TypingChangeListener, TypingPrivacySettings, TypingRoomType, TypingServiceConfig, TypingUser, UserPresence,
 } from '../../pkg/index.js';
 import {
-  // @ts-expect-error missing: RoomsService (room membership, members and messages need a rooms service in Rust core)
-  RoomsService, getRoomsService, initializeRoomsService, resetRoomsService,
+  RoomsService, getRoomsService, initializeRoomsService, resetRoomsService, RoomManagerService,
+  REALTIME_EVENTS, getChannelRoom, getThreadRoom, getUserRoom, parseRoomName,
 } from '../../pkg/index.js';
+import type { RoomInfo, RoomJoinOptions, RoomManagerConfig, RealtimeRoomType } from '../../pkg/index.js';
 import {
   // @ts-expect-error missing: the integration service (it orchestrates RoomsService and RoomManager, missing)
   getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
 } from '../../pkg/index.js';
-import {
-  // @ts-expect-error missing: RoomManager (room-manager.service.ts)
-  getRoomManager, initializeRoomManager, resetRoomManager,
-} from '../../pkg/index.js';
+import { getRoomManager, initializeRoomManager, resetRoomManager } from '../../pkg/index.js';
 import {
   ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
 } from '../../pkg/index.js';
@@ -47,7 +45,6 @@ import type {
   IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: the rooms service's listener types
   RoomJoinListener, RoomLeaveListener, MessageListener, RoomStateListener,
 } from '../../pkg/index.js';
 import type {
@@ -404,10 +401,61 @@ declare function use(...values: unknown[]): void;
   use(cr2, cr3, severity, strategy, resolved.resolvedData, resolved.conflictedFields, auto, history, entry, off, stats, ready);
 }
 
-// ---- realtime-integration.service.ts, room-manager.service.ts -------------------------------------
+// ---- rooms.service.ts, room-manager.service.ts, events.types.ts (room names) ----------------------
 
-use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration, getRoomManager, initializeRoomManager,
-  resetRoomManager);
+{
+  const rs: RoomsService = getRoomsService({ autoRejoinOnReconnect: true, maxTrackedRooms: 100, debug: false });
+  const rs2: RoomsService = initializeRoomsService();
+  rs.initialize();
+  const joined: Promise<Room> = rs.joinRoom('channel:general');
+  const many: Promise<Map<string, Room>> = rs.joinRooms(['channel:a', 'channel:b']);
+  rs.leaveRoom('channel:a');
+  rs.leaveRooms(['channel:b']);
+  const inRoom: boolean = rs.isInRoom('channel:general');
+  const rooms: Room[] = rs.getJoinedRooms();
+  const names: string[] = rs.getJoinedRoomNames();
+  const room: Room | undefined = rs.getRoom('channel:general');
+  const members: RoomMember[] = rs.getRoomMembers('channel:general');
+  const sent: Promise<{ messageId: string }> = rs.sendMessage('channel:general', 'hi', { threadId: 't', replyTo: 'm' });
+  const offs: (() => void)[] = [
+    rs.onUserJoin((r: string, m: RoomMember) => use(r, m.userId)), rs.onUserLeave((r: string, u: string) => use(r, u)),
+    rs.onRoomMessage('channel:general', (m: MessageEvent) => use(m.content)), rs.onMessage((m: MessageEvent) => use(m)),
+    rs.onRoomStateChange((list: string[]) => use(list)),
+  ];
+  const counts: [boolean, number] = [rs.initialized, rs.roomCount];
+  rs.leaveAllRooms();
+  rs.destroy();
+  resetRoomsService();
+  const config: RoomManagerConfig = { debug: false, autoRejoinOnReconnect: true, maxRooms: 100, joinTimeout: 10000 };
+  const rm: RoomManagerService = getRoomManager(config);
+  const rm2: RoomManagerService = initializeRoomManager();
+  rm.setCurrentUserId('u1');
+  const options: RoomJoinOptions = { subscribeToUpdates: false, metadata: {}, force: true };
+  const info: Promise<RoomInfo> = rm.joinRoom('channel:general', options);
+  const ch: Promise<RoomInfo> = rm.joinChannel('general');
+  const th: Promise<RoomInfo> = rm.joinThread('t1');
+  rm.leaveChannel('general');
+  rm.leaveThread('t1');
+  rm.addRoomListener('channel:general');
+  rm.removeRoomListener('channel:general');
+  const type: RealtimeRoomType = 'channel';
+  const byType: RoomInfo[] = rm.getRoomsByType(type);
+  const mine: [boolean, RoomInfo | undefined, RoomInfo[], string[]] =
+    [rm.isInRoom('channel:general'), rm.getRoom('channel:general'), rm.getJoinedRooms(), rm.getRoomNames()];
+  const moffs: (() => void)[] = [rm.onRoomJoined((r: RoomInfo) => use(r.name)), rm.onRoomLeft((n: string) => use(n)),
+    rm.onRoomError((n: string, e: Error) => use(n, e.message)), rm.onReconnected((list: string[]) => use(list))];
+  rm.leaveRoom('channel:general');
+  rm.destroy();
+  resetRoomManager();
+  const roomNames: string[] = [getChannelRoom('general'), getThreadRoom('t1'), getUserRoom('u1')];
+  const parsed = parseRoomName('channel:general');
+  use(rs2, joined, many, inRoom, rooms, names, room, members, sent, offs, counts, rm2, info, ch, th, byType, mine, moffs,
+    roomNames, parsed?.type, parsed?.id, REALTIME_EVENTS);
+}
+
+// ---- realtime-integration.service.ts --------------------------------------------------------------
+
+use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration);
 use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
   a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(),
   a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),

@@ -75,6 +75,7 @@ fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsV
             .map(super::presence::presence_js)
             .collect::<Array>()
             .into(),
+        Ok(Answer::Json(v)) => to_js(&v),
         Err(e) => return (false, reject(settle, e)),
     };
     (true, value)
@@ -135,6 +136,7 @@ fn prefix(kind: ServiceKind) -> &'static str {
         ServiceKind::Queue => "queue",
         ServiceKind::Sync => "sync",
         ServiceKind::Conflict => "conflict",
+        ServiceKind::Rooms | ServiceKind::RoomManager => "rooms",
     }
 }
 
@@ -154,6 +156,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
                 | Event::Queue(_)
                 | Event::Sync(_)
                 | Event::Conflict(_)
+                | Event::Rooms(_)
         )
     {
         return;
@@ -240,6 +243,11 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             }
         }
         Event::Log(m) => debug_log(&cat!(prefix(kind), ": ", m)),
+        Event::Rooms(e) => {
+            let (topic, args, room) = e.wire();
+            let room = room.map_or(JsValue::UNDEFINED, |r| JsValue::from_str(&r));
+            send(topic, &to_js(&args), &room)
+        }
     }
 }
 

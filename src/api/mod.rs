@@ -20,6 +20,7 @@ pub mod native;
 mod ops;
 pub mod presence;
 mod queue;
+mod rooms;
 mod sync;
 mod types;
 pub mod typing;

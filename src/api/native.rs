@@ -16,6 +16,7 @@ use super::delivery::DeliveryEventHandler;
 use super::ops::Op;
 use super::presence::PresenceService;
 use super::queue::OfflineQueueService;
+use super::rooms::RoomsService;
 use super::sync::SyncService;
 use super::typing::TypingService;
 
@@ -27,6 +28,7 @@ enum Service {
     Queue(OfflineQueueService),
     Sync(SyncService),
     Conflict(ConflictResolutionService),
+    Rooms(RoomsService),
 }
 
 /// One client and its services, as JavaScript holds them.
@@ -76,7 +78,7 @@ fn res<T: Value, E: Into<JsValue>>(r: Result<T, E>) -> Result<JsValue, JsValue> 
 }
 
 /// The error of an operation code that does not apply to the handle.
-fn unknown_op() -> JsValue {
+pub(super) fn unknown_op() -> JsValue {
     super::js::coded(
         "unknown_op",
         "chat-realtime: unknown operation (a mismatched build?)",
@@ -96,7 +98,8 @@ impl Native {
     }
 
     /// Attaches a service of `kind` (1 presence, 2 typing, 3 delivery,
-    /// 4 queue, 5 sync, 6 conflict resolution) with its options (`options.queue` a queue's handle);
+    /// 4 queue, 5 sync, 6 conflict resolution,
+    /// 7 rooms, 8 room manager) with its options (`options.queue` a queue's handle);
     /// returns its handle.
     pub fn attach(&self, kind: u8, options: JsValue) -> Result<u32, JsValue> {
         let hub = self.client.hub();
@@ -110,6 +113,9 @@ impl Native {
             5 => SyncService::new(hub, options).map(|s| (s.handle(), Service::Sync(s))),
             6 => ConflictResolutionService::new(hub, options)
                 .map(|s| (s.handle(), Service::Conflict(s))),
+            7 | 8 => {
+                RoomsService::new(hub, options, kind == 8).map(|s| (s.handle(), Service::Rooms(s)))
+            }
             _ => Err(unknown_op()),
         }?;
         self.services
@@ -154,6 +160,7 @@ impl Native {
             Some(Service::Queue(s)) => queue_op(s, op, a),
             Some(Service::Sync(s)) => sync_op(s, op, a),
             Some(Service::Conflict(s)) => s.call(op, a, b, c),
+            Some(Service::Rooms(s)) => s.op(op, a, b, c),
             None => Err(unknown_op()),
         }
     }

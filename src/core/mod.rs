@@ -18,6 +18,7 @@ pub mod quality;
 pub mod queue;
 pub mod rng;
 pub mod room;
+pub mod rooms;
 pub mod session;
 pub mod sort;
 pub mod store;

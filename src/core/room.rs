@@ -76,6 +76,15 @@ pub fn channel_id_of(room: &str) -> String {
     }
 }
 
+/// nchat's room names (`parseRoomName`): exactly `type:id` with a type of
+/// `channel`, `thread`, `user` or `dm` and a non-empty id; the type and id.
+/// The server itself takes any room name it knows.
+pub fn typed(name: &str) -> Option<(&str, &str)> {
+    let (t, id) = name.split_once(':')?;
+    let known = ["channel", "thread", "user", "dm"].contains(&t);
+    (known && !id.is_empty() && !id.contains(':')).then_some((t, id))
+}
+
 /// The kind of a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RoomType {
@@ -168,6 +177,11 @@ mod tests {
         assert_eq!(channel_id_of("channel:c1"), "c1");
         assert_eq!(channel_id_of("dm:42"), "dm:42");
         assert_eq!(channel_id_of("channel:a:thread:b"), "channel:a:thread:b");
+        assert_eq!(typed("thread:t1"), Some(("thread", "t1")));
+        assert_eq!(typed("user:u1"), Some(("user", "u1")));
+        for bad in ["general", "team:7", "channel:", "channel:a:b", ":x"] {
+            assert_eq!(typed(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -49,15 +49,16 @@ test('the entry declares exactly the members its classes implement', async () =>
   const pkg = await import(join(pkgDir, 'index.js'));
   const classes = Object.keys(model.classes).sort();
   assert.deepEqual(classes, ['ConflictResolutionService', 'DeliveryEventHandler', 'OfflineQueueService',
-    'PresenceService', 'RealtimeClient', 'SyncService', 'TypingService']);
-  // The entry's values: the classes, the wasm loader, and nchat's module
-  // client and get/initialize/reset functions, nothing else.
+    'PresenceService', 'RealtimeClient', 'RoomManagerService', 'RoomsService', 'SyncService', 'TypingService']);
+  // The entry's values: the classes, the wasm loader, nchat's module client,
+  // get/initialize/reset functions and room and event names, nothing else.
   const nchat = ['realtimeClient', ...[['PresenceService'], ['TypingService'], ['SyncService'],
     ['OfflineQueueService', 'OfflineQueue'], ['DeliveryEventHandler', 'DeliveryHandler'],
-    ['ConflictResolutionService', 'ConflictResolution']]
+    ['ConflictResolutionService', 'ConflictResolution'], ['RoomsService'], ['RoomManager']]
     .flatMap(([get, init = get]) => [`get${get}`, `initialize${init}`, `reset${init}`])];
-  assert.equal(nchat.length, 19);
-  assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...nchat, 'default', 'initSync'].sort());
+  assert.equal(nchat.length, 25);
+  const names = ['REALTIME_EVENTS', 'getChannelRoom', 'getDMRoom', 'getThreadRoom', 'getUserRoom', 'parseRoomName'];
+  assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...nchat, ...names, 'default', 'initSync'].sort());
   for (const name of classes) {
     const d = declared(model, name);
     const i = implemented(pkg[name]);

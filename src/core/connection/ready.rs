@@ -100,6 +100,10 @@ impl Connection {
                     }
                 }
                 AckOutcome::Accepted { .. } | AckOutcome::Malformed { .. } => {
+                    self.effects.push_back(Effect::Rejoined {
+                        room: room.to_owned(),
+                        data: data.to_owned(),
+                    });
                     for request in parked {
                         self.effects.push_back(Effect::AckOk {
                             request,

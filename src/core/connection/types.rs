@@ -414,6 +414,14 @@ pub enum Effect {
         /// The server's message.
         message: String,
     },
+    /// A room was re-joined on (re)connect: `data` is the server's answer
+    /// (the ack's JSON array), e.g. its member count.
+    Rejoined {
+        /// The room.
+        room: String,
+        /// The ack's arguments.
+        data: String,
+    },
 }
 
 /// The code of a [`Effect::RejoinFailed`] whose join was not answered in time.

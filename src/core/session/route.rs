@@ -6,6 +6,7 @@ use crate::core::json::Value;
 
 use super::delivery::DeliverySlot;
 use super::queue::QueueSlot;
+use super::rooms::RoomsSlot;
 use super::sync::SyncSlot;
 use super::{
     Answer, ClientError, ConnectFailure, Event, Handle, Output, Session, SessionError, Waiter,
@@ -134,18 +135,22 @@ impl Session {
                 self.fail_connect(ConnectFailure::ReadyTimeout(error.clone()));
                 self.event(client, Event::Error(error));
             }
+            Effect::Rejoined { room, data } => self.on_conn_rooms(&room, Ok(&data)),
             Effect::RejoinFailed {
                 room,
                 code,
                 message,
-            } => self.event(
-                client,
-                Event::Error(ClientError::RejoinFailed {
-                    room,
-                    code,
-                    message,
-                }),
-            ),
+            } => {
+                self.on_conn_rooms(&room, Err((&code, &message)));
+                self.event(
+                    client,
+                    Event::Error(ClientError::RejoinFailed {
+                        room,
+                        code,
+                        message,
+                    }),
+                )
+            }
         }
     }
 
@@ -189,6 +194,8 @@ impl Session {
                     self.queue_answer(h, id, result);
                 } else if self.active::<SyncSlot>(h).is_ok() {
                     self.sync_answer(h, id, first_ack_arg(result));
+                } else if self.active::<RoomsSlot>(h).is_ok() {
+                    self.rooms_answer(h, id, result);
                 }
             }
         }

@@ -6,6 +6,7 @@ use crate::core::json::Value;
 use super::delivery::DeliverySlot;
 use super::presence::PresenceSlot;
 use super::queue::QueueSlot;
+use super::rooms::RoomsSlot;
 use super::sync::SyncSlot;
 use super::typing::TypingSlot;
 use super::{Event, Handle, ServiceKind, Session, SessionError};
@@ -32,6 +33,7 @@ pub(super) enum Machine {
     Queue(Box<QueueSlot>),
     Sync(Box<SyncSlot>),
     Conflict(Box<ConflictService>),
+    Rooms(Box<RoomsSlot>),
 }
 
 /// An attached service.
@@ -48,6 +50,7 @@ pub(super) enum Effects {
     Queue(Vec<QueueEffect>),
     Sync(Vec<SyncEffect>),
     Conflict(Vec<ConflictEvent>),
+    Rooms(Vec<crate::core::rooms::RoomsEffect>),
 }
 
 impl Service {
@@ -70,6 +73,7 @@ impl Service {
             Machine::Queue(s) => s.core.next_deadline(),
             Machine::Sync(s) => s.core.next_deadline(),
             Machine::Conflict(_) => None,
+            Machine::Rooms(s) => s.core.next_deadline(),
         }
     }
 
@@ -81,6 +85,7 @@ impl Service {
             Machine::Queue(s) => Effects::Queue(s.core.drain_effects()),
             Machine::Sync(s) => Effects::Sync(s.core.drain_effects()),
             Machine::Conflict(s) => Effects::Conflict(s.drain_effects()),
+            Machine::Rooms(s) => Effects::Rooms(s.core.drain_effects()),
         }
     }
 }
@@ -120,6 +125,7 @@ slot!(TypingSlot, Typing);
 slot!(DeliverySlot, Delivery);
 slot!(QueueSlot, Queue);
 slot!(SyncSlot, Sync);
+slot!(RoomsSlot, Rooms);
 
 /// The first argument of an event (`data` is `["name", arg, ...]`); `null`
 /// when there is none.
@@ -214,6 +220,7 @@ impl Session {
             Effects::Queue(v) if !v.is_empty() => self.queue_effects(handle, v),
             Effects::Sync(v) if !v.is_empty() => self.sync_effects(handle, v),
             Effects::Conflict(v) if !v.is_empty() => self.conflict_effects(handle, v),
+            Effects::Rooms(v) if !v.is_empty() => self.rooms_effects(handle, v),
             _ => return false,
         }
         true
@@ -229,6 +236,7 @@ impl Session {
                 Machine::Queue(s) => s.core.handle_timeout(now),
                 Machine::Sync(s) => s.core.handle_timeout(now),
                 Machine::Conflict(_) => {}
+                Machine::Rooms(s) => s.core.handle_timeout(now),
             }
         }
     }
@@ -259,6 +267,7 @@ impl Session {
                     d.core.on_reconnected(now);
                 }
                 Machine::Queue(q) => q.core.on_connected(now),
+                Machine::Rooms(r) => r.core.on_connected(reconnected),
                 Machine::Sync(_) | Machine::Conflict(_) => {}
             }
         }
@@ -276,9 +285,10 @@ impl Session {
                 Machine::Typing(t) => t.core.on_disconnected(now),
                 Machine::Delivery(d) => d.core.on_disconnected(now),
                 Machine::Queue(q) => q.core.on_disconnected(now),
-                Machine::Sync(_) | Machine::Conflict(_) => {}
+                Machine::Sync(_) | Machine::Conflict(_) | Machine::Rooms(_) => {}
             }
         }
+        self.rooms_disconnected();
     }
 
     /// The browser is back online: the queues flush (when connected).
@@ -306,6 +316,10 @@ impl Session {
             EVENT_SENT,
             EVENT_FAILED,
             EVENT_SYNC_RESPONSE,
+            "message:new",
+            "user:joined",
+            "user:left",
+            "room:joined",
         ];
         if !wanted.contains(&name) || self.services.is_empty() {
             return;
@@ -354,6 +368,10 @@ impl Session {
                     q.core.on_message_event(name, &payload, now);
                     Ok(())
                 }
+                Machine::Rooms(r) => {
+                    r.core.on_event(name, &payload, now);
+                    Ok(())
+                }
                 _ => Ok(()),
             };
             if let Err(e) = r {
@@ -384,7 +402,10 @@ impl Session {
             Machine::Delivery(d) => self.delivery_detached(d),
             Machine::Queue(q) => self.queue_detached(handle, q),
             Machine::Sync(s) => self.sync_detached(s),
-            Machine::Presence(_) | Machine::Typing(_) | Machine::Conflict(_) => {}
+            Machine::Presence(_)
+            | Machine::Typing(_)
+            | Machine::Conflict(_)
+            | Machine::Rooms(_) => {}
         }
         self.retired.push(service);
         self.route();

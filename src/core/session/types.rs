@@ -51,6 +51,10 @@ pub enum ServiceKind {
     Sync,
     /// `ConflictResolutionService`.
     Conflict,
+    /// `RoomsService`.
+    Rooms,
+    /// `RoomManagerService`.
+    RoomManager,
 }
 
 impl ServiceKind {
@@ -64,6 +68,8 @@ impl ServiceKind {
             ServiceKind::Queue => "OfflineQueueService",
             ServiceKind::Sync => "SyncService",
             ServiceKind::Conflict => "ConflictResolutionService",
+            ServiceKind::Rooms => "RoomsService",
+            ServiceKind::RoomManager => "RoomManagerService",
         }
     }
 }
@@ -148,6 +154,8 @@ pub enum Answer {
     Statuses(Vec<DeliveryStatus>),
     /// Every cached presence, after a `fetchPresence`.
     Presences(Vec<UserPresence>),
+    /// A JSON value (a rooms service's room, or `{messageId}`).
+    Json(crate::core::json::Value),
 }
 
 /// Something the app hears about (the class's listeners of `target`).
@@ -206,6 +214,8 @@ pub enum Event {
     Sync(SyncEvent),
     /// A conflict resolution event.
     Conflict(ConflictEvent),
+    /// A rooms service's event.
+    Rooms(crate::core::rooms::RoomsEvent),
     /// A server payload or answer was dropped, or an emit refused; the
     /// service goes on (for debug logs).
     Dropped(SessionError),
@@ -405,6 +415,8 @@ session_error! {
     Store(StoreError),
     /// A conflict entity or detection that does not fit.
     Conflict(ConflictError),
+    /// A refused rooms call.
+    Rooms(crate::core::rooms::RoomsError),
 }
 
 impl SessionError {
@@ -436,6 +448,7 @@ impl SessionError {
             SessionError::SyncStep { message, .. } => message.clone(),
             SessionError::Store(e) => e.message(),
             SessionError::Conflict(e) => e.message(),
+            SessionError::Rooms(e) => e.message(),
         }
     }
 
@@ -465,6 +478,7 @@ impl SessionError {
             SessionError::SyncStep { .. } => "sync_failed",
             SessionError::Store(e) => e.reason(),
             SessionError::Conflict(e) => e.code(),
+            SessionError::Rooms(e) => e.code(),
         }
     }
 }

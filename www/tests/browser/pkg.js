@@ -12,6 +12,9 @@ export const {
   initializeTypingService, resetTypingService, getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue,
   getSyncService, initializeSyncService, resetSyncService, getDeliveryEventHandler, initializeDeliveryHandler,
   resetDeliveryHandler,
+  RoomsService, RoomManagerService, getRoomsService, initializeRoomsService, resetRoomsService, getRoomManager,
+  initializeRoomManager, resetRoomManager, getChannelRoom, getThreadRoom, getUserRoom, getDMRoom, parseRoomName,
+  REALTIME_EVENTS,
 } = pkg;
 export const {
   ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,

@@ -13,6 +13,7 @@ mod conflict;
 mod deadlines;
 mod queue;
 mod relay;
+mod rooms;
 mod services;
 mod sync;
 mod wire;
