@@ -461,7 +461,7 @@ export interface Natives<N> {
  * object lives here, so the wasm memory goes with the instance (freed when
  * the instance is collected) or at `free()`.
  */
-function natives<N extends { free(): void }>(cls: string): Natives<N> {
+export function natives<N extends { free(): void }>(cls: string): Natives<N> {
   const map = new WeakMap<object, N | null>();
   const collected = new FinalizationRegistry<N>((native) => native.free());
   const find = (value: unknown): N | undefined =>

@@ -25,8 +25,7 @@ import {
 } from '../../pkg/index.js';
 import type { RoomInfo, RoomJoinOptions, RoomManagerConfig, RealtimeRoomType } from '../../pkg/index.js';
 import {
-  // @ts-expect-error missing: the integration service (it orchestrates RoomsService and RoomManager, missing)
-  getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
+  RealtimeIntegrationService, getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
 } from '../../pkg/index.js';
 import { getRoomManager, initializeRoomManager, resetRoomManager } from '../../pkg/index.js';
 import {
@@ -37,11 +36,10 @@ import type {
   ConflictHistoryEntry, ConflictEventType, ConflictEventListener, ConflictResolutionConfig,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: nchat's room, sync-message and integration types (with the services above)
+  // @ts-expect-error missing: nchat's sync-message types (SyncMessage, SyncChannel, ConflictResolution)
   Room, RoomMember, RoomVisibility, MessageEvent, RoomsServiceConfig, SyncMessage, SyncChannel, ConflictResolution,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener (integration service)
   IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener,
 } from '../../pkg/index.js';
 import type {
@@ -455,7 +453,38 @@ declare function use(...values: unknown[]): void;
 
 // ---- realtime-integration.service.ts --------------------------------------------------------------
 
-use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration);
+{
+  const config: RealtimeIntegrationConfig = {
+    userId: 'u1', token: 't', enablePresence: true, enableTyping: true, enableDeliveryReceipts: true,
+    enableOfflineQueue: true, debug: false, autoConnect: true, realtimeUrl: 'http://localhost:3101',
+  };
+  const ri: RealtimeIntegrationService = initializeRealtimeIntegration(config);
+  const same: RealtimeIntegrationService = getRealtimeIntegration();
+  same.initialize(config);
+  const connecting: Promise<void> = ri.connect('t');
+  const connecting2: Promise<void> = ri.connect();
+  ri.disconnect();
+  const again: Promise<void> = ri.reconnect();
+  ri.updateToken('t2');
+  ri.updateUserId('u2');
+  const status: IntegrationStatus = ri.getStatus();
+  const s: [boolean, boolean, boolean, boolean, boolean, boolean, number, ConnectionQuality, number] = [
+    status.connected, status.authenticated, status.presenceEnabled, status.typingEnabled,
+    status.deliveryReceiptsEnabled, status.offlineQueueEnabled, status.queuedMessageCount, status.connectionQuality,
+    status.reconnectAttempts];
+  const listener: StatusChangeListener = (st: IntegrationStatus) => use(st.connected);
+  const off: () => void = ri.onStatusChange(listener);
+  const flags: boolean[] = [ri.isConnected, ri.isAuthenticated, ri.isOnline, ri.wasOffline, ri.initialized];
+  ri.clearWasOffline();
+  const services: [PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, RoomsService, RoomManagerService] =
+    [ri.getPresence(), ri.getTyping(), ri.getDelivery(), ri.getOfflineQueue(), ri.getRooms(), ri.getRoomManager()];
+  // @ts-expect-error missing: getDispatcher (nchat's event dispatcher is not part of this package)
+  ri.getDispatcher();
+  const cfg: Readonly<RealtimeIntegrationConfig> = ri.getConfig();
+  ri.destroy();
+  resetRealtimeIntegration();
+  use(connecting, connecting2, again, s, off, flags, services, cfg);
+}
 use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
   a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(),
   a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),
