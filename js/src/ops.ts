@@ -135,4 +135,5 @@ export const Op = {
   RoomsRemoveRoomListener: 191,
   RoomsSetCurrentUserId: 192,
   RoomsDispose: 193,
+  TypingContact: 194,
 } as const;

@@ -177,6 +177,21 @@ export class TypingService {
     of(this).setContacts(ids(contactIds, 'setContacts(): contactIds'));
   }
 
+  /** nchat: `contactId` is a contact from now on (for `typingVisibility: 'contacts'`). */
+  addContact(contactId: string): void {
+    of(this).contact(id(contactId, 'addContact(): contactId'), true);
+  }
+
+  /** nchat: `contactId` is no longer a contact. */
+  removeContact(contactId: string): void {
+    of(this).contact(id(contactId, 'removeContact(): contactId'), false);
+  }
+
+  /** nchat: whether `userId` is a contact. */
+  isContact(userId: string): boolean {
+    return of(this).contact(id(userId, 'isContact(): userId'));
+  }
+
   /**
    * Gives display names (`{userId: name}`) for typing users: the real
    * server sends only user ids, which are shown until a name is known.

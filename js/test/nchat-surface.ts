@@ -212,11 +212,8 @@ declare function use(...values: unknown[]): void;
   t.setCurrentUserId(null);
   t.updatePrivacySettings({ broadcastTyping: false });
   t.setContacts(['u2']);
-  // @ts-expect-error missing: addContact (setContacts replaces the list)
   t.addContact('u3');
-  // @ts-expect-error missing: removeContact
   t.removeContact('u3');
-  // @ts-expect-error missing: isContact
   const isContact: boolean = t.isContact('u2');
   t.initialize();
   t.destroy();

@@ -268,6 +268,7 @@ fn typing_op(
         Op::TypingUpdatePrivacySettings => res(s.update_privacy_settings(a)),
         Op::TypingPrivacySettings => Ok(s.privacy_settings().js()),
         Op::TypingSetContacts => res(s.set_contacts(a)),
+        Op::TypingContact => res(s.contact(a, b)),
         Op::TypingSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::TypingSetUserNames => res(s.set_user_names(a)),
         Op::TypingClearAllTypingState => res(s.clear_all_typing_state()),

@@ -159,4 +159,5 @@ ops! {
     RoomsRemoveRoomListener = 191,
     RoomsSetCurrentUserId = 192,
     RoomsDispose = 193,
+    TypingContact = 194,
 }

@@ -293,6 +293,24 @@ impl TypingService {
         })
     }
 
+    /// nchat's `addContact` (`add` true), `removeContact` (false) and
+    /// `isContact` (`undefined`): whether `userId` is a contact afterwards.
+    pub fn contact(&self, user_id: JsValue, add: JsValue) -> Result<bool, JsValue> {
+        let id = args::id(&user_id, "userId")?;
+        if let Some(add) = add.as_bool() {
+            let m = if add {
+                "addContact()"
+            } else {
+                "removeContact()"
+            };
+            self.act(m, |c, now| {
+                c.set_contact(&id, add, now);
+                Ok(())
+            })?;
+        }
+        Ok(self.read(|c| c.is_contact(&id)))
+    }
+
     /// Gives display names (`{userId: name}`) for typing users: the real
     /// server sends only user ids, which are shown until a name is known.
     /// Names seen in typing events are remembered too.

@@ -698,6 +698,42 @@ fn malformed_typing_payloads_are_dropped_with_state_unchanged() {
 }
 
 #[test]
+fn one_contact_added_or_removed_refilters_under_contacts_visibility() {
+    let mut s = service();
+    s.set_privacy(
+        TypingPrivacy {
+            broadcast_typing: true,
+            typing_visibility: Visibility::Contacts,
+        },
+        0,
+    );
+    s.handle_typing_event(&event("channel:c1", &[("a", "Alice"), ("b", "Bob")]), 0)
+        .unwrap();
+    run_until(&mut s, 500);
+    s.drain_effects();
+    assert!(s.get_typing_users("c1", None).is_empty());
+    s.set_contact("b", true, 600);
+    assert!(s.is_contact("b") && !s.is_contact("a"));
+    assert_eq!(s.get_typing_users("c1", None), [user("b", "Bob")]);
+    let fx: Vec<TypingEffect> = run_until(&mut s, 1_100)
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(changes(&fx)[0][0].users, [user("b", "Bob")], "renotified");
+    s.set_contact("b", true, 1_200);
+    assert!(run_until(&mut s, 1_700).is_empty(), "no change, no notice");
+    s.set_contact("a", true, 1_800);
+    s.set_contact("b", false, 1_800);
+    assert!(!s.is_contact("b") && s.is_contact("a"));
+    assert_eq!(s.get_typing_users("c1", None), [user("a", "Alice")]);
+    s.set_contacts(["c"], 1_900);
+    assert!(
+        !s.is_contact("a") && s.is_contact("c"),
+        "setContacts replaces"
+    );
+}
+
+#[test]
 fn typing_visibility_filters_and_renotifies() {
     let mut s = service();
     s.handle_typing_event(&event("channel:c1", &[("a", "Alice"), ("b", "Bob")]), 0)
