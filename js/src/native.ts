@@ -315,7 +315,7 @@ methods(Typing, 'Typing', {
   setContacts: 'call', setUserNames: 'call',
   clearAllTypingState: 'call', isTyping: 'get',
   userId: 'get', timerWakeups: 'get', dispose: 'dispose',
-  setCurrentUserId: 'call', contact: 'call',
+  setCurrentUserId: 'call', contact: 'call', activeRooms: 'call', clearRoom: 'call',
 });
 
 /**

@@ -136,4 +136,6 @@ export const Op = {
   RoomsSetCurrentUserId: 192,
   RoomsDispose: 193,
   TypingContact: 194,
+  TypingActiveRooms: 195,
+  TypingClearRoom: 196,
 } as const;

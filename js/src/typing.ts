@@ -177,6 +177,18 @@ export class TypingService {
     of(this).setContacts(ids(contactIds, 'setContacts(): contactIds'));
   }
 
+  /** nchat: the rooms (`channel:<id>`, `channel:<id>:thread:<id>`, `dm:<id>`) where someone is shown typing. */
+  getActiveTypingRooms(): string[] {
+    return of(this).activeRooms();
+  }
+
+  /** nchat: forgets who types in one room (its listeners hear the empty list); our own typing goes on. */
+  clearRoomTypingState(roomName: string, roomType: TypingRoomType, threadId?: string): void {
+    const m = 'clearRoomTypingState()';
+    of(this).clearRoom(id(roomName, `${m}: roomName`), oneOf(roomType, `${m}: roomType`, ROOM_TYPES),
+      optId(threadId, `${m}: threadId`));
+  }
+
   /** nchat: `contactId` is a contact from now on (for `typingVisibility: 'contacts'`). */
   addContact(contactId: string): void {
     of(this).contact(id(contactId, 'addContact(): contactId'), true);

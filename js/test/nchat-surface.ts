@@ -245,9 +245,7 @@ declare function use(...values: unknown[]): void;
   // @ts-expect-error missing: currentContext
   const context = t.currentContext;
   const settings: TypingPrivacySettings = t.privacySettings;
-  // @ts-expect-error missing: getActiveTypingRooms
   const rooms: string[] = t.getActiveTypingRooms();
-  // @ts-expect-error missing: clearRoomTypingState
   t.clearRoomTypingState('general', 'channel');
   t.clearAllTypingState();
   const roomType: TypingRoomType = 'dm';

@@ -269,6 +269,8 @@ fn typing_op(
         Op::TypingPrivacySettings => Ok(s.privacy_settings().js()),
         Op::TypingSetContacts => res(s.set_contacts(a)),
         Op::TypingContact => res(s.contact(a, b)),
+        Op::TypingActiveRooms => Ok(s.active_rooms()),
+        Op::TypingClearRoom => res(s.clear_room(a, b, c)),
         Op::TypingSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::TypingSetUserNames => res(s.set_user_names(a)),
         Op::TypingClearAllTypingState => res(s.clear_all_typing_state()),

@@ -160,4 +160,6 @@ ops! {
     RoomsSetCurrentUserId = 192,
     RoomsDispose = 193,
     TypingContact = 194,
+    TypingActiveRooms = 195,
+    TypingClearRoom = 196,
 }

@@ -343,6 +343,26 @@ impl TypingService {
         })
     }
 
+    /// nchat's `getActiveTypingRooms`: the rooms where someone is shown typing.
+    pub fn active_rooms(&self) -> JsValue {
+        to_js(&self.read(core::TypingService::active_typing_rooms))
+    }
+
+    /// nchat's `clearRoomTypingState(roomName, roomType, threadId?)`: forgets
+    /// who types there (a DM's room when `roomType` is `'dm'`).
+    pub fn clear_room(&self, name: JsValue, kind: JsValue, thread: JsValue) -> Result<(), JsValue> {
+        let m = "clearRoomTypingState()";
+        let room = if kind.as_string().as_deref() == Some("dm") {
+            room::dm_room(&args::id(&name, "roomName")?)
+        } else {
+            room_of(&name, &thread, m)?
+        };
+        self.act(m, |c, now| {
+            c.clear_room_typing_state(&room, now);
+            Ok(())
+        })
+    }
+
     /// Whether the current user is typing in some room.
     pub fn is_typing(&self) -> bool {
         self.read(|c| !c.own_typing_rooms().is_empty())

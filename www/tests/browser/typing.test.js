@@ -245,6 +245,11 @@ test('privacy broadcast off and visibility filters', async () => {
   tb.addContact('ann');
   assert(tb.isContact('ann') && !tb.isContact('ben'));
   equal(text(tb, 'general'), 'ann is typing...');
+  deepEqual(tb.getActiveTypingRooms(), ['channel:general']);
+  // nchat's clearRoomTypingState: who types there is forgotten.
+  tb.clearRoomTypingState('general', 'channel');
+  equal(text(tb, 'general'), null, 'cleared');
+  deepEqual(tb.getActiveTypingRooms(), []);
   tb.updatePrivacySettings({ typingVisibility: 'nobody' });
   equal(text(tb, 'general'), null);
   deepEqual(json(tb.privacySettings), { broadcastTyping: true, typingVisibility: 'nobody' });
@@ -295,6 +300,7 @@ test('bad input is refused clearly and changes nothing', async () => {
   throws(() => ta.setContacts('ann'), TypeError);
   throws(() => ta.addContact(''), RangeError, 'addContact(): contactId');
   throws(() => ta.isContact(1), TypeError, 'isContact(): userId');
+  throws(() => ta.clearRoomTypingState('general', 'room'), RangeError, 'clearRoomTypingState(): roomType');
   deepEqual(json(ta.privacySettings), { broadcastTyping: true, typingVisibility: 'everyone' });
   throws(() => new TypingService(a, { throttle: 5 }), TypeError, 'unknown key "throttle"');
   throws(() => new TypingService(a, { throttleMs: -5 }), RangeError, 'options.throttleMs');
