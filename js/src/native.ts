@@ -280,7 +280,7 @@ methods(Presence, 'Presence', {
   getSubscriptions: 'call', activityRelay: 'get',
   timerWakeups: 'get', dispose: 'dispose',
   fetchPresence: 'promise',
-  setCurrentUserId: 'call',
+  setCurrentUserId: 'call', heartbeat: 'call',
 });
 
 class Typing extends Service {

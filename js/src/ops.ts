@@ -138,4 +138,5 @@ export const Op = {
   TypingContact: 194,
   TypingActiveRooms: 195,
   TypingClearRoom: 196,
+  PresenceHeartbeat: 197,
 } as const;

@@ -159,9 +159,7 @@ declare function use(...values: unknown[]): void;
   const presence: UserPresence | undefined = p.getPresence('u2');
   const fetched: Promise<Map<string, UserPresence>> = p.fetchPresence(['u2']);
   const offPresence: () => void = p.onPresenceChange((changed: UserPresence) => use(changed.userId, changed.status, changed.lastSeenAt));
-  // @ts-expect-error missing: startHeartbeat (the heartbeat runs by itself while connected)
   p.startHeartbeat();
-  // @ts-expect-error missing: stopHeartbeat
   p.stopHeartbeat();
   const initialized: boolean = p.initialized;
   const all: Map<string, UserPresence> = p.getAllPresences();

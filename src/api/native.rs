@@ -227,6 +227,7 @@ fn presence_op(s: &PresenceService, op: Op, a: JsValue, b: JsValue) -> Result<Js
         Op::PresenceUpdatePresenceSettings => res(s.update_presence_settings(a, b)),
         Op::PresenceGetPresenceSettings => Ok(s.get_presence_settings().js()),
         Op::PresenceSetContacts => res(s.set_contacts(a)),
+        Op::PresenceHeartbeat => res(s.heartbeat(a)),
         Op::PresenceSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::PresenceSetUserSettings => res(s.set_user_settings(a, b)),
         Op::PresenceCanViewPresence => res(s.can_view_presence(a, b)),

@@ -162,4 +162,5 @@ ops! {
     TypingContact = 194,
     TypingActiveRooms = 195,
     TypingClearRoom = 196,
+    PresenceHeartbeat = 197,
 }
