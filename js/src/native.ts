@@ -57,7 +57,7 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.ClientTimerWakeups]: 0, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
-  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
+  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false, [Op.SyncSyncStatus]: 'idle',
   [Op.ConflictInitialized]: false,
   [Op.RoomsInitialized]: false,
 };
@@ -366,7 +366,7 @@ methods(Sync, 'Sync', {
   syncOnReconnect: 'promise', syncMessages: 'promise',
   recordLocalMessage: 'call', forgetLocalMessage: 'call',
   setPresenceUserIds: 'call', getLastSyncTime: 'call',
-  isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose',
+  isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose', syncStatus: 'get',
 });
 
 /** A rooms service or room manager: its promises reject (never throw) on a refusal, as nchat's async methods. */

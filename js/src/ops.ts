@@ -139,4 +139,5 @@ export const Op = {
   TypingActiveRooms: 195,
   TypingClearRoom: 196,
   PresenceHeartbeat: 197,
+  SyncSyncStatus: 198,
 } as const;

@@ -328,7 +328,6 @@ declare function use(...values: unknown[]): void;
   // @ts-expect-error differs: a failed sync is 'sync:error' here, not 'sync:failed'
   const failed: SyncEventType = 'sync:failed';
   const initialized: boolean = s.initialized;
-  // @ts-expect-error missing: syncStatus
   const status: SyncStatus = s.syncStatus;
   const syncing: boolean = s.isSyncing;
   // @ts-expect-error missing: cancelSync

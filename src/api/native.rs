@@ -347,6 +347,7 @@ fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
         Op::SyncSetPresenceUserIds => res(s.set_presence_user_ids(a)),
         Op::SyncGetLastSyncTime => res(s.get_last_sync_time(a)),
         Op::SyncIsSyncing => Ok(s.is_syncing().js()),
+        Op::SyncSyncStatus => Ok(s.sync_status().js()),
         Op::SyncSubscribe => res(s.subscribe()),
         Op::SyncDispose => {
             s.dispose();

@@ -163,4 +163,5 @@ ops! {
     TypingActiveRooms = 195,
     TypingClearRoom = 196,
     PresenceHeartbeat = 197,
+    SyncSyncStatus = 198,
 }
