@@ -358,7 +358,7 @@ methods(Queue, 'Queue', {
   retryMessage: 'call', clearQueue: 'call',
   flushQueue: 'promise', isFlushing: 'get',
   getQuarantined: 'call', clearQuarantine: 'call',
-  subscribe: 'subscribe', dispose: 'dispose',
+  subscribe: 'subscribe', dispose: 'dispose', updateMessage: 'call',
 });
 
 class Sync extends Service {}

@@ -140,4 +140,5 @@ export const Op = {
   TypingClearRoom: 196,
   PresenceHeartbeat: 197,
   SyncSyncStatus: 198,
+  QueueUpdateMessage: 199,
 } as const;

@@ -286,7 +286,6 @@ declare function use(...values: unknown[]): void;
   const ofChannel: QueuedMessage[] = q.getQueuedMessagesForChannel('general');
   const one: QueuedMessage | undefined = q.getQueuedMessage('q1');
   const removed: boolean = q.removeFromQueue('q1');
-  // @ts-expect-error missing: updateQueuedMessage (stored entries are the queue's own)
   const changed: boolean = q.updateQueuedMessage('q1', { content: 'edited' });
   const length: number = q.getQueueLength();
   const empty: boolean = q.isEmpty();

@@ -157,7 +157,7 @@ impl Native {
             Some(Service::Presence(s)) => presence_op(s, op, a, b),
             Some(Service::Typing(s)) => typing_op(s, op, a, b, c),
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
-            Some(Service::Queue(s)) => queue_op(s, op, a),
+            Some(Service::Queue(s)) => queue_op(s, op, a, b),
             Some(Service::Sync(s)) => sync_op(s, op, a),
             Some(Service::Conflict(s)) => s.call(op, a, b, c),
             Some(Service::Rooms(s)) => s.op(op, a, b, c),
@@ -317,13 +317,14 @@ fn delivery_op(
     }
 }
 
-fn queue_op(s: &OfflineQueueService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
+fn queue_op(s: &OfflineQueueService, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
     match op {
         Op::QueueQueueMessage => res(s.queue_message(a)),
         Op::QueueGetQueuedMessages => res(s.get_queued_messages()),
         Op::QueueGetQueueLength => res(s.get_queue_length()),
         Op::QueueRemoveMessage => res(s.remove_message(a)),
         Op::QueueRetryMessage => res(s.retry_message(a)),
+        Op::QueueUpdateMessage => res(s.update_message(a, b)),
         Op::QueueClearQueue => res(s.clear_queue()),
         Op::QueueFlushQueue => res(s.flush_queue()),
         Op::QueueIsFlushing => Ok(s.is_flushing().js()),

@@ -164,4 +164,5 @@ ops! {
     TypingClearRoom = 196,
     PresenceHeartbeat = 197,
     SyncSyncStatus = 198,
+    QueueUpdateMessage = 199,
 }
