@@ -23,3 +23,4 @@ export {
   ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
 } from './conflict.js';
 export type * from './conflict.js';
+export * from './integration.js';

@@ -57,7 +57,7 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.ClientTimerWakeups]: 0, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
-  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
+  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false, [Op.SyncSyncStatus]: 'idle',
   [Op.ConflictInitialized]: false,
   [Op.RoomsInitialized]: false,
 };
@@ -280,7 +280,7 @@ methods(Presence, 'Presence', {
   getSubscriptions: 'call', activityRelay: 'get',
   timerWakeups: 'get', dispose: 'dispose',
   fetchPresence: 'promise',
-  setCurrentUserId: 'call',
+  setCurrentUserId: 'call', heartbeat: 'call',
 });
 
 class Typing extends Service {
@@ -315,7 +315,7 @@ methods(Typing, 'Typing', {
   setContacts: 'call', setUserNames: 'call',
   clearAllTypingState: 'call', isTyping: 'get',
   userId: 'get', timerWakeups: 'get', dispose: 'dispose',
-  setCurrentUserId: 'call',
+  setCurrentUserId: 'call', contact: 'call', activeRooms: 'call', clearRoom: 'call',
 });
 
 /**
@@ -358,7 +358,7 @@ methods(Queue, 'Queue', {
   retryMessage: 'call', clearQueue: 'call',
   flushQueue: 'promise', isFlushing: 'get',
   getQuarantined: 'call', clearQuarantine: 'call',
-  subscribe: 'subscribe', dispose: 'dispose',
+  subscribe: 'subscribe', dispose: 'dispose', updateMessage: 'call',
 });
 
 class Sync extends Service {}
@@ -366,7 +366,7 @@ methods(Sync, 'Sync', {
   syncOnReconnect: 'promise', syncMessages: 'promise',
   recordLocalMessage: 'call', forgetLocalMessage: 'call',
   setPresenceUserIds: 'call', getLastSyncTime: 'call',
-  isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose',
+  isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose', syncStatus: 'get',
 });
 
 /** A rooms service or room manager: its promises reject (never throw) on a refusal, as nchat's async methods. */
@@ -461,7 +461,7 @@ export interface Natives<N> {
  * object lives here, so the wasm memory goes with the instance (freed when
  * the instance is collected) or at `free()`.
  */
-function natives<N extends { free(): void }>(cls: string): Natives<N> {
+export function natives<N extends { free(): void }>(cls: string): Natives<N> {
   const map = new WeakMap<object, N | null>();
   const collected = new FinalizationRegistry<N>((native) => native.free());
   const find = (value: unknown): N | undefined =>

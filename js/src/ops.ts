@@ -135,4 +135,10 @@ export const Op = {
   RoomsRemoveRoomListener: 191,
   RoomsSetCurrentUserId: 192,
   RoomsDispose: 193,
+  TypingContact: 194,
+  TypingActiveRooms: 195,
+  TypingClearRoom: 196,
+  PresenceHeartbeat: 197,
+  SyncSyncStatus: 198,
+  QueueUpdateMessage: 199,
 } as const;

@@ -257,6 +257,16 @@ export class PresenceService {
     return !of(this).disposed;
   }
 
+  /** nchat: sends the status now and every `heartbeatInterval` (a no-op while it runs; it starts with each connection). */
+  startHeartbeat(): void {
+    of(this).heartbeat(true);
+  }
+
+  /** nchat: no periodic `presence:update` until `startHeartbeat()` or the next connection. */
+  stopHeartbeat(): void {
+    of(this).heartbeat(false);
+  }
+
   /** nchat: the current user is `userId` from now on, over the client's; `null`: the client's again. */
   setCurrentUserId(userId: string | null): void {
     of(this).setCurrentUserId(userId === null ? null : id(userId, 'setCurrentUserId(): userId'));

@@ -11,6 +11,7 @@ import type {
   QueueListener, QueuedMessage,
 } from './types.js';
 
+const UPDATE: SchemaOf<{ content?: string }> = { content: 'str' };
 const OPTIONS: SchemaOf<OfflineQueueConfig> = {
   maxMessages: { max: U32_MAX }, maxBytes: { max: U32_MAX }, maxRetries: { max: U32_MAX },
   retryDelayMs: 'intMs', retryDelayMaxMs: 'intMs', requestTimeoutMs: 'intMs', storageKey: 'id',
@@ -166,6 +167,18 @@ export class OfflineQueueService {
     const n = of(this);
     nonEmpty(id, 'removeFromQueue(): id');
     return (n.getQueuedMessages() as QueuedMessage[]).some((m) => m.id === id) && (n.removeMessage(id), true);
+  }
+
+  /**
+   * nchat: changes a queued message's `content` (stored at once, for every
+   * tab); `false` when there is no such message or it is being sent now.
+   */
+  updateQueuedMessage(id: string, updates: { content?: string }): boolean {
+    const m = 'updateQueuedMessage()';
+    const n = of(this);
+    const c = fields<typeof updates>(updates, `${m}: updates`, UPDATE).content;
+    nonEmpty(id, `${m}: id`);
+    return c === undefined ? this.getQueuedMessage(id) !== undefined : n.updateMessage(id, c);
   }
 
   /** nchat: nothing held. */

@@ -8,7 +8,7 @@ import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from 
 import * as native from './native.js';
 import { queueArg } from './queue.js';
 import type {
-  LocalMessage, SyncListener, SyncMessagesResult, SyncResult, SyncServiceConfig, SyncServiceOptions,
+  LocalMessage, SyncListener, SyncMessagesResult, SyncResult, SyncServiceConfig, SyncServiceOptions, SyncStatus,
 } from './types.js';
 
 const OPTIONS: SchemaOf<SyncServiceConfig> = {
@@ -97,6 +97,11 @@ export class SyncService {
   /** Whether a reconnect sync is running. */
   get isSyncing(): boolean {
     return of(this).isSyncing;
+  }
+
+  /** nchat: `'syncing'` while a reconnect sync runs, `'completed'` once one finished, else `'idle'` (a failed step is a `sync:error`, not a failed sync). */
+  get syncStatus(): SyncStatus {
+    return of(this).syncStatus;
   }
 
   /** `callback(event, data)` for every sync event; returns an unsubscribe function. */

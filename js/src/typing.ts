@@ -177,6 +177,33 @@ export class TypingService {
     of(this).setContacts(ids(contactIds, 'setContacts(): contactIds'));
   }
 
+  /** nchat: the rooms (`channel:<id>`, `channel:<id>:thread:<id>`, `dm:<id>`) where someone is shown typing. */
+  getActiveTypingRooms(): string[] {
+    return of(this).activeRooms();
+  }
+
+  /** nchat: forgets who types in one room (its listeners hear the empty list); our own typing goes on. */
+  clearRoomTypingState(roomName: string, roomType: TypingRoomType, threadId?: string): void {
+    const m = 'clearRoomTypingState()';
+    of(this).clearRoom(id(roomName, `${m}: roomName`), oneOf(roomType, `${m}: roomType`, ROOM_TYPES),
+      optId(threadId, `${m}: threadId`));
+  }
+
+  /** nchat: `contactId` is a contact from now on (for `typingVisibility: 'contacts'`). */
+  addContact(contactId: string): void {
+    of(this).contact(id(contactId, 'addContact(): contactId'), true);
+  }
+
+  /** nchat: `contactId` is no longer a contact. */
+  removeContact(contactId: string): void {
+    of(this).contact(id(contactId, 'removeContact(): contactId'), false);
+  }
+
+  /** nchat: whether `userId` is a contact. */
+  isContact(userId: string): boolean {
+    return of(this).contact(id(userId, 'isContact(): userId'));
+  }
+
   /**
    * Gives display names (`{userId: name}`) for typing users: the real
    * server sends only user ids, which are shown until a name is known.

@@ -25,8 +25,7 @@ import {
 } from '../../pkg/index.js';
 import type { RoomInfo, RoomJoinOptions, RoomManagerConfig, RealtimeRoomType } from '../../pkg/index.js';
 import {
-  // @ts-expect-error missing: the integration service (it orchestrates RoomsService and RoomManager, missing)
-  getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
+  RealtimeIntegrationService, getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
 } from '../../pkg/index.js';
 import { getRoomManager, initializeRoomManager, resetRoomManager } from '../../pkg/index.js';
 import {
@@ -37,11 +36,10 @@ import type {
   ConflictHistoryEntry, ConflictEventType, ConflictEventListener, ConflictResolutionConfig,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: nchat's room, sync-message and integration types (with the services above)
+  // @ts-expect-error missing: nchat's sync-message types (SyncMessage, SyncChannel, ConflictResolution)
   Room, RoomMember, RoomVisibility, MessageEvent, RoomsServiceConfig, SyncMessage, SyncChannel, ConflictResolution,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener (integration service)
   IntegrationStatus, RealtimeIntegrationConfig, StatusChangeListener,
 } from '../../pkg/index.js';
 import type {
@@ -161,9 +159,7 @@ declare function use(...values: unknown[]): void;
   const presence: UserPresence | undefined = p.getPresence('u2');
   const fetched: Promise<Map<string, UserPresence>> = p.fetchPresence(['u2']);
   const offPresence: () => void = p.onPresenceChange((changed: UserPresence) => use(changed.userId, changed.status, changed.lastSeenAt));
-  // @ts-expect-error missing: startHeartbeat (the heartbeat runs by itself while connected)
   p.startHeartbeat();
-  // @ts-expect-error missing: stopHeartbeat
   p.stopHeartbeat();
   const initialized: boolean = p.initialized;
   const all: Map<string, UserPresence> = p.getAllPresences();
@@ -214,11 +210,8 @@ declare function use(...values: unknown[]): void;
   t.setCurrentUserId(null);
   t.updatePrivacySettings({ broadcastTyping: false });
   t.setContacts(['u2']);
-  // @ts-expect-error missing: addContact (setContacts replaces the list)
   t.addContact('u3');
-  // @ts-expect-error missing: removeContact
   t.removeContact('u3');
-  // @ts-expect-error missing: isContact
   const isContact: boolean = t.isContact('u2');
   t.initialize();
   t.destroy();
@@ -250,9 +243,7 @@ declare function use(...values: unknown[]): void;
   // @ts-expect-error missing: currentContext
   const context = t.currentContext;
   const settings: TypingPrivacySettings = t.privacySettings;
-  // @ts-expect-error missing: getActiveTypingRooms
   const rooms: string[] = t.getActiveTypingRooms();
-  // @ts-expect-error missing: clearRoomTypingState
   t.clearRoomTypingState('general', 'channel');
   t.clearAllTypingState();
   const roomType: TypingRoomType = 'dm';
@@ -295,7 +286,6 @@ declare function use(...values: unknown[]): void;
   const ofChannel: QueuedMessage[] = q.getQueuedMessagesForChannel('general');
   const one: QueuedMessage | undefined = q.getQueuedMessage('q1');
   const removed: boolean = q.removeFromQueue('q1');
-  // @ts-expect-error missing: updateQueuedMessage (stored entries are the queue's own)
   const changed: boolean = q.updateQueuedMessage('q1', { content: 'edited' });
   const length: number = q.getQueueLength();
   const empty: boolean = q.isEmpty();
@@ -337,7 +327,6 @@ declare function use(...values: unknown[]): void;
   // @ts-expect-error differs: a failed sync is 'sync:error' here, not 'sync:failed'
   const failed: SyncEventType = 'sync:failed';
   const initialized: boolean = s.initialized;
-  // @ts-expect-error missing: syncStatus
   const status: SyncStatus = s.syncStatus;
   const syncing: boolean = s.isSyncing;
   // @ts-expect-error missing: cancelSync
@@ -455,7 +444,38 @@ declare function use(...values: unknown[]): void;
 
 // ---- realtime-integration.service.ts --------------------------------------------------------------
 
-use(getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration);
+{
+  const config: RealtimeIntegrationConfig = {
+    userId: 'u1', token: 't', enablePresence: true, enableTyping: true, enableDeliveryReceipts: true,
+    enableOfflineQueue: true, debug: false, autoConnect: true, realtimeUrl: 'http://localhost:3101',
+  };
+  const ri: RealtimeIntegrationService = initializeRealtimeIntegration(config);
+  const same: RealtimeIntegrationService = getRealtimeIntegration();
+  same.initialize(config);
+  const connecting: Promise<void> = ri.connect('t');
+  const connecting2: Promise<void> = ri.connect();
+  ri.disconnect();
+  const again: Promise<void> = ri.reconnect();
+  ri.updateToken('t2');
+  ri.updateUserId('u2');
+  const status: IntegrationStatus = ri.getStatus();
+  const s: [boolean, boolean, boolean, boolean, boolean, boolean, number, ConnectionQuality, number] = [
+    status.connected, status.authenticated, status.presenceEnabled, status.typingEnabled,
+    status.deliveryReceiptsEnabled, status.offlineQueueEnabled, status.queuedMessageCount, status.connectionQuality,
+    status.reconnectAttempts];
+  const listener: StatusChangeListener = (st: IntegrationStatus) => use(st.connected);
+  const off: () => void = ri.onStatusChange(listener);
+  const flags: boolean[] = [ri.isConnected, ri.isAuthenticated, ri.isOnline, ri.wasOffline, ri.initialized];
+  ri.clearWasOffline();
+  const services: [PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, RoomsService, RoomManagerService] =
+    [ri.getPresence(), ri.getTyping(), ri.getDelivery(), ri.getOfflineQueue(), ri.getRooms(), ri.getRoomManager()];
+  // @ts-expect-error missing: getDispatcher (nchat's event dispatcher is not part of this package)
+  ri.getDispatcher();
+  const cfg: Readonly<RealtimeIntegrationConfig> = ri.getConfig();
+  ri.destroy();
+  resetRealtimeIntegration();
+  use(connecting, connecting2, again, s, off, flags, services, cfg);
+}
 use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
   a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(),
   a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),

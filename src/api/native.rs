@@ -157,7 +157,7 @@ impl Native {
             Some(Service::Presence(s)) => presence_op(s, op, a, b),
             Some(Service::Typing(s)) => typing_op(s, op, a, b, c),
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
-            Some(Service::Queue(s)) => queue_op(s, op, a),
+            Some(Service::Queue(s)) => queue_op(s, op, a, b),
             Some(Service::Sync(s)) => sync_op(s, op, a),
             Some(Service::Conflict(s)) => s.call(op, a, b, c),
             Some(Service::Rooms(s)) => s.op(op, a, b, c),
@@ -227,6 +227,7 @@ fn presence_op(s: &PresenceService, op: Op, a: JsValue, b: JsValue) -> Result<Js
         Op::PresenceUpdatePresenceSettings => res(s.update_presence_settings(a, b)),
         Op::PresenceGetPresenceSettings => Ok(s.get_presence_settings().js()),
         Op::PresenceSetContacts => res(s.set_contacts(a)),
+        Op::PresenceHeartbeat => res(s.heartbeat(a)),
         Op::PresenceSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::PresenceSetUserSettings => res(s.set_user_settings(a, b)),
         Op::PresenceCanViewPresence => res(s.can_view_presence(a, b)),
@@ -268,6 +269,9 @@ fn typing_op(
         Op::TypingUpdatePrivacySettings => res(s.update_privacy_settings(a)),
         Op::TypingPrivacySettings => Ok(s.privacy_settings().js()),
         Op::TypingSetContacts => res(s.set_contacts(a)),
+        Op::TypingContact => res(s.contact(a, b)),
+        Op::TypingActiveRooms => Ok(s.active_rooms()),
+        Op::TypingClearRoom => res(s.clear_room(a, b, c)),
         Op::TypingSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::TypingSetUserNames => res(s.set_user_names(a)),
         Op::TypingClearAllTypingState => res(s.clear_all_typing_state()),
@@ -313,13 +317,14 @@ fn delivery_op(
     }
 }
 
-fn queue_op(s: &OfflineQueueService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
+fn queue_op(s: &OfflineQueueService, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
     match op {
         Op::QueueQueueMessage => res(s.queue_message(a)),
         Op::QueueGetQueuedMessages => res(s.get_queued_messages()),
         Op::QueueGetQueueLength => res(s.get_queue_length()),
         Op::QueueRemoveMessage => res(s.remove_message(a)),
         Op::QueueRetryMessage => res(s.retry_message(a)),
+        Op::QueueUpdateMessage => res(s.update_message(a, b)),
         Op::QueueClearQueue => res(s.clear_queue()),
         Op::QueueFlushQueue => res(s.flush_queue()),
         Op::QueueIsFlushing => Ok(s.is_flushing().js()),
@@ -343,6 +348,7 @@ fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
         Op::SyncSetPresenceUserIds => res(s.set_presence_user_ids(a)),
         Op::SyncGetLastSyncTime => res(s.get_last_sync_time(a)),
         Op::SyncIsSyncing => Ok(s.is_syncing().js()),
+        Op::SyncSyncStatus => Ok(s.sync_status().js()),
         Op::SyncSubscribe => res(s.subscribe()),
         Op::SyncDispose => {
             s.dispose();

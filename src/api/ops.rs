@@ -159,4 +159,10 @@ ops! {
     RoomsRemoveRoomListener = 191,
     RoomsSetCurrentUserId = 192,
     RoomsDispose = 193,
+    TypingContact = 194,
+    TypingActiveRooms = 195,
+    TypingClearRoom = 196,
+    PresenceHeartbeat = 197,
+    SyncSyncStatus = 198,
+    QueueUpdateMessage = 199,
 }

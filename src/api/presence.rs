@@ -197,6 +197,20 @@ impl PresenceService {
         })
     }
 
+    /// nchat's `startHeartbeat` (`on` true) and `stopHeartbeat`.
+    pub fn heartbeat(&self, on: JsValue) -> Result<(), JsValue> {
+        let on = args::boolean(&on, "on")?;
+        let m = if on {
+            "startHeartbeat()"
+        } else {
+            "stopHeartbeat()"
+        };
+        self.act(m, |c, now| {
+            c.heartbeat(on, now);
+            Ok(())
+        })
+    }
+
     /// Whether invisible mode is on.
     pub fn is_invisible(&self) -> bool {
         self.read(core::PresenceService::is_invisible)

@@ -256,6 +256,15 @@ impl OfflineQueueService {
         Ok(to_js(&msg))
     }
 
+    /// nchat's `updateQueuedMessage(id, {content})`: whether it changed.
+    pub fn update_message(&self, id: JsValue, content: JsValue) -> Result<bool, JsValue> {
+        let id = &args::id(&id, "id")?;
+        let content = &args::string(&content, "content")?;
+        self.run("updateQueuedMessage()", |s, h, now| {
+            s.queue_update(h, id, content, now)
+        })
+    }
+
     /// Puts a `failed` message back in line with its retry count reset.
     pub fn retry_message(&self, id: JsValue) -> Result<(), JsValue> {
         let id = &args::id(&id, "id")?;

@@ -199,6 +199,11 @@ impl SyncService {
         self.read(SyncCore::is_syncing).unwrap_or(false)
     }
 
+    /// nchat's `syncStatus`: `idle`, `syncing` or `completed`.
+    pub fn sync_status(&self) -> String {
+        self.read(SyncCore::sync_status).unwrap_or("idle").into()
+    }
+
     /// `callback(event, data)` for every sync event; JavaScript registers the
     /// callback once this check passes (the service is not disposed).
     pub fn subscribe(&self) -> Result<(), JsValue> {

@@ -293,6 +293,24 @@ impl TypingService {
         })
     }
 
+    /// nchat's `addContact` (`add` true), `removeContact` (false) and
+    /// `isContact` (`undefined`): whether `userId` is a contact afterwards.
+    pub fn contact(&self, user_id: JsValue, add: JsValue) -> Result<bool, JsValue> {
+        let id = args::id(&user_id, "userId")?;
+        if let Some(add) = add.as_bool() {
+            let m = if add {
+                "addContact()"
+            } else {
+                "removeContact()"
+            };
+            self.act(m, |c, now| {
+                c.set_contact(&id, add, now);
+                Ok(())
+            })?;
+        }
+        Ok(self.read(|c| c.is_contact(&id)))
+    }
+
     /// Gives display names (`{userId: name}`) for typing users: the real
     /// server sends only user ids, which are shown until a name is known.
     /// Names seen in typing events are remembered too.
@@ -321,6 +339,26 @@ impl TypingService {
     pub fn clear_all_typing_state(&self) -> Result<(), JsValue> {
         self.act("clearAllTypingState()", |c, now| {
             c.clear_all_typing_state(now);
+            Ok(())
+        })
+    }
+
+    /// nchat's `getActiveTypingRooms`: the rooms where someone is shown typing.
+    pub fn active_rooms(&self) -> JsValue {
+        to_js(&self.read(core::TypingService::active_typing_rooms))
+    }
+
+    /// nchat's `clearRoomTypingState(roomName, roomType, threadId?)`: forgets
+    /// who types there (a DM's room when `roomType` is `'dm'`).
+    pub fn clear_room(&self, name: JsValue, kind: JsValue, thread: JsValue) -> Result<(), JsValue> {
+        let m = "clearRoomTypingState()";
+        let room = if kind.as_string().as_deref() == Some("dm") {
+            room::dm_room(&args::id(&name, "roomName")?)
+        } else {
+            room_of(&name, &thread, m)?
+        };
+        self.act(m, |c, now| {
+            c.clear_room_typing_state(&room, now);
             Ok(())
         })
     }

@@ -155,6 +155,8 @@ pub struct PresenceService {
     last_handled_activity: Option<Millis>,
     hidden_since: Option<Millis>,
     next_heartbeat: Option<Millis>,
+    /// `stop_heartbeat` ran (until `start_heartbeat` or the next connection).
+    heartbeat_stopped: bool,
     subscriptions: VecSet<String>,
     contacts: VecSet<String>,
     user_settings: VecMap<String, PrivacySettings>,
@@ -184,6 +186,7 @@ impl PresenceService {
             last_handled_activity: None,
             hidden_since: None,
             next_heartbeat: None,
+            heartbeat_stopped: false,
             subscriptions: VecSet::new(),
             contacts: VecSet::new(),
             user_settings: VecMap::new(),
@@ -231,6 +234,7 @@ impl PresenceService {
     /// reconnect.
     pub fn on_connected(&mut self, now: Millis) {
         self.connected = true;
+        self.heartbeat_stopped = false;
         if self.last_activity.is_none() {
             self.last_activity = Some(now);
         }

@@ -52,6 +52,7 @@
 //!   sendable (the leader sent it).
 
 pub mod ack;
+mod edit;
 mod flush;
 mod forms;
 mod leader;

@@ -128,6 +128,8 @@ pub struct SyncService {
     next_request: u64,
     next_sync_id: u64,
     store_error: Option<&'static str>,
+    /// A reconnect sync finished since this service was made.
+    completed: bool,
     effects: Fifo<SyncEffect>,
 }
 
@@ -160,6 +162,7 @@ impl SyncService {
             next_request: 0,
             next_sync_id: 0,
             store_error: None,
+            completed: false,
             effects: Fifo::new(),
         };
         s.reload_from_store(now);
@@ -377,6 +380,18 @@ impl SyncService {
     /// Whether a reconnect sync is running.
     pub fn is_syncing(&self) -> bool {
         self.run.is_some()
+    }
+
+    /// nchat's `syncStatus`: `"syncing"` while a reconnect sync runs,
+    /// `"completed"` once one finished, else `"idle"`. A sequence never
+    /// fails as a whole: a failed step is a `sync:error` and counted in the
+    /// result.
+    pub fn sync_status(&self) -> &'static str {
+        match (self.run.is_some(), self.completed) {
+            (true, _) => "syncing",
+            (_, true) => "completed",
+            _ => "idle",
+        }
     }
 
     /// The id of the running reconnect sync.

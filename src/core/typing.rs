@@ -239,6 +239,25 @@ impl TypingService {
         }
     }
 
+    /// Adds (`true`) or removes (`false`) one contact (nchat's `addContact`
+    /// and `removeContact`); re-filters as [`Self::set_contacts`] when the
+    /// list changed.
+    pub fn set_contact(&mut self, user_id: &str, is_contact: bool, now: Millis) {
+        let changed = if is_contact {
+            self.contacts.insert(user_id.to_owned())
+        } else {
+            self.contacts.remove(user_id)
+        };
+        if changed && self.privacy.typing_visibility == Visibility::Contacts {
+            self.mark_all_dirty(now);
+        }
+    }
+
+    /// Whether `user_id` is one of the current user's contacts.
+    pub fn is_contact(&self, user_id: &str) -> bool {
+        self.contacts.contains(user_id)
+    }
+
     // ----- timers -------------------------------------------------------------
 
     /// The earliest instant [`Self::handle_timeout`] must run, or `None` when

@@ -49,14 +49,16 @@ test('the entry declares exactly the members its classes implement', async () =>
   const pkg = await import(join(pkgDir, 'index.js'));
   const classes = Object.keys(model.classes).sort();
   assert.deepEqual(classes, ['ConflictResolutionService', 'DeliveryEventHandler', 'OfflineQueueService',
-    'PresenceService', 'RealtimeClient', 'RoomManagerService', 'RoomsService', 'SyncService', 'TypingService']);
+    'PresenceService', 'RealtimeClient', 'RealtimeIntegrationService', 'RoomManagerService', 'RoomsService', 'SyncService',
+    'TypingService']);
   // The entry's values: the classes, the wasm loader, nchat's module client,
   // get/initialize/reset functions and room and event names, nothing else.
   const nchat = ['realtimeClient', ...[['PresenceService'], ['TypingService'], ['SyncService'],
     ['OfflineQueueService', 'OfflineQueue'], ['DeliveryEventHandler', 'DeliveryHandler'],
-    ['ConflictResolutionService', 'ConflictResolution'], ['RoomsService'], ['RoomManager']]
+    ['ConflictResolutionService', 'ConflictResolution'], ['RoomsService'], ['RoomManager'],
+    ['RealtimeIntegration']]
     .flatMap(([get, init = get]) => [`get${get}`, `initialize${init}`, `reset${init}`])];
-  assert.equal(nchat.length, 25);
+  assert.equal(nchat.length, 28);
   const names = ['REALTIME_EVENTS', 'getChannelRoom', 'getDMRoom', 'getThreadRoom', 'getUserRoom', 'parseRoomName'];
   assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...nchat, ...names, 'default', 'initSync'].sort());
   for (const name of classes) {

@@ -190,8 +190,24 @@ impl PresenceService {
             event: EVENT_UPDATE,
             payload: self.update_payload(),
         });
-        self.next_heartbeat = (self.config.heartbeat_interval_ms > 0)
+        self.next_heartbeat = (self.config.heartbeat_interval_ms > 0 && !self.heartbeat_stopped)
             .then(|| now.saturating_add(self.config.heartbeat_interval_ms));
+    }
+
+    /// nchat's `startHeartbeat`: a stopped heartbeat sends the status now
+    /// (when connected) and every interval again; a running one goes on.
+    pub fn start_heartbeat(&mut self, now: Millis) {
+        if self.heartbeat_stopped {
+            self.heartbeat_stopped = false;
+            self.send_update(now);
+        }
+    }
+
+    /// nchat's `stopHeartbeat`: no more periodic `presence:update` until
+    /// `start_heartbeat` or the next connection (status changes still go out).
+    pub fn stop_heartbeat(&mut self) {
+        self.heartbeat_stopped = true;
+        self.next_heartbeat = None;
     }
 
     pub(super) fn log(&mut self, message: impl FnOnce() -> String) {

@@ -327,6 +327,47 @@ fn any_status_send_restarts_the_heartbeat() {
 }
 
 #[test]
+fn stopped_heartbeat_sends_nothing_until_started_or_reconnected() {
+    let mut s = connected(0);
+    s.drain_effects();
+    s.stop_heartbeat();
+    assert!(
+        sent_statuses(&run_until(&mut s, 200_000)).is_empty(),
+        "stopped"
+    );
+    s.set_status(PresenceStatus::Busy, 200_000);
+    assert_eq!(
+        sent_statuses(&s.drain_effects()),
+        ["busy"],
+        "changes still go out"
+    );
+    assert!(
+        sent_statuses(&run_until(&mut s, 250_000)).is_empty(),
+        "still stopped"
+    );
+    s.start_heartbeat(250_000);
+    assert_eq!(sent_statuses(&s.drain_effects()), ["busy"], "sent at start");
+    s.start_heartbeat(260_000);
+    assert!(s.drain_effects().is_empty(), "a running heartbeat goes on");
+    assert_eq!(sent_statuses(&run_until(&mut s, 280_000)), ["busy"]);
+    s.stop_heartbeat();
+    s.on_disconnected(290_000);
+    s.start_heartbeat(291_000);
+    assert!(
+        s.drain_effects().is_empty(),
+        "nothing sent while disconnected"
+    );
+    s.stop_heartbeat();
+    s.on_connected(300_000);
+    assert_eq!(sent_statuses(&s.drain_effects()), ["busy"]);
+    assert_eq!(
+        sent_statuses(&run_until(&mut s, 330_000)),
+        ["busy"],
+        "a connection restarts it"
+    );
+}
+
+#[test]
 fn reconnect_resends_status_custom_status_and_all_subscriptions() {
     let mut s = service();
     s.subscribe_to_users(["a", "b"]).unwrap();

@@ -325,3 +325,28 @@ fn remove_and_clear() {
     assert!(names(&q.drain_effects()).contains(&"queue:cleared"));
     assert_eq!(stored_contents(&store), ["b"]);
 }
+
+#[test]
+fn update_content_is_stored_and_sent_but_not_while_in_flight() {
+    let store = MemoryStore::new();
+    let mut q = open(&store);
+    let a = queue(&mut q, "a", 0);
+    let b = queue(&mut q, "b", 1);
+    assert!(q.update_content(&b.id, "b2", 2));
+    assert_eq!(stored_contents(&store), ["a", "b2"], "stored at once");
+    assert_eq!(contents(&q), ["a", "b2"]);
+    assert!(!q.update_content("nope", "x", 3));
+    // Another tab reading the store sees the new text.
+    assert_eq!(contents(&open(&store)), ["a", "b2"]);
+    q.on_connected(4); // "a" in flight
+    let fx = q.drain_effects();
+    assert!(
+        !q.update_content(&a.id, "a2", 5),
+        "what goes out cannot change"
+    );
+    assert_eq!(stored_contents(&store), ["a", "b2"]);
+    let (id, payload) = requests(&fx)[0].clone();
+    q.on_response(id, ok_ack(&payload, "srv-1"), 6).unwrap();
+    let reqs = requests(&q.drain_effects());
+    assert_eq!(reqs[0].1["content"], json!("b2"), "the new text is sent");
+}

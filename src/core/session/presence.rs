@@ -252,6 +252,15 @@ impl PresenceCommands<'_> {
         self.0.update_settings(update, now)
     }
 
+    /// Starts (`true`) or stops the heartbeat.
+    pub fn heartbeat(&mut self, on: bool, now: Millis) {
+        if on {
+            self.0.start_heartbeat(now);
+        } else {
+            self.0.stop_heartbeat();
+        }
+    }
+
     /// Replaces the contacts.
     pub fn set_contacts(&mut self, contact_ids: Vec<String>) {
         self.0.set_contacts(contact_ids);

@@ -104,6 +104,17 @@ impl Session {
         self.queue_do(handle, now, |q, now| q.remove_message(id, now))
     }
 
+    /// Replaces a queued message's content; `false` when absent or being sent.
+    pub fn queue_update(
+        &mut self,
+        handle: Handle,
+        id: &str,
+        content: &str,
+        now: Millis,
+    ) -> Result<bool, SessionError> {
+        self.queue_do(handle, now, |q, now| Ok(q.update_content(id, content, now)))
+    }
+
     /// Puts a failed message back in line.
     pub fn queue_retry(
         &mut self,

@@ -176,6 +176,16 @@ impl TypingCommands<'_> {
         self.0.set_contacts(ids, now);
     }
 
+    /// Adds or removes one contact.
+    pub fn set_contact(&mut self, id: &str, is_contact: bool, now: Millis) {
+        self.0.set_contact(id, is_contact, now);
+    }
+
+    /// Forgets who types in one room.
+    pub fn clear_room_typing_state(&mut self, room: &str, now: Millis) {
+        self.0.clear_room_typing_state(room, now);
+    }
+
     /// Gives display names.
     pub fn set_user_names(&mut self, names: Vec<(String, String)>, now: Millis) {
         self.0.set_user_names(names, now);

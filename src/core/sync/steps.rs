@@ -270,6 +270,7 @@ impl SyncService {
             return;
         };
         run.result.duration = now.saturating_sub(run.started_at);
+        self.completed = true;
         self.last_sync_at = Some(self.last_sync_at.map_or(now, |t| t.max(now)));
         self.persist(now);
         self.emit(SyncEvent::Completed {

@@ -218,7 +218,9 @@ fn reconnect_runs_the_steps_in_order_with_progress_and_the_result_shape() {
 #[test]
 fn a_second_call_joins_the_running_sync() {
     let mut s = open(&MemoryStore::new());
+    assert_eq!(s.sync_status(), "idle");
     let a = s.sync_on_reconnect(&[], 0);
+    assert_eq!(s.sync_status(), "syncing");
     s.drain_effects();
     assert_eq!(s.sync_on_reconnect(&["u".into()], 5), a);
     assert!(s.drain_effects().is_empty());
@@ -238,9 +240,16 @@ fn a_second_call_joins_the_running_sync() {
             "sync:completed"
         ]
     );
+    assert_eq!(s.sync_status(), "completed");
     assert!(!s.on_queue_flushed(1, 1, 3), "nobody waits for it");
     let b = s.sync_on_reconnect(&[], 10);
     assert_ne!(a, b);
+    assert_eq!(s.sync_status(), "syncing");
+    assert_eq!(
+        open(&MemoryStore::new()).sync_status(),
+        "idle",
+        "per service, not stored"
+    );
 }
 
 #[test]

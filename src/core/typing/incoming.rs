@@ -180,6 +180,24 @@ impl TypingService {
         }
     }
 
+    /// The rooms where someone is shown typing now (nchat's `getActiveTypingRooms`).
+    pub fn active_typing_rooms(&self) -> Vec<String> {
+        self.remote
+            .keys()
+            .filter(|k| !self.visible_users(k).is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets who types in room `room` (nchat's `clearRoomTypingState`;
+    /// its listeners hear the empty list with the next batch). Our own
+    /// typing there, and its throttle, go on: they are wire timing.
+    pub fn clear_room_typing_state(&mut self, room: &str, now: Millis) {
+        if self.remote.remove(room).is_some() {
+            self.mark_dirty(room, now);
+        }
+    }
+
     /// The name known for `user_id` (given or seen in a typing event).
     pub fn user_name(&self, user_id: &str) -> Option<&str> {
         self.names.get(user_id).map(String::as_str)

@@ -698,6 +698,100 @@ fn malformed_typing_payloads_are_dropped_with_state_unchanged() {
 }
 
 #[test]
+fn one_contact_added_or_removed_refilters_under_contacts_visibility() {
+    let mut s = service();
+    s.set_privacy(
+        TypingPrivacy {
+            broadcast_typing: true,
+            typing_visibility: Visibility::Contacts,
+        },
+        0,
+    );
+    s.handle_typing_event(&event("channel:c1", &[("a", "Alice"), ("b", "Bob")]), 0)
+        .unwrap();
+    run_until(&mut s, 500);
+    s.drain_effects();
+    assert!(s.get_typing_users("c1", None).is_empty());
+    s.set_contact("b", true, 600);
+    assert!(s.is_contact("b") && !s.is_contact("a"));
+    assert_eq!(s.get_typing_users("c1", None), [user("b", "Bob")]);
+    let fx: Vec<TypingEffect> = run_until(&mut s, 1_100)
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(changes(&fx)[0][0].users, [user("b", "Bob")], "renotified");
+    s.set_contact("b", true, 1_200);
+    assert!(run_until(&mut s, 1_700).is_empty(), "no change, no notice");
+    s.set_contact("a", true, 1_800);
+    s.set_contact("b", false, 1_800);
+    assert!(!s.is_contact("b") && s.is_contact("a"));
+    assert_eq!(s.get_typing_users("c1", None), [user("a", "Alice")]);
+    s.set_contacts(["c"], 1_900);
+    assert!(
+        !s.is_contact("a") && s.is_contact("c"),
+        "setContacts replaces"
+    );
+}
+
+#[test]
+fn active_rooms_and_clearing_one_room() {
+    let mut s = service();
+    s.handle_typing_event(&event("channel:c1", &[("a", "Alice")]), 0)
+        .unwrap();
+    s.handle_typing_event(&event("dm:d1", &[("b", "Bob")]), 0)
+        .unwrap();
+    s.handle_typing_event(&event("channel:c2", &[(ME, "Me")]), 0)
+        .unwrap();
+    assert_eq!(
+        s.active_typing_rooms(),
+        ["channel:c1", "dm:d1"],
+        "not our own"
+    );
+    run_until(&mut s, 500);
+    s.drain_effects();
+    s.start_typing("c1", None, 600).unwrap();
+    s.drain_effects();
+    s.clear_room_typing_state("channel:c1", 600);
+    assert_eq!(s.active_typing_rooms(), ["dm:d1"]);
+    assert!(s.get_typing_users("c1", None).is_empty());
+    assert_eq!(
+        s.own_typing_rooms(),
+        ["channel:c1"],
+        "our own typing goes on"
+    );
+    let fx: Vec<TypingEffect> = run_until(&mut s, 1_100)
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    let room_changes = changes(&fx);
+    assert_eq!(room_changes.len(), 1);
+    assert_eq!(room_changes[0][0].room_name, "channel:c1");
+    assert!(
+        room_changes[0][0].users.is_empty(),
+        "listeners hear the empty list"
+    );
+    s.clear_room_typing_state("channel:nobody", 1_200);
+    assert!(changes(
+        &run_until(&mut s, 1_800)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect::<Vec<_>>()
+    )
+    .is_empty());
+    s.set_privacy(
+        TypingPrivacy {
+            broadcast_typing: true,
+            typing_visibility: Visibility::Nobody,
+        },
+        1_900,
+    );
+    assert!(
+        s.active_typing_rooms().is_empty(),
+        "only rooms shown typing"
+    );
+}
+
+#[test]
 fn typing_visibility_filters_and_renotifies() {
     let mut s = service();
     s.handle_typing_event(&event("channel:c1", &[("a", "Alice"), ("b", "Bob")]), 0)

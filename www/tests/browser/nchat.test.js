@@ -3,7 +3,7 @@
 // (on that client) and their get/initialize/reset functions, and the members
 // nchat's services have (connection state at once, reconnection reports,
 // `wasOffline` until cleared, 10 reconnect attempts, nchat's storage keys).
-import { test, assert, equal, deepEqual } from './harness.js';
+import { test, assert, equal, deepEqual, throws } from './harness.js';
 import {
   RealtimeClient, PresenceService, TypingService, OfflineQueueService, SyncService, realtimeClient,
   getPresenceService, initializePresenceService, resetPresenceService, getTypingService, initializeTypingService,
@@ -12,7 +12,7 @@ import {
 } from './pkg.js';
 import {
   reset, client, connected, own, get, post, token, waitUntil, Recorder, json, serverUrl, fireWindowEvent,
-  clearStorage, localStorage,
+  clearStorage, localStorage, received,
 } from './support.js';
 
 /** `realtimeClient` configured for the test server and connected as `sub` (nchat's option names). */
@@ -225,6 +225,13 @@ test("the queue made from nchat's config: nchat's key, its queries, and a queue 
   deepEqual(q.getQueuedMessagesForChannel('team').map((x) => x.content), ['second']);
   equal(q.getQueuedMessage(m.id).content, 'second');
   equal(q.getQueuedMessage('nope'), undefined);
+  // nchat's updateQueuedMessage: the new text is stored (for every tab) and sent.
+  equal(q.updateQueuedMessage(kept.id, { content: 'edited before sending' }), true);
+  equal(q.getQueuedMessage(kept.id).content, 'edited before sending');
+  assert(JSON.stringify(Object.values(localStorage())).includes('edited before sending'), 'stored');
+  equal(q.updateQueuedMessage('nope', { content: 'x' }), false);
+  equal(q.updateQueuedMessage(kept.id, {}), true, 'nothing to change: it exists');
+  throws(() => q.updateQueuedMessage(kept.id, { status: 'sent' }), TypeError, 'status');
   equal(q.isEmpty(), false);
   equal(q.removeFromQueue('nope'), false);
   equal(q.removeFromQueue(m.id), true);
@@ -232,6 +239,8 @@ test("the queue made from nchat's config: nchat's key, its queries, and a queue 
   // Connected: the rest goes out.
   await realtimeClient.connect(await token('quinn'));
   await waitUntil('flushed', 5000, () => q.isEmpty());
+  const { contents } = await received();
+  assert(contents.includes('edited before sending') && !contents.includes('from before the upgrade'), JSON.stringify(contents));
   resetAll();
   equal(q.initialized, false);
 });

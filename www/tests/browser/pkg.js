@@ -19,6 +19,9 @@ export const {
 export const {
   ConflictResolutionService, getConflictResolutionService, initializeConflictResolution, resetConflictResolution,
 } = pkg;
+export const {
+  RealtimeIntegrationService, getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
+} = pkg;
 
 /**
  * Releases an object of the package at the end of a test, as Rust's Drop did

@@ -389,13 +389,30 @@ test('heartbeat and status resent after a reconnect', async () => {
   await sleep(700);
   equal(changes.len(), 0);
 
-  // Every link drops; after reconnecting A's busy is re-sent (the server
+  // nchat's stopHeartbeat: no beats until startHeartbeat, which sends at once.
+  const annBeats = (from) => raw.all().slice(from).filter((p) => p?.userId === 'ann').length;
+  pa.stopHeartbeat();
+  await sleep(300); // a beat already on its way
+  let m = raw.len();
+  await sleep(1000);
+  equal(annBeats(m), 0, 'stopped');
+  pa.startHeartbeat();
+  await waitUntil('a beat at start', 3000, () => annBeats(m) >= 1);
+  m = raw.len();
+  await sleep(1000);
+  assert(annBeats(m) >= 2, `${annBeats(m)} heartbeats in 1 s after startHeartbeat`);
+  pa.stopHeartbeat();
+
+  // Every link drops; the connection restarts a stopped heartbeat. after reconnecting A's busy is re-sent (the server
   // announces a returning user as online) and B re-subscribes.
   await post('/drop', {});
   await waitUntil('both reconnect', 5000, () => a.isConnected && b.isConnected);
   await waitUntil('B sees busy again', 3000, () => statusOf(pb, 'ann') === 'busy');
   await sleep(400);
   equal(statusOf(pb, 'ann'), 'busy');
+  const k = raw.len();
+  await sleep(1000);
+  assert(annBeats(k) >= 2, `${annBeats(k)} heartbeats in 1 s after the reconnect`);
   pa.dispose();
   pb.dispose();
 });

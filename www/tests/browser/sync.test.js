@@ -104,7 +104,11 @@ test('manual sync and edit conflicts', async () => {
   assert(typeof id1 === 'string' && typeof id2 === 'string', `${id1} ${id2}`);
 
   // A full sync by hand (no queue): resolves with the seed's result shape.
-  const result = json(await sync.syncOnReconnect(['bob', 'nobody']));
+  equal(sync.syncStatus, 'idle');
+  const running = sync.syncOnReconnect(['bob', 'nobody']);
+  equal(sync.syncStatus, 'syncing');
+  const result = json(await running);
+  equal(sync.syncStatus, 'completed');
   deepEqual(result.queueFlushed, { sent: 0, failed: 0 });
   equal(result.messages.synced, 2);
   equal(result.presence.synced, 2);

@@ -238,6 +238,18 @@ test('privacy broadcast off and visibility filters', async () => {
   equal(text(tb, 'general'), null, 'filtered');
   tb.setContacts(['ann']);
   equal(text(tb, 'general'), 'ann is typing...');
+  // nchat's one-contact changes: the same filter.
+  tb.removeContact('ann');
+  assert(!tb.isContact('ann'));
+  equal(text(tb, 'general'), null, 'filtered again');
+  tb.addContact('ann');
+  assert(tb.isContact('ann') && !tb.isContact('ben'));
+  equal(text(tb, 'general'), 'ann is typing...');
+  deepEqual(tb.getActiveTypingRooms(), ['channel:general']);
+  // nchat's clearRoomTypingState: who types there is forgotten.
+  tb.clearRoomTypingState('general', 'channel');
+  equal(text(tb, 'general'), null, 'cleared');
+  deepEqual(tb.getActiveTypingRooms(), []);
   tb.updatePrivacySettings({ typingVisibility: 'nobody' });
   equal(text(tb, 'general'), null);
   deepEqual(json(tb.privacySettings), { broadcastTyping: true, typingVisibility: 'nobody' });
@@ -286,6 +298,9 @@ test('bad input is refused clearly and changes nothing', async () => {
   throws(() => ta.updatePrivacySettings(undefined), TypeError);
   throws(() => ta.subscribe({}), TypeError);
   throws(() => ta.setContacts('ann'), TypeError);
+  throws(() => ta.addContact(''), RangeError, 'addContact(): contactId');
+  throws(() => ta.isContact(1), TypeError, 'isContact(): userId');
+  throws(() => ta.clearRoomTypingState('general', 'room'), RangeError, 'clearRoomTypingState(): roomType');
   deepEqual(json(ta.privacySettings), { broadcastTyping: true, typingVisibility: 'everyone' });
   throws(() => new TypingService(a, { throttle: 5 }), TypeError, 'unknown key "throttle"');
   throws(() => new TypingService(a, { throttleMs: -5 }), RangeError, 'options.throttleMs');
