@@ -57,9 +57,8 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.ClientTimerWakeups]: 0, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
-  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false, [Op.SyncSyncStatus]: 'idle',
-  [Op.ConflictInitialized]: false,
-  [Op.RoomsInitialized]: false,
+  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
+  [Op.SyncSyncStatus]: 'idle', [Op.ConflictInitialized]: false, [Op.RoomsInitialized]: false,
 };
 
 /** The error of an instance used before the wasm is loaded. */
