@@ -20,7 +20,7 @@ BENCH_REALTIME_PORT_B ?= 39133
 BENCH_CONTROL_PORT_B ?= 39134
 BENCH_REDIS_PORT ?= 39139
 
-.PHONY: setup test lint host-test server-test browser-test www-test surface-test bench-smoke build size demo bench soak clean
+.PHONY: setup test lint host-test server-test browser-test www-test surface-test bench-smoke build pack size demo bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -42,7 +42,8 @@ server-test: setup
 	cd tests/server && npm test
 
 # The browser suites are browser-test's: skipped here, so `make test` runs them once.
-www-test: build
+# The packed tarball is for the Vite app's test (www/tests/vite-app.test.mjs).
+www-test: pack
 	SKIP_BROWSER_SUITES=1 bash scripts/with-server.sh bash -c 'cd www && npm test'
 
 # The fault soak for longer (SOAK_SECONDS, default 600); `make test` runs it
@@ -73,6 +74,15 @@ build: setup
 	node scripts/wasm-opt.mjs pkg/chat_realtime_bg.wasm
 	js/node_modules/.bin/tsc -p js
 	node scripts/package-json.mjs
+
+# The package as users install it: pkg/ packed by `npm pack` into $(PACK)
+# (what www/vite-app installs).
+PACK := target/pack/chat-realtime.tgz
+pack: build
+	rm -rf target/pack && mkdir -p target/pack
+	cd pkg && npm pack --silent --pack-destination ../target/pack >/dev/null
+	mv target/pack/chat-realtime-*.tgz $(PACK)
+	@echo "pack: $(PACK) ($$(tar -tzf $(PACK) | wc -l) files)"
 
 # Size and speed next to socket.io-client and the raw WebSocket; prints the
 # table and writes BENCHMARKS.md. Not part of `make test` (bench-smoke is).

@@ -85,6 +85,32 @@ export function measureBundled(pkgDir = join(root, 'pkg')) {
   }
 }
 
+/**
+ * What `chat-realtime/react` adds to an app that imports the root entry too:
+ * both entries bundled together (React left out: the app has it) minus the
+ * root entry alone, gzip -9. Reported, not in the budget.
+ */
+export function measureReact(pkgDir = join(root, 'pkg')) {
+  const dir = mkdtempSync(join(tmpdir(), 'size-'));
+  try {
+    const gz = (name, code) => {
+      const entry = join(dir, `${name}.mjs`);
+      writeFileSync(entry, code);
+      const out = join(dir, `${name}.js`);
+      execFileSync(join(root, 'js', 'node_modules', '.bin', 'esbuild'), [
+        entry, '--bundle', '--minify', '--format=esm', '--target=es2020', '--supported:top-level-await=true',
+        '--platform=browser', '--external:react', '--log-level=error', `--outfile=${out}`,
+      ]);
+      return sizeOf(out).gzip;
+    };
+    const rootEntry = JSON.stringify(join(pkgDir, 'index.js'));
+    const both = gz('both', `export * from ${rootEntry};\nexport * from ${JSON.stringify(join(pkgDir, 'react', 'index.js'))};\n`);
+    return both - gz('root', `export * from ${rootEntry};\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const budget = JSON.parse(readFileSync(join(root, 'size-budget.json'), 'utf8'));
   const shipped = measure(process.argv[2]);
@@ -94,6 +120,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const f of [...shipped.files, shipped.total, ...bundled.files, bundled.total]) {
     console.log(`${f.file.padEnd(64)} ${pad(f.raw, 9)} ${pad(f.gzip, 9)} ${pad(f.brotli, 9)}`);
   }
+  console.log(`chat-realtime/react beside the root entry: +${measureReact(process.argv[2])} B gzip bundled (React not counted; not in the budget)`);
   const { total } = bundled;
   const over = total.gzip - budget.gzip;
   console.log(`budget (size-budget.json): ${budget.gzip} B gzip bundled; ${over > 0 ? `OVER by ${over} B` : `${-over} B under`} (goal ${budget.goal} B)`);

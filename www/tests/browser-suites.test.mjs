@@ -11,13 +11,15 @@
 // For development: SUITES=client,typing BROWSERS=firefox ONLY='<test name>'.
 import { test, before, after } from 'node:test';
 import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { launch, staticServer, serverUrl, controlUrl, realtimePort, controlPort } from './browser.mjs';
 import { firefox } from './firefox.mjs';
 
 /** The suites, in the order they run: the one list. */
 export const SUITES = [
   'client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync', 'wire', 'nchat', 'conflict',
-  'rooms', 'integration',
+  'rooms', 'integration', 'react',
 ];
 
 const serverUrlB = `http://127.0.0.1:${process.env.REALTIME_PORT_B ?? Number(realtimePort) + 2}`;
@@ -34,7 +36,22 @@ const POLL_MS = 250;
 for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}; the suites: ${SUITES.join(', ')}`);
 
 let reports;
-before(async () => { reports = await reportServer(); });
+before(async () => {
+  if (suites.includes('react')) reactVendor();
+  reports = await reportServer();
+});
+
+/**
+ * The `react` suite's React: www's react and react-dom bundled by esbuild (js/'s)
+ * into tests/browser/gen/react.js, which runner.html's import map names `react`.
+ */
+function reactVendor() {
+  const dir = fileURLToPath(new URL('./browser/', import.meta.url));
+  execFileSync(fileURLToPath(new URL('../../js/node_modules/.bin/esbuild', import.meta.url)), [
+    `${dir}react-vendor.src.js`, '--bundle', '--format=esm', '--target=es2020', '--log-level=error',
+    '--define:process.env.NODE_ENV="development"', `--outfile=${dir}gen/react.js`,
+  ]);
+}
 after(() => reports?.server.close());
 
 /**
