@@ -63,8 +63,11 @@ export default function ChatApp() {
 }
 
 function SignIn({ error }) {
+  // Until hydration the buttons do nothing: say when they work.
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
   return (
-    <main className="signin">
+    <main className="signin" data-ready={ready ? 'true' : undefined}>
       <h1>chat-realtime</h1>
       <p>Sign in as one of the demo users. Open a second window as someone else to chat.</p>
       <div className="signin-users">
