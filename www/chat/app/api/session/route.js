@@ -24,10 +24,12 @@ export function GET(request) {
     process.env.JWT_SECRET ?? 'dev-secret',
   );
   const env = process.env;
+  // Several URLs (instances sharing one Redis): each user on one of them.
+  const urls = (env.REALTIME_URL ?? 'http://127.0.0.1:3101').split(',');
   return Response.json({
     user,
     token,
-    url: env.REALTIME_URL ?? 'http://127.0.0.1:3101',
+    url: urls[USERS.indexOf(user) % urls.length],
     idleTimeoutMs: Number(env.CHAT_IDLE_MS ?? 60000),
   }, { headers: { 'cache-control': 'no-store' } });
 }
