@@ -127,6 +127,11 @@ test('offline, messages queue with a badge; back online each arrives once', asyn
   for (const t of texts) await send(alice.page, t);
   await alice.page.locator('[data-testid=queued-badge]', { hasText: '3 queued' }).waitFor({ timeout: 5000 });
   assert.equal(await ticksOf(alice.page, texts[0]).getAttribute('data-state'), 'pending');
+  if (process.env.SCREENSHOT_DIR) {
+    await alice.page.click('[data-testid=privacy-toggle]');
+    await alice.page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/alice-offline.png` });
+    await alice.page.click('[data-testid=privacy-toggle]');
+  }
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(await messagesWith(bob.page, `offline 1 ${run}`).count(), 0, 'nothing left while offline');
   await alice.context.setOffline(false);

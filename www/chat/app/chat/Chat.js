@@ -47,10 +47,11 @@ function Header({ session, onSignOut, onPrivacy }) {
         <span className="conn-dot" data-state={c.state} />
         <span data-testid="conn-state">{c.state}</span>
         <span className="sep">·</span>
-        <span title="connection quality" data-testid="quality">{c.quality}</span>
+        {/* Quality and latency describe a live link: not shown without one. */}
+        <span title="connection quality" data-testid="quality">{c.state === 'connected' ? c.quality : '–'}</span>
         <span className="sep">·</span>
         <span title="average latency" data-testid="latency">
-          {c.averageLatency == null ? '– ms' : `${Math.round(c.averageLatency)} ms avg`}
+          {c.state !== 'connected' || c.averageLatency == null ? '– ms' : `${Math.round(c.averageLatency)} ms avg`}
         </span>
         {c.reconnectAttempts > 0 && <span className="attempts">retry {c.reconnectAttempts}</span>}
         {queued > 0 && <span className="badge" data-testid="queued-badge" title="messages waiting to be sent">{queued} queued</span>}
@@ -166,7 +167,8 @@ function Messages({ session, channel }) {
   );
 }
 
-const TICKS = { pending: '🕓', sending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
+// Plain glyphs (not emoji): every system font has them.
+const TICKS = { pending: '○', sending: '○', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
 
 function Message({ session, m }) {
   const state = useDeliveryState(session, m.mine ? m.clientMessageId : null) ?? (m.mine ? (m.id ? 'sent' : 'pending') : undefined);
@@ -193,7 +195,6 @@ function Typing({ session, channel }) {
 
 function Composer({ session, channel }) {
   const [text, setText] = useState('');
-  const queued = useQueueLength(session);
   const submit = (e) => {
     e.preventDefault();
     const content = text.trim();
@@ -211,7 +212,6 @@ function Composer({ session, channel }) {
         onBlur={() => session.typing.stopTyping(channel)}
       />
       <button type="submit" disabled={!text.trim()}>Send</button>
-      {queued > 0 && <span className="badge" data-testid="composer-queued">{queued} waiting</span>}
     </form>
   );
 }
