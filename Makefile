@@ -20,7 +20,7 @@ BENCH_REALTIME_PORT_B ?= 39133
 BENCH_CONTROL_PORT_B ?= 39134
 BENCH_REDIS_PORT ?= 39139
 
-.PHONY: setup test lint host-test server-test browser-test www-test surface-test bench-smoke build pack size demo bench soak clean
+.PHONY: setup test lint host-test server-test browser-test www-test surface-test bench-smoke build pack chat size demo bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -42,8 +42,9 @@ server-test: setup
 	cd tests/server && npm test
 
 # The browser suites are browser-test's: skipped here, so `make test` runs them once.
-# The packed tarball is for the Vite app's test (www/tests/vite-app.test.mjs).
-www-test: pack
+# Among them the Vite app's test (www/tests/vite-app.test.mjs, on the packed
+# tarball) and the Next.js chat's end-to-end test (tests/chat.test.mjs, on `make chat`'s build).
+www-test: pack chat
 	SKIP_BROWSER_SUITES=1 bash scripts/with-server.sh bash -c 'cd www && npm test'
 
 # The fault soak for longer (SOAK_SECONDS, default 600); `make test` runs it
@@ -97,7 +98,13 @@ bench: build
 size: build
 	node scripts/size.mjs
 
-demo: build
+# The Next.js chat (www/chat) installed from that tarball (npm ci) and built (`next build`).
+chat: pack
+	bash scripts/chat.sh build
+
+# The chat on 127.0.0.1:8080 beside the local test server (SCALE_OUT=1: two
+# instances over Redis, the users split between them); prints the URL.
+demo: chat
 	bash scripts/demo.sh
 
 clean:

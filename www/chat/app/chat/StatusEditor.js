@@ -1,0 +1,51 @@
+'use client';
+// The current user's status (online, away, busy) and custom status.
+import { useState } from 'react';
+import { useOwnPresence } from './hooks.js';
+
+const EMOJI = ['💬', '📅', '🍕', '🏠', '🎧', '🤒'];
+
+export function StatusEditor({ session }) {
+  const me = useOwnPresence(session);
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState('');
+  const [emoji, setEmoji] = useState(EMOJI[0]);
+  const save = (e) => {
+    e.preventDefault();
+    if (text.trim()) session.presence.setCustomStatus({ text: text.trim(), emoji });
+    else session.presence.clearCustomStatus();
+    setOpen(false);
+  };
+  return (
+    <span className="status-editor">
+      <span className="dot" data-status={me.status} />
+      <select
+        data-testid="status-select"
+        value={me.status}
+        onChange={(e) => session.presence.setStatus(e.target.value)}
+        aria-label="your status"
+      >
+        {['online', 'away', 'busy'].map((s) => <option key={s} value={s}>{s}</option>)}
+        {me.status === 'offline' && <option value="offline">offline</option>}
+      </select>
+      {me.auto && <span className="muted">(idle)</span>}
+      <button type="button" className="link" data-testid="custom-status-open" onClick={() => { setText(me.custom?.text ?? ''); setOpen((o) => !o); }}>
+        {me.custom ? `${me.custom.emoji ?? ''} ${me.custom.text ?? ''}`.trim() : 'set a status'}
+      </button>
+      {open && (
+        <form className="popover" onSubmit={save}>
+          <div className="emoji-row">
+            {EMOJI.map((e) => (
+              <button key={e} type="button" className={e === emoji ? 'on' : ''} onClick={() => setEmoji(e)}>{e}</button>
+            ))}
+          </div>
+          <input data-testid="custom-status-input" value={text} maxLength={100} placeholder="What's your status?" onChange={(e) => setText(e.target.value)} autoFocus />
+          <div className="row">
+            <button type="submit" data-testid="custom-status-save">Save</button>
+            <button type="button" onClick={() => { session.presence.clearCustomStatus(); setOpen(false); }}>Clear</button>
+          </div>
+        </form>
+      )}
+    </span>
+  );
+}

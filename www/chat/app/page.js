@@ -1,0 +1,5 @@
+import ChatApp from './chat/ChatApp.js';
+
+export default function Page() {
+  return <ChatApp />;
+}
