@@ -14,7 +14,8 @@ import type {
 /** @internal The values of `PresenceStatus`. */
 export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['online', 'away', 'busy', 'offline'];
 
-const OPTIONS: SchemaOf<RealtimeClientConfig> = {
+/** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
+export const OPTIONS: SchemaOf<RealtimeClientConfig> = {
   url: 'str', path: 'str', namespace: 'str', debug: 'bool', reconnection: 'bool',
   maxReconnectAttempts: { max: U32_MAX }, reconnectDelayMs: 'intMs', reconnectDelayMaxMs: 'intMs',
   randomizationFactor: 'num', seed: { max: MAX_SAFE }, connectTimeoutMs: 'intMs', qualityIntervalMs: 'intMs',

@@ -9,7 +9,8 @@ import * as native from './native.js';
 import { queueArg, type OfflineQueueService } from './queue.js';
 import type { DeliveryHandlerConfig, DeliveryListener, DeliveryOptions, DeliveryStatus } from './types.js';
 
-const OPTIONS: SchemaOf<DeliveryHandlerConfig> = {
+/** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
+export const OPTIONS: SchemaOf<DeliveryHandlerConfig> = {
   readBatchMs: 'intMs', batchReadAck: 'bool', requestTimeoutMs: 'intMs', maxRecords: { max: U32_MAX }, queue: 'any',
   debug: 'bool', batchReadInterval: 'intMs',
 };

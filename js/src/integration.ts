@@ -2,16 +2,27 @@
 // a thin composition over the module client and the services' module
 // singletons. It holds no behaviour of its own: connection, heartbeat,
 // re-joins and the queue's flush on reconnect are the services' (the wasm's).
-import { callback as fn, fields, id, optId, type SchemaOf } from './check.js';
-import { realtimeClient } from './client.js';
+import { absent, callback as fn, fields, id, optId, type SchemaOf } from './check.js';
+import { OPTIONS as CLIENT, realtimeClient } from './client.js';
 import { natives } from './native.js';
-import { type DeliveryEventHandler, getDeliveryEventHandler, initializeDeliveryHandler, resetDeliveryHandler } from './delivery.js';
-import { type PresenceService, getPresenceService, initializePresenceService, resetPresenceService } from './presence.js';
-import { type OfflineQueueService, getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue } from './queue.js';
+import {
+  OPTIONS as DELIVERY, type DeliveryEventHandler, getDeliveryEventHandler, initializeDeliveryHandler, resetDeliveryHandler,
+} from './delivery.js';
+import {
+  OPTIONS as PRESENCE, type PresenceService, getPresenceService, initializePresenceService, resetPresenceService,
+} from './presence.js';
+import {
+  OPTIONS as QUEUE, type OfflineQueueService, getOfflineQueueService, initializeOfflineQueue, queueArg, resetOfflineQueue,
+} from './queue.js';
 import { type RoomManagerService, getRoomManager, initializeRoomManager, resetRoomManager } from './room-manager.js';
 import { type RoomsService, getRoomsService, initializeRoomsService, resetRoomsService } from './rooms.js';
-import { type TypingService, getTypingService, initializeTypingService, resetTypingService } from './typing.js';
-import type { ConnectionQuality } from './types.js';
+import {
+  OPTIONS as TYPING, type TypingService, getTypingService, initializeTypingService, resetTypingService,
+} from './typing.js';
+import type {
+  ConnectionQuality, DeliveryHandlerConfig, OfflineQueueConfig, PresenceServiceConfig, RealtimeClientOptions,
+  TypingServiceConfig,
+} from './types.js';
 
 /** `initialize` options (nchat's; the `enable…` and `autoConnect` default to true). */
 export interface RealtimeIntegrationConfig {
@@ -28,6 +39,16 @@ export interface RealtimeIntegrationConfig {
   autoConnect?: boolean;
   /** The server URL (default `http://localhost:3101`). */
   realtimeUrl?: string;
+  /** The module client's options (default `maxReconnectAttempts` 10; `realtimeUrl` wins over `url`). */
+  clientOptions?: RealtimeClientOptions;
+  /** The presence service's options (e.g. `idleTimeoutMs`). */
+  presenceOptions?: PresenceServiceConfig;
+  /** The typing service's options. */
+  typingOptions?: TypingServiceConfig;
+  /** The delivery handler's options; its `queue` is the module offline queue when that is enabled. */
+  deliveryOptions?: DeliveryHandlerConfig;
+  /** The offline queue's options (e.g. a `storageKey` per user; default `maxMessages` 100, `maxRetries` 5). */
+  queueOptions?: OfflineQueueConfig;
 }
 
 /** What `getStatus` and `onStatusChange` report. */
@@ -48,8 +69,18 @@ export type StatusChangeListener = (status: IntegrationStatus) => void;
 
 const OPTIONS: SchemaOf<RealtimeIntegrationConfig> = {
   userId: 'id', token: 'id', enablePresence: 'bool', enableTyping: 'bool', enableDeliveryReceipts: 'bool',
-  enableOfflineQueue: 'bool', debug: 'bool', autoConnect: 'bool', realtimeUrl: 'str',
+  enableOfflineQueue: 'bool', debug: 'bool', autoConnect: 'bool', realtimeUrl: 'str', clientOptions: { fields: CLIENT },
+  presenceOptions: { fields: PRESENCE }, typingOptions: { fields: TYPING }, deliveryOptions: { fields: DELIVERY },
+  queueOptions: { fields: QUEUE },
 };
+
+/** `config` checked as `what` (the services' options too, before any service starts). */
+function checked(config: unknown, what: string): RealtimeIntegrationConfig {
+  const c = fields<RealtimeIntegrationConfig>(config, what, OPTIONS);
+  const q = c.deliveryOptions?.queue;
+  if (!absent(q)) queueArg(q, `${what}.deliveryOptions.queue`);
+  return c;
+}
 
 type Flag = 'enablePresence' | 'enableTyping' | 'enableDeliveryReceipts' | 'enableOfflineQueue';
 
@@ -100,7 +131,7 @@ export class RealtimeIntegrationService {
    */
   initialize(config: RealtimeIntegrationConfig): void {
     const st = of(this);
-    const c = fields<RealtimeIntegrationConfig>(config, 'initialize(): config', OPTIONS);
+    const c = checked(config, 'initialize(): config');
     if (st.on) return;
     const cfg = (st.c = {
       enablePresence: true, enableTyping: true, enableDeliveryReceipts: true, enableOfflineQueue: true, debug: false,
@@ -108,12 +139,16 @@ export class RealtimeIntegrationService {
     });
     const debug = cfg.debug;
     const user = cfg.userId ?? null;
-    realtimeClient.initialize({ debug, maxReconnectAttempts: 10, ...(cfg.realtimeUrl ? { url: cfg.realtimeUrl } : {}) });
+    realtimeClient.initialize({
+      debug, maxReconnectAttempts: 10, ...cfg.clientOptions, ...(cfg.realtimeUrl ? { url: cfg.realtimeUrl } : {}),
+    });
     initializeRoomManager({ debug });
-    if (cfg.enablePresence) initializePresenceService({ debug }).setCurrentUserId(user);
-    if (cfg.enableTyping) initializeTypingService({ debug }).setCurrentUserId(user);
-    if (cfg.enableDeliveryReceipts) initializeDeliveryHandler({ debug });
-    if (cfg.enableOfflineQueue) initializeOfflineQueue({ debug, maxQueueSize: 100, maxRetries: 5 });
+    if (cfg.enablePresence) initializePresenceService({ debug, ...cfg.presenceOptions }).setCurrentUserId(user);
+    if (cfg.enableTyping) initializeTypingService({ debug, ...cfg.typingOptions }).setCurrentUserId(user);
+    // The delivery handler tracks what the queue sends (pending, then sent).
+    const queue = cfg.enableOfflineQueue
+      ? initializeOfflineQueue({ debug, maxMessages: 100, maxRetries: 5, ...cfg.queueOptions }) : undefined;
+    if (cfg.enableDeliveryReceipts) initializeDeliveryHandler({ debug, queue, ...cfg.deliveryOptions });
     initializeRoomsService({ debug });
     const n = (): void => notify(this, st);
     st.offs = [realtimeClient.onStateChange(n), realtimeClient.onReconnection(n), realtimeClient.onOfflineStatusChange(n)];
@@ -288,7 +323,7 @@ export const getRealtimeIntegration = (): RealtimeIntegrationService => (instanc
 /** The module integration service, initialized with `config`. */
 export function initializeRealtimeIntegration(config: RealtimeIntegrationConfig): RealtimeIntegrationService {
   const s = getRealtimeIntegration();
-  s.initialize(fields(config, 'initializeRealtimeIntegration(): config', OPTIONS));
+  s.initialize(checked(config, 'initializeRealtimeIntegration(): config'));
   return s;
 }
 

@@ -13,7 +13,8 @@ import type {
   UserPresence,
 } from './types.js';
 
-const OPTIONS: SchemaOf<PresenceServiceConfig> = {
+/** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
+export const OPTIONS: SchemaOf<PresenceServiceConfig> = {
   idleTimeoutMs: 'ms', hiddenAwayDelayMs: 'ms', heartbeatIntervalMs: 'ms', activityThrottleMs: 'ms',
   debug: 'bool', userId: 'id', detectActivity: 'bool', enableIdleDetection: 'bool', idleTimeout: 'ms',
   heartbeatInterval: 'ms',

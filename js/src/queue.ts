@@ -12,7 +12,8 @@ import type {
 } from './types.js';
 
 const UPDATE: SchemaOf<{ content?: string }> = { content: 'str' };
-const OPTIONS: SchemaOf<OfflineQueueConfig> = {
+/** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
+export const OPTIONS: SchemaOf<OfflineQueueConfig> = {
   maxMessages: { max: U32_MAX }, maxBytes: { max: U32_MAX }, maxRetries: { max: U32_MAX },
   retryDelayMs: 'intMs', retryDelayMaxMs: 'intMs', requestTimeoutMs: 'intMs', storageKey: 'id',
   crossTabLock: { oneOf: ['auto', 'lease', 'none'] }, seed: { max: MAX_SAFE }, debug: 'bool',

@@ -16,7 +16,8 @@ const PRIVACY: SchemaOf<TypingPrivacySettings> = {
   broadcastTyping: 'bool', typingVisibility: { oneOf: ['everyone', 'contacts', 'nobody'] },
 };
 
-const OPTIONS: SchemaOf<TypingServiceConfig> = {
+/** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
+export const OPTIONS: SchemaOf<TypingServiceConfig> = {
   typingTimeoutMs: 'ms', debounceMs: 'ms', debounceMaxWaitMs: 'ms', throttleMs: 'ms', batchMs: 'ms',
   keepAliveMs: 'ms', privacySettings: { fields: PRIVACY }, debug: 'bool', userId: 'id', typingTimeout: 'ms',
   debounceInterval: 'ms', throttleInterval: 'ms', batchUpdateInterval: 'ms',

@@ -258,7 +258,7 @@ test('/emit burst of 20000 events, /disconnect', async () => {
   });
   const r = await ctl('POST', '/emit', { event: 'bench', data: { p: 'x' }, count: 20000, sequence: true });
   assert.equal(r.count, 20000);
-  await within(done, 10000);
+  await within(done, 60000); // generous: a loaded 2-core machine (CI) is slow, the count is what is tested
   assert.equal(n, 20000);
   assert.ok(ordered);
   const disc = next(a, 'disconnect');

@@ -12,7 +12,7 @@ import type { RoomInfo, RoomJoinOptions, RoomManagerService } from '../room-mana
 import type { TypingService } from '../typing.js';
 import type {
   ConnectionQuality, ConnectionState, CustomStatus, CustomStatusInput, DeliveryStatus, NewQueuedMessage, PresenceSettings,
-  PresenceStatus, QueueFlushResult, QueuedMessage, RealtimeError, TypingUser, UserPresence,
+  PresenceStatus, QueueFlushResult, QueuedMessage, RealtimeError, TypingPrivacySettings, TypingUser, UserPresence,
 } from '../types.js';
 import { changed, lastError, services, useStore, type RealtimeServices } from './store.js';
 
@@ -214,18 +214,31 @@ export interface UseRealtimeTypingReturn {
   handleInputChange: (value: string) => void;
   /** The message went: typing stops. */
   handleMessageSend: () => void;
+  /** The current user's typing privacy (`null` without a provider). */
+  privacySettings: TypingPrivacySettings | null;
+  updatePrivacySettings: (settings: Partial<TypingPrivacySettings>) => TypingPrivacySettings;
 }
 
-type TypingView = Pick<UseRealtimeTypingReturn, 'typingUsers' | 'typingText' | 'typingCount'>;
+type TypingView = Pick<UseRealtimeTypingReturn, 'typingUsers' | 'typingText' | 'typingCount' | 'privacySettings'>;
 
-const NO_TYPING: TypingView = { typingUsers: [], typingText: null, typingCount: 0 };
+const NO_TYPING: TypingView = { typingUsers: [], typingText: null, typingCount: 0, privacySettings: null };
+
+/** Privacy settings have no event: re-read after a change. */
+const updatePrivacySettings = (settings: Partial<TypingPrivacySettings>): TypingPrivacySettings => {
+  const r = need('typing').updatePrivacySettings(settings);
+  changed();
+  return r;
+};
 
 /** Who is typing in `channelId` (its thread `threadId`), and the current user's typing there. */
 export function useRealtimeTyping(channelId: string, threadId?: string): UseRealtimeTypingReturn {
   const v = useStore((s): TypingView => {
     if (!s.typing) return NO_TYPING;
     const typingUsers = s.typing.getTypingUsers(channelId, threadId);
-    return { typingUsers, typingText: s.typing.getTypingText(channelId, threadId), typingCount: typingUsers.length };
+    return {
+      typingUsers, typingText: s.typing.getTypingText(channelId, threadId), typingCount: typingUsers.length,
+      privacySettings: s.typing.privacySettings,
+    };
   }, NO_TYPING, [channelId, threadId]);
   const actions = useMemo(() => {
     const stopTyping = (): void => need('typing').stopTyping(channelId, threadId);
@@ -234,6 +247,7 @@ export function useRealtimeTyping(channelId: string, threadId?: string): UseReal
       stopTyping,
       handleInputChange: (value: string) => need('typing').handleInputChange(channelId, value, threadId),
       handleMessageSend: stopTyping,
+      updatePrivacySettings,
     };
   }, [channelId, threadId]);
   return useMemo(() => ({ ...v, ...actions }), [v, actions]);

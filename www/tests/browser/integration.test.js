@@ -9,7 +9,7 @@ import {
   resetRealtimeIntegration, getPresenceService, getTypingService, getDeliveryEventHandler, getOfflineQueueService,
   getRoomsService, getRoomManager,
 } from './pkg.js';
-import { reset, serverUrl, token, post, waitUntil, clearStorage } from './support.js';
+import { reset, serverUrl, token, post, waitUntil, clearStorage, sleep, localStorage } from './support.js';
 
 /** Resets the module integration and destroys the module client after the test. */
 function teardown() {
@@ -153,4 +153,63 @@ test('disabled services, no autoConnect, a throwing listener, and bad input', as
   assert(!p.initialized, 'free() destroyed what it initialized');
   throws(() => x.getStatus(), Error, 'freed');
   x.free();
+});
+
+test('each service starts with its options from the config; the delivery handler tracks the module queue', async () => {
+  await reset();
+  clearStorage();
+  teardown();
+  const ri = initializeRealtimeIntegration({
+    token: await token('cy'), userId: 'cy',
+    // realtimeUrl wins over clientOptions.url; the other client options are the client's.
+    realtimeUrl: serverUrl, clientOptions: { url: 'http://127.0.0.1:9', reconnection: false },
+    presenceOptions: { idleTimeoutMs: 300 },
+    typingOptions: { privacySettings: { broadcastTyping: false } },
+    queueOptions: { storageKey: 'cy-queue' },
+    deliveryOptions: { readBatchMs: 50 },
+  });
+  await waitUntil('connected (realtimeUrl)', 5000, () => ri.isConnected);
+  equal(ri.getTyping().privacySettings.broadcastTyping, false, 'typingOptions');
+  await waitUntil('idle after presenceOptions.idleTimeoutMs', 5000, () => ri.getPresence().isAutoAway);
+  await ri.getRooms().joinRoom('channel:general');
+
+  // The queue stores under queueOptions.storageKey, and the delivery handler follows what it sends.
+  ri.disconnect();
+  const q = ri.getOfflineQueue().queueMessage({ channelId: 'general', content: 'kept', type: 'text' });
+  assert(Object.keys(localStorage()).some((k) => k.startsWith('cy-queue:m:')), 'stored under cy-queue');
+  equal(ri.getDelivery().getStatus(q.clientMessageId)?.state, 'pending', 'tracked from the queue');
+  await ri.connect();
+  await waitUntil('sent', 5000, () => ['sent', 'delivered', 'read'].includes(ri.getDelivery().getStatus(q.clientMessageId)?.state));
+
+  // clientOptions.reconnection: false: a server-side drop is not followed by a reconnect.
+  await post('/drop', {});
+  await waitUntil('dropped', 5000, () => !ri.isConnected);
+  await sleep(1500);
+  equal(realtimeClient.state, 'disconnected', 'no reconnect');
+});
+
+test('the services\' options are checked before anything starts', async () => {
+  teardown();
+  const ri = new RealtimeIntegrationService();
+  const bad = [
+    [{ presenceOptions: { idleTimeoutMs: 'soon' } }, TypeError, 'initialize(): config.presenceOptions.idleTimeoutMs'],
+    [{ typingOptions: { privacySettings: { typingVisibility: 'all' } } }, RangeError, 'config.typingOptions.privacySettings.typingVisibility'],
+    [{ queueOptions: { storageKey: '' } }, RangeError, 'config.queueOptions.storageKey'],
+    [{ queueOptions: { bogus: 1 } }, TypeError, 'config.queueOptions has an unknown key "bogus"'],
+    [{ deliveryOptions: { readBatchMs: -1 } }, RangeError, 'config.deliveryOptions.readBatchMs'],
+    [{ deliveryOptions: { queue: {} } }, TypeError, 'config.deliveryOptions.queue'],
+    [{ clientOptions: { maxReconnectAttempts: 1.5 } }, RangeError, 'config.clientOptions.maxReconnectAttempts'],
+    [{ presenceOptions: 'fast' }, TypeError, 'config.presenceOptions must be a plain object'],
+  ];
+  for (const [config, type, text] of bad) {
+    throws(() => ri.initialize({ autoConnect: false, ...config }), type, text);
+    assert(!ri.initialized, `not initialized by ${JSON.stringify(config)}`);
+  }
+  // A good config after the refused ones starts as usual.
+  ri.initialize({ autoConnect: false, realtimeUrl: serverUrl, queueOptions: { storageKey: 'after-refusals' } });
+  assert(ri.initialized);
+  ri.destroy();
+  throws(() => initializeRealtimeIntegration({ deliveryOptions: { queue: 5 } }), TypeError,
+    'initializeRealtimeIntegration(): config.deliveryOptions.queue');
+  assert(!getRealtimeIntegration().initialized);
 });

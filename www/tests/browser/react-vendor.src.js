@@ -8,7 +8,8 @@ import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 
 export const {
-  Fragment, StrictMode, createElement, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore,
+  Fragment, StrictMode, createElement, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState,
+  useSyncExternalStore,
 } = React;
 export { createRoot, flushSync };
 export default React;

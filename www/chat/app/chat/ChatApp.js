@@ -1,11 +1,12 @@
 'use client';
-// The chat: sign-in, then one ChatSession for the signed-in user (per tab:
-// the choice is kept in sessionStorage, so a reload stays signed in). On the
-// server and before hydration it renders the signed-out shell and touches no
-// browser API.
-import { useEffect, useState, useSyncExternalStore } from 'react';
+// The chat: sign-in, then chat-realtime/react's RealtimeProvider runs the
+// signed-in user's realtime session (per tab: the choice is kept in
+// sessionStorage, so a reload stays signed in). On the server and before
+// hydration it renders the signed-out shell and touches no browser API (the
+// provider starts nothing there).
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { RealtimeProvider } from 'chat-realtime/react';
 import { USERS } from '../users.js';
-import { ChatSession } from './session.js';
 import { Chat } from './Chat.js';
 
 const KEY = 'chat-demo:user';
@@ -17,20 +18,19 @@ function setUser(id) {
   for (const fn of userListeners) fn();
 }
 
-// Sessions by user, released a tick after their last unmount: strict mode's
-// unmount and remount keep the one session (and its one connection).
-const sessions = new Map();
-function acquire(userId, make) {
-  let entry = sessions.get(userId);
-  if (!entry) sessions.set(userId, (entry = { session: make(), refs: 0, timer: null }));
-  clearTimeout(entry.timer);
-  entry.refs++;
-  return entry.session;
-}
-function release(userId) {
-  const entry = sessions.get(userId);
-  if (!entry || --entry.refs > 0) return;
-  entry.timer = setTimeout(() => { sessions.delete(userId); entry.session.dispose(); }, 0);
+/** The provider's config for what /api/session answered. */
+function realtimeConfig({ user, token, url, idleTimeoutMs }) {
+  return {
+    realtimeUrl: url,
+    token,
+    userId: user.id,
+    // Keep trying while the tab is open, soon after a lost link; a latency sample every 5 s for the header.
+    clientOptions: { reconnectDelayMs: 500, reconnectDelayMaxMs: 3000, maxReconnectAttempts: 1_000_000, qualityIntervalMs: 5000 },
+    presenceOptions: { idleTimeoutMs },
+    // One queue per user, so two demo users in one browser keep theirs apart.
+    queueOptions: { storageKey: `chat-demo:${user.id}:queue` },
+    deliveryOptions: { readBatchMs: 300 },
+  };
 }
 
 export default function ChatApp() {
@@ -41,25 +41,24 @@ export default function ChatApp() {
   useEffect(() => {
     if (!userId) return undefined;
     let live = true;
-    let held = false;
     fetch(`/api/session?user=${encodeURIComponent(userId)}`)
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`sign-in failed: ${r.status}`))))
-      .then((cfg) => {
-        if (!live) return;
-        held = true;
-        setSession(acquire(userId, () => new ChatSession(cfg)));
-      })
+      .then((cfg) => live && setSession(cfg))
       .catch((e) => live && setError(e.message));
     return () => {
       live = false;
-      if (held) release(userId);
       setSession(null);
     };
   }, [userId]);
 
-  if (!userId) return <SignIn error={error} />;
-  if (!session) return <div className="splash">Signing in…</div>;
-  return <Chat session={session} onSignOut={() => setUser(null)} />;
+  const config = useMemo(() => session && realtimeConfig(session), [session]);
+  return (
+    <RealtimeProvider config={config}>
+      {!userId ? <SignIn error={error} />
+        : !session ? <div className="splash">{error ?? 'Signing in…'}</div>
+          : <Chat user={session.user} onSignOut={() => setUser(null)} />}
+    </RealtimeProvider>
+  );
 }
 
 function SignIn({ error }) {

@@ -1,36 +1,36 @@
 'use client';
 // The current user's status (online, away, busy) and custom status.
 import { useState } from 'react';
-import { useOwnPresence } from './hooks.js';
+import { useRealtimePresence } from 'chat-realtime/react';
 
 const EMOJI = ['💬', '📅', '🍕', '🏠', '🎧', '🤒'];
 
-export function StatusEditor({ session }) {
-  const me = useOwnPresence(session);
+export function StatusEditor() {
+  const { status, customStatus: custom, isAutoAway, setStatus, setCustomStatus, clearCustomStatus } = useRealtimePresence();
   const [open, setOpen] = useState(false);
   const [text, setText] = useState('');
   const [emoji, setEmoji] = useState(EMOJI[0]);
   const save = (e) => {
     e.preventDefault();
-    if (text.trim()) session.presence.setCustomStatus({ text: text.trim(), emoji });
-    else session.presence.clearCustomStatus();
+    if (text.trim()) setCustomStatus({ text: text.trim(), emoji });
+    else clearCustomStatus();
     setOpen(false);
   };
   return (
     <span className="status-editor">
-      <span className="dot" data-status={me.status} />
+      <span className="dot" data-status={status} />
       <select
         data-testid="status-select"
-        value={me.status}
-        onChange={(e) => session.presence.setStatus(e.target.value)}
+        value={status}
+        onChange={(e) => setStatus(e.target.value)}
         aria-label="your status"
       >
         {['online', 'away', 'busy'].map((s) => <option key={s} value={s}>{s}</option>)}
-        {me.status === 'offline' && <option value="offline">offline</option>}
+        {status === 'offline' && <option value="offline">offline</option>}
       </select>
-      {me.auto && <span className="muted">(idle)</span>}
-      <button type="button" className="link" data-testid="custom-status-open" onClick={() => { setText(me.custom?.text ?? ''); setOpen((o) => !o); }}>
-        {me.custom ? `${me.custom.emoji ?? ''} ${me.custom.text ?? ''}`.trim() : 'set a status'}
+      {isAutoAway && <span className="muted">(idle)</span>}
+      <button type="button" className="link" data-testid="custom-status-open" onClick={() => { setText(custom?.text ?? ''); setOpen((o) => !o); }}>
+        {custom ? `${custom.emoji ?? ''} ${custom.text ?? ''}`.trim() : 'set a status'}
       </button>
       {open && (
         <form className="popover" onSubmit={save}>
@@ -42,7 +42,7 @@ export function StatusEditor({ session }) {
           <input data-testid="custom-status-input" value={text} maxLength={100} placeholder="What's your status?" onChange={(e) => setText(e.target.value)} autoFocus />
           <div className="row">
             <button type="submit" data-testid="custom-status-save">Save</button>
-            <button type="button" onClick={() => { session.presence.clearCustomStatus(); setOpen(false); }}>Clear</button>
+            <button type="button" onClick={() => { clearCustomStatus(); setOpen(false); }}>Clear</button>
           </div>
         </form>
       )}
