@@ -366,6 +366,7 @@ methods(Sync, 'Sync', {
   recordLocalMessage: 'call', forgetLocalMessage: 'call',
   setPresenceUserIds: 'call', getLastSyncTime: 'call',
   isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose', syncStatus: 'get',
+  syncChannels: 'promise', syncPresence: 'promise', cancelSync: 'call', reconcileConflicts: 'call',
 });
 
 /** A rooms service or room manager: its promises reject (never throw) on a refusal, as nchat's async methods. */

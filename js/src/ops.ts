@@ -141,4 +141,8 @@ export const Op = {
   PresenceHeartbeat: 197,
   SyncSyncStatus: 198,
   QueueUpdateMessage: 199,
+  SyncSyncChannels: 116,
+  SyncSyncPresence: 117,
+  SyncCancelSync: 118,
+  SyncReconcileConflicts: 119,
 } as const;

@@ -6,11 +6,14 @@ import { callback as fn, id, json, optFields, string, strings, U32_MAX, type Sch
 import { clientArg, type RealtimeClient, realtimeClient } from './client.js';
 import * as native from './native.js';
 
+/** Who may join a room. */
+export type RoomVisibility = 'public' | 'private';
+
 /** A room as `RoomsService` reports it. */
 export interface Room {
   name: string;
   type: 'channel' | 'dm' | 'group-dm' | 'thread' | 'broadcast';
-  visibility: 'public' | 'private';
+  visibility: RoomVisibility;
   memberCount?: number;
   createdAt?: Date;
   metadata?: Record<string, unknown>;

@@ -36,7 +36,6 @@ import type {
   ConflictHistoryEntry, ConflictEventType, ConflictEventListener, ConflictResolutionConfig,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: nchat's sync-message types (SyncMessage, SyncChannel, ConflictResolution)
   Room, RoomMember, RoomVisibility, MessageEvent, RoomsServiceConfig, SyncMessage, SyncChannel, ConflictResolution,
 } from '../../pkg/index.js';
 import type {
@@ -46,11 +45,9 @@ import type {
   RoomJoinListener, RoomLeaveListener, MessageListener, RoomStateListener,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: PresenceSubscriptionOptions
   PresenceSubscriptionOptions,
 } from '../../pkg/index.js';
 import {
-  // @ts-expect-error missing: DEFAULT_PRESENCE_SETTINGS (nchat's GraphQL module's defaults)
   DEFAULT_PRESENCE_SETTINGS,
 } from '../../pkg/index.js';
 import type {
@@ -141,8 +138,7 @@ declare function use(...values: unknown[]): void;
   resetPresenceService();
   const p3 = new PresenceService();
   const p4 = new PresenceService(config);
-  // @ts-expect-error missing: enablePrivacyFiltering, graphqlEndpoint, getAuthToken (settings and contacts come from the app, not GraphQL)
-  getPresenceService({ enablePrivacyFiltering: true, graphqlEndpoint: '/api/graphql' });
+  getPresenceService({ enablePrivacyFiltering: true, graphqlEndpoint: '/api/graphql', getAuthToken: () => null });
   p.setCurrentUserId('u1');
   p.setCurrentUserId(null);
   p.initialize();
@@ -164,7 +160,6 @@ declare function use(...values: unknown[]): void;
   const initialized: boolean = p.initialized;
   const all: Map<string, UserPresence> = p.getAllPresences();
   const subscribed: string[] = p.getSubscribedUserIds();
-  // @ts-expect-error missing: getPresenceSettings(userId) (other users' settings are given by the app: setUserSettings)
   const settingsOf: Promise<PresenceSettings | null> = p.getPresenceSettings('u2');
   const updated: Promise<PresenceSettings | null> = p.updatePresenceSettings('u1', { invisibleMode: true } as PresenceSettingsInput);
   const view: Promise<PresenceVisibilityResult> = p.canViewPresence('u1', 'u2');
@@ -183,9 +178,7 @@ declare function use(...values: unknown[]): void;
   p.clearContactsCache();
   // @ts-expect-error missing: clearPrivacyCaches
   p.clearPrivacyCaches();
-  // @ts-expect-error missing: UserPresence.device (the real server sends none)
   use(presence?.device);
-  // @ts-expect-error missing: UserPresence.isFiltered
   use(presence?.isFiltered);
   const visibility: PresenceVisibility = 'contacts';
   use(p2, p3, p4, status, custom, fetched, offPresence, initialized, all, subscribed, settingsOf, updated, view, visible,
@@ -317,19 +310,14 @@ declare function use(...values: unknown[]): void;
   const messages = s.syncMessages('general');
   // @ts-expect-error missing: syncMessages' `since` (each channel's last sync time is kept)
   s.syncMessages('general', 0);
-  // @ts-expect-error missing: syncChannels (one step of syncOnReconnect)
   const channels: Promise<{ synced: number; errors: number }> = s.syncChannels();
-  // @ts-expect-error missing: syncPresence (one step of syncOnReconnect)
   const presence: Promise<{ synced: number }> = s.syncPresence();
-  // @ts-expect-error missing: reconcileConflicts (conflicts are resolved by syncMessages)
   const resolution = s.reconcileConflicts(a<SyncMessage>(), a<SyncMessage>());
   const off: () => void = s.subscribe((event: SyncEventType, data) => use(event, data));
-  // @ts-expect-error differs: a failed sync is 'sync:error' here, not 'sync:failed'
   const failed: SyncEventType = 'sync:failed';
   const initialized: boolean = s.initialized;
   const status: SyncStatus = s.syncStatus;
   const syncing: boolean = s.isSyncing;
-  // @ts-expect-error missing: cancelSync
   s.cancelSync();
   const statuses: SyncStatus[] = ['idle', 'syncing', 'completed', 'failed'];
   use(s2, s3, result, last, channelLast, messages, channels, presence, resolution, off, failed, initialized, status, syncing, statuses);

@@ -165,4 +165,8 @@ ops! {
     PresenceHeartbeat = 197,
     SyncSyncStatus = 198,
     QueueUpdateMessage = 199,
+    SyncSyncChannels = 116,
+    SyncSyncPresence = 117,
+    SyncCancelSync = 118,
+    SyncReconcileConflicts = 119,
 }
