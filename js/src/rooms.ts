@@ -146,7 +146,7 @@ export class RoomsService {
 
   /** A joined room, or `undefined`. */
   getRoom(roomName: string): Room | undefined {
-    return of(this).getRoom(string(roomName, 'getRoom(): roomName'));
+    return of(this).getRoom(string(roomName, 'getRoom(): roomName')) ?? undefined;
   }
 
   /** The members known of a room. */

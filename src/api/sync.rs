@@ -175,17 +175,17 @@ impl SyncService {
         self.run("cancelSync()", |s, h, now| s.sync_cancel(h, now))
     }
 
-    /// nchat's `reconcileConflicts(local, remote)` (checked `SyncMessage`s).
-    pub fn reconcile_conflicts(&self, local: JsValue, remote: JsValue) -> Result<JsValue, JsValue> {
+    /// nchat's rule of `reconcileConflicts(local, remote)` (checked
+    /// `SyncMessage`s): whether the server's version wins.
+    pub fn reconcile_conflicts(&self, local: JsValue, remote: JsValue) -> Result<bool, JsValue> {
         let json = |v: &JsValue, what| {
             let text = args::json(v, what)?.ok_or_else(|| args::invalid(what))?;
             crate::core::json::from_str(&text).map_err(|_| args::invalid(what))
         };
-        let (local, remote) = (json(&local, "local")?, json(&remote, "remote")?);
-        let value = self.run("reconcileConflicts()", |_, _, now| {
-            Ok(crate::core::sync::reconcile(&local, &remote, now))
-        })?;
-        Ok(super::js::to_js(&value))
+        Ok(crate::core::sync::reconcile(
+            &json(&local, "local")?,
+            &json(&remote, "remote")?,
+        ))
     }
 
     /// Registers (or updates) a message the app shows, `{id, content,

@@ -62,28 +62,17 @@ impl SyncService {
     }
 }
 
-/// nchat's `reconcileConflicts(local, remote)`: the server's version when
-/// it is as recent or more (`updatedAt`, else `createdAt`) or `isEdited`,
-/// else the local one; `{messageId, resolution, finalContent, timestamp}`.
-/// A time that does not parse compares false, as nchat's `NaN` does.
-pub fn reconcile(local: &Value, remote: &Value, now: Millis) -> Value {
+/// nchat's rule of `reconcileConflicts(local, remote)`: whether the
+/// server's version wins, as it does when it is as recent or more
+/// (`updatedAt`, else `createdAt`) or `isEdited`. A time that does not
+/// parse compares false, as nchat's `NaN` does.
+pub fn reconcile(local: &Value, remote: &Value) -> bool {
     let at = |m: &Value| {
         m.get("updatedAt")
             .filter(|v| !v.is_null())
             .or_else(|| m.get("createdAt"))
             .and_then(time::parse)
     };
-    let edited = remote.get("isEdited").and_then(Value::as_bool) == Some(true);
-    let server = edited || matches!((at(remote), at(local)), (Some(r), Some(l)) if r >= l);
-    let (winner, side) = if server {
-        (remote, Resolution::Server)
-    } else {
-        (local, Resolution::Local)
-    };
-    json!({
-        "messageId": winner.get("id").cloned().unwrap_or(Value::Null),
-        "resolution": side.as_str(),
-        "finalContent": winner.get("content").cloned().unwrap_or(Value::Null),
-        "timestamp": now,
-    })
+    remote.get("isEdited").and_then(Value::as_bool) == Some(true)
+        || matches!((at(remote), at(local)), (Some(r), Some(l)) if r >= l)
 }
