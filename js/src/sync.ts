@@ -161,10 +161,10 @@ export class SyncService {
    */
   reconcileConflicts(local: SyncMessage, remote: SyncMessage): ConflictResolution {
     const m = 'reconcileConflicts()';
-    const server: boolean = of(this).reconcileConflicts(fields(local, `${m}: local`, SYNC_MESSAGE),
-      fields(remote, `${m}: remote`, SYNC_MESSAGE));
+    const [server, timestamp]: [boolean, number] = of(this).reconcileConflicts(
+      fields(local, `${m}: local`, SYNC_MESSAGE), fields(remote, `${m}: remote`, SYNC_MESSAGE));
     const w = server ? remote : local;
-    return { messageId: w.id, resolution: server ? 'server' : 'local', finalContent: w.content, timestamp: Date.now() };
+    return { messageId: w.id, resolution: server ? 'server' : 'local', finalContent: w.content, timestamp };
   }
 
   /** nchat: when the last reconnect sync completed, `null` if never. */

@@ -176,16 +176,16 @@ impl SyncService {
     }
 
     /// nchat's rule of `reconcileConflicts(local, remote)` (checked
-    /// `SyncMessage`s): whether the server's version wins.
-    pub fn reconcile_conflicts(&self, local: JsValue, remote: JsValue) -> Result<bool, JsValue> {
+    /// `SyncMessage`s): `[serverWins, now]` (the layer reads no clock).
+    pub fn reconcile_conflicts(&self, local: JsValue, remote: JsValue) -> Result<JsValue, JsValue> {
         let json = |v: &JsValue, what| {
             let text = args::json(v, what)?.ok_or_else(|| args::invalid(what))?;
             crate::core::json::from_str(&text).map_err(|_| args::invalid(what))
         };
-        Ok(crate::core::sync::reconcile(
-            &json(&local, "local")?,
-            &json(&remote, "remote")?,
-        ))
+        let server =
+            crate::core::sync::reconcile(&json(&local, "local")?, &json(&remote, "remote")?);
+        let now = crate::browser::clock::now_ms() as f64;
+        Ok(js_sys::Array::of2(&server.into(), &now.into()).into())
     }
 
     /// Registers (or updates) a message the app shows, `{id, content,
