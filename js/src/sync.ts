@@ -22,8 +22,8 @@ const RENAMES: Renames = [['syncTimeout', 'requestTimeoutMs']];
 const LOCAL_MESSAGE: SchemaOf<LocalMessage> = { id: req('id'), content: req('str'), editedAt: { max: MAX_SAFE } };
 
 const SYNC_MESSAGE: SchemaOf<SyncMessage> = {
-  id: req('id'), channelId: req('str'), content: req('str'), userId: req('str'), createdAt: req('str'),
-  updatedAt: 'str', type: req('str'), threadId: 'str', isDeleted: 'bool', isEdited: 'bool',
+  id: req('id'), channelId: req('id'), content: req('str'), userId: req('id'), createdAt: req('str'),
+  updatedAt: 'str', type: req('str'), threadId: 'id', isDeleted: 'bool', isEdited: 'bool',
 };
 
 const of = (self: SyncService): native.NativeSync => native.syncs.of(self);
