@@ -4,7 +4,7 @@
 // re-joins and the queue's flush on reconnect are the services' (the wasm's).
 import { callback as fn, fields, id, optId, type SchemaOf } from './check.js';
 import { realtimeClient } from './client.js';
-import { natives } from './native.js';
+import { clients, natives } from './native.js';
 import { type DeliveryEventHandler, getDeliveryEventHandler, initializeDeliveryHandler, resetDeliveryHandler } from './delivery.js';
 import { type PresenceService, getPresenceService, initializePresenceService, resetPresenceService } from './presence.js';
 import { type OfflineQueueService, getOfflineQueueService, initializeOfflineQueue, resetOfflineQueue } from './queue.js';
@@ -116,7 +116,7 @@ export class RealtimeIntegrationService {
     if (cfg.enableOfflineQueue) initializeOfflineQueue({ debug, maxQueueSize: 100, maxRetries: 5 });
     initializeRoomsService({ debug });
     const n = (): void => notify(this, st);
-    st.offs = [realtimeClient.onStateChange(n), realtimeClient.onReconnection(n), realtimeClient.onOfflineStatusChange(n)];
+    st.offs = [realtimeClient.onStateChange(n), realtimeClient.onReconnection(n), clients.of(realtimeClient).onOfflineStatusChange(n)];
     st.on = true;
     // A failure reaches the client's onError and the status.
     if (cfg.autoConnect && cfg.token) this.connect().catch(() => {});

@@ -65,7 +65,7 @@ export const Op = {
   TypingSetContacts: 58,
   TypingSetUserNames: 59,
   TypingClearAllTypingState: 60,
-  TypingIsTyping: 61,
+  TypingCurrentContext: 61,
   TypingUserId: 62,
   TypingTimerWakeups: 63,
   TypingDispose: 64,
@@ -145,4 +145,5 @@ export const Op = {
   SyncSyncPresence: 117,
   SyncCancelSync: 118,
   SyncReconcileConflicts: 119,
+  ClientEmitCallback: 120,
 } as const;

@@ -54,6 +54,8 @@ export interface RealtimeClientOptions {
   bufferLimit?: number;
   /** Default `emitAsync` timeout. Default 10000. */
   ackTimeoutMs?: number;
+  /** nchat's: the JWT `connect()` without one uses (as `updateToken`). */
+  token?: string;
   /** nchat's name of `reconnection`. */
   autoReconnect?: boolean;
   /** nchat's name of `reconnectDelayMs`. */
@@ -242,10 +244,14 @@ export interface QueuedMessage {
   type: MessageType;
   threadId?: string;
   mentions: string[];
-  /** ms since the epoch. */
+  /** When it was queued, ms since the epoch (nchat's name; also `createdAt`). */
+  timestamp: number;
+  /** Failed attempts so far (nchat's name; also `retryCount`). */
+  retries: number;
+  /** When the last failed attempt ended (nchat's); absent before a failure and after `retryMessage`. */
+  lastRetryAt?: number;
   createdAt: number;
   updatedAt: number;
-  /** Failed attempts so far. */
   retryCount: number;
   status: QueuedMessageStatus;
   /** Error of the last failed attempt. */
@@ -582,6 +588,19 @@ export interface TypingServiceConfig extends TypingServiceOptions {
 }
 /** nchat's name of `RoomType` for typing rooms. */
 export type TypingRoomType = RoomType;
+/** nchat's `currentContext`: where the current user types (`roomName` the id as given). */
+export interface TypingContext {
+  roomName: string;
+  roomType: TypingRoomType;
+  threadId?: string;
+  /** nchat's, for DMs; never set here (the DM id names the room). */
+  recipientId?: string;
+}
+/** nchat's type (its service returns none either; `TypingUser`s shown are already filtered). */
+export interface TypingUserWithPrivacy extends TypingUser {
+  isAllowed: boolean;
+  broadcastEnabled: boolean;
+}
 /** nchat: `onTypingChange` listener. */
 export type TypingChangeListener = TypingChangeCallback;
 
@@ -615,7 +634,13 @@ export interface DeliveryHandlerConfig extends DeliveryOptions {
 /** nchat's name of `DeliveryListener`. */
 export type DeliveryEventListener = DeliveryListener;
 /** nchat's name of the input of `updatePresenceSettings`. */
-export type PresenceSettingsInput = Partial<Omit<PresenceSettings, 'userId'>>;
+export interface PresenceSettingsInput {
+  visibility?: PresenceVisibility;
+  showOnlineStatus?: boolean;
+  showLastSeen?: boolean;
+  allowReadReceipts?: boolean;
+  invisibleMode?: boolean;
+}
 /** nchat's presence subscription options. */
 export interface PresenceSubscriptionOptions {
   userIds: string[];

@@ -50,9 +50,10 @@ import type {
 import {
   DEFAULT_PRESENCE_SETTINGS,
 } from '../../pkg/index.js';
+import type { TypingContext, TypingUserWithPrivacy } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: TypingContext, TypingUserWithPrivacy, QueuedAttachment
-  TypingContext, TypingUserWithPrivacy, QueuedAttachment,
+  // @ts-expect-error missing: QueuedAttachment (no attachments on queued messages)
+  QueuedAttachment,
 } from '../../pkg/index.js';
 import type {
   // @ts-expect-error missing (branch wire): the delivery wire payloads
@@ -75,7 +76,6 @@ declare function use(...values: unknown[]): void;
   c.initialize(config);
   c.initialize();
   c.initialize({ debug: true, ...a<Partial<RealtimeClientConfig>>() });
-  // @ts-expect-error missing: `token` in the config (pass it to connect(token))
   c.initialize({ token: 'jwt' });
   // @ts-expect-error missing: `device` in the config (the client detects the device itself)
   c.initialize({ device: a<DeviceInfo>() });
@@ -233,8 +233,9 @@ declare function use(...values: unknown[]): void;
   const dmKey: string = TypingService.getDMRoomKey('u2', 'u1');
   const initialized: boolean = t.initialized;
   const isTyping: boolean = t.isTyping;
-  // @ts-expect-error missing: currentContext
-  const context = t.currentContext;
+  const context: TypingContext | null = t.currentContext;
+  use(context?.roomName, context?.roomType, context?.threadId, context?.recipientId);
+  const withPrivacy: TypingUserWithPrivacy = { ...a<TypingUser>(), isAllowed: true, broadcastEnabled: true };
   const settings: TypingPrivacySettings = t.privacySettings;
   const rooms: string[] = t.getActiveTypingRooms();
   t.clearRoomTypingState('general', 'channel');
@@ -243,7 +244,7 @@ declare function use(...values: unknown[]): void;
   const user = users[0];
   use(user.userId, user.userName, user.userAvatar, user.startedAt.getTime());
   use(t2, t3, isContact, dmUsers, roomUsers, text, dmText, has, hasDm, offTyping, offRoom, dmKey, initialized, isTyping,
-    context, settings, rooms, roomType);
+    context, settings, rooms, roomType, withPrivacy);
 }
 
 // ---- rooms.service.ts -----------------------------------------------------------------------------
@@ -269,12 +270,10 @@ declare function use(...values: unknown[]): void;
   // @ts-expect-error missing: attachments on queued messages
   q.queueMessage({ channelId: 'general', content: 'hi', type: 'file', attachments: [] });
   use(queued.id, queued.channelId, queued.content, queued.type, queued.threadId, queued.mentions, queued.clientMessageId, queued.lastError);
-  // @ts-expect-error differs: QueuedMessage has createdAt, not timestamp
-  use(queued.timestamp);
-  // @ts-expect-error differs: QueuedMessage has retryCount, not retries
-  use(queued.retries);
-  // @ts-expect-error missing: lastRetryAt
-  use(queued.lastRetryAt);
+  const timestamp: number = queued.timestamp;
+  const retries: number = queued.retries;
+  const lastRetryAt: number | undefined = queued.lastRetryAt;
+  use(timestamp, retries, lastRetryAt);
   const all: QueuedMessage[] = q.getQueuedMessages();
   const ofChannel: QueuedMessage[] = q.getQueuedMessagesForChannel('general');
   const one: QueuedMessage | undefined = q.getQueuedMessage('q1');

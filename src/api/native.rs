@@ -189,7 +189,8 @@ fn client_op(
         Op::ClientDisconnect => res(s.disconnect()),
         Op::ClientEmit => res(s.emit(a, b)),
         Op::ClientEmitVolatile => res(s.emit_volatile(a, b)),
-        Op::ClientEmitAsync => res(s.emit_async(a, b, c)),
+        Op::ClientEmitAsync => res(s.emit_async(a, b, c, true)),
+        Op::ClientEmitCallback => res(s.emit_async(a, b, c, false)),
         Op::ClientJoinChannel => res(s.join_channel(a)),
         Op::ClientLeaveChannel => res(s.leave_channel(a)),
         Op::ClientSendTyping => res(s.send_typing(a, b)),
@@ -275,7 +276,7 @@ fn typing_op(
         Op::TypingSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::TypingSetUserNames => res(s.set_user_names(a)),
         Op::TypingClearAllTypingState => res(s.clear_all_typing_state()),
-        Op::TypingIsTyping => Ok(s.is_typing().js()),
+        Op::TypingCurrentContext => Ok(s.current_context()),
         Op::TypingUserId => Ok(s.user_id().js()),
         Op::TypingTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::TypingDispose => {

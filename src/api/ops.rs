@@ -89,7 +89,7 @@ ops! {
     TypingSetContacts = 58,
     TypingSetUserNames = 59,
     TypingClearAllTypingState = 60,
-    TypingIsTyping = 61,
+    TypingCurrentContext = 61,
     TypingUserId = 62,
     TypingTimerWakeups = 63,
     TypingDispose = 64,
@@ -169,4 +169,5 @@ ops! {
     SyncSyncPresence = 117,
     SyncCancelSync = 118,
     SyncReconcileConflicts = 119,
+    ClientEmitCallback = 120,
 }

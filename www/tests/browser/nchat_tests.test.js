@@ -5,12 +5,13 @@
 // nchat's sync steps run on their own, `cancelSync` and `reconcileConflicts`.
 import { test, assert, equal, deepEqual, rejects } from './harness.js';
 import {
-  RealtimeClient, PresenceService, TypingService, RoomsService, SyncService, realtimeClient, getPresenceService,
+  RealtimeClient, PresenceService, TypingService, RoomsService, SyncService, OfflineQueueService, realtimeClient, getPresenceService,
   initializePresenceService, resetPresenceService, getTypingService, initializeTypingService, resetTypingService,
   getRoomsService, initializeRoomsService, resetRoomsService, DEFAULT_PRESENCE_SETTINGS,
 } from './pkg.js';
 import {
   reset, client, connected, own, get, post, token, waitUntil, Recorder, EventRecorder, json, serverUrl, sleep,
+  clearStorage, localStorage,
 } from './support.js';
 
 /** The test server's view of `userId`'s connection. */
@@ -256,4 +257,59 @@ test('sync: syncChannels and syncPresence on their own, cancelSync settles the w
   const local = json(s.reconcileConflicts(m('l', 'mine', t1, { updatedAt: t2 }), m('r', 'theirs', t1)));
   deepEqual([local.messageId, local.resolution, local.finalContent], ['l', 'local', 'mine']);
   equal(s.reconcileConflicts(m('l', 'mine', t2), m('r', 'theirs', t1, { isEdited: true })).resolution, 'server');
+});
+
+test("nchat's names: config token, emitAsync's data, onOfflineStatusChange at once, currentContext, QueuedMessage fields", async () => {
+  await reset();
+  clearStorage();
+  // `initialize({ token })`: what connect() without one uses.
+  const c = own(new RealtimeClient());
+  c.initialize({ url: serverUrl, token: await token('tina'), qualityIntervalMs: 0 });
+  const online = new Recorder();
+  c.onOfflineStatusChange(online.f);
+  deepEqual(online.all(), [true], 'called at once');
+  await c.connect();
+  equal(c.isConnected, true);
+  equal(c.userId, 'tina');
+  await c.joinChannel('general');
+  // emitAsync resolves with the ack's data; a refusal rejects with the server's code.
+  const data = await c.emitAsync('message:send', { roomName: 'channel:general', content: 'x', clientMessageId: 'nn-1' });
+  assert(data.id.startsWith('m_') && data.success === undefined, JSON.stringify(data));
+  equal((await rejects(c.emitAsync('message:send', { roomName: 'channel:nowhere', content: 'x', clientMessageId: 'nn-2' }), Error)).code, 'ROOM_NOT_FOUND');
+
+  // currentContext: the room typed in last, null once typing stopped.
+  const t = own(new TypingService(c));
+  equal(t.currentContext, null);
+  t.startTyping('general');
+  deepEqual(t.currentContext, { roomName: 'general', roomType: 'channel' });
+  equal(t.isTyping, true);
+  t.startTypingInThread('general', 't1');
+  deepEqual(t.currentContext, { roomName: 'general', roomType: 'thread', threadId: 't1' });
+  t.startTypingInDM('d1');
+  deepEqual(t.currentContext, { roomName: 'd1', roomType: 'dm' });
+  t.stopTypingInDM();
+  t.stopTyping();
+  equal(t.currentContext, null);
+  equal(t.isTyping, false);
+
+  // QueuedMessage: timestamp, retries, lastRetryAt (a refused send is a failed attempt).
+  const q = own(new OfflineQueueService(c, { maxRetries: 0 }));
+  const before = Date.now();
+  const m = q.queueMessage({ channelId: 'nowhere', content: 'refused', type: 'text' });
+  assert(m.timestamp >= before && m.retries === 0 && m.lastRetryAt === undefined, JSON.stringify(m));
+  await waitUntil('a failed attempt', 3000, () => q.getQueuedMessage(m.id)?.lastRetryAt !== undefined);
+  const failed = q.getQueuedMessage(m.id);
+  equal(failed.retries, 1);
+  assert(failed.lastRetryAt >= m.timestamp, JSON.stringify(failed));
+  q.destroy();
+  c.disconnect();
+
+  // What the build before these names stored still loads, with them.
+  clearStorage();
+  localStorage().setItem('nchat:offline-queue:m:q_1700000000000_1_63cbe1e4', '{"id":"q_1700000000000_1_63cbe1e4","clientMessageId":"cm_1700000000000_1_044c3cd7f43c661c","channelId":"ch-1","content":"stored by 0.x","type":"text","mentions":[],"createdAt":1700000000000,"updatedAt":1700000000000,"retryCount":0,"status":"queued","version":3,"checksum":"0861007522e4d626"}');
+  const offline = own(new RealtimeClient());
+  offline.initialize({ url: serverUrl });
+  const old = own(new OfflineQueueService(offline)).getQueuedMessages();
+  deepEqual(old.map((o) => [o.content, o.timestamp, o.retries, o.lastRetryAt]), [['stored by 0.x', 1700000000000, 0, undefined]]);
+  clearStorage();
 });
