@@ -32,6 +32,7 @@ export type Kind =
   | 'timestamp' // a Date, ms since the epoch or an ISO 8601 string
   | 'any' // checked by the caller (a class instance)
   | 'json' // any value JSON can carry
+  | 'fn' // a function
   | { readonly max: number } // a non-negative integer up to max
   | { readonly oneOf: readonly string[] }
   | { readonly fields: Schema }; // a nested plain object
@@ -241,7 +242,7 @@ function expectedOf(kind: Kind): string {
     ms: 'a non-negative number of milliseconds', intMs: 'a non-negative number of milliseconds',
     num: 'a finite number', strings: 'an array of strings',
     timestamp: 'a Date, a number of ms since the epoch or an ISO 8601 string', any: 'given',
-    json: 'a JSON-serializable value',
+    json: 'a JSON-serializable value', fn: 'a function',
   }[kind];
 }
 
@@ -264,6 +265,7 @@ function checkKind(v: unknown, what: string, kind: Kind): void {
     case 'timestamp': timestamp(v, what); break;
     case 'any': break;
     case 'json': json(v, what); break;
+    case 'fn': callback(v, what); break;
   }
 }
 

@@ -20,7 +20,7 @@ export const OPTIONS: SchemaOf<RealtimeClientConfig> = {
   maxReconnectAttempts: { max: U32_MAX }, reconnectDelayMs: 'intMs', reconnectDelayMaxMs: 'intMs',
   randomizationFactor: 'num', seed: { max: MAX_SAFE }, connectTimeoutMs: 'intMs', qualityIntervalMs: 'intMs',
   latencyWindow: { max: U32_MAX }, probeTimeoutMs: 'intMs', bufferLimit: { max: U32_MAX }, ackTimeoutMs: 'intMs',
-  readyEvent: 'str', autoReconnect: 'bool', reconnectDelay: 'intMs', maxReconnectDelay: 'intMs', timeout: 'intMs',
+  readyEvent: 'str', token: 'id', autoReconnect: 'bool', reconnectDelay: 'intMs', maxReconnectDelay: 'intMs', timeout: 'intMs',
 };
 
 /** @internal nchat's option names and this package's, per class: `[nchat, ours]` pairs. */
@@ -86,7 +86,11 @@ export class RealtimeClient {
    * over with the new options; listeners are kept.
    */
   initialize(options?: Partial<RealtimeClientConfig>): void {
-    of(this).initialize(renamed(fields(options === undefined ? {} : options, 'initialize(): options', OPTIONS), RENAMES));
+    const { token, ...o } = fields<Partial<RealtimeClientConfig>>(options === undefined ? {} : options, 'initialize(): options', OPTIONS);
+    const n = of(this);
+    n.initialize(renamed(o, RENAMES));
+    // nchat's `token`: what `connect()` without one uses (core `update_token`).
+    if (token !== undefined) n.updateToken(token);
   }
 
   /**
@@ -145,7 +149,7 @@ export class RealtimeClient {
     const n = of(this);
     const args = [id(event, 'emit(): event'), json(data, 'emit(): data')] as const;
     if (!cb) return n.emit(...args);
-    (n.emitAsync(...args) as Promise<unknown>).then((r) => cb(r as AckResponse<R>),
+    (n.emitCallback(...args) as Promise<unknown>).then((r) => cb(r as AckResponse<R>),
       (e: RealtimeRequestError) => cb({ success: false, error: { code: e.code ?? 'error', message: e.message } }));
   }
 
@@ -155,8 +159,12 @@ export class RealtimeClient {
   }
 
   /**
-   * Sends `event` and resolves with the server's acknowledgement; rejects
-   * on timeout (default `ackTimeoutMs`), on disconnect or with a full buffer.
+   * Sends `event` and resolves as nchat's: with the ack's `data` for a
+   * `{success: true, data?}` ack, any other ack as it is (a plain Socket.IO
+   * server's); rejects with the server's `code` for `{success: false,
+   * error}`, on timeout (default `ackTimeoutMs`, code `timeout`), on
+   * disconnect or with a full buffer. While disconnected it waits for the
+   * next connection (nchat rejects at once: see docs/nchat-surface.md).
    */
   emitAsync<T = unknown, R = any>(event: string, data?: T, timeoutMs?: number): Promise<R> {
     return of(this).emitAsync(id(event, 'emitAsync(): event'), json(data, 'emitAsync(): data'),
@@ -215,9 +223,12 @@ export class RealtimeClient {
     return of(this).onStateChange(fn(callback, 'onStateChange(): callback'));
   }
 
-  /** `cb(isOnline)` when the browser goes offline or back online. */
+  /** `cb(isOnline)` now (as nchat's) and when the browser goes offline or back online. */
   onOfflineStatusChange(callback: (isOnline: boolean) => void): () => void {
-    return of(this).onOfflineStatusChange(fn(callback, 'onOfflineStatusChange(): callback'));
+    const n = of(this);
+    const off: () => void = n.onOfflineStatusChange(fn(callback, 'onOfflineStatusChange(): callback'));
+    callback(n.isOnline);
+    return off;
   }
 
   /**

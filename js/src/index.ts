@@ -5,7 +5,9 @@
 export { default, initSync } from './native.js';
 export type { InitInput, InitOutput, SyncInitInput } from './native.js';
 export { RealtimeClient, realtimeClient } from './client.js';
-export { PresenceService, getPresenceService, initializePresenceService, resetPresenceService } from './presence.js';
+export {
+  PresenceService, getPresenceService, initializePresenceService, resetPresenceService, DEFAULT_PRESENCE_SETTINGS,
+} from './presence.js';
 export { TypingService, getTypingService, initializeTypingService, resetTypingService } from './typing.js';
 export {
   DeliveryEventHandler, getDeliveryEventHandler, initializeDeliveryHandler, resetDeliveryHandler,

@@ -4,7 +4,7 @@
 // re-joins and the queue's flush on reconnect are the services' (the wasm's).
 import { absent, callback as fn, fields, id, optId, type SchemaOf } from './check.js';
 import { OPTIONS as CLIENT, realtimeClient } from './client.js';
-import { natives } from './native.js';
+import { clients, natives } from './native.js';
 import {
   OPTIONS as DELIVERY, type DeliveryEventHandler, getDeliveryEventHandler, initializeDeliveryHandler, resetDeliveryHandler,
 } from './delivery.js';
@@ -151,7 +151,7 @@ export class RealtimeIntegrationService {
     if (cfg.enableDeliveryReceipts) initializeDeliveryHandler({ debug, queue, ...cfg.deliveryOptions });
     initializeRoomsService({ debug });
     const n = (): void => notify(this, st);
-    st.offs = [realtimeClient.onStateChange(n), realtimeClient.onReconnection(n), realtimeClient.onOfflineStatusChange(n)];
+    st.offs = [realtimeClient.onStateChange(n), realtimeClient.onReconnection(n), clients.of(realtimeClient).onOfflineStatusChange(n)];
     st.on = true;
     // A failure reaches the client's onError and the status.
     if (cfg.autoConnect && cfg.token) this.connect().catch(() => {});

@@ -57,7 +57,7 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.ClientTimerWakeups]: 0, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
-  [Op.TypingIsTyping]: false, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
+  [Op.TypingCurrentContext]: null, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
   [Op.SyncSyncStatus]: 'idle', [Op.ConflictInitialized]: false, [Op.RoomsInitialized]: false,
 };
 
@@ -242,7 +242,7 @@ methods(Client, 'Client', {
   isOnline: 'get', userId: 'get', socketId: 'get',
   timerWakeups: 'get',
   updateToken: 'call',
-  clearWasOffline: 'call',
+  clearWasOffline: 'call', emitCallback: 'promise',
 });
 
 /** A service of a client: attached on construction, or on first use once the wasm is loaded. */
@@ -312,7 +312,7 @@ methods(Typing, 'Typing', {
   getTypingTextInDM: 'call',
   updatePrivacySettings: 'call', privacySettings: 'get',
   setContacts: 'call', setUserNames: 'call',
-  clearAllTypingState: 'call', isTyping: 'get',
+  clearAllTypingState: 'call', currentContext: 'get',
   userId: 'get', timerWakeups: 'get', dispose: 'dispose',
   setCurrentUserId: 'call', contact: 'call', activeRooms: 'call', clearRoom: 'call',
 });
@@ -366,6 +366,7 @@ methods(Sync, 'Sync', {
   recordLocalMessage: 'call', forgetLocalMessage: 'call',
   setPresenceUserIds: 'call', getLastSyncTime: 'call',
   isSyncing: 'get', subscribe: 'subscribe', dispose: 'dispose', syncStatus: 'get',
+  syncChannels: 'promise', syncPresence: 'promise', cancelSync: 'call', reconcileConflicts: 'call',
 });
 
 /** A rooms service or room manager: its promises reject (never throw) on a refusal, as nchat's async methods. */

@@ -8,7 +8,8 @@ import {
 import * as native from './native.js';
 import type {
   ActivityRelay, CustomStatus, CustomStatusChangeCallback, CustomStatusInput, FilteredUserPresence, PresenceChangeCallback,
-  PresenceServiceConfig, PresenceServiceOptions, PresenceSettings, PresenceStatus, PresenceVisibilityResult,
+  PresenceServiceConfig, PresenceServiceOptions, PresenceSettings, PresenceSettingsInput, PresenceStatus,
+  PresenceVisibilityResult,
   StatusChangeCallback,
   UserPresence,
 } from './types.js';
@@ -17,17 +18,25 @@ import type {
 export const OPTIONS: SchemaOf<PresenceServiceConfig> = {
   idleTimeoutMs: 'ms', hiddenAwayDelayMs: 'ms', heartbeatIntervalMs: 'ms', activityThrottleMs: 'ms',
   debug: 'bool', userId: 'id', detectActivity: 'bool', enableIdleDetection: 'bool', idleTimeout: 'ms',
-  heartbeatInterval: 'ms',
+  heartbeatInterval: 'ms', enablePrivacyFiltering: 'bool', graphqlEndpoint: 'str', getAuthToken: 'fn',
 };
 
 const RENAMES: Renames = [['idleTimeout', 'idleTimeoutMs'], ['heartbeatInterval', 'heartbeatIntervalMs']];
 
-const SETTINGS: SchemaOf<PresenceSettings> = {
+const SETTINGS: SchemaOf<PresenceSettingsInput> = {
   visibility: { oneOf: ['everyone', 'contacts', 'nobody'] }, showOnlineStatus: 'bool', showLastSeen: 'bool',
   allowReadReceipts: 'bool', invisibleMode: 'bool',
 };
 
 const of = (self: PresenceService): native.NativePresence => native.presences.of(self);
+
+/** Services made with nchat's `enablePrivacyFiltering: false`. */
+const unfiltered = new WeakSet<PresenceService>();
+
+/** nchat's default privacy settings (those of a user who never chose any). */
+export const DEFAULT_PRESENCE_SETTINGS: Readonly<Required<PresenceSettingsInput>> = Object.freeze({
+  visibility: 'everyone', showLastSeen: true, showOnlineStatus: true, allowReadReceipts: true, invisibleMode: false,
+});
 
 /**
  * Presence of the current user and of the users they follow: status
@@ -43,8 +52,9 @@ export class PresenceService {
    */
   constructor(clientOrConfig?: RealtimeClient | PresenceServiceConfig, options?: PresenceServiceOptions) {
     const [n, o] = serviceArgs<PresenceServiceConfig>(clientOrConfig, options, 'new PresenceService()', OPTIONS, RENAMES);
-    // nchat's `enableIdleDetection: false`: no auto-away.
-    const { enableIdleDetection, ...rest } = o ?? {};
+    // nchat's `enableIdleDetection: false`: no auto-away; its GraphQL keys stay here.
+    const { enableIdleDetection, enablePrivacyFiltering, graphqlEndpoint, getAuthToken, ...rest } = o ?? {};
+    if (enablePrivacyFiltering === false) unfiltered.add(this);
     native.presences.bind(this, native.newPresence(n, o && (enableIdleDetection === false ? { ...rest, idleTimeoutMs: 0 } : rest)));
   }
 
@@ -128,8 +138,8 @@ export class PresenceService {
    * `setInvisibleMode(true)`. The app persists the result.
    */
   updatePresenceSettings(
-    userIdOrSettings: string | Partial<PresenceSettings>,
-    settings?: Partial<PresenceSettings>,
+    userIdOrSettings: string | PresenceSettingsInput,
+    settings?: PresenceSettingsInput,
   ): Promise<PresenceSettings> {
     const n = of(this);
     const what = 'updatePresenceSettings()';
@@ -145,9 +155,17 @@ export class PresenceService {
     return n.updatePresenceSettings(userIdOrSettings, settings);
   }
 
-  /** The current user's privacy settings. */
-  getPresenceSettings(): PresenceSettings {
-    return of(this).getPresenceSettings();
+  /**
+   * nchat: the settings known for `userId` (the current user's own, another
+   * user's as given by `setUserSettings`), `null` when never given.
+   */
+  getPresenceSettings(userId: string): Promise<PresenceSettings | null>;
+  /** The current user's privacy settings (without an argument). */
+  getPresenceSettings(): PresenceSettings;
+  getPresenceSettings(userId?: string): PresenceSettings | Promise<PresenceSettings | null> {
+    if (!arguments.length) return of(this).getPresenceSettings();
+    const s: PresenceSettings | null = of(this).getPresenceSettings(id(userId, 'getPresenceSettings(): userId'));
+    return Promise.resolve(s && { ...s, userId });
   }
 
   /** Replaces the current user's contacts (for `visibility: 'contacts'`). */
@@ -159,7 +177,7 @@ export class PresenceService {
    * Gives another user's privacy settings (missing keys take the defaults);
    * what the current user sees of them follows.
    */
-  setUserSettings(userId: string, settings: Partial<PresenceSettings>): void {
+  setUserSettings(userId: string, settings: PresenceSettingsInput): void {
     of(this).setUserSettings(id(userId, 'setUserSettings(): userId'), fields(settings, 'setUserSettings(): settings', SETTINGS));
   }
 
@@ -291,7 +309,8 @@ export class PresenceService {
 
   /**
    * nchat: the known presences of `targetIds` (as the current user may see
-   * them) with `viewerId`'s privacy verdicts on each.
+   * them) with `viewerId`'s privacy verdicts on each (all allowed with
+   * `enablePrivacyFiltering: false`).
    */
   getVisiblePresence(viewerId: string, targetIds: string[]): Promise<Map<string, FilteredUserPresence>> {
     const n = of(this);
@@ -300,7 +319,9 @@ export class PresenceService {
     const all = new Map<string, FilteredUserPresence>();
     for (const target of ids(targetIds, `${m}: targetIds`)) {
       const p: UserPresence | undefined = n.getPresence(target);
-      const v: PresenceVisibilityResult = n.canViewPresence(viewer, target);
+      const v: PresenceVisibilityResult = unfiltered.has(this)
+        ? { canViewPresence: true, canViewOnlineStatus: true, canViewLastSeen: true, isContact: false, isInvisible: false }
+        : n.canViewPresence(viewer, target);
       if (p) {
         all.set(target, {
           ...p, canViewOnlineStatus: v.canViewOnlineStatus, canViewLastSeen: v.canViewLastSeen, isContact: v.isContact,

@@ -210,7 +210,8 @@ let instance: RoomManagerService | undefined;
 
 /** The module's room manager (made with `config` on first call). */
 export function getRoomManager(config?: RoomManagerConfig): RoomManagerService {
-  return (instance ??= new RoomManagerService(optFields(config, 'getRoomManager(): config', OPTIONS)));
+  const c = optFields<RoomManagerConfig>(config, 'getRoomManager(): config', OPTIONS);
+  return (instance ??= new RoomManagerService(c));
 }
 
 /** The module's room manager, initialized. */

@@ -6,11 +6,14 @@ import { callback as fn, id, json, optFields, string, strings, U32_MAX, type Sch
 import { clientArg, type RealtimeClient, realtimeClient } from './client.js';
 import * as native from './native.js';
 
+/** Who may join a room. */
+export type RoomVisibility = 'public' | 'private';
+
 /** A room as `RoomsService` reports it. */
 export interface Room {
   name: string;
   type: 'channel' | 'dm' | 'group-dm' | 'thread' | 'broadcast';
-  visibility: 'public' | 'private';
+  visibility: RoomVisibility;
   memberCount?: number;
   createdAt?: Date;
   metadata?: Record<string, unknown>;
@@ -143,7 +146,7 @@ export class RoomsService {
 
   /** A joined room, or `undefined`. */
   getRoom(roomName: string): Room | undefined {
-    return of(this).getRoom(string(roomName, 'getRoom(): roomName'));
+    return of(this).getRoom(string(roomName, 'getRoom(): roomName')) ?? undefined;
   }
 
   /** The members known of a room. */
@@ -208,7 +211,8 @@ let instance: RoomsService | undefined;
 
 /** The module's rooms service (made with `config` on first call). */
 export function getRoomsService(config?: RoomsServiceConfig): RoomsService {
-  return (instance ??= new RoomsService(optFields(config, 'getRoomsService(): config', OPTIONS)));
+  const c = optFields<RoomsServiceConfig>(config, 'getRoomsService(): config', OPTIONS);
+  return (instance ??= new RoomsService(c));
 }
 
 /** The module's rooms service, initialized. */

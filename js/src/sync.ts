@@ -8,7 +8,8 @@ import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from 
 import * as native from './native.js';
 import { queueArg } from './queue.js';
 import type {
-  LocalMessage, SyncListener, SyncMessagesResult, SyncResult, SyncServiceConfig, SyncServiceOptions, SyncStatus,
+  ConflictResolution, LocalMessage, SyncListener, SyncMessage, SyncMessagesResult, SyncResult, SyncServiceConfig,
+  SyncServiceOptions, SyncStatus,
 } from './types.js';
 
 const OPTIONS: SchemaOf<SyncServiceConfig> = {
@@ -19,6 +20,11 @@ const OPTIONS: SchemaOf<SyncServiceConfig> = {
 const RENAMES: Renames = [['syncTimeout', 'requestTimeoutMs']];
 
 const LOCAL_MESSAGE: SchemaOf<LocalMessage> = { id: req('id'), content: req('str'), editedAt: { max: MAX_SAFE } };
+
+const SYNC_MESSAGE: SchemaOf<SyncMessage> = {
+  id: req('id'), channelId: req('id'), content: req('str'), userId: req('id'), createdAt: req('str'),
+  updatedAt: 'str', type: req('str'), threadId: 'id', isDeleted: 'bool', isEdited: 'bool',
+};
 
 const of = (self: SyncService): native.NativeSync => native.syncs.of(self);
 
@@ -99,7 +105,7 @@ export class SyncService {
     return of(this).isSyncing;
   }
 
-  /** nchat: `'syncing'` while a reconnect sync runs, `'completed'` once one finished, else `'idle'` (a failed step is a `sync:error`, not a failed sync). */
+  /** nchat: `'syncing'` while a reconnect sync runs, `'completed'` once one finished, else `'idle'` (also after `cancelSync()`; a failed step is a `sync:error`, not a failed sync). */
   get syncStatus(): SyncStatus {
     return of(this).syncStatus;
   }
@@ -124,6 +130,41 @@ export class SyncService {
   /** nchat: not disposed. */
   get initialized(): boolean {
     return !of(this).disposed;
+  }
+
+  /** nchat: `sync:channels` on its own; `{synced, errors}` (`{synced: 0, errors: 1}` when it fails). */
+  syncChannels(): Promise<{ synced: number; errors: number }> {
+    return of(this).syncChannels();
+  }
+
+  /**
+   * nchat: re-subscribes the presence users (`presenceUserIds`, else those
+   * the presence service follows); `{synced}`, 0 when it fails.
+   */
+  syncPresence(): Promise<{ synced: number }> {
+    return of(this).syncPresence();
+  }
+
+  /**
+   * nchat: ends a running reconnect sync; its `syncOnReconnect` promises
+   * reject with code `cancelled`, `sync:failed` is emitted and
+   * `syncStatus` is `'idle'`. Nothing when none runs.
+   */
+  cancelSync(): void {
+    of(this).cancelSync();
+  }
+
+  /**
+   * nchat's rule for two versions of a message: the server's when it is as
+   * recent or more (`updatedAt`, else `createdAt`) or `isEdited`, else the
+   * local one.
+   */
+  reconcileConflicts(local: SyncMessage, remote: SyncMessage): ConflictResolution {
+    const m = 'reconcileConflicts()';
+    const [server, timestamp]: [boolean, number] = of(this).reconcileConflicts(
+      fields(local, `${m}: local`, SYNC_MESSAGE), fields(remote, `${m}: remote`, SYNC_MESSAGE));
+    const w = server ? remote : local;
+    return { messageId: w.id, resolution: server ? 'server' : 'local', finalContent: w.content, timestamp };
   }
 
   /** nchat: when the last reconnect sync completed, `null` if never. */

@@ -54,6 +54,8 @@ export interface RealtimeClientOptions {
   bufferLimit?: number;
   /** Default `emitAsync` timeout. Default 10000. */
   ackTimeoutMs?: number;
+  /** nchat's: the JWT `connect()` without one uses (as `updateToken`). */
+  token?: string;
   /** nchat's name of `reconnection`. */
   autoReconnect?: boolean;
   /** nchat's name of `reconnectDelayMs`. */
@@ -242,10 +244,14 @@ export interface QueuedMessage {
   type: MessageType;
   threadId?: string;
   mentions: string[];
-  /** ms since the epoch. */
+  /** When it was queued, ms since the epoch (nchat's name; also `createdAt`). */
+  timestamp: number;
+  /** Failed attempts so far (nchat's name; also `retryCount`). */
+  retries: number;
+  /** When the last failed attempt ended (nchat's); absent before a failure and after `retryMessage`. */
+  lastRetryAt?: number;
   createdAt: number;
   updatedAt: number;
-  /** Failed attempts so far. */
   retryCount: number;
   status: QueuedMessageStatus;
   /** Error of the last failed attempt. */
@@ -398,6 +404,8 @@ export interface SyncEventMap {
   'sync:conflict': { syncId: number | null; messageId: string; channelId: string; local: SyncConflictSide; server: SyncConflictSide; resolution: 'server' | 'local' };
   'sync:presence': { syncId: number; userIds: string[]; data: { presences: SyncPresence[] } };
   'sync:completed': { syncId: number; result: SyncResult };
+  /** nchat's: a reconnect sync ended without completing (`cancelSync()`). */
+  'sync:failed': { syncId: number; error: 'cancelled' };
   'sync:error': { syncId: number | null; requestId: number | null; stage: SyncStage; channelId: string | null; message: string };
 }
 /** Sync event names. */
@@ -490,6 +498,10 @@ export interface UserPresence {
   customStatus?: CustomStatus;
   /** Omitted when unknown or hidden from you. */
   lastSeenAt?: Date;
+  /** nchat's: never set here (the real server sends no device). */
+  device?: string;
+  /** nchat's: set by `getVisiblePresence`. */
+  isFiltered?: boolean;
 }
 
 /** nchat: a presence with the privacy verdicts of one viewer (`getVisiblePresence`). */
@@ -497,8 +509,6 @@ export interface FilteredUserPresence extends UserPresence {
   canViewOnlineStatus: boolean;
   canViewLastSeen: boolean;
   isContact: boolean;
-  /** The viewer may not see this user's presence, or the user is invisible. */
-  isFiltered?: boolean;
 }
 
 /** A user's presence privacy settings. Defaults: everyone, true, true, true, false. */
@@ -508,6 +518,8 @@ export interface PresenceSettings {
   showLastSeen: boolean;
   allowReadReceipts: boolean;
   invisibleMode: boolean;
+  /** nchat's: whose settings (set by `getPresenceSettings(userId)`). */
+  userId?: string;
 }
 
 /** What `viewerId` may see of `targetId`'s presence (`canViewPresence`). */
@@ -549,6 +561,12 @@ export type CustomStatusChangeCallback = (customStatus: CustomStatus | null) => 
 
 /** nchat's presence configuration (what this package accepts of it): its keys or this package's. */
 export interface PresenceServiceConfig extends PresenceServiceOptions {
+  /** nchat's: `false` gives every presence unfiltered in `getVisiblePresence`. Default true. */
+  enablePrivacyFiltering?: boolean;
+  /** nchat's GraphQL source of settings and contacts: accepted, unused (the app gives them: `setUserSettings`, `setContacts`). */
+  graphqlEndpoint?: string;
+  /** As `graphqlEndpoint`: accepted, unused. */
+  getAuthToken?: () => string | null;
   /** `false`: no auto-away (`idleTimeoutMs: 0`). Default true. */
   enableIdleDetection?: boolean;
   /** nchat's name of `idleTimeoutMs`. */
@@ -570,6 +588,19 @@ export interface TypingServiceConfig extends TypingServiceOptions {
 }
 /** nchat's name of `RoomType` for typing rooms. */
 export type TypingRoomType = RoomType;
+/** nchat's `currentContext`: where the current user types (`roomName` the id as given). */
+export interface TypingContext {
+  roomName: string;
+  roomType: TypingRoomType;
+  threadId?: string;
+  /** nchat's, for DMs; never set here (the DM id names the room). */
+  recipientId?: string;
+}
+/** nchat's type (its service returns none either; `TypingUser`s shown are already filtered). */
+export interface TypingUserWithPrivacy extends TypingUser {
+  isAllowed: boolean;
+  broadcastEnabled: boolean;
+}
 /** nchat: `onTypingChange` listener. */
 export type TypingChangeListener = TypingChangeCallback;
 
@@ -603,9 +634,50 @@ export interface DeliveryHandlerConfig extends DeliveryOptions {
 /** nchat's name of `DeliveryListener`. */
 export type DeliveryEventListener = DeliveryListener;
 /** nchat's name of the input of `updatePresenceSettings`. */
-export type PresenceSettingsInput = Partial<PresenceSettings>;
+export interface PresenceSettingsInput {
+  visibility?: PresenceVisibility;
+  showOnlineStatus?: boolean;
+  showLastSeen?: boolean;
+  allowReadReceipts?: boolean;
+  invisibleMode?: boolean;
+}
+/** nchat's presence subscription options. */
+export interface PresenceSubscriptionOptions {
+  userIds: string[];
+  onPresenceChange?: (presence: UserPresence) => void;
+  onBulkPresence?: (presences: UserPresence[]) => void;
+}
 /** nchat's name of `SyncEventName`. */
 export type SyncEventType = SyncEventName;
+/** nchat's message shape for `reconcileConflicts`. */
+export interface SyncMessage {
+  id: string;
+  channelId: string;
+  content: string;
+  userId: string;
+  createdAt: string;
+  updatedAt?: string;
+  type: string;
+  threadId?: string;
+  isDeleted?: boolean;
+  isEdited?: boolean;
+}
+/** nchat's channel shape of a sync. */
+export interface SyncChannel {
+  id: string;
+  name: string;
+  type: string;
+  lastMessageAt?: string;
+  memberCount: number;
+  unreadCount?: number;
+}
+/** What `reconcileConflicts` decided. */
+export interface ConflictResolution {
+  messageId: string;
+  resolution: 'server' | 'local' | 'merged';
+  finalContent: string;
+  timestamp: number;
+}
 /** nchat's sync statuses. */
 export type SyncStatus = 'idle' | 'syncing' | 'completed' | 'failed';
 /** nchat's name of `DeliveryEventName`. */

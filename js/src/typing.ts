@@ -8,7 +8,7 @@ import {
 import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from './client.js';
 import * as native from './native.js';
 import type {
-  RoomType, TypingChangeCallback, TypingPrivacySettings, TypingRoomType, TypingServiceConfig, TypingServiceOptions,
+  RoomType, TypingChangeCallback, TypingContext, TypingPrivacySettings, TypingRoomType, TypingServiceConfig, TypingServiceOptions,
   TypingUser,
 } from './types.js';
 
@@ -271,9 +271,17 @@ export class TypingService {
     of(this).clearAllTypingState();
   }
 
-  /** Whether the current user is typing in some room. */
+  /** Whether the current user is typing in some room (`currentContext !== null`). */
   get isTyping(): boolean {
-    return of(this).isTyping;
+    return of(this).currentContext !== null;
+  }
+
+  /**
+   * nchat: where the current user types, the room typed in last (else
+   * another still typing); `null` once typing stopped everywhere.
+   */
+  get currentContext(): TypingContext | null {
+    return of(this).currentContext;
   }
 
   /** The current user id, `undefined` until known. */

@@ -36,7 +36,6 @@ import type {
   ConflictHistoryEntry, ConflictEventType, ConflictEventListener, ConflictResolutionConfig,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: nchat's sync-message types (SyncMessage, SyncChannel, ConflictResolution)
   Room, RoomMember, RoomVisibility, MessageEvent, RoomsServiceConfig, SyncMessage, SyncChannel, ConflictResolution,
 } from '../../pkg/index.js';
 import type {
@@ -46,16 +45,15 @@ import type {
   RoomJoinListener, RoomLeaveListener, MessageListener, RoomStateListener,
 } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: PresenceSubscriptionOptions
   PresenceSubscriptionOptions,
 } from '../../pkg/index.js';
 import {
-  // @ts-expect-error missing: DEFAULT_PRESENCE_SETTINGS (nchat's GraphQL module's defaults)
   DEFAULT_PRESENCE_SETTINGS,
 } from '../../pkg/index.js';
+import type { TypingContext, TypingUserWithPrivacy } from '../../pkg/index.js';
 import type {
-  // @ts-expect-error missing: TypingContext, TypingUserWithPrivacy, QueuedAttachment
-  TypingContext, TypingUserWithPrivacy, QueuedAttachment,
+  // @ts-expect-error missing: QueuedAttachment (no attachments on queued messages)
+  QueuedAttachment,
 } from '../../pkg/index.js';
 import type {
   // @ts-expect-error missing (branch wire): the delivery wire payloads
@@ -78,7 +76,6 @@ declare function use(...values: unknown[]): void;
   c.initialize(config);
   c.initialize();
   c.initialize({ debug: true, ...a<Partial<RealtimeClientConfig>>() });
-  // @ts-expect-error missing: `token` in the config (pass it to connect(token))
   c.initialize({ token: 'jwt' });
   // @ts-expect-error missing: `device` in the config (the client detects the device itself)
   c.initialize({ device: a<DeviceInfo>() });
@@ -141,8 +138,7 @@ declare function use(...values: unknown[]): void;
   resetPresenceService();
   const p3 = new PresenceService();
   const p4 = new PresenceService(config);
-  // @ts-expect-error missing: enablePrivacyFiltering, graphqlEndpoint, getAuthToken (settings and contacts come from the app, not GraphQL)
-  getPresenceService({ enablePrivacyFiltering: true, graphqlEndpoint: '/api/graphql' });
+  getPresenceService({ enablePrivacyFiltering: true, graphqlEndpoint: '/api/graphql', getAuthToken: () => null });
   p.setCurrentUserId('u1');
   p.setCurrentUserId(null);
   p.initialize();
@@ -164,7 +160,6 @@ declare function use(...values: unknown[]): void;
   const initialized: boolean = p.initialized;
   const all: Map<string, UserPresence> = p.getAllPresences();
   const subscribed: string[] = p.getSubscribedUserIds();
-  // @ts-expect-error missing: getPresenceSettings(userId) (other users' settings are given by the app: setUserSettings)
   const settingsOf: Promise<PresenceSettings | null> = p.getPresenceSettings('u2');
   const updated: Promise<PresenceSettings | null> = p.updatePresenceSettings('u1', { invisibleMode: true } as PresenceSettingsInput);
   const view: Promise<PresenceVisibilityResult> = p.canViewPresence('u1', 'u2');
@@ -183,9 +178,7 @@ declare function use(...values: unknown[]): void;
   p.clearContactsCache();
   // @ts-expect-error missing: clearPrivacyCaches
   p.clearPrivacyCaches();
-  // @ts-expect-error missing: UserPresence.device (the real server sends none)
   use(presence?.device);
-  // @ts-expect-error missing: UserPresence.isFiltered
   use(presence?.isFiltered);
   const visibility: PresenceVisibility = 'contacts';
   use(p2, p3, p4, status, custom, fetched, offPresence, initialized, all, subscribed, settingsOf, updated, view, visible,
@@ -240,8 +233,9 @@ declare function use(...values: unknown[]): void;
   const dmKey: string = TypingService.getDMRoomKey('u2', 'u1');
   const initialized: boolean = t.initialized;
   const isTyping: boolean = t.isTyping;
-  // @ts-expect-error missing: currentContext
-  const context = t.currentContext;
+  const context: TypingContext | null = t.currentContext;
+  use(context?.roomName, context?.roomType, context?.threadId, context?.recipientId);
+  const withPrivacy: TypingUserWithPrivacy = { ...a<TypingUser>(), isAllowed: true, broadcastEnabled: true };
   const settings: TypingPrivacySettings = t.privacySettings;
   const rooms: string[] = t.getActiveTypingRooms();
   t.clearRoomTypingState('general', 'channel');
@@ -250,7 +244,7 @@ declare function use(...values: unknown[]): void;
   const user = users[0];
   use(user.userId, user.userName, user.userAvatar, user.startedAt.getTime());
   use(t2, t3, isContact, dmUsers, roomUsers, text, dmText, has, hasDm, offTyping, offRoom, dmKey, initialized, isTyping,
-    context, settings, rooms, roomType);
+    context, settings, rooms, roomType, withPrivacy);
 }
 
 // ---- rooms.service.ts -----------------------------------------------------------------------------
@@ -276,12 +270,10 @@ declare function use(...values: unknown[]): void;
   // @ts-expect-error missing: attachments on queued messages
   q.queueMessage({ channelId: 'general', content: 'hi', type: 'file', attachments: [] });
   use(queued.id, queued.channelId, queued.content, queued.type, queued.threadId, queued.mentions, queued.clientMessageId, queued.lastError);
-  // @ts-expect-error differs: QueuedMessage has createdAt, not timestamp
-  use(queued.timestamp);
-  // @ts-expect-error differs: QueuedMessage has retryCount, not retries
-  use(queued.retries);
-  // @ts-expect-error missing: lastRetryAt
-  use(queued.lastRetryAt);
+  const timestamp: number = queued.timestamp;
+  const retries: number = queued.retries;
+  const lastRetryAt: number | undefined = queued.lastRetryAt;
+  use(timestamp, retries, lastRetryAt);
   const all: QueuedMessage[] = q.getQueuedMessages();
   const ofChannel: QueuedMessage[] = q.getQueuedMessagesForChannel('general');
   const one: QueuedMessage | undefined = q.getQueuedMessage('q1');
@@ -317,19 +309,14 @@ declare function use(...values: unknown[]): void;
   const messages = s.syncMessages('general');
   // @ts-expect-error missing: syncMessages' `since` (each channel's last sync time is kept)
   s.syncMessages('general', 0);
-  // @ts-expect-error missing: syncChannels (one step of syncOnReconnect)
   const channels: Promise<{ synced: number; errors: number }> = s.syncChannels();
-  // @ts-expect-error missing: syncPresence (one step of syncOnReconnect)
   const presence: Promise<{ synced: number }> = s.syncPresence();
-  // @ts-expect-error missing: reconcileConflicts (conflicts are resolved by syncMessages)
   const resolution = s.reconcileConflicts(a<SyncMessage>(), a<SyncMessage>());
   const off: () => void = s.subscribe((event: SyncEventType, data) => use(event, data));
-  // @ts-expect-error differs: a failed sync is 'sync:error' here, not 'sync:failed'
   const failed: SyncEventType = 'sync:failed';
   const initialized: boolean = s.initialized;
   const status: SyncStatus = s.syncStatus;
   const syncing: boolean = s.isSyncing;
-  // @ts-expect-error missing: cancelSync
   s.cancelSync();
   const statuses: SyncStatus[] = ['idle', 'syncing', 'completed', 'failed'];
   use(s2, s3, result, last, channelLast, messages, channels, presence, resolution, off, failed, initialized, status, syncing, statuses);

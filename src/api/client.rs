@@ -138,20 +138,22 @@ impl RealtimeClient {
         self.command(|s, now| s.emit_volatile(event, json.as_deref(), now))
     }
 
-    /// Sends `event` and resolves with the server's acknowledgement; rejects
-    /// on timeout (default `ackTimeoutMs`), on disconnect or with a full buffer.
+    /// Sends `event` and resolves with the server's acknowledgement (`data`:
+    /// nchat's `emitAsync`, its `data` or its refusal); rejects on timeout
+    /// (default `ackTimeoutMs`), on disconnect or with a full buffer.
     pub fn emit_async(
         &self,
         event: JsValue,
         data: JsValue,
         timeout_ms: JsValue,
+        unwrap: bool,
     ) -> Result<f64, JsValue> {
         let event = &args::id(&event, "event")?;
         let json = args::json(&data, "data")?;
         let timeout = args::opt_ms(&timeout_ms, "timeoutMs")?;
         self.hub
             .request(
-                |s, now| s.emit_with_ack(event, json.as_deref(), timeout, now),
+                |s, now| s.emit_with_ack(event, json.as_deref(), timeout, unwrap, now),
                 Settle::Ack,
             )
             .map_err(|e| client_error(e, None))

@@ -158,7 +158,7 @@ impl Native {
             Some(Service::Typing(s)) => typing_op(s, op, a, b, c),
             Some(Service::Delivery(s)) => delivery_op(s, op, a, b, c),
             Some(Service::Queue(s)) => queue_op(s, op, a, b),
-            Some(Service::Sync(s)) => sync_op(s, op, a),
+            Some(Service::Sync(s)) => sync_op(s, op, a, b),
             Some(Service::Conflict(s)) => s.call(op, a, b, c),
             Some(Service::Rooms(s)) => s.op(op, a, b, c),
             None => Err(unknown_op()),
@@ -189,7 +189,8 @@ fn client_op(
         Op::ClientDisconnect => res(s.disconnect()),
         Op::ClientEmit => res(s.emit(a, b)),
         Op::ClientEmitVolatile => res(s.emit_volatile(a, b)),
-        Op::ClientEmitAsync => res(s.emit_async(a, b, c)),
+        Op::ClientEmitAsync => res(s.emit_async(a, b, c, true)),
+        Op::ClientEmitCallback => res(s.emit_async(a, b, c, false)),
         Op::ClientJoinChannel => res(s.join_channel(a)),
         Op::ClientLeaveChannel => res(s.leave_channel(a)),
         Op::ClientSendTyping => res(s.send_typing(a, b)),
@@ -225,7 +226,7 @@ fn presence_op(s: &PresenceService, op: Op, a: JsValue, b: JsValue) -> Result<Js
         Op::PresenceSetInvisibleMode => res(s.set_invisible_mode(a)),
         Op::PresenceIsInvisible => Ok(s.is_invisible().js()),
         Op::PresenceUpdatePresenceSettings => res(s.update_presence_settings(a, b)),
-        Op::PresenceGetPresenceSettings => Ok(s.get_presence_settings().js()),
+        Op::PresenceGetPresenceSettings => res(s.get_presence_settings(a)),
         Op::PresenceSetContacts => res(s.set_contacts(a)),
         Op::PresenceHeartbeat => res(s.heartbeat(a)),
         Op::PresenceSetCurrentUserId => res(s.set_current_user_id(a)),
@@ -275,7 +276,7 @@ fn typing_op(
         Op::TypingSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::TypingSetUserNames => res(s.set_user_names(a)),
         Op::TypingClearAllTypingState => res(s.clear_all_typing_state()),
-        Op::TypingIsTyping => Ok(s.is_typing().js()),
+        Op::TypingCurrentContext => Ok(s.current_context()),
         Op::TypingUserId => Ok(s.user_id().js()),
         Op::TypingTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::TypingDispose => {
@@ -339,7 +340,7 @@ fn queue_op(s: &OfflineQueueService, op: Op, a: JsValue, b: JsValue) -> Result<J
     }
 }
 
-fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
+fn sync_op(s: &SyncService, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
     match op {
         Op::SyncSyncOnReconnect => res(s.sync_on_reconnect(a)),
         Op::SyncSyncMessages => res(s.sync_messages(a)),
@@ -349,6 +350,10 @@ fn sync_op(s: &SyncService, op: Op, a: JsValue) -> Result<JsValue, JsValue> {
         Op::SyncGetLastSyncTime => res(s.get_last_sync_time(a)),
         Op::SyncIsSyncing => Ok(s.is_syncing().js()),
         Op::SyncSyncStatus => Ok(s.sync_status().js()),
+        Op::SyncSyncChannels => res(s.sync_channels()),
+        Op::SyncSyncPresence => res(s.sync_presence()),
+        Op::SyncCancelSync => res(s.cancel_sync()),
+        Op::SyncReconcileConflicts => res(s.reconcile_conflicts(a, b)),
         Op::SyncSubscribe => res(s.subscribe()),
         Op::SyncDispose => {
             s.dispose();

@@ -89,7 +89,7 @@ ops! {
     TypingSetContacts = 58,
     TypingSetUserNames = 59,
     TypingClearAllTypingState = 60,
-    TypingIsTyping = 61,
+    TypingCurrentContext = 61,
     TypingUserId = 62,
     TypingTimerWakeups = 63,
     TypingDispose = 64,
@@ -165,4 +165,9 @@ ops! {
     PresenceHeartbeat = 197,
     SyncSyncStatus = 198,
     QueueUpdateMessage = 199,
+    SyncSyncChannels = 116,
+    SyncSyncPresence = 117,
+    SyncCancelSync = 118,
+    SyncReconcileConflicts = 119,
+    ClientEmitCallback = 120,
 }

@@ -256,9 +256,15 @@ impl PresenceService {
         Ok(js_sys::Promise::resolve(&to_js(&new)).into())
     }
 
-    /// The current user's privacy settings.
-    pub fn get_presence_settings(&self) -> JsValue {
-        to_js(&self.read(|c| *c.settings()))
+    /// The current user's privacy settings, or (nchat's
+    /// `getPresenceSettings(userId)`) those known for `userId`: `null` for
+    /// another user whose settings the app never gave.
+    pub fn get_presence_settings(&self, user_id: JsValue) -> Result<JsValue, JsValue> {
+        let id = args::opt_id(&user_id, "userId")?;
+        Ok(to_js(&self.read(|c| match &id {
+            None => Some(*c.settings()),
+            Some(u) => c.known_settings(u),
+        })))
     }
 
     /// nchat's `setCurrentUserId`: the current user is `userId` from now on,

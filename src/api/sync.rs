@@ -153,6 +153,41 @@ impl SyncService {
             })
     }
 
+    /// nchat's `syncChannels`: `sync:channels` on its own; resolves with
+    /// `{synced, errors}` (`{synced: 0, errors: 1}` when it fails).
+    pub fn sync_channels(&self) -> Result<f64, JsValue> {
+        self.svc
+            .request(|s, h, now| s.sync_channels(h, now), Settle::Plain)
+            .map_err(|e| e.to_js(None))
+    }
+
+    /// nchat's `syncPresence`: re-subscribes the presence users (configured,
+    /// else those the presence service follows); resolves with `{synced}`.
+    pub fn sync_presence(&self) -> Result<f64, JsValue> {
+        self.svc
+            .request(|s, h, now| s.sync_presence(h, now), Settle::Plain)
+            .map_err(|e| e.to_js(None))
+    }
+
+    /// nchat's `cancelSync`: ends a running reconnect sync (`sync:failed`;
+    /// its `syncOnReconnect` promises reject with code `cancelled`).
+    pub fn cancel_sync(&self) -> Result<(), JsValue> {
+        self.run("cancelSync()", |s, h, now| s.sync_cancel(h, now))
+    }
+
+    /// nchat's rule of `reconcileConflicts(local, remote)` (checked
+    /// `SyncMessage`s): `[serverWins, now]` (the layer reads no clock).
+    pub fn reconcile_conflicts(&self, local: JsValue, remote: JsValue) -> Result<JsValue, JsValue> {
+        let json = |v: &JsValue, what| {
+            let text = args::json(v, what)?.ok_or_else(|| args::invalid(what))?;
+            crate::core::json::from_str(&text).map_err(|_| args::invalid(what))
+        };
+        let server =
+            crate::core::sync::reconcile(&json(&local, "local")?, &json(&remote, "remote")?);
+        let now = crate::browser::clock::now_ms() as f64;
+        Ok(js_sys::Array::of2(&server.into(), &now.into()).into())
+    }
+
     /// Registers (or updates) a message the app shows, `{id, content,
     /// editedAt?}`, so a differing server version is detected as a conflict.
     pub fn record_local_message(&self, message: JsValue) -> Result<(), JsValue> {

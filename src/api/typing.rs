@@ -363,9 +363,9 @@ impl TypingService {
         })
     }
 
-    /// Whether the current user is typing in some room.
-    pub fn is_typing(&self) -> bool {
-        self.read(|c| !c.own_typing_rooms().is_empty())
+    /// nchat's `currentContext` (`null` when typing nowhere; `isTyping` reads it).
+    pub fn current_context(&self) -> JsValue {
+        self.read(|c| c.current_context().map_or(JsValue::NULL, |v| to_js(&v)))
     }
 
     /// The current user id, `undefined` until known.

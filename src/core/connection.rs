@@ -51,8 +51,9 @@ enum Phase {
 /// What a request is for, which decides how its answer and a lost link are handled.
 enum Kind {
     /// An app `emit_with_ack`; `resend` keeps the payload of one whose
-    /// argument carries a `clientMessageId`, re-sent after a lost link.
-    App { resend: Option<String> },
+    /// argument carries a `clientMessageId`, re-sent after a lost link;
+    /// `data`: answered as nchat's `emitAsync` ([`Connection::emit_for_data`]).
+    App { resend: Option<String>, data: bool },
     /// A latency or liveness probe.
     Probe,
     /// An app `join_room`: sent while live, else parked until the re-join

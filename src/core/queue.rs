@@ -303,6 +303,7 @@ impl OfflineQueueService {
             status: QueuedStatus::Queued,
             last_error: None,
             last_error_code: None,
+            last_retry_at: None,
             persisted: false,
         };
         let entry = Entry::new(msg);
@@ -406,6 +407,7 @@ impl OfflineQueueService {
         entry.msg.retry_count = 0;
         entry.msg.last_error = None;
         entry.msg.last_error_code = None;
+        entry.msg.last_retry_at = None;
         touch(&mut entry.msg, now);
         entry.next_attempt_at = None;
         self.write_update(id);

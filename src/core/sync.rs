@@ -42,9 +42,11 @@ use super::time;
 use super::Millis;
 
 mod forms;
+mod own;
 mod steps;
 mod types;
 
+pub use own::reconcile;
 pub use types::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,6 +260,8 @@ impl SyncService {
             Kind::Channels => {
                 if awaited {
                     self.on_channels(request_id, outcome, now);
+                } else {
+                    self.answer_channels(request_id, outcome);
                 }
             }
             Kind::Messages { channel_id } => {
@@ -266,6 +270,9 @@ impl SyncService {
             Kind::Presence { user_ids } => {
                 if awaited {
                     self.on_presence(request_id, user_ids, outcome, now);
+                } else {
+                    let n = if outcome.is_ok() { user_ids.len() } else { 0 };
+                    self.answer(request_id, json!({ "synced": to_u32(n) }));
                 }
             }
         }

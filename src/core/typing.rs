@@ -118,6 +118,8 @@ pub struct TypingService {
     privacy: TypingPrivacy,
     contacts: VecSet<String>,
     own: VecMap<String, OwnRoom>,
+    /// The own room typed in last (nchat's `currentContext`).
+    current: Option<String>,
     last_start_sent: VecMap<String, Millis>,
     remote: VecMap<String, Vec<RemoteUser>>,
     names: VecMap<String, String>,
@@ -143,6 +145,7 @@ impl TypingService {
             privacy: TypingPrivacy::default(),
             contacts: VecSet::new(),
             own: VecMap::new(),
+            current: None,
             last_start_sent: VecMap::new(),
             remote: VecMap::new(),
             names: VecMap::new(),

@@ -130,7 +130,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   /** Extra wrong values for a class-typed slot: a freed instance, another class. */
   function classExtras(type) {
     const t = resolve(type);
-    const names = t.k === 'class' ? [t.name] : t.k === 'union' ? t.of.map(resolve).filter((x) => x.k === 'class').map((x) => x.name) : [];
+    const names = t.k === 'class' ? [t.name] : t.k === 'union' ? t.of.map((m) => resolve(m)).filter((x) => x.k === 'class').map((x) => x.name) : [];
     return names.flatMap((n) => [
       [`a freed ${n}`, () => freedOf[n]],
       ['another class', () => (n === 'RealtimeClient' ? live.OfflineQueueService : live.RealtimeClient)],
@@ -181,7 +181,7 @@ async function runMatrix({ model, serverUrl, controlUrl }) {
   function objectType(type) {
     const t = resolve(type);
     if (t.k === 'obj') return t;
-    if (t.k === 'union') return t.of.map(resolve).find((m) => m.k === 'obj') ?? null;
+    if (t.k === 'union') return t.of.map((m) => resolve(m)).find((m) => m.k === 'obj') ?? null;
     return null;
   }
 

@@ -52,14 +52,16 @@ test('the entry declares exactly the members its classes implement', async () =>
     'PresenceService', 'RealtimeClient', 'RealtimeIntegrationService', 'RoomManagerService', 'RoomsService', 'SyncService',
     'TypingService']);
   // The entry's values: the classes, the wasm loader, nchat's module client,
-  // get/initialize/reset functions and room and event names, nothing else.
+  // get/initialize/reset functions, room and event names and nchat's default
+  // presence settings, nothing else.
   const nchat = ['realtimeClient', ...[['PresenceService'], ['TypingService'], ['SyncService'],
     ['OfflineQueueService', 'OfflineQueue'], ['DeliveryEventHandler', 'DeliveryHandler'],
     ['ConflictResolutionService', 'ConflictResolution'], ['RoomsService'], ['RoomManager'],
     ['RealtimeIntegration']]
     .flatMap(([get, init = get]) => [`get${get}`, `initialize${init}`, `reset${init}`])];
   assert.equal(nchat.length, 28);
-  const names = ['REALTIME_EVENTS', 'getChannelRoom', 'getDMRoom', 'getThreadRoom', 'getUserRoom', 'parseRoomName'];
+  const names = ['REALTIME_EVENTS', 'getChannelRoom', 'getDMRoom', 'getThreadRoom', 'getUserRoom', 'parseRoomName',
+    'DEFAULT_PRESENCE_SETTINGS'];
   assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...nchat, ...names, 'default', 'initSync'].sort());
   for (const name of classes) {
     const d = declared(model, name);

@@ -114,6 +114,10 @@ impl Connection {
         };
         auth.insert("token".into(), token.into());
         self.auth = Some(Value::Object(auth).to_text());
+        // nchat's `initialize({ token })` then `connect()`: the user is the token's.
+        if let Some(user) = jwt_user_id(token) {
+            self.user_id = Some(user);
+        }
         let payload = crate::core::json::json!({ "token": token }).to_text();
         self.emit_volatile("auth:refresh", Some(&payload)).map(drop)
     }

@@ -32,6 +32,14 @@ fn carries_client_message_id(arg_json: &str) -> bool {
         })
 }
 
+/// `[data]` of an accepted ack's first argument, `[]` without one.
+fn ack_data(args_json_array: &str) -> String {
+    let data = crate::core::json::from_str(args_json_array)
+        .ok()
+        .and_then(|a| a.get(0)?.get("data").map(|d| d.to_text()));
+    crate::core::decimal::cat!('[', data.as_deref().unwrap_or(""), ']')
+}
+
 impl Connection {
     /// Emits `name` with one JSON argument (`None`: no argument). Sent at once
     /// when connected, else buffered; `false` when refused (buffer full; a
@@ -76,12 +84,45 @@ impl Connection {
         timeout_ms: Option<Millis>,
         now: Millis,
     ) -> Result<u64, ConnectionError> {
+        self.emit_ack(name, arg_json, timeout_ms, false, now)
+    }
+
+    /// [`Self::emit_with_ack`] answered as nchat's `emitAsync`: a
+    /// `{success:true, data}` ack answers `[data]` (`[]` without `data`), a
+    /// `{success:false, error}` one fails as [`AckError::Rejected`]; any other
+    /// ack (a plain Socket.IO server's) answers as it is.
+    pub fn emit_for_data(
+        &mut self,
+        name: &str,
+        arg_json: Option<&str>,
+        timeout_ms: Option<Millis>,
+        now: Millis,
+    ) -> Result<u64, ConnectionError> {
+        self.emit_ack(name, arg_json, timeout_ms, true, now)
+    }
+
+    fn emit_ack(
+        &mut self,
+        name: &str,
+        arg_json: Option<&str>,
+        timeout_ms: Option<Millis>,
+        unwrap: bool,
+        now: Millis,
+    ) -> Result<u64, ConnectionError> {
         let data = Self::payload(name, arg_json)?;
         let resend = arg_json
             .filter(|a| carries_client_message_id(a))
             .map(|_| data.clone());
         let timeout_ms = timeout_ms.unwrap_or(self.cfg.ack_timeout_ms);
-        let request = self.new_request(name, timeout_ms, now, Kind::App { resend });
+        let request = self.new_request(
+            name,
+            timeout_ms,
+            now,
+            Kind::App {
+                resend,
+                data: unwrap,
+            },
+        );
         if self.phase == Phase::Live {
             self.send_event(&data, Some(request));
         } else if !self.buffer_event(name, data, Some(request)) {
@@ -207,6 +248,16 @@ impl Connection {
             data: data.to_owned(),
         };
         match r.kind {
+            Kind::App { data: true, .. } => match classify_ack(data) {
+                AckOutcome::Accepted { .. } => self.effects.push_back(Effect::AckOk {
+                    request,
+                    data: ack_data(data),
+                }),
+                AckOutcome::Rejected { code, message } => {
+                    self.push_rejected(request, &r.event, &code, &message)
+                }
+                AckOutcome::Malformed { .. } => self.effects.push_back(ok),
+            },
             Kind::App { .. } | Kind::Probe => self.effects.push_back(ok),
             Kind::Join(room) => self.on_join_answer(request, &room, data),
             Kind::Leave => match classify_ack(data) {
@@ -268,7 +319,9 @@ impl Connection {
             };
             r.ack_id = None;
             let keep = match &r.kind {
-                Kind::App { resend: Some(data) } => {
+                Kind::App {
+                    resend: Some(data), ..
+                } => {
                     resend.push(Buffered {
                         data: data.clone(),
                         request: Some(id),

@@ -52,6 +52,17 @@ impl PresenceService {
         }
     }
 
+    /// The settings known for `user_id`: the current user's own, another
+    /// user's as the app gave them (`None`: never given; nchat's
+    /// `getPresenceSettings(userId)` answers `null` then).
+    pub fn known_settings(&self, user_id: &str) -> Option<PrivacySettings> {
+        if self.current_user_id.as_deref() == Some(user_id) {
+            Some(self.settings)
+        } else {
+            self.user_settings.get(user_id).copied()
+        }
+    }
+
     /// Contacts are the current user's, so the relation is known when either
     /// side is the current user.
     fn are_contacts(&self, viewer_id: &str, target_id: &str) -> bool {

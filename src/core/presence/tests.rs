@@ -2,6 +2,7 @@ use super::*;
 use crate::core::json::json;
 use crate::core::time;
 
+mod privacy;
 mod wire;
 
 const ME: &str = "me";

@@ -316,6 +316,7 @@ impl OfflineQueueService {
         entry.msg.retry_count = entry.msg.retry_count.saturating_add(1);
         entry.msg.last_error = Some(failure.error.clone());
         entry.msg.last_error_code = failure.code.clone();
+        entry.msg.last_retry_at = Some(now);
         touch(&mut entry.msg, now);
         let gave_up = entry.msg.retry_count > max;
         if gave_up {

@@ -56,15 +56,20 @@ impl QueuedMessage {
         o.push("status", self.status.as_str());
         o.push_opt("lastError", self.last_error.as_deref());
         o.push_opt("lastErrorCode", self.last_error_code.as_deref());
+        // Last and only when set: entries stored without it keep their checksum.
+        o.push_opt("lastRetryAt", self.last_retry_at);
         o
     }
 }
 
 impl ToJson for QueuedMessage {
-    /// The app's form: the stored fields and `persisted`.
+    /// The app's form: the stored fields, `persisted`, nchat's `timestamp` and `retries`.
     fn to_json(&self) -> Value {
         let mut o = self.canonical();
         o.push("persisted", self.persisted);
+        // nchat's names of `createdAt` and `retryCount`.
+        o.push("timestamp", self.created_at);
+        o.push("retries", self.retry_count);
         Value::Object(o)
     }
 }

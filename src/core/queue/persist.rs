@@ -247,6 +247,7 @@ fn read_message(o: &Map) -> Result<QueuedMessage, FieldError> {
         })?,
         last_error: o.opt_str_field("lastError")?,
         last_error_code: o.opt_str_field("lastErrorCode")?,
+        last_retry_at: o.opt_u64_field("lastRetryAt")?,
         persisted: true,
     })
 }
@@ -293,6 +294,7 @@ fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
         status: QueuedStatus::Queued,
         last_error: v1.last_error,
         last_error_code: None,
+        last_retry_at: v1.last_retry_at,
         persisted: true,
     };
     validate(&msg).map_err(|e| invalid(&e))?;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::core::json::{json, Value};
+use crate::core::json::{json, ToJson, Value};
 use crate::core::store::MemoryStore;
 use proptest::prelude::*;
 

@@ -92,6 +92,9 @@ pub struct QueuedMessage {
     /// The server's error code of the last failed attempt (`RATE_LIMITED`,
     /// `ROOM_NOT_FOUND`, ...), when the server rejected it.
     pub last_error_code: Option<String>,
+    /// When the last failed attempt ended (nchat's `lastRetryAt`); `None`
+    /// before a failure and after `retry_message`.
+    pub last_retry_at: Option<Millis>,
     /// Whether the message is in storage, so a reload keeps it. `false` while
     /// the storage refuses it (full or unavailable): it is still sent from
     /// memory, and written as soon as the storage accepts it

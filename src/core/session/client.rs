@@ -110,16 +110,24 @@ impl Session {
     }
 
     /// Emits asking for an ack; the ticket completes with the ack's
-    /// arguments ([`super::Answer::Ack`]) or the typed failure.
+    /// arguments ([`super::Answer::Ack`]) or the typed failure. `data`:
+    /// nchat's `emitAsync`, the ack's `data` or its refusal
+    /// ([`Connection::emit_for_data`]); else the ack as it is (nchat's
+    /// `emit` callback).
     pub fn emit_with_ack(
         &mut self,
         event: &str,
         arg_json: Option<&str>,
         timeout_ms: Option<Millis>,
+        data: bool,
         now: Millis,
     ) -> Result<Ticket, SessionError> {
         self.conn_request(now, Waiter::App, |c, now| {
-            c.emit_with_ack(event, arg_json, timeout_ms, now)
+            if data {
+                c.emit_for_data(event, arg_json, timeout_ms, now)
+            } else {
+                c.emit_with_ack(event, arg_json, timeout_ms, now)
+            }
         })
     }
 

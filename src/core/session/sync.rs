@@ -6,7 +6,9 @@ use crate::core::json::Value;
 
 use super::services::Machine;
 use super::{Answer, Event, Handle, ServiceKind, Session, SessionError, Ticket, Waiter};
-use crate::core::sync::{LocalMessage, SyncConfig, SyncEffect, SyncEvent, SyncService, SyncStage};
+use crate::core::sync::{
+    LocalMessage, SyncConfig, SyncEffect, SyncError, SyncEvent, SyncService, SyncStage,
+};
 use crate::core::Millis;
 
 /// How a sync service starts.
@@ -28,7 +30,7 @@ pub(super) struct SyncSlot {
     presence_ids: Vec<String>,
     /// `syncOnReconnect` calls by sync id.
     sync_waiters: Vec<(u64, Ticket)>,
-    /// `syncMessages` calls by request id.
+    /// `syncMessages`, `syncChannels` and `syncPresence` calls by request id.
     message_waiters: Vec<(u64, Ticket)>,
     storage_key: String,
 }
@@ -104,6 +106,45 @@ impl Session {
         })
     }
 
+    /// nchat's `syncChannels`: the ticket completes with `{synced, errors}`.
+    pub fn sync_channels(&mut self, handle: Handle, now: Millis) -> Result<Ticket, SessionError> {
+        let ticket = self.ticket();
+        self.on_slot(handle, now, |s: &mut SyncSlot, now| {
+            let id = s.core.sync_channels(now);
+            s.message_waiters.push((id, ticket));
+            Ok(ticket)
+        })
+    }
+
+    /// nchat's `syncPresence`: re-subscribes the configured presence users
+    /// (none configured: those the session's presence service follows); the
+    /// ticket completes with `{synced}`.
+    pub fn sync_presence(&mut self, handle: Handle, now: Millis) -> Result<Ticket, SessionError> {
+        let ticket = self.ticket();
+        let followed = self.services.iter().find_map(|s| match &s.machine {
+            Machine::Presence(p) => Some(p.core.subscriptions()),
+            _ => None,
+        });
+        self.on_slot(handle, now, |s: &mut SyncSlot, now| {
+            let ids = match &s.presence_ids[..] {
+                [] => followed.unwrap_or_default(),
+                ids => ids.to_vec(),
+            };
+            let id = s.core.sync_presence(ids, now);
+            s.message_waiters.push((id, ticket));
+            Ok(ticket)
+        })
+    }
+
+    /// nchat's `cancelSync`: the running reconnect sync ends; those waiting
+    /// for it fail with `cancelled`.
+    pub fn sync_cancel(&mut self, handle: Handle, now: Millis) -> Result<(), SessionError> {
+        self.on_slot(handle, now, |s: &mut SyncSlot, _| {
+            s.core.cancel_sync();
+            Ok(())
+        })
+    }
+
     /// Registers (or updates) a message the app shows.
     pub fn sync_record_local(
         &mut self,
@@ -174,6 +215,18 @@ impl Session {
                         }
                     }
                 }
+                SyncEffect::Answer { request_id, value } => {
+                    let Ok(s) = self.slot::<SyncSlot>(handle) else {
+                        continue;
+                    };
+                    let (mine, rest) = std::mem::take(&mut s.message_waiters)
+                        .into_iter()
+                        .partition::<Vec<_>, _>(|(w, _)| *w == request_id);
+                    s.message_waiters = rest;
+                    for (_, t) in mine {
+                        self.done(t, Ok(Answer::Json(value.clone())));
+                    }
+                }
                 SyncEffect::Event(ev) => {
                     let settled = self.sync_settles(handle, &ev);
                     self.event(handle, Event::Sync(ev));
@@ -205,6 +258,9 @@ impl Session {
         match ev {
             SyncEvent::Completed { sync_id, result } => take(&mut s.sync_waiters, *sync_id)
                 .map(|t| (t, Ok(Answer::Synced(*result))))
+                .collect(),
+            SyncEvent::Failed { sync_id, .. } => take(&mut s.sync_waiters, *sync_id)
+                .map(|t| (t, Err(SyncError::Cancelled.into())))
                 .collect(),
             SyncEvent::Messages {
                 request_id,

@@ -192,6 +192,10 @@ impl ToJson for SyncEvent {
                 o.push("syncId", *sync_id);
                 o.push("result", result.to_json());
             }
+            SyncEvent::Failed { sync_id, error } => {
+                o.push("syncId", *sync_id);
+                o.push("error", *error);
+            }
             SyncEvent::Error {
                 sync_id,
                 request_id,
@@ -216,6 +220,7 @@ impl SyncError {
         match self {
             SyncError::InvalidArgument(_) => "invalid_argument",
             SyncError::UnknownRequest(_) => "unknown_request",
+            SyncError::Cancelled => "cancelled",
         }
     }
 
@@ -228,6 +233,7 @@ impl SyncError {
                 id,
                 " (already answered or timed out)"
             ),
+            SyncError::Cancelled => "the sync was cancelled (cancelSync())".into(),
         }
     }
 }

@@ -17,23 +17,8 @@ impl SyncService {
         now: Millis,
     ) {
         let sync_id = self.sync_id();
-        let (todo, synced, errors) = match outcome.and_then(|data| {
-            data.get("channels")
-                .and_then(Value::as_array)
-                .ok_or_else(|| "malformed server answer: data.channels missing".to_owned())
-        }) {
-            Ok(list) => {
-                let mut channels: Vec<SyncedChannel> = Vec::new();
-                let mut bad: u32 = 0;
-                for v in list {
-                    match parse_channel(v) {
-                        Some(c) if !channels.iter().any(|x| x.channel_id == c.channel_id) => {
-                            channels.push(c)
-                        }
-                        Some(_) => {}
-                        None => bad = bad.saturating_add(1),
-                    }
-                }
+        let (todo, synced, errors) = match channel_list(outcome) {
+            Ok((channels, bad)) => {
                 let todo: Fifo<String> = channels.iter().map(|c| c.channel_id.clone()).collect();
                 let synced = to_u32(channels.len());
                 if let Some(sync_id) = sync_id {
@@ -376,6 +361,27 @@ pub(super) fn resolve(local: &LocalMessage, server: &SyncedMessage) -> Resolutio
         Some(local_time) if local_time > server_time => Resolution::Local,
         _ => Resolution::Server,
     }
+}
+
+/// The channels of a `sync:channels` answer (each once) and how many
+/// entries were malformed.
+pub(super) fn channel_list(
+    outcome: Result<&Value, String>,
+) -> Result<(Vec<SyncedChannel>, u32), String> {
+    let list = outcome?
+        .get("channels")
+        .and_then(Value::as_array)
+        .ok_or("malformed server answer: data.channels missing")?;
+    let mut channels: Vec<SyncedChannel> = Vec::new();
+    let mut bad: u32 = 0;
+    for v in list {
+        match parse_channel(v) {
+            Some(c) if !channels.iter().any(|x| x.channel_id == c.channel_id) => channels.push(c),
+            Some(_) => {}
+            None => bad = bad.saturating_add(1),
+        }
+    }
+    Ok((channels, bad))
 }
 
 pub(super) fn parse_channel(v: &Value) -> Option<SyncedChannel> {

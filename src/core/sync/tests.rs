@@ -4,6 +4,8 @@ use crate::core::store::MemoryStore;
 use crate::core::test_support::Tagged;
 use proptest::prelude::*;
 
+mod own;
+
 const KEY: &str = "nchat:sync-state";
 
 fn open(store: &MemoryStore) -> SyncService {
@@ -20,6 +22,7 @@ fn label(e: &SyncEffect) -> String {
         SyncEffect::Event(ev) => ev.name().to_string(),
         SyncEffect::Request { event, .. } => format!("REQUEST {event}"),
         SyncEffect::FlushQueue { .. } => "FLUSH".to_string(),
+        SyncEffect::Answer { value, .. } => format!("ANSWER {}", value.to_text()),
     }
 }
 

@@ -259,6 +259,14 @@ pub enum SyncEvent {
         /// Counts and timing.
         result: SyncResult,
     },
+    /// A reconnect sync ended without completing (`cancel_sync`): nchat's
+    /// `sync:failed`; its `sync_on_reconnect` callers fail with `Cancelled`.
+    Failed {
+        /// Sync id.
+        sync_id: u64,
+        /// Why (`cancelled`).
+        error: &'static str,
+    },
     /// A step failed (the sequence continues) or storage failed.
     Error {
         /// Sync id, if during a reconnect sync.
@@ -285,6 +293,7 @@ impl SyncEvent {
             SyncEvent::Conflict { .. } => "sync:conflict",
             SyncEvent::Presence { .. } => "sync:presence",
             SyncEvent::Completed { .. } => "sync:completed",
+            SyncEvent::Failed { .. } => "sync:failed",
             SyncEvent::Error { .. } => "sync:error",
         }
     }
@@ -313,6 +322,14 @@ pub enum SyncEffect {
     },
     /// Deliver to subscribers.
     Event(SyncEvent),
+    /// The answer of a step run on its own (`sync_channels`, `sync_presence`):
+    /// `{synced, errors}` or `{synced}`; it never fails (nchat's).
+    Answer {
+        /// The id `sync_channels` / `sync_presence` returned.
+        request_id: u64,
+        /// The counts.
+        value: Value,
+    },
 }
 
 /// Errors of the sync API (nothing changes when one is returned).
@@ -322,4 +339,6 @@ pub enum SyncError {
     InvalidArgument(String),
     /// `on_response` with an id that is not pending.
     UnknownRequest(u64),
+    /// The reconnect sync waited for was cancelled (`cancel_sync`).
+    Cancelled,
 }

@@ -3,6 +3,7 @@
 use super::wire::Target;
 use super::TypingEffect;
 use super::{OwnRoom, TypingError, TypingService, EVENT_START, EVENT_STOP};
+use crate::core::json::Value;
 use crate::core::{room, Millis};
 
 impl TypingService {
@@ -104,6 +105,17 @@ impl TypingService {
     /// Whether we are typing in the room with this name.
     pub fn is_typing_in_room(&self, room_name: &str) -> bool {
         self.own.get(room_name).is_some_and(|r| r.active)
+    }
+
+    /// nchat's `currentContext`: where we type, `{roomName, roomType,
+    /// threadId?}` of the room typed in last, else of another room we still
+    /// type in; `None` when we type nowhere (so it is `None` exactly when
+    /// no room is typing, as nchat's `isTyping` reads it).
+    pub fn current_context(&self) -> Option<Value> {
+        let active = |k: &String| self.own.get(k).filter(|r| r.active);
+        let room = self.current.as_ref().and_then(active);
+        room.or_else(|| self.own.values().find(|r| r.active))
+            .map(|r| r.target.context())
     }
 
     /// Room names we are typing in.
@@ -208,6 +220,7 @@ impl TypingService {
             return;
         };
         room.active = true;
+        self.current = Some(key.to_owned());
         if allowed {
             room.server_typing = true;
             room.start_pending = false;

@@ -1,6 +1,7 @@
 use super::*;
 use crate::core::json::json;
 
+mod context;
 mod current_user;
 mod order;
 

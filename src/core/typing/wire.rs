@@ -21,6 +21,9 @@ pub(super) struct Target {
     /// The Socket.IO room (a thread's channel room).
     wire_room: String,
     thread_id: Option<String>,
+    /// The id the app gave, and whether it is a DM's (nchat's `TypingContext`).
+    id: String,
+    dm: bool,
 }
 
 impl Target {
@@ -36,6 +39,8 @@ impl Target {
             key: room::key(channel_id, thread_id),
             wire_room: room::channel_room(channel_id),
             thread_id: thread_id.map(str::to_owned),
+            id: channel_id.to_owned(),
+            dm: false,
         })
     }
 
@@ -49,7 +54,23 @@ impl Target {
             key: room.clone(),
             wire_room: room,
             thread_id: None,
+            id: dm_id.to_owned(),
+            dm: true,
         })
+    }
+
+    /// nchat's `TypingContext`: `{roomName (the id as given), roomType, threadId?}`.
+    pub fn context(&self) -> Value {
+        let kind = match (self.dm, &self.thread_id) {
+            (true, _) => "dm",
+            (_, Some(_)) => "thread",
+            _ => "channel",
+        };
+        let mut o = Map::new();
+        o.push("roomName", self.id.as_str());
+        o.push("roomType", kind);
+        o.push_opt("threadId", self.thread_id.as_deref());
+        Value::Object(o)
     }
 
     /// `{roomName, threadId?}`.

@@ -58,9 +58,15 @@ test('events both ways acks and ack timeout', async () => {
 
   const got = new Recorder();
   b.on('message:new', got.f);
-  const ack = json(await a.emitAsync('message:send', { roomName: 'channel:general', content: 'hello', clientMessageId: 'c-1' }));
-  equal(ack.success, true);
-  assert(ack.data.id.startsWith('m_'), `a server id: ${JSON.stringify(ack)}`);
+  // As nchat's: emitAsync resolves with the ack's `data`, rejects a refusal with the server's code.
+  const data = json(await a.emitAsync('message:send', { roomName: 'channel:general', content: 'hello', clientMessageId: 'c-1' }));
+  assert(data.id.startsWith('m_'), `a server id: ${JSON.stringify(data)}`);
+  const refused = await rejects(a.emitAsync('message:send', { roomName: 'channel:nowhere', content: 'x', clientMessageId: 'c-0' }), Error);
+  equal(refused.code, 'ROOM_NOT_FOUND');
+  equal(refused.event, 'message:send');
+  // emit's callback gets the whole answer (nchat's `{success, data?, error?}`).
+  const whole = await new Promise((resolve) => a.emit('room:join', { roomName: 'channel:general' }, resolve));
+  equal(json(whole).success, true);
   await waitUntil('B receives message:new', 3000, () => got.len() === 1);
   equal(got.all()[0].content, 'hello');
   equal(got.all()[0].userId, 'ann');
@@ -185,6 +191,7 @@ test('offline stops attempts and online reconnects at once', async () => {
   const c = await connected('nomad');
   const online = new Recorder();
   c.onOfflineStatusChange(online.f);
+  deepEqual(online.all(), [true], 'called at once with the current status (as nchat)');
   fireWindowEvent('offline');
   equal(c.state, 'offline');
   assert(!c.isOnline, 'isOnline false');
@@ -194,7 +201,7 @@ test('offline stops attempts and online reconnects at once', async () => {
   fireWindowEvent('online');
   const took = await waitUntil('reconnected', 3000, () => c.isConnected);
   assert(took < 900, `an immediate attempt, took ${took} ms`);
-  deepEqual(online.all(), [false, true]);
+  deepEqual(online.all(), [true, false, true]);
   equal((await get('/stats')).connectionsTotal, before + 1);
 });
 

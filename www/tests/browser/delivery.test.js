@@ -34,10 +34,10 @@ test('ticks reach read when the other user reads', async () => {
   equal(tracked.state, 'sending');
   equal(tracked.totalRecipients, 1);
   const ack = json(await alice.emitAsync('message:send', { roomName: 'channel:general', content: 'hi bob', clientMessageId: cid }));
-  const id = ack.data.id;
+  const id = ack.id;
   assert(typeof id === 'string', JSON.stringify(ack));
   // The server's dates are ISO strings; markSent takes ms.
-  da.markSent(cid, id, Date.parse(ack.data.timestamp));
+  da.markSent(cid, id, Date.parse(ack.timestamp));
   equal(status(da, cid).state, 'sent');
   equal(status(da, id).clientMessageId, cid, 'found by server id too');
 
@@ -95,7 +95,7 @@ test('a reconnect resyncs receipts missed while disconnected', async () => {
   da.subscribe(events.f);
   da.trackOutgoing('resync-1', 'team');
   const ack = json(await alice.emitAsync('message:send', { roomName: 'channel:team', content: 'x', clientMessageId: 'resync-1' }));
-  const id = ack.data.id;
+  const id = ack.id;
   da.markSent('resync-1', id);
   await waitUntil('delivered', 3000, () => events.count('message:delivered') === 1);
 

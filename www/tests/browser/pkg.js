@@ -22,6 +22,7 @@ export const {
 export const {
   RealtimeIntegrationService, getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
 } = pkg;
+export const { DEFAULT_PRESENCE_SETTINGS } = pkg;
 
 /**
  * Releases an object of the package at the end of a test, as Rust's Drop did

@@ -134,7 +134,7 @@ test('sends with a client message id survive the server going down', async () =>
     15_000,
   );
   const answer = await acked; // acked after the restart
-  deepEqual(json(answer), { success: true });
+  equal(answer, undefined, 'the `data` of {success: true}: none');
   await waitUntil('server back', 5000, () => back.done);
   await waitUntil('both arrive', 8000, () => cids(got).length >= 2);
   await sleep(300);

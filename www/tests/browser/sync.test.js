@@ -12,8 +12,7 @@ const syncService = (c, options) => own(new SyncService(c, options));
 
 /** Sends `content` to `room` and resolves to the ack's `data`. */
 async function send(c, room, content, cid) {
-  const ack = json(await c.emitAsync('message:send', { roomName: room, content, clientMessageId: cid }));
-  return ack.data;
+  return json(await c.emitAsync('message:send', { roomName: room, content, clientMessageId: cid }));
 }
 
 const contents = (list) => list.map((m) => m.content);

@@ -27,6 +27,42 @@ fn events_in_and_acks_out() {
 }
 
 #[test]
+fn emit_for_data_answers_the_acks_data_or_its_refusal_as_nchats_emit_async() {
+    let mut c = conn(cfg());
+    connected(&mut c, 0);
+    let ids: Vec<u64> = (0..4)
+        .map(|_| c.emit_for_data("message:send", None, None, 0).unwrap())
+        .collect();
+    drain(&mut c);
+    c.on_frame(r#"430[{"success":true,"data":{"id":"m1"}}]"#, 1);
+    c.on_frame(r#"431[{"success":true}]"#, 1);
+    c.on_frame(
+        r#"432[{"success":false,"error":{"code":"ROOM_NOT_FOUND","message":"no"}}]"#,
+        1,
+    );
+    c.on_frame(r#"433["pong"]"#, 1);
+    let fx = drain(&mut c);
+    let ok = |request, data: &str| Effect::AckOk {
+        request,
+        data: data.into(),
+    };
+    assert!(fx.contains(&ok(ids[0], r#"[{"id":"m1"}]"#)), "{fx:?}");
+    assert!(fx.contains(&ok(ids[1], "[]")), "{fx:?}");
+    assert!(fx.contains(&Effect::AckErr {
+        request: ids[2],
+        error: AckError::Rejected {
+            event: "message:send".into(),
+            code: "ROOM_NOT_FOUND".into(),
+            message: "no".into()
+        }
+    }));
+    assert!(
+        fx.contains(&ok(ids[3], r#"["pong"]"#)),
+        "a plain server's ack as it is"
+    );
+}
+
+#[test]
 fn emit_with_ack_resolves_times_out_and_fails_on_disconnect() {
     let mut c = conn(cfg());
     connected(&mut c, 0);

@@ -36,6 +36,7 @@ fn migrates_a_v1_document_into_one_key_per_message() {
             status: QueuedStatus::Queued,
             last_error: Some("net".into()),
             last_error_code: None,
+            last_retry_at: Some(1_700_000_005_000),
             persisted: true,
         }
     );
@@ -197,4 +198,23 @@ fn nchats_own_stored_queue_under_its_key_is_picked_up() {
     assert_eq!(contents(&q), ["from nchat"]);
     assert_eq!(store.raw("nchat:offline-queue"), None);
     assert_eq!(stored_contents(&store), ["from nchat"]);
+}
+
+#[test]
+fn an_entry_stored_before_nchats_field_names_still_loads_and_gets_them() {
+    // Written by the build before `timestamp`/`retries`/`lastRetryAt` (its checksum included).
+    let store = MemoryStore::new();
+    store.put_raw(
+        "nchat:offline-queue:m:q_1700000000000_1_63cbe1e4",
+        r#"{"id":"q_1700000000000_1_63cbe1e4","clientMessageId":"cm_1700000000000_1_044c3cd7f43c661c","channelId":"ch-1","content":"stored by 0.x","type":"text","mentions":[],"createdAt":1700000000000,"updatedAt":1700000000000,"retryCount":0,"status":"queued","version":3,"checksum":"0861007522e4d626"}"#,
+    );
+    let mut q = open(&store);
+    assert!(q.drain_effects().is_empty(), "nothing quarantined");
+    let m = q.get_queued_messages()[0].to_json();
+    assert_eq!(m["content"], "stored by 0.x");
+    assert_eq!(
+        (m["timestamp"].as_u64(), m["retries"].as_u64()),
+        (Some(1_700_000_000_000), Some(0))
+    );
+    assert!(m.get("lastRetryAt").is_none());
 }

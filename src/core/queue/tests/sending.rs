@@ -95,6 +95,19 @@ fn removed_from_store_only_after_a_successful_ack() {
     assert_eq!(m.status, QueuedStatus::Queued);
     assert_eq!(m.retry_count, 1);
     assert_eq!(stored(&store)[0]["retryCount"], 1);
+    // nchat's names: `retries`, `timestamp` (when queued), `lastRetryAt`
+    // (the failure), stored so a reload keeps it.
+    let j = m.to_json();
+    assert_eq!(
+        (
+            j["retries"].as_u64(),
+            j["timestamp"].as_u64(),
+            j["lastRetryAt"].as_u64()
+        ),
+        (Some(1), Some(1), Some(2))
+    );
+    assert_eq!(stored(&store)[0]["lastRetryAt"], 2);
+    assert_eq!(open(&store).get_queued_messages()[0].last_retry_at, Some(2));
     assert_eq!(
         m.last_error.as_deref(),
         Some("request failed: transport closed")

@@ -345,6 +345,7 @@ fn numbers_from_storage_saturate_instead_of_overflowing() {
         status: QueuedStatus::Queued,
         last_error: None,
         last_error_code: None,
+        last_retry_at: Some(u64::MAX),
         persisted: true,
     };
     store.put_raw(&format!("{PREFIX}q_max"), &persist::encode_entry(&msg));

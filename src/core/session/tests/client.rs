@@ -90,7 +90,9 @@ fn rooms_are_rejoined_after_a_reconnect_before_queued_messages() {
 fn completions_keep_their_typed_errors() {
     let mut s = session();
     connect(&mut s, 0);
-    let t = s.emit_with_ack("slow", None, Some(1_000), 0).unwrap();
+    let t = s
+        .emit_with_ack("slow", None, Some(1_000), false, 0)
+        .unwrap();
     s.handle_timeout(1_000);
     let err = outcome(&drain(&mut s), t).unwrap_err();
     assert_eq!(err.code(), "timeout");
@@ -168,7 +170,7 @@ fn initializing_again_fails_what_waited_and_keeps_the_services() {
         .attach_presence(Default::default(), PresenceAttach::default(), 0)
         .unwrap();
     connect(&mut s, 0);
-    let pending = s.emit_with_ack("x", None, None, 1).unwrap();
+    let pending = s.emit_with_ack("x", None, None, false, 1).unwrap();
     let waiting = s.connect(Some("tok2"), 2).unwrap();
     s.initialize(
         ClientConfig {

@@ -141,3 +141,60 @@ fn another_tabs_sync_times_are_merged_on_its_storage_event() {
         Some(42)
     );
 }
+
+#[test]
+fn nchats_steps_alone_and_cancel_settle_their_calls() {
+    let mut s = session();
+    let p = s
+        .attach_presence(Default::default(), PresenceAttach::default(), 0)
+        .unwrap();
+    let y = s
+        .attach_sync(SyncConfig::default(), SyncAttach::default(), 0)
+        .unwrap();
+    connect(&mut s, 0);
+    let t = s.sync_channels(y, 1).unwrap();
+    let sent = frames(&drain(&mut s));
+    let channels = json!({"success": true, "data": {"channels": [{"roomName": "channel:a"}]}});
+    answer(&mut s, &sent, "sync:channels", channels, 2);
+    match outcome(&drain(&mut s), t) {
+        Ok(Answer::Json(v)) => assert_eq!(v.to_text(), r#"{"synced":1,"errors":0}"#),
+        other => panic!("{other:?}"),
+    }
+    // No presence users configured: those the presence service follows.
+    s.presence_do(p, 3, |c, _| c.subscribe_to_users(&["u7".to_string()]))
+        .unwrap();
+    drain(&mut s);
+    let t = s.sync_presence(y, 4).unwrap();
+    let sent = frames(&drain(&mut s));
+    assert!(
+        sent.iter()
+            .any(|f| f.contains(r#""presence:subscribe",{"userIds":["u7"]}"#)),
+        "{sent:?}"
+    );
+    answer(
+        &mut s,
+        &sent,
+        "presence:subscribe",
+        json!({"success": true, "data": {"presences": []}}),
+        5,
+    );
+    match outcome(&drain(&mut s), t) {
+        Ok(Answer::Json(v)) => assert_eq!(v.to_text(), r#"{"synced":1}"#),
+        other => panic!("{other:?}"),
+    }
+    let waiting = s.sync_on_reconnect(y, Some(vec![]), 6).unwrap();
+    let also = s.sync_on_reconnect(y, None, 6).unwrap();
+    drain(&mut s);
+    s.sync_cancel(y, 7).unwrap();
+    let out = drain(&mut s);
+    for t in [waiting, also] {
+        assert_eq!(
+            outcome(&out, t).unwrap_err(),
+            SessionError::Sync(crate::core::sync::SyncError::Cancelled)
+        );
+    }
+    assert!(events_of(&out, y)
+        .iter()
+        .any(|e| matches!(e, Event::Sync(SyncEvent::Failed { .. }))));
+    assert_eq!(s.sync(y).unwrap().sync_status(), "idle");
+}

@@ -206,6 +206,11 @@ fn update_token_refreshes_a_live_connection_and_the_next_connect() {
     assert!(!frames(&drain(&mut s))
         .iter()
         .any(|f| f.contains("auth:refresh")));
+    // A token with claims gives the user (nchat's `initialize({ token })`, then `connect()`).
+    s.update_token("e30.eyJ1c2VySWQiOiJ0aW5hIn0.x", 102)
+        .unwrap();
+    let user = s.connection().and_then(|c| c.user_id().map(str::to_owned));
+    assert_eq!(user.as_deref(), Some("tina"));
 }
 
 #[test]
