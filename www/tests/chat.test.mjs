@@ -85,7 +85,7 @@ test('a message appears on the other side and its ticks reach read', async () =>
   const header = await alice.page.locator('[data-testid=connection]').innerText();
   assert.match(header, /connected/);
   assert.match(header, /excellent|good|fair|poor|unknown/);
-  await alice.page.waitForFunction(() => /\d+ ms avg/.test(document.querySelector('[data-testid=latency]').textContent), null, { timeout: 10000 });
+  await alice.page.waitForFunction(() => /\d+ ms avg/.test(document.querySelector('[data-testid=latency]')?.textContent ?? ''), null, { timeout: 10000 });
 });
 
 test('typing shows on the other side and goes away', async () => {
@@ -127,6 +127,9 @@ test('offline, messages queue with a badge; back online each arrives once', asyn
   for (const t of texts) await send(alice.page, t);
   await alice.page.locator('[data-testid=queued-badge]', { hasText: '3 queued' }).waitFor({ timeout: 5000 });
   assert.equal(await ticksOf(alice.page, texts[0]).getAttribute('data-state'), 'pending');
+  // Without a link: no quality or latency, and her own dot says offline.
+  assert.equal(await alice.page.locator('[data-testid=latency]').count(), 0);
+  assert.equal(await alice.page.locator('.status-editor .dot').getAttribute('data-status'), 'offline');
   if (process.env.SCREENSHOT_DIR) {
     await alice.page.click('[data-testid=privacy-toggle]');
     await alice.page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/alice-offline.png` });

@@ -77,13 +77,17 @@ function Header({ user, onSignOut, onPrivacy }) {
       <div className="conn" data-testid="connection" data-state={c.state}>
         <span className="conn-dot" data-state={c.state} />
         <span data-testid="conn-state">{c.state}</span>
-        <span className="sep">·</span>
         {/* Quality and latency describe a live link: not shown without one. */}
-        <span title="connection quality" data-testid="quality">{live ? c.quality : '–'}</span>
-        <span className="sep">·</span>
-        <span title="average latency" data-testid="latency">
-          {!live || c.averageLatency == null ? '– ms' : `${Math.round(c.averageLatency)} ms avg`}
-        </span>
+        {live && (
+          <>
+            <span className="sep">·</span>
+            <span title="connection quality" data-testid="quality">{c.quality}</span>
+            <span className="sep">·</span>
+            <span title="average latency" data-testid="latency">
+              {c.averageLatency == null ? '– ms' : `${Math.round(c.averageLatency)} ms avg`}
+            </span>
+          </>
+        )}
         {c.reconnectAttempts > 0 && <span className="attempts">retry {c.reconnectAttempts}</span>}
         {queueLength > 0 && <span className="badge" data-testid="queued-badge" title="messages waiting to be sent">{queueLength} queued</span>}
       </div>

@@ -1,12 +1,14 @@
 'use client';
 // The current user's status (online, away, busy) and custom status.
 import { useState } from 'react';
-import { useRealtimePresence } from 'chat-realtime/react';
+import { useConnectionStatus, useRealtimePresence } from 'chat-realtime/react';
 
 const EMOJI = ['💬', '📅', '🍕', '🏠', '🎧', '🤒'];
 
 export function StatusEditor() {
   const { status, customStatus: custom, isAutoAway, setStatus, setCustomStatus, clearCustomStatus } = useRealtimePresence();
+  // Without a link, others see this user offline: the dot says so too.
+  const { isConnected } = useConnectionStatus();
   const [open, setOpen] = useState(false);
   const [text, setText] = useState('');
   const [emoji, setEmoji] = useState(EMOJI[0]);
@@ -18,7 +20,7 @@ export function StatusEditor() {
   };
   return (
     <span className="status-editor">
-      <span className="dot" data-status={status} />
+      <span className="dot" data-status={isConnected ? status : 'offline'} />
       <select
         data-testid="status-select"
         value={status}
