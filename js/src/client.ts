@@ -244,6 +244,14 @@ export class RealtimeClient {
     return of(this).onQualityChange(fn(callback, 'onQualityChange(): callback'));
   }
 
+  /**
+   * `cb(averageMs)` after each latency sample, with the new `averageLatency`
+   * (an addition: nchat has no event for it).
+   */
+  onLatencyChange(callback: (averageMs: number) => void): () => void {
+    return of(this).onLatencyChange(fn(callback, 'onLatencyChange(): callback'));
+  }
+
   /** `cb(reason)` when the connection ends. */
   onDisconnect(callback: (reason: DisconnectReason) => void): () => void {
     return of(this).onDisconnect(fn(callback, 'onDisconnect(): callback'));

@@ -36,7 +36,7 @@ const thrownMessage = (e: unknown): string =>
 /** What a client listener's topic is called in a `listener` error report. */
 const CLIENT_EVENTS: Record<string, string> = {
   state: 'stateChange', online: 'offlineStatusChange', quality: 'qualityChange', disconnect: 'disconnect',
-  reconnection: 'reconnection',
+  reconnection: 'reconnection', latency: 'latencyChange',
 };
 
 /** How a service callback is named when it throws. */

@@ -215,6 +215,10 @@ class Client extends Base {
     return this.listen('quality', callback);
   }
 
+  onLatencyChange(callback: Listener): () => void {
+    return this.listen('latency', callback);
+  }
+
   onDisconnect(callback: Listener): () => void {
     return this.listen('disconnect', callback);
   }

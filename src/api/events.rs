@@ -176,6 +176,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
         }
         Event::Online(online) => client("online", Array::of1(&online.into())),
         Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
+        Event::Latency(avg) => client("latency", Array::of1(&avg.into())),
         Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
         Event::Reconnected {
             attempts,

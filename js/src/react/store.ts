@@ -110,12 +110,8 @@ export function acquire(config: RealtimeIntegrationConfig): void {
       changed();
     }),
   );
-  // A latency sample has no event of its own: its average is looked at every second.
-  let latency = realtimeClient.averageLatency;
-  const poll = setInterval(() => {
-    if (latency !== (latency = realtimeClient.averageLatency)) changed();
-  }, 1000);
-  offs.push(() => clearInterval(poll));
+  // Each latency sample moves the average: no timer of the store's own.
+  offs.push(realtimeClient.onLatencyChange(changed));
   ri.initialize(config);
   const c = ri.getConfig();
   const s: RealtimeServices = (l.services = {

@@ -114,6 +114,10 @@ impl Session {
                 if let Some(Waiter::Latency(t)) = request.and_then(|r| self.requests.remove(r)) {
                     self.done(t, Ok(Answer::Latency(rtt)));
                 }
+                // Each sample moves the average: the app hears it instead of polling.
+                if let Some(avg) = self.conn.as_ref().and_then(Connection::average_latency) {
+                    self.event(client, Event::Latency(avg));
+                }
             }
             Effect::QualityChanged { quality } => self.event(client, Event::Quality(quality)),
             Effect::BufferOverflow { event, limit } => self.event(

@@ -172,6 +172,8 @@ pub enum Event {
     Online(bool),
     /// The quality band changed.
     Quality(Quality),
+    /// A latency sample came in: the new average round trip, in ms.
+    Latency(f64),
     /// The connection ended.
     Disconnected(DisconnectReason),
     /// A reconnect attempt starts (for debug logs).

@@ -240,3 +240,26 @@ test('the services run with the config\'s options, are live in the effects below
   await waitUntil('the average follows the samples', 5000, () => status.value.averageLatency >= 20);
   equal(status.value.quality, 'excellent', 'no quality change on the way');
 });
+
+test('a mounted provider keeps no periodic timer: latency samples arrive as events', async () => {
+  await reset();
+  clearStorage();
+  const real = window.setInterval;
+  const intervals = [];
+  window.setInterval = (...args) => {
+    intervals.push(new Error('setInterval').stack);
+    return real.apply(window, args);
+  };
+  onCleanup(() => { window.setInterval = real; });
+  const heard = [];
+  onCleanup(realtimeClient.onLatencyChange((avg) => heard.push(avg)));
+  const [Status, status] = probe(useConnectionStatus);
+  const cfg = { ...(await config('ann')), clientOptions: { qualityIntervalMs: 100 } };
+  mount(h(RealtimeProvider, { config: cfg }, h(Status)));
+  await waitUntil('connected', 5000, () => status.value.isConnected);
+  await waitUntil('three samples', 5000, () => heard.length >= 3);
+  equal(heard[heard.length - 1], realtimeClient.averageLatency, 'each event carries the new average');
+  await waitUntil('the hook shows the last average', 2000,
+    () => status.value.averageLatency === realtimeClient.averageLatency);
+  deepEqual(intervals, [], 'setInterval calls while mounted');
+});

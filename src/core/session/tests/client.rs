@@ -274,3 +274,34 @@ fn connect_without_a_token_reuses_the_last_one() {
     s.handle_socket_frame(READY, 5);
     assert_eq!(outcome(&drain(&mut s), t), Ok(Answer::Unit));
 }
+
+#[test]
+fn each_latency_sample_tells_the_app_the_new_average() {
+    let mut s = session();
+    connect(&mut s, 0);
+    drain(&mut s);
+    let latencies = |out: &[Output]| -> Vec<f64> {
+        events_of(out, Handle::CLIENT)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Latency(avg) => Some(avg),
+                _ => None,
+            })
+            .collect()
+    };
+    s.measure_latency(10).unwrap();
+    let sent = frames(&drain(&mut s));
+    answer(&mut s, &sent, "\"ping\"", ok(), 50);
+    assert_eq!(latencies(&drain(&mut s)), [40.0]);
+    s.measure_latency(100).unwrap();
+    let sent = frames(&drain(&mut s));
+    answer(&mut s, &sent, "\"ping\"", ok(), 120);
+    assert_eq!(
+        latencies(&drain(&mut s)),
+        [30.0],
+        "the average of 40 and 20"
+    );
+    // Nothing else produces it: a server event carries no sample.
+    server_event(&mut s, "custom", json!({}), 130);
+    assert!(latencies(&drain(&mut s)).is_empty());
+}
