@@ -24,7 +24,7 @@ const READY_WAIT_MS = 5000;
 export function createGateway(ctx) {
   const { io, config, faults, listener, store, inst } = ctx;
   const sessions = new Map();
-  const implicit = new Map(); // userId -> the session of seed-route requests without X-Realtime-Session
+  const implicit = new Map(); // userId -> (a promise of) the session of seed-route requests without X-Realtime-Session
   let counter = 0;
 
   const write = (s, text) => { if (s.stream && !faults.silenced) s.stream.write(text); };
@@ -181,7 +181,6 @@ export function createGateway(ctx) {
     if (s.ended) return;
     s.ended = true;
     sessions.delete(s.id);
-    if (implicit.get(s.userId) === s) implicit.delete(s.userId);
     clearTimeout(s.graceTimer);
     clearInterval(s.pingTimer);
     const res = s.stream;
@@ -236,12 +235,12 @@ export function createGateway(ctx) {
 
   /** The session of a seed-route request without a session of its own: one per user, kept by its requests. */
   async function implicitFor(claims) {
-    const have = implicit.get(claims.userId);
+    // a session still opening is shared by the requests that come meanwhile; an ended one is replaced
+    const have = await (implicit.get(claims.userId) ?? Promise.resolve(null)).catch(() => null);
     if (have && !have.ended) return have;
-    const s = await open(claims);
-    implicit.set(claims.userId, s);
-    startGrace(s);
-    return s;
+    const opening = open(claims).then((s) => { startGrace(s); return s; });
+    implicit.set(claims.userId, opening);
+    return opening;
   }
 
   /** End every open stream: `abrupt` destroys the TCP connection (/drop), else the response ends (sessions stay). */

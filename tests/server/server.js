@@ -122,7 +122,9 @@ async function shutdown(sig) {
   controlServer?.closeAllConnections?.();
   for (const s of io.of('/').sockets.values()) s.disconnect(true);
   await inst.settle();
-  await new Promise((r) => io.close(() => r()));
+  // io.close() ends with httpServer.close(), which also waits for keep-alive connections
+  // that never sent a request (node's fetch opens such ones); those are destroyed after a moment
+  await Promise.race([new Promise((r) => io.close(() => r())), new Promise((r) => setTimeout(r, 500))]);
   listener.destroyAll();
   for (const c of redisClients) if (c.isOpen) await c.quit().catch(() => {});
   process.exit(0);
