@@ -441,3 +441,19 @@ test('/drop cuts streams (rooms kept), /disconnect ends a session, /reset ends a
   assert.deepEqual([f.blockWebsocket, f.blockSse, f.sseReplay, f.tokensExpired], [false, false, 0, false]);
   assert.equal((await api(srv, 'GET', '/poll?channelId=general&since=0', { token: await srv.token('alice') })).json.events.length, 0, 'the poll log is cleared');
 });
+
+test('/silence: the stream gets nothing, pings neither; /latency delays events and acks', async () => {
+  const a = await session('alice');
+  await ctl('POST', '/silence', { on: true });
+  const seen = a.st.events.length;
+  await sleep(1300);
+  assert.equal(a.st.events.length, seen, 'no ping while silenced');
+  await ctl('POST', '/silence', { on: false });
+  await a.st.take((e) => e.type === 'ping', 2500);
+
+  await ctl('POST', '/latency', { ms: 200 });
+  const t0 = Date.now();
+  assert.deepEqual((await a.emit('echo', 7)).json, { ack: 7 }, 'the ack wait counts the latency in');
+  assert.ok(Date.now() - t0 >= 180, 'the ack was delayed');
+  await ctl('POST', '/latency', { ms: 0 });
+});

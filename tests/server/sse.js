@@ -78,15 +78,15 @@ export function createSseApi(ctx, gateway, pollLog) {
       if (faults.blockSse) throw new HttpError(503, 'SSE_BLOCKED', 'the stream is blocked (POST /block-sse)');
       const claims = auth(req, url);
       const last = parseEventId(req.headers['last-event-id'] ?? url.searchParams.get('lastEventId'));
-      res.writeHead(200, { ...apiCors(req), ...STREAM_HEADERS });
-      res.flushHeaders();
-      req.socket.setNoDelay(true);
       let s = last ? gateway.find(last.id, claims.userId) : null;
       if (s && !gateway.canResume(s, last.seq)) s = null;
       log('sse stream', claims.userId, s ? `resume ${last.id}.${last.seq}` : 'new');
-      if (s) { await gateway.attach(s, req, res, last.seq); return; }
-      s = await gateway.open(claims);
-      await gateway.attach(s, req, res, null);
+      const resumed = !!s;
+      if (!s) s = await gateway.open(claims); // a failure is a 503 (the client counts it towards falling back)
+      res.writeHead(200, { ...apiCors(req), ...STREAM_HEADERS });
+      res.flushHeaders();
+      req.socket.setNoDelay(true);
+      await gateway.attach(s, req, res, resumed ? last.seq : null);
     },
 
     'POST /api/realtime/connect': async (req, res, url) => {
