@@ -71,38 +71,74 @@ export function tokenClaims(q) {
   if (q.get('name')) claims.name = q.get('name');
   if (q.get('avatar')) claims.avatar = q.get('avatar');
   claims.iat = now;
+  claims.iatMs = Date.now(); // for /expire-tokens (iat has whole seconds only)
   claims.exp = now + Math.floor(expiresIn);
   return claims;
 }
 
-/** Socket.IO middleware: the token comes from `auth.token` only, as on the real server. */
-export function authMiddleware(ctx) {
-  return (socket, next) => {
-    const { inst, faults, config } = ctx;
-    inst.stats.authAttempts += 1;
-    const reject = (err) => {
-      inst.stats.authRejected += 1;
-      log('auth rejected', err.message, err.data.code);
-      next(err);
-    };
-    const auth = socket.handshake.auth && typeof socket.handshake.auth === 'object' ? socket.handshake.auth : {};
+/** A per-process secret: the gateway's internal sockets send it (header `x-gateway-key`). */
+export const GATEWAY_KEY = crypto.randomBytes(16).toString('hex');
+
+/** True for a request of the SSE gateway's own internal Socket.IO client. */
+export const isGatewayRequest = (req) => req?.headers?.['x-gateway-key'] === GATEWAY_KEY;
+
+/** When a token was issued, in ms (`iatMs` from `/token`, else `iat`); 0 when unknown. */
+const issuedMs = (claims) => (typeof claims.iatMs === 'number' ? claims.iatMs : typeof claims.iat === 'number' ? claims.iat * 1000 : 0);
+
+/**
+ * The claims of `token`, or an AuthError with the real refusal message. Counts in
+ * /stats; `/reject-auth` and `/expire-tokens` apply. Socket.IO handshakes and the
+ * SSE backend's HTTP requests both go through here, so they refuse alike.
+ */
+export function authenticate(ctx, token) {
+  const { inst, faults, config } = ctx;
+  inst.stats.authAttempts += 1;
+  try {
     if (faults.rejectAuth > 0) {
       faults.rejectAuth -= 1;
-      reject(new AuthError('Invalid token', 'AUTH_REJECTED'));
-      return;
+      throw new AuthError('Invalid token', 'AUTH_REJECTED');
     }
     let claims;
     try {
-      claims = verifyJwt(auth.token, config.jwtSecret);
+      claims = verifyJwt(token, config.jwtSecret);
     } catch (e) {
-      reject(e instanceof AuthError ? e : invalid());
-      return;
+      throw e instanceof AuthError ? e : invalid();
+    }
+    if (faults.tokensExpiredAt && issuedMs(claims) <= faults.tokensExpiredAt) throw invalid('TOKEN_EXPIRED');
+    return claims;
+  } catch (e) {
+    inst.stats.authRejected += 1;
+    log('auth rejected', e.message, e.data.code);
+    throw e;
+  }
+}
+
+/**
+ * Socket.IO middleware: the token comes from `auth.token` only, as on the real
+ * server. The SSE gateway's internal sockets (GATEWAY_KEY) bring the claims the
+ * HTTP request was already checked for, so they are neither refused nor counted.
+ */
+export function authMiddleware(ctx) {
+  return (socket, next) => {
+    const auth = socket.handshake.auth && typeof socket.handshake.auth === 'object' ? socket.handshake.auth : {};
+    const gateway = isGatewayRequest(socket.request) && auth.gatewayClaims && typeof auth.gatewayClaims === 'object';
+    let claims;
+    if (gateway) {
+      claims = auth.gatewayClaims;
+    } else {
+      try {
+        claims = authenticate(ctx, auth.token);
+      } catch (e) {
+        next(e);
+        return;
+      }
     }
     socket.data.userId = claims.userId;
     socket.data.sessionId = typeof claims.sessionId === 'string' ? claims.sessionId : null;
     socket.data.userName = typeof claims.name === 'string' ? claims.name : claims.userId;
     socket.data.avatar = typeof claims.avatar === 'string' ? claims.avatar : null;
     socket.data.device = auth.device && typeof auth.device === 'object' ? auth.device : null;
+    socket.data.gateway = gateway ? String(auth.gatewaySession) : null;
     next();
   };
 }

@@ -29,6 +29,10 @@ export const CONFIG = {
   // The real server awaits database writes before `connected`; this stands in for them.
   connectDelay: envInt('CONNECT_DELAY_MS', 50),
   rooms: envList('ROOMS'),
+  // The SSE backend (docs/sse-wire.md): how long a session outlives its stream
+  // (or its last request), and how long /api/realtime/emit waits for an ack.
+  sseGrace: envInt('SSE_GRACE_MS', 10000),
+  sseAckWait: envInt('SSE_ACK_WAIT_MS', 1000),
   redisUrl: process.env.REDIS_URL || '',
   redisPrefix: process.env.REDIS_PREFIX || 'crt:',
 };

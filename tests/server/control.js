@@ -3,7 +3,7 @@
 // that rooms and /reset's data live in the shared store (Redis) when there is one.
 import http from 'node:http';
 import { signJwt, tokenClaims } from './auth.js';
-import { log } from './config.js';
+import { log, sleep } from './config.js';
 import { dropAll, faults, outbound, setSilence, websocketConns } from './faults.js';
 
 export function corsHeaders(req) {
@@ -53,6 +53,7 @@ function roomNames(body) {
 /** Back to the start-up state: shared data, ROOMS, counters, faults, extensions on. Sockets stay. */
 export async function resetAll(ctx) {
   const { io, store, inst, config } = ctx;
+  await ctx.gateway?.endAll(); // every SSE session ends (its socket goes, as a client's would)
   const rooms = await store.listRooms();
   if (rooms.length) io.socketsLeave(rooms);
   inst.reset();
@@ -61,7 +62,11 @@ export async function resetAll(ctx) {
   setSilence(io, false);
   faults.latencyMs = 0;
   faults.rejectAuth = 0;
+  Object.assign(faults, { blockWebsocket: false, blockSse: false, sseReplay: 0, tokensExpiredAt: 0 });
+  ctx.pollLog?.reset();
 }
+
+const onOf = (body) => (body.on === undefined ? true : !!body.on);
 
 function routes(ctx) {
   const { io, store, inst, config, listener } = ctx;
@@ -83,7 +88,29 @@ function routes(ctx) {
       inst.extensions = body.on === undefined ? true : !!body.on;
       return { ok: true, extensions: inst.extensions };
     },
-    'POST /drop': () => ({ ok: true, dropped: dropAll(io) }),
+    // the SSE gateway's own sockets stay (a client's link is what drops): the streams are cut instead
+    'POST /drop': () => ({ ok: true, dropped: dropAll(io, { keepGateway: true }) + ctx.gateway.cutStreams(true) }),
+    'POST /block-websocket': (_req, _url, body) => {
+      faults.blockWebsocket = onOf(body);
+      return { ok: true, blockWebsocket: faults.blockWebsocket };
+    },
+    'POST /block-sse': (_req, _url, body) => {
+      faults.blockSse = onOf(body);
+      return { ok: true, blockSse: faults.blockSse };
+    },
+    'POST /sse/cut': () => ({ ok: true, cut: ctx.gateway.cutStreams() }),
+    'POST /sse/replay': (_req, _url, body) => {
+      const count = body.count === undefined ? 1 : Number(body.count);
+      if (!Number.isInteger(count) || count < 0) throw bad('count must be an integer >= 0');
+      faults.sseReplay = count;
+      return { ok: true, sseReplay: count };
+    },
+    'POST /expire-tokens': async () => {
+      faults.tokensExpiredAt = Date.now();
+      const cut = ctx.gateway.cutStreams();
+      await sleep(2); // a token fetched after this answer is issued after the cut-off
+      return { ok: true, cut };
+    },
     'POST /silence': (_req, _url, body) => {
       setSilence(io, body.on === undefined ? true : !!body.on);
       return { ok: true, silenced: faults.silenced };
@@ -146,14 +173,14 @@ function routes(ctx) {
       return { ok: true, disconnected: n };
     },
     'GET /received': () => ({ messages: inst.received.map((m) => ({ ...m })), sendCounts: { ...inst.sendCounts } }),
-    'GET /stats': () => ({ ...inst.stats, connections: local().size }),
+    'GET /stats': () => ({ ...inst.stats, connections: local().size, ...ctx.gateway.stats() }),
     'GET /violations': () => ({ count: inst.stats.contractViolations, recent: [...inst.violations] }),
     'GET /connections': () => ({
       connections: [...local().values()].map((s) => ({
         socketId: s.id,
         userId: s.data.userId,
         sessionId: s.data.sessionId,
-        transport: s.conn.transport?.name,
+        transport: s.data.gateway ? ctx.gateway.transportOf(s.data.gateway) : s.conn.transport?.name,
         device: s.data.device,
         latencyMs: s.data.latencyMs ?? null,
         rooms: [...s.rooms].filter((r) => r !== s.id && !r.startsWith('\u0000')).sort(),
@@ -162,7 +189,14 @@ function routes(ctx) {
       })),
     }),
     'GET /faults': () => ({
-      silenced: faults.silenced, latencyMs: faults.latencyMs, rejectAuth: faults.rejectAuth, listening: listener.state.listening,
+      silenced: faults.silenced,
+      latencyMs: faults.latencyMs,
+      rejectAuth: faults.rejectAuth,
+      listening: listener.state.listening,
+      blockWebsocket: faults.blockWebsocket,
+      blockSse: faults.blockSse,
+      sseReplay: faults.sseReplay,
+      tokensExpired: faults.tokensExpiredAt > 0,
     }),
     'POST /reset': async () => { await resetAll(ctx); return { ok: true }; },
   };

@@ -2,14 +2,25 @@
 // a realtime port that goes away and comes back (/restart).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { isGatewayRequest } from './auth.js';
 import { HOST, log, sleep } from './config.js';
 
 // The engine.io copy socket.io itself uses (resolved from socket.io's location).
 const requireFromSocketIo = createRequire(fileURLToPath(import.meta.resolve('socket.io')));
 const { Socket: EioSocket } = requireFromSocketIo('engine.io');
 
-/** Fault switches of this instance (`/faults`). */
-export const faults = { silenced: false, latencyMs: 0, rejectAuth: 0 };
+/**
+ * Fault switches of this instance (`/faults`). The SSE backend's: `blockWebsocket`
+ * (upgrades refused), `blockSse` (the stream answers 503), `sseReplay` (the next
+ * resume replays that many events before its Last-Event-ID), `tokensExpiredAt`
+ * (tokens issued at or before this ms are refused with TOKEN_EXPIRED; 0 = off).
+ */
+export const faults = {
+  silenced: false, latencyMs: 0, rejectAuth: 0, blockWebsocket: false, blockSse: false, sseReplay: 0, tokensExpiredAt: 0,
+};
+
+/** The SSE gateway's own internal connections (they stand for SSE sessions, not for a client's link). */
+const isGatewayConn = (conn) => isGatewayRequest(conn.request);
 
 const P = EioSocket.prototype;
 const origSendPacket = P.sendPacket;
@@ -90,10 +101,15 @@ export function setSilence(io, on) {
   }
 }
 
-/** Close every Engine.IO connection without a close frame or DISCONNECT packet. */
-export function dropAll(io) {
+/**
+ * Close every Engine.IO connection without a close frame or DISCONNECT packet.
+ * `keepGateway`: leave the SSE gateway's internal ones (`/drop` cuts the SSE
+ * streams instead, and the sessions stay for a resume, as a real SSE server's).
+ */
+export function dropAll(io, { keepGateway = false } = {}) {
   let n = 0;
   for (const conn of Object.values(io.engine.clients)) {
+    if (keepGateway && isGatewayConn(conn)) continue;
     n += 1;
     if (conn.__lq) conn.__lq.length = 0;
     if (conn.transport?.name === 'websocket' && conn.transport.socket) {
@@ -107,7 +123,7 @@ export function dropAll(io) {
 
 /** Open websocket-transport connections (targets of /raw and /raw-binary). */
 export function websocketConns(io) {
-  return Object.values(io.engine.clients).filter((c) => c.readyState === 'open' && c.transport?.name === 'websocket');
+  return Object.values(io.engine.clients).filter((c) => c.readyState === 'open' && c.transport?.name === 'websocket' && !isGatewayConn(c));
 }
 
 /**

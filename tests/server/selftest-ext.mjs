@@ -35,7 +35,9 @@ test('/rooms, ROOMS and /reset', async () => {
   await ctl('POST', '/reset');
   assert.deepEqual(await ctl('GET', '/rooms'), { rooms: ['hall', 'lobby'] }, 'reset keeps only the ROOMS of the environment');
   assert.deepEqual(await ctl('GET', '/extensions'), { extensions: true });
-  assert.deepEqual(await ctl('GET', '/faults'), { silenced: false, latencyMs: 0, rejectAuth: 0, listening: true });
+  assert.deepEqual(await ctl('GET', '/faults'), {
+    silenced: false, latencyMs: 0, rejectAuth: 0, listening: true, blockWebsocket: false, blockSse: false, sseReplay: 0, tokensExpired: false,
+  });
   assert.deepEqual(await ctl('GET', '/received'), { messages: [], sendCounts: {} });
   const st = await ctl('GET', '/stats');
   assert.equal(st.authAttempts, 0);

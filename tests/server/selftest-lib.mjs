@@ -124,6 +124,8 @@ export async function startServer(env = {}) {
     /** Close clients, wait until the server saw them go, /reset. */
     async fresh() {
       srv.closeClients();
+      // SSE sessions outlive their streams (the grace): /reset ends them at once
+      if ((await ctl('GET', '/stats')).sseSessions > 0) await ctl('POST', '/reset');
       for (let i = 0; i < 100 && (await ctl('GET', '/stats')).connections > 0; i += 1) await sleep(10);
       await ctl('POST', '/reset');
     },
@@ -180,4 +182,72 @@ export async function rawClient(srv, sub) {
   await waitFrame((f) => typeof f === 'string' && f.startsWith('40{'));
   await waitFrame((f) => typeof f === 'string' && f.startsWith('42["connected"'));
   return { ws, frames, waitFrame };
+}
+
+/** A request to the SSE backend's HTTP API: `{status, headers, json}`. */
+export async function api(srv, method, p, { token, session, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (session) h['X-Realtime-Session'] = session;
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  const res = await fetch(srv.rt + p, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
+}
+
+/** Parse SSE text: complete frames out, the unfinished rest back. */
+function parseFrames(buf, out) {
+  const parts = buf.replace(/\r\n?/g, '\n').split('\n\n');
+  const rest = parts.pop();
+  for (const block of parts) {
+    let id = null;
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('id:')) id = line.slice(3).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+    }
+    if (!data.length) continue;
+    const msg = JSON.parse(data.join('\n'));
+    out.push({ id, type: msg.type, data: msg.data });
+  }
+  return rest;
+}
+
+/**
+ * `GET /api/realtime/stream` with node's fetch, read as it streams. Resolves once
+ * the headers came: `{status, headers, json (refusals), events, take(pred), ended, close()}`.
+ * `take` waits for the next event (after the last one taken) matching `pred`.
+ */
+export async function openStream(srv, token, { lastEventId, query = '', headers = {} } = {}) {
+  const ac = new AbortController();
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (lastEventId) h['Last-Event-ID'] = lastEventId;
+  const res = await fetch(`${srv.rt}/api/realtime/stream${query}`, { headers: h, signal: ac.signal });
+  const st = {
+    status: res.status, headers: res.headers, events: [], pos: 0, ended: false, json: null,
+    close() { ac.abort(); },
+    async take(pred = () => true, timeoutMs = 2000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const i = st.events.findIndex((e, k) => k >= st.pos && pred(e));
+        if (i >= 0) { st.pos = i + 1; return st.events[i]; }
+        if (Date.now() > end) throw new Error(`timeout waiting for an SSE event (${st.events.length} seen)`);
+        await sleep(10);
+      }
+    },
+    /** Wait until the stream ended (the server closed it). */
+    async waitEnd(timeoutMs = 2000) {
+      const end = Date.now() + timeoutMs;
+      while (!st.ended) { if (Date.now() > end) throw new Error('the stream did not end'); await sleep(10); }
+    },
+  };
+  srv.clients.add(st);
+  if (res.status !== 200) { st.json = await res.json(); st.ended = true; return st; }
+  (async () => {
+    const dec = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body) buf = parseFrames(buf + dec.decode(chunk, { stream: true }), st.events);
+  })().catch(() => {}).finally(() => { st.ended = true; });
+  return st;
 }

@@ -4,7 +4,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ack, collect, ISO, next, sleep, startRedis, startServer,
+  ack, api, collect, ISO, next, openStream, sleep, startRedis, startServer,
 } from './selftest-lib.mjs';
 
 let redis;
@@ -135,4 +135,36 @@ test('/restart of one instance: the other keeps going, clients come back and joi
   const fromB = next(alice, 'message:new', (m) => m.content === 'from B again');
   await ack(bob, 'message:send', { roomName: 'general', content: 'from B again' });
   await fromB;
+});
+
+test('SSE across instances: a session on A hears B through the adapter, emits reach B, A\'s poll log has B\'s messages; /restart of A', async () => {
+  const tok = await A.token('alice');
+  const st = await openStream(A, tok);
+  const sid = (await st.take((e) => e.type === 'init')).data.sessionId;
+  await st.take((e) => e.type === 'connection');
+  const emit = (event, data) => api(A, 'POST', '/api/realtime/emit', { token: tok, session: sid, body: { event, data } });
+  assert.equal((await emit('room:join', { roomName: 'general' })).json.ack.success, true);
+  const bob = await B.connect('bob');
+  await ack(bob, 'room:join', { roomName: 'general' });
+  await ack(bob, 'message:send', { roomName: 'general', content: 'from B' });
+  const cm = await st.take((e) => e.type === 'channel_message');
+  assert.deepEqual([cm.data.content, cm.data.channelId, cm.data.userId], ['from B', 'general', 'bob']);
+  const toBob = next(bob, 'message:new');
+  assert.equal((await emit('message:send', { roomName: 'general', content: 'from A over SSE' })).json.ack.success, true);
+  assert.equal((await toBob).content, 'from A over SSE');
+  const polled = await api(A, 'GET', '/poll?channelId=general&since=0', { token: tok });
+  assert.deepEqual(polled.json.events.filter((e) => e.type === 'channel_message').map((e) => e.data.content), ['from B', 'from A over SSE']);
+  // the session lives on A only
+  assert.equal((await api(B, 'POST', '/api/realtime/emit', { token: tok, session: sid, body: { event: 'echo' } })).status, 404);
+
+  // A restarts: the stream is cut, the session's socket comes back and joins its rooms again
+  const last = st.events[st.events.length - 1].id;
+  await A.ctl('POST', '/restart', { downMs: 300 });
+  await st.waitEnd();
+  const st2 = await openStream(A, tok, { lastEventId: last });
+  const init = await st2.take();
+  assert.deepEqual([init.data.sessionId, init.data.resumed], [sid, true]);
+  for (let i = 0; i < 100 && !(await A.ctl('GET', '/connections')).connections.some((c) => c.rooms.includes('general')); i += 1) await sleep(20);
+  await ack(bob, 'message:send', { roomName: 'general', content: 'after restart' });
+  assert.equal((await st2.take((e) => e.type === 'channel_message' && e.data.content === 'after restart', 3000)).data.userId, 'bob');
 });

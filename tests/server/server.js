@@ -11,17 +11,23 @@ import { WebSocketServer } from 'ws';
 import { authMiddleware } from './auth.js';
 import { CONFIG, HOST, log } from './config.js';
 import { onConnection } from './connection.js';
-import { corsHeaders, createControlServer, sendJson } from './control.js';
+import { createControlServer, sendJson } from './control.js';
 import { createListener, faults, setSilence } from './faults.js';
+import { createGateway } from './gateway.js';
+import { createPollLog } from './poll.js';
+import { createSseApi, guardUpgrades } from './sse.js';
+import { apiCors } from './ssewire.js';
 import { createInstance } from './state/instance.js';
 import { createMemoryStore } from './state/memory.js';
 import { createRedisStore } from './state/redis.js';
 
 const inst = createInstance();
+let sseApi = null; // the SSE backend's routes (sse.js), once the store is up
 
 const httpServer = http.createServer((req, res) => {
-  if (req.method === 'OPTIONS') { res.writeHead(204, corsHeaders(req)); res.end(); return; }
+  if (req.method === 'OPTIONS') { res.writeHead(204, apiCors(req)); res.end(); return; }
   const url = new URL(req.url, 'http://localhost');
+  if (sseApi?.handle(req, res, url)) return;
   if (url.pathname === '/health' && req.method === 'GET') {
     sendJson(req, res, 200, {
       status: 'healthy',
@@ -55,6 +61,8 @@ const io = new Server(httpServer, {
   cors: { origin: true, credentials: true },
 });
 
+guardUpgrades(httpServer, faults); // /block-websocket
+
 const listener = createListener({ httpServer, io, port: CONFIG.realtimePort });
 const redisClients = [];
 
@@ -87,6 +95,9 @@ async function main() {
   const store = await createStore();
   await store.addRooms(CONFIG.rooms);
   const ctx = { io, store, inst, faults, config: CONFIG, listener };
+  ctx.gateway = createGateway(ctx);
+  ctx.pollLog = createPollLog(io); // after createStore: the Redis adapter replaces the namespace's adapter
+  sseApi = createSseApi(ctx, ctx.gateway, ctx.pollLog);
   io.use(authMiddleware(ctx));
   io.on('connection', onConnection(ctx));
   controlServer = createControlServer(ctx);
@@ -111,7 +122,9 @@ async function shutdown(sig) {
   controlServer?.closeAllConnections?.();
   for (const s of io.of('/').sockets.values()) s.disconnect(true);
   await inst.settle();
-  await new Promise((r) => io.close(() => r()));
+  // io.close() ends with httpServer.close(), which also waits for keep-alive connections
+  // that never sent a request (node's fetch opens such ones); those are destroyed after a moment
+  await Promise.race([new Promise((r) => io.close(() => r())), new Promise((r) => setTimeout(r, 500))]);
   listener.destroyAll();
   for (const c of redisClients) if (c.isOpen) await c.quit().catch(() => {});
   process.exit(0);
