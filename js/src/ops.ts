@@ -146,4 +146,5 @@ export const Op = {
   SyncCancelSync: 118,
   SyncReconcileConflicts: 119,
   ClientEmitCallback: 120,
+  ClientAuth: 121,
 } as const;

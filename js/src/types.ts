@@ -64,6 +64,14 @@ export interface RealtimeClientOptions {
   maxReconnectDelay?: number;
   /** nchat's name of `connectTimeoutMs`. */
   timeout?: number;
+  /** nchat's: sent as `auth.device` in the handshake. Default: detected from the browser (`{type: 'web', browser, os}`). */
+  device?: DeviceInfo;
+  /**
+   * nchat's Socket.IO transports, checked (a non-empty list of these). This
+   * client connects over WebSocket whatever the list: it has no Engine.IO
+   * long-polling, so `'polling'` changes nothing.
+   */
+  transports?: ('websocket' | 'polling')[];
 }
 
 // ---- nchat's names (services/realtime/realtime-client.ts) ---------------------
@@ -141,6 +149,8 @@ export interface DeliveryOptions {
   readBatchMs?: number;
   /** nchat's `batchReadAck`: false sends each read ack at once as `message:read-ack`. Default true. */
   batchReadAck?: boolean;
+  /** nchat's: on every reconnect, ask for the statuses of sent messages not yet read (`delivery:sync`). Default true. */
+  autoSyncOnReconnect?: boolean;
   /** Timeout of `delivery:sync` requests. Default 10000. */
   requestTimeoutMs?: number;
   /** Above this many tracked messages the oldest `read` ones are forgotten. Default 1000. */
@@ -233,6 +243,23 @@ export interface NewQueuedMessage {
   mentions?: string[];
   /** Id the server de-duplicates by; generated when absent. */
   clientMessageId?: string;
+  /** Files sent with it (references, not the files); with some, `content` may be empty. */
+  attachments?: QueuedAttachment[];
+}
+
+/** nchat's reference to a file sent with a queued message: stored with it and sent in `message:send` as it is. */
+export interface QueuedAttachment {
+  /** Not empty. */
+  id: string;
+  /** `image`, a MIME type, …; not empty. */
+  type: string;
+  name: string;
+  /** Bytes: a non-negative integer. */
+  size: number;
+  /** Where the uploaded file is. */
+  url?: string;
+  /** Where the app keeps the file before its upload. */
+  localPath?: string;
 }
 
 /** A message in the offline queue. */
@@ -244,6 +271,8 @@ export interface QueuedMessage {
   type: MessageType;
   threadId?: string;
   mentions: string[];
+  /** Files sent with it; absent when none. */
+  attachments?: QueuedAttachment[];
   /** When it was queued, ms since the epoch (nchat's name; also `createdAt`). */
   timestamp: number;
   /** Failed attempts so far (nchat's name; also `retryCount`). */
@@ -468,6 +497,8 @@ export interface TypingServiceOptions {
   debug?: boolean;
   /** The current user (never shown as typing); default: the `userId` of the server's `authenticated` event. */
   userId?: string;
+  /** nchat's: false ignores `privacySettings` (typing goes out, everyone else typing is shown). Default true. */
+  enablePrivacyFiltering?: boolean;
 }
 
 /** Who may see a user's presence (or typing): anyone, contacts only, or no one. */
@@ -630,6 +661,30 @@ export interface SyncServiceConfig extends SyncServiceOptions {
 export interface DeliveryHandlerConfig extends DeliveryOptions {
   /** nchat's name of `readBatchMs`. */
   batchReadInterval?: number;
+}
+/** nchat's `message:batch-read` (server → client): `userId` read `messageIds` in `channelId`. */
+export interface BatchReadPayload {
+  channelId: string;
+  userId: string;
+  messageIds: string[];
+  /** ISO 8601. */
+  readAt: string;
+}
+/** nchat's `delivery:sync` request (client → server). */
+export interface DeliverySyncRequest {
+  messageIds: string[];
+  since?: string;
+}
+/** nchat's `delivery:sync-response` (server → client; also read from the request's ack). */
+export interface DeliverySyncResponse {
+  statuses: Array<{
+    messageId: string;
+    state: 'sent' | 'delivered' | 'read' | 'failed';
+    deliveredCount?: number;
+    readCount?: number;
+    totalRecipients?: number;
+    updatedAt: string;
+  }>;
 }
 /** nchat's name of `DeliveryListener`. */
 export type DeliveryEventListener = DeliveryListener;

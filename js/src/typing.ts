@@ -19,7 +19,8 @@ const PRIVACY: SchemaOf<TypingPrivacySettings> = {
 /** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
 export const OPTIONS: SchemaOf<TypingServiceConfig> = {
   typingTimeoutMs: 'ms', debounceMs: 'ms', debounceMaxWaitMs: 'ms', throttleMs: 'ms', batchMs: 'ms',
-  keepAliveMs: 'ms', privacySettings: { fields: PRIVACY }, debug: 'bool', userId: 'id', typingTimeout: 'ms',
+  keepAliveMs: 'ms', privacySettings: { fields: PRIVACY }, debug: 'bool', userId: 'id', enablePrivacyFiltering: 'bool',
+  typingTimeout: 'ms',
   debounceInterval: 'ms', throttleInterval: 'ms', batchUpdateInterval: 'ms',
 };
 

@@ -51,14 +51,8 @@ import {
   DEFAULT_PRESENCE_SETTINGS,
 } from '../../pkg/index.js';
 import type { TypingContext, TypingUserWithPrivacy } from '../../pkg/index.js';
-import type {
-  // @ts-expect-error missing: QueuedAttachment (no attachments on queued messages)
-  QueuedAttachment,
-} from '../../pkg/index.js';
-import type {
-  // @ts-expect-error missing (branch wire): the delivery wire payloads
-  BatchReadPayload, DeliverySyncRequest, DeliverySyncResponse,
-} from '../../pkg/index.js';
+import type { QueuedAttachment } from '../../pkg/index.js';
+import type { BatchReadPayload, DeliverySyncRequest, DeliverySyncResponse } from '../../pkg/index.js';
 
 /** A value of type `T` to use as an argument (never called at run time: this file is only compiled). */
 declare function a<T>(): T;
@@ -77,10 +71,8 @@ declare function use(...values: unknown[]): void;
   c.initialize();
   c.initialize({ debug: true, ...a<Partial<RealtimeClientConfig>>() });
   c.initialize({ token: 'jwt' });
-  // @ts-expect-error missing: `device` in the config (the client detects the device itself)
   c.initialize({ device: a<DeviceInfo>() });
-  // @ts-expect-error missing: `transports` (this client speaks WebSocket only)
-  c.initialize({ transports: ['websocket'] });
+  c.initialize({ transports: ['websocket', 'polling'] });
   const connected: Promise<void> = c.connect('jwt');
   const again: Promise<void> = c.connect();
   const reconnected: Promise<void> = c.reconnect();
@@ -114,7 +106,6 @@ declare function use(...values: unknown[]): void;
   const isAuthenticated: boolean = c.isAuthenticated;
   const state: RealtimeConnectionState = c.state;
   const socketId: string | undefined = c.socketId;
-  // @ts-expect-error missing: `auth` (the server's authenticated event is not kept; userId is)
   const auth: AuthResponse | null = c.auth;
   const attempts: number = c.reconnectAttemptCount;
   c.destroy();
@@ -197,7 +188,6 @@ declare function use(...values: unknown[]): void;
   const t2: TypingService = initializeTypingService({ debug: true });
   resetTypingService();
   const t3 = new TypingService();
-  // @ts-expect-error missing: enablePrivacyFiltering (privacy always applies)
   getTypingService({ enablePrivacyFiltering: false });
   t.setCurrentUserId('u1');
   t.setCurrentUserId(null);
@@ -267,8 +257,9 @@ declare function use(...values: unknown[]): void;
   q.destroy();
   const type: QueuedMessageType = 'text';
   const queued: QueuedMessage = q.queueMessage({ channelId: 'general', content: 'hi', type, threadId: 't1', mentions: ['u2'], clientMessageId: 'c1' });
-  // @ts-expect-error missing: attachments on queued messages
-  q.queueMessage({ channelId: 'general', content: 'hi', type: 'file', attachments: [] });
+  const attachment: QueuedAttachment = { id: 'a1', type: 'image', name: 'a.png', size: 10, url: 'https://x/a.png', localPath: '/a.png' };
+  const withFiles: QueuedAttachment[] | undefined = q.queueMessage({ channelId: 'general', content: 'hi', type: 'file', attachments: [attachment] }).attachments;
+  use(withFiles);
   use(queued.id, queued.channelId, queued.content, queued.type, queued.threadId, queued.mentions, queued.clientMessageId, queued.lastError);
   const timestamp: number = queued.timestamp;
   const retries: number = queued.retries;
@@ -330,7 +321,6 @@ declare function use(...values: unknown[]): void;
   const d2: DeliveryEventHandler = initializeDeliveryHandler({ debug: true });
   resetDeliveryHandler();
   const d3 = new DeliveryEventHandler();
-  // @ts-expect-error missing (branch wire): autoSyncOnReconnect, batchReadAck
   getDeliveryEventHandler({ autoSyncOnReconnect: true, batchReadAck: true });
   d.initialize();
   d.destroy();
@@ -341,7 +331,12 @@ declare function use(...values: unknown[]): void;
   d.trackOutgoingMessage('c2', 'general', 3);
   d.acknowledgeRead('m1', 'general');
   const synced: Promise<unknown> = d.syncDeliveryStatus(['m1']);
-  use(d2, d3, ready, off, synced);
+  const batchRead: BatchReadPayload = { channelId: 'general', userId: 'u2', messageIds: ['m1'], readAt: '2026-01-01T00:00:00.000Z' };
+  const syncRequest: DeliverySyncRequest = { messageIds: ['m1'], since: '2026-01-01T00:00:00.000Z' };
+  const syncResponse: DeliverySyncResponse = {
+    statuses: [{ messageId: 'm1', state: 'read', deliveredCount: 1, readCount: 1, totalRecipients: 1, updatedAt: '2026-01-01T00:00:00.000Z' }],
+  };
+  use(d2, d3, ready, off, synced, batchRead, syncRequest, syncResponse);
 }
 
 // ---- conflict-resolution.service.ts ----------------------------------------------------------------

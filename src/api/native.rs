@@ -206,6 +206,7 @@ fn client_op(
         Op::ClientIsOnline => Ok(s.is_online().js()),
         Op::ClientUserId => Ok(s.user_id().js()),
         Op::ClientSocketId => Ok(s.socket_id().js()),
+        Op::ClientAuth => Ok(s.auth()),
         Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::ClientUpdateToken => res(s.update_token(a)),
         Op::ClientClearWasOffline => res(s.clear_was_offline()),

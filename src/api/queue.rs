@@ -29,7 +29,9 @@ use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
 use super::js::{coded, debug_log, to_js, INVALID};
 use crate::core::backoff::BackoffConfig;
-use crate::core::queue::{NewMessage, OfflineQueueService as QueueCore, QueueConfig};
+use crate::core::queue::{
+    NewMessage, OfflineQueueService as QueueCore, QueueConfig, QueuedAttachment,
+};
 use crate::core::session::{Handle, LockMode, QueueAttach, ServiceKind, Session, SessionError};
 use crate::core::Millis;
 
@@ -53,6 +55,17 @@ const NEW_MESSAGE: &[Field] = &[
     opt("threadId", Kind::Id),
     opt("mentions", Kind::Strings),
     opt("clientMessageId", Kind::Id),
+    opt("attachments", Kind::Objects(ATTACHMENT)),
+];
+
+/// nchat's `QueuedAttachment`.
+const ATTACHMENT: &[Field] = &[
+    req("id", Kind::Id),
+    req("type", Kind::Id),
+    req("name", Kind::Str),
+    req("size", Kind::UInt(MAX_SAFE)),
+    opt("url", Kind::Str),
+    opt("localPath", Kind::Str),
 ];
 
 /// The queue `options.queue` names (its handle, given by `native.ts`),
@@ -227,14 +240,27 @@ impl OfflineQueueService {
     /// byte budget): the oldest messages are never dropped.
     pub fn queue_message(&self, message: JsValue) -> Result<JsValue, JsValue> {
         let r = args::Record::new(Some(args::fields(&message, "message", NEW_MESSAGE)?));
-        let new = NewMessage {
+        let mut new = NewMessage {
             channel_id: r.str("channelId").unwrap_or_default(),
             content: r.str("content").unwrap_or_default(),
             message_type: r.str("type").unwrap_or_else(|| "text".into()),
             thread_id: r.str("threadId"),
             mentions: r.strings("mentions").unwrap_or_default(),
             client_message_id: r.str("clientMessageId"),
+            attachments: Vec::new(),
         };
+        let mut i = 0;
+        while let Some(a) = r.record("attachments", i) {
+            new.attachments.push(QueuedAttachment {
+                id: a.str("id").unwrap_or_default(),
+                kind: a.str("type").unwrap_or_default(),
+                name: a.str("name").unwrap_or_default(),
+                size: a.int("size").unwrap_or_default(),
+                url: a.str("url"),
+                local_path: a.str("localPath"),
+            });
+            i += 1;
+        }
         let queued = self.run("queueMessage()", |s, h, now| s.queue_message(h, new, now))?;
         Ok(to_js(&queued))
     }

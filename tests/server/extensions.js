@@ -7,7 +7,7 @@ import {
   ApiError, optionalTime, requireObject, requireString, requireStringArray, splitArgs,
 } from './validate.js';
 import { nchatPresences, registerNchatHandlers } from './nchat.js';
-import { on, userRoom, wireMessage } from './wire.js';
+import { attachmentsOf, on, userRoom, wireMessage } from './wire.js';
 
 /** The message a duplicate clientMessageId points at (its first send may still be saving). */
 async function originalOf(store, id) {
@@ -42,7 +42,7 @@ export async function sendExtended(ctx, socket, p, f, ack) {
   Object.assign(m, { type: f.type, mentions: [...f.mentions], timestamp });
   await store.saveMessage(m);
   await store.touchRoom(roomName, timestamp);
-  inst.received.push({ id, clientMessageId: m.clientMessageId, roomName, userId, content: m.content, timestamp: iso(timestamp) });
+  inst.received.push({ id, clientMessageId: m.clientMessageId, roomName, userId, content: m.content, timestamp: iso(timestamp), ...attachmentsOf(p) });
   io.to(roomName).emit('message:new', wireMessage(m, true));
   ack?.({ success: true, data: { id, clientMessageId: m.clientMessageId, roomName, timestamp: iso(timestamp), duplicate: false } });
   // nchat's confirmation to the sender, after the ack.

@@ -34,6 +34,8 @@ pub(crate) enum Kind {
     Timestamp,
     /// A nested plain object with these keys.
     Object(&'static [Field]),
+    /// An array of plain objects with these keys.
+    Objects(&'static [Field]),
     /// Checked by the caller (a class instance); left out of the copy.
     Any,
 }
@@ -140,6 +142,13 @@ impl Record {
         self.get(key).as_bool()
     }
 
+    /// The `i`th record of an `Objects` key (none past its end).
+    pub fn record(&self, key: &str, i: u32) -> Option<Record> {
+        let v = self.get(key);
+        let list = v.dyn_ref::<js_sys::Array>()?;
+        (i < list.length()).then(|| Record(Some(list.get(i).unchecked_into())))
+    }
+
     /// A `Strings` key.
     pub fn strings(&self, key: &str) -> Option<Vec<String>> {
         let v = self.get(key);
@@ -166,6 +175,16 @@ fn check(v: &JsValue, what: &str, kind: &Kind) -> Res<Option<JsValue>> {
         Kind::Strings => strings(v, what).map(|_| ()),
         Kind::Timestamp => timestamp(v, what).map(|_| ()),
         Kind::Object(schema) => return fields(v, what, schema).map(|o| Some(o.into())),
+        Kind::Objects(schema) => {
+            if !js_sys::Array::is_array(v) {
+                return Err(invalid(what));
+            }
+            let (list, copy) = (js_sys::Array::from(v), js_sys::Array::new());
+            for i in 0..list.length() {
+                copy.push(&fields(&list.get(i), what, schema)?.into());
+            }
+            return Ok(Some(copy.into()));
+        }
         Kind::Any => return Ok(None),
     }?;
     Ok(Some(v.clone()))

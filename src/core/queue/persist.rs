@@ -8,24 +8,33 @@
 //!   of [`QueuedMessage`] in declaration order; `persisted` is not stored).
 //!   One key per message means a tab writes only the entries it changes, so a
 //!   tab with a stale view can never erase another tab's message.
+//! * v4: a v3 entry with `attachments` (last in the canonical form). Only
+//!   entries with attachments say 4, so every other entry stays the v3 text
+//!   builds before attachments read; they set a v4 entry aside (quarantine,
+//!   `unsupported entry version`) rather than send a file message without
+//!   its files.
 //! * v2 (whole document under `<storageKey>`): `{"version":2,"messages":[entry,
 //!   ...]}` with the same entries and checksums.
 //! * v1 (the TypeScript service, whole document): `{"version":1,"items":[{id,
 //!   channelId, content, type, timestamp, retries, threadId?, mentions?,
-//!   clientMessageId?, lastError?, lastRetryAt?}]}`: no checksum, no status, no
+//!   clientMessageId?, lastError?, lastRetryAt?, attachments?}]}`: no checksum, no status, no
 //!   clientMessageId guarantee. Migration: `createdAt = timestamp`,
 //!   `updatedAt = max(lastRetryAt, timestamp)`, `retryCount = retries`,
 //!   `status = queued`, `clientMessageId ??= id`, `type ??= "text"`,
 //!   `mentions ??= []`.
 
-use super::{QueuedMessage, QueuedStatus};
+use super::{QueuedAttachment, QueuedMessage, QueuedStatus};
 use crate::core::decimal::{concat, push_hex16};
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::json::{self, FieldError, Map, ToJson, Value};
 use crate::core::Millis;
 
-/// Schema version written by this build (one key per message).
+/// Schema version written by this build (one key per message) for entries
+/// without attachments.
 pub const QUEUE_SCHEMA_VERSION: u64 = 3;
+
+/// The version of an entry with attachments (see the module docs).
+const ATTACHMENTS_VERSION: u64 = 4;
 
 /// Most entries kept in the quarantine document (oldest dropped first).
 pub(super) const QUARANTINE_CAP: usize = 50;
@@ -62,7 +71,14 @@ pub(super) fn checksum(msg: &QueuedMessage) -> String {
 /// The stored text of one entry (v3).
 pub(super) fn encode_entry(msg: &QueuedMessage) -> String {
     let mut obj = msg.canonical();
-    obj.push("version", QUEUE_SCHEMA_VERSION);
+    obj.push(
+        "version",
+        if msg.attachments.is_empty() {
+            QUEUE_SCHEMA_VERSION
+        } else {
+            ATTACHMENTS_VERSION
+        },
+    );
     obj.push("checksum", checksum(msg));
     Value::Object(obj).to_text()
 }
@@ -82,12 +98,12 @@ pub(super) fn parse_entry(text: &str, key_id: &str) -> Result<QueuedMessage, Bad
     let value = json::from_str(text).map_err(|e| bad(not_json(e)))?;
     if let Some(v) = value.get("version") {
         match v.as_u64() {
-            Some(v) if (2..=QUEUE_SCHEMA_VERSION).contains(&v) => {}
+            Some(v) if (2..=ATTACHMENTS_VERSION).contains(&v) => {}
             _ => {
                 return Err(bad(concat(&[
                     "unsupported entry version ",
                     &v.to_text(),
-                    " (this build reads 2 and 3)",
+                    " (this build reads 2 to 4)",
                 ])))
             }
         }
@@ -186,13 +202,53 @@ pub(super) fn validate(msg: &QueuedMessage) -> Result<(), String> {
     if msg.channel_id.trim().is_empty() {
         return Err("empty channelId".into());
     }
-    if msg.content.trim().is_empty() {
-        return Err("empty content".into());
-    }
     if msg.message_type.is_empty() {
         return Err("empty type".into());
     }
+    check_body(&msg.content, &msg.attachments)
+}
+
+/// The rule of a message's body: text, or attachments (each with an id and
+/// a type), or both.
+pub(super) fn check_body(content: &str, attachments: &[QueuedAttachment]) -> Result<(), String> {
+    if content.trim().is_empty() && attachments.is_empty() {
+        return Err("content is empty".into());
+    }
+    for a in attachments {
+        if a.id.is_empty() || a.kind.is_empty() {
+            return Err("an attachment has an empty id or type".into());
+        }
+    }
     Ok(())
+}
+
+/// The optional `attachments` of a stored entry (v4, or nchat's v1 item).
+fn read_attachments(o: &Map) -> Result<Vec<QueuedAttachment>, FieldError> {
+    let bad = FieldError {
+        key: "attachments",
+        expected: "an array of {id, type, name, size, url?, localPath?}",
+    };
+    let mut out = Vec::new();
+    let list = match o.get("attachments") {
+        None | Some(Value::Null) => return Ok(out),
+        Some(v) => v.as_array().ok_or(bad)?,
+    };
+    // Loops, not iterator adapters: each adapter chain costs the wasm bytes.
+    for a in list {
+        let a = a.as_object().ok_or(bad)?;
+        let read = || -> Result<QueuedAttachment, FieldError> {
+            Ok(QueuedAttachment {
+                id: a.str_field("id")?,
+                kind: a.str_field("type")?,
+                name: a.str_field("name")?,
+                size: a.u64_field("size")?,
+                url: a.opt_str_field("url")?,
+                local_path: a.opt_str_field("localPath")?,
+            })
+        };
+        out.push(read().map_err(|_| bad)?);
+    }
+    Ok(out)
 }
 
 /// A checksummed entry (v2 or v3) checked and normalized: an interrupted
@@ -248,6 +304,7 @@ fn read_message(o: &Map) -> Result<QueuedMessage, FieldError> {
         last_error: o.opt_str_field("lastError")?,
         last_error_code: o.opt_str_field("lastErrorCode")?,
         last_retry_at: o.opt_u64_field("lastRetryAt")?,
+        attachments: read_attachments(o)?,
         persisted: true,
     })
 }
@@ -271,6 +328,7 @@ fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
             client_message_id: o.opt_str_field("clientMessageId")?,
             last_error: o.opt_str_field("lastError")?,
             last_retry_at: o.opt_u64_field("lastRetryAt")?,
+            attachments: read_attachments(o)?,
         })
     };
     let v1 = read().map_err(|e| invalid(&e.describe()))?;
@@ -288,6 +346,7 @@ fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
             .unwrap_or_else(|| "text".into()),
         thread_id: v1.thread_id.filter(|t| !t.is_empty()),
         mentions: v1.mentions.unwrap_or_default(),
+        attachments: v1.attachments,
         created_at: v1.timestamp,
         updated_at: v1.last_retry_at.unwrap_or(0).max(v1.timestamp),
         retry_count: u32::try_from(v1.retries).unwrap_or(u32::MAX),
@@ -314,6 +373,7 @@ struct V1Item {
     client_message_id: Option<String>,
     last_error: Option<String>,
     last_retry_at: Option<Millis>,
+    attachments: Vec<QueuedAttachment>,
 }
 
 /// Something set aside because it could not be loaded.

@@ -3,6 +3,7 @@ use crate::core::json::{json, ToJson, Value};
 use crate::core::store::MemoryStore;
 use proptest::prelude::*;
 
+mod attachments;
 mod leader;
 mod migration;
 mod model;

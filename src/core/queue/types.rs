@@ -62,6 +62,25 @@ pub enum QueuedStatus {
     Failed,
 }
 
+/// A file referenced by a queued message (nchat's `QueuedAttachment`): the
+/// queue stores and sends the reference (an uploaded file's `url`, or where
+/// the app keeps it locally), never the file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedAttachment {
+    /// The attachment's id (not empty).
+    pub id: String,
+    /// Its kind, nchat's `type` (`image`, a MIME type, ...; not empty).
+    pub kind: String,
+    /// The file name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Where the uploaded file is.
+    pub url: Option<String>,
+    /// Where the app keeps the file before the upload.
+    pub local_path: Option<String>,
+}
+
 /// A message in the queue (camelCase when serialized).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMessage {
@@ -79,6 +98,8 @@ pub struct QueuedMessage {
     pub thread_id: Option<String>,
     /// Mentioned user ids.
     pub mentions: Vec<String>,
+    /// Files sent with it (nchat's `attachments`); with some, `content` may be blank.
+    pub attachments: Vec<QueuedAttachment>,
     /// When it was queued.
     pub created_at: Millis,
     /// Last change.
@@ -111,7 +132,7 @@ fn default_type() -> String {
 pub struct NewMessage {
     /// Target channel.
     pub channel_id: String,
-    /// Message text (must not be blank).
+    /// Message text (must not be blank unless there are attachments).
     pub content: String,
     /// Message type, `text` by default.
     pub message_type: String,
@@ -121,6 +142,8 @@ pub struct NewMessage {
     pub mentions: Vec<String>,
     /// A client message id chosen by the app; generated when absent.
     pub client_message_id: Option<String>,
+    /// Files sent with it.
+    pub attachments: Vec<QueuedAttachment>,
 }
 
 impl NewMessage {
@@ -133,6 +156,7 @@ impl NewMessage {
             thread_id: None,
             mentions: Vec::new(),
             client_message_id: None,
+            attachments: Vec::new(),
         }
     }
 }
