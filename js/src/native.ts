@@ -278,7 +278,7 @@ methods(Presence, 'Presence', {
   unsubscribeFromUsers: 'call',
   getSubscriptions: 'call', activityRelay: 'get',
   timerWakeups: 'get', dispose: 'dispose',
-  fetchPresence: 'promise',
+  fetchPresence: 'promise', getCachedContacts: 'call', clearPresenceSettingsCache: 'call',
   setCurrentUserId: 'call', heartbeat: 'call',
 });
 

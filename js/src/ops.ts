@@ -147,4 +147,6 @@ export const Op = {
   SyncReconcileConflicts: 119,
   ClientEmitCallback: 120,
   ClientAuth: 121,
+  PresenceGetCachedContacts: 122,
+  PresenceClearPresenceSettingsCache: 123,
 } as const;

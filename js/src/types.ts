@@ -343,6 +343,8 @@ export interface SyncServiceOptions {
   requestTimeoutMs?: number;
   /** How long to wait for the queue flush. Default 120000. */
   queueFlushTimeoutMs?: number;
+  /** nchat's: most messages asked for per channel (`limit` of `sync:messages`; the server picks which). Default 50. */
+  maxMessagesPerChannel?: number;
   /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
   debug?: boolean;
 }
@@ -442,8 +444,11 @@ export type SyncEventName = keyof SyncEventMap;
 /** `subscribe` callback of `SyncService`: `(event, data)`. */
 export type SyncListener = (...args: { [K in SyncEventName]: [event: K, data: SyncEventMap[K]] }[SyncEventName]) => void;
 
-/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}`. */
-export type RoomType = 'channel' | 'thread' | 'dm';
+/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}` (nchat's `TypingRoomType`). */
+export type TypingRoomType = 'channel' | 'thread' | 'dm';
+
+/** nchat's room kinds (`RoomsService`'s `Room.type`); typing rooms are `TypingRoomType`, three of them. */
+export type RoomType = 'channel' | 'dm' | 'group-dm' | 'thread' | 'broadcast';
 
 /** Another user typing in a room. */
 export interface TypingUser {
@@ -466,7 +471,7 @@ export interface TypingPrivacySettings {
 export interface RoomTypingChange {
   /** The room, e.g. `channel:general:thread:t1`. */
   roomName: string;
-  roomType: RoomType;
+  roomType: TypingRoomType;
   /** The channel id (the DM id for DMs). */
   channelId: string;
   threadId?: string;
@@ -617,8 +622,6 @@ export interface TypingServiceConfig extends TypingServiceOptions {
   /** nchat's name of `batchMs`. */
   batchUpdateInterval?: number;
 }
-/** nchat's name of `RoomType` for typing rooms. */
-export type TypingRoomType = RoomType;
 /** nchat's `currentContext`: where the current user types (`roomName` the id as given). */
 export interface TypingContext {
   roomName: string;

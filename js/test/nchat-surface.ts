@@ -159,15 +159,11 @@ declare function use(...values: unknown[]): void;
   const invisible: Promise<boolean> = p.setInvisibleMode(true);
   const isInvisible: boolean = p.isInvisibleModeEnabled();
   const own: PresenceSettings | null = p.getOwnPresenceSettings();
-  // @ts-expect-error missing: refreshContacts (contacts come from the app: setContacts)
   const refreshed: Promise<void> = p.refreshContacts();
   const isContact: boolean = p.isUserContact('u2');
-  // @ts-expect-error missing: getCachedContacts
   const contacts: string[] = p.getCachedContacts();
-  // @ts-expect-error missing: clearPresenceSettingsCache
   p.clearPresenceSettingsCache();
   p.clearContactsCache();
-  // @ts-expect-error missing: clearPrivacyCaches
   p.clearPrivacyCaches();
   use(presence?.device);
   use(presence?.isFiltered);
@@ -240,8 +236,9 @@ declare function use(...values: unknown[]): void;
 // ---- rooms.service.ts -----------------------------------------------------------------------------
 
 {
-  // @ts-expect-error differs: RoomType here is the typing room's ('channel' | 'thread' | 'dm'); RoomsService is missing
   const roomType: RoomType = 'group-dm';
+  const roomTypes: RoomType[] = ['channel', 'dm', 'group-dm', 'thread', 'broadcast'];
+  use(roomTypes);
   use(roomType, RoomsService, getRoomsService, initializeRoomsService, resetRoomsService);
 }
 
@@ -290,7 +287,6 @@ declare function use(...values: unknown[]): void;
   const s2: SyncService = initializeSyncService({ debug: true });
   resetSyncService();
   const s3 = new SyncService();
-  // @ts-expect-error missing: maxMessagesPerChannel (the server's page size applies)
   getSyncService({ maxMessagesPerChannel: 50 });
   s.initialize();
   s.destroy();
@@ -298,7 +294,6 @@ declare function use(...values: unknown[]): void;
   const last: number | null = s.getLastSyncTimestamp();
   const channelLast: number | null = s.getChannelSyncTimestamp('general');
   const messages = s.syncMessages('general');
-  // @ts-expect-error missing: syncMessages' `since` (each channel's last sync time is kept)
   s.syncMessages('general', 0);
   const channels: Promise<{ synced: number; errors: number }> = s.syncChannels();
   const presence: Promise<{ synced: number }> = s.syncPresence();
@@ -451,7 +446,7 @@ declare function use(...values: unknown[]): void;
   ri.clearWasOffline();
   const services: [PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, RoomsService, RoomManagerService] =
     [ri.getPresence(), ri.getTyping(), ri.getDelivery(), ri.getOfflineQueue(), ri.getRooms(), ri.getRoomManager()];
-  // @ts-expect-error missing: getDispatcher (nchat's event dispatcher is not part of this package)
+  // @ts-expect-error missing: getDispatcher (nchat's EventDispatcherService is a server bridge, not an event bus: typed payloads, `dispatch` emits the nself server does not handle)
   ri.getDispatcher();
   const cfg: Readonly<RealtimeIntegrationConfig> = ri.getConfig();
   ri.destroy();

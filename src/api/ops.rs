@@ -172,4 +172,6 @@ ops! {
     ClientEmitCallback = 120,
     // Issue 12's remaining gaps: 121–139.
     ClientAuth = 121,
+    PresenceGetCachedContacts = 122,
+    PresenceClearPresenceSettingsCache = 123,
 }

@@ -23,15 +23,14 @@
 //!   `subscribe()` right after `new` sees them.
 
 use crate::core::decimal::cat;
+use crate::core::json::{self, Value};
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
 use super::js::{coded, debug_log, to_js, INVALID};
 use crate::core::backoff::BackoffConfig;
-use crate::core::queue::{
-    NewMessage, OfflineQueueService as QueueCore, QueueConfig, QueuedAttachment,
-};
+use crate::core::queue::{NewMessage, OfflineQueueService as QueueCore, QueueConfig};
 use crate::core::session::{Handle, LockMode, QueueAttach, ServiceKind, Session, SessionError};
 use crate::core::Millis;
 
@@ -240,27 +239,22 @@ impl OfflineQueueService {
     /// byte budget): the oldest messages are never dropped.
     pub fn queue_message(&self, message: JsValue) -> Result<JsValue, JsValue> {
         let r = args::Record::new(Some(args::fields(&message, "message", NEW_MESSAGE)?));
-        let mut new = NewMessage {
+        let new = NewMessage {
             channel_id: r.str("channelId").unwrap_or_default(),
             content: r.str("content").unwrap_or_default(),
             message_type: r.str("type").unwrap_or_else(|| "text".into()),
             thread_id: r.str("threadId"),
             mentions: r.strings("mentions").unwrap_or_default(),
             client_message_id: r.str("clientMessageId"),
-            attachments: Vec::new(),
+            // Checked and copied by the schema; the core checks the rule.
+            attachments: match args::json(&r.get("attachments"), "message.attachments")? {
+                Some(text) => match json::from_str(&text) {
+                    Ok(Value::Array(list)) => list,
+                    _ => return Err(args::invalid("message.attachments")),
+                },
+                None => Vec::new(),
+            },
         };
-        let mut i = 0;
-        while let Some(a) = r.record("attachments", i) {
-            new.attachments.push(QueuedAttachment {
-                id: a.str("id").unwrap_or_default(),
-                kind: a.str("type").unwrap_or_default(),
-                name: a.str("name").unwrap_or_default(),
-                size: a.int("size").unwrap_or_default(),
-                url: a.str("url"),
-                local_path: a.str("localPath"),
-            });
-            i += 1;
-        }
         let queued = self.run("queueMessage()", |s, h, now| s.queue_message(h, new, now))?;
         Ok(to_js(&queued))
     }

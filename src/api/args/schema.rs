@@ -142,13 +142,6 @@ impl Record {
         self.get(key).as_bool()
     }
 
-    /// The `i`th record of an `Objects` key (none past its end).
-    pub fn record(&self, key: &str, i: u32) -> Option<Record> {
-        let v = self.get(key);
-        let list = v.dyn_ref::<js_sys::Array>()?;
-        (i < list.length()).then(|| Record(Some(list.get(i).unchecked_into())))
-    }
-
     /// A `Strings` key.
     pub fn strings(&self, key: &str) -> Option<Vec<String>> {
         let v = self.get(key);

@@ -49,7 +49,7 @@ pub(super) const PRIVACY: &[Field] = &[
     ),
 ];
 
-/// The values of `RoomType`.
+/// The values of `TypingRoomType`.
 pub(super) const ROOM_TYPES: &[&str] = &["channel", "thread", "dm"];
 
 impl TypingOptions {

@@ -1,7 +1,7 @@
 //! Flushing: the flush state machine, one `message:send` at a time, acks,
 //! retries with backoff, timeouts.
 
-use crate::core::json::{Map, ToJson, Value};
+use crate::core::json::{Map, Value};
 
 use super::ack::{classify_send_ack, SendAck, SendFailure};
 use super::{
@@ -380,7 +380,7 @@ pub fn send_payload(msg: &QueuedMessage) -> Value {
     }
     // nchat's `attachments`, as stored.
     if !msg.attachments.is_empty() {
-        p.insert("attachments".into(), msg.attachments.to_json());
+        p.insert("attachments".into(), Value::Array(msg.attachments.clone()));
     }
     Value::Object(p)
 }

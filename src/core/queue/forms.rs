@@ -1,7 +1,7 @@
 //! The JSON forms of the queue's values: what the app sees (messages,
 //! event data) and the stored entry (read back in `persist`).
 
-use super::{QueueErrorReason, QueueEvent, QueuedAttachment, QueuedMessage, QueuedStatus};
+use super::{QueueErrorReason, QueueEvent, QueuedMessage, QueuedStatus};
 use crate::core::json::{Map, ToJson, Value};
 
 impl QueuedStatus {
@@ -59,23 +59,9 @@ impl QueuedMessage {
         // Last and only when set: entries stored without them keep their checksum.
         o.push_opt("lastRetryAt", self.last_retry_at);
         if !self.attachments.is_empty() {
-            o.push("attachments", self.attachments.to_json());
+            o.push("attachments", Value::Array(self.attachments.clone()));
         }
         o
-    }
-}
-
-impl ToJson for QueuedAttachment {
-    /// nchat's form, stored and sent as it is: `{id, type, name, size, url?, localPath?}`.
-    fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        o.push("id", self.id.as_str());
-        o.push("type", self.kind.as_str());
-        o.push("name", self.name.as_str());
-        o.push("size", self.size);
-        o.push_opt("url", self.url.as_deref());
-        o.push_opt("localPath", self.local_path.as_deref());
-        Value::Object(o)
     }
 }
 

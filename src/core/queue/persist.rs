@@ -23,7 +23,7 @@
 //!   `status = queued`, `clientMessageId ??= id`, `type ??= "text"`,
 //!   `mentions ??= []`.
 
-use super::{QueuedAttachment, QueuedMessage, QueuedStatus};
+use super::{QueuedMessage, QueuedStatus};
 use crate::core::decimal::{concat, push_hex16};
 use crate::core::delivery::wire::fnv1a64;
 use crate::core::json::{self, FieldError, Map, ToJson, Value};
@@ -208,47 +208,48 @@ pub(super) fn validate(msg: &QueuedMessage) -> Result<(), String> {
     check_body(&msg.content, &msg.attachments)
 }
 
-/// The rule of a message's body: text, or attachments (each with an id and
-/// a type), or both.
-pub(super) fn check_body(content: &str, attachments: &[QueuedAttachment]) -> Result<(), String> {
+/// The rule of a message's body: text, or attachments, or both. An
+/// attachment is nchat's `QueuedAttachment`: an object with a non-empty `id`
+/// and `type`, a `name`, a whole `size` (bytes), and `url`, `localPath`
+/// strings (or `null`) when given; other keys (a v1 item's) are kept.
+pub(super) fn check_body(content: &str, attachments: &[Value]) -> Result<(), String> {
     if content.trim().is_empty() && attachments.is_empty() {
         return Err("content is empty".into());
     }
     for a in attachments {
-        if a.id.is_empty() || a.kind.is_empty() {
-            return Err("an attachment has an empty id or type".into());
+        let id = |k: &str| {
+            a.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        };
+        let text_or_absent = |k: &str| a.get(k).is_none_or(|v| v.is_string() || v.is_null());
+        let ok = id("id")
+            && id("type")
+            && a.get("name").is_some_and(Value::is_string)
+            && a.get("size").and_then(Value::as_u64).is_some()
+            && text_or_absent("url")
+            && text_or_absent("localPath");
+        if !ok {
+            return Err(
+                "an attachment must be {id, type, name, size, url?, localPath?} with a non-empty id and type"
+                    .into(),
+            );
         }
     }
     Ok(())
 }
 
-/// The optional `attachments` of a stored entry (v4, or nchat's v1 item).
-fn read_attachments(o: &Map) -> Result<Vec<QueuedAttachment>, FieldError> {
-    let bad = FieldError {
-        key: "attachments",
-        expected: "an array of {id, type, name, size, url?, localPath?}",
-    };
-    let mut out = Vec::new();
-    let list = match o.get("attachments") {
-        None | Some(Value::Null) => return Ok(out),
-        Some(v) => v.as_array().ok_or(bad)?,
-    };
-    // Loops, not iterator adapters: each adapter chain costs the wasm bytes.
-    for a in list {
-        let a = a.as_object().ok_or(bad)?;
-        let read = || -> Result<QueuedAttachment, FieldError> {
-            Ok(QueuedAttachment {
-                id: a.str_field("id")?,
-                kind: a.str_field("type")?,
-                name: a.str_field("name")?,
-                size: a.u64_field("size")?,
-                url: a.opt_str_field("url")?,
-                local_path: a.opt_str_field("localPath")?,
-            })
-        };
-        out.push(read().map_err(|_| bad)?);
+/// The optional `attachments` of a stored entry (v4, or nchat's v1 item);
+/// [`check_body`] checks them.
+fn read_attachments(o: &Map) -> Result<Vec<Value>, FieldError> {
+    match o.get("attachments") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(list)) => Ok(list.clone()),
+        Some(_) => Err(FieldError {
+            key: "attachments",
+            expected: "an array",
+        }),
     }
-    Ok(out)
 }
 
 /// A checksummed entry (v2 or v3) checked and normalized: an interrupted
@@ -373,7 +374,7 @@ struct V1Item {
     client_message_id: Option<String>,
     last_error: Option<String>,
     last_retry_at: Option<Millis>,
-    attachments: Vec<QueuedAttachment>,
+    attachments: Vec<Value>,
 }
 
 /// Something set aside because it could not be loaded.

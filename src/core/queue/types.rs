@@ -62,25 +62,6 @@ pub enum QueuedStatus {
     Failed,
 }
 
-/// A file referenced by a queued message (nchat's `QueuedAttachment`): the
-/// queue stores and sends the reference (an uploaded file's `url`, or where
-/// the app keeps it locally), never the file itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueuedAttachment {
-    /// The attachment's id (not empty).
-    pub id: String,
-    /// Its kind, nchat's `type` (`image`, a MIME type, ...; not empty).
-    pub kind: String,
-    /// The file name.
-    pub name: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Where the uploaded file is.
-    pub url: Option<String>,
-    /// Where the app keeps the file before the upload.
-    pub local_path: Option<String>,
-}
-
 /// A message in the queue (camelCase when serialized).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMessage {
@@ -98,8 +79,10 @@ pub struct QueuedMessage {
     pub thread_id: Option<String>,
     /// Mentioned user ids.
     pub mentions: Vec<String>,
-    /// Files sent with it (nchat's `attachments`); with some, `content` may be blank.
-    pub attachments: Vec<QueuedAttachment>,
+    /// Files sent with it: nchat's `QueuedAttachment`s, references `{id,
+    /// type, name, size, url?, localPath?}` (the rule: `persist::check_body`),
+    /// stored and sent as given. With some, `content` may be blank.
+    pub attachments: Vec<Value>,
     /// When it was queued.
     pub created_at: Millis,
     /// Last change.
@@ -142,8 +125,8 @@ pub struct NewMessage {
     pub mentions: Vec<String>,
     /// A client message id chosen by the app; generated when absent.
     pub client_message_id: Option<String>,
-    /// Files sent with it.
-    pub attachments: Vec<QueuedAttachment>,
+    /// Files sent with it (see [`QueuedMessage::attachments`]).
+    pub attachments: Vec<Value>,
 }
 
 impl NewMessage {

@@ -4,18 +4,11 @@
 
 use super::*;
 
-fn photo() -> QueuedAttachment {
-    QueuedAttachment {
-        id: "a1".into(),
-        kind: "image".into(),
-        name: "cat.png".into(),
-        size: 2048,
-        url: Some("https://files.example/cat.png".into()),
-        local_path: None,
-    }
+fn photo() -> Value {
+    json!({"id": "a1", "type": "image", "name": "cat.png", "size": 2048, "url": "https://files.example/cat.png"})
 }
 
-fn with_files(content: &str, attachments: Vec<QueuedAttachment>) -> NewMessage {
+fn with_files(content: &str, attachments: Vec<Value>) -> NewMessage {
     let mut m = NewMessage::text("ch-1", content);
     m.message_type = "file".into();
     m.attachments = attachments;
@@ -26,14 +19,7 @@ fn with_files(content: &str, attachments: Vec<QueuedAttachment>) -> NewMessage {
 fn attachments_are_stored_survive_a_reload_and_go_out_as_nchat_sends_them() {
     let store = MemoryStore::new();
     let mut q = open(&store);
-    let draft = QueuedAttachment {
-        id: "a2".into(),
-        kind: "application/pdf".into(),
-        name: "".into(),
-        size: 0,
-        url: None,
-        local_path: Some("/tmp/doc.pdf".into()),
-    };
+    let draft = json!({"id": "a2", "type": "application/pdf", "name": "", "size": 0, "localPath": "/tmp/doc.pdf"});
     // A file message may have no text.
     let m = queue_msg(&mut q, with_files(" ", vec![photo(), draft]), 1);
     let plain = queue(&mut q, "plain", 2);
@@ -73,19 +59,19 @@ fn a_message_needs_text_or_attachments_and_each_attachment_an_id_and_type() {
         other => panic!("accepted: {other:?}"),
     };
     assert_eq!(refused(&mut q, with_files("", vec![])), "content is empty");
-    let no_id = QueuedAttachment {
-        id: "".into(),
-        ..photo()
-    };
-    let no_type = QueuedAttachment {
-        kind: "".into(),
-        ..photo()
-    };
-    for bad in [no_id, no_type] {
-        assert_eq!(
-            refused(&mut q, with_files("hi", vec![photo(), bad])),
-            "an attachment has an empty id or type"
-        );
+    let bad = [
+        json!({"id": "", "type": "image", "name": "a", "size": 1}),
+        json!({"id": "a", "type": "", "name": "a", "size": 1}),
+        json!({"id": "a", "type": "image", "size": 1}),
+        json!({"id": "a", "type": "image", "name": "a", "size": -1}),
+        json!({"id": "a", "type": "image", "name": "a", "size": 1.5}),
+        json!({"id": "a", "type": "image", "name": "a", "size": 1, "url": 7}),
+        json!({"id": "a", "type": "image", "name": "a", "size": 1, "localPath": false}),
+        json!("a.png"),
+    ];
+    for b in bad {
+        let why = refused(&mut q, with_files("hi", vec![photo(), b.clone()]));
+        assert!(why.starts_with("an attachment must be"), "{b}: {why}");
     }
     assert_eq!(q.get_queue_length(), 0);
     assert!(store.keys().is_empty(), "nothing stored");
@@ -125,7 +111,7 @@ fn nchats_stored_queue_keeps_its_attachments() {
         KEY,
         r#"{"version":1,"items":[
             {"id":"q_1_a","channelId":"ch-1","content":"","type":"image","timestamp":1700000000000,"retries":0,
-             "attachments":[{"id":"f1","type":"image/png","name":"a.png","size":10,"url":"https://f/a.png"}]},
+             "attachments":[{"id":"f1","type":"image/png","name":"a.png","size":10,"url":"https://f/a.png","thumb":"t"}]},
             {"id":"q_2_b","channelId":"ch-1","content":"x","type":"file","timestamp":1700000001000,"retries":0,
              "attachments":[{"id":"f2","type":"file","name":"b","size":-1}]}
         ]}"#,
@@ -135,14 +121,10 @@ fn nchats_stored_queue_keeps_its_attachments() {
     assert_eq!(msgs.len(), 1);
     assert_eq!(
         msgs[0].attachments,
-        [QueuedAttachment {
-            id: "f1".into(),
-            kind: "image/png".into(),
-            name: "a.png".into(),
-            size: 10,
-            url: Some("https://f/a.png".into()),
-            local_path: None,
-        }]
+        [
+            json!({"id":"f1","type":"image/png","name":"a.png","size":10,"url":"https://f/a.png","thumb":"t"})
+        ],
+        "as nchat stored it, its own keys too"
     );
     // A negative size is not an attachment: that item is set aside.
     assert_eq!(
