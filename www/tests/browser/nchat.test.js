@@ -263,6 +263,9 @@ test("the queue made from nchat's config: nchat's key, its queries, and a queue 
   equal(q.getQueuedMessage(kept.id).content, 'edited before sending');
   assert(JSON.stringify(Object.values(localStorage())).includes('edited before sending'), 'stored');
   equal(q.updateQueuedMessage('nope', { content: 'x' }), false);
+  // Blank text would be set aside at the next load: refused, and the text stays.
+  throws(() => q.updateQueuedMessage(kept.id, { content: '  ' }), Error, 'content is empty');
+  equal(q.getQueuedMessage(kept.id).content, 'edited before sending');
   equal(q.updateQueuedMessage(kept.id, {}), true, 'nothing to change: it exists');
   throws(() => q.updateQueuedMessage(kept.id, { status: 'sent' }), TypeError, 'status');
   equal(q.isEmpty(), false);
