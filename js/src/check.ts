@@ -35,7 +35,9 @@ export type Kind =
   | 'fn' // a function
   | { readonly max: number } // a non-negative integer up to max
   | { readonly oneOf: readonly string[] }
-  | { readonly fields: Schema }; // a nested plain object
+  | { readonly fields: Schema } // a nested plain object
+  | { readonly items: Schema } // an array of plain objects
+  | { readonly listOf: readonly string[] }; // a non-empty array of these strings
 
 /** A required key (keys are optional unless wrapped). */
 export interface Required {
@@ -235,7 +237,9 @@ export function instance<N>(found: N | undefined, v: unknown, what: string, expe
 /** What a missing required key should have been. */
 function expectedOf(kind: Kind): string {
   if (typeof kind === 'object') {
-    return 'max' in kind ? 'a non-negative integer' : 'oneOf' in kind ? 'one of its string values' : 'a plain object';
+    return 'max' in kind ? 'a non-negative integer' : 'oneOf' in kind ? 'one of its string values'
+      : 'items' in kind ? 'an array of plain objects' : 'listOf' in kind ? 'a non-empty array of its string values'
+      : 'a plain object';
   }
   return {
     str: 'a string', id: 'a non-empty string', bool: 'a boolean (true or false)',
@@ -251,6 +255,11 @@ function checkKind(v: unknown, what: string, kind: Kind): void {
   if (typeof kind === 'object') {
     if ('max' in kind) count(v, what, kind.max);
     else if ('oneOf' in kind) oneOf(v, what, kind.oneOf);
+    else if ('items' in kind) array(v, what, 'an array of plain objects', (x, at) => fields(x, at, kind.items));
+    else if ('listOf' in kind) {
+      const expected = `a non-empty array of ${kind.listOf.map((a) => `'${a}'`).join(', ')}`;
+      if (array(v, what, expected, (x, at) => oneOf(x, at, kind.listOf)).length === 0) throw rangeError(what, expected, v);
+    }
     else fields(v, what, kind.fields);
     return;
   }

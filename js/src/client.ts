@@ -3,16 +3,20 @@
 // offline detection live in the wasm.
 import {
   U32_MAX, MAX_SAFE, absent, boolean, callback as fn, fields, id, instance, isPlainObject, json, oneOf, optCallback,
-  optFields, optId, optMs, type Schema, type SchemaOf,
+  optFields, optId, optMs, req, type Schema, type SchemaOf,
 } from './check.js';
 import * as native from './native.js';
 import type {
-  AckResponse, ConnectionQuality, ConnectionState, ConnectionStateListener, CustomStatusInput, DisconnectReason,
-  PresenceStatus, RealtimeClientConfig, RealtimeError, RealtimeRequestError, ReconnectionListener,
+  AckResponse, AuthResponse, ConnectionQuality, ConnectionState, ConnectionStateListener, CustomStatusInput, DisconnectReason,
+  DeviceInfo, PresenceStatus, RealtimeClientConfig, RealtimeError, RealtimeRequestError, ReconnectionListener,
 } from './types.js';
 
 /** @internal The values of `PresenceStatus`. */
 export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['online', 'away', 'busy', 'offline'];
+
+const DEVICE: SchemaOf<DeviceInfo> = {
+  type: req({ oneOf: ['web', 'ios', 'android', 'desktop', 'unknown'] }), os: 'str', browser: 'str', version: 'str',
+};
 
 /** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
 export const OPTIONS: SchemaOf<RealtimeClientConfig> = {
@@ -21,6 +25,7 @@ export const OPTIONS: SchemaOf<RealtimeClientConfig> = {
   randomizationFactor: 'num', seed: { max: MAX_SAFE }, connectTimeoutMs: 'intMs', qualityIntervalMs: 'intMs',
   latencyWindow: { max: U32_MAX }, probeTimeoutMs: 'intMs', bufferLimit: { max: U32_MAX }, ackTimeoutMs: 'intMs',
   readyEvent: 'str', token: 'id', autoReconnect: 'bool', reconnectDelay: 'intMs', maxReconnectDelay: 'intMs', timeout: 'intMs',
+  device: { fields: DEVICE }, transports: { listOf: ['websocket', 'polling'] },
 };
 
 /** @internal nchat's option names and this package's, per class: `[nchat, ours]` pairs. */
@@ -86,7 +91,8 @@ export class RealtimeClient {
    * over with the new options; listeners are kept.
    */
   initialize(options?: Partial<RealtimeClientConfig>): void {
-    const { token, ...o } = fields<Partial<RealtimeClientConfig>>(options === undefined ? {} : options, 'initialize(): options', OPTIONS);
+    // `transports`: checked, nothing to choose (this client speaks WebSocket).
+    const { token, transports: _, ...o } = fields<Partial<RealtimeClientConfig>>(options === undefined ? {} : options, 'initialize(): options', OPTIONS);
     const n = of(this);
     n.initialize(renamed(o, RENAMES));
     // nchat's `token`: what `connect()` without one uses (core `update_token`).
@@ -304,6 +310,15 @@ export class RealtimeClient {
   /** The Socket.IO session id while connected. */
   get socketId(): string | undefined {
     return of(this).socketId;
+  }
+
+  /**
+   * nchat's: the server's `authenticated` event (`{userId, sessionId, rooms}`,
+   * as it came) on the current link; `null` before one and after a disconnect
+   * (the nself server sends none: `userId` holds the user).
+   */
+  get auth(): AuthResponse | null {
+    return of(this).auth;
   }
 
   /** Timers set so far (for idle-cost measurements). */

@@ -11,7 +11,7 @@ import type { DeliveryHandlerConfig, DeliveryListener, DeliveryOptions, Delivery
 
 /** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
 export const OPTIONS: SchemaOf<DeliveryHandlerConfig> = {
-  readBatchMs: 'intMs', batchReadAck: 'bool', requestTimeoutMs: 'intMs', maxRecords: { max: U32_MAX }, queue: 'any',
+  readBatchMs: 'intMs', batchReadAck: 'bool', autoSyncOnReconnect: 'bool', requestTimeoutMs: 'intMs', maxRecords: { max: U32_MAX }, queue: 'any',
   debug: 'bool', batchReadInterval: 'intMs',
 };
 

@@ -54,7 +54,7 @@ if (typeof window === 'object' && typeof document === 'object') {
 export const UNLOADED: Record<number, unknown> = {
   [Op.ClientIsConnected]: false, [Op.ClientState]: 'disconnected', [Op.ClientConnectionQuality]: 'unknown',
   [Op.ClientReconnectAttempts]: 0, [Op.ClientWasOffline]: false, [Op.ClientIsOnline]: true,
-  [Op.ClientTimerWakeups]: 0, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
+  [Op.ClientTimerWakeups]: 0, [Op.ClientAuth]: null, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
   [Op.TypingCurrentContext]: null, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
@@ -243,7 +243,7 @@ methods(Client, 'Client', {
   isConnected: 'get', state: 'get',
   connectionQuality: 'get', averageLatency: 'get',
   reconnectAttempts: 'get', wasOffline: 'get',
-  isOnline: 'get', userId: 'get', socketId: 'get',
+  isOnline: 'get', userId: 'get', socketId: 'get', auth: 'get',
   timerWakeups: 'get',
   updateToken: 'call',
   clearWasOffline: 'call', emitCallback: 'promise',
@@ -282,7 +282,7 @@ methods(Presence, 'Presence', {
   unsubscribeFromUsers: 'call',
   getSubscriptions: 'call', activityRelay: 'get',
   timerWakeups: 'get', dispose: 'dispose',
-  fetchPresence: 'promise',
+  fetchPresence: 'promise', getCachedContacts: 'call', clearPresenceSettingsCache: 'call',
   setCurrentUserId: 'call', heartbeat: 'call',
 });
 

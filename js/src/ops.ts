@@ -146,4 +146,7 @@ export const Op = {
   SyncCancelSync: 118,
   SyncReconcileConflicts: 119,
   ClientEmitCallback: 120,
+  ClientAuth: 121,
+  PresenceGetCachedContacts: 122,
+  PresenceClearPresenceSettingsCache: 123,
 } as const;

@@ -355,6 +355,36 @@ export class PresenceService {
     of(this).setContacts([]);
   }
 
+  /** nchat: the current user's contacts, as `setContacts` gave them. */
+  getCachedContacts(): string[] {
+    return of(this).getCachedContacts();
+  }
+
+  /**
+   * nchat reloads the contacts over GraphQL; here the app gives them
+   * (`setContacts`), so this resolves at once and changes nothing.
+   */
+  refreshContacts(): Promise<void> {
+    live(of(this), 'PresenceService');
+    return Promise.resolve();
+  }
+
+  /** nchat: forgets the settings given for other users (`setUserSettings`); they take the defaults again. */
+  clearPresenceSettingsCache(): void {
+    of(this).clearPresenceSettingsCache();
+  }
+
+  /**
+   * nchat: `clearPresenceSettingsCache()` and `clearContactsCache()`. The
+   * current user's own settings stay: here they are the source (nchat
+   * reloads its own over GraphQL).
+   */
+  clearPrivacyCaches(): void {
+    const n = of(this);
+    n.clearPresenceSettingsCache();
+    n.setContacts([]);
+  }
+
   /**
    * Stops the service: listeners, timer and client hook are removed and
    * callbacks dropped; nothing more is sent. Later calls that change state

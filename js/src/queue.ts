@@ -8,7 +8,7 @@ import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from 
 import * as native from './native.js';
 import type {
   NewQueuedMessage, OfflineQueueConfig, OfflineQueueOptions, QuarantinedEntry, QueueEventName, QueueFlushResult,
-  QueueListener, QueuedMessage,
+  QueueListener, QueuedAttachment, QueuedMessage,
 } from './types.js';
 
 const UPDATE: SchemaOf<{ content?: string }> = { content: 'str' };
@@ -22,8 +22,13 @@ export const OPTIONS: SchemaOf<OfflineQueueConfig> = {
 
 const RENAMES: Renames = [['maxQueueSize', 'maxMessages'], ['baseRetryDelay', 'retryDelayMs'], ['maxRetryDelay', 'retryDelayMaxMs']];
 
+const ATTACHMENT: SchemaOf<QueuedAttachment> = {
+  id: req('id'), type: req('id'), name: req('str'), size: req({ max: MAX_SAFE }), url: 'str', localPath: 'str',
+};
+
 const NEW_MESSAGE: SchemaOf<NewQueuedMessage> = {
   channelId: req('id'), content: req('str'), type: 'id', threadId: 'id', mentions: 'strings', clientMessageId: 'id',
+  attachments: { items: ATTACHMENT },
 };
 
 /** @internal The native queue behind a `queue` argument (`attachQueue`, `options.queue`). */
@@ -62,7 +67,8 @@ export class OfflineQueueService {
 
   /**
    * Adds a message (`{channelId, content, type?, threadId?, mentions?,
-   * clientMessageId?}`) and returns the queued entry. Throws, changing
+   * clientMessageId?, attachments?}`; `content` may be empty with
+   * attachments) and returns the queued entry. Throws, changing
    * nothing, when the input is invalid or the queue is full (count or
    * byte budget): the oldest messages are never dropped.
    */

@@ -5,6 +5,7 @@
 import { callback as fn, id, json, optFields, string, strings, U32_MAX, type SchemaOf } from './check.js';
 import { clientArg, type RealtimeClient, realtimeClient } from './client.js';
 import * as native from './native.js';
+import type { RoomType } from './types.js';
 
 /** Who may join a room. */
 export type RoomVisibility = 'public' | 'private';
@@ -12,7 +13,7 @@ export type RoomVisibility = 'public' | 'private';
 /** A room as `RoomsService` reports it. */
 export interface Room {
   name: string;
-  type: 'channel' | 'dm' | 'group-dm' | 'thread' | 'broadcast';
+  type: RoomType;
   visibility: RoomVisibility;
   memberCount?: number;
   createdAt?: Date;

@@ -2,7 +2,7 @@
 // native service (src/native.ts); the reconnect sequence, conflict rules and
 // stored sync times live in the wasm.
 import {
-  MAX_SAFE, absent, callback as fn, fields, id, id as nonEmpty, optId, req, strings, type SchemaOf,
+  MAX_SAFE, U32_MAX, absent, callback as fn, fields, id, id as nonEmpty, optId, optMs, req, strings, type SchemaOf,
 } from './check.js';
 import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from './client.js';
 import * as native from './native.js';
@@ -14,7 +14,8 @@ import type {
 
 const OPTIONS: SchemaOf<SyncServiceConfig> = {
   queue: 'any', autoSyncOnReconnect: 'bool', presenceUserIds: 'strings', storageKey: 'id',
-  requestTimeoutMs: 'intMs', queueFlushTimeoutMs: 'intMs', debug: 'bool', syncTimeout: 'intMs',
+  requestTimeoutMs: 'intMs', queueFlushTimeoutMs: 'intMs', maxMessagesPerChannel: { max: U32_MAX }, debug: 'bool',
+  syncTimeout: 'intMs',
 };
 
 const RENAMES: Renames = [['syncTimeout', 'requestTimeoutMs']];
@@ -66,12 +67,14 @@ export class SyncService {
   }
 
   /**
-   * Syncs one channel since its last sync time; resolves with
+   * Syncs one channel since `since` (ms since the epoch, nchat's), else
+   * since its last sync time, at most `maxMessagesPerChannel`; resolves with
    * `{messages, conflicts}` (server versions that lost a conflict left
    * out), rejects when the request fails.
    */
-  syncMessages(channelId: string): Promise<SyncMessagesResult> {
-    return of(this).syncMessages(id(channelId, 'syncMessages(): channelId'));
+  syncMessages(channelId: string, since?: number): Promise<SyncMessagesResult> {
+    const n = of(this);
+    return n.syncMessages(id(channelId, 'syncMessages(): channelId'), optMs(since, 'syncMessages(): since'));
   }
 
   /**

@@ -64,6 +64,14 @@ export interface RealtimeClientOptions {
   maxReconnectDelay?: number;
   /** nchat's name of `connectTimeoutMs`. */
   timeout?: number;
+  /** nchat's: sent as `auth.device` in the handshake. Default: detected from the browser (`{type: 'web', browser, os}`). */
+  device?: DeviceInfo;
+  /**
+   * nchat's Socket.IO transports, checked (a non-empty list of these). This
+   * client connects over WebSocket whatever the list: it has no Engine.IO
+   * long-polling, so `'polling'` changes nothing.
+   */
+  transports?: ('websocket' | 'polling')[];
 }
 
 // ---- nchat's names (services/realtime/realtime-client.ts) ---------------------
@@ -141,6 +149,8 @@ export interface DeliveryOptions {
   readBatchMs?: number;
   /** nchat's `batchReadAck`: false sends each read ack at once as `message:read-ack`. Default true. */
   batchReadAck?: boolean;
+  /** nchat's: on every reconnect, ask for the statuses of sent messages not yet read (`delivery:sync`). Default true. */
+  autoSyncOnReconnect?: boolean;
   /** Timeout of `delivery:sync` requests. Default 10000. */
   requestTimeoutMs?: number;
   /** Above this many tracked messages the oldest `read` ones are forgotten. Default 1000. */
@@ -233,6 +243,23 @@ export interface NewQueuedMessage {
   mentions?: string[];
   /** Id the server de-duplicates by; generated when absent. */
   clientMessageId?: string;
+  /** Files sent with it (references, not the files); with some, `content` may be empty. */
+  attachments?: QueuedAttachment[];
+}
+
+/** nchat's reference to a file sent with a queued message: stored with it and sent in `message:send` as it is. */
+export interface QueuedAttachment {
+  /** Not empty. */
+  id: string;
+  /** `image`, a MIME type, …; not empty. */
+  type: string;
+  name: string;
+  /** Bytes: a non-negative integer. */
+  size: number;
+  /** Where the uploaded file is. */
+  url?: string;
+  /** Where the app keeps the file before its upload. */
+  localPath?: string;
 }
 
 /** A message in the offline queue. */
@@ -244,6 +271,8 @@ export interface QueuedMessage {
   type: MessageType;
   threadId?: string;
   mentions: string[];
+  /** Files sent with it; absent when none. */
+  attachments?: QueuedAttachment[];
   /** When it was queued, ms since the epoch (nchat's name; also `createdAt`). */
   timestamp: number;
   /** Failed attempts so far (nchat's name; also `retryCount`). */
@@ -314,6 +343,8 @@ export interface SyncServiceOptions {
   requestTimeoutMs?: number;
   /** How long to wait for the queue flush. Default 120000. */
   queueFlushTimeoutMs?: number;
+  /** nchat's: most messages asked for per channel (`limit` of `sync:messages`; the server picks which). Default 50. */
+  maxMessagesPerChannel?: number;
   /** Log with a `[chat-realtime]` prefix. Default: the client's `debug`. */
   debug?: boolean;
 }
@@ -413,8 +444,11 @@ export type SyncEventName = keyof SyncEventMap;
 /** `subscribe` callback of `SyncService`: `(event, data)`. */
 export type SyncListener = (...args: { [K in SyncEventName]: [event: K, data: SyncEventMap[K]] }[SyncEventName]) => void;
 
-/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}`. */
-export type RoomType = 'channel' | 'thread' | 'dm';
+/** The kind of a typing room: `channel:{id}`, `channel:{id}:thread:{threadId}` or `dm:{id}` (nchat's `TypingRoomType`). */
+export type TypingRoomType = 'channel' | 'thread' | 'dm';
+
+/** nchat's room kinds (`RoomsService`'s `Room.type`); typing rooms are `TypingRoomType`, three of them. */
+export type RoomType = 'channel' | 'dm' | 'group-dm' | 'thread' | 'broadcast';
 
 /** Another user typing in a room. */
 export interface TypingUser {
@@ -437,7 +471,7 @@ export interface TypingPrivacySettings {
 export interface RoomTypingChange {
   /** The room, e.g. `channel:general:thread:t1`. */
   roomName: string;
-  roomType: RoomType;
+  roomType: TypingRoomType;
   /** The channel id (the DM id for DMs). */
   channelId: string;
   threadId?: string;
@@ -468,6 +502,8 @@ export interface TypingServiceOptions {
   debug?: boolean;
   /** The current user (never shown as typing); default: the `userId` of the server's `authenticated` event. */
   userId?: string;
+  /** nchat's: false ignores `privacySettings` (typing goes out, everyone else typing is shown). Default true. */
+  enablePrivacyFiltering?: boolean;
 }
 
 /** Who may see a user's presence (or typing): anyone, contacts only, or no one. */
@@ -586,8 +622,6 @@ export interface TypingServiceConfig extends TypingServiceOptions {
   /** nchat's name of `batchMs`. */
   batchUpdateInterval?: number;
 }
-/** nchat's name of `RoomType` for typing rooms. */
-export type TypingRoomType = RoomType;
 /** nchat's `currentContext`: where the current user types (`roomName` the id as given). */
 export interface TypingContext {
   roomName: string;
@@ -630,6 +664,30 @@ export interface SyncServiceConfig extends SyncServiceOptions {
 export interface DeliveryHandlerConfig extends DeliveryOptions {
   /** nchat's name of `readBatchMs`. */
   batchReadInterval?: number;
+}
+/** nchat's `message:batch-read` (server → client): `userId` read `messageIds` in `channelId`. */
+export interface BatchReadPayload {
+  channelId: string;
+  userId: string;
+  messageIds: string[];
+  /** ISO 8601. */
+  readAt: string;
+}
+/** nchat's `delivery:sync` request (client → server). */
+export interface DeliverySyncRequest {
+  messageIds: string[];
+  since?: string;
+}
+/** nchat's `delivery:sync-response` (server → client; also read from the request's ack). */
+export interface DeliverySyncResponse {
+  statuses: Array<{
+    messageId: string;
+    state: 'sent' | 'delivered' | 'read' | 'failed';
+    deliveredCount?: number;
+    readCount?: number;
+    totalRecipients?: number;
+    updatedAt: string;
+  }>;
 }
 /** nchat's name of `DeliveryListener`. */
 export type DeliveryEventListener = DeliveryListener;

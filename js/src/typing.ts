@@ -8,7 +8,7 @@ import {
 import { live, serviceArgs, singleton, type RealtimeClient, type Renames } from './client.js';
 import * as native from './native.js';
 import type {
-  RoomType, TypingChangeCallback, TypingContext, TypingPrivacySettings, TypingRoomType, TypingServiceConfig, TypingServiceOptions,
+  TypingChangeCallback, TypingContext, TypingPrivacySettings, TypingRoomType, TypingServiceConfig, TypingServiceOptions,
   TypingUser,
 } from './types.js';
 
@@ -19,7 +19,8 @@ const PRIVACY: SchemaOf<TypingPrivacySettings> = {
 /** @internal The options schema (also `RealtimeIntegrationConfig`'s). */
 export const OPTIONS: SchemaOf<TypingServiceConfig> = {
   typingTimeoutMs: 'ms', debounceMs: 'ms', debounceMaxWaitMs: 'ms', throttleMs: 'ms', batchMs: 'ms',
-  keepAliveMs: 'ms', privacySettings: { fields: PRIVACY }, debug: 'bool', userId: 'id', typingTimeout: 'ms',
+  keepAliveMs: 'ms', privacySettings: { fields: PRIVACY }, debug: 'bool', userId: 'id', enablePrivacyFiltering: 'bool',
+  typingTimeout: 'ms',
   debounceInterval: 'ms', throttleInterval: 'ms', batchUpdateInterval: 'ms',
 };
 
@@ -28,7 +29,7 @@ const RENAMES: Renames = [
   ['batchUpdateInterval', 'batchMs'],
 ];
 
-const ROOM_TYPES: readonly RoomType[] = ['channel', 'thread', 'dm'];
+const ROOM_TYPES: readonly TypingRoomType[] = ['channel', 'thread', 'dm'];
 
 const of = (self: TypingService): native.NativeTyping => native.typings.of(self);
 
@@ -139,7 +140,7 @@ export class TypingService {
    * `roomType` is `'channel'`, `'thread'` (with `threadId`) or `'dm'`.
    * Returns an unsubscribe function.
    */
-  onRoomTypingChange(channelId: string, roomType: RoomType, callback: TypingChangeCallback, threadId?: string): () => void {
+  onRoomTypingChange(channelId: string, roomType: TypingRoomType, callback: TypingChangeCallback, threadId?: string): () => void {
     const m = 'onRoomTypingChange()';
     return of(this).onRoomTypingChange(id(channelId, `${m}: channelId`), oneOf(roomType, `${m}: roomType`, ROOM_TYPES),
       fn(callback, `${m}: callback`), optId(threadId, `${m}: threadId`));

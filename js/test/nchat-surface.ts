@@ -51,14 +51,8 @@ import {
   DEFAULT_PRESENCE_SETTINGS,
 } from '../../pkg/index.js';
 import type { TypingContext, TypingUserWithPrivacy } from '../../pkg/index.js';
-import type {
-  // @ts-expect-error missing: QueuedAttachment (no attachments on queued messages)
-  QueuedAttachment,
-} from '../../pkg/index.js';
-import type {
-  // @ts-expect-error missing (branch wire): the delivery wire payloads
-  BatchReadPayload, DeliverySyncRequest, DeliverySyncResponse,
-} from '../../pkg/index.js';
+import type { QueuedAttachment } from '../../pkg/index.js';
+import type { BatchReadPayload, DeliverySyncRequest, DeliverySyncResponse } from '../../pkg/index.js';
 
 /** A value of type `T` to use as an argument (never called at run time: this file is only compiled). */
 declare function a<T>(): T;
@@ -77,10 +71,8 @@ declare function use(...values: unknown[]): void;
   c.initialize();
   c.initialize({ debug: true, ...a<Partial<RealtimeClientConfig>>() });
   c.initialize({ token: 'jwt' });
-  // @ts-expect-error missing: `device` in the config (the client detects the device itself)
   c.initialize({ device: a<DeviceInfo>() });
-  // @ts-expect-error missing: `transports` (this client speaks WebSocket only)
-  c.initialize({ transports: ['websocket'] });
+  c.initialize({ transports: ['websocket', 'polling'] });
   const connected: Promise<void> = c.connect('jwt');
   const again: Promise<void> = c.connect();
   const reconnected: Promise<void> = c.reconnect();
@@ -114,7 +106,6 @@ declare function use(...values: unknown[]): void;
   const isAuthenticated: boolean = c.isAuthenticated;
   const state: RealtimeConnectionState = c.state;
   const socketId: string | undefined = c.socketId;
-  // @ts-expect-error missing: `auth` (the server's authenticated event is not kept; userId is)
   const auth: AuthResponse | null = c.auth;
   const attempts: number = c.reconnectAttemptCount;
   c.destroy();
@@ -168,15 +159,11 @@ declare function use(...values: unknown[]): void;
   const invisible: Promise<boolean> = p.setInvisibleMode(true);
   const isInvisible: boolean = p.isInvisibleModeEnabled();
   const own: PresenceSettings | null = p.getOwnPresenceSettings();
-  // @ts-expect-error missing: refreshContacts (contacts come from the app: setContacts)
   const refreshed: Promise<void> = p.refreshContacts();
   const isContact: boolean = p.isUserContact('u2');
-  // @ts-expect-error missing: getCachedContacts
   const contacts: string[] = p.getCachedContacts();
-  // @ts-expect-error missing: clearPresenceSettingsCache
   p.clearPresenceSettingsCache();
   p.clearContactsCache();
-  // @ts-expect-error missing: clearPrivacyCaches
   p.clearPrivacyCaches();
   use(presence?.device);
   use(presence?.isFiltered);
@@ -197,7 +184,6 @@ declare function use(...values: unknown[]): void;
   const t2: TypingService = initializeTypingService({ debug: true });
   resetTypingService();
   const t3 = new TypingService();
-  // @ts-expect-error missing: enablePrivacyFiltering (privacy always applies)
   getTypingService({ enablePrivacyFiltering: false });
   t.setCurrentUserId('u1');
   t.setCurrentUserId(null);
@@ -250,8 +236,9 @@ declare function use(...values: unknown[]): void;
 // ---- rooms.service.ts -----------------------------------------------------------------------------
 
 {
-  // @ts-expect-error differs: RoomType here is the typing room's ('channel' | 'thread' | 'dm'); RoomsService is missing
   const roomType: RoomType = 'group-dm';
+  const roomTypes: RoomType[] = ['channel', 'dm', 'group-dm', 'thread', 'broadcast'];
+  use(roomTypes);
   use(roomType, RoomsService, getRoomsService, initializeRoomsService, resetRoomsService);
 }
 
@@ -267,8 +254,9 @@ declare function use(...values: unknown[]): void;
   q.destroy();
   const type: QueuedMessageType = 'text';
   const queued: QueuedMessage = q.queueMessage({ channelId: 'general', content: 'hi', type, threadId: 't1', mentions: ['u2'], clientMessageId: 'c1' });
-  // @ts-expect-error missing: attachments on queued messages
-  q.queueMessage({ channelId: 'general', content: 'hi', type: 'file', attachments: [] });
+  const attachment: QueuedAttachment = { id: 'a1', type: 'image', name: 'a.png', size: 10, url: 'https://x/a.png', localPath: '/a.png' };
+  const withFiles: QueuedAttachment[] | undefined = q.queueMessage({ channelId: 'general', content: 'hi', type: 'file', attachments: [attachment] }).attachments;
+  use(withFiles);
   use(queued.id, queued.channelId, queued.content, queued.type, queued.threadId, queued.mentions, queued.clientMessageId, queued.lastError);
   const timestamp: number = queued.timestamp;
   const retries: number = queued.retries;
@@ -299,7 +287,6 @@ declare function use(...values: unknown[]): void;
   const s2: SyncService = initializeSyncService({ debug: true });
   resetSyncService();
   const s3 = new SyncService();
-  // @ts-expect-error missing: maxMessagesPerChannel (the server's page size applies)
   getSyncService({ maxMessagesPerChannel: 50 });
   s.initialize();
   s.destroy();
@@ -307,7 +294,6 @@ declare function use(...values: unknown[]): void;
   const last: number | null = s.getLastSyncTimestamp();
   const channelLast: number | null = s.getChannelSyncTimestamp('general');
   const messages = s.syncMessages('general');
-  // @ts-expect-error missing: syncMessages' `since` (each channel's last sync time is kept)
   s.syncMessages('general', 0);
   const channels: Promise<{ synced: number; errors: number }> = s.syncChannels();
   const presence: Promise<{ synced: number }> = s.syncPresence();
@@ -330,7 +316,6 @@ declare function use(...values: unknown[]): void;
   const d2: DeliveryEventHandler = initializeDeliveryHandler({ debug: true });
   resetDeliveryHandler();
   const d3 = new DeliveryEventHandler();
-  // @ts-expect-error missing (branch wire): autoSyncOnReconnect, batchReadAck
   getDeliveryEventHandler({ autoSyncOnReconnect: true, batchReadAck: true });
   d.initialize();
   d.destroy();
@@ -341,7 +326,12 @@ declare function use(...values: unknown[]): void;
   d.trackOutgoingMessage('c2', 'general', 3);
   d.acknowledgeRead('m1', 'general');
   const synced: Promise<unknown> = d.syncDeliveryStatus(['m1']);
-  use(d2, d3, ready, off, synced);
+  const batchRead: BatchReadPayload = { channelId: 'general', userId: 'u2', messageIds: ['m1'], readAt: '2026-01-01T00:00:00.000Z' };
+  const syncRequest: DeliverySyncRequest = { messageIds: ['m1'], since: '2026-01-01T00:00:00.000Z' };
+  const syncResponse: DeliverySyncResponse = {
+    statuses: [{ messageId: 'm1', state: 'read', deliveredCount: 1, readCount: 1, totalRecipients: 1, updatedAt: '2026-01-01T00:00:00.000Z' }],
+  };
+  use(d2, d3, ready, off, synced, batchRead, syncRequest, syncResponse);
 }
 
 // ---- conflict-resolution.service.ts ----------------------------------------------------------------
@@ -456,7 +446,7 @@ declare function use(...values: unknown[]): void;
   ri.clearWasOffline();
   const services: [PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, RoomsService, RoomManagerService] =
     [ri.getPresence(), ri.getTyping(), ri.getDelivery(), ri.getOfflineQueue(), ri.getRooms(), ri.getRoomManager()];
-  // @ts-expect-error missing: getDispatcher (nchat's event dispatcher is not part of this package)
+  // @ts-expect-error missing: getDispatcher (nchat's EventDispatcherService is a server bridge, not an event bus: typed payloads, `dispatch` emits the nself server does not handle)
   ri.getDispatcher();
   const cfg: Readonly<RealtimeIntegrationConfig> = ri.getConfig();
   ri.destroy();

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, Res};
 use super::hub::{ApiError, Hub, Settle};
-use super::js::{coded, debug_log, INVALID};
+use super::js::{coded, debug_log, parse_json, INVALID};
 use super::types::{ClientOptions, CLIENT_OPTIONS, PRESENCE_STATUSES};
 use crate::browser::device;
 use crate::browser::driver::online_now;
@@ -78,9 +78,13 @@ impl RealtimeClient {
         let mut opts = ClientOptions::read(&args::Record::new(Some(checked)))
             .map_err(|e| coded(INVALID, &cat!("initialize(): invalid options: ", e)))?;
         opts.null_ready_event_means_none(&options);
-        let mut auth = Map::new();
-        auth.push("device", device::current().to_json());
-        let device = Value::Object(auth).to_text();
+        // nchat's `auth: {token, device}`: the app's device, else the detected one.
+        let detected = || device::current().to_json().to_text();
+        let device = cat!(
+            "{\"device\":",
+            opts.device.take().unwrap_or_else(detected),
+            "}"
+        );
         let config = ClientConfig {
             connection: opts.to_config(),
             auth_extra: Some(device),
@@ -297,6 +301,12 @@ impl RealtimeClient {
     /// `undefined` before `connect` or for a token without claims.
     pub fn user_id(&self) -> Option<String> {
         self.read(|c| c.user_id().map(str::to_owned), None)
+    }
+
+    /// nchat's `auth`: the server's `authenticated` event on this link, else `null`.
+    pub fn auth(&self) -> JsValue {
+        self.read(|c| c.authenticated().map(parse_json), None)
+            .unwrap_or(JsValue::NULL)
     }
 
     /// The Socket.IO session id while connected.

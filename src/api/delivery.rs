@@ -29,6 +29,7 @@ use crate::core::Millis;
 const DELIVERY_OPTIONS: &[Field] = &[
     opt("readBatchMs", Kind::IntMs),
     opt("batchReadAck", Kind::Bool),
+    opt("autoSyncOnReconnect", Kind::Bool),
     opt("requestTimeoutMs", Kind::IntMs),
     opt("maxRecords", Kind::UInt(U32_MAX)),
     opt("queue", Kind::Any),
@@ -83,6 +84,9 @@ impl DeliveryEventHandler {
             batch_read_ack: opts.flag("batchReadAck").unwrap_or(d.batch_read_ack),
             request_timeout_ms: opts.int("requestTimeoutMs").unwrap_or(d.request_timeout_ms),
             max_records: opts.int("maxRecords").map_or(d.max_records, |n| n as usize),
+            auto_sync_on_reconnect: opts
+                .flag("autoSyncOnReconnect")
+                .unwrap_or(d.auto_sync_on_reconnect),
         };
         let handle = hub
             .run_quiet(|s, now| s.attach_delivery(config, queue, now))

@@ -206,6 +206,7 @@ fn client_op(
         Op::ClientIsOnline => Ok(s.is_online().js()),
         Op::ClientUserId => Ok(s.user_id().js()),
         Op::ClientSocketId => Ok(s.socket_id().js()),
+        Op::ClientAuth => Ok(s.auth()),
         Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::ClientUpdateToken => res(s.update_token(a)),
         Op::ClientClearWasOffline => res(s.clear_was_offline()),
@@ -231,6 +232,8 @@ fn presence_op(s: &PresenceService, op: Op, a: JsValue, b: JsValue) -> Result<Js
         Op::PresenceHeartbeat => res(s.heartbeat(a)),
         Op::PresenceSetCurrentUserId => res(s.set_current_user_id(a)),
         Op::PresenceSetUserSettings => res(s.set_user_settings(a, b)),
+        Op::PresenceGetCachedContacts => Ok(s.get_cached_contacts()),
+        Op::PresenceClearPresenceSettingsCache => res(s.clear_presence_settings_cache()),
         Op::PresenceCanViewPresence => res(s.can_view_presence(a, b)),
         Op::PresenceGetPresence => res(s.get_presence(a)),
         Op::PresenceSubscribeToUsers => res(s.subscribe_to_users(a)),
@@ -343,7 +346,7 @@ fn queue_op(s: &OfflineQueueService, op: Op, a: JsValue, b: JsValue) -> Result<J
 fn sync_op(s: &SyncService, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
     match op {
         Op::SyncSyncOnReconnect => res(s.sync_on_reconnect(a)),
-        Op::SyncSyncMessages => res(s.sync_messages(a)),
+        Op::SyncSyncMessages => res(s.sync_messages(a, b)),
         Op::SyncRecordLocalMessage => res(s.record_local_message(a)),
         Op::SyncForgetLocalMessage => res(s.forget_local_message(a)),
         Op::SyncSetPresenceUserIds => res(s.set_presence_user_ids(a)),

@@ -170,4 +170,8 @@ ops! {
     SyncCancelSync = 118,
     SyncReconcileConflicts = 119,
     ClientEmitCallback = 120,
+    // Issue 12's remaining gaps: 121–139.
+    ClientAuth = 121,
+    PresenceGetCachedContacts = 122,
+    PresenceClearPresenceSettingsCache = 123,
 }

@@ -285,6 +285,20 @@ impl PresenceService {
         })
     }
 
+    /// nchat's `getCachedContacts`: the contacts given by `setContacts`.
+    pub fn get_cached_contacts(&self) -> JsValue {
+        to_js(&self.read(core::PresenceService::contacts))
+    }
+
+    /// nchat's `clearPresenceSettingsCache`: other users' settings
+    /// (`setUserSettings`) are forgotten; they take the defaults again.
+    pub fn clear_presence_settings_cache(&self) -> Result<(), JsValue> {
+        self.act("clearPresenceSettingsCache()", |c, _| {
+            c.clear_user_settings();
+            Ok(())
+        })
+    }
+
     /// Gives another user's privacy settings (missing keys take the defaults);
     /// what the current user sees of them follows.
     pub fn set_user_settings(&self, user_id: JsValue, settings: JsValue) -> Result<(), JsValue> {

@@ -23,6 +23,7 @@
 //!   `subscribe()` right after `new` sees them.
 
 use crate::core::decimal::cat;
+use crate::core::json::{self, Value};
 use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Res, MAX_SAFE, U32_MAX};
@@ -53,6 +54,17 @@ const NEW_MESSAGE: &[Field] = &[
     opt("threadId", Kind::Id),
     opt("mentions", Kind::Strings),
     opt("clientMessageId", Kind::Id),
+    opt("attachments", Kind::Objects(ATTACHMENT)),
+];
+
+/// nchat's `QueuedAttachment`.
+const ATTACHMENT: &[Field] = &[
+    req("id", Kind::Id),
+    req("type", Kind::Id),
+    req("name", Kind::Str),
+    req("size", Kind::UInt(MAX_SAFE)),
+    opt("url", Kind::Str),
+    opt("localPath", Kind::Str),
 ];
 
 /// The queue `options.queue` names (its handle, given by `native.ts`),
@@ -234,6 +246,14 @@ impl OfflineQueueService {
             thread_id: r.str("threadId"),
             mentions: r.strings("mentions").unwrap_or_default(),
             client_message_id: r.str("clientMessageId"),
+            // Checked and copied by the schema; the core checks the rule.
+            attachments: match args::json(&r.get("attachments"), "message.attachments")? {
+                Some(text) => match json::from_str(&text) {
+                    Ok(Value::Array(list)) => list,
+                    _ => return Err(args::invalid("message.attachments")),
+                },
+                None => Vec::new(),
+            },
         };
         let queued = self.run("queueMessage()", |s, h, now| s.queue_message(h, new, now))?;
         Ok(to_js(&queued))

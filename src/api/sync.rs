@@ -11,7 +11,7 @@
 use crate::core::decimal::cat;
 use wasm_bindgen::prelude::*;
 
-use super::args::{self, opt, req, Field, Kind, MAX_SAFE};
+use super::args::{self, opt, req, Field, Kind, MAX_SAFE, U32_MAX};
 use super::hub::{ApiError, Hub, ServiceRef, Settle};
 use super::js::{coded, INVALID};
 use super::queue::queue_option;
@@ -26,6 +26,7 @@ const SYNC_OPTIONS: &[Field] = &[
     opt("storageKey", Kind::Id),
     opt("requestTimeoutMs", Kind::IntMs),
     opt("queueFlushTimeoutMs", Kind::IntMs),
+    opt("maxMessagesPerChannel", Kind::UInt(U32_MAX)),
     opt("debug", Kind::Bool),
 ];
 
@@ -102,6 +103,9 @@ impl SyncService {
                 .map_or(d.legacy_key.clone(), |_| None),
             storage_key: storage_key.clone(),
             max_local_messages: d.max_local_messages,
+            max_messages_per_channel: opts
+                .int("maxMessagesPerChannel")
+                .map_or(d.max_messages_per_channel, |n| n as u32),
         };
         let attach = SyncAttach {
             queue,
@@ -135,14 +139,15 @@ impl SyncService {
             .map_err(|e| e.to_js(None))
     }
 
-    /// Syncs one channel since its last sync time; resolves with
+    /// Syncs one channel since `since` (ms), else its last sync time; resolves with
     /// `{messages, conflicts}` (server versions that lost a conflict left
     /// out), rejects when the request fails.
-    pub fn sync_messages(&self, channel_id: JsValue) -> Result<f64, JsValue> {
+    pub fn sync_messages(&self, channel_id: JsValue, since: JsValue) -> Result<f64, JsValue> {
         let channel_id = &args::id(&channel_id, "channelId")?;
+        let since = args::opt_ms(&since, "since")?;
         self.svc
             .request(
-                |s, h, now| s.sync_messages(h, channel_id, now),
+                |s, h, now| s.sync_messages(h, channel_id, since, now),
                 Settle::SyncMessages,
             )
             .map_err(|e| match e {

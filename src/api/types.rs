@@ -2,7 +2,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::args::{opt, Field, Kind, Record, MAX_SAFE, U32_MAX};
+use super::args::{self, opt, req, Field, Kind, Record, MAX_SAFE, U32_MAX};
 use crate::core::backoff::BackoffConfig;
 use crate::core::connection::ConnectionConfig;
 
@@ -27,6 +27,8 @@ pub(crate) struct ClientOptions {
     pub ack_timeout_ms: Option<u64>,
     /// `readyEvent`: absent for the default, `null` for none, or a name.
     pub ready_event: Option<Option<String>>,
+    /// nchat's `device` (JSON text) for the handshake's auth; absent: detected.
+    pub device: Option<String>,
 }
 
 /// The values of `PresenceStatus`.
@@ -51,6 +53,18 @@ pub(crate) const CLIENT_OPTIONS: &[Field] = &[
     opt("bufferLimit", Kind::UInt(U32_MAX)),
     opt("ackTimeoutMs", Kind::IntMs),
     opt("readyEvent", Kind::Str),
+    opt("device", Kind::Object(DEVICE)),
+];
+
+/// nchat's `DeviceInfo`.
+const DEVICE: &[Field] = &[
+    req(
+        "type",
+        Kind::OneOf(&["web", "ios", "android", "desktop", "unknown"]),
+    ),
+    opt("os", Kind::Str),
+    opt("browser", Kind::Str),
+    opt("version", Kind::Str),
 ];
 
 impl ClientOptions {
@@ -83,6 +97,7 @@ impl ClientOptions {
             buffer_limit: r.int("bufferLimit").map(|n| n as usize),
             ack_timeout_ms: r.int("ackTimeoutMs"),
             ready_event,
+            device: args::json(&r.get("device"), "device").ok().flatten(),
         })
     }
 

@@ -104,6 +104,8 @@ pub struct Connection {
     ping_window: Millis,
     sid: Option<String>,
     user_id: Option<String>,
+    /// The `authenticated` event's argument (JSON text) on this link.
+    authenticated: Option<String>,
     liveness_deadline: Option<Millis>,
     connect_deadline: Option<Millis>,
     reconnect_at: Option<Millis>,
@@ -141,6 +143,7 @@ impl Connection {
             ping_window: 45_000,
             sid: None,
             user_id: None,
+            authenticated: None,
             liveness_deadline: None,
             connect_deadline: None,
             reconnect_at: None,
@@ -218,6 +221,13 @@ impl Connection {
     /// ready event or an `authenticated` event.
     pub fn user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
+    }
+
+    /// nchat's `auth`: the object of the server's `authenticated` event on
+    /// this link (JSON text), as it came; `None` before one and once the
+    /// link is lost.
+    pub fn authenticated(&self) -> Option<&str> {
+        self.authenticated.as_deref()
     }
 
     /// Events waiting for a connection.

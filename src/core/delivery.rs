@@ -399,12 +399,16 @@ impl DeliveryEventHandler {
     // ------------------------------------------------------------------
 
     /// Call on every (re)connect, the first one included: emits held read
-    /// acks and re-requests the statuses of every `sent`/`delivered` message
-    /// (those that can still move). Returns the request ids.
+    /// acks and (with `auto_sync_on_reconnect`) re-requests the statuses of
+    /// every `sent`/`delivered` message (those that can still move).
+    /// Returns the request ids.
     pub fn on_reconnected(&mut self, now: Millis) -> Vec<u64> {
         self.connected = true;
         if !self.read_batch.is_empty() {
             self.flush_read_acks(now);
+        }
+        if !self.config.auto_sync_on_reconnect {
+            return Vec::new();
         }
         let mut pending: Vec<&Record> = self
             .records

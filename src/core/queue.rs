@@ -259,9 +259,7 @@ impl OfflineQueueService {
         if new.channel_id.trim().is_empty() {
             return Err(QueueError::InvalidMessage("channelId is empty".into()));
         }
-        if new.content.trim().is_empty() {
-            return Err(QueueError::InvalidMessage("content is empty".into()));
-        }
+        persist::check_body(&new.content, &new.attachments).map_err(QueueError::InvalidMessage)?;
         if new.message_type.trim().is_empty() {
             return Err(QueueError::InvalidMessage("type is empty".into()));
         }
@@ -297,6 +295,7 @@ impl OfflineQueueService {
             message_type: new.message_type,
             thread_id: new.thread_id.filter(|t| !t.is_empty()),
             mentions,
+            attachments: new.attachments,
             created_at,
             updated_at: created_at,
             retry_count: 0,

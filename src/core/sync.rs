@@ -8,9 +8,9 @@
 //!    [`SyncService::on_queue_flushed`];
 //! 2. **channels** (30): `sync:channels {}`; emits `sync:channels`;
 //! 3. **messages** (40, then up to 90 as channels complete): one
-//!    `sync:messages {roomName, since}` per channel, `since` being that
-//!    channel's persisted last-sync time (0 if none); emits `sync:messages`
-//!    and `sync:conflict`;
+//!    `sync:messages {roomName, since, limit}` per channel, `since` being that
+//!    channel's persisted last-sync time (0 if none), `limit` the config's
+//!    `max_messages_per_channel`; emits `sync:messages` and `sync:conflict`;
 //! 4. **presence** (95): `presence:subscribe {userIds}` with the ids given to
 //!    `sync_on_reconnect` (skipped when empty); emits `sync:presence`;
 //!
@@ -228,16 +228,22 @@ impl SyncService {
         }
     }
 
-    /// Syncs one channel by hand since its last-sync time. Returns the request
-    /// id; the outcome is a `sync:messages` (with `conflicts`) or `sync:error`
-    /// event carrying that `requestId`.
-    pub fn sync_messages(&mut self, channel_id: &str, now: Millis) -> Result<u64, SyncError> {
+    /// Syncs one channel by hand since `since` (nchat's argument), else
+    /// since its last-sync time. Returns the request id; the outcome is a
+    /// `sync:messages` (with `conflicts`) or `sync:error` event carrying that
+    /// `requestId`.
+    pub fn sync_messages(
+        &mut self,
+        channel_id: &str,
+        since: Option<Millis>,
+        now: Millis,
+    ) -> Result<u64, SyncError> {
         if channel_id.trim().is_empty() {
             return Err(SyncError::InvalidArgument(
                 "channelId must not be empty".into(),
             ));
         }
-        Ok(self.request_messages(channel_id, now))
+        Ok(self.request_messages(channel_id, since, now))
     }
 
     /// The ack of a request (`Err(text)` for a timeout or disconnect).
@@ -465,11 +471,16 @@ impl SyncService {
         request_id
     }
 
-    fn request_messages(&mut self, channel_id: &str, now: Millis) -> u64 {
-        let since = self.channel_times.get(channel_id).copied().unwrap_or(0);
+    fn request_messages(&mut self, channel_id: &str, since: Option<Millis>, now: Millis) -> u64 {
+        let since =
+            since.unwrap_or_else(|| self.channel_times.get(channel_id).copied().unwrap_or(0));
         self.request(
             "sync:messages",
-            json!({ "roomName": channel_room(channel_id), "since": since }),
+            json!({
+                "roomName": channel_room(channel_id),
+                "since": since,
+                "limit": self.config.max_messages_per_channel
+            }),
             Kind::Messages {
                 channel_id: channel_id.to_owned(),
             },

@@ -194,7 +194,7 @@ impl TypingService {
     }
 
     fn can_send(&self) -> bool {
-        self.connected && self.privacy.broadcast_typing
+        self.connected && (self.privacy.broadcast_typing || !self.config.privacy_filtering)
     }
 
     // ----- connection and privacy -------------------------------------------
@@ -220,7 +220,10 @@ impl TypingService {
     /// server about) any typing in progress, then sends nothing more.
     /// Changing `typingVisibility` re-filters shown users (batched).
     pub fn set_privacy(&mut self, privacy: TypingPrivacy, now: Millis) {
-        if self.privacy.broadcast_typing && !privacy.broadcast_typing {
+        if self.privacy.broadcast_typing
+            && !privacy.broadcast_typing
+            && self.config.privacy_filtering
+        {
             self.stop_all(now);
         }
         let refilter = self.privacy.typing_visibility != privacy.typing_visibility;

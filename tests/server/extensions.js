@@ -4,10 +4,10 @@
 // status; edits; sync; presence:subscribe; nchat's events (nchat.js); echo.
 import { iso, log, sleep } from './config.js';
 import {
-  ApiError, optionalTime, requireObject, requireString, requireStringArray, splitArgs,
+  ApiError, invalid, optionalTime, requireObject, requireString, requireStringArray, splitArgs,
 } from './validate.js';
 import { nchatPresences, registerNchatHandlers } from './nchat.js';
-import { on, userRoom, wireMessage } from './wire.js';
+import { attachmentsOf, on, userRoom, wireMessage } from './wire.js';
 
 /** The message a duplicate clientMessageId points at (its first send may still be saving). */
 async function originalOf(store, id) {
@@ -42,7 +42,7 @@ export async function sendExtended(ctx, socket, p, f, ack) {
   Object.assign(m, { type: f.type, mentions: [...f.mentions], timestamp });
   await store.saveMessage(m);
   await store.touchRoom(roomName, timestamp);
-  inst.received.push({ id, clientMessageId: m.clientMessageId, roomName, userId, content: m.content, timestamp: iso(timestamp) });
+  inst.received.push({ id, clientMessageId: m.clientMessageId, roomName, userId, content: m.content, timestamp: iso(timestamp), ...attachmentsOf(p) });
   io.to(roomName).emit('message:new', wireMessage(m, true));
   ack?.({ success: true, data: { id, clientMessageId: m.clientMessageId, roomName, timestamp: iso(timestamp), duplicate: false } });
   // nchat's confirmation to the sender, after the ack.
@@ -135,9 +135,12 @@ export function registerExtensionHandlers(ctx, socket) {
     requireObject(p);
     const roomName = requireString(p, 'roomName');
     const since = optionalTime(p, 'since') ?? 0;
-    const messages = (await store.roomMessages(roomName))
-      .filter((m) => m.timestamp > since || (m.editedAt !== undefined && m.editedAt > since))
-      .map((m) => wireMessage(m, true));
+    // nchat's `limit` (maxMessagesPerChannel): the newest that many.
+    const limit = p.limit === undefined || p.limit === null ? Infinity : Number(p.limit);
+    if (!(Number.isInteger(limit) || limit === Infinity) || limit < 0) throw invalid('limit must be a non-negative integer', 'limit');
+    const missed = (await store.roomMessages(roomName))
+      .filter((m) => m.timestamp > since || (m.editedAt !== undefined && m.editedAt > since));
+    const messages = missed.slice(Math.max(0, missed.length - limit)).map((m) => wireMessage(m, true));
     ack?.({ success: true, data: { messages, serverTime: iso(Date.now()) } });
   }, ext);
 

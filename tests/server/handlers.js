@@ -5,7 +5,7 @@ import { sendExtended } from './extensions.js';
 import {
   invalid, optionalString, optionalStringArray, presenceFields, requireObject, requireString,
 } from './validate.js';
-import { on, presenceChanged, ROOM_NOT_FOUND } from './wire.js';
+import { attachmentsOf, on, presenceChanged, ROOM_NOT_FOUND } from './wire.js';
 
 /** The client puts clientMessageId top-level and in metadata; either counts. */
 export function clientMessageIdOf(p) {
@@ -78,7 +78,7 @@ export function registerRealHandlers(ctx, socket) {
     // The real server: no id, no de-duplication, the whole room (sender included) gets it.
     const timestamp = inst.nextTimestamp();
     const id = `m_${await store.nextMessageSeq()}`;
-    inst.received.push({ id, clientMessageId: clientMessageId ?? null, roomName: f.roomName, userId, content: p.content, timestamp: iso(timestamp) });
+    inst.received.push({ id, clientMessageId: clientMessageId ?? null, roomName: f.roomName, userId, content: p.content, timestamp: iso(timestamp), ...attachmentsOf(p) });
     io.to(f.roomName).emit('message:new', {
       roomName: f.roomName, userId, content: p.content, threadId: p.threadId, timestamp: iso(timestamp), metadata: p.metadata,
     });

@@ -69,3 +69,8 @@ export function typingPayload(roomName, threadId, rows, extensions) {
 export const presenceChanged = (userId, rec) => ({
   userId, status: rec.status, customStatus: rec.customStatus ?? null, customEmoji: rec.customEmoji ?? null,
 });
+
+/** nchat's `attachments` as sent (recorded for GET /received), when any. */
+export function attachmentsOf(p) {
+  return Array.isArray(p?.attachments) ? { attachments: p.attachments } : {};
+}

@@ -34,6 +34,8 @@ pub(crate) enum Kind {
     Timestamp,
     /// A nested plain object with these keys.
     Object(&'static [Field]),
+    /// An array of plain objects with these keys.
+    Objects(&'static [Field]),
     /// Checked by the caller (a class instance); left out of the copy.
     Any,
 }
@@ -166,6 +168,16 @@ fn check(v: &JsValue, what: &str, kind: &Kind) -> Res<Option<JsValue>> {
         Kind::Strings => strings(v, what).map(|_| ()),
         Kind::Timestamp => timestamp(v, what).map(|_| ()),
         Kind::Object(schema) => return fields(v, what, schema).map(|o| Some(o.into())),
+        Kind::Objects(schema) => {
+            if !js_sys::Array::is_array(v) {
+                return Err(invalid(what));
+            }
+            let (list, copy) = (js_sys::Array::from(v), js_sys::Array::new());
+            for i in 0..list.length() {
+                copy.push(&fields(&list.get(i), what, schema)?.into());
+            }
+            return Ok(Some(copy.into()));
+        }
         Kind::Any => return Ok(None),
     }?;
     Ok(Some(v.clone()))

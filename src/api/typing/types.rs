@@ -25,6 +25,7 @@ pub(super) struct TypingOptions {
     pub(super) keep_alive_ms: Option<f64>,
     pub(super) debug: Option<bool>,
     pub(super) user_id: Option<String>,
+    pub(super) privacy_filtering: Option<bool>,
 }
 
 pub(super) const TYPING_OPTIONS: &[Field] = &[
@@ -37,6 +38,7 @@ pub(super) const TYPING_OPTIONS: &[Field] = &[
     opt("privacySettings", Kind::Object(PRIVACY)),
     opt("debug", Kind::Bool),
     opt("userId", Kind::Id),
+    opt("enablePrivacyFiltering", Kind::Bool),
 ];
 
 pub(super) const PRIVACY: &[Field] = &[
@@ -47,7 +49,7 @@ pub(super) const PRIVACY: &[Field] = &[
     ),
 ];
 
-/// The values of `RoomType`.
+/// The values of `TypingRoomType`.
 pub(super) const ROOM_TYPES: &[&str] = &["channel", "thread", "dm"];
 
 impl TypingOptions {
@@ -63,6 +65,7 @@ impl TypingOptions {
             keep_alive_ms: r.num("keepAliveMs"),
             debug: r.flag("debug"),
             user_id: r.str("userId"),
+            privacy_filtering: r.flag("enablePrivacyFiltering"),
         }
     }
 
@@ -86,6 +89,7 @@ impl TypingOptions {
             )?,
             batch_ms: ms(self.batch_ms, "batchMs", d.batch_ms)?,
             keepalive_ms: ms(self.keep_alive_ms, "keepAliveMs", d.keepalive_ms)?,
+            privacy_filtering: self.privacy_filtering.unwrap_or(d.privacy_filtering),
             debug: self.debug.unwrap_or(false),
         })
     }

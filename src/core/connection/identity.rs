@@ -24,6 +24,15 @@ pub fn event_user_id(data: &str) -> Option<String> {
     value.get(1)?.get("userId").and_then(id_text)
 }
 
+/// An event's first argument as JSON text, when it is an object.
+pub fn event_object(data: &str) -> Option<String> {
+    let value = json::from_str(data).ok()?;
+    value
+        .get(1)
+        .filter(|v| v.is_object())
+        .map(json::Value::to_text)
+}
+
 /// Base64url (or standard base64; padding optional), as JWTs and the
 /// server's `Buffer.from(.., 'base64')` accept it.
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {

@@ -335,6 +335,7 @@ impl Connection {
         let was_live = self.phase == Phase::Live;
         self.phase = Phase::Down;
         self.sid = None;
+        self.authenticated = None;
         self.liveness_deadline = None;
         self.connect_deadline = None;
         self.quality_at = None;

@@ -2,7 +2,7 @@
 //! re-join of every room the app joined, answered before any buffered app
 //! traffic is flushed.
 
-use super::identity::event_user_id;
+use super::identity::{event_object, event_user_id};
 use super::rooms::JOIN_EVENT;
 use super::{ConnState, Connection, Effect, Kind, Phase, REJOIN_TIMEOUT_CODE};
 use crate::core::ack::{classify_ack, AckOutcome};
@@ -40,6 +40,9 @@ impl Connection {
             if let Some(id) = event_user_id(data) {
                 self.user_id = Some(id);
             }
+        }
+        if name == AUTHENTICATED_EVENT {
+            self.authenticated = event_object(data);
         }
         self.effects.push_back(Effect::Event {
             name,

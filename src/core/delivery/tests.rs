@@ -295,6 +295,32 @@ fn reconnect_re_requests_unconfirmed_and_applies_response() {
 }
 
 #[test]
+fn without_auto_sync_a_reconnect_sends_held_read_acks_and_requests_nothing() {
+    let mut h = DeliveryEventHandler::new(DeliveryConfig {
+        auto_sync_on_reconnect: false,
+        ..DeliveryConfig::default()
+    });
+    h.on_reconnected(0);
+    h.track_outgoing("c1", "ch", 2, 0).unwrap();
+    h.on_sent("c1", "m1", 1, 1).unwrap();
+    h.on_disconnected(2);
+    h.acknowledge_read("m9", "ch", 3).unwrap();
+    h.drain_effects();
+    assert_eq!(h.on_reconnected(10), Vec::<u64>::new());
+    let fx = h.drain_effects();
+    assert_eq!(
+        fx,
+        vec![DeliveryEffect::Send {
+            event: "message:batch-read-ack".into(),
+            payload: json!({"messageIds": ["m9"], "channelId": "ch", "readAt": "1970-01-01T00:00:00.010Z"}),
+        }]
+    );
+    assert_eq!(h.next_deadline(), None);
+    // Asked for, the sync still goes out.
+    assert_eq!(h.sync_delivery_status(&["c1".to_string()], 11).len(), 1);
+}
+
+#[test]
 fn status_request_errors_and_timeouts() {
     let mut h = sent_handler();
     let ids = h.sync_delivery_status(&["c1".to_string()], 0);

@@ -39,6 +39,9 @@ pub struct DeliveryConfig {
     pub request_timeout_ms: Millis,
     /// Above this many tracked messages the oldest `read` ones are forgotten (1000).
     pub max_records: usize,
+    /// Re-request the statuses of unconfirmed messages on every reconnect
+    /// (nchat's `autoSyncOnReconnect`, true).
+    pub auto_sync_on_reconnect: bool,
 }
 
 impl Default for DeliveryConfig {
@@ -48,6 +51,7 @@ impl Default for DeliveryConfig {
             batch_read_ack: true,
             request_timeout_ms: 10_000,
             max_records: 1_000,
+            auto_sync_on_reconnect: true,
         }
     }
 }

@@ -24,6 +24,20 @@ impl PresenceService {
         self.contacts.contains(user_id)
     }
 
+    /// The current user's contacts (nchat's `getCachedContacts`).
+    pub fn contacts(&self) -> Vec<String> {
+        self.contacts.iter().cloned().collect()
+    }
+
+    /// Forgets the settings given for other users (nchat's
+    /// `clearPresenceSettingsCache`): they take the defaults again. Emits
+    /// `PresenceChanged` for cached users whose visible presence changes.
+    pub fn clear_user_settings(&mut self) {
+        let before = self.presences();
+        self.user_settings.clear();
+        self.emit_view_changes(before);
+    }
+
     /// Supply another user's privacy settings (users without any use the
     /// defaults). Emits `PresenceChanged` if their visible presence changes.
     pub fn set_user_settings(

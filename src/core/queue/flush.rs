@@ -349,7 +349,8 @@ impl OfflineQueueService {
 /// The `message:send` payload of a queued message. `roomName` is the
 /// channel's room; a reply carries `threadId` besides. `clientMessageId` is
 /// sent at the top level and in `metadata` (the real server forwards only
-/// `metadata` to the room, so receivers can tell re-sends apart).
+/// `metadata` to the room, so receivers can tell re-sends apart);
+/// `attachments` go as nchat sends them.
 pub fn send_payload(msg: &QueuedMessage) -> Value {
     let mut p = Map::new();
     p.insert(
@@ -376,6 +377,10 @@ pub fn send_payload(msg: &QueuedMessage) -> Value {
             "mentions".into(),
             Value::Array(msg.mentions.iter().cloned().map(Value::String).collect()),
         );
+    }
+    // nchat's `attachments`, as stored.
+    if !msg.attachments.is_empty() {
+        p.insert("attachments".into(), Value::Array(msg.attachments.clone()));
     }
     Value::Object(p)
 }

@@ -56,8 +56,11 @@ impl QueuedMessage {
         o.push("status", self.status.as_str());
         o.push_opt("lastError", self.last_error.as_deref());
         o.push_opt("lastErrorCode", self.last_error_code.as_deref());
-        // Last and only when set: entries stored without it keep their checksum.
+        // Last and only when set: entries stored without them keep their checksum.
         o.push_opt("lastRetryAt", self.last_retry_at);
+        if !self.attachments.is_empty() {
+            o.push("attachments", Value::Array(self.attachments.clone()));
+        }
         o
     }
 }

@@ -8,11 +8,16 @@
 //!   of [`QueuedMessage`] in declaration order; `persisted` is not stored).
 //!   One key per message means a tab writes only the entries it changes, so a
 //!   tab with a stale view can never erase another tab's message.
+//! * v4: a v3 entry with `attachments` (last in the canonical form). Only
+//!   entries with attachments say 4, so every other entry stays the v3 text
+//!   builds before attachments read; they set a v4 entry aside (quarantine,
+//!   `unsupported entry version`) rather than send a file message without
+//!   its files.
 //! * v2 (whole document under `<storageKey>`): `{"version":2,"messages":[entry,
 //!   ...]}` with the same entries and checksums.
 //! * v1 (the TypeScript service, whole document): `{"version":1,"items":[{id,
 //!   channelId, content, type, timestamp, retries, threadId?, mentions?,
-//!   clientMessageId?, lastError?, lastRetryAt?}]}`: no checksum, no status, no
+//!   clientMessageId?, lastError?, lastRetryAt?, attachments?}]}`: no checksum, no status, no
 //!   clientMessageId guarantee. Migration: `createdAt = timestamp`,
 //!   `updatedAt = max(lastRetryAt, timestamp)`, `retryCount = retries`,
 //!   `status = queued`, `clientMessageId ??= id`, `type ??= "text"`,
@@ -24,8 +29,12 @@ use crate::core::delivery::wire::fnv1a64;
 use crate::core::json::{self, FieldError, Map, ToJson, Value};
 use crate::core::Millis;
 
-/// Schema version written by this build (one key per message).
+/// Schema version written by this build (one key per message) for entries
+/// without attachments.
 pub const QUEUE_SCHEMA_VERSION: u64 = 3;
+
+/// The version of an entry with attachments (see the module docs).
+const ATTACHMENTS_VERSION: u64 = 4;
 
 /// Most entries kept in the quarantine document (oldest dropped first).
 pub(super) const QUARANTINE_CAP: usize = 50;
@@ -62,7 +71,14 @@ pub(super) fn checksum(msg: &QueuedMessage) -> String {
 /// The stored text of one entry (v3).
 pub(super) fn encode_entry(msg: &QueuedMessage) -> String {
     let mut obj = msg.canonical();
-    obj.push("version", QUEUE_SCHEMA_VERSION);
+    obj.push(
+        "version",
+        if msg.attachments.is_empty() {
+            QUEUE_SCHEMA_VERSION
+        } else {
+            ATTACHMENTS_VERSION
+        },
+    );
     obj.push("checksum", checksum(msg));
     Value::Object(obj).to_text()
 }
@@ -82,12 +98,12 @@ pub(super) fn parse_entry(text: &str, key_id: &str) -> Result<QueuedMessage, Bad
     let value = json::from_str(text).map_err(|e| bad(not_json(e)))?;
     if let Some(v) = value.get("version") {
         match v.as_u64() {
-            Some(v) if (2..=QUEUE_SCHEMA_VERSION).contains(&v) => {}
+            Some(v) if (2..=ATTACHMENTS_VERSION).contains(&v) => {}
             _ => {
                 return Err(bad(concat(&[
                     "unsupported entry version ",
                     &v.to_text(),
-                    " (this build reads 2 and 3)",
+                    " (this build reads 2 to 4)",
                 ])))
             }
         }
@@ -186,13 +202,54 @@ pub(super) fn validate(msg: &QueuedMessage) -> Result<(), String> {
     if msg.channel_id.trim().is_empty() {
         return Err("empty channelId".into());
     }
-    if msg.content.trim().is_empty() {
-        return Err("empty content".into());
-    }
     if msg.message_type.is_empty() {
         return Err("empty type".into());
     }
+    check_body(&msg.content, &msg.attachments)
+}
+
+/// The rule of a message's body: text, or attachments, or both. An
+/// attachment is nchat's `QueuedAttachment`: an object with a non-empty `id`
+/// and `type`, a `name`, a whole `size` (bytes), and `url`, `localPath`
+/// strings (or `null`) when given; other keys (a v1 item's) are kept.
+pub(super) fn check_body(content: &str, attachments: &[Value]) -> Result<(), String> {
+    if content.trim().is_empty() && attachments.is_empty() {
+        return Err("content is empty".into());
+    }
+    for a in attachments {
+        let id = |k: &str| {
+            a.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        };
+        let text_or_absent = |k: &str| a.get(k).is_none_or(|v| v.is_string() || v.is_null());
+        let ok = id("id")
+            && id("type")
+            && a.get("name").is_some_and(Value::is_string)
+            && a.get("size").and_then(Value::as_u64).is_some()
+            && text_or_absent("url")
+            && text_or_absent("localPath");
+        if !ok {
+            return Err(
+                "an attachment must be {id, type, name, size, url?, localPath?} with a non-empty id and type"
+                    .into(),
+            );
+        }
+    }
     Ok(())
+}
+
+/// The optional `attachments` of a stored entry (v4, or nchat's v1 item);
+/// [`check_body`] checks them.
+fn read_attachments(o: &Map) -> Result<Vec<Value>, FieldError> {
+    match o.get("attachments") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(list)) => Ok(list.clone()),
+        Some(_) => Err(FieldError {
+            key: "attachments",
+            expected: "an array",
+        }),
+    }
 }
 
 /// A checksummed entry (v2 or v3) checked and normalized: an interrupted
@@ -248,6 +305,7 @@ fn read_message(o: &Map) -> Result<QueuedMessage, FieldError> {
         last_error: o.opt_str_field("lastError")?,
         last_error_code: o.opt_str_field("lastErrorCode")?,
         last_retry_at: o.opt_u64_field("lastRetryAt")?,
+        attachments: read_attachments(o)?,
         persisted: true,
     })
 }
@@ -271,6 +329,7 @@ fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
             client_message_id: o.opt_str_field("clientMessageId")?,
             last_error: o.opt_str_field("lastError")?,
             last_retry_at: o.opt_u64_field("lastRetryAt")?,
+            attachments: read_attachments(o)?,
         })
     };
     let v1 = read().map_err(|e| invalid(&e.describe()))?;
@@ -288,6 +347,7 @@ fn migrate_v1_entry(item: &Value) -> Result<QueuedMessage, BadEntry> {
             .unwrap_or_else(|| "text".into()),
         thread_id: v1.thread_id.filter(|t| !t.is_empty()),
         mentions: v1.mentions.unwrap_or_default(),
+        attachments: v1.attachments,
         created_at: v1.timestamp,
         updated_at: v1.last_retry_at.unwrap_or(0).max(v1.timestamp),
         retry_count: u32::try_from(v1.retries).unwrap_or(u32::MAX),
@@ -314,6 +374,7 @@ struct V1Item {
     client_message_id: Option<String>,
     last_error: Option<String>,
     last_retry_at: Option<Millis>,
+    attachments: Vec<Value>,
 }
 
 /// Something set aside because it could not be loaded.

@@ -3,6 +3,7 @@ use crate::core::json::{json, ToJson, Value};
 use crate::core::store::MemoryStore;
 use proptest::prelude::*;
 
+mod attachments;
 mod leader;
 mod migration;
 mod model;
@@ -332,16 +333,28 @@ fn update_content_is_stored_and_sent_but_not_while_in_flight() {
     let mut q = open(&store);
     let a = queue(&mut q, "a", 0);
     let b = queue(&mut q, "b", 1);
-    assert!(q.update_content(&b.id, "b2", 2));
+    assert_eq!(q.update_content(&b.id, "b2", 2), Ok(true));
     assert_eq!(stored_contents(&store), ["a", "b2"], "stored at once");
     assert_eq!(contents(&q), ["a", "b2"]);
-    assert!(!q.update_content("nope", "x", 3));
+    assert_eq!(q.update_content("nope", "x", 3), Ok(false));
+    // Blank text would be set aside at the next load: refused, nothing changes.
+    assert!(matches!(
+        q.update_content(&b.id, "  ", 3),
+        Err(QueueError::InvalidMessage(_))
+    ));
+    assert_eq!(stored_contents(&store), ["a", "b2"]);
+    assert_eq!(
+        contents(&open(&store)),
+        ["a", "b2"],
+        "the next load keeps it"
+    );
     // Another tab reading the store sees the new text.
     assert_eq!(contents(&open(&store)), ["a", "b2"]);
     q.on_connected(4); // "a" in flight
     let fx = q.drain_effects();
-    assert!(
-        !q.update_content(&a.id, "a2", 5),
+    assert_eq!(
+        q.update_content(&a.id, "a2", 5),
+        Ok(false),
         "what goes out cannot change"
     );
     assert_eq!(stored_contents(&store), ["a", "b2"]);

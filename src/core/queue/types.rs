@@ -79,6 +79,10 @@ pub struct QueuedMessage {
     pub thread_id: Option<String>,
     /// Mentioned user ids.
     pub mentions: Vec<String>,
+    /// Files sent with it: nchat's `QueuedAttachment`s, references `{id,
+    /// type, name, size, url?, localPath?}` (the rule: `persist::check_body`),
+    /// stored and sent as given. With some, `content` may be blank.
+    pub attachments: Vec<Value>,
     /// When it was queued.
     pub created_at: Millis,
     /// Last change.
@@ -111,7 +115,7 @@ fn default_type() -> String {
 pub struct NewMessage {
     /// Target channel.
     pub channel_id: String,
-    /// Message text (must not be blank).
+    /// Message text (must not be blank unless there are attachments).
     pub content: String,
     /// Message type, `text` by default.
     pub message_type: String,
@@ -121,6 +125,8 @@ pub struct NewMessage {
     pub mentions: Vec<String>,
     /// A client message id chosen by the app; generated when absent.
     pub client_message_id: Option<String>,
+    /// Files sent with it (see [`QueuedMessage::attachments`]).
+    pub attachments: Vec<Value>,
 }
 
 impl NewMessage {
@@ -133,6 +139,7 @@ impl NewMessage {
             thread_id: None,
             mentions: Vec::new(),
             client_message_id: None,
+            attachments: Vec::new(),
         }
     }
 }

@@ -266,6 +266,11 @@ impl PresenceCommands<'_> {
         self.0.set_contacts(contact_ids);
     }
 
+    /// Forgets other users' privacy settings.
+    pub fn clear_user_settings(&mut self) {
+        self.0.clear_user_settings();
+    }
+
     /// Another user's privacy settings.
     pub fn set_user_settings(
         &mut self,

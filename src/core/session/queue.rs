@@ -104,7 +104,8 @@ impl Session {
         self.queue_do(handle, now, |q, now| q.remove_message(id, now))
     }
 
-    /// Replaces a queued message's content; `false` when absent or being sent.
+    /// Replaces a queued message's content; `false` when absent or being
+    /// sent; an error for blank text without attachments.
     pub fn queue_update(
         &mut self,
         handle: Handle,
@@ -112,7 +113,7 @@ impl Session {
         content: &str,
         now: Millis,
     ) -> Result<bool, SessionError> {
-        self.queue_do(handle, now, |q, now| Ok(q.update_content(id, content, now)))
+        self.queue_do(handle, now, |q, now| q.update_content(id, content, now))
     }
 
     /// Puts a failed message back in line.

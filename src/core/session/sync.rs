@@ -96,11 +96,12 @@ impl Session {
         &mut self,
         handle: Handle,
         channel_id: &str,
+        since: Option<Millis>,
         now: Millis,
     ) -> Result<Ticket, SessionError> {
         let ticket = self.ticket();
         self.on_slot(handle, now, |s: &mut SyncSlot, now| {
-            let id = s.core.sync_messages(channel_id, now)?;
+            let id = s.core.sync_messages(channel_id, since, now)?;
             s.message_waiters.push((id, ticket));
             Ok(ticket)
         })

@@ -52,7 +52,7 @@ impl SyncService {
         let next = self.run.as_mut().and_then(|r| r.todo.pop_front());
         match next {
             Some(channel_id) => {
-                let id = self.request_messages(&channel_id, now);
+                let id = self.request_messages(&channel_id, None, now);
                 self.wait_for(id);
             }
             None => self.step_presence(now),

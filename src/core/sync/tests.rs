@@ -122,7 +122,10 @@ fn reconnect_runs_the_steps_in_order_with_progress_and_the_result_shape() {
     assert_eq!(channels[0].channel_id, "ch-1");
     assert_eq!(channels[0].last_message_at, Some(1_500));
     let (id, _, payload) = request(&fx);
-    assert_eq!(payload, json!({"roomName": "channel:ch-1", "since": 500}));
+    assert_eq!(
+        payload,
+        json!({"roomName": "channel:ch-1", "since": 500, "limit": 50})
+    );
 
     s.on_response(
         id,
@@ -154,7 +157,10 @@ fn reconnect_runs_the_steps_in_order_with_progress_and_the_result_shape() {
     assert_eq!(messages[0].client_message_id.as_deref(), Some("c-m1"));
     assert!(conflicts.is_empty());
     let (id, _, payload) = request(&fx);
-    assert_eq!(payload, json!({"roomName": "channel:ch-2", "since": 0}));
+    assert_eq!(
+        payload,
+        json!({"roomName": "channel:ch-2", "since": 0, "limit": 50})
+    );
     assert_eq!(s.channel_sync_timestamp("ch-1"), Some(2_000));
 
     s.on_response(
@@ -205,14 +211,14 @@ fn reconnect_runs_the_steps_in_order_with_progress_and_the_result_shape() {
     assert_eq!(again.channel_sync_timestamp("ch-1"), Some(2_000));
     assert_eq!(again.channel_sync_timestamp("ch-2"), Some(2_100));
     assert_eq!(again.last_sync_timestamp(), Some(1_500));
-    let rid = again.sync_messages("ch-2", 3_000).unwrap();
+    let rid = again.sync_messages("ch-2", None, 3_000).unwrap();
     let fx = again.drain_effects();
     assert_eq!(
         fx,
         [SyncEffect::Request {
             request_id: rid,
             event: "sync:messages".into(),
-            payload: json!({"roomName": "channel:ch-2", "since": 2_100}),
+            payload: json!({"roomName": "channel:ch-2", "since": 2_100, "limit": 50}),
             timeout_ms: 30_000,
         }]
     );
@@ -292,7 +298,10 @@ fn failing_steps_are_counted_and_the_sequence_continues() {
     let json = events(&fx)[0].tagged();
     assert_eq!(json["data"]["stage"], "channels");
     let (id, _, payload) = request(&fx);
-    assert_eq!(payload, json!({"roomName": "channel:known", "since": 100}));
+    assert_eq!(
+        payload,
+        json!({"roomName": "channel:known", "since": 100, "limit": 50})
+    );
     // Messages rejected.
     s.on_response(
         id,
@@ -368,7 +377,7 @@ fn conflicts_last_write_wins_but_server_edits_win() {
         })
         .unwrap();
     }
-    let rid = s.sync_messages("ch", 10_000).unwrap();
+    let rid = s.sync_messages("ch", None, 10_000).unwrap();
     let mut m1 = msg("m1", "server edit", 100);
     m1["editedAt"] = json!(6_000);
     let mut m2 = msg("m2", "theirs", 100);
@@ -438,7 +447,7 @@ fn conflicts_last_write_wins_but_server_edits_win() {
     assert_eq!(s.local_message("m2").unwrap().content, "mine");
     assert_eq!(s.channel_sync_timestamp("ch"), Some(10_500));
     // The next sync of the same data finds no conflict for m1 any more.
-    let rid = s.sync_messages("ch", 11_000).unwrap();
+    let rid = s.sync_messages("ch", None, 11_000).unwrap();
     let mut m1 = msg("m1", "server edit", 100);
     m1["editedAt"] = json!(6_000);
     s.on_response(rid, ok(json!({"messages": [m1]})), 11_100)
@@ -488,12 +497,15 @@ fn conflicts_are_counted_in_a_reconnect_sync() {
 fn manual_sync_errors_and_validation() {
     let mut s = open(&MemoryStore::new());
     assert!(matches!(
-        s.sync_messages(" ", 0),
+        s.sync_messages(" ", None, 0),
         Err(SyncError::InvalidArgument(_))
     ));
-    let rid = s.sync_messages("dm:7", 0).unwrap();
+    let rid = s.sync_messages("dm:7", None, 0).unwrap();
     let fx = s.drain_effects();
-    assert_eq!(request(&fx).2, json!({"roomName": "dm:7", "since": 0}));
+    assert_eq!(
+        request(&fx).2,
+        json!({"roomName": "dm:7", "since": 0, "limit": 50})
+    );
     s.on_response(rid, ok(json!({"nothing": true})), 1).unwrap();
     let evs = events(&s.drain_effects());
     assert!(matches!(
@@ -524,7 +536,7 @@ fn storage_failures_are_reported_once_and_times_kept_in_memory() {
     ));
     store.set_failure(Some(StoreError::QuotaExceeded));
     for i in 0..3 {
-        let rid = s.sync_messages("c", i).unwrap();
+        let rid = s.sync_messages("c", None, i).unwrap();
         s.on_response(rid, ok(json!({"messages": [], "serverTime": 100 + i})), i)
             .unwrap();
     }
@@ -535,7 +547,7 @@ fn storage_failures_are_reported_once_and_times_kept_in_memory() {
     assert_eq!(errors, 1);
     assert_eq!(s.channel_sync_timestamp("c"), Some(102));
     store.set_failure(None);
-    let rid = s.sync_messages("c", 5).unwrap();
+    let rid = s.sync_messages("c", None, 5).unwrap();
     s.on_response(rid, ok(json!({"messages": [], "serverTime": 200})), 5)
         .unwrap();
     assert_eq!(open(&store).channel_sync_timestamp("c"), Some(200));
@@ -546,10 +558,10 @@ fn timestamps_merge_across_tabs() {
     let store = MemoryStore::new();
     let mut a = open(&store);
     let mut b = open(&store);
-    let r = a.sync_messages("x", 0).unwrap();
+    let r = a.sync_messages("x", None, 0).unwrap();
     a.on_response(r, ok(json!({"messages": [], "serverTime": 300})), 0)
         .unwrap();
-    let r = b.sync_messages("y", 0).unwrap();
+    let r = b.sync_messages("y", None, 0).unwrap();
     b.on_response(r, ok(json!({"messages": [], "serverTime": 200})), 0)
         .unwrap();
     // B's write kept A's channel.
@@ -563,9 +575,12 @@ fn timestamps_merge_across_tabs() {
 #[test]
 fn server_dates_are_iso_strings_or_numbers_and_out_of_range_ones_are_refused() {
     let mut s = open(&MemoryStore::new());
-    let rid = s.sync_messages("c", 0).unwrap();
+    let rid = s.sync_messages("c", None, 0).unwrap();
     let fx = s.drain_effects();
-    assert_eq!(request(&fx).2, json!({"roomName": "channel:c", "since": 0}));
+    assert_eq!(
+        request(&fx).2,
+        json!({"roomName": "channel:c", "since": 0, "limit": 50})
+    );
     s.on_response(
         rid,
         ok(json!({
@@ -602,13 +617,13 @@ fn server_dates_are_iso_strings_or_numbers_and_out_of_range_ones_are_refused() {
     );
     assert_eq!(s.channel_sync_timestamp("c"), Some(1_706_977_205_500));
     // The next request asks from that instant on.
-    s.sync_messages("c", 2).unwrap();
+    s.sync_messages("c", None, 2).unwrap();
     assert_eq!(
         request(&s.drain_effects()).2,
-        json!({"roomName": "channel:c", "since": 1_706_977_205_500u64})
+        json!({"roomName": "channel:c", "since": 1_706_977_205_500u64, "limit": 50})
     );
     // A serverTime out of range is ignored (the newest message time is used).
-    let rid = s.sync_messages("d", 3).unwrap();
+    let rid = s.sync_messages("d", None, 3).unwrap();
     s.on_response(
         rid,
         ok(json!({"messages": [msg("m9", "x", 42)], "serverTime": u64::MAX})),
@@ -668,7 +683,7 @@ proptest! {
             let store = MemoryStore::new();
             store.put_raw(KEY, &raw);
             let mut s = open(&store);
-            let r = s.sync_messages("c", 0).unwrap();
+            let r = s.sync_messages("c", None, 0).unwrap();
             s.on_response(r, ok(json!({"messages": []})), 1).unwrap();
         }
     }
@@ -735,5 +750,33 @@ fn sync_times_of_an_earlier_build_and_of_nchat_are_read() {
     assert!(
         saved.contains("1700000000200") && saved.contains("1700000000900"),
         "{saved}"
+    );
+}
+
+#[test]
+fn an_explicit_since_overrides_the_channels_time_and_the_limit_is_the_config() {
+    let config = SyncConfig {
+        max_messages_per_channel: 7,
+        ..SyncConfig::default()
+    };
+    let mut s = SyncService::open(config, Box::new(MemoryStore::new()), 0);
+    let rid = s.sync_messages("c", None, 0).unwrap();
+    assert_eq!(
+        request(&s.drain_effects()).2,
+        json!({"roomName": "channel:c", "since": 0, "limit": 7})
+    );
+    s.on_response(rid, ok(json!({"messages": [], "serverTime": 5_000})), 1)
+        .unwrap();
+    s.drain_effects();
+    s.sync_messages("c", Some(1_234), 2).unwrap();
+    assert_eq!(
+        request(&s.drain_effects()).2,
+        json!({"roomName": "channel:c", "since": 1_234, "limit": 7})
+    );
+    // Without one: the channel's own time, which the explicit one did not change.
+    s.sync_messages("c", None, 3).unwrap();
+    assert_eq!(
+        request(&s.drain_effects()).2,
+        json!({"roomName": "channel:c", "since": 5_000, "limit": 7})
     );
 }

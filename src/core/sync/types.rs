@@ -20,6 +20,9 @@ pub struct SyncConfig {
     pub legacy_key: Option<String>,
     /// Most local messages remembered for conflict checks (oldest dropped) (5000).
     pub max_local_messages: usize,
+    /// Most messages asked for per channel, the `limit` of `sync:messages`
+    /// (nchat's `maxMessagesPerChannel`, 50).
+    pub max_messages_per_channel: u32,
 }
 
 impl Default for SyncConfig {
@@ -30,6 +33,7 @@ impl Default for SyncConfig {
             storage_key: "nchat:sync-state".into(),
             legacy_key: Some("chat-realtime:sync".into()),
             max_local_messages: 5_000,
+            max_messages_per_channel: 50,
         }
     }
 }

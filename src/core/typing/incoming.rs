@@ -12,6 +12,7 @@ impl TypingService {
             return false;
         }
         match self.privacy.typing_visibility {
+            _ if !self.config.privacy_filtering => true,
             Visibility::Everyone => true,
             Visibility::Contacts => self.contacts.contains(user_id),
             Visibility::Nobody => false,

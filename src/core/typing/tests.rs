@@ -444,6 +444,37 @@ fn broadcast_off_sends_nothing_and_stops_current_typing() {
     assert_eq!(s.next_deadline(), None);
 }
 
+#[test]
+fn without_privacy_filtering_typing_goes_out_and_everyone_else_is_shown() {
+    let config = TypingConfig {
+        privacy_filtering: false,
+        ..TypingConfig::default()
+    };
+    let mut s = TypingService::with_user(ME, config).unwrap();
+    s.on_connected(0);
+    s.set_privacy(
+        TypingPrivacy {
+            broadcast_typing: false,
+            typing_visibility: Visibility::Nobody,
+        },
+        0,
+    );
+    s.start_typing("c1", None, 10).unwrap();
+    assert_eq!(
+        sends(&s.drain_effects()).len(),
+        1,
+        "broadcastTyping not applied"
+    );
+    s.handle_typing_event(&event("channel:c1", &[("a", "Alice"), (ME, "Me")]), 20)
+        .unwrap();
+    assert_eq!(
+        s.get_typing_users("c1", None),
+        [user("a", "Alice")],
+        "typingVisibility not applied; the current user still hidden"
+    );
+    assert_eq!(s.privacy().typing_visibility, Visibility::Nobody, "kept");
+}
+
 // ----- incoming -----------------------------------------------------------------
 
 #[test]

@@ -89,6 +89,10 @@ pub struct TypingConfig {
     /// Re-send `typing:start` this long after the previous one while typing
     /// (at least `throttle_ms` apart; 0: only on keystrokes).
     pub keepalive_ms: Millis,
+    /// Apply the privacy settings (nchat's `enablePrivacyFiltering`, true):
+    /// false broadcasts whatever `broadcastTyping` says and shows everyone
+    /// typing but the current user, whatever `typingVisibility` says.
+    pub privacy_filtering: bool,
     /// Emit [`TypingEffect::Log`] effects.
     pub debug: bool,
 }
@@ -102,6 +106,7 @@ impl Default for TypingConfig {
             typing_timeout_ms: TYPING_TIMEOUT_MS,
             batch_ms: BATCH_MS,
             keepalive_ms: KEEPALIVE_MS,
+            privacy_filtering: true,
             debug: false,
         }
     }

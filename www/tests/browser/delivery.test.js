@@ -113,6 +113,39 @@ test('a reconnect resyncs receipts missed while disconnected', async () => {
   deepEqual(status(da, 'resync-1').readBy, ['bob2']);
 });
 
+test('with autoSyncOnReconnect false a reconnect asks for nothing until syncDeliveryStatus', async () => {
+  clearStorage();
+  await reset();
+  const alice = await connected('alice3', { reconnectDelayMs: 1500, reconnectDelayMaxMs: 1500 });
+  const bob = await connected('bob3', { reconnectDelayMs: 100, reconnectDelayMaxMs: 200 });
+  await alice.joinChannel('team');
+  await bob.joinChannel('team');
+  throws(() => handler(alice, { autoSyncOnReconnect: 'no' }), TypeError, 'options.autoSyncOnReconnect');
+  const da = handler(alice, { autoSyncOnReconnect: false });
+  const db = handler(bob, { readBatchMs: 100 });
+  const events = new EventRecorder();
+  da.subscribe(events.f);
+  const responses = new Recorder();
+  alice.on('delivery:sync-response', responses.f);
+  da.trackOutgoing('nosync-1', 'team');
+  const ack = json(await alice.emitAsync('message:send', { roomName: 'channel:team', content: 'x', clientMessageId: 'nosync-1' }));
+  da.markSent('nosync-1', ack.id);
+  await waitUntil('delivered', 3000, () => events.count('message:delivered') === 1);
+
+  await post('/drop', {});
+  await waitUntil('alice away', 3000, () => !alice.isConnected);
+  await waitUntil('bob back', 3000, () => bob.isConnected);
+  db.acknowledgeRead(ack.id, 'team');
+  await sleep(400);
+  await waitUntil('alice back', 8000, () => alice.isConnected);
+  await sleep(800);
+  equal(responses.len(), 0, 'no delivery:sync on the reconnect');
+  equal(status(da, 'nosync-1').state, 'delivered', 'the missed read stays unknown');
+  // Asked for, the sync brings it.
+  equal(json(await da.syncDeliveryStatus(['nosync-1']))[0].state, 'read');
+  equal(events.count('message:read'), 1);
+});
+
 test('messages sent through the queue are tracked to read', async () => {
   clearStorage();
   await reset();

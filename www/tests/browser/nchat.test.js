@@ -56,6 +56,39 @@ test('realtimeClient: state at once and on every change, isAuthenticated, reconn
   equal(c.state, 'disconnected');
 });
 
+test("config: device in the handshake's auth, transports checked (WebSocket either way), auth kept from the authenticated event", async () => {
+  await reset();
+  const c = client();
+  const at = (o) => () => c.initialize({ url: serverUrl, ...o });
+  throws(at({ transports: [] }), RangeError, 'initialize(): options.transports must be a non-empty array');
+  throws(at({ transports: ['websocket', 'sse'] }), RangeError, 'options.transports[1]');
+  throws(at({ transports: 'websocket' }), TypeError, 'options.transports');
+  throws(at({ device: { type: 'phone' } }), RangeError, 'options.device.type');
+  throws(at({ device: { os: 'iOS' } }), TypeError, 'options.device.type');
+  throws(at({ device: { type: 'ios', model: 'x' } }), TypeError, 'unknown key "model"');
+  const device = { type: 'ios', os: 'iOS', browser: 'App', version: '2.1' };
+  // Only 'polling' listed: still WebSocket (this client has no long-polling).
+  c.initialize({ url: serverUrl, qualityIntervalMs: 0, device, transports: ['polling'] });
+  await c.connect(await token('dev-user'));
+  const mine = async () => (await get('/connections')).connections.find((x) => x.socketId === c.socketId);
+  deepEqual((await mine()).device, device, "sent as the handshake's auth.device");
+  equal((await mine()).transport, 'websocket');
+
+  equal(c.auth, null, 'the nself server sends no authenticated event');
+  const auth = { userId: 'dev-user', sessionId: 's-1', rooms: ['user:dev-user'] };
+  await post('/emit', { event: 'authenticated', data: auth });
+  await waitUntil('auth kept', 3000, () => c.auth !== null);
+  deepEqual(json(c.auth), auth);
+  c.disconnect();
+  equal(c.auth, null, 'gone with the link, as nchat clears it');
+
+  // Without a device: the detected one.
+  c.initialize({ url: serverUrl, qualityIntervalMs: 0, transports: ['websocket', 'polling'] });
+  await c.connect(await token('dev-user'));
+  equal((await mine()).device.type, 'web');
+  equal(own(new RealtimeClient()).auth, null);
+});
+
 test("emit's callback gets the server's answer, or {success: false} with the code", async () => {
   await reset();
   const c = await connected('emma');
@@ -230,6 +263,9 @@ test("the queue made from nchat's config: nchat's key, its queries, and a queue 
   equal(q.getQueuedMessage(kept.id).content, 'edited before sending');
   assert(JSON.stringify(Object.values(localStorage())).includes('edited before sending'), 'stored');
   equal(q.updateQueuedMessage('nope', { content: 'x' }), false);
+  // Blank text would be set aside at the next load: refused, and the text stays.
+  throws(() => q.updateQueuedMessage(kept.id, { content: '  ' }), Error, 'content is empty');
+  equal(q.getQueuedMessage(kept.id).content, 'edited before sending');
   equal(q.updateQueuedMessage(kept.id, {}), true, 'nothing to change: it exists');
   throws(() => q.updateQueuedMessage(kept.id, { status: 'sent' }), TypeError, 'status');
   equal(q.isEmpty(), false);

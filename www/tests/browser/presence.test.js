@@ -223,6 +223,39 @@ test('privacy settings filter what the other user sees', async () => {
   pb.dispose();
 });
 
+test("nchat's caches: getCachedContacts, refreshContacts, clearPresenceSettingsCache and clearPrivacyCaches", async () => {
+  const { pa, pb } = await annAndBen();
+  pa.setStatus('busy');
+  await waitUntil('B sees busy', 3000, () => statusOf(pb, 'ann') === 'busy');
+  deepEqual(json(pb.getCachedContacts()), []);
+  pb.setContacts(['ann', 'cy']);
+  deepEqual(json(pb.getCachedContacts()).sort(), ['ann', 'cy']);
+  // No GraphQL here: resolves, the contacts stay as the app gave them.
+  equal(await pb.refreshContacts(), undefined);
+  deepEqual(json(pb.getCachedContacts()).sort(), ['ann', 'cy']);
+
+  const changes = new Recorder();
+  pb.onPresenceChange(changes.f);
+  pb.setUserSettings('ann', { visibility: 'nobody' });
+  equal(statusOf(pb, 'ann'), 'offline');
+  equal(json(await pb.getPresenceSettings('ann')).visibility, 'nobody');
+  pb.clearPresenceSettingsCache();
+  equal(await pb.getPresenceSettings('ann'), null, 'forgotten');
+  equal(statusOf(pb, 'ann'), 'busy', 'the defaults again');
+  equal(changes.all().at(-1).status, 'busy', 'listeners hear it');
+
+  pb.setInvisibleMode(true);
+  pb.setUserSettings('ann', { visibility: 'contacts' });
+  equal(statusOf(pb, 'ann'), 'busy', 'a contact');
+  pb.clearPrivacyCaches();
+  deepEqual(json(pb.getCachedContacts()), []);
+  equal(await pb.getPresenceSettings('ann'), null);
+  equal(pb.isInvisibleModeEnabled(), true, "the own settings stay (they are the source here)");
+  pb.dispose();
+  throws(() => pb.refreshContacts(), Error, 'disposed');
+  pa.dispose();
+});
+
 test('activity keeps online idleness turns away and activity restores', async () => {
   const { pa, pb } = await annAndBen({ idleTimeoutMs: 800, activityThrottleMs: 100 });
   // Whatever happened during the setup has reached B before B listens.

@@ -4,7 +4,7 @@
 import { test, assert, equal, deepEqual, throws } from './harness.js';
 import { OfflineQueueService } from './pkg.js';
 import {
-  reset, client, connected, own, token, post, sleep, waitUntil, Recorder, EventRecorder, json,
+  reset, client, connected, own, token, post, get, sleep, waitUntil, Recorder, EventRecorder, json,
   clearStorage, fireStorageEvent, fireWindowEvent, received, spawnControl, waitServerDown,
 } from './support.js';
 
@@ -129,6 +129,51 @@ test('queued while the server is down survive a reload and arrive exactly once i
   deepEqual(storedMessages(), [], 'removed from storage after the acks');
   const flushed = events.of('queue:flushed');
   equal(flushed.reduce((sum, f) => sum + f.sent, 0), 5);
+});
+
+test('attachments are stored with the message, survive a reload and go out in message:send as nchat sends them', async () => {
+  clearStorage();
+  await reset();
+  const photo = { id: 'a1', type: 'image', name: 'cat.png', size: 2048, url: 'https://files.example/cat.png' };
+  const draft = { id: 'a2', type: 'application/pdf', name: 'doc.pdf', size: 0, localPath: '/tmp/doc.pdf' };
+  let q = queue(client());
+  const m = json(q.queueMessage({ channelId: 'general', content: '', type: 'file', attachments: [photo, draft] }));
+  deepEqual(m.attachments, [photo, draft]);
+  const plain = push(q, 'general', 'plain');
+  equal('attachments' in plain, false, 'none: no key, as nchat');
+  const [withFiles, without] = storedMessages();
+  equal(withFiles.version, 4);
+  deepEqual(withFiles.attachments, [photo, draft]);
+  equal(without.version, 3, 'an entry without attachments is what earlier builds wrote');
+  equal('attachments' in without, false);
+
+  // Bad attachments are refused, naming the key; nothing is queued.
+  const bad = (attachments) => () => q.queueMessage({ channelId: 'general', content: 'x', attachments });
+  throws(bad({}), TypeError, 'queueMessage(): message.attachments must be an array of plain objects');
+  throws(bad([42]), TypeError, 'message.attachments[0] must be a plain object');
+  throws(bad([{ ...photo, id: '' }]), RangeError, 'message.attachments[0].id');
+  throws(bad([photo, { ...photo, type: '' }]), RangeError, 'message.attachments[1].type');
+  throws(bad([{ ...photo, size: -1 }]), RangeError, 'message.attachments[0].size');
+  throws(bad([{ ...photo, size: 1.5 }]), RangeError, 'message.attachments[0].size');
+  throws(bad([{ id: 'a', type: 'image', size: 1 }]), TypeError, 'message.attachments[0].name');
+  throws(bad([{ ...photo, mime: 'image/png' }]), TypeError, 'unknown key "mime"');
+  throws(() => q.queueMessage({ channelId: 'general', content: ' ', attachments: [] }), Error, 'content is empty');
+  equal(q.getQueueLength(), 2);
+
+  // "Reload": a new page's queue loads them with their attachments, then sends.
+  q.dispose();
+  const writer = client();
+  q = queue(writer);
+  deepEqual(json(q.getQueuedMessages()).map((x) => x.attachments), [[photo, draft], undefined]);
+  await writer.connect(await token('writer'));
+  await waitUntil('queue drained', 15_000, () => q.getQueueLength() === 0);
+  const got = await receivedSettled(2);
+  deepEqual(got.cids, [m.clientMessageId, plain.clientMessageId]);
+  const { messages } = await get('/received');
+  deepEqual(messages[0].attachments, [photo, draft], 'sent as queued');
+  equal(messages[0].content, '');
+  equal('attachments' in messages[1], false, 'a message without attachments sends none');
+  deepEqual(storedMessages(), []);
 });
 
 /** `navigator.locks.query()` as plain data. */

@@ -140,6 +140,28 @@ test('manual sync and edit conflicts', async () => {
   equal(events.count('sync:started'), 1, 'only the manual one');
 });
 
+test("maxMessagesPerChannel caps each channel's sync to the newest, and syncMessages' since overrides the stored time", async () => {
+  clearStorage();
+  await reset();
+  const bob = await connected('bob');
+  const alice = await connected('alice');
+  await bob.joinChannel('general');
+  await alice.joinChannel('general');
+  const sent = [];
+  for (let i = 0; i < 5; i++) sent.push(await send(bob, 'channel:general', `m${i}`, `lim-${i}`));
+  const sync = syncService(alice, { maxMessagesPerChannel: 3, autoSyncOnReconnect: false });
+  deepEqual(contents(json(await sync.syncMessages('general')).messages), ['m2', 'm3', 'm4'], 'the newest 3');
+  deepEqual(contents(json(await sync.syncMessages('general')).messages), [], 'nothing since the last sync');
+  // An explicit since (nchat's): from just after m0's time.
+  const afterFirst = Date.parse(sent[0].timestamp);
+  deepEqual(contents(json(await sync.syncMessages('general', afterFirst)).messages), ['m2', 'm3', 'm4']);
+  const all = syncService(alice, { maxMessagesPerChannel: 10, autoSyncOnReconnect: false, storageKey: 'lim-other' });
+  deepEqual(contents(json(await all.syncMessages('general', afterFirst)).messages), ['m1', 'm2', 'm3', 'm4']);
+  throws(() => all.syncMessages('general', -1), RangeError, 'syncMessages(): since');
+  throws(() => all.syncMessages('general', '0'), TypeError, 'syncMessages(): since');
+  throws(() => syncService(alice, { maxMessagesPerChannel: 2.5 }), RangeError, 'options.maxMessagesPerChannel');
+});
+
 test('bad input gives clear errors', async () => {
   const c = client();
   throws(() => syncService(c, { autosync: true }), TypeError, 'unknown key "autosync"');

@@ -257,6 +257,29 @@ test('privacy broadcast off and visibility filters', async () => {
   tb.dispose();
 });
 
+test("enablePrivacyFiltering false: typing goes out with broadcastTyping off and everyone else is shown", async () => {
+  await reset();
+  const connect = async (sub) => {
+    const c = await connected(sub, {});
+    await c.joinChannel('general');
+    return c;
+  };
+  const a = await connect('amy');
+  const b = await connect('bo');
+  const noBroadcast = { broadcastTyping: false, typingVisibility: 'nobody' };
+  throws(() => new TypingService(a, { enablePrivacyFiltering: 'no' }), TypeError, 'options.enablePrivacyFiltering');
+  const ta = own(new TypingService(a, { enablePrivacyFiltering: false, privacySettings: noBroadcast }));
+  const tb = own(new TypingService(b, { enablePrivacyFiltering: false, privacySettings: noBroadcast }));
+  // The same settings with filtering (nchat's default), on bo's client too.
+  const tc = own(new TypingService(b, { privacySettings: noBroadcast }));
+  await waitUntil('the user ids', 3000, () => ta.userId === 'amy' && tb.userId === 'bo' && tc.userId === 'bo');
+  ta.startTyping('general');
+  await waitUntil('bo sees amy although amy broadcasts nothing and bo shows nobody', 3000,
+    () => text(tb, 'general') === 'amy is typing...');
+  deepEqual(json(tb.privacySettings), noBroadcast, 'the settings are kept, not applied');
+  equal(text(tc, 'general'), null, 'filtered where filtering is on');
+});
+
 test('no timer while nobody types', async () => {
   await reset();
   const [, ta] = await typist('ann', ['general']);

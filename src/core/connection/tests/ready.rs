@@ -173,3 +173,32 @@ fn user_id_from_the_token_then_from_the_server() {
     c.on_frame(READY, 3);
     assert_eq!(c.user_id(), None);
 }
+
+#[test]
+fn the_authenticated_event_is_kept_while_the_link_lives() {
+    let mut c = conn(cfg());
+    connected(&mut c, 0);
+    assert_eq!(c.authenticated(), None);
+    // Not an object: nothing kept.
+    c.on_frame(r#"42["authenticated","u-1"]"#, 1);
+    assert_eq!(c.authenticated(), None);
+    c.on_frame(
+        r#"42["authenticated",{"userId":"u-3","sessionId":"s-9","rooms":["user:u-3"]}]"#,
+        1,
+    );
+    let auth = crate::core::json::from_str(c.authenticated().unwrap()).unwrap();
+    assert_eq!(
+        auth,
+        crate::core::json::json!({"userId": "u-3", "sessionId": "s-9", "rooms": ["user:u-3"]})
+    );
+    c.on_frame(r#"42["presence:changed",{"userId":"other"}]"#, 2);
+    assert!(c.authenticated().is_some(), "other events leave it");
+    // A lost link forgets it, as nchat's disconnect does.
+    c.on_transport_closed(3);
+    assert_eq!(c.authenticated(), None);
+    let mut c = conn(cfg());
+    connected(&mut c, 0);
+    c.on_frame(r#"42["authenticated",{"userId":"u"}]"#, 1);
+    c.disconnect(2);
+    assert_eq!(c.authenticated(), None);
+}

@@ -30,6 +30,7 @@ fn migrates_a_v1_document_into_one_key_per_message() {
             message_type: "text".into(),
             thread_id: None,
             mentions: vec![],
+            attachments: vec![],
             created_at: 1_700_000_000_000,
             updated_at: 1_700_000_005_000,
             retry_count: 2,

@@ -339,6 +339,7 @@ fn numbers_from_storage_saturate_instead_of_overflowing() {
         message_type: "text".into(),
         thread_id: None,
         mentions: vec![],
+        attachments: vec![],
         created_at: u64::MAX,
         updated_at: u64::MAX,
         retry_count: u32::MAX - 1,

@@ -51,7 +51,8 @@ fn a_reconnect_runs_the_sequence_after_the_queue_flushed() {
     answer(&mut s, &sent, "sync:channels", channels, at + 2);
     let sent = frames(&drain(&mut s));
     assert!(
-        sent[0].contains(r#"["sync:messages",{"roomName":"channel:general","since":0}]"#),
+        sent[0]
+            .contains(r#"["sync:messages",{"roomName":"channel:general","since":0,"limit":50}]"#),
         "{sent:?}"
     );
     let messages =
@@ -86,7 +87,7 @@ fn manual_syncs_complete_their_tickets() {
         .attach_sync(SyncConfig::default(), SyncAttach::default(), 0)
         .unwrap();
     connect(&mut s, 0);
-    let t = s.sync_messages(y, "general", 1).unwrap();
+    let t = s.sync_messages(y, "general", None, 1).unwrap();
     let sent = frames(&drain(&mut s));
     answer(
         &mut s,
@@ -116,7 +117,7 @@ fn manual_syncs_complete_their_tickets() {
         Ok(Answer::Synced(r)) => assert_eq!(r.duration, 1),
         other => panic!("{other:?}"),
     }
-    let pending = s.sync_messages(y, "general", 5).unwrap();
+    let pending = s.sync_messages(y, "general", None, 5).unwrap();
     s.detach(y, 6);
     assert_eq!(
         outcome(&drain(&mut s), pending).unwrap_err(),
