@@ -17,6 +17,17 @@ async function send(c, room, content, cid) {
 
 const contents = (list) => list.map((m) => m.content);
 
+/** A fresh server and storage, with bob and alice connected and in channel:general. */
+async function bobAndAliceInGeneral() {
+  clearStorage();
+  await reset();
+  const bob = await connected('bob');
+  const alice = await connected('alice');
+  await bob.joinChannel('general');
+  await alice.joinChannel('general');
+  return { bob, alice };
+}
+
 test('reconnect sync flushes the queue then fetches what was missed', async () => {
   clearStorage();
   await reset();
@@ -89,12 +100,7 @@ test('reconnect sync flushes the queue then fetches what was missed', async () =
 });
 
 test('manual sync and edit conflicts', async () => {
-  clearStorage();
-  await reset();
-  const bob = await connected('bob');
-  const alice = await connected('alice');
-  await bob.joinChannel('general');
-  await alice.joinChannel('general');
+  const { bob, alice } = await bobAndAliceInGeneral();
   const sync = syncService(alice, { autoSyncOnReconnect: false });
   const events = new EventRecorder();
   sync.subscribe(events.f);
@@ -141,12 +147,7 @@ test('manual sync and edit conflicts', async () => {
 });
 
 test("maxMessagesPerChannel caps each channel's sync to the newest, and syncMessages' since overrides the stored time", async () => {
-  clearStorage();
-  await reset();
-  const bob = await connected('bob');
-  const alice = await connected('alice');
-  await bob.joinChannel('general');
-  await alice.joinChannel('general');
+  const { bob, alice } = await bobAndAliceInGeneral();
   const sent = [];
   for (let i = 0; i < 5; i++) sent.push(await send(bob, 'channel:general', `m${i}`, `lim-${i}`));
   const sync = syncService(alice, { maxMessagesPerChannel: 3, autoSyncOnReconnect: false });
