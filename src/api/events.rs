@@ -175,6 +175,11 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             );
         }
         Event::Online(online) => client("online", Array::of1(&online.into())),
+        Event::Transport { transport, reason } => client(
+            "transport",
+            Array::of2(&transport.as_str().into(), &reason.into()),
+        ),
+        Event::RefreshToken => client("refreshToken", Array::new()),
         Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
         Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
         Event::Reconnected {

@@ -170,4 +170,7 @@ ops! {
     SyncCancelSync = 118,
     SyncReconcileConflicts = 119,
     ClientEmitCallback = 120,
+    // The SSE backend (issue 14: 140-159).
+    ClientTransport = 140,
+    ClientRefreshFailed = 141,
 }
