@@ -146,4 +146,6 @@ export const Op = {
   SyncCancelSync: 118,
   SyncReconcileConflicts: 119,
   ClientEmitCallback: 120,
+  ClientTransport: 140,
+  ClientRefreshFailed: 141,
 } as const;

@@ -47,11 +47,15 @@ impl SseParser {
                     continue;
                 }
             }
-            match chunk.find(['\r', '\n']) {
-                Some(i) => {
-                    self.line.push_str(&chunk[..i]);
-                    self.after_cr = chunk.as_bytes()[i] == b'\r';
-                    chunk = &chunk[i + 1..];
+            // Checked splits (no panic path: it would bring `core::fmt`).
+            let split = chunk
+                .find(['\r', '\n'])
+                .and_then(|i| chunk.split_at_checked(i));
+            match split {
+                Some((head, tail)) => {
+                    self.line.push_str(head);
+                    self.after_cr = tail.starts_with('\r');
+                    chunk = tail.get(1..).unwrap_or_default();
                     let line = std::mem::take(&mut self.line);
                     if let Some(e) = self.on_line(&line) {
                         out.push(e);
@@ -75,12 +79,9 @@ impl SseParser {
             e.data.pop(); // the last line's `\n`
             return Some(e);
         }
-        let (field, value) = match line.find(':') {
-            Some(0) => return None, // a comment
-            Some(i) => {
-                let v = &line[i + 1..];
-                (&line[..i], v.strip_prefix(' ').unwrap_or(v))
-            }
+        let (field, value) = match line.split_once(':') {
+            Some(("", _)) => return None, // a comment
+            Some((field, v)) => (field, v.strip_prefix(' ').unwrap_or(v)),
             None => (line, ""),
         };
         match field {

@@ -157,15 +157,15 @@ fn http_error(status: u16, body: &str) -> (String, String) {
 
 /// `s` percent-encoded for a query string.
 fn encode(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             out.push(b as char);
         } else {
             out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
+            out.push(hex(b >> 4));
+            out.push(hex(b & 15));
         }
     }
     out
@@ -575,11 +575,11 @@ impl Connection {
                             since: None,
                             last: None,
                         });
-                        self.wire.polls.len() - 1
+                        self.wire.polls.len().saturating_sub(1)
                     }
                 };
-                if let Some(t) = v["now"].as_u64() {
-                    self.wire.polls[i].since = Some(t);
+                if let (Some(t), Some(p)) = (v["now"].as_u64(), self.wire.polls.get_mut(i)) {
+                    p.since = Some(t);
                     self.wire.server_now = self.wire.server_now.max(Some(t));
                 }
                 let events = match v.get_mut("events").map(Value::take) {

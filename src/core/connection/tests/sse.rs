@@ -574,7 +574,7 @@ fn a_stream_that_cannot_open_twice_gives_way_to_polling() {
     assert_eq!(polls[0].1, "GET");
     assert_eq!(
         polls[0].2,
-        format!("{BASE}/poll?channelId=channel%3Ag&since=9000")
+        format!("{BASE}/poll?channelId=channel%3ag&since=9000")
     );
     let body = r#"{"events":[{"id":"p1.3","type":"channel_message","data":{"roomName":"channel:g","channelId":"channel:g","content":"x"},"timestamp":9500}],"now":9600}"#;
     c.on_http_done(polls[0].0, 200, body, due + 10);
