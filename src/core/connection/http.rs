@@ -22,12 +22,9 @@ const FALLBACK_AFTER: u32 = 2;
 /// The stream's path.
 const STREAM: &str = "/api/realtime/stream";
 
-/// A room polled: the server's `now` of its last answer, the last event taken.
-struct RoomPoll {
-    room: String,
-    since: Option<u64>,
-    last: Option<(String, u64)>,
-}
+/// Ids of polled events kept to drop them when they come again (an event to
+/// everyone is in every room's answer, with the same id).
+const POLL_IDS_KEPT: usize = 1_000;
 
 /// The HTTP side of a connection (unused while Socket.IO runs).
 pub(super) struct Wire {
@@ -48,7 +45,10 @@ pub(super) struct Wire {
     /// Rooms left in this round of polls, and the poll in flight.
     round: Vec<String>,
     polling: Option<(u64, String)>,
-    polls: Vec<RoomPoll>,
+    /// Per room polled: the server's `now` of its last answer.
+    since: Vec<(String, u64)>,
+    /// The ids of the polled events taken, oldest first.
+    seen: Vec<String>,
     /// The server's clock as last stated (the `since` of a new room).
     server_now: Option<u64>,
     /// A fresh token was asked for and not given yet.
@@ -78,7 +78,8 @@ impl Wire {
             poll_at: None,
             round: Vec::new(),
             polling: None,
-            polls: Vec::new(),
+            since: Vec::new(),
+            seen: Vec::new(),
             server_now: None,
             awaiting_token: false,
             refreshed: false,
@@ -137,12 +138,16 @@ fn map_event(ty: &str, mut data: Value) -> (String, Value) {
     }
 }
 
-/// `{"event": name, "data": arg}` of a Socket.IO payload `["name", arg]`.
-fn emit_body(payload: &str) -> String {
+/// `{"event": name, "data": arg}` of a Socket.IO payload `["name", arg]`;
+/// `"ack": false` when no answer is wanted (the server answers at once).
+fn emit_body(payload: &str, ack: bool) -> String {
     let mut v = json::from_str(payload).unwrap_or_default();
     let mut o = json::Map::new();
     o.push("event", v.get_mut(0).map(Value::take).unwrap_or_default());
     o.push("data", v.get_mut(1).map(Value::take).unwrap_or_default());
+    if !ack {
+        o.push("ack", false);
+    }
     Value::Object(o).to_text()
 }
 
@@ -308,7 +313,12 @@ impl Connection {
         if let Some(r) = b.request.and_then(|r| self.requests.get_mut(&r)) {
             r.ack_id = Some(id);
         }
-        let e = self.http(id, "POST", "/api/realtime/emit", Some(emit_body(&b.data)));
+        let e = self.http(
+            id,
+            "POST",
+            "/api/realtime/emit",
+            Some(emit_body(&b.data, b.request.is_some())),
+        );
         self.effects.push_back(e);
         self.wire.sending = Some((id, b));
     }
@@ -370,29 +380,17 @@ impl Connection {
         };
         let ty = v["type"].as_str().map(str::to_owned).or(e.event);
         let data = v.get_mut("data").map(Value::take).unwrap_or_default();
-        self.take_event(
-            ty.as_deref().unwrap_or("message"),
-            data,
-            e.id.as_deref(),
-            None,
-            now,
-        );
+        let ty = ty.as_deref().unwrap_or("message");
+        self.take_event(ty, data, e.id.as_deref(), false, now);
     }
 
-    /// An event of the stream, or of a poll of room `polled`.
-    fn take_event(
-        &mut self,
-        ty: &str,
-        data: Value,
-        id: Option<&str>,
-        polled: Option<usize>,
-        now: Millis,
-    ) {
-        let last = match polled.and_then(|i| self.wire.polls.get_mut(i)) {
-            Some(p) => &mut p.last,
-            None => &mut self.wire.last,
+    /// An event of the stream, or of a poll (`polled`).
+    fn take_event(&mut self, ty: &str, data: Value, id: Option<&str>, polled: bool, now: Millis) {
+        let fresh = if polled {
+            self.poll_fresh(id)
+        } else {
+            fresh(&mut self.wire.last, id)
         };
-        let fresh = fresh(last, id);
         match ty {
             "ping" => {}
             "init" => self.on_init(&data, now),
@@ -545,10 +543,10 @@ impl Connection {
         };
         let since = self
             .wire
-            .polls
+            .since
             .iter()
-            .find(|p| p.room == room)
-            .and_then(|p| p.since)
+            .find(|(r, _)| *r == room)
+            .map(|(_, s)| *s)
             .or(self.wire.server_now);
         let mut path = cat!("/poll?channelId=", encode(&room));
         if let Some(since) = since {
@@ -567,19 +565,10 @@ impl Connection {
         match status {
             200..=299 => {
                 let mut v = json::from_str(body).unwrap_or_default();
-                let i = match self.wire.polls.iter().position(|p| p.room == room) {
-                    Some(i) => i,
-                    None => {
-                        self.wire.polls.push(RoomPoll {
-                            room: room.to_owned(),
-                            since: None,
-                            last: None,
-                        });
-                        self.wire.polls.len().saturating_sub(1)
-                    }
-                };
-                if let (Some(t), Some(p)) = (v["now"].as_u64(), self.wire.polls.get_mut(i)) {
-                    p.since = Some(t);
+                if let Some(t) = v["now"].as_u64() {
+                    let since = &mut self.wire.since;
+                    since.retain(|(r, _)| r != room);
+                    since.push((room.to_owned(), t));
                     self.wire.server_now = self.wire.server_now.max(Some(t));
                 }
                 let events = match v.get_mut("events").map(Value::take) {
@@ -593,7 +582,7 @@ impl Connection {
                     if self.phase != Phase::Live {
                         return;
                     }
-                    self.take_event(&ty, data, id.as_deref(), Some(i), now);
+                    self.take_event(&ty, data, id.as_deref(), true, now);
                 }
             }
             401 => return self.unauthorized(body, now),
@@ -601,6 +590,22 @@ impl Connection {
             _ => {}
         }
         self.pump_polls(now);
+    }
+
+    /// A polled event's `id` was not taken yet (kept if so).
+    fn poll_fresh(&mut self, id: Option<&str>) -> bool {
+        let Some(id) = id else {
+            return true;
+        };
+        let seen = &mut self.wire.seen;
+        if seen.iter().any(|s| s == id) {
+            return false;
+        }
+        if seen.len() >= POLL_IDS_KEPT {
+            seen.remove(0);
+        }
+        seen.push(id.to_owned());
+        true
     }
 
     /// A 401: the app is asked for a fresh token once (then the link waits

@@ -96,7 +96,10 @@ fn ready_only_after_the_connection_event_then_the_buffer_goes_out() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].1, "POST");
     assert_eq!(sent[0].2, format!("{BASE}/api/realtime/emit"));
-    assert_eq!(sent[0].3.as_deref(), Some(r#"{"event":"early","data":1}"#));
+    assert_eq!(
+        sent[0].3.as_deref(),
+        Some(r#"{"event":"early","data":1,"ack":false}"#)
+    );
 }
 
 #[test]
@@ -122,7 +125,7 @@ fn rooms_are_rejoined_and_answered_before_app_traffic() {
     assert!(fx.iter().any(|e| matches!(e, Effect::AckOk { .. })));
     assert_eq!(
         https(&fx)[0].3.as_deref(),
-        Some(r#"{"event":"hello","data":null}"#)
+        Some(r#"{"event":"hello","data":null,"ack":false}"#)
     );
 }
 
@@ -592,6 +595,45 @@ fn a_stream_that_cannot_open_twice_gives_way_to_polling() {
     // The same event again is not taken twice.
     c.on_http_done(polls[0].0, 200, body, next + 1);
     assert!(events(&drain(&mut c)).is_empty());
+}
+
+#[test]
+fn an_event_to_everyone_in_every_rooms_poll_is_taken_once() {
+    let mut c = conn(ConnectionConfig {
+        transport: Transport::Polling,
+        ..sse_cfg()
+    });
+    c.connect("tok", None, 0).unwrap();
+    let fx = drain(&mut c);
+    let connect = https(&fx)[0].0;
+    c.on_http_done(
+        connect,
+        200,
+        r#"{"type":"init","data":{"sessionId":"p1","timestamp":1}}"#,
+        0,
+    );
+    drain(&mut c);
+    for room in ["channel:a", "channel:b"] {
+        c.join_room(room, None, 0).unwrap();
+        let fx = drain(&mut c);
+        answer(&mut c, &fx, r#"{"success":true}"#, 0);
+        drain(&mut c);
+    }
+    c.handle_timeout(3_000);
+    let body = r#"{"events":[{"id":"p7","type":"presence","data":{"userId":"u2","status":"online"}}],"now":3000}"#;
+    let mut taken = Vec::new();
+    for _ in 0..2 {
+        let fx = drain(&mut c);
+        let polls = https(&fx);
+        assert_eq!(polls.len(), 1, "one poll at a time");
+        c.on_http_done(polls[0].0, 200, body, 3_001);
+        taken.extend(events(&c.effects.iter().cloned().collect::<Vec<_>>()));
+    }
+    assert_eq!(
+        taken,
+        [r#"["presence:changed",{"userId":"u2","status":"online"}]"#]
+    );
+    assert_eq!(c.next_deadline(), Some(6_001), "the next round");
 }
 
 #[test]
