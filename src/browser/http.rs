@@ -62,6 +62,9 @@ fn init(
     }
     let init = RequestInit::new();
     init.set_method(method);
+    // Not through the HTTP cache: Firefox holds a second request for a URL
+    // in flight (two clients' streams) until the first ends.
+    init.set_cache(web_sys::RequestCache::NoStore);
     if let Some(b) = body {
         set("content-type", "application/json");
         init.set_body(&JsValue::from_str(b));

@@ -458,14 +458,15 @@ impl Connection {
                 let Some(r) = b.request.filter(|r| self.requests.contains_key(r)) else {
                     return;
                 };
-                // Answered after all: not to be sent again.
+                // Taken after all: not to be sent again.
                 self.buffer.retain(|x| x.request != Some(r));
+                // `null`: the server's socket was not acked (as a Socket.IO
+                // emit without an answer, it waits: for its timeout, or for
+                // an event that settles it, e.g. `delivery:sync-response`).
                 let ack = json::from_str(body).unwrap_or_default();
-                let data = match &ack["ack"] {
-                    Value::Null => "[]".into(),
-                    v => cat!('[', v.to_text(), ']'),
-                };
-                self.settle(r, &data, now);
+                if !ack["ack"].is_null() {
+                    self.settle(r, &cat!('[', ack["ack"].to_text(), ']'), now);
+                }
             }
             _ if !current => {}
             401 | 404 => {

@@ -95,7 +95,8 @@ test('with the stream blocked too it polls, says so, and gets a room\'s messages
   await p.joinChannel('general');
   const got = new Recorder();
   p.on('message:new', got.f);
-  const s = await connected('sam', opts);
+  const s = client(opts);
+  await s.connect(await token('sam'));
   await s.joinChannel('general');
   await s.emitAsync('message:send', { roomName: 'channel:general', content: 'polled', clientMessageId: 'p-1' });
   await waitUntil('the message polled', 10_000, () => got.len() === 1);

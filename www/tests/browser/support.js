@@ -199,6 +199,9 @@ export function client(extra = {}) {
 export async function connected(sub, extra = {}) {
   const c = client(extra);
   await c.connect(await token(sub));
+  const want = extra.transport ?? transport;
+  // A suite run over SSE must not pass on another wire.
+  if (want !== undefined && c.transport !== want) throw new Error(`connected over ${c.transport}, not ${want}`);
   return c;
 }
 

@@ -159,6 +159,29 @@ fn sends_go_one_at_a_time_in_order_and_acks_answer_their_requests() {
 }
 
 #[test]
+fn a_null_ack_is_no_answer_the_request_waits_for_its_timeout() {
+    let mut c = conn(sse_cfg());
+    live(&mut c, 0);
+    let r = c
+        .emit_with_ack("delivery:sync", Some("{}"), Some(5_000), 1)
+        .unwrap();
+    let fx = drain(&mut c);
+    answer(&mut c, &fx, "null", 2);
+    let fx = drain(&mut c);
+    assert!(!fx
+        .iter()
+        .any(|e| matches!(e, Effect::AckOk { .. } | Effect::AckErr { .. })));
+    c.handle_timeout(5_001);
+    assert!(drain(&mut c).contains(&Effect::AckErr {
+        request: r,
+        error: AckError::Timeout {
+            event: "delivery:sync".into(),
+            timeout_ms: 5_000
+        }
+    }));
+}
+
+#[test]
 fn a_rejected_post_fails_its_request_with_the_servers_code() {
     let mut c = conn(sse_cfg());
     live(&mut c, 0);
