@@ -37,7 +37,7 @@ impl Driver {
             } => {
                 self.drop_stream();
                 let weak = self.weak();
-                let stream = Fetch::stream(&url, &token, last_event_id.as_deref(), move |e| {
+                let stream = Fetch::stream(&url, &token, last_event_id, move |e| {
                     weak.with(|d| d.on_stream(e))
                 });
                 if let Ok(mut i) = self.0.try_borrow_mut() {
@@ -54,14 +54,10 @@ impl Driver {
                 body,
             } => {
                 let weak = self.weak();
-                let request = Fetch::request(
-                    method,
-                    &url,
-                    &token,
-                    session.as_deref(),
-                    body.as_deref(),
-                    move |status, text| weak.with(|d| d.on_http(id, status, &text)),
-                );
+                let request =
+                    Fetch::request(method, &url, &token, session, body, move |status, text| {
+                        weak.with(|d| d.on_http(id, status, &text))
+                    });
                 if let Ok(mut i) = self.0.try_borrow_mut() {
                     i.requests.push((id, request));
                 }

@@ -93,9 +93,9 @@ impl Wire {
     }
 }
 
-/// `<session>.<seq>` split, when it is one.
+/// `<session>.<seq>` split, when it is one (a session id holds no `.`).
 fn parse_id(id: &str) -> Option<(&str, u64)> {
-    let (session, seq) = id.rsplit_once('.')?;
+    let (session, seq) = id.split_once('.')?;
     Some((session, seq.parse().ok()?))
 }
 
