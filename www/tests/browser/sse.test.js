@@ -31,6 +31,19 @@ test('a 401 asks refreshToken for a token and reconnects with it', async () => {
   assert(states.strings().includes('reconnecting'), `states: ${JSON.stringify(states.strings())}`);
 });
 
+test('latency probes and the liveness check answer over SSE', async () => {
+  await reset();
+  const c = await connected('lia', { transport: 'sse' });
+  const rtt = await c.measureLatency();
+  assert(typeof rtt === 'number' && rtt >= 0, `a round trip: ${rtt}`);
+  const disconnects = new Recorder();
+  c.onDisconnect(disconnects.f);
+  c.checkConnection();
+  await sleep(1500);
+  assert(c.isConnected, 'still connected');
+  equal(disconnects.len(), 0);
+});
+
 test('without refreshToken a 401 is an auth refusal', async () => {
   await reset();
   const c = client({ transport: 'sse', reconnectDelayMs: 100 });
