@@ -639,7 +639,8 @@ impl Connection {
 
     /// The app could not give a fresh token: the 401 is an auth refusal.
     pub fn refresh_failed(&mut self, message: &str, now: Millis) {
-        if std::mem::take(&mut self.wire.awaiting_token) {
+        // Not after a `disconnect()` meanwhile: nothing is refused then.
+        if std::mem::take(&mut self.wire.awaiting_token) && self.want {
             self.refuse_auth(message.to_owned(), now);
         }
     }

@@ -425,6 +425,22 @@ fn a_failed_refresh_is_an_auth_refusal() {
 }
 
 #[test]
+fn a_refresh_answered_after_disconnect_does_nothing() {
+    let mut c = conn(ConnectionConfig {
+        refresh_token: true,
+        ..sse_cfg()
+    });
+    c.connect("tok", None, 0).unwrap();
+    c.on_stream_open(401, "", 1);
+    c.disconnect(2);
+    drain(&mut c);
+    c.refresh_failed("no token", 3);
+    c.update_token("new", 4).unwrap();
+    assert_eq!(drain(&mut c), []);
+    assert_eq!(c.state(), ConnState::Disconnected);
+}
+
+#[test]
 fn a_lost_session_reconnects_and_the_send_goes_again_first() {
     let mut c = conn(sse_cfg());
     live(&mut c, 0);
