@@ -53,7 +53,7 @@ if (typeof window === 'object' && typeof document === 'object') {
 /** @internal What each getter reads before the wasm is loaded (server-side rendering): a new instance's values. */
 export const UNLOADED: Record<number, unknown> = {
   [Op.ClientIsConnected]: false, [Op.ClientState]: 'disconnected', [Op.ClientConnectionQuality]: 'unknown',
-  [Op.ClientReconnectAttempts]: 0, [Op.ClientWasOffline]: false, [Op.ClientIsOnline]: true,
+  [Op.ClientReconnectAttempts]: 0, [Op.ClientTransport]: 'socketio', [Op.ClientWasOffline]: false, [Op.ClientIsOnline]: true,
   [Op.ClientTimerWakeups]: 0, [Op.ClientAuth]: null, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
@@ -180,6 +180,8 @@ function methods(cls: { prototype: object }, prefix: string, table: Record<strin
 }
 
 class Client extends Base {
+  private offRefresh?: () => void;
+
   constructor() {
     super(new Hub((sink) => {
       if (!loaded) throw notLoaded();
@@ -227,6 +229,18 @@ class Client extends Base {
     return this.listen('reconnection', callback);
   }
 
+  /** The wasm asks for a fresh token after a 401 (`refreshToken` event): `f` is asked, its token reconnects. */
+  setRefresher(f?: () => string | Promise<string>): void {
+    this.offRefresh?.();
+    this.offRefresh = f && this.listen('refreshToken', () => {
+      const failed = (why: string) => this.op(Op.ClientRefreshFailed, `refreshToken(): ${why}`);
+      Promise.resolve().then(f).then(
+        (t) => (typeof t === 'string' && t !== '' ? this.op(Op.ClientUpdateToken, t) : failed('no token')),
+        (e: unknown) => failed(e instanceof Error ? e.message : String(e)),
+      ).catch(() => {}); // a client freed meanwhile
+    });
+  }
+
   /** nchat's `destroy()`: disconnected, the client's own listeners dropped. */
   destroy(): void {
     this.op(Op.ClientDisconnect);
@@ -244,7 +258,7 @@ methods(Client, 'Client', {
   connectionQuality: 'get', averageLatency: 'get',
   reconnectAttempts: 'get', wasOffline: 'get',
   isOnline: 'get', userId: 'get', socketId: 'get', auth: 'get',
-  timerWakeups: 'get',
+  timerWakeups: 'get', transport: 'get',
   updateToken: 'call',
   clearWasOffline: 'call', emitCallback: 'promise',
 });

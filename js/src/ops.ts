@@ -149,4 +149,6 @@ export const Op = {
   ClientAuth: 121,
   PresenceGetCachedContacts: 122,
   PresenceClearPresenceSettingsCache: 123,
+  ClientTransport: 140,
+  ClientRefreshFailed: 141,
 } as const;

@@ -175,6 +175,15 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             );
         }
         Event::Online(online) => client("online", Array::of1(&online.into())),
+        // To `client.on('transport', …)` listeners, as a server event is.
+        Event::Transport { transport, reason } => {
+            let mut o = Map::new();
+            o.push("transport", transport.as_str());
+            o.push("reason", reason);
+            let data = cat!("[\"transport\",", Value::Object(o).to_text(), ']');
+            send("server", &"transport".into(), &JsValue::from_str(&data))
+        }
+        Event::RefreshToken => client("refreshToken", Array::new()),
         Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
         Event::Latency(avg) => client("latency", Array::of1(&avg.into())),
         Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),

@@ -210,6 +210,8 @@ fn client_op(
         Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::ClientUpdateToken => res(s.update_token(a)),
         Op::ClientClearWasOffline => res(s.clear_was_offline()),
+        Op::ClientTransport => Ok(s.transport().js()),
+        Op::ClientRefreshFailed => res(s.refresh_failed(a)),
         _ => Err(unknown_op()),
     }
 }

@@ -174,4 +174,7 @@ ops! {
     ClientAuth = 121,
     PresenceGetCachedContacts = 122,
     PresenceClearPresenceSettingsCache = 123,
+    // The SSE backend (issue 14: 140-159).
+    ClientTransport = 140,
+    ClientRefreshFailed = 141,
 }

@@ -21,6 +21,7 @@ pub mod room;
 pub mod rooms;
 pub mod session;
 pub mod sort;
+pub mod sse;
 pub mod store;
 pub mod sync;
 #[cfg(all(test, not(target_arch = "wasm32")))]

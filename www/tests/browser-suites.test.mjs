@@ -16,10 +16,14 @@ import { fileURLToPath } from 'node:url';
 import { launch, staticServer, serverUrl, controlUrl, realtimePort, controlPort } from './browser.mjs';
 import { firefox } from './firefox.mjs';
 
-/** The suites, in the order they run: the one list. */
+/**
+ * The suites, in the order they run: the one list. `<suite>@sse` runs the
+ * suite's tests again with every client of its helpers on the SSE transport
+ * (the runner page's `transport`, read by support.js).
+ */
 export const SUITES = [
   'client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync', 'wire', 'nchat', 'conflict',
-  'rooms', 'integration', 'nchat_tests', 'react',
+  'rooms', 'integration', 'nchat_tests', 'react', 'typing@sse', 'presence@sse', 'delivery@sse', 'queue@sse', 'sse',
 ];
 
 const serverUrlB = `http://127.0.0.1:${process.env.REALTIME_PORT_B ?? Number(realtimePort) + 2}`;
@@ -86,8 +90,10 @@ function reportServer() {
 
 let runCount = 0;
 
-function runnerUrl(web, suite, report) {
+function runnerUrl(web, name, report) {
+  const [suite, transport] = name.split('@');
   const q = new URLSearchParams({ suite, server: serverUrl, control: controlUrl, serverB: serverUrlB, controlB: controlUrlB, report });
+  if (transport) q.set('transport', transport);
   if (only) q.set('only', only);
   return `${web.url}/tests/browser/runner.html?${q}`;
 }

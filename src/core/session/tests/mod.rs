@@ -15,6 +15,7 @@ mod queue;
 mod relay;
 mod rooms;
 mod services;
+mod sse;
 mod sync;
 mod wire;
 
