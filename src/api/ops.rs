@@ -174,4 +174,10 @@ ops! {
     ClientAuth = 121,
     PresenceGetCachedContacts = 122,
     PresenceClearPresenceSettingsCache = 123,
+    // nchat's event dispatcher.
+    DispatcherInitialize = 124,
+    DispatcherDestroy = 125,
+    DispatcherInitialized = 126,
+    DispatcherDispatch = 127,
+    DispatcherSubscribe = 128,
 }

@@ -19,7 +19,7 @@ import { firefox } from './firefox.mjs';
 /** The suites, in the order they run: the one list. */
 export const SUITES = [
   'client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync', 'wire', 'nchat', 'conflict',
-  'rooms', 'integration', 'nchat_tests', 'react',
+  'rooms', 'integration', 'nchat_tests', 'dispatcher', 'react',
 ];
 
 const serverUrlB = `http://127.0.0.1:${process.env.REALTIME_PORT_B ?? Number(realtimePort) + 2}`;
