@@ -59,6 +59,7 @@ export const UNLOADED: Record<number, unknown> = {
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
   [Op.TypingCurrentContext]: null, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
   [Op.SyncSyncStatus]: 'idle', [Op.ConflictInitialized]: false, [Op.RoomsInitialized]: false,
+  [Op.DispatcherInitialized]: false,
 };
 
 /** The error of an instance used before the wasm is loaded. */
@@ -437,6 +438,20 @@ methods(Conflict, 'Conflict', {
   getStats: 'call', subscribe: 'subscribe',
 });
 
+/** An event dispatcher: its subscribers hear `(eventType, roomName, payload)`. */
+class Dispatcher extends Service {
+  destroy(): void {
+    this.op(Op.DispatcherDestroy);
+    this.hub.unlisten(this.handle, 'dispatch');
+  }
+
+  subscribe(callback: Listener): () => void {
+    this.op(Op.DispatcherSubscribe);
+    return this.listen('dispatch', callback);
+  }
+}
+methods(Dispatcher, 'Dispatcher', { initialize: 'call', initialized: 'get', dispatch: 'call' });
+
 /** A new native client. */
 export const newClient = (): NativeClient => new Client();
 /** A new native presence service on a native client. */
@@ -461,6 +476,10 @@ export const newConflict = (client: NativeClient, options: unknown): NativeConfl
 /** A new native rooms service (`manager`: a room manager). */
 export const newRooms = (client: NativeClient, manager: boolean, options: unknown): NativeObject =>
   new Rooms(client, manager ? 8 : 7, () => options);
+
+/** A new native event dispatcher. */
+export const newDispatcher = (client: NativeClient, options: unknown): NativeObject =>
+  new Dispatcher(client, 9, () => options);
 
 /** The native objects behind the layer's instances of one class. */
 export interface Natives<N> {
@@ -524,5 +543,7 @@ export const syncs = natives<NativeSync>('SyncService');
 export const conflicts = natives<NativeConflict>('ConflictResolutionService');
 /** The live `RoomsService`s and `RoomManagerService`s. */
 export const rooms = natives<NativeObject>('RoomsService');
+/** The live `EventDispatcherService`s. */
+export const dispatchers = natives<NativeObject>('EventDispatcherService');
 /** The live `RoomManagerService`s. */
 export const roomManagers = natives<NativeObject>('RoomManagerService');

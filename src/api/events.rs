@@ -137,6 +137,7 @@ fn prefix(kind: ServiceKind) -> &'static str {
         ServiceKind::Sync => "sync",
         ServiceKind::Conflict => "conflict",
         ServiceKind::Rooms | ServiceKind::RoomManager => "rooms",
+        ServiceKind::Dispatcher => "dispatcher",
     }
 }
 
@@ -157,6 +158,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
                 | Event::Sync(_)
                 | Event::Conflict(_)
                 | Event::Rooms(_)
+                | Event::Dispatch(_)
         )
     {
         return;
@@ -253,6 +255,12 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             }
         }
         Event::Log(m) => debug_log(&cat!(prefix(kind), ": ", m)),
+        // A subscriber's `(eventType, roomName, payload)`.
+        Event::Dispatch(d) => send(
+            "dispatch",
+            &Array::of3(&d.event.into(), &d.room.into(), &to_js(&d.payload)),
+            &JsValue::UNDEFINED,
+        ),
         Event::Rooms(e) => {
             let (topic, args, room) = e.wire();
             let room = room.map_or(JsValue::UNDEFINED, |r| JsValue::from_str(&r));

@@ -11,6 +11,7 @@ pub mod conflict;
 pub mod connection;
 pub mod decimal;
 pub mod delivery;
+pub mod dispatch;
 pub mod fifo;
 pub mod json;
 pub mod presence;

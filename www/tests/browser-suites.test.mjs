@@ -23,7 +23,7 @@ import { firefox } from './firefox.mjs';
  */
 export const SUITES = [
   'client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync', 'wire', 'nchat', 'conflict',
-  'rooms', 'integration', 'nchat_tests', 'react', 'typing@sse', 'presence@sse', 'delivery@sse', 'queue@sse', 'sse',
+  'rooms', 'integration', 'nchat_tests', 'dispatcher', 'react', 'typing@sse', 'presence@sse', 'delivery@sse', 'queue@sse', 'sse',
 ];
 
 const serverUrlB = `http://127.0.0.1:${process.env.REALTIME_PORT_B ?? Number(realtimePort) + 2}`;

@@ -55,6 +55,8 @@ pub enum ServiceKind {
     Rooms,
     /// `RoomManagerService`.
     RoomManager,
+    /// `EventDispatcherService`.
+    Dispatcher,
 }
 
 impl ServiceKind {
@@ -70,6 +72,7 @@ impl ServiceKind {
             ServiceKind::Conflict => "ConflictResolutionService",
             ServiceKind::Rooms => "RoomsService",
             ServiceKind::RoomManager => "RoomManagerService",
+            ServiceKind::Dispatcher => "EventDispatcherService",
         }
     }
 }
@@ -255,6 +258,8 @@ pub enum Event {
     Conflict(ConflictEvent),
     /// A rooms service's event.
     Rooms(crate::core::rooms::RoomsEvent),
+    /// An event a dispatcher sent to a room (its local subscribers).
+    Dispatch(crate::core::dispatch::Dispatched),
     /// A server payload or answer was dropped, or an emit refused; the
     /// service goes on (for debug logs).
     Dropped(SessionError),

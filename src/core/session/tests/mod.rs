@@ -11,6 +11,7 @@ use crate::core::store::MemoryStore;
 mod client;
 mod conflict;
 mod deadlines;
+mod dispatch;
 mod queue;
 mod relay;
 mod rooms;
