@@ -23,6 +23,7 @@ use super::Millis;
 mod http;
 mod identity;
 mod link;
+mod poll;
 mod probe;
 mod ready;
 mod requests;

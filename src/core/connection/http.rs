@@ -14,6 +14,10 @@ use crate::core::json::{self, Value};
 use crate::core::sse::{SseEvent, SseParser};
 use crate::core::Millis;
 
+mod rules;
+pub(super) use rules::encode;
+use rules::{emit_body, fresh, http_error, map_event};
+
 /// The liveness window of a stream whose `init` gives no ping settings
 /// (Socket.IO's defaults: 25 s interval, 20 s timeout).
 const DEFAULT_PING_WINDOW: Millis = 45_000;
@@ -22,39 +26,35 @@ const FALLBACK_AFTER: u32 = 2;
 /// The stream's path.
 const STREAM: &str = "/api/realtime/stream";
 
-/// Ids of polled events kept to drop them when they come again (an event to
-/// everyone is in every room's answer, with the same id).
-const POLL_IDS_KEPT: usize = 1_000;
-
 /// The HTTP side of a connection (unused while Socket.IO runs).
 pub(super) struct Wire {
     pub(super) active: Transport,
-    base: String,
-    failures: u32,
-    token: String,
-    parser: SseParser,
+    pub(super) base: String,
+    pub(super) failures: u32,
+    pub(super) token: String,
+    pub(super) parser: SseParser,
     /// The stream's last event taken: `(session, seq)`.
-    last: Option<(String, u64)>,
+    pub(super) last: Option<(String, u64)>,
     /// Sends waiting for their turn, and the one in flight with its HTTP id.
-    queue: Fifo<Buffered>,
-    sending: Option<(u64, Buffered)>,
-    next_id: u64,
+    pub(super) queue: Fifo<Buffered>,
+    pub(super) sending: Option<(u64, Buffered)>,
+    pub(super) next_id: u64,
     /// The polling connect in flight.
-    connecting: Option<u64>,
+    pub(super) connecting: Option<u64>,
     pub(super) poll_at: Option<Millis>,
     /// Rooms left in this round of polls, and the poll in flight.
-    round: Vec<String>,
-    polling: Option<(u64, String)>,
+    pub(super) round: Vec<String>,
+    pub(super) polling: Option<(u64, String)>,
     /// Per room polled: the server's `now` of its last answer.
-    since: Vec<(String, u64)>,
+    pub(super) since: Vec<(String, u64)>,
     /// The ids of the polled events taken, oldest first.
-    seen: Vec<String>,
+    pub(super) seen: Vec<String>,
     /// The server's clock as last stated (the `since` of a new room).
-    server_now: Option<u64>,
+    pub(super) server_now: Option<u64>,
     /// A fresh token was asked for and not given yet.
-    awaiting_token: bool,
+    pub(super) awaiting_token: bool,
     /// A token was asked for since the link was last live: a second 401 is a refusal.
-    refreshed: bool,
+    pub(super) refreshed: bool,
 }
 
 impl Wire {
@@ -86,94 +86,11 @@ impl Wire {
         }
     }
 
-    fn id(&mut self) -> u64 {
+    pub(super) fn id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id = id.wrapping_add(1).max(1);
         id
     }
-}
-
-/// `<session>.<seq>` split, when it is one (a session id holds no `.`).
-fn parse_id(id: &str) -> Option<(&str, u64)> {
-    let (session, seq) = id.split_once('.')?;
-    Some((session, seq.parse().ok()?))
-}
-
-/// Whether the event `id` comes after `last` (another session's, or one
-/// without a usable id, always does); if so it becomes `last`.
-fn fresh(last: &mut Option<(String, u64)>, id: Option<&str>) -> bool {
-    let Some((session, seq)) = id.and_then(parse_id) else {
-        return true;
-    };
-    if last
-        .as_ref()
-        .is_some_and(|(s, n)| s == session && seq <= *n)
-    {
-        return false;
-    }
-    *last = Some((session.to_owned(), seq));
-    true
-}
-
-/// The app event of an SSE event type and its data (the doc's table).
-fn map_event(ty: &str, mut data: Value) -> (String, Value) {
-    match ty {
-        "channel_message" | "message" => {
-            if let Some(o) = data.as_object_mut() {
-                if o.get("channelId") == o.get("roomName") {
-                    o.remove("channelId");
-                }
-            }
-            ("message:new".into(), data)
-        }
-        "presence" => ("presence:changed".into(), data),
-        "channel_event" | "broadcast" => match data.get("event").and_then(Value::as_str) {
-            Some(name) => (
-                name.to_owned(),
-                data.get("data").cloned().unwrap_or_default(),
-            ),
-            None => (ty.to_owned(), data),
-        },
-        _ => (ty.to_owned(), data),
-    }
-}
-
-/// `{"event": name, "data": arg}` of a Socket.IO payload `["name", arg]`;
-/// `"ack": false` when no answer is wanted (the server answers at once).
-fn emit_body(payload: &str, ack: bool) -> String {
-    let mut v = json::from_str(payload).unwrap_or_default();
-    let mut o = json::Map::new();
-    o.push("event", v.get_mut(0).map(Value::take).unwrap_or_default());
-    o.push("data", v.get_mut(1).map(Value::take).unwrap_or_default());
-    if !ack {
-        o.push("ack", false);
-    }
-    Value::Object(o).to_text()
-}
-
-/// The server's `{"error":{code,message}}`, else the status.
-fn http_error(status: u16, body: &str) -> (String, String) {
-    let v = json::from_str(body).unwrap_or_default();
-    let text = |k: &str| v["error"][k].as_str().map(str::to_owned);
-    let code = text("code").unwrap_or_else(|| cat!("HTTP_", status));
-    let message = text("message").unwrap_or_else(|| cat!("HTTP ", status));
-    (code, message)
-}
-
-/// `s` percent-encoded for a query string.
-fn encode(s: &str) -> String {
-    let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(hex(b >> 4));
-            out.push(hex(b & 15));
-        }
-    }
-    out
 }
 
 impl Connection {
@@ -230,7 +147,13 @@ impl Connection {
         }
     }
 
-    fn http(&self, id: u64, method: &'static str, path: &str, body: Option<String>) -> Effect {
+    pub(super) fn http(
+        &self,
+        id: u64,
+        method: &'static str,
+        path: &str,
+        body: Option<String>,
+    ) -> Effect {
         Effect::Http {
             id,
             method,
@@ -385,7 +308,14 @@ impl Connection {
     }
 
     /// An event of the stream, or of a poll (`polled`).
-    fn take_event(&mut self, ty: &str, data: Value, id: Option<&str>, polled: bool, now: Millis) {
+    pub(super) fn take_event(
+        &mut self,
+        ty: &str,
+        data: Value,
+        id: Option<&str>,
+        polled: bool,
+        now: Millis,
+    ) {
         let fresh = if polled {
             self.poll_fresh(id)
         } else {
@@ -411,7 +341,7 @@ impl Connection {
     }
 
     /// `init`: the session (its id goes on every request) and the user.
-    fn on_init(&mut self, data: &Value, now: Millis) {
+    pub(super) fn on_init(&mut self, data: &Value, now: Millis) {
         if self.phase != Phase::Handshaken {
             return;
         }
@@ -505,114 +435,10 @@ impl Connection {
         }
     }
 
-    /// The polling connect: its `init` stands for `init` and `connection`.
-    fn on_connect_answer(&mut self, status: u16, body: &str, now: Millis) {
-        if self.wire.active != Transport::Polling || self.phase != Phase::Opening {
-            return;
-        }
-        match status {
-            200..=299 => {
-                let v = json::from_str(body).unwrap_or_default();
-                self.wire.failures = 0;
-                self.phase = Phase::Handshaken;
-                self.on_init(&v["data"], now);
-                self.wire.poll_at = Some(now.saturating_add(self.cfg.poll_interval_ms));
-                self.on_ready(now);
-            }
-            401 => self.unauthorized(body, now),
-            _ => {
-                self.lost(DisconnectReason::TransportClose, now);
-                self.open_failed();
-            }
-        }
-    }
-
-    /// Starts a round of polls when due.
-    pub(super) fn poll_timeout(&mut self, now: Millis) {
-        if self.phase == Phase::Live && self.wire.poll_at.is_some_and(|d| now >= d) {
-            self.wire.poll_at = None;
-            self.wire.round = self.rooms.clone();
-            self.pump_polls(now);
-        }
-    }
-
-    /// Polls the next room of the round; after the last, the next round's time.
-    fn pump_polls(&mut self, now: Millis) {
-        let Some(room) = self.wire.round.pop() else {
-            self.wire.poll_at = Some(now.saturating_add(self.cfg.poll_interval_ms));
-            return;
-        };
-        let since = self
-            .wire
-            .since
-            .iter()
-            .find(|(r, _)| *r == room)
-            .map(|(_, s)| *s)
-            .or(self.wire.server_now);
-        let mut path = cat!("/poll?channelId=", encode(&room));
-        if let Some(since) = since {
-            path = cat!(path, "&since=", since);
-        }
-        let id = self.wire.id();
-        let e = self.http(id, "GET", &path, None);
-        self.effects.push_back(e);
-        self.wire.polling = Some((id, room));
-    }
-
-    fn on_poll_answer(&mut self, room: &str, status: u16, body: &str, now: Millis) {
-        if self.phase != Phase::Live {
-            return;
-        }
-        match status {
-            200..=299 => {
-                let mut v = json::from_str(body).unwrap_or_default();
-                if let Some(t) = v["now"].as_u64() {
-                    let since = &mut self.wire.since;
-                    since.retain(|(r, _)| r != room);
-                    since.push((room.to_owned(), t));
-                    self.wire.server_now = self.wire.server_now.max(Some(t));
-                }
-                let events = match v.get_mut("events").map(Value::take) {
-                    Some(Value::Array(events)) => events,
-                    _ => Vec::new(),
-                };
-                for mut e in events {
-                    let id = e["id"].as_str().map(str::to_owned);
-                    let ty = e["type"].as_str().unwrap_or("message").to_owned();
-                    let data = e.get_mut("data").map(Value::take).unwrap_or_default();
-                    if self.phase != Phase::Live {
-                        return;
-                    }
-                    self.take_event(&ty, data, id.as_deref(), true, now);
-                }
-            }
-            401 => return self.unauthorized(body, now),
-            0 | 404 => return self.drop_transport(DisconnectReason::TransportClose, now),
-            _ => {}
-        }
-        self.pump_polls(now);
-    }
-
-    /// A polled event's `id` was not taken yet (kept if so).
-    fn poll_fresh(&mut self, id: Option<&str>) -> bool {
-        let Some(id) = id else {
-            return true;
-        };
-        let seen = &mut self.wire.seen;
-        if seen.iter().any(|s| s == id) {
-            return false;
-        }
-        if seen.len() >= POLL_IDS_KEPT {
-            seen.remove(0);
-        }
-        seen.push(id.to_owned());
-        true
-    }
-
     /// A 401: the app is asked for a fresh token once (then the link waits
     /// for it); without a callback, or a second time before the link was
     /// live again, it is an auth refusal. Never a reason to fall back.
-    fn unauthorized(&mut self, body: &str, now: Millis) {
+    pub(super) fn unauthorized(&mut self, body: &str, now: Millis) {
         let (_, message) = http_error(401, body);
         if !self.cfg.refresh_token || self.wire.refreshed {
             return self.refuse_auth(message, now);
