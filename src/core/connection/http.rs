@@ -31,6 +31,10 @@ pub(super) struct Wire {
     pub(super) active: Transport,
     pub(super) base: String,
     pub(super) failures: u32,
+    /// The active transport opened a link since `connect()`: it works, so
+    /// later failed opens are the server's (a restart), not a reason to
+    /// fall back.
+    pub(super) worked: bool,
     pub(super) token: String,
     pub(super) parser: SseParser,
     /// The stream's last event taken: `(session, seq)`.
@@ -68,6 +72,7 @@ impl Wire {
             active,
             base,
             failures: 0,
+            worked: false,
             token: String::new(),
             parser: SseParser::new(),
             last: None,
@@ -84,6 +89,12 @@ impl Wire {
             awaiting_token: false,
             refreshed: false,
         }
+    }
+
+    /// A link opened on the active transport: it works.
+    pub(super) fn opened(&mut self) {
+        self.failures = 0;
+        self.worked = true;
     }
 
     pub(super) fn id(&mut self) -> u64 {
@@ -103,6 +114,7 @@ impl Connection {
     pub(super) fn reset_wire(&mut self) {
         let w = &mut self.wire;
         w.failures = 0;
+        w.worked = false;
         w.last = None;
         w.awaiting_token = false;
         w.refreshed = false;
@@ -175,6 +187,9 @@ impl Connection {
     /// the next transport takes over (from the next attempt on).
     pub(super) fn open_failed(&mut self) {
         let w = &mut self.wire;
+        if w.worked {
+            return;
+        }
         w.failures = w.failures.saturating_add(1);
         let (next, reason) = match w.active {
             Transport::SocketIo => (Transport::Sse, "websocket unavailable"),
@@ -188,6 +203,7 @@ impl Connection {
         };
         if w.failures >= FALLBACK_AFTER {
             w.failures = 0;
+            w.worked = false;
             w.active = next;
             self.effects.push_back(Effect::TransportChanged {
                 transport: next,
@@ -254,7 +270,7 @@ impl Connection {
         match status {
             200..=299 => {
                 self.phase = Phase::Handshaken;
-                self.wire.failures = 0;
+                self.wire.opened();
                 self.liveness_deadline = Some(now.saturating_add(self.ping_window));
             }
             401 => self.unauthorized(body, now),
@@ -473,7 +489,7 @@ impl Connection {
 
     /// The WebSocket's handshake arrived: its failures in a row end.
     pub(super) fn wire_opened(&mut self) {
-        self.wire.failures = 0;
+        self.wire.opened();
     }
 
     /// Live again: a later 401 may ask for a token again.

@@ -22,7 +22,7 @@ impl Connection {
         match status {
             200..=299 => {
                 let v = json::from_str(body).unwrap_or_default();
-                self.wire.failures = 0;
+                self.wire.opened();
                 self.phase = Phase::Handshaken;
                 self.on_init(&v["data"], now);
                 self.wire.poll_at = Some(now.saturating_add(self.cfg.poll_interval_ms));

@@ -576,6 +576,45 @@ fn a_websocket_lost_after_its_handshake_does_not_count() {
 }
 
 #[test]
+fn after_the_websocket_worked_failed_opens_are_a_restart_not_a_fallback() {
+    let mut c = conn(cfg());
+    c.connect("tok", None, 0).unwrap();
+    c.on_frame(OPEN, 0);
+    c.on_transport_closed(1);
+    // The server is down: every attempt fails before its handshake.
+    for _ in 0..4 {
+        c.handle_timeout(c.next_deadline().unwrap());
+        c.on_transport_closed(c.next_deadline().unwrap_or(0));
+    }
+    let fx = drain(&mut c);
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::TransportChanged { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(c.transport(), Transport::SocketIo);
+    // A new connect() starts over: two failed opens then fall back.
+    c.connect("tok", None, 1_000_000).unwrap();
+    c.on_transport_closed(1_000_001);
+    c.handle_timeout(c.next_deadline().unwrap());
+    c.on_transport_closed(1_000_002);
+    assert_eq!(c.transport(), Transport::Sse);
+}
+
+#[test]
+fn after_the_stream_worked_failed_opens_do_not_go_to_polling() {
+    let mut c = conn(sse_cfg());
+    c.connect("tok", None, 0).unwrap();
+    c.on_stream_open(200, "", 1);
+    c.on_stream_closed(2);
+    for _ in 0..4 {
+        c.handle_timeout(c.next_deadline().unwrap());
+        c.on_stream_open(503, "", c.next_deadline().unwrap_or(0));
+    }
+    assert_eq!(c.transport(), Transport::Sse);
+}
+
+#[test]
 fn a_stream_that_cannot_open_twice_gives_way_to_polling() {
     let mut c = conn(sse_cfg());
     c.join_room("channel:g", None, 0).unwrap();
