@@ -290,18 +290,35 @@ export function fields<T>(v: unknown, what: string, schema: Schema): T {
       throw new TypeError(`${what} has an unknown key ${quote(key)}; known keys: ${known.join(', ')}`);
     }
   }
-  for (const key of known) {
-    const field = schema[key];
-    const required = typeof field === 'object' && 'required' in field;
-    const kind = required ? (field as Required).required : (field as Kind);
-    const value = v[key];
-    if (absent(value)) {
-      if (required) throw typeError(`${what}.${key}`, expectedOf(kind), value);
-      continue;
-    }
-    checkKind(value, `${what}.${key}`, kind);
-  }
+  for (const key of known) field(v[key], `${what}.${key}`, schema[key]);
   return v as T;
+}
+
+/** `value` checked as `f` (named `what`); false when it is absent (and may be). */
+function field(value: unknown, what: string, f: Kind | Required, nullable = true): boolean {
+  const required = typeof f === 'object' && 'required' in f;
+  const kind = required ? (f as Required).required : (f as Kind);
+  if (value === null && !nullable && kind !== 'json') throw typeError(what, expectedOf(kind), value);
+  if (absent(value)) {
+    if (required) throw typeError(what, expectedOf(kind), value);
+    return false;
+  }
+  checkKind(value, what, kind);
+  return true;
+}
+
+/**
+ * Positional arguments checked against `schema` (its keys are the
+ * parameters, in order; messages name `method(): param`): an object of
+ * those given, by parameter name. `null` is a value here (refused but for
+ * `json`): an optional parameter is `undefined` when not given.
+ */
+export function params(args: readonly unknown[], what: string, schema: Schema): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  Object.keys(schema).forEach((key, i) => {
+    if (field(args[i], `${what}: ${key}`, schema[key], false)) out[key] = args[i];
+  });
+  return out;
 }
 
 /** An optional object argument checked against `schema`. */

@@ -8,7 +8,7 @@ import {
 import * as native from './native.js';
 import type {
   AckResponse, AuthResponse, ConnectionQuality, ConnectionState, ConnectionStateListener, CustomStatusInput, DisconnectReason,
-  DeviceInfo, PresenceStatus, RealtimeClientConfig, RealtimeError, RealtimeRequestError, ReconnectionListener,
+  DeviceInfo, PresenceStatus, RealtimeClientConfig, RealtimeError, RealtimeRequestError, ReconnectionListener, Transport,
 } from './types.js';
 
 /** @internal The values of `PresenceStatus`. */
@@ -24,7 +24,8 @@ export const OPTIONS: SchemaOf<RealtimeClientConfig> = {
   maxReconnectAttempts: { max: U32_MAX }, reconnectDelayMs: 'intMs', reconnectDelayMaxMs: 'intMs',
   randomizationFactor: 'num', seed: { max: MAX_SAFE }, connectTimeoutMs: 'intMs', qualityIntervalMs: 'intMs',
   latencyWindow: { max: U32_MAX }, probeTimeoutMs: 'intMs', bufferLimit: { max: U32_MAX }, ackTimeoutMs: 'intMs',
-  readyEvent: 'str', token: 'id', autoReconnect: 'bool', reconnectDelay: 'intMs', maxReconnectDelay: 'intMs', timeout: 'intMs',
+  readyEvent: 'str', transport: { oneOf: ['socketio', 'sse'] }, pollIntervalMs: 'intMs', refreshToken: 'fn', token: 'id',
+  autoReconnect: 'bool', reconnectDelay: 'intMs', maxReconnectDelay: 'intMs', timeout: 'intMs',
   device: { fields: DEVICE }, transports: { listOf: ['websocket', 'polling'] },
 };
 
@@ -91,10 +92,11 @@ export class RealtimeClient {
    * over with the new options; listeners are kept.
    */
   initialize(options?: Partial<RealtimeClientConfig>): void {
-    // `transports`: checked, nothing to choose (this client speaks WebSocket).
+    // nchat's `transports`: checked; the wire is `transport`'s (socketio, falling back to sse, then polling).
     const { token, transports: _, ...o } = fields<Partial<RealtimeClientConfig>>(options === undefined ? {} : options, 'initialize(): options', OPTIONS);
     const n = of(this);
     n.initialize(renamed(o, RENAMES));
+    n.setRefresher(o.refreshToken);
     // nchat's `token`: what `connect()` without one uses (core `update_token`).
     if (token !== undefined) n.updateToken(token);
   }
@@ -307,7 +309,12 @@ export class RealtimeClient {
     return of(this).userId;
   }
 
-  /** The Socket.IO session id while connected. */
+  /** The wire that runs (or will on the next attempt): `'socketio' | 'sse' | 'polling'`. */
+  get transport(): Transport {
+    return of(this).transport;
+  }
+
+  /** The Socket.IO (or SSE) session id while connected. */
   get socketId(): string | undefined {
     return of(this).socketId;
   }

@@ -45,6 +45,7 @@ const SERVICE_CALLBACKS: Record<string, string> = {
   status: 'PresenceService onStatusChange',
   customStatus: 'PresenceService onCustomStatusChange',
   typing: 'TypingService',
+  dispatch: 'EventDispatcherService subscribe',
 };
 
 /** A client and what JavaScript waits on; shared by the client's services. */

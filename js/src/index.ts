@@ -26,3 +26,4 @@ export {
 } from './conflict.js';
 export type * from './conflict.js';
 export * from './integration.js';
+export * from './dispatcher.js';

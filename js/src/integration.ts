@@ -14,6 +14,7 @@ import {
 import {
   OPTIONS as QUEUE, type OfflineQueueService, getOfflineQueueService, initializeOfflineQueue, queueArg, resetOfflineQueue,
 } from './queue.js';
+import { type EventDispatcherService, getEventDispatcher, initializeEventDispatcher, resetEventDispatcher } from './dispatcher.js';
 import { type RoomManagerService, getRoomManager, initializeRoomManager, resetRoomManager } from './room-manager.js';
 import { type RoomsService, getRoomsService, initializeRoomsService, resetRoomsService } from './rooms.js';
 import {
@@ -142,6 +143,7 @@ export class RealtimeIntegrationService {
     realtimeClient.initialize({
       debug, maxReconnectAttempts: 10, ...cfg.clientOptions, ...(cfg.realtimeUrl ? { url: cfg.realtimeUrl } : {}),
     });
+    initializeEventDispatcher({ debug });
     initializeRoomManager({ debug });
     if (cfg.enablePresence) initializePresenceService({ debug, ...cfg.presenceOptions }).setCurrentUserId(user);
     if (cfg.enableTyping) initializeTypingService({ debug, ...cfg.typingOptions }).setCurrentUserId(user);
@@ -171,6 +173,7 @@ export class RealtimeIntegrationService {
     if (c.enableDeliveryReceipts) resetDeliveryHandler();
     if (c.enableOfflineQueue) resetOfflineQueue();
     resetRoomsService();
+    resetEventDispatcher();
     resetRoomManager();
     st.on = false;
   }
@@ -296,6 +299,12 @@ export class RealtimeIntegrationService {
   getRooms(): RoomsService {
     of(this);
     return getRoomsService();
+  }
+
+  /** The module event dispatcher. */
+  getDispatcher(): EventDispatcherService {
+    of(this);
+    return getEventDispatcher();
   }
 
   /** The module room manager. */

@@ -53,12 +53,13 @@ if (typeof window === 'object' && typeof document === 'object') {
 /** @internal What each getter reads before the wasm is loaded (server-side rendering): a new instance's values. */
 export const UNLOADED: Record<number, unknown> = {
   [Op.ClientIsConnected]: false, [Op.ClientState]: 'disconnected', [Op.ClientConnectionQuality]: 'unknown',
-  [Op.ClientReconnectAttempts]: 0, [Op.ClientWasOffline]: false, [Op.ClientIsOnline]: true,
+  [Op.ClientReconnectAttempts]: 0, [Op.ClientTransport]: 'socketio', [Op.ClientWasOffline]: false, [Op.ClientIsOnline]: true,
   [Op.ClientTimerWakeups]: 0, [Op.ClientAuth]: null, [Op.PresenceStatus]: 'online', [Op.PresenceIsAutoAway]: false,
   [Op.PresenceIsInvisible]: false, [Op.PresenceActivityRelay]: 'none', [Op.PresenceTimerWakeups]: 0,
   [Op.TypingPrivacySettings]: Object.freeze({ broadcastTyping: true, typingVisibility: 'everyone' }),
   [Op.TypingCurrentContext]: null, [Op.TypingTimerWakeups]: 0, [Op.QueueIsFlushing]: false, [Op.SyncIsSyncing]: false,
   [Op.SyncSyncStatus]: 'idle', [Op.ConflictInitialized]: false, [Op.RoomsInitialized]: false,
+  [Op.DispatcherInitialized]: false,
 };
 
 /** The error of an instance used before the wasm is loaded. */
@@ -180,6 +181,8 @@ function methods(cls: { prototype: object }, prefix: string, table: Record<strin
 }
 
 class Client extends Base {
+  private offRefresh?: () => void;
+
   constructor() {
     super(new Hub((sink) => {
       if (!loaded) throw notLoaded();
@@ -227,6 +230,18 @@ class Client extends Base {
     return this.listen('reconnection', callback);
   }
 
+  /** The wasm asks for a fresh token after a 401 (`refreshToken` event): `f` is asked, its token reconnects. */
+  setRefresher(f?: () => string | Promise<string>): void {
+    this.offRefresh?.();
+    this.offRefresh = f && this.listen('refreshToken', () => {
+      const failed = (why: string) => this.op(Op.ClientRefreshFailed, `refreshToken(): ${why}`);
+      Promise.resolve().then(f).then(
+        (t) => (typeof t === 'string' && t !== '' ? this.op(Op.ClientUpdateToken, t) : failed('no token')),
+        (e: unknown) => failed(e instanceof Error ? e.message : String(e)),
+      ).catch(() => {}); // a client freed meanwhile
+    });
+  }
+
   /** nchat's `destroy()`: disconnected, the client's own listeners dropped. */
   destroy(): void {
     this.op(Op.ClientDisconnect);
@@ -244,7 +259,7 @@ methods(Client, 'Client', {
   connectionQuality: 'get', averageLatency: 'get',
   reconnectAttempts: 'get', wasOffline: 'get',
   isOnline: 'get', userId: 'get', socketId: 'get', auth: 'get',
-  timerWakeups: 'get',
+  timerWakeups: 'get', transport: 'get',
   updateToken: 'call',
   clearWasOffline: 'call', emitCallback: 'promise',
 });
@@ -423,6 +438,20 @@ methods(Conflict, 'Conflict', {
   getStats: 'call', subscribe: 'subscribe',
 });
 
+/** An event dispatcher: its subscribers hear `(eventType, roomName, payload)`. */
+class Dispatcher extends Service {
+  destroy(): void {
+    this.op(Op.DispatcherDestroy);
+    this.hub.unlisten(this.handle, 'dispatch');
+  }
+
+  subscribe(callback: Listener): () => void {
+    this.op(Op.DispatcherSubscribe);
+    return this.listen('dispatch', callback);
+  }
+}
+methods(Dispatcher, 'Dispatcher', { initialize: 'call', initialized: 'get', dispatch: 'call' });
+
 /** A new native client. */
 export const newClient = (): NativeClient => new Client();
 /** A new native presence service on a native client. */
@@ -447,6 +476,10 @@ export const newConflict = (client: NativeClient, options: unknown): NativeConfl
 /** A new native rooms service (`manager`: a room manager). */
 export const newRooms = (client: NativeClient, manager: boolean, options: unknown): NativeObject =>
   new Rooms(client, manager ? 8 : 7, () => options);
+
+/** A new native event dispatcher. */
+export const newDispatcher = (client: NativeClient, options: unknown): NativeObject =>
+  new Dispatcher(client, 9, () => options);
 
 /** The native objects behind the layer's instances of one class. */
 export interface Natives<N> {
@@ -510,5 +543,7 @@ export const syncs = natives<NativeSync>('SyncService');
 export const conflicts = natives<NativeConflict>('ConflictResolutionService');
 /** The live `RoomsService`s and `RoomManagerService`s. */
 export const rooms = natives<NativeObject>('RoomsService');
+/** The live `EventDispatcherService`s. */
+export const dispatchers = natives<NativeObject>('EventDispatcherService');
 /** The live `RoomManagerService`s. */
 export const roomManagers = natives<NativeObject>('RoomManagerService');

@@ -149,4 +149,11 @@ export const Op = {
   ClientAuth: 121,
   PresenceGetCachedContacts: 122,
   PresenceClearPresenceSettingsCache: 123,
+  DispatcherInitialize: 124,
+  DispatcherDestroy: 125,
+  DispatcherInitialized: 126,
+  DispatcherDispatch: 127,
+  DispatcherSubscribe: 128,
+  ClientTransport: 140,
+  ClientRefreshFailed: 141,
 } as const;

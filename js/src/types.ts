@@ -54,6 +54,23 @@ export interface RealtimeClientOptions {
   bufferLimit?: number;
   /** Default `emitAsync` timeout. Default 10000. */
   ackTimeoutMs?: number;
+  /**
+   * The wire tried first: `'socketio'` (Socket.IO over a WebSocket) or `'sse'`
+   * (a Server-Sent Events stream with HTTP sends). A WebSocket that fails
+   * before its handshake twice in a row gives way to SSE, a stream that cannot
+   * be opened twice in a row to HTTP polling; `transport` says which runs and
+   * the `transport` event (`client.on('transport', ({transport, reason}) => …)`)
+   * when it changes. `connect()` starts over with this one. Default `'socketio'`.
+   */
+  transport?: 'socketio' | 'sse';
+  /** While polling, each joined room is polled every this many ms. Default 3000. */
+  pollIntervalMs?: number;
+  /**
+   * Over SSE, a 401 calls this for a fresh token, then reconnects with it
+   * (`updateToken`). Without it, or when it throws, rejects or gives no
+   * token, the 401 is an auth refusal as over Socket.IO.
+   */
+  refreshToken?: () => string | Promise<string>;
   /** nchat's: the JWT `connect()` without one uses (as `updateToken`). */
   token?: string;
   /** nchat's name of `reconnection`. */
@@ -78,6 +95,17 @@ export interface RealtimeClientOptions {
 
 /** nchat's connection states: this client reports those of `ConnectionState` (connected means authenticated). */
 export type RealtimeConnectionState = ConnectionState | 'authenticated' | 'error';
+/** The wire that runs (`client.transport`). */
+export type Transport = 'socketio' | 'sse' | 'polling';
+
+/** The `transport` event's argument. */
+export interface TransportChange {
+  /** The wire that runs now. */
+  transport: Transport;
+  /** Why: `'websocket unavailable'`, `'stream unavailable'`, `'polling unavailable'` or `'connect'`. */
+  reason: string;
+}
+
 /** nchat's client configuration (what this client accepts of it). */
 export type RealtimeClientConfig = RealtimeClientOptions & { url: string };
 /** nchat: `onConnectionStateChange` listener. */

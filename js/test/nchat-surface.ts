@@ -54,6 +54,14 @@ import type { TypingContext, TypingUserWithPrivacy } from '../../pkg/index.js';
 import type { QueuedAttachment } from '../../pkg/index.js';
 import type { BatchReadPayload, DeliverySyncRequest, DeliverySyncResponse } from '../../pkg/index.js';
 
+import {
+  EventDispatcherService, getEventDispatcher, initializeEventDispatcher, resetEventDispatcher,
+} from '../../pkg/index.js';
+import type {
+  EventDispatcherConfig, DispatchMessageData, DispatchReactionData, DispatchChannelUpdateData, DispatchMemberJoinData,
+  DispatchMemberLeaveData, EventDispatchListener, EventUser, EventMetadata,
+} from '../../pkg/index.js';
+
 /** A value of type `T` to use as an argument (never called at run time: this file is only compiled). */
 declare function a<T>(): T;
 /** Consumes a value. */
@@ -446,15 +454,70 @@ declare function use(...values: unknown[]): void;
   ri.clearWasOffline();
   const services: [PresenceService, TypingService, DeliveryEventHandler, OfflineQueueService, RoomsService, RoomManagerService] =
     [ri.getPresence(), ri.getTyping(), ri.getDelivery(), ri.getOfflineQueue(), ri.getRooms(), ri.getRoomManager()];
-  // @ts-expect-error missing: getDispatcher (nchat's EventDispatcherService is a server bridge, not an event bus: typed payloads, `dispatch` emits the nself server does not handle)
-  ri.getDispatcher();
+  const dispatcher: EventDispatcherService = ri.getDispatcher();
   const cfg: Readonly<RealtimeIntegrationConfig> = ri.getConfig();
   ri.destroy();
   resetRealtimeIntegration();
-  use(connecting, connecting2, again, s, off, flags, services, cfg);
+  use(connecting, connecting2, again, s, off, flags, services, cfg, dispatcher);
 }
 use(a<Room>(), a<RoomMember>(), a<RoomVisibility>(), a<MessageEvent>(), a<RoomsServiceConfig>(), a<SyncChannel>(),
   a<ConflictResolution>(), a<IntegrationStatus>(), a<RealtimeIntegrationConfig>(),
   a<TypingContext>(), a<TypingUserWithPrivacy>(), a<QueuedAttachment>(), a<BatchReadPayload>(), a<DeliverySyncRequest>(),
   a<DeliverySyncResponse>(), a<StatusChangeListener>(), a<RoomJoinListener>(), a<RoomLeaveListener>(), a<MessageListener>(),
   a<RoomStateListener>(), a<PresenceSubscriptionOptions>(), DEFAULT_PRESENCE_SETTINGS);
+
+// ---- event-dispatcher.service.ts ----------------------------------------------------------------------
+
+{
+  const config: EventDispatcherConfig = { debug: false, serverVersion: '0.9.1', isClientSide: true };
+  const d: EventDispatcherService = initializeEventDispatcher(config);
+  const same: EventDispatcherService = getEventDispatcher();
+  const made: EventDispatcherService = new EventDispatcherService();
+  const made2: EventDispatcherService = new EventDispatcherService(config);
+  d.initialize();
+  const user: EventUser = { id: 'u1', username: 'alice', displayName: 'Alice', avatarUrl: 'a.png' };
+  const message: DispatchMessageData = {
+    id: 'm1', channelId: 'c1', content: 'hi', contentHtml: '<p>hi</p>', type: 'text', threadId: 't1',
+    parentMessageId: 'm0', mentions: ['u2'], mentionedRoles: ['admins'], mentionedChannels: ['c2'],
+    attachments: [{
+      id: 'a1', type: 'image', url: 'u', filename: 'f.png', size: 1, mimeType: 'image/png', width: 1, height: 1,
+      thumbnailUrl: 't',
+    }],
+    metadata: { k: 1 }, ttlSeconds: 60, expiresAt: 'x', createdAt: 'y', user,
+  };
+  d.dispatchMessageNew(message);
+  d.dispatchMessageUpdate('m1', 'c1', 'edited', undefined, user);
+  d.dispatchMessageUpdate('m1', 'c1', 'edited', '<p>edited</p>', user, 't1', ['u2'], { k: 1 });
+  d.dispatchMessageDelete('m1', 'c1');
+  d.dispatchMessageDelete('m1', 'c1', user, 't1', true);
+  d.dispatchMessagePin('m1', 'c1', user, 'pin');
+  const reaction: DispatchReactionData = { messageId: 'm1', channelId: 'c1', emoji: '👍', user, totalCount: 1 };
+  d.dispatchReactionAdd(reaction);
+  d.dispatchReactionRemove('m1', 'c1', '👍', 'u1', 0);
+  const update: DispatchChannelUpdateData = { channelId: 'c1', updates: { name: 'n' }, updatedBy: user };
+  d.dispatchChannelUpdate(update);
+  const join: DispatchMemberJoinData = {
+    channelId: 'c1', channelName: 'C', user, role: 'member', addedBy: user, memberCount: 2,
+  };
+  d.dispatchMemberJoin(join);
+  const leave: DispatchMemberLeaveData = {
+    channelId: 'c1', channelName: 'C', userId: 'u2', username: 'bob', removedBy: user, reason: 'kicked', memberCount: 1,
+  };
+  d.dispatchMemberLeave(leave);
+  d.dispatchMemberRoleUpdate('c1', 'u2', undefined, 'member', 'admin', user);
+  d.dispatchThreadCreated('t1', 'c1', 'm1', user);
+  d.dispatchThreadCreated('t1', 'c1', 'm1', user, 'title');
+  d.dispatchThreadStatsUpdate('t1', 'c1', 3, 2, 'z', ['u1', 'u2']);
+  d.dispatchReadReceipt('c1', 'u1', 'm1', 0);
+  d.dispatchToRooms('custom', ['channel:c1'], { x: 1 });
+  d.dispatchToUser('u1', 'custom', { x: 1 });
+  d.dispatchToUsers(['u1', 'u2'], 'custom', { x: 1 });
+  const listener: EventDispatchListener = (eventType: string, roomName: string, payload: unknown) =>
+    use(eventType, roomName, payload);
+  const off: () => void = d.subscribe(listener);
+  d.queueEvent('custom', 'channel:c1', { x: 1 });
+  const on: boolean = d.initialized;
+  d.destroy();
+  resetEventDispatcher();
+  use(same, made, made2, off, on, a<EventMetadata>());
+}

@@ -309,6 +309,18 @@ impl RealtimeClient {
             .unwrap_or(JsValue::NULL)
     }
 
+    /// The transport that runs: `'socketio' | 'sse' | 'polling'`.
+    pub fn transport(&self) -> String {
+        self.read(|c| c.transport().as_str(), "socketio").into()
+    }
+
+    /// The app's `refreshToken` failed (`message`): the 401 it answered is
+    /// an auth refusal.
+    pub fn refresh_failed(&self, message: JsValue) -> Result<(), JsValue> {
+        let message = message.as_string().unwrap_or_default();
+        self.command(|s, now| s.refresh_failed(&message, now))
+    }
+
     /// The Socket.IO session id while connected.
     pub fn socket_id(&self) -> Option<String> {
         self.read(|c| c.sid().map(str::to_owned), None)

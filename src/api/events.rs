@@ -137,6 +137,7 @@ fn prefix(kind: ServiceKind) -> &'static str {
         ServiceKind::Sync => "sync",
         ServiceKind::Conflict => "conflict",
         ServiceKind::Rooms | ServiceKind::RoomManager => "rooms",
+        ServiceKind::Dispatcher => "dispatcher",
     }
 }
 
@@ -157,6 +158,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
                 | Event::Sync(_)
                 | Event::Conflict(_)
                 | Event::Rooms(_)
+                | Event::Dispatch(_)
         )
     {
         return;
@@ -175,6 +177,15 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             );
         }
         Event::Online(online) => client("online", Array::of1(&online.into())),
+        // To `client.on('transport', …)` listeners, as a server event is.
+        Event::Transport { transport, reason } => {
+            let mut o = Map::new();
+            o.push("transport", transport.as_str());
+            o.push("reason", reason);
+            let data = cat!("[\"transport\",", Value::Object(o).to_text(), ']');
+            send("server", &"transport".into(), &JsValue::from_str(&data))
+        }
+        Event::RefreshToken => client("refreshToken", Array::new()),
         Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
         Event::Latency(avg) => client("latency", Array::of1(&avg.into())),
         Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
@@ -244,6 +255,12 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             }
         }
         Event::Log(m) => debug_log(&cat!(prefix(kind), ": ", m)),
+        // A subscriber's `(eventType, roomName, payload)`.
+        Event::Dispatch(d) => send(
+            "dispatch",
+            &Array::of3(&d.event.into(), &d.room.into(), &to_js(&d.payload)),
+            &JsValue::UNDEFINED,
+        ),
         Event::Rooms(e) => {
             let (topic, args, room) = e.wire();
             let room = room.map_or(JsValue::UNDEFINED, |r| JsValue::from_str(&r));

@@ -13,6 +13,7 @@ mod args;
 pub mod client;
 mod conflict;
 mod delivery;
+mod dispatch;
 mod events;
 mod hub;
 mod js;

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use super::client::RealtimeClient;
 use super::conflict::ConflictResolutionService;
 use super::delivery::DeliveryEventHandler;
+use super::dispatch::EventDispatcherService;
 use super::ops::Op;
 use super::presence::PresenceService;
 use super::queue::OfflineQueueService;
@@ -29,6 +30,7 @@ enum Service {
     Sync(SyncService),
     Conflict(ConflictResolutionService),
     Rooms(RoomsService),
+    Dispatch(EventDispatcherService),
 }
 
 /// One client and its services, as JavaScript holds them.
@@ -99,7 +101,7 @@ impl Native {
 
     /// Attaches a service of `kind` (1 presence, 2 typing, 3 delivery,
     /// 4 queue, 5 sync, 6 conflict resolution,
-    /// 7 rooms, 8 room manager) with its options (`options.queue` a queue's handle);
+    /// 7 rooms, 8 room manager, 9 event dispatcher) with its options (`options.queue` a queue's handle);
     /// returns its handle.
     pub fn attach(&self, kind: u8, options: JsValue) -> Result<u32, JsValue> {
         let hub = self.client.hub();
@@ -116,6 +118,8 @@ impl Native {
             7 | 8 => {
                 RoomsService::new(hub, options, kind == 8).map(|s| (s.handle(), Service::Rooms(s)))
             }
+            9 => EventDispatcherService::new(hub, options)
+                .map(|s| (s.handle(), Service::Dispatch(s))),
             _ => Err(unknown_op()),
         }?;
         self.services
@@ -161,6 +165,7 @@ impl Native {
             Some(Service::Sync(s)) => sync_op(s, op, a, b),
             Some(Service::Conflict(s)) => s.call(op, a, b, c),
             Some(Service::Rooms(s)) => s.op(op, a, b, c),
+            Some(Service::Dispatch(s)) => s.call(op, a, b),
             None => Err(unknown_op()),
         }
     }
@@ -210,6 +215,8 @@ fn client_op(
         Op::ClientTimerWakeups => Ok(s.timer_wakeups().js()),
         Op::ClientUpdateToken => res(s.update_token(a)),
         Op::ClientClearWasOffline => res(s.clear_was_offline()),
+        Op::ClientTransport => Ok(s.transport().js()),
+        Op::ClientRefreshFailed => res(s.refresh_failed(a)),
         _ => Err(unknown_op()),
     }
 }

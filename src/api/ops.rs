@@ -174,4 +174,13 @@ ops! {
     ClientAuth = 121,
     PresenceGetCachedContacts = 122,
     PresenceClearPresenceSettingsCache = 123,
+    // nchat's event dispatcher.
+    DispatcherInitialize = 124,
+    DispatcherDestroy = 125,
+    DispatcherInitialized = 126,
+    DispatcherDispatch = 127,
+    DispatcherSubscribe = 128,
+    // The SSE backend (issue 14: 140-159).
+    ClientTransport = 140,
+    ClientRefreshFailed = 141,
 }

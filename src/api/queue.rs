@@ -104,7 +104,7 @@ pub(crate) fn queue_arg(value: &JsValue, what: &str, hub: &Hub) -> Res<Handle> {
     }
 }
 
-fn random_u64() -> u64 {
+pub(super) fn random_u64() -> u64 {
     let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
     let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
     (hi << 32) | lo

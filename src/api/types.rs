@@ -4,7 +4,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{self, opt, req, Field, Kind, Record, MAX_SAFE, U32_MAX};
 use crate::core::backoff::BackoffConfig;
-use crate::core::connection::ConnectionConfig;
+use crate::core::connection::{ConnectionConfig, Transport};
 
 /// `initialize()` options as JavaScript passes them.
 #[derive(Debug, Default)]
@@ -29,6 +29,11 @@ pub(crate) struct ClientOptions {
     pub ready_event: Option<Option<String>>,
     /// nchat's `device` (JSON text) for the handshake's auth; absent: detected.
     pub device: Option<String>,
+    /// `transport`: `'socketio'` (default) or `'sse'`.
+    pub transport: Option<String>,
+    pub poll_interval_ms: Option<u64>,
+    /// A `refreshToken` function was given (the JavaScript layer calls it).
+    pub refresh_token: bool,
 }
 
 /// The values of `PresenceStatus`.
@@ -53,6 +58,9 @@ pub(crate) const CLIENT_OPTIONS: &[Field] = &[
     opt("bufferLimit", Kind::UInt(U32_MAX)),
     opt("ackTimeoutMs", Kind::IntMs),
     opt("readyEvent", Kind::Str),
+    opt("transport", Kind::OneOf(&["socketio", "sse"])),
+    opt("pollIntervalMs", Kind::IntMs),
+    opt("refreshToken", Kind::Any),
     opt("device", Kind::Object(DEVICE)),
 ];
 
@@ -98,6 +106,9 @@ impl ClientOptions {
             ack_timeout_ms: r.int("ackTimeoutMs"),
             ready_event,
             device: args::json(&r.get("device"), "device").ok().flatten(),
+            transport: r.str("transport"),
+            poll_interval_ms: r.int("pollIntervalMs"),
+            refresh_token: false,
         })
     }
 
@@ -109,6 +120,8 @@ impl ClientOptions {
         if null {
             self.ready_event = Some(None);
         }
+        self.refresh_token = js_sys::Reflect::get(options, &JsValue::from_str("refreshToken"))
+            .is_ok_and(|v| v.is_function());
     }
 
     /// The core configuration, defaults filled in.
@@ -136,6 +149,12 @@ impl ClientOptions {
             buffer_limit: self.buffer_limit.unwrap_or(d.buffer_limit),
             ack_timeout_ms: self.ack_timeout_ms.unwrap_or(d.ack_timeout_ms),
             ready_event: self.ready_event.clone().unwrap_or(d.ready_event),
+            transport: match self.transport.as_deref() {
+                Some("sse") => Transport::Sse,
+                _ => Transport::SocketIo,
+            },
+            poll_interval_ms: self.poll_interval_ms.unwrap_or(d.poll_interval_ms),
+            refresh_token: self.refresh_token,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod clock;
 pub mod device;
 pub mod driver;
+pub mod http;
 pub mod listener;
 pub mod storage;
 pub mod timer;

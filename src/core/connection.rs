@@ -20,8 +20,10 @@ use super::quality::{LatencyWindow, Quality};
 use super::rng::Rng;
 use super::Millis;
 
+mod http;
 mod identity;
 mod link;
+mod poll;
 mod probe;
 mod ready;
 mod requests;
@@ -122,6 +124,7 @@ pub struct Connection {
     rooms: Vec<String>,
     rejoin_wait: VecSet<u64>,
     effects: Fifo<Effect>,
+    wire: http::Wire,
 }
 
 impl Connection {
@@ -160,6 +163,7 @@ impl Connection {
             rooms: Vec::new(),
             rejoin_wait: VecSet::new(),
             effects: Fifo::new(),
+            wire: http::Wire::new(cfg.transport, &cfg.url),
             cfg,
         })
     }
@@ -211,7 +215,12 @@ impl Connection {
         self.window.average()
     }
 
-    /// The Socket.IO session id once the namespace is connected.
+    /// The transport that runs (or will on the next attempt).
+    pub fn transport(&self) -> Transport {
+        self.wire.active
+    }
+
+    /// The Socket.IO (or SSE) session id once the namespace is connected.
     pub fn sid(&self) -> Option<&str> {
         self.sid.as_deref()
     }
@@ -253,6 +262,7 @@ impl Connection {
             quality,
             probe,
             self.deadlines.first().map(|(d, _)| *d),
+            self.wire.poll_at.filter(|_| self.phase == Phase::Live),
         ]
         .into_iter()
         .flatten()

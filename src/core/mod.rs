@@ -11,6 +11,7 @@ pub mod conflict;
 pub mod connection;
 pub mod decimal;
 pub mod delivery;
+pub mod dispatch;
 pub mod fifo;
 pub mod json;
 pub mod presence;
@@ -21,6 +22,7 @@ pub mod room;
 pub mod rooms;
 pub mod session;
 pub mod sort;
+pub mod sse;
 pub mod store;
 pub mod sync;
 #[cfg(all(test, not(target_arch = "wasm32")))]

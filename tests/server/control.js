@@ -173,6 +173,7 @@ function routes(ctx) {
       return { ok: true, disconnected: n };
     },
     'GET /received': () => ({ messages: inst.received.map((m) => ({ ...m })), sendCounts: { ...inst.sendCounts } }),
+    'GET /dispatched': () => ({ dispatches: inst.dispatched.map((d) => ({ ...d })) }),
     'GET /stats': () => ({ ...inst.stats, connections: local().size, ...ctx.gateway.stats() }),
     'GET /violations': () => ({ count: inst.stats.contractViolations, recent: [...inst.violations] }),
     'GET /connections': () => ({

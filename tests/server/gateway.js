@@ -40,7 +40,11 @@ export function createGateway(ctx) {
   async function initData(s, resumed) {
     let channels = [];
     try { channels = await store.roomsOfMember(s.userId); } catch (e) { log('init channels failed', e.message); }
-    return { userId: s.userId, username: s.username, channels, sessionId: s.id, timestamp: Date.now(), resumed };
+    // pingInterval/pingTimeout (ms): the stream's liveness window, as Engine.IO's handshake states it.
+    return {
+      userId: s.userId, username: s.username, channels, sessionId: s.id, timestamp: Date.now(), resumed,
+      pingInterval: config.pingInterval, pingTimeout: config.pingTimeout,
+    };
   }
   const connectionData = (s, resumed) => ({ status: 'connected', userId: s.userId, timestamp: Date.now(), resumed });
 

@@ -26,9 +26,16 @@ export async function nchatPresences(store, ids) {
 }
 
 export function registerNchatHandlers(ctx, socket) {
-  const { io, store, config } = ctx;
+  const { io, store, config, inst } = ctx;
   const { userId } = socket.data;
   const ext = { extension: true };
+
+  // nchat's EventDispatcherService sends `dispatch` {event, room, payload}; neither the real
+  // server nor this one handles it (nothing is relayed or answered). It is only recorded, in
+  // arrival order, for GET /dispatched, also with the extensions off.
+  socket.on('dispatch', (p) => {
+    inst.dispatched.push({ userId, event: p?.event ?? null, room: p?.room ?? null, payload: p?.payload ?? null });
+  });
 
   // fetchPresence: the presences, as the ack's data.
   on(ctx, socket, 'presence:get', async (p, ack) => {

@@ -114,3 +114,21 @@ test('extensions off: nchat\'s events are ignored', async () => {
   a.emit('delivery:sync', { messageIds: [] });
   await assert.rejects(none);
 });
+
+test('dispatch is recorded (GET /dispatched), never relayed or answered, extensions on or off', async () => {
+  const alice = await srv.connect('alice');
+  const bob = await srv.connect('bob');
+  assert.equal((await ack(bob, 'room:join', { roomName: 'general' })).success, true);
+  const relayed = next(bob, 'message:new', () => true, 300);
+  const frame = { event: 'message:new', room: 'general', payload: { id: 'm1' } };
+  await assert.rejects(ack(alice, 'dispatch', frame, 200), 'not answered');
+  await ctl('POST', '/extensions', { on: false });
+  alice.emit('dispatch', { event: 'custom', room: 'user:bob' });
+  await assert.rejects(relayed, 'not relayed to the room');
+  assert.deepEqual((await ctl('GET', '/dispatched')).dispatches, [
+    { userId: 'alice', event: 'message:new', room: 'general', payload: { id: 'm1' } },
+    { userId: 'alice', event: 'custom', room: 'user:bob', payload: null },
+  ]);
+  await srv.fresh();
+  assert.deepEqual((await ctl('GET', '/dispatched')).dispatches, [], 'reset empties it');
+});

@@ -67,7 +67,7 @@ test('stream: headers and CORS, init then connection, ids, the own presence, pin
   assert.match(sid, /^[0-9a-z]+$/);
   assert.equal(typeof init.data.timestamp, 'number');
   assert.deepEqual(init, {
-    id: `${sid}.1`, type: 'init', data: { userId: 'alice', username: 'ALICE', channels: [], sessionId: sid, timestamp: init.data.timestamp, resumed: false },
+    id: `${sid}.1`, type: 'init', data: { userId: 'alice', username: 'ALICE', channels: [], sessionId: sid, timestamp: init.data.timestamp, resumed: false, pingInterval: 1000, pingTimeout: 1000 },
   });
   const conn = await st.take();
   assert.deepEqual(conn, { id: `${sid}.2`, type: 'connection', data: { status: 'connected', userId: 'alice', timestamp: conn.data.timestamp, resumed: false } });
@@ -205,7 +205,7 @@ test('resume: Last-Event-ID replays exactly the missed events; /sse/replay; /sse
   const st2 = await openStream(srv, a.tok, { lastEventId: joined.id });
   const init = await st2.take();
   assert.deepEqual(init, {
-    id: null, type: 'init', data: { userId: 'alice', username: 'ALICE', channels: ['general'], sessionId: a.sid, timestamp: init.data.timestamp, resumed: true },
+    id: null, type: 'init', data: { userId: 'alice', username: 'ALICE', channels: ['general'], sessionId: a.sid, timestamp: init.data.timestamp, resumed: true, pingInterval: 1000, pingTimeout: 1000 },
   });
   assert.deepEqual(await st2.take(), { id: null, type: 'connection', data: { status: 'connected', userId: 'alice', timestamp: (st2.events[1]).data.timestamp, resumed: true } });
   const m1 = await st2.take();
@@ -340,7 +340,7 @@ test('polling: /api/realtime/connect, GET /poll since, sessions kept by requests
   assert.equal(c.status, 200);
   const sid = c.json.data.sessionId;
   assert.deepEqual(c.json, {
-    type: 'init', data: { userId: 'alice', username: 'ALICE', channels: [], sessionId: sid, timestamp: c.json.data.timestamp, resumed: false },
+    type: 'init', data: { userId: 'alice', username: 'ALICE', channels: [], sessionId: sid, timestamp: c.json.data.timestamp, resumed: false, pingInterval: 1000, pingTimeout: 1000 },
   });
   const emit = (event, data) => api(srv, 'POST', '/api/realtime/emit', { token: tok, session: sid, body: { event, data } });
   const poll = (room, since) => api(srv, 'GET', `/poll?channelId=${encodeURIComponent(room)}&since=${since}`, { token: tok, session: sid });

@@ -16,11 +16,22 @@ import { fileURLToPath } from 'node:url';
 import { launch, staticServer, serverUrl, controlUrl, realtimePort, controlPort } from './browser.mjs';
 import { firefox } from './firefox.mjs';
 
-/** The suites, in the order they run: the one list. */
+/**
+ * The suites, in the order they run: the one list. `<suite>@sse` runs the
+ * suite's tests again with every client of its helpers on the SSE transport
+ * (the runner page's `transport`, read by support.js).
+ */
 export const SUITES = [
   'client', 'server_contract', 'scale_out', 'typing', 'presence', 'delivery', 'queue', 'sync', 'wire', 'nchat', 'conflict',
-  'rooms', 'integration', 'nchat_tests', 'react',
+  'rooms', 'integration', 'nchat_tests', 'dispatcher', 'react', 'typing@sse', 'delivery@sse', 'queue@sse', 'sse',
 ];
+
+/**
+ * Runnable (SUITES=presence@sse) but not in the list yet: in Chromium, after
+ * another SSE suite, a presence change sometimes never reaches the other user
+ * (issue 14 is open on it).
+ */
+export const PENDING = ['presence@sse'];
 
 const serverUrlB = `http://127.0.0.1:${process.env.REALTIME_PORT_B ?? Number(realtimePort) + 2}`;
 const controlUrlB = `http://127.0.0.1:${process.env.CONTROL_PORT_B ?? Number(controlPort) + 2}`;
@@ -33,7 +44,7 @@ const HANG_GRACE_MS = 15_000;
 const LOAD_TIMEOUT_MS = 60_000;
 const POLL_MS = 250;
 
-for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}; the suites: ${SUITES.join(', ')}`);
+for (const s of suites) if (!SUITES.includes(s) && !PENDING.includes(s)) throw new Error(`unknown suite ${s}; the suites: ${SUITES.join(', ')}`);
 
 let reports;
 before(async () => {
@@ -86,8 +97,10 @@ function reportServer() {
 
 let runCount = 0;
 
-function runnerUrl(web, suite, report) {
+function runnerUrl(web, name, report) {
+  const [suite, transport] = name.split('@');
   const q = new URLSearchParams({ suite, server: serverUrl, control: controlUrl, serverB: serverUrlB, controlB: controlUrlB, report });
+  if (transport) q.set('transport', transport);
   if (only) q.set('only', only);
   return `${web.url}/tests/browser/runner.html?${q}`;
 }

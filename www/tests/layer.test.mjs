@@ -48,7 +48,7 @@ test('the entry declares exactly the members its classes implement', async () =>
   const model = parseDts(entryDeclarations(pkgDir));
   const pkg = await import(join(pkgDir, 'index.js'));
   const classes = Object.keys(model.classes).sort();
-  assert.deepEqual(classes, ['ConflictResolutionService', 'DeliveryEventHandler', 'OfflineQueueService',
+  assert.deepEqual(classes, ['ConflictResolutionService', 'DeliveryEventHandler', 'EventDispatcherService', 'OfflineQueueService',
     'PresenceService', 'RealtimeClient', 'RealtimeIntegrationService', 'RoomManagerService', 'RoomsService', 'SyncService',
     'TypingService']);
   // The entry's values: the classes, the wasm loader, nchat's module client,
@@ -57,9 +57,9 @@ test('the entry declares exactly the members its classes implement', async () =>
   const nchat = ['realtimeClient', ...[['PresenceService'], ['TypingService'], ['SyncService'],
     ['OfflineQueueService', 'OfflineQueue'], ['DeliveryEventHandler', 'DeliveryHandler'],
     ['ConflictResolutionService', 'ConflictResolution'], ['RoomsService'], ['RoomManager'],
-    ['RealtimeIntegration']]
+    ['RealtimeIntegration'], ['EventDispatcher']]
     .flatMap(([get, init = get]) => [`get${get}`, `initialize${init}`, `reset${init}`])];
-  assert.equal(nchat.length, 28);
+  assert.equal(nchat.length, 31);
   const names = ['REALTIME_EVENTS', 'getChannelRoom', 'getDMRoom', 'getThreadRoom', 'getUserRoom', 'parseRoomName',
     'DEFAULT_PRESENCE_SETTINGS'];
   assert.deepEqual(Object.keys(pkg).sort(), [...classes, ...nchat, ...names, 'default', 'initSync'].sort());

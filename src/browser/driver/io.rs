@@ -6,6 +6,7 @@ use crate::core::decimal::cat;
 use wasm_bindgen::JsCast;
 
 use super::{Driver, WeakDriver};
+use crate::browser::http::{Fetch, StreamEvent};
 use crate::browser::storage::WebLock;
 use crate::browser::websocket::{Socket, SocketEvent};
 use crate::core::session::{LockId, Output};
@@ -29,6 +30,38 @@ impl Driver {
                 }
             }
             Output::Close => self.drop_socket(),
+            Output::OpenStream {
+                url,
+                token,
+                last_event_id,
+            } => {
+                self.drop_stream();
+                let weak = self.weak();
+                let stream = Fetch::stream(&url, &token, last_event_id, move |e| {
+                    weak.with(|d| d.on_stream(e))
+                });
+                if let Ok(mut i) = self.0.try_borrow_mut() {
+                    i.stream = Some(stream);
+                }
+            }
+            Output::CloseStream => self.drop_stream(),
+            Output::Http {
+                id,
+                method,
+                url,
+                token,
+                session,
+                body,
+            } => {
+                let weak = self.weak();
+                let request =
+                    Fetch::request(method, &url, &token, session, body, move |status, text| {
+                        weak.with(|d| d.on_http(id, status, &text))
+                    });
+                if let Ok(mut i) = self.0.try_borrow_mut() {
+                    i.requests.push((id, request));
+                }
+            }
             Output::AcquireLock { lock, name } => self.acquire(lock, &name),
             Output::ReleaseLock { lock } => {
                 let held = self.0.try_borrow_mut().ok().and_then(|mut i| {
@@ -95,6 +128,38 @@ impl Driver {
                 self.run(|s, now| s.handle_socket_failed(message, now));
             }
         }
+    }
+
+    /// Takes the stream out and drops (aborts) it with no borrow held.
+    fn drop_stream(&self) {
+        let old = self
+            .0
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut i| i.stream.take());
+        drop(old);
+    }
+
+    fn on_stream(&self, event: StreamEvent) {
+        let closed = matches!(event, StreamEvent::Closed);
+        self.run(|s, now| match event {
+            StreamEvent::Open(status, body) => s.handle_stream_open(status, &body, now),
+            StreamEvent::Text(t) => s.handle_stream_text(&t, now),
+            StreamEvent::Closed => s.handle_stream_closed(now),
+        });
+        if closed {
+            self.drop_stream();
+        }
+        self.pump();
+    }
+
+    fn on_http(&self, id: u64, status: u16, body: &str) {
+        let done = self.0.try_borrow_mut().ok().and_then(|mut i| {
+            let pos = i.requests.iter().position(|(r, _)| *r == id)?;
+            Some(i.requests.swap_remove(pos))
+        });
+        drop(done);
+        self.input(|s, now| s.handle_http_done(id, status, body, now));
     }
 
     fn on_socket(&self, event: SocketEvent) {

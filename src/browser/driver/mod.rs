@@ -22,6 +22,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use super::clock::now_ms;
+use super::http::Fetch;
 use super::listener::EventListener;
 use super::storage::{LocalStorage, StorageListener, WebLock};
 use super::timer::DeadlineTimer;
@@ -35,6 +36,9 @@ pub type Sink = Rc<dyn Fn(Output)>;
 struct Inner {
     session: Session,
     socket: Option<Socket>,
+    /// The event stream, and the HTTP requests in flight by id.
+    stream: Option<Fetch>,
+    requests: Vec<(u64, Fetch)>,
     timer: DeadlineTimer,
     /// Timers set for each owner's deadline (the client's: the connection's).
     wakeups: Vec<(Handle, u64)>,
@@ -84,6 +88,8 @@ impl Driver {
         let driver = Driver(Rc::new(RefCell::new(Inner {
             session,
             socket: None,
+            stream: None,
+            requests: Vec::new(),
             timer: DeadlineTimer::default(),
             wakeups: Vec::new(),
             locks: Vec::new(),

@@ -70,6 +70,7 @@ impl Connection {
         auth.insert("token".into(), token.into());
         self.auth = Some(crate::core::json::Value::Object(auth).to_text());
         self.user_id = jwt_user_id(token);
+        self.set_wire_token(token);
         self.start(now);
         Ok(())
     }
@@ -93,6 +94,7 @@ impl Connection {
         }
         self.attempts = 0;
         self.reconnect_at = None;
+        self.reset_wire();
         if self.online {
             self.start_attempt(now, false);
         } else {
@@ -103,7 +105,9 @@ impl Connection {
     /// nchat's `updateToken`: the next connects authenticate with `token`,
     /// and a live connection sends it now as `auth:refresh {token}` (never
     /// buffered: a reconnect carries the new token in its CONNECT anyway).
-    pub fn update_token(&mut self, token: &str) -> Result<(), super::ConnectionError> {
+    /// Over HTTP the token goes on every later request instead, and a token
+    /// the link waits for after a 401 reconnects now.
+    pub fn update_token(&mut self, token: &str, now: Millis) -> Result<(), super::ConnectionError> {
         use crate::core::json::{from_str, Map, Value};
         if token.is_empty() {
             return Err(super::ConnectionError::EmptyToken);
@@ -118,6 +122,10 @@ impl Connection {
         if let Some(user) = jwt_user_id(token) {
             self.user_id = Some(user);
         }
+        self.set_wire_token(token);
+        if self.token_refreshed(now) || self.wire.active != super::Transport::SocketIo {
+            return Ok(());
+        }
         let payload = crate::core::json::json!({ "token": token }).to_text();
         self.emit_volatile("auth:refresh", Some(&payload)).map(drop)
     }
@@ -130,8 +138,12 @@ impl Connection {
         self.reconnect_at = None;
         if self.phase != Phase::Down {
             if self.phase >= Phase::AwaitingReady {
-                let nsp = self.cfg.namespace.clone();
-                self.send_socket(SocketKind::Disconnect, &nsp, None, None);
+                if self.wire.active == super::Transport::SocketIo {
+                    let nsp = self.cfg.namespace.clone();
+                    self.send_socket(SocketKind::Disconnect, &nsp, None, None);
+                } else {
+                    self.end_session();
+                }
             }
             self.drop_transport(DisconnectReason::Client, now);
         }
@@ -145,8 +157,12 @@ impl Connection {
 
     /// The WebSocket closed or failed on its own.
     pub fn on_transport_closed(&mut self, now: Millis) {
-        if self.phase != Phase::Down {
+        if self.phase != Phase::Down && self.wire.active == super::Transport::SocketIo {
+            let opening = self.phase == Phase::Opening;
             self.lost(DisconnectReason::TransportClose, now);
+            if opening {
+                self.open_failed();
+            }
         }
     }
 
@@ -157,11 +173,14 @@ impl Connection {
 
     /// A text frame arrived.
     pub fn on_frame(&mut self, frame: &str, now: Millis) {
-        if self.phase == Phase::Down {
+        if self.phase == Phase::Down || self.wire.active != super::Transport::SocketIo {
             return;
         }
         match EnginePacket::decode(frame, self.max_payload) {
-            Ok(EnginePacket::Open(h)) => self.on_handshake(&h, now),
+            Ok(EnginePacket::Open(h)) => {
+                self.wire_opened();
+                self.on_handshake(&h, now)
+            }
             Ok(EnginePacket::Ping(p)) => {
                 self.liveness_deadline = Some(now.saturating_add(self.ping_window));
                 self.effects
@@ -190,7 +209,11 @@ impl Connection {
                     });
                 }
             }
+            let opening = self.phase == Phase::Opening;
             self.drop_transport(DisconnectReason::ConnectTimeout, now);
+            if opening {
+                self.open_failed();
+            }
         }
         if self.reconnect_at.is_some_and(|d| now >= d) {
             self.reconnect_at = None;
@@ -198,6 +221,7 @@ impl Connection {
         }
         self.probe_timeouts(now);
         self.expire_requests(now);
+        self.poll_timeout(now);
     }
 
     /// The browser's `online`/`offline` events.
@@ -278,16 +302,7 @@ impl Connection {
         }
         match packet.kind {
             SocketKind::Connect => self.on_namespace_connected(packet.data, now),
-            SocketKind::ConnectError => {
-                let message = connect_error_message(packet.data);
-                self.want = false;
-                self.reconnect_at = None;
-                self.drop_transport(DisconnectReason::AuthRefused, now);
-                self.fail_all_requests();
-                self.attempts = 0;
-                self.set_state(ConnState::Disconnected);
-                self.effects.push_back(Effect::AuthError { message });
-            }
+            SocketKind::ConnectError => self.refuse_auth(connect_error_message(packet.data), now),
             SocketKind::Disconnect => {
                 self.want = false;
                 self.reconnect_at = None;
@@ -305,6 +320,17 @@ impl Connection {
         }
     }
 
+    /// The server refused the token: not retried, every request fails.
+    pub(super) fn refuse_auth(&mut self, message: String, now: Millis) {
+        self.want = false;
+        self.reconnect_at = None;
+        self.drop_transport(DisconnectReason::AuthRefused, now);
+        self.fail_all_requests();
+        self.attempts = 0;
+        self.set_state(ConnState::Disconnected);
+        self.effects.push_back(Effect::AuthError { message });
+    }
+
     pub(super) fn start_attempt(&mut self, now: Millis, reconnecting: bool) {
         if reconnecting {
             self.attempts = self.attempts.saturating_add(1);
@@ -317,9 +343,7 @@ impl Connection {
         }
         self.phase = Phase::Opening;
         self.connect_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
-        self.effects.push_back(Effect::Open {
-            url: self.ws_url.clone(),
-        });
+        self.open_transport();
     }
 
     /// Closes the transport on our side and handles the loss.
@@ -327,11 +351,12 @@ impl Connection {
         if self.phase == Phase::Down {
             return;
         }
-        self.effects.push_back(Effect::Close);
+        let close = self.close_effect();
+        self.effects.push_back(close);
         self.lost(reason, now);
     }
 
-    fn lost(&mut self, reason: DisconnectReason, now: Millis) {
+    pub(super) fn lost(&mut self, reason: DisconnectReason, now: Millis) {
         let was_live = self.phase == Phase::Live;
         self.phase = Phase::Down;
         self.sid = None;
@@ -341,6 +366,7 @@ impl Connection {
         self.quality_at = None;
         self.max_payload = 1_000_000;
         self.cancel_probe();
+        self.wire_lost();
         self.requests_on_link_lost();
         if was_live {
             self.effects.push_back(Effect::Disconnected { reason });

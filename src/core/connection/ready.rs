@@ -55,7 +55,7 @@ impl Connection {
     }
 
     /// The server is ready: re-join every room, then go live.
-    fn on_ready(&mut self, now: Millis) {
+    pub(super) fn on_ready(&mut self, now: Millis) {
         self.phase = Phase::Rejoining;
         self.connect_deadline = None;
         for room in self.rooms.clone() {
@@ -166,6 +166,7 @@ impl Connection {
     /// Ready and re-joined: report `Connected`, then flush the buffer in order.
     fn go_live(&mut self, now: Millis) {
         self.phase = Phase::Live;
+        self.wire_live();
         let reconnected = self.ever_connected;
         self.ever_connected = true;
         let attempts = std::mem::take(&mut self.attempts);

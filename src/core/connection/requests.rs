@@ -141,7 +141,7 @@ impl Connection {
             }
             None => "[]".into(),
         };
-        if self.phase >= Phase::AwaitingReady {
+        if self.phase >= Phase::AwaitingReady && self.wire.active == super::Transport::SocketIo {
             let nsp = self.cfg.namespace.clone();
             self.send_socket(SocketKind::Ack, &nsp, Some(ack_id), Some(&data));
         }
@@ -234,9 +234,13 @@ impl Connection {
 
     /// An ACK packet: settles the request it answers, by kind.
     pub(super) fn on_ack(&mut self, ack_id: Option<u64>, data: &str, now: Millis) {
-        let Some(request) = ack_id.and_then(|id| self.ack_to_request.remove(&id)) else {
-            return;
-        };
+        if let Some(request) = ack_id.and_then(|id| self.ack_to_request.remove(&id)) {
+            self.settle(request, data, now);
+        }
+    }
+
+    /// The answer `data` (the ack's JSON array) of `request`, by its kind.
+    pub(super) fn settle(&mut self, request: u64, data: &str, now: Millis) {
         if self.probe.is_some_and(|p| p.request == request) {
             return self.finish_probe(now);
         }
@@ -376,6 +380,9 @@ impl Connection {
     }
 
     pub(super) fn send_event(&mut self, data: &str, request: Option<u64>) {
+        if self.wire.active != super::Transport::SocketIo {
+            return self.http_send(data, request);
+        }
         let ack_id = request.map(|r| {
             let id = self.next_ack;
             self.next_ack = self.next_ack.wrapping_add(1);

@@ -9,6 +9,7 @@ mod overflow;
 mod ready;
 mod resend;
 mod rooms;
+mod sse;
 
 const OPEN: &str =
     r#"0{"sid":"e1","upgrades":[],"pingInterval":1000,"pingTimeout":500,"maxPayload":1000}"#;
@@ -51,11 +52,30 @@ fn states(effects: &[Effect]) -> Vec<ConnState> {
         .collect()
 }
 
+/// Attempts opened: a WebSocket, a stream or a polling connect.
 fn opens(effects: &[Effect]) -> usize {
     effects
         .iter()
-        .filter(|e| matches!(e, Effect::Open { .. }))
+        .filter(|e| match e {
+            Effect::Open { .. } | Effect::OpenStream { .. } => true,
+            Effect::Http { url, .. } => url.ends_with("/connect"),
+            _ => false,
+        })
         .count()
+}
+
+/// Fails the attempt `effects` opened, whichever transport it is on.
+fn fail_attempt(c: &mut Connection, effects: &[Effect], now: Millis) {
+    for e in effects {
+        match e {
+            Effect::Open { .. } => c.on_transport_closed(now),
+            Effect::OpenStream { .. } => c.on_stream_closed(now),
+            Effect::Http { id, url, .. } if url.ends_with("/connect") => {
+                c.on_http_done(*id, 0, "", now)
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The index of the first effect matching `f` (panics if none).

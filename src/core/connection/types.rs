@@ -243,6 +243,35 @@ pub struct ConnectionConfig {
     pub buffer_limit: usize,
     /// Default `emitAsync` timeout.
     pub ack_timeout_ms: Millis,
+    /// The transport tried first (`connect` starts over with it).
+    pub transport: Transport,
+    /// Period of the polls of each joined room while polling.
+    pub poll_interval_ms: Millis,
+    /// The app gives a fresh token on a 401 (`refreshToken`); without it a
+    /// 401 is an auth refusal.
+    pub refresh_token: bool,
+}
+
+/// The wire a connection runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Engine.IO/Socket.IO over a WebSocket.
+    SocketIo,
+    /// A Server-Sent Events stream, with HTTP sends.
+    Sse,
+    /// HTTP polls of each joined room, with HTTP sends.
+    Polling,
+}
+
+impl Transport {
+    /// The name JavaScript knows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::SocketIo => "socketio",
+            Transport::Sse => "sse",
+            Transport::Polling => "polling",
+        }
+    }
 }
 
 impl Default for ConnectionConfig {
@@ -262,6 +291,9 @@ impl Default for ConnectionConfig {
             probe_timeout_ms: 5_000,
             buffer_limit: 100,
             ack_timeout_ms: 10_000,
+            transport: Transport::SocketIo,
+            poll_interval_ms: 3_000,
+            refresh_token: false,
         }
     }
 }
@@ -301,6 +333,46 @@ pub enum Effect {
     },
     /// Close and drop the WebSocket; do not report its close back.
     Close,
+    /// Open the event stream (`GET url`, `Authorization: Bearer token`,
+    /// `Last-Event-ID` when given), dropping any previous one; report its
+    /// status, then its text, then its end.
+    OpenStream {
+        /// The stream's URL.
+        url: String,
+        /// The JWT.
+        token: String,
+        /// The id of the last event taken, to resume after.
+        last_event_id: Option<String>,
+    },
+    /// Abort and drop the stream; do not report its end.
+    CloseStream,
+    /// Make an HTTP request (`body`: JSON) and report its status and body
+    /// text with `id` (status 0: a network error).
+    Http {
+        /// Answers carry it back.
+        id: u64,
+        /// `GET`, `POST` or `DELETE`.
+        method: &'static str,
+        /// The URL.
+        url: String,
+        /// The JWT.
+        token: String,
+        /// The `X-Realtime-Session` header.
+        session: Option<String>,
+        /// The JSON body.
+        body: Option<String>,
+    },
+    /// The transport changed (a fallback, or `connect` going back to the configured one).
+    TransportChanged {
+        /// The one that runs now.
+        transport: Transport,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The server refused the token (401): the app is asked for a fresh
+    /// one (`update_token`, which reconnects) or says it has none
+    /// (`refresh_failed`).
+    RefreshToken,
     /// Send this text frame.
     Send(String),
     /// The state changed.

@@ -72,7 +72,7 @@ impl Session {
     /// nchat's `updateToken`: later connects use `token`; a live connection
     /// sends it as `auth:refresh`.
     pub fn update_token(&mut self, token: &str, now: Millis) -> Result<(), SessionError> {
-        self.with_conn(now, |c, _| Ok(c.update_token(token)?))
+        self.with_conn(now, |c, now| Ok(c.update_token(token, now)?))
     }
 
     /// Disconnects and stops reconnecting; pending requests and `connect`s fail.
@@ -223,6 +223,46 @@ impl Session {
             super::Event::Error(super::ClientError::Transport { message }),
         );
         self.handle_socket_closed(now);
+    }
+
+    /// Feeds the connection one input of the HTTP wire, then routes (one
+    /// body for the inputs below: a `dyn` call, not a copy of the routing each).
+    fn wire_input(&mut self, now: Millis, f: &mut dyn FnMut(&mut Connection, Millis)) {
+        self.now = now;
+        if let Some(c) = self.conn.as_mut() {
+            f(c, now);
+            self.route();
+        }
+    }
+
+    /// The event stream answered with `status` (`body`: its text when not 2xx).
+    pub fn handle_stream_open(&mut self, status: u16, body: &str, now: Millis) {
+        self.wire_input(now, &mut |c, now| c.on_stream_open(status, body, now));
+    }
+
+    /// Text of the stream's body, cut anywhere.
+    pub fn handle_stream_text(&mut self, chunk: &str, now: Millis) {
+        self.wire_input(now, &mut |c, now| c.on_stream_text(chunk, now));
+    }
+
+    /// The stream ended or failed.
+    pub fn handle_stream_closed(&mut self, now: Millis) {
+        self.wire_input(now, &mut |c, now| c.on_stream_closed(now));
+    }
+
+    /// An [`Output::Http`] request was answered (status 0: a network error).
+    pub fn handle_http_done(&mut self, id: u64, status: u16, body: &str, now: Millis) {
+        self.wire_input(now, &mut |c, now| c.on_http_done(id, status, body, now));
+    }
+
+    /// The app could not give a fresh token after [`super::Event::RefreshToken`]:
+    /// the 401 becomes an auth refusal.
+    pub fn refresh_failed(&mut self, message: &str, now: Millis) -> Result<(), SessionError> {
+        if self.conn.is_none() {
+            return Err(SessionError::NotInitialized);
+        }
+        self.wire_input(now, &mut |c, now| c.refresh_failed(message, now));
+        Ok(())
     }
 
     /// The browser's `online`/`offline` events.

@@ -43,6 +43,7 @@
 mod client;
 mod conflict;
 mod delivery;
+mod dispatch;
 mod locks;
 mod presence;
 mod queue;

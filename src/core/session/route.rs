@@ -53,6 +53,35 @@ impl Session {
             Effect::Open { url } => self.outputs.push_back(Output::Open { url }),
             Effect::Close => self.outputs.push_back(Output::Close),
             Effect::Send(frame) => self.outputs.push_back(Output::Send(frame)),
+            Effect::OpenStream {
+                url,
+                token,
+                last_event_id,
+            } => self.outputs.push_back(Output::OpenStream {
+                url,
+                token,
+                last_event_id,
+            }),
+            Effect::CloseStream => self.outputs.push_back(Output::CloseStream),
+            Effect::Http {
+                id,
+                method,
+                url,
+                token,
+                session,
+                body,
+            } => self.outputs.push_back(Output::Http {
+                id,
+                method,
+                url,
+                token,
+                session,
+                body,
+            }),
+            Effect::TransportChanged { transport, reason } => {
+                self.event(client, Event::Transport { transport, reason })
+            }
+            Effect::RefreshToken => self.event(client, Event::RefreshToken),
             Effect::StateChanged { state, previous } => {
                 self.event(client, Event::State { state, previous })
             }

@@ -16,6 +16,7 @@ use crate::core::delivery::DeliveryEffect;
 use crate::core::delivery::{
     EVENT_ACK, EVENT_BATCH_READ, EVENT_FAILED, EVENT_SENT, EVENT_SYNC_RESPONSE,
 };
+use crate::core::dispatch::{Dispatched, Dispatcher};
 use crate::core::presence::{PresenceEffect, EVENT_BULK, EVENT_CHANGED};
 use crate::core::queue::QueueEffect;
 use crate::core::sync::SyncEffect;
@@ -34,6 +35,7 @@ pub(super) enum Machine {
     Sync(Box<SyncSlot>),
     Conflict(Box<ConflictService>),
     Rooms(Box<RoomsSlot>),
+    Dispatch(Box<Dispatcher>),
 }
 
 /// An attached service.
@@ -51,6 +53,7 @@ pub(super) enum Effects {
     Sync(Vec<SyncEffect>),
     Conflict(Vec<ConflictEvent>),
     Rooms(Vec<crate::core::rooms::RoomsEffect>),
+    Dispatch(Vec<Dispatched>),
 }
 
 impl Service {
@@ -74,6 +77,7 @@ impl Service {
             Machine::Sync(s) => s.core.next_deadline(),
             Machine::Conflict(_) => None,
             Machine::Rooms(s) => s.core.next_deadline(),
+            Machine::Dispatch(s) => s.next_deadline(),
         }
     }
 
@@ -86,6 +90,7 @@ impl Service {
             Machine::Sync(s) => Effects::Sync(s.core.drain_effects()),
             Machine::Conflict(s) => Effects::Conflict(s.drain_effects()),
             Machine::Rooms(s) => Effects::Rooms(s.core.drain_effects()),
+            Machine::Dispatch(s) => Effects::Dispatch(s.drain_effects()),
         }
     }
 }
@@ -221,6 +226,7 @@ impl Session {
             Effects::Sync(v) if !v.is_empty() => self.sync_effects(handle, v),
             Effects::Conflict(v) if !v.is_empty() => self.conflict_effects(handle, v),
             Effects::Rooms(v) if !v.is_empty() => self.rooms_effects(handle, v),
+            Effects::Dispatch(v) if !v.is_empty() => self.dispatch_effects(handle, v),
             _ => return false,
         }
         true
@@ -237,6 +243,7 @@ impl Session {
                 Machine::Sync(s) => s.core.handle_timeout(now),
                 Machine::Conflict(_) => {}
                 Machine::Rooms(s) => s.core.handle_timeout(now),
+                Machine::Dispatch(s) => s.handle_timeout(now),
             }
         }
     }
@@ -268,7 +275,7 @@ impl Session {
                 }
                 Machine::Queue(q) => q.core.on_connected(now),
                 Machine::Rooms(r) => r.core.on_connected(reconnected),
-                Machine::Sync(_) | Machine::Conflict(_) => {}
+                Machine::Sync(_) | Machine::Conflict(_) | Machine::Dispatch(_) => {}
             }
         }
         if reconnected {
@@ -285,7 +292,10 @@ impl Session {
                 Machine::Typing(t) => t.core.on_disconnected(now),
                 Machine::Delivery(d) => d.core.on_disconnected(now),
                 Machine::Queue(q) => q.core.on_disconnected(now),
-                Machine::Sync(_) | Machine::Conflict(_) | Machine::Rooms(_) => {}
+                Machine::Sync(_)
+                | Machine::Conflict(_)
+                | Machine::Rooms(_)
+                | Machine::Dispatch(_) => {}
             }
         }
         self.rooms_disconnected();
@@ -405,7 +415,8 @@ impl Session {
             Machine::Presence(_)
             | Machine::Typing(_)
             | Machine::Conflict(_)
-            | Machine::Rooms(_) => {}
+            | Machine::Rooms(_)
+            | Machine::Dispatch(_) => {}
         }
         self.retired.push(service);
         self.route();

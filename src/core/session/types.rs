@@ -55,6 +55,8 @@ pub enum ServiceKind {
     Rooms,
     /// `RoomManagerService`.
     RoomManager,
+    /// `EventDispatcherService`.
+    Dispatcher,
 }
 
 impl ServiceKind {
@@ -70,6 +72,7 @@ impl ServiceKind {
             ServiceKind::Conflict => "ConflictResolutionService",
             ServiceKind::Rooms => "RoomsService",
             ServiceKind::RoomManager => "RoomManagerService",
+            ServiceKind::Dispatcher => "EventDispatcherService",
         }
     }
 }
@@ -88,6 +91,33 @@ pub enum Output {
     Send(String),
     /// Close and drop the socket; its close is not reported back.
     Close,
+    /// Open the event stream, dropping any previous one
+    /// ([`crate::core::connection::Effect::OpenStream`]).
+    OpenStream {
+        /// The stream's URL.
+        url: String,
+        /// The JWT (`Authorization: Bearer`).
+        token: String,
+        /// `Last-Event-ID`, to resume after.
+        last_event_id: Option<String>,
+    },
+    /// Abort and drop the stream; its end is not reported back.
+    CloseStream,
+    /// An HTTP request, answered with `handle_http_done(id, ..)`.
+    Http {
+        /// Carried back by the answer.
+        id: u64,
+        /// `GET`, `POST` or `DELETE`.
+        method: &'static str,
+        /// The URL.
+        url: String,
+        /// The JWT (`Authorization: Bearer`).
+        token: String,
+        /// The `X-Realtime-Session` header.
+        session: Option<String>,
+        /// The JSON body.
+        body: Option<String>,
+    },
     /// Ask for the exclusive cross-tab lock `name` (Web Locks); answer with
     /// `handle_lock_granted`, or `handle_lock_unavailable` where the
     /// browser has none (the session then runs a storage lease itself).
@@ -170,6 +200,16 @@ pub enum Event {
     },
     /// The browser went online or offline.
     Online(bool),
+    /// The transport changed (`client.transport`).
+    Transport {
+        /// The one that runs now.
+        transport: crate::core::connection::Transport,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The server refused the token: the app's `refreshToken` is asked for a
+    /// fresh one (`updateToken`, or `refresh_failed`).
+    RefreshToken,
     /// The quality band changed.
     Quality(Quality),
     /// A latency sample came in: the new average round trip, in ms.
@@ -218,6 +258,8 @@ pub enum Event {
     Conflict(ConflictEvent),
     /// A rooms service's event.
     Rooms(crate::core::rooms::RoomsEvent),
+    /// An event a dispatcher sent to a room (its local subscribers).
+    Dispatch(crate::core::dispatch::Dispatched),
     /// A server payload or answer was dropped, or an emit refused; the
     /// service goes on (for debug logs).
     Dropped(SessionError),

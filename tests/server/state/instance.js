@@ -11,6 +11,7 @@ export function createInstance() {
     stats: null,
     received: null, // [{id, clientMessageId, roomName, userId, content, timestamp}] in arrival order
     sendCounts: null, // clientMessageId -> every message:send carrying it
+    dispatched: null, // [{userId, event, room, payload}]: the `dispatch` events received (GET /dispatched)
     violations: null, // the last RECENT_VIOLATIONS contract violations
     typingTimers: new Map(), // key -> timeout (extension: typing:event on expiry)
     pending: new Set(), // disconnect bookkeeping still running (shutdown waits for it)
@@ -55,6 +56,7 @@ export function createInstance() {
       };
       inst.received = [];
       inst.sendCounts = Object.create(null);
+      inst.dispatched = [];
       inst.violations = [];
       inst.clearTypingTimers();
     },

@@ -23,6 +23,9 @@ export const {
   RealtimeIntegrationService, getRealtimeIntegration, initializeRealtimeIntegration, resetRealtimeIntegration,
 } = pkg;
 export const { DEFAULT_PRESENCE_SETTINGS } = pkg;
+export const {
+  EventDispatcherService, getEventDispatcher, initializeEventDispatcher, resetEventDispatcher,
+} = pkg;
 
 /**
  * Releases an object of the package at the end of a test, as Rust's Drop did

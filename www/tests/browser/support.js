@@ -16,6 +16,19 @@ export const controlUrl = params.get('control') ?? 'http://127.0.0.1:39102';
 export const serverUrlB = params.get('serverB') ?? 'http://127.0.0.1:39103';
 /** The control API of instance B. */
 export const controlUrlB = params.get('controlB') ?? 'http://127.0.0.1:39104';
+/** The transport of every client the helpers make (`<suite>@sse`), unless a test names one. */
+export const transport = params.get('transport') ?? undefined;
+
+let clients = 0;
+/**
+ * Instance A's URL for the next client: over HTTP each client holds a stream
+ * and a request, and a browser allows 6 connections per host, so every other
+ * client goes to `localhost` (the same server) instead of `127.0.0.1`.
+ */
+export function nextServerUrl() {
+  clients += 1;
+  return clients % 2 === 0 ? serverUrl.replace('127.0.0.1', 'localhost') : serverUrl;
+}
 
 async function request(base, method, path, body) {
   const res = await fetch(`${base}${path}`, {
@@ -176,7 +189,9 @@ export function client(extra = {}) {
   const c = own(new RealtimeClient());
   // The suites ride out server restarts with short reconnect delays: more
   // attempts than nchat's default of 10 (tested in nchat.test.js).
-  c.initialize({ url: serverUrl, qualityIntervalMs: 0, maxReconnectAttempts: 1000, ...extra });
+  const wire = transport && !('transport' in extra) ? { transport } : {};
+  const url = (extra.transport ?? transport) === 'sse' ? nextServerUrl() : serverUrl;
+  c.initialize({ url, qualityIntervalMs: 0, maxReconnectAttempts: 1000, ...wire, ...extra });
   return c;
 }
 
@@ -184,6 +199,9 @@ export function client(extra = {}) {
 export async function connected(sub, extra = {}) {
   const c = client(extra);
   await c.connect(await token(sub));
+  const want = extra.transport ?? transport;
+  // A suite run over SSE must not pass on another wire.
+  if (want !== undefined && c.transport !== want) throw new Error(`connected over ${c.transport}, not ${want}`);
   return c;
 }
 

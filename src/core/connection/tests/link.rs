@@ -101,7 +101,8 @@ fn lost_link_reconnects_with_backoff_then_resets() {
             attempt: i as u32 + 1
         }));
         assert_eq!(c.reconnect_attempts(), i as u32 + 1);
-        c.on_transport_closed(now);
+        // Through every transport's fallback and back to the WebSocket.
+        fail_attempt(&mut c, &fx, now);
         drain(&mut c);
     }
     now += 30_000;

@@ -11,10 +11,12 @@ use crate::core::store::MemoryStore;
 mod client;
 mod conflict;
 mod deadlines;
+mod dispatch;
 mod queue;
 mod relay;
 mod rooms;
 mod services;
+mod sse;
 mod sync;
 mod wire;
 
