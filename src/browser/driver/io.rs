@@ -9,6 +9,7 @@ use super::{Driver, WeakDriver};
 use crate::browser::http::{Fetch, StreamEvent};
 use crate::browser::storage::WebLock;
 use crate::browser::websocket::{Socket, SocketEvent};
+use crate::core::connection::HttpRequest;
 use crate::core::session::{LockId, Output};
 
 fn log(message: &str) {
@@ -45,14 +46,14 @@ impl Driver {
                 }
             }
             Output::CloseStream => self.drop_stream(),
-            Output::Http {
+            Output::Http(HttpRequest {
                 id,
                 method,
                 url,
                 token,
                 session,
                 body,
-            } => {
+            }) => {
                 let weak = self.weak();
                 let request =
                     Fetch::request(method, &url, &token, session, body, move |status, text| {

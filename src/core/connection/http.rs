@@ -6,7 +6,9 @@
 //! a 401 asks the app for a fresh token, and a transport that cannot be
 //! opened twice in a row gives way to the next one.
 
-use super::{AckError, Buffered, Connection, DisconnectReason, Effect, Phase, Transport};
+use super::{
+    AckError, Buffered, Connection, DisconnectReason, Effect, HttpRequest, Phase, Transport,
+};
 use crate::core::codec::event_payload;
 use crate::core::decimal::cat;
 use crate::core::fifo::Fifo;
@@ -166,14 +168,14 @@ impl Connection {
         path: &str,
         body: Option<String>,
     ) -> Effect {
-        Effect::Http {
+        Effect::Http(HttpRequest {
             id,
             method,
             url: cat!(self.wire.base, path),
             token: self.wire.token.clone(),
             session: self.sid.clone(),
             body,
-        }
+        })
     }
 
     /// `disconnect()` over HTTP: the server ends the session at once.

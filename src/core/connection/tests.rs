@@ -58,7 +58,7 @@ fn opens(effects: &[Effect]) -> usize {
         .iter()
         .filter(|e| match e {
             Effect::Open { .. } | Effect::OpenStream { .. } => true,
-            Effect::Http { url, .. } => url.ends_with("/connect"),
+            Effect::Http(r) => r.url.ends_with("/connect"),
             _ => false,
         })
         .count()
@@ -70,9 +70,7 @@ fn fail_attempt(c: &mut Connection, effects: &[Effect], now: Millis) {
         match e {
             Effect::Open { .. } => c.on_transport_closed(now),
             Effect::OpenStream { .. } => c.on_stream_closed(now),
-            Effect::Http { id, url, .. } if url.ends_with("/connect") => {
-                c.on_http_done(*id, 0, "", now)
-            }
+            Effect::Http(r) if r.url.ends_with("/connect") => c.on_http_done(r.id, 0, "", now),
             _ => {}
         }
     }

@@ -348,20 +348,7 @@ pub enum Effect {
     CloseStream,
     /// Make an HTTP request (`body`: JSON) and report its status and body
     /// text with `id` (status 0: a network error).
-    Http {
-        /// Answers carry it back.
-        id: u64,
-        /// `GET`, `POST` or `DELETE`.
-        method: &'static str,
-        /// The URL.
-        url: String,
-        /// The JWT.
-        token: String,
-        /// The `X-Realtime-Session` header.
-        session: Option<String>,
-        /// The JSON body.
-        body: Option<String>,
-    },
+    Http(HttpRequest),
     /// The transport changed (a fallback, or `connect` going back to the configured one).
     TransportChanged {
         /// The one that runs now.
@@ -498,3 +485,22 @@ pub enum Effect {
 
 /// The code of a [`Effect::RejoinFailed`] whose join was not answered in time.
 pub const REJOIN_TIMEOUT_CODE: &str = "TIMEOUT";
+
+/// One HTTP request of the SSE backend's wire, for the host to make (the
+/// connection's [`Effect::Http`], handed on unchanged as the session's
+/// output).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// Answers carry it back.
+    pub id: u64,
+    /// `GET`, `POST` or `DELETE`.
+    pub method: &'static str,
+    /// The URL.
+    pub url: String,
+    /// The JWT (`Authorization: Bearer`).
+    pub token: String,
+    /// The `X-Realtime-Session` header.
+    pub session: Option<String>,
+    /// The JSON body.
+    pub body: Option<String>,
+}

@@ -63,21 +63,7 @@ impl Session {
                 last_event_id,
             }),
             Effect::CloseStream => self.outputs.push_back(Output::CloseStream),
-            Effect::Http {
-                id,
-                method,
-                url,
-                token,
-                session,
-                body,
-            } => self.outputs.push_back(Output::Http {
-                id,
-                method,
-                url,
-                token,
-                session,
-                body,
-            }),
+            Effect::Http(request) => self.outputs.push_back(Output::Http(request)),
             Effect::TransportChanged { transport, reason } => {
                 self.event(client, Event::Transport { transport, reason })
             }

@@ -5,7 +5,9 @@
 use crate::core::decimal::{cat, display_for_tests};
 
 use crate::core::conflict::{ConflictError, ConflictEvent};
-use crate::core::connection::{AckError, ConnState, ConnectionError, DisconnectReason};
+use crate::core::connection::{
+    AckError, ConnState, ConnectionError, DisconnectReason, HttpRequest,
+};
 use crate::core::delivery::{DeliveryError, DeliveryEvent, DeliveryStatus};
 use crate::core::presence::{CustomStatus, PresenceError, PresenceStatus, UserPresence};
 use crate::core::quality::Quality;
@@ -104,20 +106,7 @@ pub enum Output {
     /// Abort and drop the stream; its end is not reported back.
     CloseStream,
     /// An HTTP request, answered with `handle_http_done(id, ..)`.
-    Http {
-        /// Carried back by the answer.
-        id: u64,
-        /// `GET`, `POST` or `DELETE`.
-        method: &'static str,
-        /// The URL.
-        url: String,
-        /// The JWT (`Authorization: Bearer`).
-        token: String,
-        /// The `X-Realtime-Session` header.
-        session: Option<String>,
-        /// The JSON body.
-        body: Option<String>,
-    },
+    Http(HttpRequest),
     /// Ask for the exclusive cross-tab lock `name` (Web Locks); answer with
     /// `handle_lock_granted`, or `handle_lock_unavailable` where the
     /// browser has none (the session then runs a storage lease itself).

@@ -27,13 +27,7 @@ fn https(effects: &[Effect]) -> Vec<(u64, &'static str, String, Option<String>)>
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Http {
-                id,
-                method,
-                url,
-                body,
-                ..
-            } => Some((*id, *method, url.clone(), body.clone())),
+            Effect::Http(r) => Some((r.id, r.method, r.url.clone(), r.body.clone())),
             _ => None,
         })
         .collect()

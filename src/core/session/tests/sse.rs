@@ -35,7 +35,7 @@ fn sse(ty: &str, data: Value) -> String {
 fn https(out: &[Output]) -> Vec<(u64, String, Option<String>)> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Http { id, url, body, .. } => Some((*id, url.clone(), body.clone())),
+            Output::Http(r) => Some((r.id, r.url.clone(), r.body.clone())),
             _ => None,
         })
         .collect()
