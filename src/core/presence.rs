@@ -138,6 +138,9 @@ struct CachedPresence {
     status: PresenceStatus,
     custom_status: Option<CustomStatus>,
     last_seen_at: Option<Millis>,
+    /// The [`PresenceService::mark`] of the broadcast that set it (0: none
+    /// did), so a snapshot asked for before it cannot undo it.
+    heard: u64,
 }
 
 /// The presence state machine. See the module docs.
@@ -161,6 +164,8 @@ pub struct PresenceService {
     contacts: VecSet<String>,
     user_settings: VecMap<String, PrivacySettings>,
     cache: VecMap<String, CachedPresence>,
+    /// How many broadcasts were taken: see [`Self::mark`].
+    heard: u64,
     effects: Fifo<PresenceEffect>,
 }
 
@@ -191,6 +196,7 @@ impl PresenceService {
             contacts: VecSet::new(),
             user_settings: VecMap::new(),
             cache: VecMap::new(),
+            heard: 0,
             effects: Fifo::new(),
         }
     }
@@ -363,12 +369,38 @@ impl PresenceService {
         payload: &Value,
         now: Millis,
     ) -> Result<(), PresenceError> {
+        self.heard = self.heard.saturating_add(1);
+        self.take(payload, now, None)
+    }
+
+    /// How many broadcasts the cache has taken so far. A request for a
+    /// snapshot (`presence:subscribe`, `presence:get`) keeps the mark of when
+    /// it was sent: its answer may arrive after a newer broadcast (over SSE
+    /// the answer is an HTTP response, the broadcast is on the stream), and
+    /// must not undo it.
+    pub fn mark(&self) -> u64 {
+        self.heard
+    }
+
+    /// One presence into the cache: a broadcast (`since` `None`), or a
+    /// snapshot's entry, skipped when a broadcast after `since` set it.
+    fn take(
+        &mut self,
+        payload: &Value,
+        now: Millis,
+        since: Option<u64>,
+    ) -> Result<(), PresenceError> {
         let msg = parse_presence_changed(payload)?;
         if self.current_user_id.as_deref() == Some(msg.user_id.as_str()) {
             self.on_own_echo(&msg, now);
             return Ok(());
         }
         let prev = self.cache.get(&msg.user_id);
+        if let (Some(since), Some(p)) = (since, prev) {
+            if p.heard > since {
+                return Ok(());
+            }
+        }
         let last_seen_at = msg.last_seen_at.or_else(|| {
             let went_offline = msg.status == PresenceStatus::Offline
                 && prev.is_some_and(|p| p.status != PresenceStatus::Offline);
@@ -382,6 +414,11 @@ impl PresenceService {
             status: msg.status,
             custom_status: msg.custom_status.filter(|cs| !cs.is_expired(now)),
             last_seen_at,
+            heard: if since.is_some() {
+                prev.map_or(0, |p| p.heard)
+            } else {
+                self.heard
+            },
         };
         let old_view = prev.map(|p| self.view(&msg.user_id, p));
         let view = self.view(&msg.user_id, &raw);
@@ -410,31 +447,38 @@ impl PresenceService {
     }
 
     /// The answer to `presence:subscribe` (`Err(text)` when none came: a
-    /// timeout or a disconnect). Its presences go through
-    /// [`Self::handle_presence_changed`]; returns how many were taken. A
-    /// missing answer is not retried: the real server has no such event, and
-    /// presence keeps following `presence:changed` broadcasts.
+    /// timeout or a disconnect), asked at [`Self::mark`] `since`. Its
+    /// presences go into the cache, except where a broadcast heard since
+    /// then is newer; returns how many were read. A missing answer is not
+    /// retried: the real server has no such event, and presence keeps
+    /// following `presence:changed` broadcasts.
     pub fn handle_subscribe_answer(
         &mut self,
         answer: &Result<Value, String>,
+        since: u64,
         now: Millis,
     ) -> Result<usize, PresenceError> {
-        self.handle_presences(EVENT_SUBSCRIBE, answer, now)
+        self.handle_presences(EVENT_SUBSCRIBE, answer, Some(since), now)
     }
 
     /// A list of presences under `event`: the answer of `presence:subscribe`
-    /// or `presence:get`, or a `presence:bulk` payload (`Ok` of it); as
+    /// or `presence:get` asked at mark `since`, or a `presence:bulk` payload
+    /// (`Ok` of it, `since` `None`: taken as broadcasts); as
     /// [`Self::handle_subscribe_answer`].
     pub fn handle_presences(
         &mut self,
         event: &'static str,
         answer: &Result<Value, String>,
+        since: Option<u64>,
         now: Millis,
     ) -> Result<usize, PresenceError> {
         let list = subscribe_answer(event, answer)?.clone();
         Ok(list
             .iter()
-            .filter(|p| self.handle_presence_changed(p, now).is_ok())
+            .filter(|p| match since {
+                Some(_) => self.take(p, now, since).is_ok(),
+                None => self.handle_presence_changed(p, now).is_ok(),
+            })
             .count())
     }
 

@@ -1110,8 +1110,8 @@ mod props {
         #[test]
         fn arbitrary_answers_and_inputs_never_panic(value in arb_json(), now in any::<u64>()) {
             let mut s = connected(0);
-            let _ = s.handle_subscribe_answer(&Ok(value.clone()), now);
-            let _ = s.handle_subscribe_answer(&Ok(json!({"success": true, "data": {"presences": [value.clone()]}})), now);
+            let _ = s.handle_subscribe_answer(&Ok(value.clone()), 0, now);
+            let _ = s.handle_subscribe_answer(&Ok(json!({"success": true, "data": {"presences": [value.clone()]}})), 0, now);
             let subscribes = sends(&s.drain_effects()).into_iter().filter(|(e, _)| *e == EVENT_SUBSCRIBE).count();
             prop_assert_eq!(subscribes, 0, "an answer never triggers a re-subscribe");
             if let Ok(cs) = parse_custom_status_input(&value) {

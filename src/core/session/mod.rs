@@ -86,10 +86,11 @@ enum Waiter {
     App(Ticket),
     /// An app `measureLatency`.
     Latency(Ticket),
-    /// A presence service's `presence:subscribe`.
-    Subscribe(Handle),
-    /// A presence service's `presence:get` (`fetchPresence`).
-    Fetch(Handle, Ticket),
+    /// A presence service's `presence:subscribe`, with the service's mark
+    /// when it was sent.
+    Subscribe(Handle, u64),
+    /// A presence service's `presence:get` (`fetchPresence`), with its mark.
+    Fetch(Handle, Ticket, u64),
     /// A service request (delivery, queue or sync) with the service's id.
     Service(Handle, u64),
 }

@@ -114,9 +114,10 @@ impl Session {
         for effect in effects {
             match effect {
                 PresenceEffect::Send { event, payload } if event == EVENT_SUBSCRIBE => {
-                    let sent = self.request_for(Waiter::Subscribe(handle), event, &payload, None);
-                    if let Err(e) = sent {
-                        self.subscribe_answer(handle, Err(e.message()));
+                    let mark = self.presence_mark(handle);
+                    let waiter = Waiter::Subscribe(handle, mark);
+                    if let Err(e) = self.request_for(waiter, event, &payload, None) {
+                        self.subscribe_answer(handle, mark, Err(e.message()));
                     }
                 }
                 PresenceEffect::Send { event, payload } => {
@@ -136,23 +137,35 @@ impl Session {
 
     /// The answer to `presence:subscribe` (an extension; the real server
     /// never answers): a missing one is only reported, not retried.
-    pub(super) fn subscribe_answer(&mut self, handle: Handle, answer: Result<Value, String>) {
-        self.presences_in(handle, EVENT_SUBSCRIBE, &answer);
+    pub(super) fn subscribe_answer(
+        &mut self,
+        handle: Handle,
+        mark: u64,
+        answer: Result<Value, String>,
+    ) {
+        self.presences_in(handle, EVENT_SUBSCRIBE, mark, &answer);
     }
 
-    /// Presences for the cache of `handle` (an answer, or a `presence:bulk`
-    /// payload as `Ok`); a bad one reaches the app as [`Event::Dropped`].
-    pub(super) fn presences_in(
+    /// The presence service's mark now (see [`PresenceService::mark`]).
+    fn presence_mark(&self, handle: Handle) -> u64 {
+        self.slot_ref::<PresenceSlot>(handle)
+            .map_or(0, |s| s.core.mark())
+    }
+
+    /// A snapshot's presences for the cache of `handle`, asked at `mark`; a
+    /// bad one reaches the app as [`Event::Dropped`].
+    fn presences_in(
         &mut self,
         handle: Handle,
         event: &'static str,
+        mark: u64,
         answer: &Result<Value, String>,
     ) {
         let now = self.now;
         let Ok(s) = self.slot::<PresenceSlot>(handle) else {
             return;
         };
-        if let Err(e) = s.core.handle_presences(event, answer, now) {
+        if let Err(e) = s.core.handle_presences(event, answer, Some(mark), now) {
             self.event(handle, Event::Dropped(e.into()));
         }
         self.drain_service(handle);
@@ -172,19 +185,20 @@ impl Session {
         if user_ids.iter().any(String::is_empty) {
             return Err(PresenceError::EmptyUserId.into());
         }
-        let connected = self.slot::<PresenceSlot>(handle)?.core.is_connected();
+        let core = &self.slot::<PresenceSlot>(handle)?.core;
+        let (connected, mark) = (core.is_connected(), core.mark());
         let ticket = self.ticket();
         let sent = connected
             && self
                 .request_for(
-                    Waiter::Fetch(handle, ticket),
+                    Waiter::Fetch(handle, ticket, mark),
                     EVENT_GET,
                     &json!({ "userIds": user_ids }),
                     None,
                 )
                 .is_ok();
         if !sent {
-            self.fetch_answer(handle, ticket, Err(String::new()));
+            self.fetch_answer(handle, ticket, mark, Err(String::new()));
         }
         self.route();
         Ok(ticket)
@@ -196,10 +210,11 @@ impl Session {
         &mut self,
         handle: Handle,
         ticket: Ticket,
+        mark: u64,
         answer: Result<Value, String>,
     ) {
         if answer.is_ok() {
-            self.presences_in(handle, EVENT_GET, &answer);
+            self.presences_in(handle, EVENT_GET, mark, &answer);
         }
         let list = self
             .slot_ref::<PresenceSlot>(handle)

@@ -204,8 +204,8 @@ impl Session {
                     self.done(t, Err(e));
                 }
             }
-            Waiter::Subscribe(h) => self.subscribe_answer(h, first_ack_arg(result)),
-            Waiter::Fetch(h, t) => self.fetch_answer(h, t, first_ack_arg(result)),
+            Waiter::Subscribe(h, m) => self.subscribe_answer(h, m, first_ack_arg(result)),
+            Waiter::Fetch(h, t, m) => self.fetch_answer(h, t, m, first_ack_arg(result)),
             Waiter::Service(h, id) => {
                 if self.active::<DeliverySlot>(h).is_ok() {
                     self.delivery_answer(h, id, result);

@@ -360,7 +360,7 @@ impl Session {
                     .map_err(Into::into),
                 Machine::Presence(p) if name == EVENT_BULK => p
                     .core
-                    .handle_presences(EVENT_BULK, &Ok(payload.clone()), now)
+                    .handle_presences(EVENT_BULK, &Ok(payload.clone()), None, now)
                     .map(drop)
                     .map_err(Into::into),
                 Machine::Typing(t) if name == EVENT_TYPING || name == EVENT_BATCH => t

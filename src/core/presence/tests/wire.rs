@@ -261,7 +261,7 @@ fn presence_works_from_broadcasts_when_the_subscribe_answer_never_comes() {
     );
     // The real server has no presence:subscribe: the ack times out.
     let e = s
-        .handle_subscribe_answer(&Err("ack timeout after 10000 ms".into()), 10_000)
+        .handle_subscribe_answer(&Err("ack timeout after 10000 ms".into()), 0, 10_000)
         .unwrap_err();
     assert!(e.to_string().contains("presence:changed"), "{e}");
     assert!(s.drain_effects().is_empty(), "no retry");
@@ -286,7 +286,7 @@ fn presence_works_from_broadcasts_when_the_subscribe_answer_never_comes() {
         Ok(json!({"success": true})),
         Ok(json!(null)),
     ] {
-        assert!(s.handle_subscribe_answer(&answer, 72_000).is_err());
+        assert!(s.handle_subscribe_answer(&answer, 0, 72_000).is_err());
     }
     assert!(s.drain_effects().is_empty());
     // The extended test server answers with the presences: they are taken.
@@ -296,9 +296,60 @@ fn presence_works_from_broadcasts_when_the_subscribe_answer_never_comes() {
                 {"userId": "b", "status": "busy", "customStatus": {"text": "Call"}},
                 {"userId": "", "status": "online"}
             ]}})),
+            s.mark(),
             73_000,
         )
         .unwrap();
     assert_eq!(n, 1, "the malformed entry is skipped");
     assert_eq!(s.get_presence("b").unwrap().status, PresenceStatus::Busy);
+}
+
+/// Over SSE the answer of `presence:subscribe` is an HTTP response and the
+/// broadcasts come on the stream: a snapshot taken before a change can land
+/// after its broadcast. It must not undo it (the flake of `presence@sse`).
+#[test]
+fn a_snapshot_older_than_a_broadcast_does_not_undo_it() {
+    let mut s = connected(0);
+    s.subscribe_to_users(["ann", "bob"]).unwrap();
+    let asked = s.mark();
+    s.handle_presence_changed(&json!({"userId": "ann", "status": "busy"}), 1_000)
+        .unwrap();
+    s.drain_effects();
+    let stale = Ok(json!({"success": true, "data": {"presences": [
+        {"userId": "ann", "status": "online"},
+        {"userId": "bob", "status": "away"}
+    ]}}));
+    assert_eq!(s.handle_subscribe_answer(&stale, asked, 1_100), Ok(2));
+    assert_eq!(s.get_presence("ann").unwrap().status, PresenceStatus::Busy);
+    assert_eq!(s.get_presence("bob").unwrap().status, PresenceStatus::Away);
+    assert!(matches!(
+        s.drain_effects().as_slice(),
+        [PresenceEffect::PresenceChanged(p)] if p.user_id == "bob"
+    ));
+    // A snapshot asked after the broadcast is newer: it is taken, and so is
+    // a presence:bulk (no request: read as broadcasts).
+    let fresh = Ok(json!({"success": true, "data": {"presences": [
+        {"userId": "ann", "status": "away"}
+    ]}}));
+    s.handle_subscribe_answer(&fresh, s.mark(), 1_200).unwrap();
+    assert_eq!(s.get_presence("ann").unwrap().status, PresenceStatus::Away);
+    s.handle_presences(
+        EVENT_BULK,
+        &Ok(json!({"presences": [
+            {"userId": "ann", "status": "online"}
+        ]})),
+        None,
+        1_300,
+    )
+    .unwrap();
+    assert_eq!(
+        s.get_presence("ann").unwrap().status,
+        PresenceStatus::Online
+    );
+    // ...and a bulk is a broadcast: an older snapshot cannot undo it either.
+    s.handle_subscribe_answer(&stale, asked, 1_400).unwrap();
+    assert_eq!(
+        s.get_presence("ann").unwrap().status,
+        PresenceStatus::Online
+    );
 }

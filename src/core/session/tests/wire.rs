@@ -124,6 +124,39 @@ fn fetch_presence_asks_presence_get_and_completes_with_the_cache() {
     assert!(s.presence_fetch(p, vec![String::new()], 6).is_err());
 }
 
+/// Each snapshot request keeps its mark through the session: a broadcast
+/// that lands before the answer (SSE's order) wins over it.
+#[test]
+fn a_presence_answer_older_than_a_broadcast_does_not_undo_it() {
+    let mut s = session();
+    let p = presence(&mut s);
+    connect(&mut s, 0);
+    let t = s.presence_fetch(p, vec!["a".into()], 1).unwrap();
+    let sent = frames(&drain(&mut s));
+    server_event(
+        &mut s,
+        "presence:changed",
+        json!({"userId": "a", "status": "busy"}),
+        2,
+    );
+    drain(&mut s);
+    let stale =
+        json!({"success": true, "data": {"presences": [{"userId": "a", "status": "online"}]}});
+    answer(&mut s, &sent, "presence:get", stale.clone(), 3);
+    let Ok(Answer::Presences(list)) = outcome(&drain(&mut s), t) else {
+        panic!("no answer")
+    };
+    assert_eq!(list[0].status, PresenceStatus::Busy);
+    // Asked after the broadcast, the same answer is news.
+    let t = s.presence_fetch(p, vec!["a".into()], 4).unwrap();
+    let sent = frames(&drain(&mut s));
+    answer(&mut s, &sent, "presence:get", stale, 5);
+    let Ok(Answer::Presences(list)) = outcome(&drain(&mut s), t) else {
+        panic!("no answer")
+    };
+    assert_eq!(list[0].status, PresenceStatus::Online);
+}
+
 #[test]
 fn presence_bulk_fills_the_cache_and_tells_the_app() {
     let mut s = session();
