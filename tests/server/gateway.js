@@ -29,12 +29,25 @@ export function createGateway(ctx) {
 
   const write = (s, text) => { if (s.stream && !faults.silenced) s.stream.write(text); };
 
-  /** Number, keep and (with a stream) send one event. */
+  /**
+   * Whether a channel session's stream carries an event: its own (`init`,
+   * `connection`) and those whose room is the channel. A user-wide session carries all.
+   */
+  function carries(s, type, data) {
+    if (s.channel === null || OWN.has(type)) return true;
+    const room = type === 'channel_message' || type === 'message' ? data?.channelId
+      : type === 'channel_init' ? data?.channel
+        : type === 'channel_event' || type === 'broadcast' ? data?.data?.roomName
+          : undefined;
+    return room === s.channel;
+  }
+
+  /** Number, keep and (with a stream, if it carries it) send one event. */
   function push(s, type, data) {
     s.seq += 1;
     s.events.push({ seq: s.seq, type, data });
     if (s.events.length > KEEP) s.events.shift();
-    write(s, frame(`${s.id}.${s.seq}`, type, data));
+    if (carries(s, type, data)) write(s, frame(`${s.id}.${s.seq}`, type, data));
   }
 
   async function initData(s, resumed) {
@@ -104,13 +117,16 @@ export function createGateway(ctx) {
     });
   }
 
-  /** A new session of the user of `claims`, live (init and connection kept) once its socket is `connected`. */
-  async function open(claims) {
+  /**
+   * A new session of the user of `claims`, live (init and connection kept) once its socket is `connected`.
+   * With `channel` its stream carries only that channel's events (`carries`).
+   */
+  async function open(claims, channel = null) {
     counter += 1;
     const id = `${crypto.randomBytes(4).toString('hex')}${counter.toString(36)}`;
     const s = {
       id, userId: claims.userId, username: typeof claims.name === 'string' ? claims.name : claims.userId, claims,
-      seq: 0, events: [], early: [], live: false, ended: false, ready: false, waiters: [], rooms: new Set(),
+      seq: 0, events: [], early: [], live: false, ended: false, ready: false, waiters: [], rooms: new Set(), channel,
       stream: null, streamSocket: null, pingTimer: null, graceTimer: null, client: null,
     };
     sessions.set(id, s);
@@ -156,14 +172,14 @@ export function createGateway(ctx) {
     clearTimeout(s.graceTimer);
     let text = '';
     if (fromSeq === null) {
-      text = s.events.map((e) => frame(`${s.id}.${e.seq}`, e.type, e.data)).join('');
+      text = s.events.filter((e) => carries(s, e.type, e.data)).map((e) => frame(`${s.id}.${e.seq}`, e.type, e.data)).join('');
     } else {
       const init = await initData(s, true);
       const extra = faults.sseReplay;
       faults.sseReplay = 0;
       text = frame(null, 'init', init) + frame(null, 'connection', connectionData(s, true));
       for (const e of s.events) {
-        if (e.seq > fromSeq - extra && !OWN.has(e.type)) text += frame(`${s.id}.${e.seq}`, e.type, e.data);
+        if (e.seq > fromSeq - extra && !OWN.has(e.type) && carries(s, e.type, e.data)) text += frame(`${s.id}.${e.seq}`, e.type, e.data);
       }
     }
     if (s.ended || res.writableEnded || res.destroyed || req.socket.destroyed) {
@@ -272,8 +288,9 @@ export function createGateway(ctx) {
 
   const transportOf = (id) => (sessions.get(id)?.stream ? 'sse' : 'poll');
   const stats = () => ({ sseSessions: sessions.size, sseStreams: [...sessions.values()].filter((s) => s.stream).length });
+  const sessionsOf = (userId) => [...sessions.values()].filter((s) => s.userId === userId).length;
 
   return {
-    open, attach, canResume, find, touch, startGrace, end, emit, implicitFor, cutStreams, endAll, transportOf, stats,
+    open, attach, canResume, find, touch, startGrace, end, emit, implicitFor, cutStreams, endAll, transportOf, stats, sessionsOf,
   };
 }

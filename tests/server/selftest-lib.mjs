@@ -218,12 +218,12 @@ function parseFrames(buf, out) {
  * the headers came: `{status, headers, json (refusals), events, take(pred), ended, close()}`.
  * `take` waits for the next event (after the last one taken) matching `pred`.
  */
-export async function openStream(srv, token, { lastEventId, query = '', headers = {} } = {}) {
+export async function openStream(srv, token, { lastEventId, query = '', headers = {}, path = '/api/realtime/stream' } = {}) {
   const ac = new AbortController();
   const h = { ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
   if (lastEventId) h['Last-Event-ID'] = lastEventId;
-  const res = await fetch(`${srv.rt}/api/realtime/stream${query}`, { headers: h, signal: ac.signal });
+  const res = await fetch(`${srv.rt}${path}${query}`, { headers: h, signal: ac.signal });
   const st = {
     status: res.status, headers: res.headers, events: [], pos: 0, ended: false, json: null,
     close() { ac.abort(); },

@@ -457,3 +457,73 @@ test('/silence: the stream gets nothing, pings neither; /latency delays events a
   assert.ok(Date.now() - t0 >= 180, 'the ack was delayed');
   await ctl('POST', '/latency', { ms: 0 });
 });
+
+test('channel stream: /api/realtime/stream/channel/:id carries its own events and that channel\'s only; resumes; refusals', async () => {
+  await ctl('POST', '/rooms', { names: ['random'] });
+  const tok = await srv.token('alice');
+  const path = '/api/realtime/stream/channel/general';
+  const st = await openStream(srv, tok, { path });
+  assert.equal(st.status, 200);
+  const init = await st.take((e) => e.type === 'init');
+  assert.equal(init.data.userId, 'alice');
+  await st.take((e) => e.type === 'connection');
+  const ci = await st.take((e) => e.type === 'channel_init');
+  assert.deepEqual(ci.data.members, ['alice'], 'the session joined the channel');
+  const bob = await srv.connect('bob');
+  await ack(bob, 'room:join', { roomName: 'general' });
+  await ack(bob, 'room:join', { roomName: 'random' });
+  assert.equal((await st.take((e) => e.type === 'channel_event')).data.data.userId, 'bob');
+  // alice's own session (a user-wide stream) beside it, in random too
+  const all = await session('alice');
+  await all.emit('room:join', { roomName: 'random' });
+  await ack(bob, 'message:send', { roomName: 'random', content: 'elsewhere' });
+  bob.emit('typing:start', { roomName: 'random' });
+  bob.emit('presence:update', { status: 'away' });
+  await ack(bob, 'message:send', { roomName: 'general', content: 'here' });
+  bob.emit('typing:start', { roomName: 'general' });
+  await all.st.take((e) => e.type === 'channel_message' && e.data.content === 'elsewhere');
+  const here = await st.take((e) => e.type === 'channel_message');
+  assert.equal(here.data.content, 'here', 'random\'s message is not on general\'s stream');
+  const typing = await st.take((e) => e.type === 'broadcast');
+  assert.equal(typing.data.data.roomName, 'general');
+  await sleep(100);
+  const types = st.events.map((e) => `${e.type}:${e.data?.channelId ?? e.data?.channel ?? e.data?.data?.roomName ?? ''}`);
+  assert.ok(types.every((t) => /^(init|connection|ping):|:general$/.test(t)), types.join(' '));
+  // a resume replays what it missed, filtered likewise
+  const lastId = here.id;
+  st.close();
+  await untilStats((s) => s.sseStreams === 1);
+  await ack(bob, 'message:send', { roomName: 'random', content: 'missed elsewhere' });
+  await ack(bob, 'message:send', { roomName: 'general', content: 'missed here' });
+  const again = await openStream(srv, tok, { path, lastEventId: lastId });
+  assert.equal((await again.take((e) => e.type === 'init')).data.resumed, true);
+  const missed = (await again.take((e) => e.type === 'channel_message'));
+  assert.equal(missed.data.content, 'missed here');
+  // the user-wide stream's id does not resume a channel stream (a new session)
+  const other = await openStream(srv, tok, { path, lastEventId: all.init.id });
+  assert.equal((await other.take((e) => e.type === 'init')).data.resumed, false);
+  // refusals
+  const gone = await openStream(srv, tok, { path: '/api/realtime/stream/channel/nope' });
+  assert.deepEqual([gone.status, gone.json.error.code], [404, 'ROOM_NOT_FOUND']);
+  assert.equal((await openStream(srv, null, { path })).status, 401);
+  await ctl('POST', '/block-sse', { on: true });
+  assert.equal((await openStream(srv, tok, { path })).status, 503);
+  await ctl('POST', '/block-sse', { on: false });
+  assert.equal((await ctl('GET', '/stats')).contractViolations, 0);
+});
+
+test('status: /api/realtime/status with or without a token', async () => {
+  const a = await session('alice');
+  const anon = await api(srv, 'GET', '/api/realtime/status', {});
+  assert.equal(anon.status, 200);
+  assert.equal(anon.json.status, 'ok');
+  assert.equal(anon.json.sseSessions, 1);
+  assert.equal(anon.json.sseStreams, 1);
+  assert.ok(anon.json.connections >= 1);
+  assert.equal(typeof anon.json.uptime, 'number');
+  assert.equal(anon.json.user, undefined);
+  const mine = await api(srv, 'GET', '/api/realtime/status', { token: a.tok });
+  assert.deepEqual(mine.json.user, { userId: 'alice', sessions: 1 });
+  const bad = await api(srv, 'GET', '/api/realtime/status', { token: 'not-a-jwt' });
+  assert.equal(bad.status, 401);
+});

@@ -73,20 +73,53 @@ export function createSseApi(ctx, gateway, pollLog) {
     answer(req, res, 200, { ack });
   }
 
+  /**
+   * A stream: the user's (`channel` null) or one channel's. A `Last-Event-ID`
+   * of a live session of the same kind resumes it. A channel stream's session
+   * joins the channel first: a refusal is its HTTP error (404 ROOM_NOT_FOUND…).
+   */
+  async function stream(req, res, url, channel) {
+    if (faults.blockSse) throw new HttpError(503, 'SSE_BLOCKED', 'the stream is blocked (POST /block-sse)');
+    const claims = auth(req, url);
+    const last = parseEventId(req.headers['last-event-id'] ?? url.searchParams.get('lastEventId'));
+    let s = last ? gateway.find(last.id, claims.userId) : null;
+    if (s && (s.channel !== channel || !gateway.canResume(s, last.seq))) s = null;
+    log('sse stream', claims.userId, channel ?? '', s ? `resume ${last.id}.${last.seq}` : 'new');
+    const resumed = !!s;
+    if (!s) {
+      s = await gateway.open(claims, channel); // a failure is a 503 (the client counts it towards falling back)
+      if (channel !== null) {
+        const ack = await gateway.emit(s, 'room:join', { roomName: channel }, true).catch((e) => { gateway.end(s); throw e; });
+        if (ack?.success !== true) {
+          gateway.end(s);
+          const code = ack?.error?.code ?? 'JOIN_FAILED';
+          throw new HttpError(code === 'ROOM_NOT_FOUND' ? 404 : 403, code, ack?.error?.message ?? 'the channel could not be joined');
+        }
+      }
+    }
+    res.writeHead(200, { ...apiCors(req), ...STREAM_HEADERS });
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    await gateway.attach(s, req, res, resumed ? last.seq : null);
+  }
+
   const routes = {
-    'GET /api/realtime/stream': async (req, res, url) => {
-      if (faults.blockSse) throw new HttpError(503, 'SSE_BLOCKED', 'the stream is blocked (POST /block-sse)');
-      const claims = auth(req, url);
-      const last = parseEventId(req.headers['last-event-id'] ?? url.searchParams.get('lastEventId'));
-      let s = last ? gateway.find(last.id, claims.userId) : null;
-      if (s && !gateway.canResume(s, last.seq)) s = null;
-      log('sse stream', claims.userId, s ? `resume ${last.id}.${last.seq}` : 'new');
-      const resumed = !!s;
-      if (!s) s = await gateway.open(claims); // a failure is a 503 (the client counts it towards falling back)
-      res.writeHead(200, { ...apiCors(req), ...STREAM_HEADERS });
-      res.flushHeaders();
-      req.socket.setNoDelay(true);
-      await gateway.attach(s, req, res, resumed ? last.seq : null);
+    'GET /api/realtime/stream': (req, res, url) => stream(req, res, url, null),
+
+    'GET /api/realtime/stream/channel': (req, res, url) => {
+      const id = decodeURIComponent(url.pathname.slice('/api/realtime/stream/channel/'.length));
+      return stream(req, res, url, channelIdOf(id));
+    },
+
+    // Connection status and stats; the token is optional (a bad one is still a 401).
+    'GET /api/realtime/status': async (req, res, url) => {
+      const claims = tokenOf(req, url) === undefined ? null : auth(req, url);
+      const body = {
+        status: 'ok', timestamp: Date.now(), uptime: process.uptime(),
+        connections: ctx.io.of('/').sockets.size, ...gateway.stats(),
+      };
+      if (claims) body.user = { userId: claims.userId, sessions: gateway.sessionsOf(claims.userId) };
+      answer(req, res, 200, body);
     },
 
     'POST /api/realtime/connect': async (req, res, url) => {
@@ -157,6 +190,7 @@ export function createSseApi(ctx, gateway, pollLog) {
   function handle(req, res, url) {
     let path = url.pathname;
     if (req.method === 'POST' && /^\/presence\/[^/]+$/.test(path)) path = '/presence'; // :channelId (presence is global)
+    if (req.method === 'GET' && /^\/api\/realtime\/stream\/channel\/[^/]+$/.test(path)) path = '/api/realtime/stream/channel';
     const route = routes[`${req.method} ${path}`];
     if (!route) return false;
     route(req, res, url).catch((e) => {
