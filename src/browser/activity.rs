@@ -105,7 +105,7 @@ pub fn is_hidden(document: &Document) -> bool {
 
 /// Whether the page is hidden now (`None` outside a browser).
 pub fn page_hidden() -> Option<bool> {
-    web_sys::window()?.document().map(|d| is_hidden(&d))
+    crate::browser::window()?.document().map(|d| is_hidden(&d))
 }
 
 impl ActivityMonitor {
@@ -117,7 +117,7 @@ impl ActivityMonitor {
         local_events: bool,
         handler: Rc<dyn Fn(Activity)>,
     ) -> Option<Self> {
-        let window = web_sys::window()?;
+        let window = crate::browser::window()?;
         let channel = open_channel(&window);
         let storage = match channel {
             Some(_) => None,

@@ -10,3 +10,18 @@ pub mod listener;
 pub mod storage;
 pub mod timer;
 pub mod websocket;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `window` (none in a worker or on a server).
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<web_sys::Window>;
+}
+
+/// The page's `window`, as `web_sys::window()` but without its lookup of
+/// the global object (four imports and an `instanceof`).
+pub fn window() -> Option<web_sys::Window> {
+    WINDOW.with(Clone::clone)
+}

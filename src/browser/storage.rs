@@ -31,7 +31,7 @@ impl LocalStorage {
     }
 
     fn storage() -> Result<Storage, StoreError> {
-        let window = web_sys::window().ok_or(StoreError::Unavailable)?;
+        let window = crate::browser::window().ok_or(StoreError::Unavailable)?;
         match window.local_storage() {
             Ok(Some(s)) => Ok(s),
             Ok(None) => Err(StoreError::Unavailable),
@@ -110,7 +110,7 @@ impl StorageListener {
         wanted: impl Fn(&str) -> bool + 'static,
         on_change: impl Fn(Option<String>) + 'static,
     ) -> Self {
-        let Some(window) = web_sys::window() else {
+        let Some(window) = crate::browser::window() else {
             return Self { _listener: None };
         };
         let listener = EventListener::new(&window, "storage", move |event| {

@@ -326,7 +326,7 @@ impl Driver {
     /// The page's listeners: online, offline, pageshow, pagehide, visibility and
     /// other tabs' storage changes.
     fn listen(&self) {
-        let Some(window) = web_sys::window() else {
+        let Some(window) = crate::browser::window() else {
             return;
         };
         let mut listeners = Vec::new();
@@ -360,5 +360,5 @@ impl Driver {
 
 /// The browser's `navigator.onLine` (true outside a browser).
 pub fn online_now() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
+    crate::browser::window().is_none_or(|w| w.navigator().on_line())
 }
