@@ -1,8 +1,25 @@
 //! An owned DOM event listener, removed on drop (after gloo-events).
 
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use web_sys::{AddEventListenerOptions, Event, EventTarget};
+use wasm_bindgen::prelude::*;
+use web_sys::{Event, EventTarget};
+
+#[wasm_bindgen(inline_js = r#"
+export function listen(target, kind, capture, f, add) {
+  if (add) target.addEventListener(kind, f, { passive: true, capture });
+  else target.removeEventListener(kind, f, capture);
+}
+"#)]
+extern "C" {
+    /// Adds (`add`) or removes a passive listener: one import for both.
+    #[wasm_bindgen(catch)]
+    fn listen(
+        target: &EventTarget,
+        kind: &str,
+        capture: bool,
+        f: &Closure<dyn FnMut(Event)>,
+        add: bool,
+    ) -> Result<(), JsValue>;
+}
 
 /// A listener on `target` for `kind`, removed when dropped.
 pub struct EventListener {
@@ -31,16 +48,7 @@ impl EventListener {
         callback: impl FnMut(Event) + 'static,
     ) -> Option<Self> {
         let callback = Closure::<dyn FnMut(Event)>::new(callback);
-        let options = AddEventListenerOptions::new();
-        options.set_passive(true);
-        options.set_capture(capture);
-        target
-            .add_event_listener_with_callback_and_add_event_listener_options(
-                kind,
-                callback.as_ref().unchecked_ref(),
-                &options,
-            )
-            .ok()?;
+        listen(target, kind, capture, &callback, true).ok()?;
         Some(Self {
             target: target.clone(),
             kind,
@@ -52,10 +60,6 @@ impl EventListener {
 
 impl Drop for EventListener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.kind,
-            self.callback.as_ref().unchecked_ref(),
-            self.capture,
-        );
+        let _ = listen(&self.target, self.kind, self.capture, &self.callback, false);
     }
 }
