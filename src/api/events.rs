@@ -51,7 +51,7 @@ pub(crate) fn deliver(app: &RefCell<App>, sink: &Function, output: Output) {
 fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsValue) {
     let value = match result {
         Ok(Answer::Unit) => JsValue::UNDEFINED,
-        Ok(Answer::Ack(text)) => Array::from(&parse_json(&text)).get(0),
+        Ok(Answer::Ack(text)) => Array::from(&parse_json(&text)).get_unchecked(0),
         Ok(Answer::Latency(rtt)) => JsValue::from_f64(rtt as f64),
         Ok(Answer::Flushed { sent, failed }) => {
             let mut o = Map::new();
