@@ -31,6 +31,15 @@ pub(crate) const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// The largest `u32` (and `usize` on wasm32), for counts.
 pub(crate) const U32_MAX: f64 = u32::MAX as f64;
 
+/// A JavaScript array of `items` (one `push` import serves every length).
+pub(crate) fn list(items: &[&JsValue]) -> Array {
+    let out = Array::new();
+    for item in items {
+        out.push(item);
+    }
+    out
+}
+
 /// The error of a value that does not convert (`what` names it).
 pub(crate) fn invalid(what: &str) -> JsValue {
     js_sys::TypeError::new(&[what, " is not a valid value"].concat()).into()

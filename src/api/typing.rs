@@ -250,7 +250,7 @@ impl TypingService {
             thread_id: info.thread_id,
             users,
         };
-        Ok(Array::of2(&JsValue::from_str(&room), &change_args(&current)).into())
+        Ok(super::args::list(&[&JsValue::from_str(&room), &change_args(&current)]).into())
     }
 
     /// Changes the given privacy keys and returns all of them. Turning
