@@ -8,7 +8,12 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 export function wsOpen(url, on) {
-  const ws = new WebSocket(url);
+  let ws;
+  try {
+    ws = new WebSocket(url);
+  } catch (e) {
+    throw e instanceof Error ? String(e.message) : null;
+  }
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => on(0, 0, '');
   ws.onmessage = (e) => typeof e.data === 'string' ? on(1, 0, e.data) : on(2, 0, '');
@@ -52,11 +57,12 @@ pub struct Socket {
 
 impl Socket {
     /// Opens `url`, reporting through `handler`. Fails if WebSocket is missing
-    /// (server-side rendering) or the URL is refused.
+    /// (server-side rendering) or the URL is refused, with the error's
+    /// message (`None` for a thrown value that is not an `Error`).
     pub fn open(
         url: &str,
         mut handler: impl FnMut(SocketEvent) + 'static,
-    ) -> Result<Self, JsValue> {
+    ) -> Result<Self, Option<String>> {
         let on = Closure::new(move |kind: u8, _: u16, text: String| {
             handler(match kind {
                 0 => SocketEvent::Open,
@@ -65,7 +71,7 @@ impl Socket {
                 _ => SocketEvent::Closed,
             })
         });
-        let ws = ws_open(url, &on)?;
+        let ws = ws_open(url, &on).map_err(|e| e.as_string())?;
         Ok(Self { ws, _on: on })
     }
 
