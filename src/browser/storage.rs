@@ -9,7 +9,7 @@ use crate::core::decimal::cat;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Storage, StorageEvent};
+use web_sys::Storage;
 
 use super::listener::EventListener;
 use crate::core::store::{KeyValueStore, StoreError};
@@ -114,17 +114,11 @@ impl StorageListener {
             return Self { _listener: None };
         };
         let listener = EventListener::new(&window, "storage", move |event| {
-            let Some(event) = event.dyn_ref::<StorageEvent>() else {
-                return;
-            };
-            if let (Some(area), Ok(local)) = (event.storage_area(), LocalStorage::storage()) {
-                let area: &JsValue = area.as_ref();
-                let local: &JsValue = local.as_ref();
-                if area != local {
-                    return; // sessionStorage
-                }
+            let key = storage_key(&event, true);
+            if key.is_undefined() {
+                return; // not a StorageEvent, or sessionStorage's
             }
-            match event.key() {
+            match key.as_string() {
                 None => on_change(None),
                 Some(k) if wanted(&k) => on_change(Some(k)),
                 Some(_) => {}
@@ -137,6 +131,15 @@ impl StorageListener {
 }
 
 #[wasm_bindgen(inline_js = r#"
+export function storageKey(e, localOnly) {
+  if (!(e instanceof StorageEvent)) return undefined;
+  if (localOnly && e.storageArea) {
+    let local = null;
+    try { local = window.localStorage; } catch (x) {}
+    if (local && e.storageArea !== local) return undefined;
+  }
+  return e.key;
+}
 export function webLockRequest(name, onGranted) {
   const locks = (typeof navigator !== 'undefined' && navigator) ? navigator.locks : undefined;
   if (!locks || typeof locks.request !== 'function') return null;
@@ -170,6 +173,11 @@ export function webLockRelease(state) {
 }
 "#)]
 extern "C" {
+    /// The key of a `storage` event (`null`: the storage was cleared);
+    /// `undefined` for another event or, with `local_only`, another storage
+    /// area than `localStorage` (one import for the event's three reads).
+    #[wasm_bindgen(js_name = storageKey)]
+    pub(super) fn storage_key(event: &web_sys::Event, local_only: bool) -> JsValue;
     #[wasm_bindgen(catch, js_name = webLockRequest)]
     fn web_lock_request(name: &str, on_granted: &Function) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = webLockRelease)]
