@@ -1,7 +1,9 @@
 //! An owned DOM event listener, removed on drop (after gloo-events).
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Event, EventTarget};
+use web_sys::EventTarget;
+
+use super::Callback;
 
 #[wasm_bindgen(inline_js = r#"
 export function listen(target, kind, capture, f, add) {
@@ -16,7 +18,7 @@ extern "C" {
         target: &EventTarget,
         kind: &str,
         capture: bool,
-        f: &Closure<dyn FnMut(Event)>,
+        f: &Callback,
         add: bool,
     ) -> Result<(), JsValue>;
 }
@@ -26,7 +28,7 @@ pub struct EventListener {
     target: EventTarget,
     kind: &'static str,
     capture: bool,
-    callback: Closure<dyn FnMut(Event)>,
+    callback: Callback,
 }
 
 impl EventListener {
@@ -34,7 +36,7 @@ impl EventListener {
     pub fn new(
         target: &EventTarget,
         kind: &'static str,
-        callback: impl FnMut(Event) + 'static,
+        callback: impl FnMut(JsValue) + 'static,
     ) -> Option<Self> {
         Self::with_capture(target, kind, false, callback)
     }
@@ -45,9 +47,9 @@ impl EventListener {
         target: &EventTarget,
         kind: &'static str,
         capture: bool,
-        callback: impl FnMut(Event) + 'static,
+        callback: impl FnMut(JsValue) + 'static,
     ) -> Option<Self> {
-        let callback = Closure::<dyn FnMut(Event)>::new(callback);
+        let callback = Callback::new(callback);
         listen(target, kind, capture, &callback, true).ok()?;
         Some(Self {
             target: target.clone(),

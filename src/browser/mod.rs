@@ -20,6 +20,11 @@ extern "C" {
     static WINDOW: Option<web_sys::Window>;
 }
 
+/// The one shape of the browser's callbacks to us (DOM events, timers,
+/// microtasks, lock grants; the argument is the event, or what the caller
+/// passed): one closure invoke export in the glue for all of them.
+pub type Callback = Closure<dyn FnMut(JsValue)>;
+
 /// The page's `window`, as `web_sys::window()` but without its lookup of
 /// the global object (four imports and an `instanceof`).
 pub fn window() -> Option<web_sys::Window> {

@@ -177,7 +177,7 @@ extern "C" {
     /// `undefined` for another event or, with `local_only`, another storage
     /// area than `localStorage` (one import for the event's three reads).
     #[wasm_bindgen(js_name = storageKey)]
-    pub(super) fn storage_key(event: &web_sys::Event, local_only: bool) -> JsValue;
+    pub(super) fn storage_key(event: &JsValue, local_only: bool) -> JsValue;
     #[wasm_bindgen(catch, js_name = webLockRequest)]
     fn web_lock_request(name: &str, on_granted: &Function) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = webLockRelease)]
@@ -192,14 +192,14 @@ extern "C" {
 /// storage lease instead (`core::session`).
 pub struct WebLock {
     state: JsValue,
-    _on_granted: Closure<dyn FnMut()>,
+    _on_granted: super::Callback,
 }
 
 impl WebLock {
     /// Requests the lock; `None` without `navigator.locks`.
     pub fn request(name: &str, on_granted: impl FnOnce() + 'static) -> Option<Self> {
         let mut once = Some(on_granted);
-        let closure = Closure::<dyn FnMut()>::new(move || {
+        let closure = super::Callback::new(move |_| {
             if let Some(f) = once.take() {
                 f();
             }

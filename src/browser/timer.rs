@@ -8,7 +8,7 @@ use crate::core::Millis;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(f: &Closure<dyn FnMut()>, ms: u32) -> f64;
+    fn set_timeout(f: &super::Callback, ms: u32) -> f64;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: f64);
 }
@@ -17,13 +17,13 @@ extern "C" {
 /// goes, so it never runs dropped).
 struct Timeout {
     id: f64,
-    _fire: Closure<dyn FnMut()>,
+    _fire: super::Callback,
 }
 
 impl Timeout {
     fn new(ms: u32, fire: impl FnOnce() + 'static) -> Self {
         let mut fire = Some(fire);
-        let f = Closure::new(move || {
+        let f = super::Callback::new(move |_| {
             if let Some(fire) = fire.take() {
                 fire();
             }

@@ -63,13 +63,13 @@ thread_local! {
     /// The one microtask callback of the page, kept for the page's life (as
     /// the registry above) so that a queued microtask always finds it; what it
     /// runs holds only weak drivers, so a driver dropped meanwhile is skipped.
-    static RUN_LATER: Closure<dyn FnMut()> = Closure::new(run_later);
+    static RUN_LATER: super::Callback = super::Callback::new(|_| run_later());
 }
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = queueMicrotask)]
-    fn queue_microtask(f: &Closure<dyn FnMut()>);
+    fn queue_microtask(f: &super::Callback);
 }
 
 /// Runs `f` in a microtask, after the JavaScript that called in returned
