@@ -149,6 +149,16 @@ pub(crate) fn opt_count(value: &JsValue, what: &str, max: f64) -> Res<Option<f64
     }
 }
 
+#[wasm_bindgen(
+    inline_js = "export function dateMs(v) { return v instanceof Date ? v.getTime() : undefined; }"
+)]
+extern "C" {
+    /// A `Date`'s time (NaN when invalid), `undefined` for any other value:
+    /// one import with no conversion, for `instanceof` and `getTime`.
+    #[wasm_bindgen(js_name = dateMs)]
+    fn date_ms(value: &JsValue) -> JsValue;
+}
+
 /// An instant: a `Date`, ms since the epoch, or an ISO 8601 string. A
 /// value of the right type the core cannot read as an instant (`'soon'`, an
 /// invalid Date) is a `RangeError`: that rule is the core's
@@ -164,8 +174,9 @@ pub(crate) fn timestamp(value: &JsValue, what: &str) -> Res<Millis> {
         )
         .into()
     };
-    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
-        let t = date.get_time();
+    let t = date_ms(value);
+    if !t.is_undefined() {
+        let t = t.as_f64().unwrap_or(f64::NAN);
         return if t.is_finite() && t >= 0.0 {
             Ok(t as Millis)
         } else {
