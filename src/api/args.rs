@@ -31,6 +31,15 @@ pub(crate) const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// The largest `u32` (and `usize` on wasm32), for counts.
 pub(crate) const U32_MAX: f64 = u32::MAX as f64;
 
+/// A JavaScript array of `items` (one `push` import serves every length).
+pub(crate) fn list(items: &[&JsValue]) -> Array {
+    let out = Array::new();
+    for item in items {
+        out.push(item);
+    }
+    out
+}
+
 /// The error of a value that does not convert (`what` names it).
 pub(crate) fn invalid(what: &str) -> JsValue {
     js_sys::TypeError::new(&[what, " is not a valid value"].concat()).into()
@@ -140,6 +149,16 @@ pub(crate) fn opt_count(value: &JsValue, what: &str, max: f64) -> Res<Option<f64
     }
 }
 
+#[wasm_bindgen(
+    inline_js = "export function dateMs(v) { return v instanceof Date ? v.getTime() : undefined; }"
+)]
+extern "C" {
+    /// A `Date`'s time (NaN when invalid), `undefined` for any other value:
+    /// one import with no conversion, for `instanceof` and `getTime`.
+    #[wasm_bindgen(js_name = dateMs)]
+    fn date_ms(value: &JsValue) -> JsValue;
+}
+
 /// An instant: a `Date`, ms since the epoch, or an ISO 8601 string. A
 /// value of the right type the core cannot read as an instant (`'soon'`, an
 /// invalid Date) is a `RangeError`: that rule is the core's
@@ -155,8 +174,9 @@ pub(crate) fn timestamp(value: &JsValue, what: &str) -> Res<Millis> {
         )
         .into()
     };
-    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
-        let t = date.get_time();
+    let t = date_ms(value);
+    if !t.is_undefined() {
+        let t = t.as_f64().unwrap_or(f64::NAN);
         return if t.is_finite() && t >= 0.0 {
             Ok(t as Millis)
         } else {

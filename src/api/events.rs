@@ -51,7 +51,7 @@ pub(crate) fn deliver(app: &RefCell<App>, sink: &Function, output: Output) {
 fn settle_js(settle: Settle, result: Result<Answer, SessionError>) -> (bool, JsValue) {
     let value = match result {
         Ok(Answer::Unit) => JsValue::UNDEFINED,
-        Ok(Answer::Ack(text)) => Array::from(&parse_json(&text)).get(0),
+        Ok(Answer::Ack(text)) => Array::from(&parse_json(&text)).get_unchecked(0),
         Ok(Answer::Latency(rtt)) => JsValue::from_f64(rtt as f64),
         Ok(Answer::Flushed { sent, failed }) => {
             let mut o = Map::new();
@@ -173,10 +173,10 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             }
             client(
                 "state",
-                Array::of2(&state.as_str().into(), &previous.as_str().into()),
+                super::args::list(&[&state.as_str().into(), &previous.as_str().into()]),
             );
         }
-        Event::Online(online) => client("online", Array::of1(&online.into())),
+        Event::Online(online) => client("online", super::args::list(&[&online.into()])),
         // To `client.on('transport', …)` listeners, as a server event is.
         Event::Transport { transport, reason } => {
             let mut o = Map::new();
@@ -186,15 +186,17 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
             send("server", &"transport".into(), &JsValue::from_str(&data))
         }
         Event::RefreshToken => client("refreshToken", Array::new()),
-        Event::Quality(q) => client("quality", Array::of1(&q.as_str().into())),
-        Event::Latency(avg) => client("latency", Array::of1(&avg.into())),
-        Event::Disconnected(reason) => client("disconnect", Array::of1(&reason.as_str().into())),
+        Event::Quality(q) => client("quality", super::args::list(&[&q.as_str().into()])),
+        Event::Latency(avg) => client("latency", super::args::list(&[&avg.into()])),
+        Event::Disconnected(reason) => {
+            client("disconnect", super::args::list(&[&reason.as_str().into()]))
+        }
         Event::Reconnected {
             attempts,
             was_offline,
         } => client(
             "reconnection",
-            Array::of2(&attempts.into(), &was_offline.into()),
+            super::args::list(&[&attempts.into(), &was_offline.into()]),
         ),
         Event::ReconnectAttempt(n) => {
             if debug {
@@ -209,19 +211,23 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
         Event::Error(error) => send("error", &error_js(&error), &debug.into()),
         Event::PresenceChanged(p) => send(
             "presence",
-            &Array::of1(&super::presence::presence_js(&p)),
+            &super::args::list(&[&super::presence::presence_js(&p)]),
             &JsValue::UNDEFINED,
         ),
         Event::OwnStatus { status, auto } => send(
             "status",
-            &Array::of2(&status.as_str().into(), &auto.into()),
+            &super::args::list(&[&status.as_str().into(), &auto.into()]),
             &JsValue::UNDEFINED,
         ),
         Event::OwnCustomStatus(cs) => {
             let value = cs
                 .as_ref()
                 .map_or(JsValue::NULL, super::presence::custom_status_js);
-            send("customStatus", &Array::of1(&value), &JsValue::UNDEFINED)
+            send(
+                "customStatus",
+                &super::args::list(&[&value]),
+                &JsValue::UNDEFINED,
+            )
         }
         Event::Typing(change) => send(
             "typing",
@@ -241,7 +247,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
                     state.as_str()
                 ));
             }
-            let args = Array::of2(&ev.name().into(), &to_js(&ev));
+            let args = super::args::list(&[&ev.name().into(), &to_js(&ev)]);
             send("all", &args, &"delivery".into())
         }
         Event::Queue(ev) => service_event(sink, id, debug, "queue", ev.name(), &to_js(&ev)),
@@ -258,7 +264,7 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
         // A subscriber's `(eventType, roomName, payload)`.
         Event::Dispatch(d) => send(
             "dispatch",
-            &Array::of3(&d.event.into(), &d.room.into(), &to_js(&d.payload)),
+            &super::args::list(&[&d.event.into(), &d.room.into(), &to_js(&d.payload)]),
             &JsValue::UNDEFINED,
         ),
         Event::Rooms(e) => {
@@ -278,7 +284,7 @@ fn service_event(sink: &Function, id: f64, debug: bool, what: &str, name: &str, 
             .unwrap_or_default();
         debug_log(&cat!(what, ": ", name, " ", text));
     }
-    let args = Array::of2(&name.into(), data);
+    let args = super::args::list(&[&name.into(), data]);
     emit(sink, id, "all", &args, &what.into());
 }
 

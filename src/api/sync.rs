@@ -190,7 +190,7 @@ impl SyncService {
         let server =
             crate::core::sync::reconcile(&json(&local, "local")?, &json(&remote, "remote")?);
         let now = crate::browser::clock::now_ms() as f64;
-        Ok(js_sys::Array::of2(&server.into(), &now.into()).into())
+        Ok(super::args::list(&[&server.into(), &now.into()]).into())
     }
 
     /// Registers (or updates) a message the app shows, `{id, content,

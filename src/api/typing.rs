@@ -250,7 +250,7 @@ impl TypingService {
             thread_id: info.thread_id,
             users,
         };
-        Ok(Array::of2(&JsValue::from_str(&room), &change_args(&current)).into())
+        Ok(super::args::list(&[&JsValue::from_str(&room), &change_args(&current)]).into())
     }
 
     /// Changes the given privacy keys and returns all of them. Turning
@@ -322,9 +322,9 @@ impl TypingService {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for entry in js_sys::Object::entries(names.unchecked_ref()).iter() {
             let pair = Array::from(&entry);
-            let id = pair.get(0).as_string().unwrap_or_default();
+            let id = pair.get_unchecked(0).as_string().unwrap_or_default();
             let name = args::string(
-                &pair.get(1),
+                &pair.get_unchecked(1),
                 &cat!(m, ": names[", crate::core::json::quote(&id), "]"),
             )?;
             pairs.push((id, name));

@@ -13,8 +13,8 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BroadcastChannel, Document, Storage, StorageEvent, VisibilityState, Window};
+use wasm_bindgen::prelude::*;
+use web_sys::{BroadcastChannel, Document, Storage, Window};
 
 use super::clock::now_ms;
 use super::listener::EventListener;
@@ -98,14 +98,16 @@ fn open_channel(window: &Window) -> Option<BroadcastChannel> {
     BroadcastChannel::new(CHANNEL_NAME).ok()
 }
 
-/// Whether `document` is hidden.
-pub fn is_hidden(document: &Document) -> bool {
-    document.visibility_state() == VisibilityState::Hidden
+#[wasm_bindgen(inline_js = "export function hidden(d) { return d.visibilityState === 'hidden'; }")]
+extern "C" {
+    /// Whether `document` is hidden (a string compare here, not web-sys's enum).
+    #[wasm_bindgen(js_name = hidden)]
+    pub fn is_hidden(document: &Document) -> bool;
 }
 
 /// Whether the page is hidden now (`None` outside a browser).
 pub fn page_hidden() -> Option<bool> {
-    web_sys::window()?.document().map(|d| is_hidden(&d))
+    crate::browser::window()?.document().map(|d| is_hidden(&d))
 }
 
 impl ActivityMonitor {
@@ -117,7 +119,7 @@ impl ActivityMonitor {
         local_events: bool,
         handler: Rc<dyn Fn(Activity)>,
     ) -> Option<Self> {
-        let window = web_sys::window()?;
+        let window = crate::browser::window()?;
         let channel = open_channel(&window);
         let storage = match channel {
             Some(_) => None,
@@ -153,7 +155,7 @@ impl ActivityMonitor {
         } else if relay.storage.is_some() {
             let h = handler;
             listeners.extend(EventListener::new(&window, "storage", move |e| {
-                let key = e.dyn_ref::<StorageEvent>().and_then(StorageEvent::key);
+                let key = super::storage::storage_key(&e, false).as_string();
                 if key.as_deref() == Some(STORAGE_KEY) {
                     h(Activity::Remote);
                 }

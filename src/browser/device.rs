@@ -66,7 +66,7 @@ pub fn from_user_agent(ua: &str) -> DeviceInfo {
 
 /// Device info of this browser (`unknown` fields outside a browser).
 pub fn current() -> DeviceInfo {
-    let ua = web_sys::window()
+    let ua = crate::browser::window()
         .and_then(|w| w.navigator().user_agent().ok())
         .unwrap_or_default();
     from_user_agent(&ua)

@@ -1,15 +1,34 @@
 //! An owned DOM event listener, removed on drop (after gloo-events).
 
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use web_sys::{AddEventListenerOptions, Event, EventTarget};
+use wasm_bindgen::prelude::*;
+use web_sys::EventTarget;
+
+use super::Callback;
+
+#[wasm_bindgen(inline_js = r#"
+export function listen(target, kind, capture, f, add) {
+  if (add) target.addEventListener(kind, f, { passive: true, capture });
+  else target.removeEventListener(kind, f, capture);
+}
+"#)]
+extern "C" {
+    /// Adds (`add`) or removes a passive listener: one import for both.
+    #[wasm_bindgen(catch)]
+    fn listen(
+        target: &EventTarget,
+        kind: &str,
+        capture: bool,
+        f: &Callback,
+        add: bool,
+    ) -> Result<(), JsValue>;
+}
 
 /// A listener on `target` for `kind`, removed when dropped.
 pub struct EventListener {
     target: EventTarget,
     kind: &'static str,
     capture: bool,
-    callback: Closure<dyn FnMut(Event)>,
+    callback: Callback,
 }
 
 impl EventListener {
@@ -17,7 +36,7 @@ impl EventListener {
     pub fn new(
         target: &EventTarget,
         kind: &'static str,
-        callback: impl FnMut(Event) + 'static,
+        callback: impl FnMut(JsValue) + 'static,
     ) -> Option<Self> {
         Self::with_capture(target, kind, false, callback)
     }
@@ -28,19 +47,10 @@ impl EventListener {
         target: &EventTarget,
         kind: &'static str,
         capture: bool,
-        callback: impl FnMut(Event) + 'static,
+        callback: impl FnMut(JsValue) + 'static,
     ) -> Option<Self> {
-        let callback = Closure::<dyn FnMut(Event)>::new(callback);
-        let options = AddEventListenerOptions::new();
-        options.set_passive(true);
-        options.set_capture(capture);
-        target
-            .add_event_listener_with_callback_and_add_event_listener_options(
-                kind,
-                callback.as_ref().unchecked_ref(),
-                &options,
-            )
-            .ok()?;
+        let callback = Callback::new(callback);
+        listen(target, kind, capture, &callback, true).ok()?;
         Some(Self {
             target: target.clone(),
             kind,
@@ -52,10 +62,6 @@ impl EventListener {
 
 impl Drop for EventListener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.kind,
-            self.callback.as_ref().unchecked_ref(),
-            self.capture,
-        );
+        let _ = listen(&self.target, self.kind, self.capture, &self.callback, false);
     }
 }

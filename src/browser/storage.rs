@@ -9,7 +9,7 @@ use crate::core::decimal::cat;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Storage, StorageEvent};
+use web_sys::Storage;
 
 use super::listener::EventListener;
 use crate::core::store::{KeyValueStore, StoreError};
@@ -31,7 +31,7 @@ impl LocalStorage {
     }
 
     fn storage() -> Result<Storage, StoreError> {
-        let window = web_sys::window().ok_or(StoreError::Unavailable)?;
+        let window = crate::browser::window().ok_or(StoreError::Unavailable)?;
         match window.local_storage() {
             Ok(Some(s)) => Ok(s),
             Ok(None) => Err(StoreError::Unavailable),
@@ -110,21 +110,15 @@ impl StorageListener {
         wanted: impl Fn(&str) -> bool + 'static,
         on_change: impl Fn(Option<String>) + 'static,
     ) -> Self {
-        let Some(window) = web_sys::window() else {
+        let Some(window) = crate::browser::window() else {
             return Self { _listener: None };
         };
         let listener = EventListener::new(&window, "storage", move |event| {
-            let Some(event) = event.dyn_ref::<StorageEvent>() else {
-                return;
-            };
-            if let (Some(area), Ok(local)) = (event.storage_area(), LocalStorage::storage()) {
-                let area: &JsValue = area.as_ref();
-                let local: &JsValue = local.as_ref();
-                if area != local {
-                    return; // sessionStorage
-                }
+            let key = storage_key(&event, true);
+            if key.is_undefined() {
+                return; // not a StorageEvent, or sessionStorage's
             }
-            match event.key() {
+            match key.as_string() {
                 None => on_change(None),
                 Some(k) if wanted(&k) => on_change(Some(k)),
                 Some(_) => {}
@@ -137,6 +131,15 @@ impl StorageListener {
 }
 
 #[wasm_bindgen(inline_js = r#"
+export function storageKey(e, localOnly) {
+  if (!(e instanceof StorageEvent)) return undefined;
+  if (localOnly && e.storageArea) {
+    let local = null;
+    try { local = window.localStorage; } catch (x) {}
+    if (local && e.storageArea !== local) return undefined;
+  }
+  return e.key;
+}
 export function webLockRequest(name, onGranted) {
   const locks = (typeof navigator !== 'undefined' && navigator) ? navigator.locks : undefined;
   if (!locks || typeof locks.request !== 'function') return null;
@@ -170,6 +173,11 @@ export function webLockRelease(state) {
 }
 "#)]
 extern "C" {
+    /// The key of a `storage` event (`null`: the storage was cleared);
+    /// `undefined` for another event or, with `local_only`, another storage
+    /// area than `localStorage` (one import for the event's three reads).
+    #[wasm_bindgen(js_name = storageKey)]
+    pub(super) fn storage_key(event: &JsValue, local_only: bool) -> JsValue;
     #[wasm_bindgen(catch, js_name = webLockRequest)]
     fn web_lock_request(name: &str, on_granted: &Function) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = webLockRelease)]
@@ -184,14 +192,14 @@ extern "C" {
 /// storage lease instead (`core::session`).
 pub struct WebLock {
     state: JsValue,
-    _on_granted: Closure<dyn FnMut()>,
+    _on_granted: super::Callback,
 }
 
 impl WebLock {
     /// Requests the lock; `None` without `navigator.locks`.
     pub fn request(name: &str, on_granted: impl FnOnce() + 'static) -> Option<Self> {
         let mut once = Some(on_granted);
-        let closure = Closure::<dyn FnMut()>::new(move || {
+        let closure = super::Callback::new(move |_| {
             if let Some(f) = once.take() {
                 f();
             }

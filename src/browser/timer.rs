@@ -1,9 +1,45 @@
 //! One deadline timer, re-armed from a core's `next_deadline()`.
 
-use gloo_timers::callback::Timeout;
+use wasm_bindgen::prelude::*;
 
 use super::clock::now_ms;
 use crate::core::Millis;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(f: &super::Callback, ms: u32) -> f64;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: f64);
+}
+
+/// A `setTimeout` with its callback, cleared on drop (before the callback
+/// goes, so it never runs dropped).
+struct Timeout {
+    id: f64,
+    _fire: super::Callback,
+}
+
+impl Timeout {
+    fn new(ms: u32, fire: impl FnOnce() + 'static) -> Self {
+        let mut fire = Some(fire);
+        let f = super::Callback::new(move |_| {
+            if let Some(fire) = fire.take() {
+                fire();
+            }
+        });
+        Timeout {
+            id: set_timeout(&f, ms),
+            _fire: f,
+        }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        clear_timeout(self.id);
+    }
+}
 
 /// A single `setTimeout` aimed at an absolute instant; cleared on drop.
 #[derive(Default)]

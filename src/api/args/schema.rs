@@ -174,7 +174,7 @@ fn check(v: &JsValue, what: &str, kind: &Kind) -> Res<Option<JsValue>> {
             }
             let (list, copy) = (js_sys::Array::from(v), js_sys::Array::new());
             for i in 0..list.length() {
-                copy.push(&fields(&list.get(i), what, schema)?.into());
+                copy.push(&fields(&list.get_unchecked(i), what, schema)?.into());
             }
             return Ok(Some(copy.into()));
         }

@@ -3,7 +3,6 @@
 //! call happens after the borrow that took its input out has ended.
 
 use crate::core::decimal::cat;
-use wasm_bindgen::JsCast;
 
 use super::{Driver, WeakDriver};
 use crate::browser::http::{Fetch, StreamEvent};
@@ -118,12 +117,9 @@ impl Driver {
                 drop(previous);
             }
             Err(e) => {
-                let detail = e
-                    .dyn_ref::<js_sys::Error>()
-                    .map(|e| String::from(e.message()))
-                    .unwrap_or_else(|| {
-                        "WebSocket is not available (server-side rendering?)".into()
-                    });
+                let detail = e.unwrap_or_else(|| {
+                    "WebSocket is not available (server-side rendering?)".into()
+                });
                 let message = cat!("cannot open a WebSocket to ", url, ": ", detail);
                 // The pump on the stack drains what this produces.
                 self.run(|s, now| s.handle_socket_failed(message, now));

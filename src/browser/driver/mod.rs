@@ -29,6 +29,7 @@ use super::timer::DeadlineTimer;
 use super::websocket::Socket;
 use crate::core::session::{Handle, LockId, Output, Session};
 use crate::core::Millis;
+use wasm_bindgen::prelude::*;
 
 /// Where the app's outputs ([`Output::Event`], [`Output::Done`]) go.
 pub type Sink = Rc<dyn Fn(Output)>;
@@ -57,11 +58,40 @@ struct Inner {
 thread_local! {
     /// The page's drivers (see the module docs).
     static PAGE: RefCell<Vec<WeakDriver>> = const { RefCell::new(Vec::new()) };
+    /// What waits for the next microtask ([`later`]).
+    static LATER: RefCell<Vec<Box<dyn FnOnce()>>> = const { RefCell::new(Vec::new()) };
+    /// The one microtask callback of the page, kept for the page's life (as
+    /// the registry above) so that a queued microtask always finds it; what it
+    /// runs holds only weak drivers, so a driver dropped meanwhile is skipped.
+    static RUN_LATER: super::Callback = super::Callback::new(|_| run_later());
 }
 
-/// Runs `f` in a microtask, after the JavaScript that called in returned.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &super::Callback);
+}
+
+/// Runs `f` in a microtask, after the JavaScript that called in returned
+/// (one microtask for all queued before it runs; what they queue runs in
+/// the next).
 fn later(f: Box<dyn FnOnce()>) {
-    wasm_bindgen_futures::spawn_local(async move { f() });
+    let first = LATER.try_with(|l| {
+        l.try_borrow_mut().is_ok_and(|mut l| {
+            l.push(f);
+            l.len() == 1
+        })
+    });
+    if first == Ok(true) {
+        let _ = RUN_LATER.try_with(queue_microtask);
+    }
+}
+
+fn run_later() {
+    let due = LATER.try_with(|l| l.try_borrow_mut().map(|mut l| std::mem::take(&mut *l)));
+    for f in due.into_iter().flatten().flatten() {
+        f();
+    }
 }
 
 /// A client's driver; clones share it.
@@ -296,7 +326,7 @@ impl Driver {
     /// The page's listeners: online, offline, pageshow, pagehide, visibility and
     /// other tabs' storage changes.
     fn listen(&self) {
-        let Some(window) = web_sys::window() else {
+        let Some(window) = crate::browser::window() else {
             return;
         };
         let mut listeners = Vec::new();
@@ -330,5 +360,5 @@ impl Driver {
 
 /// The browser's `navigator.onLine` (true outside a browser).
 pub fn online_now() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
+    crate::browser::window().is_none_or(|w| w.navigator().on_line())
 }
