@@ -138,11 +138,15 @@ impl Connection {
             Transport::Sse => {
                 self.wire.parser = SseParser::new();
                 self.ping_window = DEFAULT_PING_WINDOW;
-                Effect::OpenStream {
+                Effect::Http(HttpRequest {
+                    id: HttpRequest::STREAM,
+                    method: "GET",
                     url: cat!(self.wire.base, STREAM),
                     token: self.wire.token.clone(),
+                    session: None,
+                    body: None,
                     last_event_id: self.wire.last.as_ref().map(|(s, n)| cat!(s, '.', n)),
-                }
+                })
             }
             Transport::Polling => {
                 let id = self.wire.id();
@@ -175,6 +179,7 @@ impl Connection {
             token: self.wire.token.clone(),
             session: self.sid.clone(),
             body,
+            last_event_id: None,
         })
     }
 
@@ -262,6 +267,17 @@ impl Connection {
         );
         self.effects.push_back(e);
         self.wire.sending = Some((id, b));
+    }
+
+    /// One report of the host's exchange `id` (see [`HttpRequest::STATUS`]):
+    /// the stream's, or a request's answer.
+    pub fn on_fetch(&mut self, id: u64, kind: u8, status: u16, text: &str, now: Millis) {
+        match (id, kind) {
+            (HttpRequest::STREAM, HttpRequest::STATUS) => self.on_stream_open(status, text, now),
+            (HttpRequest::STREAM, HttpRequest::TEXT) => self.on_stream_text(text, now),
+            (HttpRequest::STREAM, _) => self.on_stream_closed(now),
+            _ => self.on_http_done(id, status, text, now),
+        }
     }
 
     /// The stream answered with `status` (`body`: its text when not 2xx).

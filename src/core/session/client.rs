@@ -235,6 +235,12 @@ impl Session {
         }
     }
 
+    /// One report of the host's exchange `id` of an [`Output::Http`]
+    /// (kinds: [`crate::core::connection::HttpRequest::STATUS`]).
+    pub fn handle_fetch(&mut self, id: u64, kind: u8, status: u16, text: &str, now: Millis) {
+        self.wire_input(now, &mut |c, now| c.on_fetch(id, kind, status, text, now));
+    }
+
     /// The event stream answered with `status` (`body`: its text when not 2xx).
     pub fn handle_stream_open(&mut self, status: u16, body: &str, now: Millis) {
         self.wire_input(now, &mut |c, now| c.on_stream_open(status, body, now));
