@@ -326,35 +326,27 @@ impl Connection {
     }
 
     fn on_sse(&mut self, e: SseEvent, now: Millis) {
-        let mut v = match json::from_str(&e.data) {
-            Ok(v) => v,
-            Err(err) => {
-                return self.protocol_error(crate::core::codec::CodecError::BadPayload {
-                    kind: "SSE",
-                    reason: err.describe(),
-                })
-            }
-        };
-        let ty = v["type"].as_str().map(str::to_owned).or(e.event);
-        let data = v.get_mut("data").map(Value::take).unwrap_or_default();
-        let ty = ty.as_deref().unwrap_or("message");
-        self.take_event(ty, data, e.id.as_deref(), false, now);
+        match json::from_str(&e.data) {
+            Ok(v) => self.take_event(v, Some(&e), now),
+            Err(err) => self.protocol_error(crate::core::codec::CodecError::BadPayload {
+                kind: "SSE",
+                reason: err.describe(),
+            }),
+        }
     }
 
-    /// An event of the stream, or of a poll (`polled`).
-    pub(super) fn take_event(
-        &mut self,
-        ty: &str,
-        data: Value,
-        id: Option<&str>,
-        polled: bool,
-        now: Millis,
-    ) {
-        let fresh = if polled {
-            self.poll_fresh(id)
-        } else {
-            fresh(&mut self.wire.last, id)
+    /// An event of the stream (`v`: its data; `e`: its SSE fields), or of
+    /// a poll (`v`: the event, with its own `id`).
+    pub(super) fn take_event(&mut self, mut v: Value, e: Option<&SseEvent>, now: Millis) {
+        let fresh = match e {
+            Some(e) => fresh(&mut self.wire.last, e.id.as_deref()),
+            None => self.poll_fresh(v["id"].as_str()),
         };
+        let data = v.get_mut("data").map(Value::take).unwrap_or_default();
+        let ty = v["type"]
+            .as_str()
+            .or(e.and_then(|e| e.event.as_deref()))
+            .unwrap_or("message");
         match ty {
             "ping" => {}
             "init" => self.on_init(&data, now),

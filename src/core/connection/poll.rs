@@ -85,14 +85,11 @@ impl Connection {
                     Some(Value::Array(events)) => events,
                     _ => Vec::new(),
                 };
-                for mut e in events {
-                    let id = e["id"].as_str().map(str::to_owned);
-                    let ty = e["type"].as_str().unwrap_or("message").to_owned();
-                    let data = e.get_mut("data").map(Value::take).unwrap_or_default();
+                for e in events {
                     if self.phase != Phase::Live {
                         return;
                     }
-                    self.take_event(&ty, data, id.as_deref(), true, now);
+                    self.take_event(e, None, now);
                 }
             }
             401 => return self.unauthorized(body, now),

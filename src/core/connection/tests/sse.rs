@@ -28,7 +28,9 @@ fn https(effects: &[Effect]) -> Vec<(u64, &'static str, String, Option<String>)>
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Http(r) if r.id != HttpRequest::STREAM => Some((r.id, r.method, r.url.clone(), r.body.clone())),
+            Effect::Http(r) if r.id != HttpRequest::STREAM => {
+                Some((r.id, r.method, r.url.clone(), r.body.clone()))
+            }
             _ => None,
         })
         .collect()
