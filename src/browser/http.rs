@@ -19,12 +19,12 @@ export function httpStart(url, method, token, session, lastEventId, body, stream
   const headers = { authorization: 'Bearer ' + token };
   if (session) headers['x-realtime-session'] = session;
   if (lastEventId) headers['last-event-id'] = lastEventId;
-  if (body != null) headers['content-type'] = 'application/json';
+  if (body) headers['content-type'] = 'application/json';
   const say = (kind, status, text) => { if (state.live) on(kind, status, text); };
   (async () => {
     let res;
     try {
-      res = await fetch(url, { method, headers, body: body ?? undefined, cache: 'no-store', signal: state.ctl?.signal });
+      res = await fetch(url, { method, headers, body: body || undefined, cache: 'no-store', signal: state.ctl?.signal });
       if (!stream || !res.ok) return say(0, res.status, await res.text());
       say(0, res.status, '');
       const reader = res.body.getReader();
@@ -54,9 +54,9 @@ extern "C" {
         url: &str,
         method: &str,
         token: &str,
-        session: Option<String>,
-        last_event_id: Option<String>,
-        body: Option<String>,
+        session: &str,
+        last_event_id: &str,
+        body: &str,
         stream: bool,
         on: &Closure<dyn FnMut(u8, u16, String)>,
     ) -> JsValue;
@@ -68,7 +68,8 @@ extern "C" {
 /// `crate::core::connection::fetch` (a request's answer is `OPEN`).
 pub type OnFetch = Closure<dyn FnMut(u8, u16, String)>;
 
-/// An exchange in flight.
+/// An exchange in flight. (The snippet takes an empty session, event id
+/// or body as none: strings cross without the glue of `Option`s.)
 pub struct Fetch {
     state: JsValue,
     abort: bool,
@@ -90,9 +91,9 @@ impl Fetch {
             &r.url,
             r.method,
             &r.token,
-            r.session,
-            r.last_event_id,
-            r.body,
+            r.session.as_deref().unwrap_or_default(),
+            r.last_event_id.as_deref().unwrap_or_default(),
+            r.body.as_deref().unwrap_or_default(),
             r.id == HttpRequest::STREAM,
             &on,
         );
