@@ -282,14 +282,23 @@ impl Connection {
 
     /// The stream answered with `status` (`body`: its text when not 2xx).
     pub fn on_stream_open(&mut self, status: u16, body: &str, now: Millis) {
-        if self.wire.active != Transport::Sse || self.phase != Phase::Opening {
-            return;
+        if self.wire.active == Transport::Sse && self.open_answer(status, body, now) {
+            self.liveness_deadline = Some(now.saturating_add(self.ping_window));
+        }
+    }
+
+    /// The answer opening a link on the active transport (the stream's
+    /// status, the polling connect's): true when it opened (2xx); a 401
+    /// asks for a token, anything else is a failed open.
+    pub(super) fn open_answer(&mut self, status: u16, body: &str, now: Millis) -> bool {
+        if self.phase != Phase::Opening {
+            return false;
         }
         match status {
             200..=299 => {
                 self.phase = Phase::Handshaken;
                 self.wire.opened();
-                self.liveness_deadline = Some(now.saturating_add(self.ping_window));
+                return true;
             }
             401 => self.unauthorized(body, now),
             _ => {
@@ -297,6 +306,7 @@ impl Connection {
                 self.open_failed();
             }
         }
+        false
     }
 
     /// Text of the stream's body, cut anywhere.
@@ -351,9 +361,7 @@ impl Connection {
             "ping" => {}
             "init" => self.on_init(&data, now),
             "connection" if self.phase == Phase::AwaitingReady => {
-                if let Some(user) = data["userId"].as_str() {
-                    self.user_id = Some(user.to_owned());
-                }
+                self.take_user(&data);
                 self.on_ready(now);
             }
             "connection" => {}
@@ -372,9 +380,7 @@ impl Connection {
             return;
         }
         self.sid = data["sessionId"].as_str().map(str::to_owned);
-        if let Some(user) = data["userId"].as_str() {
-            self.user_id = Some(user.to_owned());
-        }
+        self.take_user(data);
         if let (Some(i), Some(t)) = (data["pingInterval"].as_u64(), data["pingTimeout"].as_u64()) {
             if (1..=3_600_000).contains(&i) && (1..=3_600_000).contains(&t) {
                 self.ping_window = i + t;
@@ -387,20 +393,23 @@ impl Connection {
         self.phase = Phase::AwaitingReady;
     }
 
+    /// The `userId` of an `init` or `connection`, when it has one.
+    fn take_user(&mut self, data: &Value) {
+        if let Some(user) = data["userId"].as_str() {
+            self.user_id = Some(user.to_owned());
+        }
+    }
+
     /// An HTTP request was answered (status 0: a network error).
     pub fn on_http_done(&mut self, id: u64, status: u16, body: &str, now: Millis) {
-        if self.wire.sending.as_ref().is_some_and(|(i, _)| *i == id) {
-            if let Some((_, b)) = self.wire.sending.take() {
-                self.on_send_answer(id, b, status, body, now);
-            }
+        let w = &mut self.wire;
+        if let Some((_, b)) = w.sending.take_if(|(i, _)| *i == id) {
+            self.on_send_answer(id, b, status, body, now);
             self.pump_sends();
-        } else if self.wire.connecting == Some(id) {
-            self.wire.connecting = None;
+        } else if w.connecting.take_if(|i| *i == id).is_some() {
             self.on_connect_answer(status, body, now);
-        } else if self.wire.polling.as_ref().is_some_and(|(i, _)| *i == id) {
-            if let Some((_, room)) = self.wire.polling.take() {
-                self.on_poll_answer(&room, status, body, now);
-            }
+        } else if let Some((_, room)) = w.polling.take_if(|(i, _)| *i == id) {
+            self.on_poll_answer(&room, status, body, now);
         }
     }
 

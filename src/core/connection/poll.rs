@@ -16,23 +16,11 @@ const POLL_IDS_KEPT: usize = 1_000;
 impl Connection {
     /// The polling connect: its `init` stands for `init` and `connection`.
     pub(super) fn on_connect_answer(&mut self, status: u16, body: &str, now: Millis) {
-        if self.wire.active != Transport::Polling || self.phase != Phase::Opening {
-            return;
-        }
-        match status {
-            200..=299 => {
-                let v = json::from_str(body).unwrap_or_default();
-                self.wire.opened();
-                self.phase = Phase::Handshaken;
-                self.on_init(&v["data"], now);
-                self.wire.poll_at = Some(now.saturating_add(self.cfg.poll_interval_ms));
-                self.on_ready(now);
-            }
-            401 => self.unauthorized(body, now),
-            _ => {
-                self.lost(DisconnectReason::TransportClose, now);
-                self.open_failed();
-            }
+        if self.wire.active == Transport::Polling && self.open_answer(status, body, now) {
+            let v = json::from_str(body).unwrap_or_default();
+            self.on_init(&v["data"], now);
+            self.wire.poll_at = Some(now.saturating_add(self.cfg.poll_interval_ms));
+            self.on_ready(now);
         }
     }
 
@@ -76,9 +64,10 @@ impl Connection {
             200..=299 => {
                 let mut v = json::from_str(body).unwrap_or_default();
                 if let Some(t) = v["now"].as_u64() {
-                    let since = &mut self.wire.since;
-                    since.retain(|(r, _)| r != room);
-                    since.push((room.to_owned(), t));
+                    match self.wire.since.iter_mut().find(|(r, _)| r == room) {
+                        Some(s) => s.1 = t,
+                        None => self.wire.since.push((room.to_owned(), t)),
+                    }
                     self.wire.server_now = self.wire.server_now.max(Some(t));
                 }
                 let events = match v.get_mut("events").map(Value::take) {

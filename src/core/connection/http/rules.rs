@@ -43,10 +43,13 @@ pub(in crate::core::connection) fn map_event(ty: &str, mut data: Value) -> (Stri
         }
         "presence" => ("presence:changed".into(), data),
         "channel_event" | "broadcast" => match data.get("event").and_then(Value::as_str) {
-            Some(name) => (
-                name.to_owned(),
-                data.get("data").cloned().unwrap_or_default(),
-            ),
+            Some(name) => {
+                let name = name.to_owned();
+                (
+                    name,
+                    data.get_mut("data").map(Value::take).unwrap_or_default(),
+                )
+            }
             None => (ty.to_owned(), data),
         },
         _ => (ty.to_owned(), data),
