@@ -15,36 +15,34 @@ use crate::core::connection::HttpRequest;
 
 #[wasm_bindgen(inline_js = r#"
 export function httpStart(url, method, token, session, lastEventId, body, stream, on) {
-  const state = { live: true, ctl: typeof AbortController === 'function' ? new AbortController() : null };
+  const ctl = typeof AbortController == 'function' ? new AbortController() : null;
+  const state = { live: true, ctl };
   const headers = { authorization: 'Bearer ' + token };
   if (session) headers['x-realtime-session'] = session;
   if (lastEventId) headers['last-event-id'] = lastEventId;
   if (body) headers['content-type'] = 'application/json';
-  const say = (kind, status, text) => { if (state.live) on(kind, status, text); };
+  const say = (kind, status = 0, text = '') => state.live && on(kind, status, text);
   (async () => {
     let res;
     try {
-      res = await fetch(url, { method, headers, body: body || undefined, cache: 'no-store', signal: state.ctl?.signal });
+      res = await fetch(url, { method, headers, body: body || undefined, cache: 'no-store', signal: ctl?.signal });
       if (!stream || !res.ok) return say(0, res.status, await res.text());
-      say(0, res.status, '');
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done || !state.live) break;
-        const text = decoder.decode(value, { stream: true });
+      say(0, res.status);
+      const reader = res.body.getReader(), decoder = new TextDecoder();
+      for (let r; !(r = await reader.read()).done && state.live; ) {
+        const text = decoder.decode(r.value, { stream: true });
         if (text) say(1, 0, text);
       }
     } catch (e) {
-      if (!stream) return say(0, res ? res.status : 0, '');
+      if (!stream) return say(0, res?.status);
     }
-    say(2, 0, '');
+    say(2);
   })();
   return state;
 }
 export function httpStop(state, abort) {
   state.live = false;
-  if (abort && state.ctl) try { state.ctl.abort(); } catch (e) {}
+  if (abort) try { state.ctl?.abort(); } catch (e) {}
 }
 "#)]
 extern "C" {
