@@ -39,34 +39,26 @@ impl SseParser {
             self.started = true;
             chunk = chunk.strip_prefix('\u{feff}').unwrap_or(chunk);
         }
-        while !chunk.is_empty() {
-            if self.after_cr {
-                self.after_cr = false;
-                if let Some(rest) = chunk.strip_prefix('\n') {
-                    chunk = rest;
-                    continue;
-                }
+        // Line ends are ASCII: their byte offsets are char boundaries, and
+        // checked slices keep panics (and `core::fmt`) out.
+        let mut start = 0;
+        for (i, b) in chunk.bytes().enumerate() {
+            if b != b'\r' && b != b'\n' {
+                continue;
             }
-            // Checked splits (no panic path: it would bring `core::fmt`).
-            let split = chunk
-                .find(['\r', '\n'])
-                .and_then(|i| chunk.split_at_checked(i));
-            match split {
-                Some((head, tail)) => {
-                    self.line.push_str(head);
-                    self.after_cr = tail.starts_with('\r');
-                    chunk = tail.get(1..).unwrap_or_default();
-                    let line = std::mem::take(&mut self.line);
-                    if let Some(e) = self.on_line(&line) {
-                        out.push(e);
-                    }
-                }
-                None => {
-                    self.line.push_str(chunk);
-                    chunk = "";
-                }
+            let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
+            let part = chunk.get(start..i).unwrap_or_default();
+            start = i + 1;
+            if b == b'\n' && after_cr && part.is_empty() && self.line.is_empty() {
+                continue; // the LF of a CRLF
+            }
+            self.line.push_str(part);
+            let line = std::mem::take(&mut self.line);
+            if let Some(e) = self.on_line(&line) {
+                out.push(e);
             }
         }
+        self.line.push_str(chunk.get(start..).unwrap_or_default());
         out
     }
 
