@@ -33,8 +33,14 @@ impl SseParser {
     }
 
     /// Feeds `chunk`; returns the events it completed, in order.
-    pub fn push(&mut self, mut chunk: &str) -> Vec<SseEvent> {
+    pub fn push(&mut self, chunk: &str) -> Vec<SseEvent> {
         let mut out = Vec::new();
+        self.feed(chunk, |e| out.push(e));
+        out
+    }
+
+    /// Feeds `chunk`; hands each event it completes to `f`, in order.
+    pub fn feed(&mut self, mut chunk: &str, mut f: impl FnMut(SseEvent)) {
         if !self.started && !chunk.is_empty() {
             self.started = true;
             chunk = chunk.strip_prefix('\u{feff}').unwrap_or(chunk);
@@ -55,11 +61,10 @@ impl SseParser {
             self.line.push_str(part);
             let line = std::mem::take(&mut self.line);
             if let Some(e) = self.on_line(&line) {
-                out.push(e);
+                f(e);
             }
         }
         self.line.push_str(chunk.get(start..).unwrap_or_default());
-        out
     }
 
     fn on_line(&mut self, line: &str) -> Option<SseEvent> {

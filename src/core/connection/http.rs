@@ -315,11 +315,16 @@ impl Connection {
             return;
         }
         self.liveness_deadline = Some(now.saturating_add(self.ping_window));
-        for e in self.wire.parser.push(chunk) {
-            if self.phase == Phase::Down {
-                break;
+        // Out while it feeds `self`; back unless the link went down (the
+        // next stream starts a new one).
+        let mut parser = std::mem::take(&mut self.wire.parser);
+        parser.feed(chunk, |e| {
+            if self.phase != Phase::Down {
+                self.on_sse(e, now);
             }
-            self.on_sse(e, now);
+        });
+        if self.phase >= Phase::Handshaken {
+            self.wire.parser = parser;
         }
     }
 
