@@ -48,7 +48,8 @@ impl Connection {
             .or(self.wire.server_now);
         let mut path = cat!("/poll?channelId=", encode(&room));
         if let Some(since) = since {
-            path = cat!(path, "&since=", since);
+            path.push_str("&since=");
+            crate::core::decimal::push_u64(&mut path, since);
         }
         let id = self.wire.id();
         let e = self.http(id, "GET", &path, None);

@@ -80,15 +80,13 @@ pub(in crate::core::connection) fn http_error(status: u16, body: &str) -> (Strin
 
 /// `s` percent-encoded for a query string.
 pub(in crate::core::connection) fn encode(s: &str) -> String {
-    let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             out.push(b as char);
         } else {
             out.push('%');
-            out.push(hex(b >> 4));
-            out.push(hex(b & 15));
+            crate::core::decimal::push_hex(&mut out, u64::from(b), 2);
         }
     }
     out
