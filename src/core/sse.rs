@@ -23,7 +23,6 @@ pub struct SseParser {
     /// Nothing read yet (a leading BOM is skipped).
     started: bool,
     current: SseEvent,
-    has_data: bool,
 }
 
 impl SseParser {
@@ -69,11 +68,9 @@ impl SseParser {
 
     fn on_line(&mut self, line: &str) -> Option<SseEvent> {
         if line.is_empty() {
+            // Every `data` line ends with a `\n`: no data, no event.
             let mut e = std::mem::take(&mut self.current);
-            if !std::mem::take(&mut self.has_data) {
-                return None;
-            }
-            e.data.pop(); // the last line's `\n`
+            e.data.pop()?; // the last line's `\n`
             return Some(e);
         }
         let (field, value) = match line.split_once(':') {
@@ -85,7 +82,6 @@ impl SseParser {
             "data" => {
                 self.current.data.push_str(value);
                 self.current.data.push('\n');
-                self.has_data = true;
             }
             "event" => self.current.event = Some(value.to_owned()),
             "id" if !value.contains('\0') => self.current.id = Some(value.to_owned()),
