@@ -131,30 +131,23 @@ impl Connection {
 
     /// Opens an attempt on the current transport.
     pub(super) fn open_transport(&mut self) {
-        let effect = match self.wire.active {
-            Transport::SocketIo => Effect::Open {
-                url: self.ws_url.clone(),
-            },
+        match self.wire.active {
+            Transport::SocketIo => {
+                let url = self.ws_url.clone();
+                self.effects.push_back(Effect::Open { url });
+            }
             Transport::Sse => {
                 self.wire.parser = SseParser::new();
                 self.ping_window = DEFAULT_PING_WINDOW;
-                Effect::Http(HttpRequest {
-                    id: HttpRequest::STREAM,
-                    method: "GET",
-                    url: cat!(self.wire.base, STREAM),
-                    token: self.wire.token.clone(),
-                    session: None,
-                    body: None,
-                    last_event_id: self.wire.last.as_ref().map(|(s, n)| cat!(s, '.', n)),
-                })
+                let last = self.wire.last.as_ref().map(|(s, n)| cat!(s, '.', n));
+                self.http(HttpRequest::STREAM, "GET", STREAM, None, last);
             }
             Transport::Polling => {
                 let id = self.wire.id();
                 self.wire.connecting = Some(id);
-                self.http(id, "POST", "/api/realtime/connect", None)
+                self.http(id, "POST", "/api/realtime/connect", None, None);
             }
-        };
-        self.effects.push_back(effect);
+        }
     }
 
     /// The effect closing the current transport.
@@ -165,29 +158,32 @@ impl Connection {
         }
     }
 
+    /// Queues the request `id` to `path` (the stream, without a session,
+    /// when `id` is [`HttpRequest::STREAM`]).
     pub(super) fn http(
-        &self,
+        &mut self,
         id: u64,
         method: &'static str,
         path: &str,
         body: Option<String>,
-    ) -> Effect {
-        Effect::Http(HttpRequest {
+        last_event_id: Option<String>,
+    ) {
+        let session = self.sid.clone().filter(|_| id != HttpRequest::STREAM);
+        self.effects.push_back(Effect::Http(HttpRequest {
             id,
             method,
             url: cat!(self.wire.base, path),
             token: self.wire.token.clone(),
-            session: self.sid.clone(),
+            session,
             body,
-            last_event_id: None,
-        })
+            last_event_id,
+        }));
     }
 
     /// `disconnect()` over HTTP: the server ends the session at once.
     pub(super) fn end_session(&mut self) {
         let id = self.wire.id();
-        let e = self.http(id, "DELETE", "/api/realtime/session", None);
-        self.effects.push_back(e);
+        self.http(id, "DELETE", "/api/realtime/session", None, None);
     }
 
     /// An attempt failed before its handshake: after the second in a row
@@ -259,13 +255,8 @@ impl Connection {
         if let Some(r) = b.request.and_then(|r| self.requests.get_mut(&r)) {
             r.ack_id = Some(id);
         }
-        let e = self.http(
-            id,
-            "POST",
-            "/api/realtime/emit",
-            Some(emit_body(&b.data, b.request.is_some())),
-        );
-        self.effects.push_back(e);
+        let body = emit_body(&b.data, b.request.is_some());
+        self.http(id, "POST", "/api/realtime/emit", Some(body), None);
         self.wire.sending = Some((id, b));
     }
 

@@ -52,8 +52,7 @@ impl Connection {
             crate::core::decimal::push_u64(&mut path, since);
         }
         let id = self.wire.id();
-        let e = self.http(id, "GET", &path, None);
-        self.effects.push_back(e);
+        self.http(id, "GET", &path, None, None);
         self.wire.polling = Some((id, room));
     }
 
