@@ -39,8 +39,8 @@ pub(super) struct Wire {
     pub(super) worked: bool,
     pub(super) token: String,
     pub(super) parser: SseParser,
-    /// The stream's last event taken: `(session, seq)`.
-    pub(super) last: Option<(String, u64)>,
+    /// The id (`<session>.<seq>`) of the stream's last event taken.
+    pub(super) last: Option<String>,
     /// Sends waiting for their turn, and the one in flight with its HTTP id.
     pub(super) queue: Fifo<Buffered>,
     pub(super) sending: Option<(u64, Buffered)>,
@@ -139,7 +139,7 @@ impl Connection {
             Transport::Sse => {
                 self.wire.parser = SseParser::new();
                 self.ping_window = DEFAULT_PING_WINDOW;
-                let last = self.wire.last.as_ref().map(|(s, n)| cat!(s, '.', n));
+                let last = self.wire.last.clone();
                 self.http(HttpRequest::STREAM, "GET", STREAM, None, last);
             }
             Transport::Polling => {

@@ -13,20 +13,18 @@ fn parse_id(id: &str) -> Option<(&str, u64)> {
 
 /// Whether the event `id` comes after `last` (another session's, or one
 /// without a usable id, always does); if so it becomes `last`.
-pub(in crate::core::connection) fn fresh(
-    last: &mut Option<(String, u64)>,
-    id: Option<&str>,
-) -> bool {
-    let Some((session, seq)) = id.and_then(parse_id) else {
+pub(in crate::core::connection) fn fresh(last: &mut Option<String>, id: Option<&str>) -> bool {
+    let Some((id, (session, seq))) = id.and_then(|id| Some((id, parse_id(id)?))) else {
         return true;
     };
     if last
-        .as_ref()
-        .is_some_and(|(s, n)| s == session && seq <= *n)
+        .as_deref()
+        .and_then(parse_id)
+        .is_some_and(|(s, n)| s == session && seq <= n)
     {
         return false;
     }
-    *last = Some((session.to_owned(), seq));
+    *last = Some(id.to_owned());
     true
 }
 
