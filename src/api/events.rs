@@ -179,10 +179,14 @@ fn dispatch(app: &RefCell<App>, sink: &Function, target: Handle, event: Event) {
         Event::Online(online) => client("online", super::args::list(&[&online.into()])),
         // To `client.on('transport', …)` listeners, as a server event is.
         Event::Transport { transport, reason } => {
-            let mut o = Map::new();
-            o.push("transport", transport.as_str());
-            o.push("reason", reason);
-            let data = cat!("[\"transport\",", Value::Object(o).to_text(), ']');
+            // Both plain ASCII words: JSON strings as they are.
+            let data = cat!(
+                "[\"transport\",{\"transport\":\"",
+                transport.as_str(),
+                "\",\"reason\":\"",
+                reason,
+                "\"}]"
+            );
             send("server", &"transport".into(), &JsValue::from_str(&data))
         }
         Event::RefreshToken => client("refreshToken", Array::new()),

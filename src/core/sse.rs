@@ -23,7 +23,6 @@ pub struct SseParser {
     /// Nothing read yet (a leading BOM is skipped).
     started: bool,
     current: SseEvent,
-    has_data: bool,
 }
 
 impl SseParser {
@@ -33,50 +32,45 @@ impl SseParser {
     }
 
     /// Feeds `chunk`; returns the events it completed, in order.
-    pub fn push(&mut self, mut chunk: &str) -> Vec<SseEvent> {
+    pub fn push(&mut self, chunk: &str) -> Vec<SseEvent> {
         let mut out = Vec::new();
+        self.feed(chunk, |e| out.push(e));
+        out
+    }
+
+    /// Feeds `chunk`; hands each event it completes to `f`, in order.
+    pub fn feed(&mut self, mut chunk: &str, mut f: impl FnMut(SseEvent)) {
         if !self.started && !chunk.is_empty() {
             self.started = true;
             chunk = chunk.strip_prefix('\u{feff}').unwrap_or(chunk);
         }
-        while !chunk.is_empty() {
-            if self.after_cr {
-                self.after_cr = false;
-                if let Some(rest) = chunk.strip_prefix('\n') {
-                    chunk = rest;
-                    continue;
-                }
+        // Line ends are ASCII: their byte offsets are char boundaries, and
+        // checked slices keep panics (and `core::fmt`) out.
+        let mut start = 0;
+        for (i, b) in chunk.bytes().enumerate() {
+            if b != b'\r' && b != b'\n' {
+                continue;
             }
-            // Checked splits (no panic path: it would bring `core::fmt`).
-            let split = chunk
-                .find(['\r', '\n'])
-                .and_then(|i| chunk.split_at_checked(i));
-            match split {
-                Some((head, tail)) => {
-                    self.line.push_str(head);
-                    self.after_cr = tail.starts_with('\r');
-                    chunk = tail.get(1..).unwrap_or_default();
-                    let line = std::mem::take(&mut self.line);
-                    if let Some(e) = self.on_line(&line) {
-                        out.push(e);
-                    }
-                }
-                None => {
-                    self.line.push_str(chunk);
-                    chunk = "";
-                }
+            let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
+            let part = chunk.get(start..i).unwrap_or_default();
+            start = i + 1;
+            if b == b'\n' && after_cr && part.is_empty() && self.line.is_empty() {
+                continue; // the LF of a CRLF
+            }
+            self.line.push_str(part);
+            let line = std::mem::take(&mut self.line);
+            if let Some(e) = self.on_line(&line) {
+                f(e);
             }
         }
-        out
+        self.line.push_str(chunk.get(start..).unwrap_or_default());
     }
 
     fn on_line(&mut self, line: &str) -> Option<SseEvent> {
         if line.is_empty() {
+            // Every `data` line ends with a `\n`: no data, no event.
             let mut e = std::mem::take(&mut self.current);
-            if !std::mem::take(&mut self.has_data) {
-                return None;
-            }
-            e.data.pop(); // the last line's `\n`
+            e.data.pop()?; // the last line's `\n`
             return Some(e);
         }
         let (field, value) = match line.split_once(':') {
@@ -88,7 +82,6 @@ impl SseParser {
             "data" => {
                 self.current.data.push_str(value);
                 self.current.data.push('\n');
-                self.has_data = true;
             }
             "event" => self.current.event = Some(value.to_owned()),
             "id" if !value.contains('\0') => self.current.id = Some(value.to_owned()),

@@ -3,9 +3,10 @@
 //! call happens after the borrow that took its input out has ended.
 
 use crate::core::decimal::cat;
+use wasm_bindgen::closure::Closure;
 
 use super::{Driver, WeakDriver};
-use crate::browser::http::{Fetch, StreamEvent};
+use crate::browser::http::Fetch;
 use crate::browser::storage::WebLock;
 use crate::browser::websocket::{Socket, SocketEvent};
 use crate::core::connection::HttpRequest;
@@ -30,38 +31,8 @@ impl Driver {
                 }
             }
             Output::Close => self.drop_socket(),
-            Output::OpenStream {
-                url,
-                token,
-                last_event_id,
-            } => {
-                self.drop_stream();
-                let weak = self.weak();
-                let stream = Fetch::stream(&url, &token, last_event_id, move |e| {
-                    weak.with(|d| d.on_stream(e))
-                });
-                if let Ok(mut i) = self.0.try_borrow_mut() {
-                    i.stream = Some(stream);
-                }
-            }
-            Output::CloseStream => self.drop_stream(),
-            Output::Http(HttpRequest {
-                id,
-                method,
-                url,
-                token,
-                session,
-                body,
-            }) => {
-                let weak = self.weak();
-                let request =
-                    Fetch::request(method, &url, &token, session, body, move |status, text| {
-                        weak.with(|d| d.on_http(id, status, &text))
-                    });
-                if let Ok(mut i) = self.0.try_borrow_mut() {
-                    i.requests.push((id, request));
-                }
-            }
+            Output::CloseStream => self.drop_fetch(HttpRequest::STREAM),
+            Output::Http(request) => self.fetch(request),
             Output::AcquireLock { lock, name } => self.acquire(lock, &name),
             Output::ReleaseLock { lock } => {
                 let held = self.0.try_borrow_mut().ok().and_then(|mut i| {
@@ -127,36 +98,38 @@ impl Driver {
         }
     }
 
-    /// Takes the stream out and drops (aborts) it with no borrow held.
-    fn drop_stream(&self) {
-        let old = self
-            .0
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut i| i.stream.take());
+    /// Starts an exchange (a new stream drops the old one first).
+    fn fetch(&self, request: HttpRequest) {
+        let id = request.id;
+        if id == HttpRequest::STREAM {
+            self.drop_fetch(id);
+        }
+        let weak = self.weak();
+        let on = Closure::new(move |kind: u8, status: u16, text: String| {
+            weak.with(|d| d.on_fetch(id, kind, status, text))
+        });
+        let fetch = Fetch::start(request, on);
+        if let Ok(mut i) = self.0.try_borrow_mut() {
+            i.fetches.push((id, fetch));
+        }
+    }
+
+    /// Takes the exchange `id` out and drops (aborts) it with no borrow held.
+    fn drop_fetch(&self, id: u64) {
+        let old = self.0.try_borrow_mut().ok().and_then(|mut i| {
+            let pos = i.fetches.iter().position(|(r, _)| *r == id)?;
+            Some(i.fetches.swap_remove(pos))
+        });
         drop(old);
     }
 
-    fn on_stream(&self, event: StreamEvent) {
-        let closed = matches!(event, StreamEvent::Closed);
-        self.run(|s, now| match event {
-            StreamEvent::Open(status, body) => s.handle_stream_open(status, &body, now),
-            StreamEvent::Text(t) => s.handle_stream_text(&t, now),
-            StreamEvent::Closed => s.handle_stream_closed(now),
-        });
-        if closed {
-            self.drop_stream();
+    /// A report of exchange `id`: a request's answer or the stream's end
+    /// is its last.
+    fn on_fetch(&self, id: u64, kind: u8, status: u16, text: String) {
+        if id != HttpRequest::STREAM || kind == HttpRequest::END {
+            self.drop_fetch(id);
         }
-        self.pump();
-    }
-
-    fn on_http(&self, id: u64, status: u16, body: &str) {
-        let done = self.0.try_borrow_mut().ok().and_then(|mut i| {
-            let pos = i.requests.iter().position(|(r, _)| *r == id)?;
-            Some(i.requests.swap_remove(pos))
-        });
-        drop(done);
-        self.input(|s, now| s.handle_http_done(id, status, body, now));
+        self.input(|s, now| s.handle_fetch(id, kind, status, &text, now));
     }
 
     fn on_socket(&self, event: SocketEvent) {

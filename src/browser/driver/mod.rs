@@ -37,9 +37,9 @@ pub type Sink = Rc<dyn Fn(Output)>;
 struct Inner {
     session: Session,
     socket: Option<Socket>,
-    /// The event stream, and the HTTP requests in flight by id.
-    stream: Option<Fetch>,
-    requests: Vec<(u64, Fetch)>,
+    /// The HTTP exchanges in flight by id (the event stream's:
+    /// `HttpRequest::STREAM`).
+    fetches: Vec<(u64, Fetch)>,
     timer: DeadlineTimer,
     /// Timers set for each owner's deadline (the client's: the connection's).
     wakeups: Vec<(Handle, u64)>,
@@ -118,8 +118,7 @@ impl Driver {
         let driver = Driver(Rc::new(RefCell::new(Inner {
             session,
             socket: None,
-            stream: None,
-            requests: Vec::new(),
+            fetches: Vec::new(),
             timer: DeadlineTimer::default(),
             wakeups: Vec::new(),
             locks: Vec::new(),

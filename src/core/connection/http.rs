@@ -39,8 +39,8 @@ pub(super) struct Wire {
     pub(super) worked: bool,
     pub(super) token: String,
     pub(super) parser: SseParser,
-    /// The stream's last event taken: `(session, seq)`.
-    pub(super) last: Option<(String, u64)>,
+    /// The id (`<session>.<seq>`) of the stream's last event taken.
+    pub(super) last: Option<String>,
     /// Sends waiting for their turn, and the one in flight with its HTTP id.
     pub(super) queue: Fifo<Buffered>,
     pub(super) sending: Option<(u64, Buffered)>,
@@ -131,26 +131,23 @@ impl Connection {
 
     /// Opens an attempt on the current transport.
     pub(super) fn open_transport(&mut self) {
-        let effect = match self.wire.active {
-            Transport::SocketIo => Effect::Open {
-                url: self.ws_url.clone(),
-            },
+        match self.wire.active {
+            Transport::SocketIo => {
+                let url = self.ws_url.clone();
+                self.effects.push_back(Effect::Open { url });
+            }
             Transport::Sse => {
                 self.wire.parser = SseParser::new();
                 self.ping_window = DEFAULT_PING_WINDOW;
-                Effect::OpenStream {
-                    url: cat!(self.wire.base, STREAM),
-                    token: self.wire.token.clone(),
-                    last_event_id: self.wire.last.as_ref().map(|(s, n)| cat!(s, '.', n)),
-                }
+                let last = self.wire.last.clone();
+                self.http(HttpRequest::STREAM, "GET", STREAM, None, last);
             }
             Transport::Polling => {
                 let id = self.wire.id();
                 self.wire.connecting = Some(id);
-                self.http(id, "POST", "/api/realtime/connect", None)
+                self.http(id, "POST", "/api/realtime/connect", None, None);
             }
-        };
-        self.effects.push_back(effect);
+        }
     }
 
     /// The effect closing the current transport.
@@ -161,28 +158,32 @@ impl Connection {
         }
     }
 
+    /// Queues the request `id` to `path` (the stream, without a session,
+    /// when `id` is [`HttpRequest::STREAM`]).
     pub(super) fn http(
-        &self,
+        &mut self,
         id: u64,
         method: &'static str,
         path: &str,
         body: Option<String>,
-    ) -> Effect {
-        Effect::Http(HttpRequest {
+        last_event_id: Option<String>,
+    ) {
+        let session = self.sid.clone().filter(|_| id != HttpRequest::STREAM);
+        self.effects.push_back(Effect::Http(HttpRequest {
             id,
             method,
             url: cat!(self.wire.base, path),
             token: self.wire.token.clone(),
-            session: self.sid.clone(),
+            session,
             body,
-        })
+            last_event_id,
+        }));
     }
 
     /// `disconnect()` over HTTP: the server ends the session at once.
     pub(super) fn end_session(&mut self) {
         let id = self.wire.id();
-        let e = self.http(id, "DELETE", "/api/realtime/session", None);
-        self.effects.push_back(e);
+        self.http(id, "DELETE", "/api/realtime/session", None, None);
     }
 
     /// An attempt failed before its handshake: after the second in a row
@@ -254,26 +255,41 @@ impl Connection {
         if let Some(r) = b.request.and_then(|r| self.requests.get_mut(&r)) {
             r.ack_id = Some(id);
         }
-        let e = self.http(
-            id,
-            "POST",
-            "/api/realtime/emit",
-            Some(emit_body(&b.data, b.request.is_some())),
-        );
-        self.effects.push_back(e);
+        let body = emit_body(&b.data, b.request.is_some());
+        self.http(id, "POST", "/api/realtime/emit", Some(body), None);
         self.wire.sending = Some((id, b));
+    }
+
+    /// One report of the host's exchange `id` (see [`HttpRequest::STATUS`]):
+    /// the stream's, or a request's answer.
+    pub fn on_fetch(&mut self, id: u64, kind: u8, status: u16, text: &str, now: Millis) {
+        match (id, kind) {
+            (HttpRequest::STREAM, HttpRequest::STATUS) => self.on_stream_open(status, text, now),
+            (HttpRequest::STREAM, HttpRequest::TEXT) => self.on_stream_text(text, now),
+            (HttpRequest::STREAM, _) => self.on_stream_closed(now),
+            _ => self.on_http_done(id, status, text, now),
+        }
     }
 
     /// The stream answered with `status` (`body`: its text when not 2xx).
     pub fn on_stream_open(&mut self, status: u16, body: &str, now: Millis) {
-        if self.wire.active != Transport::Sse || self.phase != Phase::Opening {
-            return;
+        if self.wire.active == Transport::Sse && self.open_answer(status, body, now) {
+            self.liveness_deadline = Some(now.saturating_add(self.ping_window));
+        }
+    }
+
+    /// The answer opening a link on the active transport (the stream's
+    /// status, the polling connect's): true when it opened (2xx); a 401
+    /// asks for a token, anything else is a failed open.
+    pub(super) fn open_answer(&mut self, status: u16, body: &str, now: Millis) -> bool {
+        if self.phase != Phase::Opening {
+            return false;
         }
         match status {
             200..=299 => {
                 self.phase = Phase::Handshaken;
                 self.wire.opened();
-                self.liveness_deadline = Some(now.saturating_add(self.ping_window));
+                return true;
             }
             401 => self.unauthorized(body, now),
             _ => {
@@ -281,6 +297,7 @@ impl Connection {
                 self.open_failed();
             }
         }
+        false
     }
 
     /// Text of the stream's body, cut anywhere.
@@ -289,11 +306,16 @@ impl Connection {
             return;
         }
         self.liveness_deadline = Some(now.saturating_add(self.ping_window));
-        for e in self.wire.parser.push(chunk) {
-            if self.phase == Phase::Down {
-                break;
+        // Out while it feeds `self`; back unless the link went down (the
+        // next stream starts a new one).
+        let mut parser = std::mem::take(&mut self.wire.parser);
+        parser.feed(chunk, |e| {
+            if self.phase != Phase::Down {
+                self.on_sse(e, now);
             }
-            self.on_sse(e, now);
+        });
+        if self.phase >= Phase::Handshaken {
+            self.wire.parser = parser;
         }
     }
 
@@ -310,42 +332,32 @@ impl Connection {
     }
 
     fn on_sse(&mut self, e: SseEvent, now: Millis) {
-        let mut v = match json::from_str(&e.data) {
-            Ok(v) => v,
-            Err(err) => {
-                return self.protocol_error(crate::core::codec::CodecError::BadPayload {
-                    kind: "SSE",
-                    reason: err.describe(),
-                })
-            }
-        };
-        let ty = v["type"].as_str().map(str::to_owned).or(e.event);
-        let data = v.get_mut("data").map(Value::take).unwrap_or_default();
-        let ty = ty.as_deref().unwrap_or("message");
-        self.take_event(ty, data, e.id.as_deref(), false, now);
+        match json::from_str(&e.data) {
+            Ok(v) => self.take_event(v, Some(&e), now),
+            Err(err) => self.protocol_error(crate::core::codec::CodecError::BadPayload {
+                kind: "SSE",
+                reason: err.describe(),
+            }),
+        }
     }
 
-    /// An event of the stream, or of a poll (`polled`).
-    pub(super) fn take_event(
-        &mut self,
-        ty: &str,
-        data: Value,
-        id: Option<&str>,
-        polled: bool,
-        now: Millis,
-    ) {
-        let fresh = if polled {
-            self.poll_fresh(id)
-        } else {
-            fresh(&mut self.wire.last, id)
+    /// An event of the stream (`v`: its data; `e`: its SSE fields), or of
+    /// a poll (`v`: the event, with its own `id`).
+    pub(super) fn take_event(&mut self, mut v: Value, e: Option<&SseEvent>, now: Millis) {
+        let fresh = match e {
+            Some(e) => fresh(&mut self.wire.last, e.id.as_deref()),
+            None => self.poll_fresh(v["id"].as_str()),
         };
+        let data = v.get_mut("data").map(Value::take).unwrap_or_default();
+        let ty = v["type"]
+            .as_str()
+            .or(e.and_then(|e| e.event.as_deref()))
+            .unwrap_or("message");
         match ty {
             "ping" => {}
             "init" => self.on_init(&data, now),
             "connection" if self.phase == Phase::AwaitingReady => {
-                if let Some(user) = data["userId"].as_str() {
-                    self.user_id = Some(user.to_owned());
-                }
+                self.take_user(&data);
                 self.on_ready(now);
             }
             "connection" => {}
@@ -364,9 +376,7 @@ impl Connection {
             return;
         }
         self.sid = data["sessionId"].as_str().map(str::to_owned);
-        if let Some(user) = data["userId"].as_str() {
-            self.user_id = Some(user.to_owned());
-        }
+        self.take_user(data);
         if let (Some(i), Some(t)) = (data["pingInterval"].as_u64(), data["pingTimeout"].as_u64()) {
             if (1..=3_600_000).contains(&i) && (1..=3_600_000).contains(&t) {
                 self.ping_window = i + t;
@@ -379,20 +389,23 @@ impl Connection {
         self.phase = Phase::AwaitingReady;
     }
 
+    /// The `userId` of an `init` or `connection`, when it has one.
+    fn take_user(&mut self, data: &Value) {
+        if let Some(user) = data["userId"].as_str() {
+            self.user_id = Some(user.to_owned());
+        }
+    }
+
     /// An HTTP request was answered (status 0: a network error).
     pub fn on_http_done(&mut self, id: u64, status: u16, body: &str, now: Millis) {
-        if self.wire.sending.as_ref().is_some_and(|(i, _)| *i == id) {
-            if let Some((_, b)) = self.wire.sending.take() {
-                self.on_send_answer(id, b, status, body, now);
-            }
+        let w = &mut self.wire;
+        if let Some((_, b)) = w.sending.take_if(|(i, _)| *i == id) {
+            self.on_send_answer(id, b, status, body, now);
             self.pump_sends();
-        } else if self.wire.connecting == Some(id) {
-            self.wire.connecting = None;
+        } else if w.connecting.take_if(|i| *i == id).is_some() {
             self.on_connect_answer(status, body, now);
-        } else if self.wire.polling.as_ref().is_some_and(|(i, _)| *i == id) {
-            if let Some((_, room)) = self.wire.polling.take() {
-                self.on_poll_answer(&room, status, body, now);
-            }
+        } else if let Some((_, room)) = w.polling.take_if(|(i, _)| *i == id) {
+            self.on_poll_answer(&room, status, body, now);
         }
     }
 

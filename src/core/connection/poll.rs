@@ -16,23 +16,11 @@ const POLL_IDS_KEPT: usize = 1_000;
 impl Connection {
     /// The polling connect: its `init` stands for `init` and `connection`.
     pub(super) fn on_connect_answer(&mut self, status: u16, body: &str, now: Millis) {
-        if self.wire.active != Transport::Polling || self.phase != Phase::Opening {
-            return;
-        }
-        match status {
-            200..=299 => {
-                let v = json::from_str(body).unwrap_or_default();
-                self.wire.opened();
-                self.phase = Phase::Handshaken;
-                self.on_init(&v["data"], now);
-                self.wire.poll_at = Some(now.saturating_add(self.cfg.poll_interval_ms));
-                self.on_ready(now);
-            }
-            401 => self.unauthorized(body, now),
-            _ => {
-                self.lost(DisconnectReason::TransportClose, now);
-                self.open_failed();
-            }
+        if self.wire.active == Transport::Polling && self.open_answer(status, body, now) {
+            let v = json::from_str(body).unwrap_or_default();
+            self.on_init(&v["data"], now);
+            self.wire.poll_at = Some(now.saturating_add(self.cfg.poll_interval_ms));
+            self.on_ready(now);
         }
     }
 
@@ -60,11 +48,11 @@ impl Connection {
             .or(self.wire.server_now);
         let mut path = cat!("/poll?channelId=", encode(&room));
         if let Some(since) = since {
-            path = cat!(path, "&since=", since);
+            path.push_str("&since=");
+            crate::core::decimal::push_u64(&mut path, since);
         }
         let id = self.wire.id();
-        let e = self.http(id, "GET", &path, None);
-        self.effects.push_back(e);
+        self.http(id, "GET", &path, None, None);
         self.wire.polling = Some((id, room));
     }
 
@@ -76,23 +64,21 @@ impl Connection {
             200..=299 => {
                 let mut v = json::from_str(body).unwrap_or_default();
                 if let Some(t) = v["now"].as_u64() {
-                    let since = &mut self.wire.since;
-                    since.retain(|(r, _)| r != room);
-                    since.push((room.to_owned(), t));
+                    match self.wire.since.iter_mut().find(|(r, _)| r == room) {
+                        Some(s) => s.1 = t,
+                        None => self.wire.since.push((room.to_owned(), t)),
+                    }
                     self.wire.server_now = self.wire.server_now.max(Some(t));
                 }
                 let events = match v.get_mut("events").map(Value::take) {
                     Some(Value::Array(events)) => events,
                     _ => Vec::new(),
                 };
-                for mut e in events {
-                    let id = e["id"].as_str().map(str::to_owned);
-                    let ty = e["type"].as_str().unwrap_or("message").to_owned();
-                    let data = e.get_mut("data").map(Value::take).unwrap_or_default();
+                for e in events {
                     if self.phase != Phase::Live {
                         return;
                     }
-                    self.take_event(&ty, data, id.as_deref(), true, now);
+                    self.take_event(e, None, now);
                 }
             }
             401 => return self.unauthorized(body, now),

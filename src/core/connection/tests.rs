@@ -28,6 +28,19 @@ fn cfg() -> ConnectionConfig {
     }
 }
 
+/// The effect opening the event stream.
+fn stream_request(url: String, token: &str, last_event_id: Option<String>) -> HttpRequest {
+    HttpRequest {
+        id: HttpRequest::STREAM,
+        method: "GET",
+        url,
+        token: token.into(),
+        session: None,
+        body: None,
+        last_event_id,
+    }
+}
+
 fn drain(c: &mut Connection) -> Vec<Effect> {
     std::iter::from_fn(|| c.poll_effect()).collect()
 }
@@ -57,7 +70,8 @@ fn opens(effects: &[Effect]) -> usize {
     effects
         .iter()
         .filter(|e| match e {
-            Effect::Open { .. } | Effect::OpenStream { .. } => true,
+            Effect::Open { .. } => true,
+            Effect::Http(r) if r.id == HttpRequest::STREAM => true,
             Effect::Http(r) => r.url.ends_with("/connect"),
             _ => false,
         })
@@ -69,7 +83,7 @@ fn fail_attempt(c: &mut Connection, effects: &[Effect], now: Millis) {
     for e in effects {
         match e {
             Effect::Open { .. } => c.on_transport_closed(now),
-            Effect::OpenStream { .. } => c.on_stream_closed(now),
+            Effect::Http(r) if r.id == HttpRequest::STREAM => c.on_stream_closed(now),
             Effect::Http(r) if r.url.ends_with("/connect") => c.on_http_done(r.id, 0, "", now),
             _ => {}
         }

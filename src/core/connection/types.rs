@@ -333,21 +333,12 @@ pub enum Effect {
     },
     /// Close and drop the WebSocket; do not report its close back.
     Close,
-    /// Open the event stream (`GET url`, `Authorization: Bearer token`,
-    /// `Last-Event-ID` when given), dropping any previous one; report its
-    /// status, then its text, then its end.
-    OpenStream {
-        /// The stream's URL.
-        url: String,
-        /// The JWT.
-        token: String,
-        /// The id of the last event taken, to resume after.
-        last_event_id: Option<String>,
-    },
     /// Abort and drop the stream; do not report its end.
     CloseStream,
     /// Make an HTTP request (`body`: JSON) and report its status and body
-    /// text with `id` (status 0: a network error).
+    /// text with `id` (status 0: a network error); or, with the id
+    /// [`HttpRequest::STREAM`], open the event stream, dropping any previous
+    /// one, and report its status, then its text, then its end.
     Http(HttpRequest),
     /// The transport changed (a fallback, or `connect` going back to the configured one).
     TransportChanged {
@@ -503,4 +494,18 @@ pub struct HttpRequest {
     pub session: Option<String>,
     /// The JSON body.
     pub body: Option<String>,
+    /// The stream's `Last-Event-ID`, to resume after.
+    pub last_event_id: Option<String>,
+}
+
+impl HttpRequest {
+    /// The id of the event stream (requests count from 1).
+    pub const STREAM: u64 = 0;
+    /// What the host reports of an exchange, by kind: its status (and, but
+    /// for a 2xx stream, its body text) ...
+    pub const STATUS: u8 = 0;
+    /// ... then, for the stream, text of the body as it arrives ...
+    pub const TEXT: u8 = 1;
+    /// ... then its end (before a status: a network error).
+    pub const END: u8 = 2;
 }

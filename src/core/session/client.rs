@@ -4,7 +4,7 @@
 use super::presence::PresenceSlot;
 use super::queue::QueueSlot;
 use super::{Output, Session, SessionError, Ticket, Waiter};
-use crate::core::connection::{Connection, ConnectionConfig, ConnectionError};
+use crate::core::connection::{Connection, ConnectionConfig, ConnectionError, HttpRequest};
 use crate::core::queue::OfflineQueueService;
 use crate::core::room;
 use crate::core::Millis;
@@ -225,43 +225,43 @@ impl Session {
         self.handle_socket_closed(now);
     }
 
-    /// Feeds the connection one input of the HTTP wire, then routes (one
-    /// body for the inputs below: a `dyn` call, not a copy of the routing each).
-    fn wire_input(&mut self, now: Millis, f: &mut dyn FnMut(&mut Connection, Millis)) {
+    /// One report of the host's exchange `id` of an [`Output::Http`]
+    /// (kinds: [`HttpRequest::STATUS`]), then routes.
+    pub fn handle_fetch(&mut self, id: u64, kind: u8, status: u16, text: &str, now: Millis) {
         self.now = now;
         if let Some(c) = self.conn.as_mut() {
-            f(c, now);
+            c.on_fetch(id, kind, status, text, now);
             self.route();
         }
     }
 
     /// The event stream answered with `status` (`body`: its text when not 2xx).
     pub fn handle_stream_open(&mut self, status: u16, body: &str, now: Millis) {
-        self.wire_input(now, &mut |c, now| c.on_stream_open(status, body, now));
+        self.handle_fetch(HttpRequest::STREAM, HttpRequest::STATUS, status, body, now);
     }
 
     /// Text of the stream's body, cut anywhere.
     pub fn handle_stream_text(&mut self, chunk: &str, now: Millis) {
-        self.wire_input(now, &mut |c, now| c.on_stream_text(chunk, now));
+        self.handle_fetch(HttpRequest::STREAM, HttpRequest::TEXT, 0, chunk, now);
     }
 
     /// The stream ended or failed.
     pub fn handle_stream_closed(&mut self, now: Millis) {
-        self.wire_input(now, &mut |c, now| c.on_stream_closed(now));
+        self.handle_fetch(HttpRequest::STREAM, HttpRequest::END, 0, "", now);
     }
 
     /// An [`Output::Http`] request was answered (status 0: a network error).
     pub fn handle_http_done(&mut self, id: u64, status: u16, body: &str, now: Millis) {
-        self.wire_input(now, &mut |c, now| c.on_http_done(id, status, body, now));
+        self.handle_fetch(id, HttpRequest::STATUS, status, body, now);
     }
 
     /// The app could not give a fresh token after [`super::Event::RefreshToken`]:
     /// the 401 becomes an auth refusal.
     pub fn refresh_failed(&mut self, message: &str, now: Millis) -> Result<(), SessionError> {
-        if self.conn.is_none() {
-            return Err(SessionError::NotInitialized);
-        }
-        self.wire_input(now, &mut |c, now| c.refresh_failed(message, now));
+        let c = self.conn.as_mut().ok_or(SessionError::NotInitialized)?;
+        self.now = now;
+        c.refresh_failed(message, now);
+        self.route();
         Ok(())
     }
 

@@ -53,15 +53,6 @@ impl Session {
             Effect::Open { url } => self.outputs.push_back(Output::Open { url }),
             Effect::Close => self.outputs.push_back(Output::Close),
             Effect::Send(frame) => self.outputs.push_back(Output::Send(frame)),
-            Effect::OpenStream {
-                url,
-                token,
-                last_event_id,
-            } => self.outputs.push_back(Output::OpenStream {
-                url,
-                token,
-                last_event_id,
-            }),
             Effect::CloseStream => self.outputs.push_back(Output::CloseStream),
             Effect::Http(request) => self.outputs.push_back(Output::Http(request)),
             Effect::TransportChanged { transport, reason } => {

@@ -93,19 +93,10 @@ pub enum Output {
     Send(String),
     /// Close and drop the socket; its close is not reported back.
     Close,
-    /// Open the event stream, dropping any previous one
-    /// ([`crate::core::connection::Effect::OpenStream`]).
-    OpenStream {
-        /// The stream's URL.
-        url: String,
-        /// The JWT (`Authorization: Bearer`).
-        token: String,
-        /// `Last-Event-ID`, to resume after.
-        last_event_id: Option<String>,
-    },
     /// Abort and drop the stream; its end is not reported back.
     CloseStream,
-    /// An HTTP request, answered with `handle_http_done(id, ..)`.
+    /// An HTTP request, or the event stream (dropping any previous one),
+    /// reported with `handle_fetch(id, ..)`.
     Http(HttpRequest),
     /// Ask for the exclusive cross-tab lock `name` (Web Locks); answer with
     /// `handle_lock_granted`, or `handle_lock_unavailable` where the

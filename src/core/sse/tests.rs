@@ -36,6 +36,15 @@ fn a_crlf_split_across_chunks_is_one_line_end() {
 }
 
 #[test]
+fn a_cr_then_text_then_a_lf_is_two_line_ends() {
+    let mut p = SseParser::new();
+    let mut out = p.push("data: a\r");
+    out.extend(p.push("b"));
+    out.extend(p.push("\n\n"));
+    assert_eq!(out, vec![ev(None, None, "a")]);
+}
+
+#[test]
 fn an_event_without_its_blank_line_waits_and_a_bom_is_skipped() {
     let mut p = SseParser::new();
     assert!(p.push("\u{feff}data: é").is_empty());

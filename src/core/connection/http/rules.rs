@@ -13,20 +13,18 @@ fn parse_id(id: &str) -> Option<(&str, u64)> {
 
 /// Whether the event `id` comes after `last` (another session's, or one
 /// without a usable id, always does); if so it becomes `last`.
-pub(in crate::core::connection) fn fresh(
-    last: &mut Option<(String, u64)>,
-    id: Option<&str>,
-) -> bool {
-    let Some((session, seq)) = id.and_then(parse_id) else {
+pub(in crate::core::connection) fn fresh(last: &mut Option<String>, id: Option<&str>) -> bool {
+    let Some((id, (session, seq))) = id.and_then(|id| Some((id, parse_id(id)?))) else {
         return true;
     };
     if last
-        .as_ref()
-        .is_some_and(|(s, n)| s == session && seq <= *n)
+        .as_deref()
+        .and_then(parse_id)
+        .is_some_and(|(s, n)| s == session && seq <= n)
     {
         return false;
     }
-    *last = Some((session.to_owned(), seq));
+    *last = Some(id.to_owned());
     true
 }
 
@@ -43,10 +41,13 @@ pub(in crate::core::connection) fn map_event(ty: &str, mut data: Value) -> (Stri
         }
         "presence" => ("presence:changed".into(), data),
         "channel_event" | "broadcast" => match data.get("event").and_then(Value::as_str) {
-            Some(name) => (
-                name.to_owned(),
-                data.get("data").cloned().unwrap_or_default(),
-            ),
+            Some(name) => {
+                let name = name.to_owned();
+                (
+                    name,
+                    data.get_mut("data").map(Value::take).unwrap_or_default(),
+                )
+            }
             None => (ty.to_owned(), data),
         },
         _ => (ty.to_owned(), data),
@@ -77,15 +78,13 @@ pub(in crate::core::connection) fn http_error(status: u16, body: &str) -> (Strin
 
 /// `s` percent-encoded for a query string.
 pub(in crate::core::connection) fn encode(s: &str) -> String {
-    let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             out.push(b as char);
         } else {
             out.push('%');
-            out.push(hex(b >> 4));
-            out.push(hex(b & 15));
+            crate::core::decimal::push_hex(&mut out, u64::from(b), 2);
         }
     }
     out

@@ -23,11 +23,14 @@ fn frame(id: &str, ty: &str, data: &str) -> String {
     format!("id: {id}\r\ndata: {{\"type\":\"{ty}\",\"data\":{data}}}\r\n\r\n")
 }
 
+/// The requests made (not the stream).
 fn https(effects: &[Effect]) -> Vec<(u64, &'static str, String, Option<String>)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Http(r) => Some((r.id, r.method, r.url.clone(), r.body.clone())),
+            Effect::Http(r) if r.id != HttpRequest::STREAM => {
+                Some((r.id, r.method, r.url.clone(), r.body.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -64,11 +67,11 @@ fn ready_only_after_the_connection_event_then_the_buffer_goes_out() {
     c.connect("tok", None, 0).unwrap();
     c.emit("early", Some("1"), 0).unwrap();
     let fx = drain(&mut c);
-    assert!(fx.contains(&Effect::OpenStream {
-        url: format!("{BASE}/api/realtime/stream"),
-        token: "tok".into(),
-        last_event_id: None,
-    }));
+    assert!(fx.contains(&Effect::Http(super::stream_request(
+        format!("{BASE}/api/realtime/stream"),
+        "tok",
+        None
+    ))));
     c.on_stream_open(200, "", 1);
     c.on_stream_text(&INIT[..30], 1);
     c.on_stream_text(&INIT[30..], 1);
@@ -254,11 +257,11 @@ fn a_resume_sends_the_last_event_id_and_drops_what_was_taken() {
     drain(&mut c);
     let at = drop_and_reattempt_stream(&mut c, 10);
     let fx = drain(&mut c);
-    assert!(fx.contains(&Effect::OpenStream {
-        url: format!("{BASE}/api/realtime/stream"),
-        token: "tok".into(),
-        last_event_id: Some("s1.4".into()),
-    }));
+    assert!(fx.contains(&Effect::Http(super::stream_request(
+        format!("{BASE}/api/realtime/stream"),
+        "tok",
+        Some("s1.4".into())
+    ))));
     c.on_stream_open(200, "", at);
     c.on_stream_text(INIT, at);
     c.on_stream_text(CONNECTION, at);
@@ -327,11 +330,11 @@ fn a_401_asks_for_a_token_then_reconnects_with_it() {
     assert_eq!(c.state(), ConnState::Reconnecting);
     c.update_token("new", 500).unwrap();
     let fx = drain(&mut c);
-    assert!(fx.contains(&Effect::OpenStream {
-        url: format!("{BASE}/api/realtime/stream"),
-        token: "new".into(),
-        last_event_id: None,
-    }));
+    assert!(fx.contains(&Effect::Http(super::stream_request(
+        format!("{BASE}/api/realtime/stream"),
+        "new",
+        None
+    ))));
     // The new token is refused too: no second round, an auth refusal.
     c.on_stream_open(
         401,
@@ -539,7 +542,7 @@ fn a_websocket_that_fails_twice_before_its_handshake_gives_way_to_the_stream() {
     c.handle_timeout(at);
     assert!(drain(&mut c)
         .iter()
-        .any(|e| matches!(e, Effect::OpenStream { .. })));
+        .any(|e| matches!(e, Effect::Http(r) if r.id == HttpRequest::STREAM)));
     c.on_stream_open(200, "", at);
     c.on_stream_text(INIT, at);
     c.on_stream_text(CONNECTION, at);

@@ -3,7 +3,7 @@
 //! and of a refused token.
 
 use super::*;
-use crate::core::connection::Transport;
+use crate::core::connection::{HttpRequest, Transport};
 use crate::core::presence::{PresenceConfig, PresenceStatus};
 
 /// A session on the SSE transport, with or without a `refreshToken`.
@@ -49,11 +49,15 @@ fn the_stream_opens_and_services_hear_its_events_as_over_socketio() {
         .unwrap();
     let t = s.connect(Some("tok"), 0).unwrap();
     let out = drain(&mut s);
-    assert!(out.contains(&Output::OpenStream {
+    assert!(out.contains(&Output::Http(HttpRequest {
+        id: HttpRequest::STREAM,
+        method: "GET",
         url: "http://127.0.0.1:3101/api/realtime/stream".into(),
         token: "tok".into(),
+        session: None,
+        body: None,
         last_event_id: None,
-    }));
+    })));
     s.handle_stream_open(200, "", 1);
     s.handle_stream_text(&sse("init", json!({"sessionId": "s1", "userId": "me"})), 1);
     s.handle_stream_text(&sse("connection", json!({"status": "connected"})), 1);
